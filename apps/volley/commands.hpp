@@ -1,0 +1,9 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace volley::cli {
+
+// Registers `volley sim` on `app`; the callback runs the simulation and sets `exit_code`.
+void add_sim_command(CLI::App& app, int& exit_code);
+
+}  // namespace volley::cli

@@ -1,0 +1,126 @@
+// `volley sim`: load a model file, run it, write spikes.h5 and summary.json.
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "default_model.hpp"  // generated from examples/cuba.toml
+#include "volley/error.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/io/outputs.hpp"
+
+namespace volley::cli {
+namespace {
+
+struct SimArgs {
+  std::string model;
+  std::string out = "volley-out";
+  int threads = 0;
+  long long seed = -1;
+  std::string duration;
+  std::vector<std::string> sets;
+  bool quiet = false;
+};
+
+std::size_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
+}
+
+int run_sim(const SimArgs& a) {
+  namespace fs = std::filesystem;
+  try {
+    io::LoadOptions opt;
+    if (a.threads > 0) opt.threads = a.threads;
+    if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
+    if (!a.duration.empty()) {
+      try {
+        opt.duration = parse_quantity(a.duration, Dimension::seconds());
+      } catch (const UnitError& e) {
+        throw ConfigError(fmt::format("--duration: {}", e.what()));
+      }
+    }
+    opt.overrides = a.sets;
+    // Make sure results can be written before spending time on the run.
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    if (ec || !fs::is_directory(a.out))
+      throw IoError(fmt::format("--out: cannot create directory '{}'", a.out));
+
+    const auto b0 = std::chrono::steady_clock::now();
+    io::LoadedModel m = a.model.empty()
+                            ? io::load_model_string(kDefaultModel, "<built-in cuba.toml>", opt)
+                            : io::load_model_file(a.model, opt);
+    const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
+    const RunStats stats = m.network->run(m.duration, {m.threads});
+
+    io::RunInfo info{stats.wall_seconds, build, m.duration, m.threads, m.path, peak_rss_bytes()};
+#ifdef VOLLEY_HAVE_HDF5
+    io::write_spike_file((fs::path(a.out) / "spikes.h5").string(), *m.network);
+#endif
+    io::write_summary((fs::path(a.out) / "summary.json").string(), *m.network, info);
+    if (!a.quiet) {
+      fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s, {} thread{})\n",
+                 m.path, m.duration, stats.wall_seconds, build, m.threads, m.threads > 1 ? "s" : "");
+      for (const auto& p : m.network->populations()) {
+        const auto n = m.network->spike_count(p->name());
+        fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p->name(), p->size(), n,
+                   p->size() && m.duration > 0 ? static_cast<double>(n) / p->size() / m.duration : 0.0);
+      }
+      fmt::print("  results in {}/ (summary.json{})\n", a.out,
+#ifdef VOLLEY_HAVE_HDF5
+                 ", spikes.h5"
+#else
+                 "; built without HDF5, no spikes.h5"
+#endif
+      );
+    }
+    return 0;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "volley sim: error: {}\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "volley sim: error: {}\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "volley sim: error: out of memory\n");
+    return 1;
+  }
+}
+
+}  // namespace
+
+void add_sim_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SimArgs>();
+  CLI::App* sim = app.add_subcommand(
+      "sim",
+      "Simulate the network in a TOML model file and write OUT/spikes.h5 and OUT/summary.json.\n"
+      "Without MODEL, runs the built-in default: examples/cuba.toml (Brian2's CUBA network,\n"
+      "4000 LIF neurons, 1 s).");
+  sim->add_option("model", args->model, "model file (TOML); see docs/model-format.md");
+  sim->add_option("-o,--out", args->out, "output directory (created if missing)")
+      ->capture_default_str();
+  sim->add_option("-t,--threads", args->threads,
+                  "worker threads (overrides [simulation].threads; results do not depend on it)")
+      ->check(CLI::PositiveNumber);
+  sim->add_option("-s,--seed", args->seed, "random seed (overrides [simulation].seed)")
+      ->check(CLI::NonNegativeNumber);
+  sim->add_option("-d,--duration", args->duration,
+                  "simulated time with unit, e.g. \"10 s\" (overrides [simulation].duration)");
+  sim->add_option("--set", args->sets,
+                  "override a model field before building: dotted.path=VALUE with VALUE in TOML "
+                  "syntax, e.g. --set populations.P.size=40000 --set "
+                  "projections.Ce.connect.p=0.002 --set 'populations.P.tau_m=\"10 ms\"'")
+      ->take_all();
+  sim->add_flag("-q,--quiet", args->quiet, "print nothing on success");
+  sim->callback([args, &exit_code] { exit_code = run_sim(*args); });
+}
+
+}  // namespace volley::cli

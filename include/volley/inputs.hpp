@@ -1,0 +1,90 @@
+#pragma once
+// External drive into a population, applied each step before the neurons update.
+//
+// PoissonInput: each target neuron receives Binomial(n, rate*dt) events per step from `n`
+// independent Poisson sources, each adding `weight` to a channel (Brian2's PoissonInput).
+// CurrentInput: a current (or voltage drive) that is constant, changes at given times (steps),
+// or follows an array sampled every `array_dt` (Brian2's TimedArray; the last value holds).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "volley/projection.hpp"
+#include "volley/units.hpp"
+
+namespace volley {
+
+class Population;
+struct StepContext;
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  const std::string& name() const { return name_; }
+  Population& target() const { return *target_; }
+  virtual void prepare(double dt) = 0;
+  // Applies this step's drive to target neurons in [lo, hi) (absolute indices).
+  virtual void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) = 0;
+  virtual bool uses_drive() const { return false; }
+
+ protected:
+  Input(std::string name, Population& target, Slice slice);
+  std::string name_;
+  Population* target_;
+  std::size_t lo_ = 0, n_ = 0;
+};
+
+struct PoissonInputSpec {
+  std::string name, target;
+  Slice slice;
+  std::string channel = "exc";
+  std::uint32_t n = 1;
+  double rate = 0.0;    // Hz
+  double weight = 0.0;  // SI units of weight_dim
+  Dimension weight_dim = Dimension::volts();
+};
+
+class PoissonInput final : public Input {
+ public:
+  PoissonInput(const PoissonInputSpec& spec, Population& target, std::uint32_t id);
+  void prepare(double dt) override;
+  void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) override;
+
+ private:
+  std::size_t channel_;
+  std::uint32_t n_sources_, stream_;
+  double rate_, p_ = 0.0;
+  float weight_;
+};
+
+// A piecewise-constant time series.
+struct TimeSeries {
+  enum class Kind { kConstant, kSteps, kArray } kind = Kind::kConstant;
+  double value = 0.0;              // constant
+  std::vector<double> times;       // steps: value[k] applies from times[k] (sorted, s)
+  std::vector<double> values;      // steps or array values (SI)
+  double array_dt = 0.0;           // array: sample spacing (s)
+  double at(double t) const;
+  void validate(const std::string& where) const;
+};
+
+struct CurrentInputSpec {
+  std::string name, target;
+  Slice slice;
+  TimeSeries series;
+  Dimension dim = Dimension::amperes();
+};
+
+class CurrentInput final : public Input {
+ public:
+  CurrentInput(const CurrentInputSpec& spec, Population& target);
+  void prepare(double dt) override;
+  void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) override;
+  bool uses_drive() const override { return true; }
+
+ private:
+  TimeSeries series_;
+  double factor_;
+};
+
+}  // namespace volley

@@ -1,0 +1,90 @@
+#pragma once
+// Leaky integrate-and-fire neuron with current-based synapses.
+//
+//   tau_m dv/dt = (v_rest - v) + sum_k g_k + R (i_offset + I_ext)
+//   tau_k dg_k/dt = -g_k                      (exponential channel k)
+//   v += w on arrival                         (instantaneous "delta" channel, tau = 0)
+//   v > v_th  ->  spike, v = v_reset, v held for t_ref
+//
+// Channel variables g_k are in volts ("voltage units", as in Brian2's CUBA example). When a
+// membrane resistance R is given, weights and injected currents may also be written in amperes
+// and are converted with R (so tau_m dv/dt = ... + R I_syn, the textbook current-based form).
+//
+// Integration is exact for piecewise-constant I_ext (propagator matrix, Rotter & Diesmann 1999):
+//   v(t+dt) = v + (v_rest + R I - v)(1 - e^{-dt/tau_m}) + sum_k g_k P_k
+//   P_k     = tau_k/(tau_k - tau_m) (e^{-dt/tau_k} - e^{-dt/tau_m})   (dt/tau_m e^{-dt/tau_m} if equal)
+//   g_k    <- g_k e^{-dt/tau_k}
+// Events arriving in a step are added to g_k before that step's update. During the refractory
+// period v is held at v_reset, exponential channels keep decaying and delta inputs are dropped
+// (as NEST's iaf_psc_delta does).
+//
+// | parameter | unit | default | meaning |
+// |---|---|---|---|
+// | tau_m | s | 20 ms | membrane time constant (> 0) |
+// | v_rest | V | -70 mV | resting potential (El) |
+// | v_th | V | -50 mV | threshold (> v_reset) |
+// | v_reset | V | -60 mV | reset potential |
+// | t_ref | s | 0 | absolute refractory period (>= 0) |
+// | R | Ohm | 0 | membrane resistance; 0 = inputs only in volts |
+// | i_offset | A | 0 | constant bias current (needs R) |
+// | channels | | exc 5 ms, inh 10 ms | name and tau (0 = delta) of each synaptic channel |
+#include <string>
+#include <vector>
+
+#include "volley/distribution.hpp"
+#include "volley/population.hpp"
+
+namespace volley {
+
+struct SynapticChannel {
+  std::string name;
+  double tau = 0.0;  // s; 0 makes the channel instantaneous (delta synapse)
+};
+
+struct LifParams {
+  double tau_m = 20e-3;
+  double v_rest = -70e-3;
+  double v_th = -50e-3;
+  double v_reset = -60e-3;
+  double t_ref = 0.0;
+  double R = 0.0;
+  double i_offset = 0.0;
+  std::vector<SynapticChannel> channels{{"exc", 5e-3}, {"inh", 10e-3}};
+  Distribution v_init = Distribution::constant(-70e-3);
+
+  void validate(const std::string& where) const;
+};
+
+class LifPopulation final : public Population {
+ public:
+  LifPopulation(std::string name, LifParams params);
+  std::string_view model() const override { return "lif"; }
+  double weight_factor(std::size_t channel, Dimension given) const override;
+  double injection_factor(Dimension given) const override;
+  void prepare(double dt) override;
+  void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+              std::vector<std::uint32_t>& spikes) override;
+  std::vector<std::string> variable_names() const override;
+  const LifParams& params() const { return p_; }
+
+ protected:
+  VariableView find_variable(std::string_view name) override;
+  void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) override;
+
+ private:
+  template <int NExp>
+  void update_fixed(std::uint64_t step, std::size_t lo, std::size_t hi);
+  void update_any(std::uint64_t step, std::size_t lo, std::size_t hi);
+
+  LifParams p_;
+  AlignedVector<float> v_;
+  AlignedVector<std::int32_t> refrac_;  // steps left in the refractory period
+  std::vector<AlignedVector<float>> g_;  // one per exponential channel
+  std::vector<std::size_t> exp_channels_, delta_channels_;
+  // Constants from (params, dt).
+  float leak_ = 0, v_rest_ = 0, v_th_ = 0, v_reset_ = 0, bias_ = 0, drive_scale_ = 0;
+  std::vector<float> decay_, prop_;
+  std::int32_t ref_steps_ = 0;
+};
+
+}  // namespace volley

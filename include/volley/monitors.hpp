@@ -1,0 +1,74 @@
+#pragma once
+// Monitors record what a run produced, in memory; the CLI writes them to files.
+//   SpikeMonitor: (time, index) of every spike of a population slice.
+//   StateMonitor: chosen variables of chosen neurons every `every` steps, sampled at the start of
+//                 a step (before the update), like Brian2's StateMonitor.
+//   RateMonitor:  population rate (spikes / neurons / bin) per bin of `bin` steps.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "volley/projection.hpp"
+#include "volley/units.hpp"
+
+namespace volley {
+
+class Population;
+
+class SpikeMonitor {
+ public:
+  SpikeMonitor(std::string name, Population& pop, Slice slice);
+  const std::string& name() const { return name_; }
+  Population& population() const { return *pop_; }
+  void record(std::uint64_t step, double dt, const std::vector<std::uint32_t>& spikes);
+  std::vector<double> times;        // s
+  std::vector<std::uint32_t> units;  // absolute indices in the population
+
+ private:
+  std::string name_;
+  Population* pop_;
+  std::size_t lo_, hi_;
+  bool whole_;
+};
+
+class StateMonitor {
+ public:
+  StateMonitor(std::string name, Population& pop, std::vector<std::string> variables,
+               std::vector<std::uint32_t> indices, std::uint32_t every);
+  const std::string& name() const { return name_; }
+  Population& population() const { return *pop_; }
+  std::uint32_t every() const { return every_; }
+  void record(std::uint64_t step, double dt);
+  const std::vector<std::string>& variables() const { return vars_; }
+  const std::vector<std::uint32_t>& indices() const { return indices_; }
+  std::vector<double> times;  // s
+  // values[v] holds times.size() rows of indices().size() values, in SI units.
+  std::vector<std::vector<float>> values;
+  std::vector<Dimension> dims;
+
+ private:
+  std::string name_;
+  Population* pop_;
+  std::vector<std::string> vars_;
+  std::vector<std::uint32_t> indices_;
+  std::uint32_t every_;
+};
+
+class RateMonitor {
+ public:
+  RateMonitor(std::string name, Population& pop, std::uint32_t bin_steps);
+  const std::string& name() const { return name_; }
+  Population& population() const { return *pop_; }
+  void record(std::uint64_t step, double dt, std::size_t spike_count);
+  std::vector<double> times;  // s, start of each bin
+  std::vector<double> rates;  // Hz
+
+ private:
+  std::string name_;
+  Population* pop_;
+  std::uint32_t bin_;
+  std::size_t count_ = 0, filled_ = 0;
+  double bin_start_ = 0.0;
+};
+
+}  // namespace volley

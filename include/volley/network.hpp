@@ -1,0 +1,94 @@
+#pragma once
+// A Network owns populations, projections, inputs and monitors, and advances them on a fixed
+// time grid. It holds no global state: several networks can live in one process.
+//
+// Each step (t = step * dt):
+//   1. inputs add this step's drive; each population reads its incoming ring row, integrates,
+//      thresholds and resets (in parallel over neuron slices);
+//   2. spike monitors and rate monitors record; state monitors sample the next step's start;
+//   3. every projection adds the weights of the spikes' synapses into the target ring row
+//      step + delay (delay >= 1 step), in parallel over target slices; STDP updates weights;
+//   4. plasticity traces decay and take this step's spikes.
+// Work is split by contiguous neuron ranges and sums into a target happen in spike order, so
+// results are bit-identical for any thread count.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "volley/inputs.hpp"
+#include "volley/monitors.hpp"
+#include "volley/population.hpp"
+#include "volley/projection.hpp"
+
+namespace volley {
+
+struct RunOptions {
+  int threads = 1;
+};
+
+struct RunStats {
+  double wall_seconds = 0.0;
+  std::uint64_t steps = 0;
+};
+
+class Network {
+ public:
+  explicit Network(double dt = 1e-4, std::uint64_t seed = 1);
+
+  double dt() const { return dt_; }
+  std::uint64_t seed() const { return seed_; }
+  std::uint64_t step() const { return step_; }
+  double time() const { return static_cast<double>(step_) * dt_; }
+
+  // Adds a population of `size` neurons; names must be unique.
+  Population& add(std::unique_ptr<Population> pop, std::size_t size);
+  template <class Pop, class Params>
+  Pop& add(std::string name, std::size_t size, Params params) {
+    return static_cast<Pop&>(add(std::make_unique<Pop>(std::move(name), std::move(params)), size));
+  }
+  Projection& connect(const ProjectionSpec& spec);
+  PoissonInput& add_input(const PoissonInputSpec& spec);
+  CurrentInput& add_input(const CurrentInputSpec& spec);
+  SpikeMonitor& record_spikes(std::string name, std::string_view population, Slice slice = {});
+  StateMonitor& record_state(std::string name, std::string_view population,
+                             std::vector<std::string> variables,
+                             std::vector<std::uint32_t> indices, std::uint32_t every_steps = 1);
+  RateMonitor& record_rate(std::string name, std::string_view population,
+                           std::uint32_t bin_steps = 1);
+
+  // Adds neurons to a population between runs; projections spanning it to the end follow.
+  void grow(std::string_view population, std::size_t n);
+
+  Population& population(std::string_view name);
+  Projection& projection(std::string_view name);
+  const std::vector<std::unique_ptr<Population>>& populations() const { return pops_; }
+  const std::vector<std::unique_ptr<Projection>>& projections() const { return projs_; }
+  const std::vector<std::unique_ptr<SpikeMonitor>>& spike_monitors() const { return spike_mons_; }
+  const std::vector<std::unique_ptr<StateMonitor>>& state_monitors() const { return state_mons_; }
+  const std::vector<std::unique_ptr<RateMonitor>>& rate_monitors() const { return rate_mons_; }
+  // Spikes each population emitted since construction.
+  std::uint64_t spike_count(std::string_view population) const;
+
+  // Advances by round(duration / dt) steps.
+  RunStats run(double duration, const RunOptions& options = {});
+
+ private:
+  void check_new_name(const std::string& name, const char* what) const;
+  std::size_t population_index(std::string_view name) const;
+
+  double dt_;
+  std::uint64_t seed_;
+  std::uint64_t step_ = 0;
+  std::vector<std::unique_ptr<Population>> pops_;
+  std::vector<std::unique_ptr<Projection>> projs_;
+  std::vector<std::unique_ptr<Input>> inputs_;
+  std::vector<std::unique_ptr<SpikeMonitor>> spike_mons_;
+  std::vector<std::unique_ptr<StateMonitor>> state_mons_;
+  std::vector<std::unique_ptr<RateMonitor>> rate_mons_;
+  std::vector<std::uint64_t> spike_counts_;
+  std::uint32_t next_object_id_ = 0;
+};
+
+}  // namespace volley

@@ -1,0 +1,110 @@
+#pragma once
+// A population: N neurons of one model, state as structure-of-arrays, one incoming delay ring
+// per synaptic channel. The simulator dispatches once per population per step (a virtual call
+// over a slice of neurons), never per neuron.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "volley/aligned.hpp"
+#include "volley/units.hpp"
+
+namespace volley {
+
+// What the simulator hands a population each step.
+struct StepContext {
+  std::uint64_t step = 0;  // global step index; t = step * dt
+  double dt = 0.0;         // seconds
+  std::uint64_t seed = 0;
+};
+
+// A synaptic input channel of a population ("exc", "inh", ...).
+struct ChannelInfo {
+  std::string name;
+  Dimension weight_dim;    // dimension of the model's internal channel variable
+  bool instantaneous = false;  // delta synapse: input jumps the membrane directly
+};
+
+// Incoming events for one channel: `slots` rows of N floats; row (step % slots) is read and
+// cleared at `step`, projections add into row ((step + delay) % slots).
+class DelayRing {
+ public:
+  void configure(std::size_t slots, std::size_t size, std::uint64_t current_step);
+  std::size_t slots() const { return slots_; }
+  float* row(std::uint64_t step) { return data_.data() + (step % slots_) * size_; }
+  void resize_neurons(std::size_t size);
+
+ private:
+  std::size_t slots_ = 1, size_ = 0;
+  AlignedVector<float> data_;
+};
+
+// A recordable state variable; values are stored in `internal` units and multiplied by
+// `to_si` when reported.
+struct VariableView {
+  float* data = nullptr;
+  bool found = false;
+  double to_si = 1.0;
+  Dimension dim;
+};
+
+class Population {
+ public:
+  explicit Population(std::string name) : name_(std::move(name)) {}
+  virtual ~Population() = default;
+  Population(const Population&) = delete;
+  Population& operator=(const Population&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::size_t size() const { return size_; }
+  virtual std::string_view model() const = 0;
+
+  // Synaptic channels. Sources (Poisson groups, spike generators) have none.
+  const std::vector<ChannelInfo>& channels() const { return channels_; }
+  // Index of a channel by name; throws ParameterError listing the known names.
+  std::size_t channel_index(std::string_view name) const;
+  // Factor that turns a weight of dimension `given` into the channel's internal units
+  // (e.g. amperes -> volts through R); throws ParameterError when not convertible.
+  virtual double weight_factor(std::size_t channel, Dimension given) const;
+  // Same for an injected current (amperes or volts); throws when the model has no such input.
+  virtual double injection_factor(Dimension given) const;
+
+  // Validates parameters and computes constants for dt. Called before every run.
+  virtual void prepare(double dt) = 0;
+  // Advances neurons [lo, hi) by one step: reads and clears incoming ring rows, integrates,
+  // thresholds and resets, appending the indices that spiked (ascending) to `spikes`.
+  virtual void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+                      std::vector<std::uint32_t>& spikes) = 0;
+  // Recordable variables: name list and access.
+  virtual std::vector<std::string> variable_names() const { return {}; }
+  VariableView variable(std::string_view name);
+  // Adds `n` neurons at the end, initialised from the model's initial-state description.
+  void grow(std::size_t n, std::uint64_t seed);
+
+  // Incoming delay rings, one per channel (used by projections and inputs).
+  DelayRing& ring(std::size_t channel) { return rings_[channel]; }
+  void configure_rings(std::size_t slots, std::uint64_t current_step);
+  // External drive (injected current in internal units), zeroed by the simulator each step
+  // when any current input targets the population; nullptr otherwise.
+  float* drive() { return drive_.empty() ? nullptr : drive_.data(); }
+  void enable_drive() { drive_.assign(size_, 0.0f); }
+
+  std::uint32_t id = 0;  // position in the network, keys this population's random streams
+
+ protected:
+  virtual VariableView find_variable(std::string_view name) = 0;
+  // Resize state arrays to `new_size`, initialising elements [old, new) (seeded, deterministic).
+  virtual void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) = 0;
+
+  std::vector<ChannelInfo> channels_;
+
+ private:
+  std::string name_;
+  std::size_t size_ = 0;
+  std::vector<DelayRing> rings_;
+  AlignedVector<float> drive_;
+};
+
+}  // namespace volley

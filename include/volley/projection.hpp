@@ -1,0 +1,156 @@
+#pragma once
+// A projection: synapses from a slice of one population onto a channel of a slice of another.
+// Storage is CSR (one row per presynaptic neuron, targets sorted): a static synapse costs a
+// 4-byte target index and a 4-byte float weight; the delay is one number for the projection
+// unless delays differ, in which case each synapse also stores a 2-byte delay in steps.
+// Plastic projections add a post->pre index (CSC) and pre/post traces.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "volley/aligned.hpp"
+#include "volley/connectivity.hpp"
+#include "volley/distribution.hpp"
+#include "volley/plasticity.hpp"
+#include "volley/units.hpp"
+
+namespace volley {
+
+class Population;
+
+// A contiguous range of a population's neurons; count = npos means "to the end" (follows growth).
+struct Slice {
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t start = 0;
+  std::size_t count = npos;
+};
+
+struct ProjectionSpec {
+  std::string name;
+  std::string source, target;  // population names
+  Slice source_slice, target_slice;
+  std::string channel = "exc";
+  Connector connector = AllToAll{};
+  Distribution weight = Distribution::constant(0.0);  // in SI units of `weight_dim`
+  Dimension weight_dim = Dimension::volts();
+  Distribution delay = Distribution::constant(0.0);   // s; rounded to steps, at least one step
+  std::optional<StdpParams> stdp;
+};
+
+class Projection {
+ public:
+  // Builds connectivity, weights and delays. Called by Network::connect.
+  Projection(const ProjectionSpec& spec, Population& source, Population& target, double dt,
+             std::uint64_t seed, std::uint32_t id);
+
+  const std::string& name() const { return name_; }
+  Population& source() const { return *source_; }
+  Population& target() const { return *target_; }
+  std::size_t channel() const { return channel_; }
+  std::size_t pre_begin() const { return pre_lo_; }
+  std::size_t pre_count() const { return n_pre_; }
+  std::size_t post_begin() const { return post_lo_; }
+  std::size_t post_count() const { return n_post_; }
+
+  std::size_t synapse_count() const { return cols_.size(); }
+  // Largest delay in steps (>= 1).
+  std::uint32_t max_delay_steps() const { return max_delay_; }
+  bool homogeneous_delay() const { return delays_.empty(); }
+  bool plastic() const { return stdp_.has_value(); }
+  // Bytes held per synapse, and in total (row pointers, plasticity index and traces included).
+  std::size_t bytes_per_synapse() const;
+  std::size_t memory_bytes() const;
+
+  // Read access in CSR order. Weights are in the target channel's internal units; `weight_si`
+  // divides by the factor used at construction.
+  const std::vector<std::uint64_t>& row_ptr() const { return row_ptr_; }
+  const std::vector<std::uint32_t>& targets() const { return cols_; }  // absolute indices
+  const AlignedVector<float>& weights() const { return weights_; }
+  AlignedVector<float>& weights() { return weights_; }
+  double weight_factor() const { return weight_factor_; }
+  std::uint32_t delay_steps(std::size_t synapse) const {
+    return delays_.empty() ? max_delay_ : delays_[synapse];
+  }
+
+  // Structural changes between runs. Indices are relative to the projection's slices; weights in
+  // SI units of the spec's weight dimension; delays in seconds.
+  void add_synapses(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                    double weight_si, double delay_s);
+  // Removes the synapses for which pred(pre_rel, post_rel, weight_internal) is true; returns count.
+  template <class Pred>
+  std::size_t remove_synapses(Pred pred);
+  // Follows populations that grew when the projection spans them to the end.
+  void sync_sizes();
+
+  // ---- kernel interface (used by the simulator) ----
+  // Delivers the spikes of `spikes` (absolute source indices, ascending) to targets in
+  // [post_lo, post_hi) (absolute), applying pre-spike plasticity there.
+  void deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t step, std::size_t post_lo,
+               std::size_t post_hi);
+  // Post-spike plasticity for target spikes within [post_lo, post_hi).
+  void post_spikes(const std::vector<std::uint32_t>& target_spikes, std::size_t post_lo,
+                   std::size_t post_hi);
+  // Decays and increments traces of pre neurons in [lo, hi) / post neurons in [lo, hi)
+  // (absolute indices of the source / target population).
+  void update_pre_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo, std::size_t hi);
+  void update_post_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo, std::size_t hi);
+  // Re-derives the delay ring layout needs and plasticity constants for dt.
+  void prepare(double dt);
+
+ private:
+  void rebuild(std::vector<std::uint64_t> row_ptr, std::vector<std::uint32_t> cols,
+               AlignedVector<float> weights, std::vector<std::uint16_t> delays);
+  void build_post_index();
+
+  std::string name_;
+  Population* source_;
+  Population* target_;
+  std::size_t channel_ = 0;
+  Slice source_slice_, target_slice_;
+  std::size_t pre_lo_ = 0, n_pre_ = 0, post_lo_ = 0, n_post_ = 0;
+  double dt_ = 0.0;
+  double weight_factor_ = 1.0;
+
+  std::vector<std::uint64_t> row_ptr_;
+  std::vector<std::uint32_t> cols_;  // absolute target indices
+  AlignedVector<float> weights_;
+  std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
+  std::uint32_t max_delay_ = 1;
+
+  // Plasticity.
+  std::optional<StdpParams> stdp_;
+  std::vector<std::uint64_t> col_ptr_;     // CSC over post (relative)
+  std::vector<std::uint64_t> col_syn_;     // synapse ids
+  std::vector<std::uint32_t> col_pre_;     // relative pre index of each CSC entry
+  AlignedVector<float> x_pre_, y_post_;
+  float decay_plus_ = 0, decay_minus_ = 0, a_plus_ = 0, a_minus_ = 0, w_min_ = 0, w_max_ = 0;
+};
+
+template <class Pred>
+std::size_t Projection::remove_synapses(Pred pred) {
+  std::vector<std::uint64_t> rp(n_pre_ + 1, 0);
+  std::vector<std::uint32_t> cols;
+  AlignedVector<float> w;
+  std::vector<std::uint16_t> d;
+  cols.reserve(cols_.size());
+  w.reserve(cols_.size());
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < n_pre_; ++i) {
+    for (std::uint64_t s = row_ptr_[i]; s < row_ptr_[i + 1]; ++s) {
+      const std::uint32_t post_rel = static_cast<std::uint32_t>(cols_[s] - post_lo_);
+      if (pred(static_cast<std::uint32_t>(i), post_rel, weights_[s])) {
+        ++removed;
+        continue;
+      }
+      cols.push_back(cols_[s]);
+      w.push_back(weights_[s]);
+      if (!delays_.empty()) d.push_back(delays_[s]);
+    }
+    rp[i + 1] = cols.size();
+  }
+  rebuild(std::move(rp), std::move(cols), std::move(w), std::move(d));
+  return removed;
+}
+
+}  // namespace volley

@@ -1,0 +1,125 @@
+#include "volley/models/izhikevich.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+
+void IzhikevichParams::validate(const std::string& where) const {
+  auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
+  if (!(a > 0.0)) fail(fmt::format("a must be > 0, got {} Hz", a));
+  if (!(v_peak > c)) fail(fmt::format("v_peak ({} V) must be above c ({} V)", v_peak, c));
+  if (!(R >= 0.0)) fail(fmt::format("R must be >= 0, got {} Ohm", R));
+  for (const auto& ch : channels)
+    if (!(ch.tau >= 0.0))
+      fail(fmt::format("channel '{}': tau must be >= 0, got {} s", ch.name, ch.tau));
+  v_init.validate(where + ".v_init");
+  if (has_u_init) u_init.validate(where + ".u_init");
+}
+
+IzhikevichPopulation::IzhikevichPopulation(std::string name, IzhikevichParams params)
+    : Population(std::move(name)), p_(std::move(params)) {
+  p_.validate(fmt::format("population '{}'", this->name()));
+  for (const auto& c : p_.channels) channels_.push_back({c.name, Dimension::volts(), c.tau == 0.0});
+  g_.resize(p_.channels.size());
+}
+
+double IzhikevichPopulation::weight_factor(std::size_t channel, Dimension given) const {
+  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R;
+  return Population::weight_factor(channel, given);
+}
+
+double IzhikevichPopulation::injection_factor(Dimension given) const {
+  if (given == Dimension::volts()) return 1.0;
+  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R;
+  return Population::injection_factor(given);
+}
+
+void IzhikevichPopulation::prepare(double dt) {
+  p_.validate(fmt::format("population '{}'", name()));
+  if (dt > 1e-3)
+    throw ParameterError(fmt::format("population '{}': izhikevich needs dt <= 1 ms, got {} s",
+                                     name(), dt));
+  dt_ = dt;
+  decay_.clear();
+  for (const auto& c : p_.channels)
+    decay_.push_back(c.tau > 0.0 ? static_cast<float>(std::exp(-dt / c.tau)) : 0.0f);
+}
+
+void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+                                  std::vector<std::uint32_t>& spikes) {
+  const float* drv = drive();
+  float* v = v_.data();
+  float* u = u_.data();
+  const float h = static_cast<float>(dt_ / 1e-3);  // dt in ms
+  const float ha = static_cast<float>(dt_ * p_.a), b = static_cast<float>(p_.b);
+  thread_local AlignedVector<float> input, jump;
+  input.assign(hi - lo, 0.0f);
+  jump.assign(hi - lo, 0.0f);
+  for (std::size_t k = 0; k < p_.channels.size(); ++k) {
+    float* in = ring(k).row(ctx.step);
+    if (p_.channels[k].tau == 0.0) {
+      for (std::size_t i = lo; i < hi; ++i) jump[i - lo] += in[i], in[i] = 0.0f;
+      continue;
+    }
+    float* g = g_[k].data();
+    const float d = decay_[k];
+    for (std::size_t i = lo; i < hi; ++i) {
+      g[i] += in[i];
+      in[i] = 0.0f;
+      input[i - lo] += g[i];
+      g[i] *= d;
+    }
+  }
+  for (std::size_t i = lo; i < hi; ++i) {
+    const float vi = v[i], ui = u[i];
+    const float I = input[i - lo] + (drv ? drv[i] : 0.0f);
+    v[i] = vi + h * (40.0f * vi * vi + 5.0f * vi + 0.140f - ui + I) + jump[i - lo];
+    u[i] = ui + ha * (b * vi - ui);
+  }
+  const float peak = static_cast<float>(p_.v_peak), c = static_cast<float>(p_.c),
+              d = static_cast<float>(p_.d);
+  for (std::size_t i = lo; i < hi; ++i) {
+    if (v[i] >= peak) {
+      spikes.push_back(static_cast<std::uint32_t>(i));
+      v[i] = c;
+      u[i] += d;
+    }
+  }
+}
+
+std::vector<std::string> IzhikevichPopulation::variable_names() const {
+  std::vector<std::string> names{"v", "u"};
+  for (const auto& c : p_.channels)
+    if (c.tau > 0.0) names.push_back(c.name);
+  return names;
+}
+
+VariableView IzhikevichPopulation::find_variable(std::string_view name) {
+  if (name == "v") return {v_.data(), true, 1.0, Dimension::volts()};
+  if (name == "u") return {u_.data(), true, 1.0, Dimension::volts()};
+  for (std::size_t k = 0; k < p_.channels.size(); ++k)
+    if (p_.channels[k].name == name && p_.channels[k].tau > 0.0)
+      return {g_[k].data(), true, 1.0, Dimension::volts()};
+  return {};
+}
+
+void IzhikevichPopulation::resize_state(std::size_t old_size, std::size_t new_size,
+                                        std::uint64_t seed) {
+  v_.resize(new_size);
+  u_.resize(new_size);
+  for (auto& g : g_) g.resize(new_size, 0.0f);
+  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
+  for (std::size_t i = old_size; i < new_size; ++i) {
+    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
+    v_[i] = static_cast<float>(p_.v_init.sample(rng));
+    u_[i] = p_.has_u_init ? static_cast<float>(p_.u_init.sample(rng))
+                          : static_cast<float>(p_.b) * v_[i];
+  }
+}
+
+}  // namespace volley

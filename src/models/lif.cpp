@@ -1,0 +1,227 @@
+#include "volley/models/lif.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+
+void LifParams::validate(const std::string& where) const {
+  auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
+  if (!(tau_m > 0.0)) fail(fmt::format("tau_m must be > 0, got {} s", tau_m));
+  if (!(t_ref >= 0.0)) fail(fmt::format("t_ref must be >= 0, got {} s", t_ref));
+  if (!(R >= 0.0)) fail(fmt::format("R must be >= 0, got {} Ohm", R));
+  if (!(v_th > v_reset)) fail(fmt::format("v_th ({} V) must be above v_reset ({} V)", v_th, v_reset));
+  if (i_offset != 0.0 && R == 0.0) fail("i_offset needs a membrane resistance R");
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    if (!(channels[i].tau >= 0.0))
+      fail(fmt::format("channel '{}': tau must be >= 0 (0 = delta synapse), got {} s",
+                       channels[i].name, channels[i].tau));
+    for (std::size_t j = 0; j < i; ++j)
+      if (channels[j].name == channels[i].name)
+        fail(fmt::format("channel '{}' is defined twice", channels[i].name));
+  }
+  v_init.validate(where + ".v_init");
+}
+
+LifPopulation::LifPopulation(std::string name, LifParams params)
+    : Population(std::move(name)), p_(std::move(params)) {
+  p_.validate(fmt::format("population '{}'", this->name()));
+  for (std::size_t k = 0; k < p_.channels.size(); ++k) {
+    channels_.push_back({p_.channels[k].name, Dimension::volts(), p_.channels[k].tau == 0.0});
+    (p_.channels[k].tau == 0.0 ? delta_channels_ : exp_channels_).push_back(k);
+  }
+  g_.resize(exp_channels_.size());
+}
+
+double LifPopulation::weight_factor(std::size_t channel, Dimension given) const {
+  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R;
+  if (given == Dimension::amperes())
+    throw ParameterError(fmt::format(
+        "weight into {}.{} is a current but the population has no membrane resistance R; give R "
+        "or write the weight in volts",
+        name(), channels_.at(channel).name));
+  return Population::weight_factor(channel, given);
+}
+
+double LifPopulation::injection_factor(Dimension given) const {
+  if (given == Dimension::volts()) return 1.0;
+  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R;
+  if (given == Dimension::amperes())
+    throw ParameterError(fmt::format(
+        "current injected into '{}' needs the population's membrane resistance R", name()));
+  return Population::injection_factor(given);
+}
+
+void LifPopulation::prepare(double dt) {
+  p_.validate(fmt::format("population '{}'", name()));
+  const double em = std::exp(-dt / p_.tau_m);
+  leak_ = static_cast<float>(-std::expm1(-dt / p_.tau_m));
+  v_rest_ = static_cast<float>(p_.v_rest);
+  v_th_ = static_cast<float>(p_.v_th);
+  v_reset_ = static_cast<float>(p_.v_reset);
+  bias_ = static_cast<float>(p_.R * p_.i_offset);
+  decay_.clear();
+  prop_.clear();
+  for (std::size_t k : exp_channels_) {
+    const double ts = p_.channels[k].tau;
+    const double es = std::exp(-dt / ts);
+    const double prop = std::abs(ts - p_.tau_m) < 1e-12 * p_.tau_m
+                            ? dt / p_.tau_m * em
+                            : ts / (ts - p_.tau_m) * (es - em);
+    decay_.push_back(static_cast<float>(es));
+    prop_.push_back(static_cast<float>(prop));
+  }
+  ref_steps_ = static_cast<std::int32_t>(std::llround(p_.t_ref / dt));
+}
+
+namespace {
+
+// The membrane kernel. NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
+template <int NExp, int NDelta, bool HasDrive>
+void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_t* __restrict rf,
+                float* const* g, float* const* in_exp, float* const* in_delta,
+                const float* __restrict drive, const float* decay, const float* prop, int nexp,
+                int ndelta, float v_rest, float leak, float bias) {
+  constexpr int kMax = 8;
+  const int ne = NExp >= 0 ? NExp : nexp;
+  const int nd = NDelta >= 0 ? NDelta : ndelta;
+  if constexpr (NExp >= 0 && NDelta >= 0) {
+    float* __restrict gk[NExp > 0 ? NExp : 1];
+    float* __restrict ik[NExp > 0 ? NExp : 1];
+    float dk[NExp > 0 ? NExp : 1], pk[NExp > 0 ? NExp : 1];
+    for (int k = 0; k < NExp; ++k) gk[k] = g[k], ik[k] = in_exp[k], dk[k] = decay[k], pk[k] = prop[k];
+    float* __restrict dl = NDelta > 0 ? in_delta[0] : nullptr;
+#pragma omp simd
+    for (std::size_t i = lo; i < hi; ++i) {
+      float syn = 0.0f;
+      for (int k = 0; k < NExp; ++k) {
+        const float x = gk[k][i] + ik[k][i];
+        ik[k][i] = 0.0f;
+        syn += x * pk[k];
+        gk[k][i] = x * dk[k];
+      }
+      float drv = bias;
+      if constexpr (HasDrive) drv += drive[i];
+      float vi = v[i] + (v_rest + drv - v[i]) * leak + syn;
+      if constexpr (NDelta > 0) {
+        vi += dl[i];
+        dl[i] = 0.0f;
+      }
+      const std::int32_t r = rf[i];
+      v[i] = r > 0 ? v[i] : vi;
+      rf[i] = r > 0 ? r - 1 : 0;
+    }
+  } else {
+    (void)kMax;
+    for (std::size_t i = lo; i < hi; ++i) {
+      float syn = 0.0f;
+      for (int k = 0; k < ne; ++k) {
+        const float x = g[k][i] + in_exp[k][i];
+        in_exp[k][i] = 0.0f;
+        syn += x * prop[k];
+        g[k][i] = x * decay[k];
+      }
+      float jump = 0.0f;
+      for (int k = 0; k < nd; ++k) {
+        jump += in_delta[k][i];
+        in_delta[k][i] = 0.0f;
+      }
+      const float drv = bias + (drive ? drive[i] : 0.0f);
+      const float vi = v[i] + (v_rest + drv - v[i]) * leak + syn + jump;
+      const std::int32_t r = rf[i];
+      v[i] = r > 0 ? v[i] : vi;
+      rf[i] = r > 0 ? r - 1 : 0;
+    }
+  }
+}
+
+}  // namespace
+
+void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+                           std::vector<std::uint32_t>& spikes) {
+  float* gp[8];
+  float* ie[8];
+  float* id[8];
+  const int ne = static_cast<int>(exp_channels_.size());
+  const int nd = static_cast<int>(delta_channels_.size());
+  std::vector<float*> gv, iev, idv;  // only used beyond 8 channels
+  float** G = gp;
+  float** IE = ie;
+  float** ID = id;
+  if (ne > 8 || nd > 8) {
+    gv.resize(ne);
+    iev.resize(ne);
+    idv.resize(nd);
+    G = gv.data();
+    IE = iev.data();
+    ID = idv.data();
+  }
+  for (int k = 0; k < ne; ++k) {
+    G[k] = g_[k].data();
+    IE[k] = ring(exp_channels_[k]).row(ctx.step);
+  }
+  for (int k = 0; k < nd; ++k) ID[k] = ring(delta_channels_[k]).row(ctx.step);
+  const float* drv = drive();
+  auto args = [&](auto kernel) {
+    kernel(lo, hi, v_.data(), refrac_.data(), G, IE, ID, drv, decay_.data(), prop_.data(), ne, nd,
+           v_rest_, leak_, bias_);
+  };
+#define VOLLEY_LIF_CASE(E, D)                                  \
+  if (ne == E && nd == D) {                                    \
+    if (drv)                                                   \
+      args(lif_kernel<E, D, true>);                            \
+    else                                                       \
+      args(lif_kernel<E, D, false>);                           \
+  } else
+  VOLLEY_LIF_CASE(0, 0)
+  VOLLEY_LIF_CASE(1, 0)
+  VOLLEY_LIF_CASE(2, 0)
+  VOLLEY_LIF_CASE(3, 0)
+  VOLLEY_LIF_CASE(0, 1)
+  VOLLEY_LIF_CASE(1, 1)
+  VOLLEY_LIF_CASE(2, 1)
+  args(lif_kernel<-1, -1, true>);
+#undef VOLLEY_LIF_CASE
+
+  // Threshold and reset. Refractory neurons sit at v_reset < v_th, so they cannot fire.
+  float* v = v_.data();
+  std::int32_t* rf = refrac_.data();
+  for (std::size_t i = lo; i < hi; ++i) {
+    if (v[i] > v_th_) {
+      spikes.push_back(static_cast<std::uint32_t>(i));
+      v[i] = v_reset_;
+      rf[i] = ref_steps_;
+    }
+  }
+}
+
+std::vector<std::string> LifPopulation::variable_names() const {
+  std::vector<std::string> names{"v"};
+  for (std::size_t k : exp_channels_) names.push_back(p_.channels[k].name);
+  return names;
+}
+
+VariableView LifPopulation::find_variable(std::string_view name) {
+  if (name == "v") return {v_.data(), true, 1.0, Dimension::volts()};
+  for (std::size_t e = 0; e < exp_channels_.size(); ++e)
+    if (p_.channels[exp_channels_[e]].name == name)
+      return {g_[e].data(), true, 1.0, Dimension::volts()};
+  return {};
+}
+
+void LifPopulation::resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) {
+  v_.resize(new_size);
+  refrac_.resize(new_size, 0);
+  for (auto& g : g_) g.resize(new_size, 0.0f);
+  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
+  for (std::size_t i = old_size; i < new_size; ++i) {
+    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
+    v_[i] = static_cast<float>(p_.v_init.sample(rng));
+  }
+}
+
+}  // namespace volley

@@ -1,0 +1,126 @@
+#include "volley/models/lif_cond.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+
+void LifCondParams::validate(const std::string& where) const {
+  auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
+  if (!(c_m > 0.0)) fail(fmt::format("C_m must be > 0, got {} F", c_m));
+  if (!(g_l > 0.0)) fail(fmt::format("g_L must be > 0, got {} S", g_l));
+  if (!(t_ref >= 0.0)) fail(fmt::format("t_ref must be >= 0, got {} s", t_ref));
+  if (!(v_th > v_reset)) fail(fmt::format("v_th ({} V) must be above v_reset ({} V)", v_th, v_reset));
+  for (const auto& c : channels)
+    if (!(c.tau > 0.0)) fail(fmt::format("channel '{}': tau must be > 0, got {} s", c.name, c.tau));
+  v_init.validate(where + ".v_init");
+}
+
+LifCondPopulation::LifCondPopulation(std::string name, LifCondParams params)
+    : Population(std::move(name)), p_(std::move(params)) {
+  p_.validate(fmt::format("population '{}'", this->name()));
+  for (const auto& c : p_.channels) channels_.push_back({c.name, Dimension::siemens(), false});
+  g_.resize(p_.channels.size());
+}
+
+double LifCondPopulation::injection_factor(Dimension given) const {
+  if (given == Dimension::amperes()) return 1.0;
+  return Population::injection_factor(given);
+}
+
+void LifCondPopulation::prepare(double dt) {
+  p_.validate(fmt::format("population '{}'", name()));
+  dt_ = dt;
+  decay_.clear();
+  for (const auto& c : p_.channels) decay_.push_back(static_cast<float>(std::exp(-dt / c.tau)));
+  ref_steps_ = static_cast<std::int32_t>(std::llround(p_.t_ref / dt));
+}
+
+void LifCondPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+                               std::vector<std::uint32_t>& spikes) {
+  const std::size_t nc = p_.channels.size();
+  const float* drv = drive();
+  const float gl = static_cast<float>(p_.g_l), el = static_cast<float>(p_.v_rest);
+  const float dt_c = static_cast<float>(dt_ / p_.c_m), bias = static_cast<float>(p_.i_offset);
+  const bool euler = p_.method == LifCondParams::Method::kEuler;
+  float* v = v_.data();
+  std::int32_t* rf = refrac_.data();
+  // Pass 1: receive events, accumulate total conductance G and driving term I per neuron.
+  thread_local AlignedVector<float> G, I;
+  G.resize(hi - lo);
+  I.resize(hi - lo);
+  for (std::size_t i = lo; i < hi; ++i) {
+    G[i - lo] = gl;
+    I[i - lo] = gl * el + bias + (drv ? drv[i] : 0.0f);
+  }
+  for (std::size_t k = 0; k < nc; ++k) {
+    float* g = g_[k].data();
+    float* in = ring(k).row(ctx.step);
+    const float e = static_cast<float>(p_.channels[k].e_rev);
+    for (std::size_t i = lo; i < hi; ++i) {
+      g[i] += in[i];
+      in[i] = 0.0f;
+      G[i - lo] += g[i];
+      I[i - lo] += g[i] * e;
+    }
+  }
+  // Pass 2: membrane.
+  for (std::size_t i = lo; i < hi; ++i) {
+    const float gt = G[i - lo], it = I[i - lo];
+    float vi;
+    if (euler) {
+      vi = v[i] + dt_c * (it - gt * v[i]);
+    } else {
+      const float vinf = it / gt;
+      vi = vinf + (v[i] - vinf) * std::exp(-gt * dt_c);
+    }
+    const std::int32_t r = rf[i];
+    v[i] = r > 0 ? v[i] : vi;
+    rf[i] = r > 0 ? r - 1 : 0;
+  }
+  // Pass 3: conductances decay after the membrane update.
+  for (std::size_t k = 0; k < nc; ++k) {
+    float* g = g_[k].data();
+    const float d = decay_[k];
+    for (std::size_t i = lo; i < hi; ++i) g[i] *= d;
+  }
+  const float th = static_cast<float>(p_.v_th), vr = static_cast<float>(p_.v_reset);
+  for (std::size_t i = lo; i < hi; ++i) {
+    if (v[i] > th) {
+      spikes.push_back(static_cast<std::uint32_t>(i));
+      v[i] = vr;
+      rf[i] = ref_steps_;
+    }
+  }
+}
+
+std::vector<std::string> LifCondPopulation::variable_names() const {
+  std::vector<std::string> names{"v"};
+  for (const auto& c : p_.channels) names.push_back(c.name);
+  return names;
+}
+
+VariableView LifCondPopulation::find_variable(std::string_view name) {
+  if (name == "v") return {v_.data(), true, 1.0, Dimension::volts()};
+  for (std::size_t k = 0; k < p_.channels.size(); ++k)
+    if (p_.channels[k].name == name) return {g_[k].data(), true, 1.0, Dimension::siemens()};
+  return {};
+}
+
+void LifCondPopulation::resize_state(std::size_t old_size, std::size_t new_size,
+                                     std::uint64_t seed) {
+  v_.resize(new_size);
+  refrac_.resize(new_size, 0);
+  for (auto& g : g_) g.resize(new_size, 0.0f);
+  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
+  for (std::size_t i = old_size; i < new_size; ++i) {
+    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
+    v_[i] = static_cast<float>(p_.v_init.sample(rng));
+  }
+}
+
+}  // namespace volley

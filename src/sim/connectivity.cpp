@@ -1,0 +1,179 @@
+#include "volley/connectivity.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+namespace {
+
+bool is_self(const ConnectGeometry& g, std::size_t pre, std::size_t post) {
+  return g.same_population &&
+         static_cast<std::int64_t>(post) + g.self_offset == static_cast<std::int64_t>(pre);
+}
+
+// Draws `k` distinct values from [0, n) excluding `skip` (if skip < n), sorted. Floyd's
+// algorithm for small k relative to n, a partial shuffle otherwise.
+void sample_distinct(CounterRng& rng, std::size_t n, std::size_t k, std::size_t skip,
+                     std::vector<std::uint32_t>& out) {
+  out.clear();
+  const std::size_t m = skip < n ? n - 1 : n;
+  auto map = [&](std::size_t x) { return static_cast<std::uint32_t>(skip < n && x >= skip ? x + 1 : x); };
+  if (k * 4 < m) {
+    std::vector<std::uint32_t> chosen;
+    chosen.reserve(k);
+    for (std::size_t j = m - k; j < m; ++j) {
+      const auto t = static_cast<std::uint32_t>(rng.uniform() * static_cast<double>(j + 1));
+      const std::uint32_t pick = std::find(chosen.begin(), chosen.end(), t) == chosen.end()
+                                     ? t
+                                     : static_cast<std::uint32_t>(j);
+      chosen.push_back(pick);
+    }
+    for (auto c : chosen) out.push_back(map(c));
+  } else {
+    std::vector<std::uint32_t> all(m);
+    for (std::size_t x = 0; x < m; ++x) all[x] = static_cast<std::uint32_t>(x);
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::size_t r = j + static_cast<std::size_t>(rng.uniform() * static_cast<double>(m - j));
+      std::swap(all[j], all[r]);
+    }
+    for (std::size_t j = 0; j < k; ++j) out.push_back(map(all[j]));
+  }
+  std::sort(out.begin(), out.end());
+}
+
+SparsityPattern from_pairs(std::size_t n_pre, std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  SparsityPattern sp;
+  sp.row_ptr.assign(n_pre + 1, 0);
+  sp.cols.reserve(pairs.size());
+  for (const auto& [pre, post] : pairs) {
+    ++sp.row_ptr[pre + 1];
+    sp.cols.push_back(post);
+  }
+  for (std::size_t i = 0; i < n_pre; ++i) sp.row_ptr[i + 1] += sp.row_ptr[i];
+  return sp;
+}
+
+}  // namespace
+
+SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std::uint64_t seed,
+                              std::uint32_t stream) {
+  SparsityPattern sp;
+  sp.row_ptr.assign(g.n_pre + 1, 0);
+  auto self_target = [&](std::size_t pre) -> std::size_t {
+    const std::int64_t post = static_cast<std::int64_t>(pre) - g.self_offset;
+    return g.same_population && post >= 0 && post < static_cast<std::int64_t>(g.n_post)
+               ? static_cast<std::size_t>(post)
+               : g.n_post;  // "no self target"
+  };
+  if (const auto* a = std::get_if<AllToAll>(&c)) {
+    sp.cols.reserve(g.n_pre * g.n_post);
+    for (std::size_t i = 0; i < g.n_pre; ++i) {
+      for (std::size_t j = 0; j < g.n_post; ++j)
+        if (a->allow_self || !is_self(g, i, j)) sp.cols.push_back(static_cast<std::uint32_t>(j));
+      sp.row_ptr[i + 1] = sp.cols.size();
+    }
+  } else if (std::holds_alternative<OneToOne>(c)) {
+    if (g.n_pre != g.n_post)
+      throw ParameterError(fmt::format("one_to_one needs equal sizes, got {} sources and {} targets",
+                                       g.n_pre, g.n_post));
+    for (std::size_t i = 0; i < g.n_pre; ++i) {
+      sp.cols.push_back(static_cast<std::uint32_t>(i));
+      sp.row_ptr[i + 1] = sp.cols.size();
+    }
+  } else if (const auto* f = std::get_if<FixedProbability>(&c)) {
+    if (!(f->p >= 0.0 && f->p <= 1.0))
+      throw ParameterError(fmt::format("connection probability p must be in [0, 1], got {}", f->p));
+    sp.cols.reserve(static_cast<std::size_t>(f->p * g.n_pre * g.n_post * 1.05) + 16);
+    // Geometric skipping: the gap to the next synapse is Geometric(p), one draw per synapse.
+    const double log_q = f->p < 1.0 ? std::log1p(-f->p) : 0.0;
+    for (std::size_t i = 0; i < g.n_pre && f->p > 0.0; ++i) {
+      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
+      const std::size_t skip = f->allow_self ? g.n_post : self_target(i);
+      double j = -1.0;
+      while (true) {
+        if (f->p >= 1.0) {
+          j += 1.0;
+        } else {
+          j += 1.0 + std::floor(std::log(rng.uniform_open0()) / log_q);
+        }
+        if (j >= static_cast<double>(g.n_post)) break;
+        const auto jj = static_cast<std::size_t>(j);
+        if (jj != skip) sp.cols.push_back(static_cast<std::uint32_t>(jj));
+      }
+      sp.row_ptr[i + 1] = sp.cols.size();
+    }
+  } else if (const auto* in = std::get_if<FixedInDegree>(&c)) {
+    const std::size_t candidates = g.n_pre - ((!in->allow_self && g.same_population) ? 1 : 0);
+    if (in->k > candidates)
+      throw ParameterError(fmt::format(
+          "fixed_indegree k = {} exceeds the {} available sources", in->k, candidates));
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+    pairs.reserve(static_cast<std::size_t>(in->k) * g.n_post);
+    std::vector<std::uint32_t> pick;
+    for (std::size_t j = 0; j < g.n_post; ++j) {
+      CounterRng rng(seed, stream, static_cast<std::uint32_t>(j), 0);
+      const std::int64_t self_pre = static_cast<std::int64_t>(j) + g.self_offset;
+      const std::size_t skip = (!in->allow_self && g.same_population && self_pre >= 0 &&
+                                self_pre < static_cast<std::int64_t>(g.n_pre))
+                                   ? static_cast<std::size_t>(self_pre)
+                                   : g.n_pre;
+      sample_distinct(rng, g.n_pre, in->k, skip, pick);
+      for (auto pre : pick) pairs.emplace_back(pre, static_cast<std::uint32_t>(j));
+    }
+    return from_pairs(g.n_pre, std::move(pairs));
+  } else if (const auto* out = std::get_if<FixedOutDegree>(&c)) {
+    const std::size_t candidates = g.n_post - ((!out->allow_self && g.same_population) ? 1 : 0);
+    if (out->k > candidates)
+      throw ParameterError(fmt::format(
+          "fixed_outdegree k = {} exceeds the {} available targets", out->k, candidates));
+    std::vector<std::uint32_t> pick;
+    sp.cols.reserve(static_cast<std::size_t>(out->k) * g.n_pre);
+    for (std::size_t i = 0; i < g.n_pre; ++i) {
+      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
+      sample_distinct(rng, g.n_post, out->k, out->allow_self ? g.n_post : self_target(i), pick);
+      sp.cols.insert(sp.cols.end(), pick.begin(), pick.end());
+      sp.row_ptr[i + 1] = sp.cols.size();
+    }
+  } else if (const auto* ex = std::get_if<ExplicitList>(&c)) {
+    for (std::size_t k = 0; k < ex->pairs.size(); ++k) {
+      const auto [pre, post] = ex->pairs[k];
+      if (pre >= g.n_pre || post >= g.n_post)
+        throw ParameterError(fmt::format(
+            "connection {} ({} -> {}) is outside the {} sources x {} targets", k, pre, post,
+            g.n_pre, g.n_post));
+    }
+    return from_pairs(g.n_pre, ex->pairs);
+  }
+  return sp;
+}
+
+std::vector<std::pair<std::uint32_t, std::uint32_t>> read_pairs(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(fmt::format("cannot open connection file '{}'", path));
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  std::string line;
+  for (std::size_t lineno = 1; std::getline(in, line); ++lineno) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::replace(line.begin(), line.end(), ',', ' ');
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::istringstream row(line);
+    long long pre, post;
+    std::string extra;
+    if (!(row >> pre >> post) || (row >> extra) || pre < 0 || post < 0 || pre > 0xFFFFFFFFLL ||
+        post > 0xFFFFFFFFLL)
+      throw IoError(fmt::format("{}:{}: expected 'pre post' (two indices >= 0), got '{}'", path,
+                                lineno, line));
+    pairs.emplace_back(static_cast<std::uint32_t>(pre), static_cast<std::uint32_t>(post));
+  }
+  return pairs;
+}
+
+}  // namespace volley

@@ -1,0 +1,113 @@
+#include "volley/inputs.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/population.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+
+Input::Input(std::string name, Population& target, Slice slice)
+    : name_(std::move(name)), target_(&target), lo_(slice.start) {
+  if (slice.start > target.size())
+    throw ParameterError(fmt::format("input '{}': slice start {} exceeds population '{}' of size {}",
+                                     name_, slice.start, target.name(), target.size()));
+  n_ = slice.count == Slice::npos ? target.size() - slice.start : slice.count;
+  if (lo_ + n_ > target.size())
+    throw ParameterError(fmt::format("input '{}': slice [{}, {}) exceeds population '{}' of size {}",
+                                     name_, lo_, lo_ + n_, target.name(), target.size()));
+}
+
+PoissonInput::PoissonInput(const PoissonInputSpec& spec, Population& target, std::uint32_t id)
+    : Input(spec.name, target, spec.slice),
+      n_sources_(spec.n),
+      stream_(stream_id(RngStream::kPoissonInput, id)),
+      rate_(spec.rate) {
+  const std::string where = fmt::format("input '{}'", name_);
+  if (!(spec.rate >= 0.0))
+    throw ParameterError(fmt::format("{}: rate must be >= 0, got {} Hz", where, spec.rate));
+  if (target.channels().empty())
+    throw ParameterError(fmt::format("{}: target '{}' has no synaptic channels", where, target.name()));
+  try {
+    channel_ = target.channel_index(spec.channel);
+    weight_ = static_cast<float>(spec.weight * target.weight_factor(channel_, spec.weight_dim));
+  } catch (const ParameterError& e) {
+    throw ParameterError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+void PoissonInput::prepare(double dt) {
+  p_ = rate_ * dt;
+  if (p_ > 1.0)
+    throw ParameterError(fmt::format("input '{}': rate {} Hz exceeds 1/dt", name_, rate_));
+}
+
+void PoissonInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi) {
+  lo = std::max(lo, lo_);
+  hi = std::min(hi, lo_ + n_);
+  if (lo >= hi || p_ <= 0.0) return;
+  float* row = target_->ring(channel_).row(ctx.step);
+  for (std::size_t i = lo; i < hi; ++i) {
+    CounterRng rng(ctx.seed, stream_, static_cast<std::uint32_t>(i), ctx.step);
+    const std::uint32_t k = rng.binomial(n_sources_, p_);
+    if (k) row[i] += static_cast<float>(k) * weight_;
+  }
+}
+
+double TimeSeries::at(double t) const {
+  switch (kind) {
+    case Kind::kConstant: return value;
+    case Kind::kSteps: {
+      auto it = std::upper_bound(times.begin(), times.end(), t + 1e-12);
+      return it == times.begin() ? 0.0 : values[static_cast<std::size_t>(it - times.begin()) - 1];
+    }
+    case Kind::kArray: {
+      auto k = static_cast<std::size_t>(std::max(0.0, std::floor(t / array_dt + 1e-9)));
+      return values[std::min(k, values.size() - 1)];
+    }
+  }
+  return 0.0;
+}
+
+void TimeSeries::validate(const std::string& where) const {
+  if (kind == Kind::kSteps) {
+    if (times.size() != values.size() || times.empty())
+      throw ParameterError(fmt::format("{}: times and values must be non-empty and of equal length "
+                                       "({} vs {})", where, times.size(), values.size()));
+    for (std::size_t k = 1; k < times.size(); ++k)
+      if (!(times[k] > times[k - 1]))
+        throw ParameterError(fmt::format("{}: times must increase (entry {})", where, k));
+  }
+  if (kind == Kind::kArray) {
+    if (values.empty()) throw ParameterError(fmt::format("{}: values is empty", where));
+    if (!(array_dt > 0.0)) throw ParameterError(fmt::format("{}: dt must be > 0", where));
+  }
+}
+
+CurrentInput::CurrentInput(const CurrentInputSpec& spec, Population& target)
+    : Input(spec.name, target, spec.slice), series_(spec.series) {
+  const std::string where = fmt::format("input '{}'", name_);
+  series_.validate(where);
+  try {
+    factor_ = target.injection_factor(spec.dim);
+  } catch (const ParameterError& e) {
+    throw ParameterError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+void CurrentInput::prepare(double) {}
+
+void CurrentInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi) {
+  lo = std::max(lo, lo_);
+  hi = std::min(hi, lo_ + n_);
+  if (lo >= hi) return;
+  const float value = static_cast<float>(series_.at(static_cast<double>(ctx.step) * ctx.dt) * factor_);
+  float* d = target_->drive();
+  for (std::size_t i = lo; i < hi; ++i) d[i] += value;
+}
+
+}  // namespace volley

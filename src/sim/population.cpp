@@ -1,0 +1,82 @@
+#include "volley/population.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "volley/error.hpp"
+
+namespace volley {
+
+void DelayRing::configure(std::size_t slots, std::size_t size, std::uint64_t current_step) {
+  if (slots == slots_ && size == size_ && !data_.empty()) return;
+  // Keep events already in flight: re-home each pending row relative to the current step.
+  AlignedVector<float> fresh(slots * size, 0.0f);
+  if (!data_.empty()) {
+    const std::size_t keep = std::min(slots, slots_), n = std::min(size, size_);
+    for (std::size_t k = 0; k < keep; ++k) {
+      const float* src = data_.data() + ((current_step + k) % slots_) * size_;
+      float* dst = fresh.data() + ((current_step + k) % slots) * size;
+      std::copy(src, src + n, dst);
+    }
+  }
+  data_ = std::move(fresh);
+  slots_ = slots;
+  size_ = size;
+}
+
+void DelayRing::resize_neurons(std::size_t size) {
+  AlignedVector<float> fresh(slots_ * size, 0.0f);
+  const std::size_t n = std::min(size, size_);
+  for (std::size_t s = 0; s < slots_; ++s)
+    std::copy(data_.begin() + s * size_, data_.begin() + s * size_ + n, fresh.begin() + s * size);
+  data_ = std::move(fresh);
+  size_ = size;
+}
+
+std::size_t Population::channel_index(std::string_view name) const {
+  for (std::size_t i = 0; i < channels_.size(); ++i)
+    if (channels_[i].name == name) return i;
+  std::string known;
+  for (const auto& c : channels_) known += (known.empty() ? "" : ", ") + c.name;
+  throw ParameterError(fmt::format("population '{}' ({}) has no channel '{}'; its channels: {}",
+                                   name_, model(), name, known.empty() ? "none" : known));
+}
+
+double Population::weight_factor(std::size_t channel, Dimension given) const {
+  const auto& c = channels_.at(channel);
+  if (given == c.weight_dim) return 1.0;
+  throw ParameterError(fmt::format("weight into {}.{} must be a {}, got a {}", name_, c.name,
+                                   dimension_name(c.weight_dim), dimension_name(given)));
+}
+
+double Population::injection_factor(Dimension given) const {
+  throw ParameterError(fmt::format("population '{}' ({}) does not accept injected current ({})",
+                                   name_, model(), dimension_name(given)));
+}
+
+VariableView Population::variable(std::string_view name) {
+  VariableView v = find_variable(name);
+  if (!v.found) {
+    std::string known;
+    for (const auto& n : variable_names()) known += (known.empty() ? "" : ", ") + n;
+    throw ParameterError(fmt::format("population '{}' ({}) has no variable '{}'; known: {}", name_,
+                                     model(), name, known.empty() ? "none" : known));
+  }
+  return v;
+}
+
+void Population::grow(std::size_t n, std::uint64_t seed) {
+  const std::size_t old = size_;
+  resize_state(old, old + n, seed);
+  size_ = old + n;
+  for (auto& r : rings_) r.resize_neurons(size_);
+  if (!drive_.empty()) drive_.resize(size_, 0.0f);
+}
+
+void Population::configure_rings(std::size_t slots, std::uint64_t current_step) {
+  rings_.resize(channels_.size());
+  for (auto& r : rings_) r.configure(slots, size_, current_step);
+}
+
+}  // namespace volley

@@ -1,0 +1,152 @@
+// The simulation loop: Network::run.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/network.hpp"
+
+#ifdef VOLLEY_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace volley {
+namespace {
+
+// Splits [0, n) into `parts` contiguous ranges whose boundaries are multiples of 16 elements
+// (64 bytes of float state), so threads never share a cache line of state.
+std::vector<std::size_t> partition(std::size_t n, int parts) {
+  std::vector<std::size_t> b(static_cast<std::size_t>(parts) + 1, n);
+  b[0] = 0;
+  const std::size_t blocks = (n + 15) / 16;
+  for (int t = 1; t < parts; ++t)
+    b[static_cast<std::size_t>(t)] =
+        std::min(n, (blocks * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts)) * 16);
+  return b;
+}
+
+int thread_id() {
+#ifdef VOLLEY_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
+RunStats Network::run(double duration, const RunOptions& options) {
+  if (!(duration >= 0.0) || !std::isfinite(duration))
+    throw ParameterError(fmt::format("run duration must be >= 0, got {} s", duration));
+  if (options.threads < 1)
+    throw ParameterError(fmt::format("threads must be >= 1, got {}", options.threads));
+#ifdef VOLLEY_HAVE_OPENMP
+  const int nthreads = options.threads;
+#else
+  const int nthreads = 1;
+#endif
+  const auto n_steps = static_cast<std::uint64_t>(std::llround(duration / dt_));
+  const std::size_t np = pops_.size();
+
+  // Prepare: constants for dt, ring sizes from the largest delay into each population.
+  for (auto& p : projs_) p->sync_sizes();
+  for (auto& p : pops_) p->prepare(dt_);
+  for (auto& p : projs_) p->prepare(dt_);
+  std::vector<std::size_t> slots(np, 1);
+  std::vector<std::size_t> src_index(projs_.size()), tgt_index(projs_.size());
+  bool plastic = false;
+  for (std::size_t k = 0; k < projs_.size(); ++k) {
+    src_index[k] = population_index(projs_[k]->source().name());
+    tgt_index[k] = population_index(projs_[k]->target().name());
+    slots[tgt_index[k]] = std::max<std::size_t>(slots[tgt_index[k]], projs_[k]->max_delay_steps() + 1);
+    plastic = plastic || projs_[k]->plastic();
+  }
+  for (std::size_t p = 0; p < np; ++p) pops_[p]->configure_rings(slots[p], step_);
+  std::vector<std::vector<Input*>> inputs_of(np);
+  for (auto& in : inputs_) {
+    in->prepare(dt_);
+    const std::size_t p = population_index(in->target().name());
+    inputs_of[p].push_back(in.get());
+    if (in->uses_drive() && !pops_[p]->drive()) pops_[p]->enable_drive();
+  }
+  std::vector<std::vector<std::size_t>> part(np);
+  for (std::size_t p = 0; p < np; ++p) part[p] = partition(pops_[p]->size(), nthreads);
+  std::vector<std::vector<std::size_t>> spike_mons_of(np), rate_mons_of(np);
+  for (std::size_t m = 0; m < spike_mons_.size(); ++m)
+    spike_mons_of[population_index(spike_mons_[m]->population().name())].push_back(m);
+  for (std::size_t m = 0; m < rate_mons_.size(); ++m)
+    rate_mons_of[population_index(rate_mons_[m]->population().name())].push_back(m);
+
+  std::vector<std::vector<std::vector<std::uint32_t>>> local(
+      static_cast<std::size_t>(nthreads), std::vector<std::vector<std::uint32_t>>(np));
+  std::vector<std::vector<std::uint32_t>> merged(np);
+
+  const std::uint64_t start = step_, end = step_ + n_steps;
+  if (start < end)
+    for (auto& m : state_mons_) m->record(start, dt_);
+
+  const auto t0 = std::chrono::steady_clock::now();
+#ifdef VOLLEY_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+  {
+    const auto t = static_cast<std::size_t>(thread_id());
+    auto& mine = local[t];
+    for (std::uint64_t s = start; s < end; ++s) {
+      const StepContext ctx{s, dt_, seed_};
+      // 1. Inputs and neuron updates over this thread's slices.
+      for (std::size_t p = 0; p < np; ++p) {
+        const std::size_t lo = part[p][t], hi = part[p][t + 1];
+        mine[p].clear();
+        if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
+        for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
+        pops_[p]->update(ctx, lo, hi, mine[p]);
+      }
+#ifdef VOLLEY_HAVE_OPENMP
+#pragma omp barrier
+#pragma omp single
+#endif
+      {
+        // 2. Merge per-thread spikes (slices ascend with the thread id, so the result is sorted).
+        for (std::size_t p = 0; p < np; ++p) {
+          auto& m = merged[p];
+          m.clear();
+          for (int th = 0; th < nthreads; ++th)
+            m.insert(m.end(), local[static_cast<std::size_t>(th)][p].begin(),
+                     local[static_cast<std::size_t>(th)][p].end());
+          spike_counts_[p] += m.size();
+          for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, m);
+          for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, m.size());
+        }
+        if (s + 1 < end)
+          for (auto& m : state_mons_) m->record(s + 1, dt_);
+      }
+      // 3. Propagation into each thread's target slice; STDP on the same synapses.
+      for (std::size_t k = 0; k < projs_.size(); ++k) {
+        const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
+        projs_[k]->deliver(merged[src_index[k]], s, lo, hi);
+        projs_[k]->post_spikes(merged[tgt_index[k]], lo, hi);
+      }
+      // 4. Plasticity traces, once every thread has read them.
+      if (plastic) {
+#ifdef VOLLEY_HAVE_OPENMP
+#pragma omp barrier
+#endif
+        for (std::size_t k = 0; k < projs_.size(); ++k) {
+          if (!projs_[k]->plastic()) continue;
+          const auto& ps = part[src_index[k]];
+          const auto& pt = part[tgt_index[k]];
+          projs_[k]->update_pre_traces(merged[src_index[k]], ps[t], ps[t + 1]);
+          projs_[k]->update_post_traces(merged[tgt_index[k]], pt[t], pt[t + 1]);
+        }
+      }
+    }
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  step_ = end;
+  return {std::chrono::duration<double>(t1 - t0).count(), n_steps};
+}
+
+}  // namespace volley

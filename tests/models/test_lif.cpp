@@ -1,0 +1,145 @@
+// LIF against analytic solutions: subthreshold response, PSP shape, refractoriness, reset.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/models/lif.hpp"
+#include "volley/models/sources.hpp"
+#include "volley/network.hpp"
+
+using namespace volley;
+
+namespace {
+constexpr double kDt = 1e-4;
+
+LifParams quiet_lif() {
+  LifParams p;
+  p.tau_m = 20e-3;
+  p.v_rest = -70e-3;
+  p.v_th = -50e-3;
+  p.v_reset = -60e-3;
+  p.t_ref = 5e-3;
+  p.R = 100e6;
+  p.v_init = Distribution::constant(-70e-3);
+  return p;
+}
+}  // namespace
+
+TEST(Lif, SubthresholdStepCurrentMatchesAnalyticSolution) {
+  Network net(kDt, 1);
+  net.add<LifPopulation>("n", 1, quiet_lif());
+  CurrentInputSpec in{"I", "n", {}, {}, Dimension::amperes()};
+  in.series.value = 0.15e-9;  // v_inf = -70 mV + 100 MOhm * 0.15 nA = -55 mV < v_th
+  net.add_input(in);
+  auto& mon = net.record_state("v", "n", {"v"}, {0});
+  net.run(0.2);
+  ASSERT_EQ(mon.times.size(), 2000u);
+  const double v_inf = -55e-3;
+  double worst = 0.0;
+  for (std::size_t k = 0; k < mon.times.size(); ++k) {
+    const double exact = v_inf + (-70e-3 - v_inf) * std::exp(-mon.times[k] / 20e-3);
+    worst = std::max(worst, std::abs(mon.values[0][k] - exact) / std::abs(exact));
+  }
+  EXPECT_LE(worst, 1e-5);
+  EXPECT_EQ(net.spike_count("n"), 0u);
+}
+
+TEST(Lif, ExponentialSynapsePspMatchesAnalyticSolution) {
+  // One input spike at t = 0 reaches the channel one step later (delay = dt).
+  Network net(kDt, 1);
+  auto p = quiet_lif();
+  p.channels = {{"exc", 5e-3}};
+  net.add<LifPopulation>("n", 1, p);
+  net.add(std::make_unique<SpikeGenerator>("g", std::vector<SpikeEvent>{{0.0, 0}}), 1);
+  ProjectionSpec s;
+  s.name = "c";
+  s.source = "g";
+  s.target = "n";
+  s.connector = OneToOne{};
+  s.weight = Distribution::constant(2e-3);
+  net.connect(s);
+  auto& mon = net.record_state("v", "n", {"v", "exc"}, {0});
+  net.run(0.1);
+  const double tm = 20e-3, ts = 5e-3, w = 2e-3;
+  double worst = 0.0;
+  for (std::size_t k = 2; k < mon.times.size(); ++k) {
+    const double t = mon.times[k] - kDt;  // time since the event reached the channel
+    const double psp = w * ts / (ts - tm) * (std::exp(-t / ts) - std::exp(-t / tm));
+    worst = std::max(worst, std::abs((mon.values[0][k] + 70e-3) - psp));
+    EXPECT_NEAR(mon.values[1][k], w * std::exp(-t / ts), 1e-9);
+  }
+  EXPECT_LE(worst, 2e-7);  // volts: float resolution of v near -70 mV is 7e-9 V; peak PSP ~1 mV
+}
+
+TEST(Lif, RefractoryPeriodAndResetAreExact) {
+  Network net(kDt, 1);
+  auto p = quiet_lif();
+  p.i_offset = 0.3e-9;  // v_inf = -40 mV: tonic firing
+  net.add<LifPopulation>("n", 1, p);
+  auto& spikes = net.record_spikes("s", "n");
+  auto& mon = net.record_state("v", "n", {"v"}, {0});
+  net.run(0.3);
+  // Steps from reset to threshold: smallest n with v_reset + (v_inf - v_reset)(1 - e^{-n dt/tau}) > v_th.
+  const double v_inf = -40e-3;
+  const double n_cross = -20e-3 / kDt * std::log((v_inf - -50e-3) / (v_inf - -60e-3));
+  ASSERT_GT(std::abs(n_cross - std::round(n_cross)), 0.05) << "crossing too close to a step edge";
+  const auto cross_steps = static_cast<long>(std::ceil(n_cross));
+  const long ref_steps = 50;
+  ASSERT_GE(spikes.times.size(), 5u);
+  for (std::size_t k = 1; k < spikes.times.size(); ++k) {
+    const long isi = std::lround((spikes.times[k] - spikes.times[k - 1]) / kDt);
+    EXPECT_EQ(isi, ref_steps + cross_steps) << "spike " << k;
+  }
+  // After a spike in step s, v is v_reset at the start of steps s+1 ... s+ref_steps+1.
+  const auto s0 = static_cast<std::size_t>(std::lround(spikes.times[1] / kDt));
+  for (std::size_t k = s0 + 1; k <= s0 + ref_steps + 1; ++k)
+    EXPECT_EQ(mon.values[0][k], static_cast<float>(-60e-3)) << "step " << k;
+  EXPECT_GT(mon.values[0][s0 + ref_steps + 2], static_cast<float>(-60e-3));
+  EXPECT_GT(mon.values[0][s0], static_cast<float>(-51e-3));  // just below threshold before it
+}
+
+TEST(Lif, DeltaSynapseJumpsVoltageAndIsIgnoredWhileRefractory) {
+  Network net(kDt, 1);
+  auto p = quiet_lif();
+  p.channels = {{"jump", 0.0}};
+  net.add<LifPopulation>("n", 1, p);
+  // Spike 1 at 10 ms: +5 mV. Spike 2 at 20 ms: +25 mV -> fires. Spike 3 at 21 ms: refractory.
+  net.add(std::make_unique<SpikeGenerator>(
+              "g", std::vector<SpikeEvent>{{10e-3, 0}, {20e-3, 0}, {21e-3, 0}}),
+          1);
+  net.add(std::make_unique<SpikeGenerator>("h", std::vector<SpikeEvent>{{20e-3, 0}, {21e-3, 0}}), 1);
+  ProjectionSpec s;
+  s.name = "small";
+  s.source = "g";
+  s.target = "n";
+  s.channel = "jump";
+  s.connector = OneToOne{};
+  s.weight = Distribution::constant(5e-3);
+  net.connect(s);
+  s.name = "big";
+  s.source = "h";
+  s.weight = Distribution::constant(20e-3);
+  net.connect(s);
+  auto& mon = net.record_state("v", "n", {"v"}, {0});
+  auto& spk = net.record_spikes("s", "n");
+  net.run(0.03);
+  // The event emitted at step 100 is applied in step 101: v at the start of step 102.
+  EXPECT_NEAR(mon.values[0][101], -70e-3, 1e-7);
+  EXPECT_NEAR(mon.values[0][102], -65e-3, 1e-7);
+  ASSERT_EQ(spk.times.size(), 1u);
+  EXPECT_NEAR(spk.times[0], 201 * kDt, 1e-12);
+  EXPECT_EQ(mon.values[0][212], static_cast<float>(-60e-3));  // 30 mV more arrived, dropped
+}
+
+TEST(Lif, RejectsImpossibleParameters) {
+  auto p = quiet_lif();
+  p.tau_m = -1e-3;
+  EXPECT_THROW(LifPopulation("x", p), ParameterError);
+  p = quiet_lif();
+  p.v_reset = -40e-3;
+  EXPECT_THROW(LifPopulation("x", p), ParameterError);
+  p = quiet_lif();
+  p.t_ref = -1e-3;
+  EXPECT_THROW(LifPopulation("x", p), ParameterError);
+}
