@@ -49,6 +49,8 @@ class PoissonInput final : public Input {
   PoissonInput(const PoissonInputSpec& spec, Population& target, std::uint32_t id);
   void prepare(double dt) override;
   void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) override;
+  std::size_t channel() const { return channel_; }
+  bool uses_ring() const;
 
  private:
   std::size_t channel_;

@@ -83,9 +83,19 @@ class Population {
   // Adds `n` neurons at the end, initialised from the model's initial-state description.
   void grow(std::size_t n, std::uint64_t seed);
 
-  // Incoming delay rings, one per channel (used by projections and inputs).
+  // State variable of an exponential channel (its conductance/current array), or nullptr for
+  // instantaneous channels. Events with a delay of exactly one step are added here directly
+  // after the update (which is when they would have been read from the ring), sparing the ring.
+  virtual float* channel_state(std::size_t /*channel*/) { return nullptr; }
+
+  // Incoming delay rings, one per channel (used by projections with longer or heterogeneous
+  // delays, and by instantaneous channels). A ring is read only while it is active.
   DelayRing& ring(std::size_t channel) { return rings_[channel]; }
-  void configure_rings(std::size_t slots, std::uint64_t current_step);
+  bool ring_active(std::size_t channel) const { return ring_active_[channel] != 0; }
+  // Sizes the rings; `active[k]` switches channel k's ring on (it then stays on, so events in
+  // flight are never dropped).
+  void configure_rings(std::size_t slots, std::uint64_t current_step,
+                       const std::vector<bool>& active);
   // External drive (injected current in internal units), zeroed by the simulator each step
   // when any current input targets the population; nullptr otherwise.
   float* drive() { return drive_.empty() ? nullptr : drive_.data(); }
@@ -97,6 +107,10 @@ class Population {
   virtual VariableView find_variable(std::string_view name) = 0;
   // Resize state arrays to `new_size`, initialising elements [old, new) (seeded, deterministic).
   virtual void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) = 0;
+  // Moves this step's ring row of channel k into `state` (state += row; row = 0) over [lo, hi),
+  // if the ring is active.
+  void absorb_ring(std::size_t channel, float* state, std::uint64_t step, std::size_t lo,
+                   std::size_t hi);
 
   std::vector<ChannelInfo> channels_;
 
@@ -104,6 +118,7 @@ class Population {
   std::string name_;
   std::size_t size_ = 0;
   std::vector<DelayRing> rings_;
+  std::vector<char> ring_active_;
   AlignedVector<float> drive_;
 };
 

@@ -57,6 +57,9 @@ class Projection {
   // Largest delay in steps (>= 1).
   std::uint32_t max_delay_steps() const { return max_delay_; }
   bool homogeneous_delay() const { return delays_.empty(); }
+  // False when every delay is one step into an exponential channel: events then go straight
+  // into the channel's state instead of through the target's delay ring.
+  bool uses_ring() const;
   bool plastic() const { return stdp_.has_value(); }
   // Bytes held per synapse, and in total (row pointers, plasticity index and traces included).
   std::size_t bytes_per_synapse() const;

@@ -1,0 +1,991 @@
+// Model files: TOML -> volley::Network. See docs/model-format.md for the schema.
+//
+// Reading is strict: every table is read through a `Table` that records which keys were asked
+// for, and `Table::finish` rejects any key nobody asked for, so a typo never passes silently.
+// Every error is a ConfigError "FILE:LINE: FIELD: what is wrong".
+#include "volley/io/model_file.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstring>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "volley/error.hpp"
+#include "volley/models/izhikevich.hpp"
+#include "volley/models/lif.hpp"
+#include "volley/models/lif_cond.hpp"
+#include "volley/models/sources.hpp"
+
+namespace volley::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kMaxIndex = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t kMaxDefaultStateIndices = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Locations and errors
+
+// Where the model text came from.
+struct Source {
+  std::string name;                        // shown in messages
+  fs::path dir;                            // base for relative data file paths
+  std::shared_ptr<const std::string> doc;  // source path every node parsed from the file shares
+};
+
+// Nodes parsed from the model file share the file's source path; anything else in the tree was
+// put there by an override.
+bool from_override(const Source& src, const toml::node& node) {
+  return node.source().path != src.doc;
+}
+
+[[noreturn]] void fail_at(const Source& src, const toml::node& node, std::string_view field,
+                          std::string_view what) {
+  if (from_override(src, node))
+    throw ConfigError(fmt::format("{}: {} (set by --set): {}", src.name, field, what));
+  throw ConfigError(fmt::format("{}:{}: {}: {}", src.name, node.source().begin.line, field, what));
+}
+
+std::string_view type_name(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+// A typical quantity of a dimension, for "needs a unit" hints.
+std::string_view example_of(const std::optional<Dimension>& dim) {
+  if (!dim) return "\"1 mV\"";
+  if (*dim == Dimension::seconds()) return "\"20 ms\"";
+  if (*dim == Dimension::volts()) return "\"-50 mV\"";
+  if (*dim == Dimension::amperes()) return "\"0.5 nA\"";
+  if (*dim == Dimension::siemens()) return "\"5 nS\"";
+  if (*dim == Dimension::farads()) return "\"200 pF\"";
+  if (*dim == Dimension::ohms()) return "\"100 MOhm\"";
+  if (*dim == Dimension::hertz()) return "\"10 Hz\"";
+  return "\"1 mV\"";
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed access to one node
+
+enum class Bound { kAny, kPositive, kNonNegative };
+
+class Table;
+
+// A node together with its dotted name, with typed conversions that fail with file and line.
+class Field {
+ public:
+  Field(const Source& src, const toml::node& node, std::string name)
+      : src_(&src), node_(&node), name_(std::move(name)) {}
+
+  const toml::node& node() const { return *node_; }
+  const std::string& name() const { return name_; }
+  [[noreturn]] void fail(std::string_view what) const { fail_at(*src_, *node_, name_, what); }
+
+  std::string string() const {
+    if (const auto* s = node_->as_string()) return s->get();
+    fail(fmt::format("expected a string, got {}", type_name(node_->type())));
+  }
+
+  bool boolean() const {
+    if (const auto* b = node_->as_boolean()) return b->get();
+    fail(fmt::format("expected true or false, got {}", type_name(node_->type())));
+  }
+
+  std::int64_t integer(std::int64_t min, std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+    const auto* i = node_->as_integer();
+    if (!i) fail(fmt::format("expected an integer, got {}", type_name(node_->type())));
+    const std::int64_t v = i->get();
+    if (v < min) fail(fmt::format("must be >= {}, got {}", min, v));
+    if (v > max) fail(fmt::format("must be <= {}, got {}", max, v));
+    return v;
+  }
+
+  // A plain number (integer or floating point).
+  double number() const {
+    if (const auto* i = node_->as_integer()) return static_cast<double>(i->get());
+    if (const auto* f = node_->as_floating_point()) return f->get();
+    fail(fmt::format("expected a number, got {}", type_name(node_->type())));
+  }
+
+  double probability() const {
+    const double p = number();
+    if (!(p >= 0.0 && p <= 1.0)) fail(fmt::format("must be a probability in [0, 1], got {}", p));
+    return p;
+  }
+
+  // A quantity string such as "20 ms", in SI units. With `dim` set the quantity must have that
+  // dimension; otherwise any dimension except a pure number is accepted and stored in `dim`.
+  double quantity(std::optional<Dimension>& dim, Bound bound = Bound::kAny) const {
+    if (node_->is_number()) fail(fmt::format("needs a unit, e.g. {}", example_of(dim)));
+    const auto* s = node_->as_string();
+    if (!s)
+      fail(fmt::format("expected a quantity string such as {}, got {}", example_of(dim),
+                       type_name(node_->type())));
+    const std::string& text = s->get();
+    double value = 0.0;
+    try {
+      if (dim) {
+        value = parse_quantity(text, *dim);
+      } else {
+        const Quantity q = parse_quantity(text);
+        if (q.dim == Dimension::none()) fail(fmt::format("'{}' needs a unit, e.g. {}", text, example_of(dim)));
+        dim = q.dim;
+        value = q.value;
+      }
+    } catch (const UnitError& e) {
+      fail(e.what());
+    }
+    if (bound == Bound::kPositive && !(value > 0.0)) fail(fmt::format("must be > 0, got '{}'", text));
+    if (bound == Bound::kNonNegative && !(value >= 0.0)) fail(fmt::format("must be >= 0, got '{}'", text));
+    return value;
+  }
+  double quantity(Dimension dim, Bound bound = Bound::kAny) const {
+    std::optional<Dimension> d = dim;
+    return quantity(d, bound);
+  }
+
+  // The elements of an array, named "field[i]".
+  std::vector<Field> elements() const {
+    const auto* a = node_->as_array();
+    if (!a) fail(fmt::format("expected an array, got {}", type_name(node_->type())));
+    std::vector<Field> out;
+    for (std::size_t i = 0; i < a->size(); ++i)
+      out.emplace_back(*src_, *a->get(i), fmt::format("{}[{}]", name_, i));
+    return out;
+  }
+
+  std::vector<double> quantities(std::optional<Dimension>& dim, Bound bound = Bound::kAny) const {
+    std::vector<double> out;
+    for (const Field& e : elements()) out.push_back(e.quantity(dim, bound));
+    return out;
+  }
+  std::vector<double> quantities(Dimension dim, Bound bound = Bound::kAny) const {
+    std::optional<Dimension> d = dim;
+    return quantities(d, bound);
+  }
+
+  // A path relative to the model file's directory.
+  std::string path() const {
+    const fs::path p(string());
+    return (p.is_absolute() ? p : src_->dir / p).string();
+  }
+
+  Table table() const;
+
+ private:
+  const Source* src_;
+  const toml::node* node_;
+  std::string name_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A table whose keys are checked: each key must be asked for before `finish`.
+
+class Table {
+ public:
+  Table(const Source& src, const toml::table& table, std::string name)
+      : src_(&src), table_(&table), name_(std::move(name)) {}
+
+  const std::string& name() const { return name_; }
+  std::string child(std::string_view key) const {
+    return name_.empty() ? std::string(key) : fmt::format("{}.{}", name_, key);
+  }
+  const toml::table& node() const { return *table_; }
+  [[noreturn]] void fail(std::string_view what) const { fail_at(*src_, *table_, name_, what); }
+
+  std::optional<Field> get(std::string_view key) {
+    known_.emplace_back(key);
+    if (const toml::node* n = table_->get(key)) return Field(*src_, *n, child(key));
+    return std::nullopt;
+  }
+
+  Field need(std::string_view key) {
+    if (auto f = get(key)) return *f;
+    fail_at(*src_, *table_, child(key), "missing required field");
+  }
+
+  // Assigns `out` when the key is present.
+  void read(std::string_view key, double& out, Dimension dim, Bound bound = Bound::kAny) {
+    if (auto f = get(key)) out = f->quantity(dim, bound);
+  }
+
+  // All entries (for tables keyed by name), in file order; entries added by overrides come last.
+  std::vector<std::pair<std::string, Field>> entries() {
+    std::vector<std::pair<std::string, Field>> out;
+    for (const auto& [key, node] : *table_) {
+      known_.emplace_back(key.str());
+      out.emplace_back(std::string(key.str()), Field(*src_, node, child(key.str())));
+    }
+    auto order = [this](const Field& f) {
+      const auto& b = f.node().source().begin;
+      return std::tuple(from_override(*src_, f.node()), b.line, b.column);
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const auto& x, const auto& y) { return order(x.second) < order(y.second); });
+    return out;
+  }
+
+  // Rejects keys that were never asked for.
+  void finish() const {
+    for (const auto& [key, node] : *table_) {
+      if (std::find(known_.begin(), known_.end(), key.str()) != known_.end()) continue;
+      std::string allowed;
+      for (const auto& k : known_)
+        if (allowed.find(fmt::format("'{}'", k)) == std::string::npos)
+          allowed += fmt::format("{}'{}'", allowed.empty() ? "" : ", ", k);
+      fail_at(*src_, node, child(key.str()),
+              fmt::format("unknown key '{}'{}", key.str(),
+                          allowed.empty() ? "" : fmt::format(" (allowed here: {})", allowed)));
+    }
+  }
+
+ private:
+  const Source* src_;
+  const toml::table* table_;
+  std::string name_;
+  std::vector<std::string> known_;
+};
+
+Table Field::table() const {
+  const auto* t = node_->as_table();
+  if (!t) fail(fmt::format("expected a table, got {}", type_name(node_->type())));
+  return Table(*src_, *t, name_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Composite values
+
+// A quantity string (constant) or a distribution table. `dim` as in Field::quantity: all
+// quantities of the distribution share one dimension.
+Distribution distribution(const Field& f, std::optional<Dimension>& dim) {
+  if (!f.node().is_table()) return Distribution::constant(f.quantity(dim));
+  Table t = f.table();
+  const Field kind_field = t.need("dist");
+  const std::string kind = kind_field.string();
+  Distribution d;
+  if (kind == "constant") {
+    d = Distribution::constant(t.need("value").quantity(dim));
+  } else if (kind == "uniform") {
+    const double low = t.need("low").quantity(dim);
+    const Field high_field = t.need("high");
+    const double high = high_field.quantity(dim);
+    if (!(high >= low)) high_field.fail("must be >= low");
+    d = Distribution::uniform(low, high);
+  } else if (kind == "normal") {
+    const double mean = t.need("mean").quantity(dim);
+    d = Distribution::normal(mean, t.need("std").quantity(dim, Bound::kNonNegative));
+  } else if (kind == "lognormal") {
+    const double median = t.need("median").quantity(dim, Bound::kPositive);
+    const Field sigma_field = t.need("sigma");
+    const double sigma = sigma_field.number();
+    if (!(sigma >= 0.0)) sigma_field.fail(fmt::format("must be >= 0, got {}", sigma));
+    d = Distribution::lognormal(std::log(median), sigma);
+  } else {
+    kind_field.fail(fmt::format(
+        "unknown distribution '{}' (known: constant, uniform, normal, lognormal)", kind));
+  }
+  const auto min = t.get("min");
+  const auto max = t.get("max");
+  if (min) d.min = min->quantity(dim);
+  if (max) d.max = max->quantity(dim);
+  if (min && max && !(d.max >= d.min)) max->fail("must be >= min");
+  t.finish();
+  return d;
+}
+
+Distribution distribution(const Field& f, Dimension dim) {
+  std::optional<Dimension> d = dim;
+  return distribution(f, d);
+}
+
+// "P", "P[a:b]", "P[a:]", "P[:b]": a population name and a Python-style half-open slice.
+struct PopulationRef {
+  std::string name;
+  Slice slice;
+  bool sliced = false;
+};
+
+std::size_t slice_bound(const Field& f, std::string_view text, std::string_view what) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(),
+                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    f.fail(fmt::format("bad slice '{}': {} '{}' must be a non-negative integer", f.string(), what, text));
+  if (text.size() > 10 || std::stoull(std::string(text)) > static_cast<unsigned long long>(kMaxIndex))
+    f.fail(fmt::format("bad slice '{}': {} {} is too large", f.string(), what, text));
+  return static_cast<std::size_t>(std::stoull(std::string(text)));
+}
+
+PopulationRef parse_population_ref(const Field& f) {
+  const std::string text = f.string();
+  PopulationRef ref;
+  const auto open = text.find('[');
+  ref.name = text.substr(0, open);
+  if (!is_identifier(ref.name))
+    f.fail(fmt::format("'{}' is not a population name (letters, digits, '_'), optionally sliced "
+                       "as \"P[start:stop]\"", text));
+  if (open == std::string::npos) return ref;
+  const auto colon = text.find(':', open);
+  if (text.back() != ']' || colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+    f.fail(fmt::format("bad slice '{}': expected \"{}[start:stop]\", \"{}[start:]\" or \"{}[:stop]\"",
+                       text, ref.name, ref.name, ref.name));
+  const std::string_view inner(text.data() + open + 1, text.size() - open - 2);
+  const std::string_view start_text = inner.substr(0, colon - open - 1);
+  const std::string_view stop_text = inner.substr(colon - open);
+  ref.sliced = true;
+  ref.slice.start = start_text.empty() ? 0 : slice_bound(f, start_text, "start");
+  if (!stop_text.empty()) {
+    const std::size_t stop = slice_bound(f, stop_text, "stop");
+    if (stop <= ref.slice.start)
+      f.fail(fmt::format("bad slice '{}': stop {} must be greater than start {}", text, stop,
+                         ref.slice.start));
+    ref.slice.count = stop - ref.slice.start;
+  }
+  return ref;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the network
+
+struct SimulationSettings {
+  double dt = 1e-4;
+  double duration = 1.0;
+  std::uint64_t seed = 1;
+  int threads = 1;
+};
+
+SimulationSettings read_simulation(const std::optional<Field>& field) {
+  SimulationSettings s;
+  if (!field) return s;
+  Table t = field->table();
+  t.read("dt", s.dt, Dimension::seconds(), Bound::kPositive);
+  t.read("duration", s.duration, Dimension::seconds(), Bound::kNonNegative);
+  if (auto f = t.get("seed")) s.seed = static_cast<std::uint64_t>(f->integer(0));
+  if (auto f = t.get("threads")) s.threads = static_cast<int>(f->integer(1, 4096));
+  t.finish();
+  return s;
+}
+
+class ModelBuilder {
+ public:
+  ModelBuilder(const Source& src, Network& net) : src_(src), net_(net) {}
+
+  void add_population(const std::string& name, Table t);
+  void add_projection(const std::string& name, Table t);
+  void add_input(const std::string& name, Table t);
+  void add_monitor(const std::string& name, Table t);
+
+ private:
+  template <class Pop, class Params>
+  void add_model(const std::string& name, Table& t, std::size_t size, Params params) {
+    t.finish();
+    guarded(t, [&] { net_.add<Pop>(name, size, std::move(params)); });
+  }
+  void read_lif(Table& t, LifParams& p);
+  void read_lif_cond(Table& t, LifCondParams& p);
+  void read_izhikevich(Table& t, IzhikevichParams& p);
+  void read_poisson(Table& t, PoissonGroupParams& p);
+  void add_spike_generator(const std::string& name, Table& t);
+  Connector read_connector(const Field& f);
+  StdpParams read_stdp(const Field& f, Dimension weight_dim);
+  TimeSeries read_series(Table& t, Dimension& dim);
+
+  // A reference to an existing population, with its slice checked against the size.
+  PopulationRef population_ref(const Field& f) const;
+  // The optional 'channel' key (default "exc"), checked against the target population.
+  std::string channel(Table& t, const std::string& population) const;
+  // A time that must be a whole number (>= 1) of steps of dt.
+  std::uint32_t steps(const Field& f) const;
+
+  // Runs a library call, turning its ParameterError into a ConfigError at the table.
+  template <class F>
+  static void guarded(const Table& t, F&& f) {
+    try {
+      f();
+    } catch (const ParameterError& e) {
+      t.fail(e.what());
+    }
+  }
+
+  const Source& src_;
+  Network& net_;
+};
+
+// Channels for lif/izhikevich (tau) and lif_cond (tau, e_rev). Given channels replace the
+// model's default list.
+template <class Channel, class ReadOne>
+void read_channels(Table& pop, std::vector<Channel>& out, ReadOne read_one) {
+  auto field = pop.get("channels");
+  if (!field) return;
+  Table channels = field->table();
+  auto entries = channels.entries();
+  if (entries.empty()) field->fail("needs at least one channel, e.g. [populations.P.channels.exc]");
+  out.clear();
+  for (auto& [name, f] : entries) {
+    if (!is_identifier(name)) f.fail("channel names may contain only letters, digits and '_'");
+    Table c = f.table();
+    Channel ch;
+    ch.name = name;
+    read_one(c, ch);
+    c.finish();
+    out.push_back(std::move(ch));
+  }
+}
+
+void ModelBuilder::read_lif(Table& t, LifParams& p) {
+  t.read("tau_m", p.tau_m, Dimension::seconds(), Bound::kPositive);
+  t.read("v_rest", p.v_rest, Dimension::volts());
+  t.read("v_th", p.v_th, Dimension::volts());
+  t.read("v_reset", p.v_reset, Dimension::volts());
+  t.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
+  t.read("R", p.R, Dimension::ohms(), Bound::kNonNegative);
+  t.read("i_offset", p.i_offset, Dimension::amperes());
+  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
+  read_channels(t, p.channels, [](Table& c, SynapticChannel& ch) {
+    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
+  });
+}
+
+void ModelBuilder::read_lif_cond(Table& t, LifCondParams& p) {
+  t.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+  t.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+  t.read("v_rest", p.v_rest, Dimension::volts());
+  t.read("v_th", p.v_th, Dimension::volts());
+  t.read("v_reset", p.v_reset, Dimension::volts());
+  t.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
+  t.read("i_offset", p.i_offset, Dimension::amperes());
+  if (auto f = t.get("method")) {
+    const std::string m = f->string();
+    if (m == "exponential_euler") p.method = LifCondParams::Method::kExponentialEuler;
+    else if (m == "euler") p.method = LifCondParams::Method::kEuler;
+    else f->fail(fmt::format("unknown method '{}' (known: exponential_euler, euler)", m));
+  }
+  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
+  read_channels(t, p.channels, [](Table& c, ConductanceChannel& ch) {
+    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
+    ch.e_rev = c.need("e_rev").quantity(Dimension::volts());
+  });
+}
+
+void ModelBuilder::read_izhikevich(Table& t, IzhikevichParams& p) {
+  t.read("a", p.a, Dimension::hertz(), Bound::kPositive);
+  if (auto f = t.get("b")) p.b = f->number();
+  t.read("c", p.c, Dimension::volts());
+  t.read("d", p.d, Dimension::volts());
+  t.read("v_peak", p.v_peak, Dimension::volts());
+  t.read("R", p.R, Dimension::ohms(), Bound::kNonNegative);
+  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
+  if (auto f = t.get("u_init")) {
+    p.u_init = distribution(*f, Dimension::volts());
+    p.has_u_init = true;
+  }
+  read_channels(t, p.channels, [](Table& c, SynapticChannel& ch) {
+    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
+  });
+}
+
+void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
+  const auto rate = t.get("rate");
+  const auto rates = t.get("rates");
+  const auto rate_dt = t.get("rate_dt");
+  if (rate && rates) rates->fail("give either 'rate' or 'rates', not both");
+  if (rate) {
+    if (rate_dt) rate_dt->fail("is only used with 'rates'");
+    p.rate = rate->quantity(Dimension::hertz(), Bound::kNonNegative);
+  } else if (rates) {
+    p.rates = rates->quantities(Dimension::hertz(), Bound::kNonNegative);
+    if (p.rates.empty()) rates->fail("is empty");
+    if (!rate_dt) fail_at(src_, rates->node(), t.child("rate_dt"), "missing required field (needed with 'rates')");
+    p.rate_dt = rate_dt->quantity(Dimension::seconds(), Bound::kPositive);
+  } else {
+    t.need("rate");  // reports the missing field
+  }
+}
+
+void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
+  const auto file = t.get("file");
+  const auto time_unit = t.get("time_unit");
+  const auto times = t.get("times");
+  const auto indices = t.get("indices");
+  const auto size = t.get("size");
+  std::vector<SpikeEvent> events;
+  if (file) {
+    if (times || indices) (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
+    if (!time_unit) fail_at(src_, file->node(), t.child("time_unit"), "missing required field (needed with 'file', e.g. \"ms\")");
+    const std::string unit = time_unit->string();
+    double unit_s = 0.0;
+    try {
+      unit_s = parse_quantity("1 " + unit, Dimension::seconds());
+    } catch (const UnitError& e) {
+      time_unit->fail(fmt::format("'{}' is not a unit of time ({})", unit, e.what()));
+    }
+    try {
+      events = read_spike_events(file->path(), unit_s);
+    } catch (const IoError& e) {
+      file->fail(e.what());
+    }
+  } else {
+    if (time_unit) time_unit->fail("is only used with 'file'");
+    const Field times_field = t.need("times");
+    const Field indices_field = t.need("indices");
+    const std::vector<double> ts = times_field.quantities(Dimension::seconds(), Bound::kNonNegative);
+    const std::vector<Field> idx = indices_field.elements();
+    if (idx.size() != ts.size())
+      indices_field.fail(fmt::format("has {} entries but times has {}; they must have the same length",
+                                     idx.size(), ts.size()));
+    for (std::size_t k = 0; k < ts.size(); ++k)
+      events.push_back({ts[k], static_cast<std::uint32_t>(idx[k].integer(0, kMaxIndex - 1))});
+  }
+  std::size_t max_index = 0;
+  for (const auto& e : events) max_index = std::max<std::size_t>(max_index, e.index);
+  std::size_t n = max_index + 1;
+  if (size) {
+    n = static_cast<std::size_t>(size->integer(1, kMaxIndex));
+    if (!events.empty() && max_index >= n)
+      size->fail(fmt::format("is {} but the spikes use neuron index {}", n, max_index));
+  } else if (events.empty()) {
+    t.need("size");  // no spikes to infer it from
+  }
+  add_model<SpikeGenerator>(name, t, n, std::move(events));
+}
+
+void ModelBuilder::add_population(const std::string& name, Table t) {
+  if (!is_identifier(name)) t.fail("population names may contain only letters, digits and '_'");
+  const Field model_field = t.need("model");
+  const std::string model = model_field.string();
+  if (model == "spike_generator") return add_spike_generator(name, t);
+  if (model != "lif" && model != "lif_cond" && model != "izhikevich" && model != "poisson")
+    model_field.fail(fmt::format(
+        "unknown model '{}' (known: lif, lif_cond, izhikevich, poisson, spike_generator)", model));
+  const auto size = static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
+  if (model == "lif") {
+    LifParams p;
+    read_lif(t, p);
+    add_model<LifPopulation>(name, t, size, std::move(p));
+  } else if (model == "lif_cond") {
+    LifCondParams p;
+    read_lif_cond(t, p);
+    add_model<LifCondPopulation>(name, t, size, std::move(p));
+  } else if (model == "izhikevich") {
+    IzhikevichParams p;
+    read_izhikevich(t, p);
+    add_model<IzhikevichPopulation>(name, t, size, std::move(p));
+  } else {
+    PoissonGroupParams p;
+    read_poisson(t, p);
+    add_model<PoissonGroup>(name, t, size, std::move(p));
+  }
+}
+
+PopulationRef ModelBuilder::population_ref(const Field& f) const {
+  PopulationRef ref = parse_population_ref(f);
+  const Population* pop = nullptr;
+  std::vector<std::string> known;
+  for (const auto& p : net_.populations()) {
+    known.push_back(p->name());
+    if (p->name() == ref.name) pop = p.get();
+  }
+  if (!pop)
+    f.fail(fmt::format("unknown population '{}' (known: {})", ref.name,
+                       known.empty() ? "none" : join(known)));
+  const std::size_t stop =
+      ref.slice.count == Slice::npos ? pop->size() : ref.slice.start + ref.slice.count;
+  if (ref.slice.start >= pop->size() || stop > pop->size())
+    f.fail(fmt::format("slice [{}:{}) exceeds population '{}' of size {}", ref.slice.start, stop,
+                       ref.name, pop->size()));
+  return ref;
+}
+
+std::string ModelBuilder::channel(Table& t, const std::string& population) const {
+  const auto f = t.get("channel");
+  const std::string name = f ? f->string() : "exc";
+  try {
+    net_.population(population).channel_index(name);
+  } catch (const ParameterError& e) {
+    if (f) f->fail(e.what());
+    fail_at(src_, t.node(), t.child("channel"), fmt::format("{} (the default channel is 'exc')", e.what()));
+  }
+  return name;
+}
+
+std::uint32_t ModelBuilder::steps(const Field& f) const {
+  const double t = f.quantity(Dimension::seconds(), Bound::kPositive);
+  const double dt = net_.dt();
+  const long long n = std::llround(t / dt);
+  if (n < 1 || std::abs(static_cast<double>(n) * dt - t) > 1e-6 * t)
+    f.fail(fmt::format("must be a whole multiple of dt ({} s), got {} s", dt, t));
+  if (n > kMaxIndex) f.fail(fmt::format("is {} steps of dt, too many", n));
+  return static_cast<std::uint32_t>(n);
+}
+
+Connector ModelBuilder::read_connector(const Field& f) {
+  Table t = f.table();
+  const Field rule_field = t.need("rule");
+  const std::string rule = rule_field.string();
+  auto allow_self = [&t] {
+    const auto a = t.get("allow_self");
+    return a ? a->boolean() : true;
+  };
+  auto degree = [&t] { return static_cast<std::uint32_t>(t.need("k").integer(0, kMaxIndex)); };
+  Connector c;
+  if (rule == "all_to_all") {
+    c = AllToAll{allow_self()};
+  } else if (rule == "one_to_one") {
+    c = OneToOne{};
+  } else if (rule == "fixed_probability") {
+    const double p = t.need("p").probability();
+    c = FixedProbability{p, allow_self()};
+  } else if (rule == "fixed_indegree") {
+    const std::uint32_t k = degree();
+    c = FixedInDegree{k, allow_self()};
+  } else if (rule == "fixed_outdegree") {
+    const std::uint32_t k = degree();
+    c = FixedOutDegree{k, allow_self()};
+  } else if (rule == "list") {
+    const auto pairs = t.get("pairs");
+    const auto file = t.get("file");
+    ExplicitList list;
+    if (pairs && file) {
+      file->fail("give either 'pairs' or 'file', not both");
+    } else if (file) {
+      try {
+        list.pairs = read_pairs(file->path());
+      } catch (const IoError& e) {
+        file->fail(e.what());
+      }
+    } else {
+      for (const Field& pair : t.need("pairs").elements()) {
+        const std::vector<Field> ends = pair.elements();
+        if (ends.size() != 2) pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
+        list.pairs.emplace_back(static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex)),
+                                static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex)));
+      }
+    }
+    c = std::move(list);
+  } else {
+    rule_field.fail(fmt::format("unknown rule '{}' (known: all_to_all, one_to_one, fixed_probability, "
+                                "fixed_indegree, fixed_outdegree, list)", rule));
+  }
+  t.finish();
+  return c;
+}
+
+StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
+  Table t = f.table();
+  const Field rule_field = t.need("rule");
+  if (const std::string rule = rule_field.string(); rule != "stdp")
+    rule_field.fail(fmt::format("unknown plasticity rule '{}' (known: stdp)", rule));
+  StdpParams s;
+  t.read("tau_plus", s.tau_plus, Dimension::seconds(), Bound::kPositive);
+  t.read("tau_minus", s.tau_minus, Dimension::seconds(), Bound::kPositive);
+  s.a_plus = t.need("a_plus").quantity(weight_dim, Bound::kNonNegative);
+  s.a_minus = t.need("a_minus").quantity(weight_dim, Bound::kNonNegative);
+  t.read("w_min", s.w_min, weight_dim);
+  const Field w_max = t.need("w_max");
+  s.w_max = w_max.quantity(weight_dim);
+  if (!(s.w_max >= s.w_min)) w_max.fail("must be >= w_min");
+  t.finish();
+  return s;
+}
+
+void ModelBuilder::add_projection(const std::string& name, Table t) {
+  ProjectionSpec spec;
+  spec.name = name;
+  const PopulationRef source = population_ref(t.need("source"));
+  const PopulationRef target = population_ref(t.need("target"));
+  spec.source = source.name;
+  spec.source_slice = source.slice;
+  spec.target = target.name;
+  spec.target_slice = target.slice;
+  spec.channel = channel(t, target.name);
+  spec.connector = read_connector(t.need("connect"));
+  std::optional<Dimension> weight_dim;
+  spec.weight = distribution(t.need("weight"), weight_dim);
+  spec.weight_dim = *weight_dim;
+  spec.delay = Distribution::constant(net_.dt());
+  if (auto f = t.get("delay")) {
+    spec.delay = distribution(*f, Dimension::seconds());
+    if (spec.delay.is_constant() && !(spec.delay.a >= 0.0)) f->fail("must be >= 0");
+  }
+  if (auto f = t.get("plasticity")) spec.stdp = read_stdp(*f, spec.weight_dim);
+  t.finish();
+  guarded(t, [&] { net_.connect(spec); });
+}
+
+// The time series of a current input: amplitude, or values with times (steps) or dt (array).
+TimeSeries ModelBuilder::read_series(Table& t, Dimension& dim) {
+  const auto amplitude = t.get("amplitude");
+  const auto values = t.get("values");
+  const auto times = t.get("times");
+  const auto dt = t.get("dt");
+  std::optional<Dimension> d;
+  TimeSeries s;
+  const Field* value_field = nullptr;
+  if (amplitude) {
+    if (values || times || dt)
+      (values ? values : times ? times : dt)->fail("give either 'amplitude' or 'values', not both");
+    s.kind = TimeSeries::Kind::kConstant;
+    s.value = amplitude->quantity(d);
+    value_field = &*amplitude;
+  } else if (values) {
+    s.values = values->quantities(d);
+    value_field = &*values;
+    if (s.values.empty()) values->fail("is empty");
+    if (times && dt) dt->fail("give either 'times' (steps) or 'dt' (timed array), not both");
+    if (times) {
+      s.kind = TimeSeries::Kind::kSteps;
+      s.times = times->quantities(Dimension::seconds(), Bound::kNonNegative);
+      if (s.times.size() != s.values.size())
+        values->fail(fmt::format("has {} entries but times has {}; they must have the same length",
+                                 s.values.size(), s.times.size()));
+    } else if (dt) {
+      s.kind = TimeSeries::Kind::kArray;
+      s.array_dt = dt->quantity(Dimension::seconds(), Bound::kPositive);
+    } else {
+      values->fail("needs 'times' (a step function) or 'dt' (a timed array)");
+    }
+  } else {
+    if (times || dt) (times ? times : dt)->fail("needs 'values'");
+    t.need("amplitude");  // reports the missing field
+  }
+  if (d && !(*d == Dimension::amperes() || *d == Dimension::volts()))
+    value_field->fail(fmt::format("must be a current (e.g. \"0.5 nA\") or a voltage (e.g. \"1 mV\"), "
+                                  "got a {}", dimension_name(*d)));
+  if (d) dim = *d;
+  return s;
+}
+
+void ModelBuilder::add_input(const std::string& name, Table t) {
+  const Field type_field = t.need("type");
+  const std::string type = type_field.string();
+  if (type == "poisson_input") {
+    PoissonInputSpec spec;
+    spec.name = name;
+    const PopulationRef target = population_ref(t.need("target"));
+    spec.target = target.name;
+    spec.slice = target.slice;
+    spec.channel = channel(t, target.name);
+    spec.n = static_cast<std::uint32_t>(t.need("n").integer(1, kMaxIndex));
+    spec.rate = t.need("rate").quantity(Dimension::hertz(), Bound::kNonNegative);
+    std::optional<Dimension> weight_dim;
+    spec.weight = t.need("weight").quantity(weight_dim);
+    spec.weight_dim = *weight_dim;
+    t.finish();
+    guarded(t, [&] { net_.add_input(spec); });
+  } else if (type == "current") {
+    CurrentInputSpec spec;
+    spec.name = name;
+    const PopulationRef target = population_ref(t.need("target"));
+    spec.target = target.name;
+    spec.slice = target.slice;
+    spec.series = read_series(t, spec.dim);
+    t.finish();
+    guarded(t, [&] { net_.add_input(spec); });
+  } else {
+    type_field.fail(fmt::format("unknown input type '{}' (known: poisson_input, current)", type));
+  }
+}
+
+void ModelBuilder::add_monitor(const std::string& name, Table t) {
+  const Field type_field = t.need("type");
+  const std::string type = type_field.string();
+  if (type != "spikes" && type != "state" && type != "rate")
+    type_field.fail(fmt::format("unknown monitor type '{}' (known: spikes, state, rate)", type));
+  const Field pop_field = t.need("population");
+  const PopulationRef pop = population_ref(pop_field);
+  const std::size_t pop_size = net_.population(pop.name).size();
+  if (type == "spikes") {
+    t.finish();
+    guarded(t, [&] { net_.record_spikes(name, pop.name, pop.slice); });
+  } else if (type == "state") {
+    std::vector<std::string> variables;
+    const Field vars_field = t.need("variables");
+    for (const Field& v : vars_field.elements()) variables.push_back(v.string());
+    if (variables.empty()) vars_field.fail("is empty; name at least one variable, e.g. [\"v\"]");
+    std::vector<std::uint32_t> indices;
+    if (const auto f = t.get("indices")) {
+      if (pop.sliced) f->fail("give either a sliced population or 'indices', not both");
+      for (const Field& i : f->elements())
+        indices.push_back(static_cast<std::uint32_t>(i.integer(0, static_cast<std::int64_t>(pop_size) - 1)));
+    } else {
+      const std::size_t lo = pop.slice.start;
+      const std::size_t hi = pop.slice.count == Slice::npos ? pop_size : lo + pop.slice.count;
+      if (!pop.sliced && pop_size > kMaxDefaultStateIndices)
+        fail_at(src_, pop_field.node(), t.child("indices"),
+                fmt::format("population '{}' has {} neurons; list the ones to record in 'indices' "
+                            "(all are recorded by default only up to {})",
+                            pop.name, pop_size, kMaxDefaultStateIndices));
+      for (std::size_t i = lo; i < hi; ++i) indices.push_back(static_cast<std::uint32_t>(i));
+    }
+    const auto every = t.get("every");
+    const std::uint32_t every_steps = every ? steps(*every) : 1;
+    t.finish();
+    guarded(t, [&] { net_.record_state(name, pop.name, variables, indices, every_steps); });
+  } else {
+    if (pop.sliced) pop_field.fail("rate monitors record a whole population; remove the slice");
+    const auto bin = t.get("bin");
+    const std::uint32_t bin_steps = bin ? steps(*bin) : 1;
+    t.finish();
+    guarded(t, [&] { net_.record_rate(name, pop.name, bin_steps); });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing, overrides, top level
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// Applies "dotted.path=VALUE": VALUE is TOML ("40000", "\"10 ms\"", "{ rule = ... }") or, when
+// it is not valid TOML, a string. The tables on the path must exist; the last key may be new.
+void apply_override(toml::table& root, const Source& src, const std::string& text) {
+  const auto eq = text.find('=');
+  std::vector<std::string> keys;
+  if (eq != std::string::npos) {
+    std::istringstream in(text.substr(0, eq));
+    for (std::string k; std::getline(in, k, '.');) keys.push_back(trim(k));
+  }
+  if (keys.empty() || std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.empty(); }))
+    throw ConfigError(fmt::format("{}: --set '{}': expected dotted.path=VALUE, e.g. populations.P.size=100",
+                                  src.name, text));
+  const std::string path = join(keys, ".");
+  toml::table* table = &root;
+  std::string prefix;
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+    prefix += (i ? "." : "") + keys[i];
+    toml::node* next = table->get(keys[i]);
+    if (!next)
+      throw ConfigError(fmt::format("{}: {} (set by --set): there is no table '{}' in the model",
+                                    src.name, path, prefix));
+    table = next->as_table();
+    if (!table)
+      throw ConfigError(fmt::format("{}: {} (set by --set): '{}' is {}, not a table", src.name, path,
+                                    prefix, type_name(next->type())));
+  }
+  const std::string value = trim(text.substr(eq + 1));
+  toml::table parsed;
+  try {
+    parsed = toml::parse(std::string_view("x = " + value), std::string_view("--set"));
+  } catch (const toml::parse_error&) {
+  }
+  if (toml::node* node = parsed.size() == 1 ? parsed.get("x") : nullptr)
+    node->visit([&](auto& n) { table->insert_or_assign(keys.back(), std::move(n)); });
+  else
+    table->insert_or_assign(keys.back(), value);
+}
+
+LoadedModel load(std::string_view text, Source src, const LoadOptions& options) {
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string_view(src.name));
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: invalid TOML: {}", src.name, e.source().begin.line,
+                                  e.description()));
+  }
+  src.doc = root.source().path;
+  for (const auto& o : options.overrides) apply_override(root, src, o);
+
+  Table top(src, root, "");
+  const auto simulation = top.get("simulation");
+  const auto populations = top.get("populations");
+  const auto projections = top.get("projections");
+  const auto inputs = top.get("inputs");
+  const auto monitors = top.get("monitors");
+  top.finish();
+
+  SimulationSettings sim = read_simulation(simulation);
+  if (options.seed) sim.seed = *options.seed;
+  if (options.duration) sim.duration = *options.duration;
+  if (options.threads) sim.threads = *options.threads;
+  if (!(sim.duration >= 0.0) || !std::isfinite(sim.duration))
+    throw ConfigError(fmt::format("{}: duration: must be >= 0, got {} s", src.name, sim.duration));
+  if (sim.threads < 1)
+    throw ConfigError(fmt::format("{}: threads: must be >= 1, got {}", src.name, sim.threads));
+
+  LoadedModel model;
+  model.network = std::make_unique<Network>(sim.dt, sim.seed);
+  model.duration = sim.duration;
+  model.threads = sim.threads;
+  model.path = src.name;
+
+  ModelBuilder builder(src, *model.network);
+  if (!populations) top.need("populations");
+  auto pops = populations->table().entries();
+  if (pops.empty()) populations->fail("needs at least one population, e.g. [populations.P]");
+  for (auto& [name, f] : pops) builder.add_population(name, f.table());
+  auto each = [](const std::optional<Field>& section, auto add) {
+    if (!section) return;
+    for (auto& [name, f] : section->table().entries()) add(name, f.table());
+  };
+  each(projections, [&](const std::string& n, Table t) { builder.add_projection(n, std::move(t)); });
+  each(inputs, [&](const std::string& n, Table t) { builder.add_input(n, std::move(t)); });
+  each(monitors, [&](const std::string& n, Table t) { builder.add_monitor(n, std::move(t)); });
+  return model;
+}
+
+std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw ConfigError(fmt::format("{}: cannot read model file: it is a directory", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read model file: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read model file", path));
+  return text.str();
+}
+
+}  // namespace
+
+LoadedModel load_model_file(const std::string& path, const LoadOptions& options) {
+  const std::string text = read_text(path);
+  return load(text, Source{path, fs::path(path).parent_path(), nullptr}, options);
+}
+
+LoadedModel load_model_string(std::string_view text, const std::string& display_name,
+                              const LoadOptions& options) {
+  const std::string name = display_name.empty() ? "<string>" : display_name;
+  return load(text, Source{name, fs::path(name).parent_path(), nullptr}, options);
+}
+
+}  // namespace volley::io

@@ -61,16 +61,15 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
   input.assign(hi - lo, 0.0f);
   jump.assign(hi - lo, 0.0f);
   for (std::size_t k = 0; k < p_.channels.size(); ++k) {
-    float* in = ring(k).row(ctx.step);
     if (p_.channels[k].tau == 0.0) {
+      float* in = ring(k).row(ctx.step);
       for (std::size_t i = lo; i < hi; ++i) jump[i - lo] += in[i], in[i] = 0.0f;
       continue;
     }
     float* g = g_[k].data();
+    absorb_ring(k, g, ctx.step, lo, hi);
     const float d = decay_[k];
     for (std::size_t i = lo; i < hi; ++i) {
-      g[i] += in[i];
-      in[i] = 0.0f;
       input[i - lo] += g[i];
       g[i] *= d;
     }
@@ -97,6 +96,10 @@ std::vector<std::string> IzhikevichPopulation::variable_names() const {
   for (const auto& c : p_.channels)
     if (c.tau > 0.0) names.push_back(c.name);
   return names;
+}
+
+float* IzhikevichPopulation::channel_state(std::size_t channel) {
+  return p_.channels.at(channel).tau > 0.0 ? g_[channel].data() : nullptr;
 }
 
 VariableView IzhikevichPopulation::find_variable(std::string_view name) {

@@ -80,27 +80,24 @@ void LifPopulation::prepare(double dt) {
 
 namespace {
 
-// The membrane kernel. NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
+// The membrane kernel. Exponential channels have already absorbed their ring rows.
+// NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
 template <int NExp, int NDelta, bool HasDrive>
 void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_t* __restrict rf,
-                float* const* g, float* const* in_exp, float* const* in_delta,
-                const float* __restrict drive, const float* decay, const float* prop, int nexp,
-                int ndelta, float v_rest, float leak, float bias) {
-  constexpr int kMax = 8;
-  const int ne = NExp >= 0 ? NExp : nexp;
-  const int nd = NDelta >= 0 ? NDelta : ndelta;
+                float* const* g, float* const* in_delta, const float* __restrict drive,
+                const float* decay, const float* prop, int nexp, int ndelta, float v_rest,
+                float leak, float bias) {
   if constexpr (NExp >= 0 && NDelta >= 0) {
-    float* __restrict gk[NExp > 0 ? NExp : 1];
-    float* __restrict ik[NExp > 0 ? NExp : 1];
-    float dk[NExp > 0 ? NExp : 1], pk[NExp > 0 ? NExp : 1];
-    for (int k = 0; k < NExp; ++k) gk[k] = g[k], ik[k] = in_exp[k], dk[k] = decay[k], pk[k] = prop[k];
+    constexpr int kE = NExp > 0 ? NExp : 1;
+    float* __restrict gk[kE];
+    float dk[kE], pk[kE];
+    for (int k = 0; k < NExp; ++k) gk[k] = g[k], dk[k] = decay[k], pk[k] = prop[k];
     float* __restrict dl = NDelta > 0 ? in_delta[0] : nullptr;
 #pragma omp simd
     for (std::size_t i = lo; i < hi; ++i) {
       float syn = 0.0f;
       for (int k = 0; k < NExp; ++k) {
-        const float x = gk[k][i] + ik[k][i];
-        ik[k][i] = 0.0f;
+        const float x = gk[k][i];
         syn += x * pk[k];
         gk[k][i] = x * dk[k];
       }
@@ -116,17 +113,15 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
       rf[i] = r > 0 ? r - 1 : 0;
     }
   } else {
-    (void)kMax;
     for (std::size_t i = lo; i < hi; ++i) {
       float syn = 0.0f;
-      for (int k = 0; k < ne; ++k) {
-        const float x = g[k][i] + in_exp[k][i];
-        in_exp[k][i] = 0.0f;
+      for (int k = 0; k < nexp; ++k) {
+        const float x = g[k][i];
         syn += x * prop[k];
         g[k][i] = x * decay[k];
       }
       float jump = 0.0f;
-      for (int k = 0; k < nd; ++k) {
+      for (int k = 0; k < ndelta; ++k) {
         jump += in_delta[k][i];
         in_delta[k][i] = 0.0f;
       }
@@ -144,30 +139,26 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
 void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,
                            std::vector<std::uint32_t>& spikes) {
   float* gp[8];
-  float* ie[8];
   float* id[8];
   const int ne = static_cast<int>(exp_channels_.size());
   const int nd = static_cast<int>(delta_channels_.size());
-  std::vector<float*> gv, iev, idv;  // only used beyond 8 channels
+  std::vector<float*> gv, idv;  // only used beyond 8 channels
   float** G = gp;
-  float** IE = ie;
   float** ID = id;
   if (ne > 8 || nd > 8) {
     gv.resize(ne);
-    iev.resize(ne);
     idv.resize(nd);
     G = gv.data();
-    IE = iev.data();
     ID = idv.data();
   }
   for (int k = 0; k < ne; ++k) {
     G[k] = g_[k].data();
-    IE[k] = ring(exp_channels_[k]).row(ctx.step);
+    absorb_ring(exp_channels_[k], G[k], ctx.step, lo, hi);
   }
   for (int k = 0; k < nd; ++k) ID[k] = ring(delta_channels_[k]).row(ctx.step);
   const float* drv = drive();
   auto args = [&](auto kernel) {
-    kernel(lo, hi, v_.data(), refrac_.data(), G, IE, ID, drv, decay_.data(), prop_.data(), ne, nd,
+    kernel(lo, hi, v_.data(), refrac_.data(), G, ID, drv, decay_.data(), prop_.data(), ne, nd,
            v_rest_, leak_, bias_);
   };
 #define VOLLEY_LIF_CASE(E, D)                                  \
@@ -203,6 +194,12 @@ std::vector<std::string> LifPopulation::variable_names() const {
   std::vector<std::string> names{"v"};
   for (std::size_t k : exp_channels_) names.push_back(p_.channels[k].name);
   return names;
+}
+
+float* LifPopulation::channel_state(std::size_t channel) {
+  for (std::size_t e = 0; e < exp_channels_.size(); ++e)
+    if (exp_channels_[e] == channel) return g_[e].data();
+  return nullptr;
 }
 
 VariableView LifPopulation::find_variable(std::string_view name) {

@@ -59,11 +59,9 @@ void LifCondPopulation::update(const StepContext& ctx, std::size_t lo, std::size
   }
   for (std::size_t k = 0; k < nc; ++k) {
     float* g = g_[k].data();
-    float* in = ring(k).row(ctx.step);
+    absorb_ring(k, g, ctx.step, lo, hi);
     const float e = static_cast<float>(p_.channels[k].e_rev);
     for (std::size_t i = lo; i < hi; ++i) {
-      g[i] += in[i];
-      in[i] = 0.0f;
       G[i - lo] += g[i];
       I[i - lo] += g[i] * e;
     }
@@ -103,6 +101,8 @@ std::vector<std::string> LifCondPopulation::variable_names() const {
   for (const auto& c : p_.channels) names.push_back(c.name);
   return names;
 }
+
+float* LifCondPopulation::channel_state(std::size_t channel) { return g_.at(channel).data(); }
 
 VariableView LifCondPopulation::find_variable(std::string_view name) {
   if (name == "v") return {v_.data(), true, 1.0, Dimension::volts()};

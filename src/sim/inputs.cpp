@@ -40,6 +40,8 @@ PoissonInput::PoissonInput(const PoissonInputSpec& spec, Population& target, std
   }
 }
 
+bool PoissonInput::uses_ring() const { return target_->channel_state(channel_) == nullptr; }
+
 void PoissonInput::prepare(double dt) {
   p_ = rate_ * dt;
   if (p_ > 1.0)
@@ -50,7 +52,9 @@ void PoissonInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi)
   lo = std::max(lo, lo_);
   hi = std::min(hi, lo_ + n_);
   if (lo >= hi || p_ <= 0.0) return;
-  float* row = target_->ring(channel_).row(ctx.step);
+  // Added before the update: into the channel state, or this step's ring row (delta channels).
+  float* state = target_->channel_state(channel_);
+  float* row = state ? state : target_->ring(channel_).row(ctx.step);
   for (std::size_t i = lo; i < hi; ++i) {
     CounterRng rng(ctx.seed, stream_, static_cast<std::uint32_t>(i), ctx.step);
     const std::uint32_t k = rng.binomial(n_sources_, p_);

@@ -74,9 +74,25 @@ void Population::grow(std::size_t n, std::uint64_t seed) {
   if (!drive_.empty()) drive_.resize(size_, 0.0f);
 }
 
-void Population::configure_rings(std::size_t slots, std::uint64_t current_step) {
+void Population::configure_rings(std::size_t slots, std::uint64_t current_step,
+                                 const std::vector<bool>& active) {
   rings_.resize(channels_.size());
-  for (auto& r : rings_) r.configure(slots, size_, current_step);
+  ring_active_.resize(channels_.size(), 0);
+  for (std::size_t k = 0; k < rings_.size(); ++k) {
+    if (k < active.size() && active[k]) ring_active_[k] = 1;
+    rings_[k].configure(ring_active_[k] ? slots : 1, size_, current_step);
+  }
+}
+
+void Population::absorb_ring(std::size_t channel, float* state, std::uint64_t step,
+                             std::size_t lo, std::size_t hi) {
+  if (!ring_active_[channel]) return;
+  float* __restrict in = rings_[channel].row(step);
+  float* __restrict g = state;
+  for (std::size_t i = lo; i < hi; ++i) {
+    g[i] += in[i];
+    in[i] = 0.0f;
+  }
 }
 
 }  // namespace volley

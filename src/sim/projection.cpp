@@ -211,6 +211,10 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
   rebuild(std::move(rp), std::move(cols), std::move(ws), std::move(ds));
 }
 
+bool Projection::uses_ring() const {
+  return !delays_.empty() || max_delay_ > 1 || target_->channel_state(channel_) == nullptr;
+}
+
 std::size_t Projection::bytes_per_synapse() const {
   std::size_t b = sizeof(std::uint32_t) + sizeof(float);
   if (!delays_.empty()) b += sizeof(std::uint16_t);
@@ -232,6 +236,8 @@ void Projection::deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t
   const bool whole = post_lo <= post_lo_ && post_hi >= post_lo_ + n_post_;
   if (!whole && (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_)) return;
   DelayRing& ring = target_->ring(channel_);
+  // One-step delays into an exponential channel go straight into its state variable.
+  float* direct = uses_ring() ? nullptr : target_->channel_state(channel_);
   const std::uint32_t* cols = cols_.data();
   float* w = weights_.data();
   for (auto it = first; it != last; ++it) {
@@ -242,7 +248,7 @@ void Projection::deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t
       e = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_hi) - cols);
     }
     if (delays_.empty()) {
-      float* dst = ring.row(step + max_delay_);
+      float* dst = direct ? direct : ring.row(step + max_delay_);
       for (std::uint64_t s = b; s < e; ++s) dst[cols[s]] += w[s];
     } else {
       for (std::uint64_t s = b; s < e; ++s) ring.row(step + delays_[s])[cols[s]] += w[s];

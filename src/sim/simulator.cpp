@@ -63,14 +63,20 @@ RunStats Network::run(double duration, const RunOptions& options) {
     slots[tgt_index[k]] = std::max<std::size_t>(slots[tgt_index[k]], projs_[k]->max_delay_steps() + 1);
     plastic = plastic || projs_[k]->plastic();
   }
-  for (std::size_t p = 0; p < np; ++p) pops_[p]->configure_rings(slots[p], step_);
+  std::vector<std::vector<bool>> ring_active(np);
+  for (std::size_t p = 0; p < np; ++p) ring_active[p].assign(pops_[p]->channels().size(), false);
+  for (std::size_t k = 0; k < projs_.size(); ++k)
+    if (projs_[k]->uses_ring()) ring_active[tgt_index[k]][projs_[k]->channel()] = true;
   std::vector<std::vector<Input*>> inputs_of(np);
   for (auto& in : inputs_) {
     in->prepare(dt_);
     const std::size_t p = population_index(in->target().name());
     inputs_of[p].push_back(in.get());
     if (in->uses_drive() && !pops_[p]->drive()) pops_[p]->enable_drive();
+    if (auto* pi = dynamic_cast<PoissonInput*>(in.get()); pi && pi->uses_ring())
+      ring_active[p][pi->channel()] = true;
   }
+  for (std::size_t p = 0; p < np; ++p) pops_[p]->configure_rings(slots[p], step_, ring_active[p]);
   std::vector<std::vector<std::size_t>> part(np);
   for (std::size_t p = 0; p < np; ++p) part[p] = partition(pops_[p]->size(), nthreads);
   std::vector<std::vector<std::size_t>> spike_mons_of(np), rate_mons_of(np);
@@ -87,12 +93,16 @@ RunStats Network::run(double duration, const RunOptions& options) {
   if (start < end)
     for (auto& m : state_mons_) m->record(start, dt_);
 
-  const auto t0 = std::chrono::steady_clock::now();
+  // One step's work for thread t. With one thread nothing touches OpenMP (no barrier calls).
+  const bool parallel = nthreads > 1;
+  auto barrier = [parallel] {
+    if (parallel) {
 #ifdef VOLLEY_HAVE_OPENMP
-#pragma omp parallel num_threads(nthreads)
+#pragma omp barrier
 #endif
-  {
-    const auto t = static_cast<std::size_t>(thread_id());
+    }
+  };
+  auto loop = [&](std::size_t t) {
     auto& mine = local[t];
     for (std::uint64_t s = start; s < end; ++s) {
       const StepContext ctx{s, dt_, seed_};
@@ -104,11 +114,8 @@ RunStats Network::run(double duration, const RunOptions& options) {
         for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
         pops_[p]->update(ctx, lo, hi, mine[p]);
       }
-#ifdef VOLLEY_HAVE_OPENMP
-#pragma omp barrier
-#pragma omp single
-#endif
-      {
+      barrier();
+      if (t == 0) {
         // 2. Merge per-thread spikes (slices ascend with the thread id, so the result is sorted).
         for (std::size_t p = 0; p < np; ++p) {
           auto& m = merged[p];
@@ -123,6 +130,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
         if (s + 1 < end)
           for (auto& m : state_mons_) m->record(s + 1, dt_);
       }
+      barrier();
       // 3. Propagation into each thread's target slice; STDP on the same synapses.
       for (std::size_t k = 0; k < projs_.size(); ++k) {
         const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
@@ -131,9 +139,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
       }
       // 4. Plasticity traces, once every thread has read them.
       if (plastic) {
-#ifdef VOLLEY_HAVE_OPENMP
-#pragma omp barrier
-#endif
+        barrier();
         for (std::size_t k = 0; k < projs_.size(); ++k) {
           if (!projs_[k]->plastic()) continue;
           const auto& ps = part[src_index[k]];
@@ -143,6 +149,16 @@ RunStats Network::run(double duration, const RunOptions& options) {
         }
       }
     }
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!parallel) {
+    loop(0);
+  } else {
+#ifdef VOLLEY_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+    loop(static_cast<std::size_t>(thread_id()));
+#endif
   }
   const auto t1 = std::chrono::steady_clock::now();
   step_ = end;

@@ -65,6 +65,7 @@ class LifPopulation final : public Population {
   void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
               std::vector<std::uint32_t>& spikes) override;
   std::vector<std::string> variable_names() const override;
+  float* channel_state(std::size_t channel) override;
   const LifParams& params() const { return p_; }
 
  protected:

@@ -55,6 +55,7 @@ class LifCondPopulation final : public Population {
   void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
               std::vector<std::uint32_t>& spikes) override;
   std::vector<std::string> variable_names() const override;
+  float* channel_state(std::size_t channel) override;
 
  protected:
   VariableView find_variable(std::string_view name) override;
