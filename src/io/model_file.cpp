@@ -239,7 +239,12 @@ class Table {
 
   Field need(std::string_view key) {
     if (auto f = get(key)) return *f;
-    fail_at(*src_, *table_, child(key), "missing required field");
+    missing(key);
+  }
+
+  [[noreturn]] void missing(std::string_view key, std::string_view hint = {}) const {
+    fail_at(*src_, *table_, child(key),
+            hint.empty() ? "missing required field" : fmt::format("missing required field ({})", hint));
   }
 
   // Assigns `out` when the key is present.
@@ -424,12 +429,15 @@ class ModelBuilder {
   void add_spike_generator(const std::string& name, Table& t);
   Connector read_connector(const Field& f);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
-  TimeSeries read_series(Table& t, Dimension& dim);
+  TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
 
   // A reference to an existing population, with its slice checked against the size.
   PopulationRef population_ref(const Field& f) const;
   // The optional 'channel' key (default "exc"), checked against the target population.
   std::string channel(Table& t, const std::string& population) const;
+  // Checks that a weight of dimension `dim` can enter `channel` of `population`.
+  void check_weight(const Field& weight, const std::string& population, const std::string& channel,
+                    Dimension dim) const;
   // A time that must be a whole number (>= 1) of steps of dt.
   std::uint32_t steps(const Field& f) const;
 
@@ -531,10 +539,10 @@ void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
   } else if (rates) {
     p.rates = rates->quantities(Dimension::hertz(), Bound::kNonNegative);
     if (p.rates.empty()) rates->fail("is empty");
-    if (!rate_dt) fail_at(src_, rates->node(), t.child("rate_dt"), "missing required field (needed with 'rates')");
+    if (!rate_dt) t.missing("rate_dt", "needed with 'rates'");
     p.rate_dt = rate_dt->quantity(Dimension::seconds(), Bound::kPositive);
   } else {
-    t.need("rate");  // reports the missing field
+    t.missing("rate", "or give 'rates' and 'rate_dt'");
   }
 }
 
@@ -547,7 +555,7 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
   std::vector<SpikeEvent> events;
   if (file) {
     if (times || indices) (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
-    if (!time_unit) fail_at(src_, file->node(), t.child("time_unit"), "missing required field (needed with 'file', e.g. \"ms\")");
+    if (!time_unit) t.missing("time_unit", "needed with 'file', e.g. \"ms\"");
     const std::string unit = time_unit->string();
     double unit_s = 0.0;
     try {
@@ -580,7 +588,7 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
     if (!events.empty() && max_index >= n)
       size->fail(fmt::format("is {} but the spikes use neuron index {}", n, max_index));
   } else if (events.empty()) {
-    t.need("size");  // no spikes to infer it from
+    t.missing("size", "there are no spikes to infer it from");
   }
   add_model<SpikeGenerator>(name, t, n, std::move(events));
 }
@@ -642,6 +650,16 @@ std::string ModelBuilder::channel(Table& t, const std::string& population) const
     fail_at(src_, t.node(), t.child("channel"), fmt::format("{} (the default channel is 'exc')", e.what()));
   }
   return name;
+}
+
+void ModelBuilder::check_weight(const Field& weight, const std::string& population,
+                                const std::string& channel, Dimension dim) const {
+  const Population& pop = net_.population(population);
+  try {
+    pop.weight_factor(pop.channel_index(channel), dim);
+  } catch (const ParameterError& e) {
+    weight.fail(e.what());
+  }
 }
 
 std::uint32_t ModelBuilder::steps(const Field& f) const {
@@ -736,8 +754,10 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
   spec.channel = channel(t, target.name);
   spec.connector = read_connector(t.need("connect"));
   std::optional<Dimension> weight_dim;
-  spec.weight = distribution(t.need("weight"), weight_dim);
+  const Field weight = t.need("weight");
+  spec.weight = distribution(weight, weight_dim);
   spec.weight_dim = *weight_dim;
+  check_weight(weight, spec.target, spec.channel, spec.weight_dim);
   spec.delay = Distribution::constant(net_.dt());
   if (auto f = t.get("delay")) {
     spec.delay = distribution(*f, Dimension::seconds());
@@ -749,7 +769,7 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
 }
 
 // The time series of a current input: amplitude, or values with times (steps) or dt (array).
-TimeSeries ModelBuilder::read_series(Table& t, Dimension& dim) {
+TimeSeries ModelBuilder::read_series(Table& t, const std::string& target, Dimension& dim) {
   const auto amplitude = t.get("amplitude");
   const auto values = t.get("values");
   const auto times = t.get("times");
@@ -782,12 +802,17 @@ TimeSeries ModelBuilder::read_series(Table& t, Dimension& dim) {
     }
   } else {
     if (times || dt) (times ? times : dt)->fail("needs 'values'");
-    t.need("amplitude");  // reports the missing field
+    t.missing("amplitude", "or give 'values' with 'times' or 'dt'");
   }
-  if (d && !(*d == Dimension::amperes() || *d == Dimension::volts()))
+  if (!(*d == Dimension::amperes() || *d == Dimension::volts()))
     value_field->fail(fmt::format("must be a current (e.g. \"0.5 nA\") or a voltage (e.g. \"1 mV\"), "
                                   "got a {}", dimension_name(*d)));
-  if (d) dim = *d;
+  dim = *d;
+  try {
+    net_.population(target).injection_factor(dim);
+  } catch (const ParameterError& e) {
+    value_field->fail(e.what());
+  }
   return s;
 }
 
@@ -804,8 +829,10 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     spec.n = static_cast<std::uint32_t>(t.need("n").integer(1, kMaxIndex));
     spec.rate = t.need("rate").quantity(Dimension::hertz(), Bound::kNonNegative);
     std::optional<Dimension> weight_dim;
-    spec.weight = t.need("weight").quantity(weight_dim);
+    const Field weight = t.need("weight");
+    spec.weight = weight.quantity(weight_dim);
     spec.weight_dim = *weight_dim;
+    check_weight(weight, spec.target, spec.channel, spec.weight_dim);
     t.finish();
     guarded(t, [&] { net_.add_input(spec); });
   } else if (type == "current") {
@@ -814,7 +841,7 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     const PopulationRef target = population_ref(t.need("target"));
     spec.target = target.name;
     spec.slice = target.slice;
-    spec.series = read_series(t, spec.dim);
+    spec.series = read_series(t, spec.target, spec.dim);
     t.finish();
     guarded(t, [&] { net_.add_input(spec); });
   } else {
@@ -949,7 +976,7 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   model.path = src.name;
 
   ModelBuilder builder(src, *model.network);
-  if (!populations) top.need("populations");
+  if (!populations) top.missing("populations", "add e.g. [populations.P]");
   auto pops = populations->table().entries();
   if (pops.empty()) populations->fail("needs at least one population, e.g. [populations.P]");
   for (auto& [name, f] : pops) builder.add_population(name, f.table());

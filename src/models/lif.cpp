@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
@@ -75,63 +77,85 @@ void LifPopulation::prepare(double dt) {
     decay_.push_back(static_cast<float>(es));
     prop_.push_back(static_cast<float>(prop));
   }
-  ref_steps_ = static_cast<std::int32_t>(std::llround(p_.t_ref / dt));
+  // Brian2's rule: integration resumes in the step where t - t_spike >= t_ref, so v is held
+  // for round(t_ref/dt) - 1 steps after the spike step.
+  ref_steps_ = static_cast<std::int32_t>(std::max(0LL, std::llround(p_.t_ref / dt) - 1));
 }
 
 namespace {
 
-// The membrane kernel. Exponential channels have already absorbed their ring rows.
-// NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
+// The membrane kernel, fused with threshold and reset: one pass over the state, spikes marked
+// in `fired` (one byte per neuron, relative to lo). Exponential channels have already absorbed
+// their ring rows. NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
+struct LifConsts {
+  float v_rest, leak, bias, v_th, v_reset;
+  std::int32_t ref_steps;
+};
+
 template <int NExp, int NDelta, bool HasDrive>
 void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_t* __restrict rf,
-                float* const* g, float* const* in_delta, const float* __restrict drive,
-                const float* decay, const float* prop, int nexp, int ndelta, float v_rest,
-                float leak, float bias) {
-  if constexpr (NExp >= 0 && NDelta >= 0) {
-    constexpr int kE = NExp > 0 ? NExp : 1;
-    float* __restrict gk[kE];
-    float dk[kE], pk[kE];
+                std::uint8_t* __restrict fired, float* const* g, float* const* in_delta,
+                const float* __restrict drive, const float* decay, const float* prop, int nexp,
+                int ndelta, const LifConsts c) {
+  constexpr int kE = NExp > 0 ? NExp : 1;
+  float* __restrict gk[kE];
+  float dk[kE], pk[kE];
+  const int ne = NExp >= 0 ? NExp : nexp;
+  const int nd = NDelta >= 0 ? NDelta : ndelta;
+  if constexpr (NExp >= 0)
     for (int k = 0; k < NExp; ++k) gk[k] = g[k], dk[k] = decay[k], pk[k] = prop[k];
-    float* __restrict dl = NDelta > 0 ? in_delta[0] : nullptr;
+  float* __restrict dl = nd > 0 ? in_delta[0] : nullptr;
 #pragma omp simd
-    for (std::size_t i = lo; i < hi; ++i) {
-      float syn = 0.0f;
+  for (std::size_t i = lo; i < hi; ++i) {
+    float syn = 0.0f;
+    if constexpr (NExp >= 0) {
       for (int k = 0; k < NExp; ++k) {
         const float x = gk[k][i];
         syn += x * pk[k];
         gk[k][i] = x * dk[k];
       }
-      float drv = bias;
-      if constexpr (HasDrive) drv += drive[i];
-      float vi = v[i] + (v_rest + drv - v[i]) * leak + syn;
-      if constexpr (NDelta > 0) {
-        vi += dl[i];
-        dl[i] = 0.0f;
-      }
-      const std::int32_t r = rf[i];
-      v[i] = r > 0 ? v[i] : vi;
-      rf[i] = r > 0 ? r - 1 : 0;
-    }
-  } else {
-    for (std::size_t i = lo; i < hi; ++i) {
-      float syn = 0.0f;
-      for (int k = 0; k < nexp; ++k) {
+    } else {
+      for (int k = 0; k < ne; ++k) {
         const float x = g[k][i];
         syn += x * prop[k];
         g[k][i] = x * decay[k];
       }
-      float jump = 0.0f;
-      for (int k = 0; k < ndelta; ++k) {
-        jump += in_delta[k][i];
+    }
+    float drv = c.bias;
+    if constexpr (HasDrive) drv += drive[i];
+    if constexpr (NExp < 0) drv += drive ? drive[i] : 0.0f;
+    float vi = v[i] + (c.v_rest + drv - v[i]) * c.leak + syn;
+    if constexpr (NDelta > 0) {
+      vi += dl[i];
+      dl[i] = 0.0f;
+    } else if constexpr (NDelta < 0) {
+      for (int k = 0; k < nd; ++k) {
+        vi += in_delta[k][i];
         in_delta[k][i] = 0.0f;
       }
-      const float drv = bias + (drive ? drive[i] : 0.0f);
-      const float vi = v[i] + (v_rest + drv - v[i]) * leak + syn + jump;
-      const std::int32_t r = rf[i];
-      v[i] = r > 0 ? v[i] : vi;
-      rf[i] = r > 0 ? r - 1 : 0;
     }
+    const std::int32_t r = rf[i];
+    const float vn = r > 0 ? v[i] : vi;  // held neurons sit at v_reset < v_th
+    const bool spike = vn > c.v_th;
+    v[i] = spike ? c.v_reset : vn;
+    rf[i] = spike ? c.ref_steps : (r > 0 ? r - 1 : 0);
+    fired[i - lo] = spike;
   }
+}
+
+// Appends lo + k for every nonzero fired[k], scanning eight bytes at a time.
+void collect_spikes(const std::uint8_t* fired, std::size_t lo, std::size_t n,
+                    std::vector<std::uint32_t>& spikes) {
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, fired + k, 8);
+    if (word == 0) continue;
+    for (std::size_t j = 0; j < 8; ++j)
+      if (fired[k + j]) spikes.push_back(static_cast<std::uint32_t>(lo + k + j));
+  }
+  for (; k < n; ++k)
+    if (fired[k]) spikes.push_back(static_cast<std::uint32_t>(lo + k));
 }
 
 }  // namespace
@@ -157,9 +181,12 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   }
   for (int k = 0; k < nd; ++k) ID[k] = ring(delta_channels_[k]).row(ctx.step);
   const float* drv = drive();
+  thread_local AlignedVector<std::uint8_t> fired;
+  fired.resize(hi - lo + 8);
+  const LifConsts consts{v_rest_, leak_, bias_, v_th_, v_reset_, ref_steps_};
   auto args = [&](auto kernel) {
-    kernel(lo, hi, v_.data(), refrac_.data(), G, ID, drv, decay_.data(), prop_.data(), ne, nd,
-           v_rest_, leak_, bias_);
+    kernel(lo, hi, v_.data(), refrac_.data(), fired.data(), G, ID, drv, decay_.data(),
+           prop_.data(), ne, nd, consts);
   };
 #define VOLLEY_LIF_CASE(E, D)                                  \
   if (ne == E && nd == D) {                                    \
@@ -178,16 +205,7 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   args(lif_kernel<-1, -1, true>);
 #undef VOLLEY_LIF_CASE
 
-  // Threshold and reset. Refractory neurons sit at v_reset < v_th, so they cannot fire.
-  float* v = v_.data();
-  std::int32_t* rf = refrac_.data();
-  for (std::size_t i = lo; i < hi; ++i) {
-    if (v[i] > v_th_) {
-      spikes.push_back(static_cast<std::uint32_t>(i));
-      v[i] = v_reset_;
-      rf[i] = ref_steps_;
-    }
-  }
+  collect_spikes(fired.data(), lo, hi - lo, spikes);
 }
 
 std::vector<std::string> LifPopulation::variable_names() const {

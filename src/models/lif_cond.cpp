@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "volley/error.hpp"
@@ -37,7 +38,9 @@ void LifCondPopulation::prepare(double dt) {
   dt_ = dt;
   decay_.clear();
   for (const auto& c : p_.channels) decay_.push_back(static_cast<float>(std::exp(-dt / c.tau)));
-  ref_steps_ = static_cast<std::int32_t>(std::llround(p_.t_ref / dt));
+  // Brian2's rule: integration resumes in the step where t - t_spike >= t_ref, so v is held
+  // for round(t_ref/dt) - 1 steps after the spike step.
+  ref_steps_ = static_cast<std::int32_t>(std::max(0LL, std::llround(p_.t_ref / dt) - 1));
 }
 
 void LifCondPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,

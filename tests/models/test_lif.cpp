@@ -85,13 +85,14 @@ TEST(Lif, RefractoryPeriodAndResetAreExact) {
   const double n_cross = -20e-3 / kDt * std::log((v_inf - -50e-3) / (v_inf - -60e-3));
   ASSERT_GT(std::abs(n_cross - std::round(n_cross)), 0.05) << "crossing too close to a step edge";
   const auto cross_steps = static_cast<long>(std::ceil(n_cross));
-  const long ref_steps = 50;
+  const long ref_steps = 49;  // held steps: integration resumes at t_spike + t_ref (50 steps)
   ASSERT_GE(spikes.times.size(), 5u);
   for (std::size_t k = 1; k < spikes.times.size(); ++k) {
     const long isi = std::lround((spikes.times[k] - spikes.times[k - 1]) / kDt);
     EXPECT_EQ(isi, ref_steps + cross_steps) << "spike " << k;
   }
-  // After a spike in step s, v is v_reset at the start of steps s+1 ... s+ref_steps+1.
+  // After a spike in step s, v is v_reset at the start of steps s+1 ... s+50: the update of
+  // step s+50 (t - t_spike = t_ref) is the first to integrate again.
   const auto s0 = static_cast<std::size_t>(std::lround(spikes.times[1] / kDt));
   for (std::size_t k = s0 + 1; k <= s0 + ref_steps + 1; ++k)
     EXPECT_EQ(mon.values[0][k], static_cast<float>(-60e-3)) << "step " << k;

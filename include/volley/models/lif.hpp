@@ -14,9 +14,10 @@
 //   v(t+dt) = v + (v_rest + R I - v)(1 - e^{-dt/tau_m}) + sum_k g_k P_k
 //   P_k     = tau_k/(tau_k - tau_m) (e^{-dt/tau_k} - e^{-dt/tau_m})   (dt/tau_m e^{-dt/tau_m} if equal)
 //   g_k    <- g_k e^{-dt/tau_k}
-// Events arriving in a step are added to g_k before that step's update. During the refractory
-// period v is held at v_reset, exponential channels keep decaying and delta inputs are dropped
-// (as NEST's iaf_psc_delta does).
+// Events arriving in a step are added to g_k before that step's update. After a spike at t_s
+// the neuron is refractory while t - t_s < t_ref (Brian2's rule: it integrates again in the step
+// that starts at t_s + t_ref): v is held at v_reset, exponential channels keep decaying and delta
+// inputs are dropped (as NEST's iaf_psc_delta does).
 //
 // | parameter | unit | default | meaning |
 // |---|---|---|---|

@@ -1,0 +1,750 @@
+// Model files: building networks from TOML, overrides, options, and the error messages for bad
+// input (each must name the file, the line and the dotted field).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include "volley/error.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/models/lif.hpp"
+
+using namespace volley;
+using io::LoadedModel;
+using io::LoadOptions;
+using io::load_model_file;
+using io::load_model_string;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace {
+
+// A small model touching every section. Line numbers matter for nothing here.
+constexpr std::string_view kSmallModel = R"(
+[simulation]
+dt = "0.1 ms"
+duration = "50 ms"
+seed = 3
+threads = 1
+
+[populations.P]
+model = "lif"
+size = 10
+tau_m = "20 ms"
+v_rest = "-70 mV"
+v_th = "-50 mV"
+v_reset = "-60 mV"
+t_ref = "2 ms"
+v_init = { dist = "uniform", low = "-70 mV", high = "-55 mV" }
+
+[populations.P.channels.exc]
+tau = "5 ms"
+
+[populations.P.channels.inh]
+tau = "10 ms"
+
+[populations.G]
+model = "poisson"
+size = 10
+rate = "50 Hz"
+
+[projections.GP]
+source = "G"
+target = "P"
+connect = { rule = "one_to_one" }
+weight = "1 mV"
+delay = "1 ms"
+
+[projections.PP]
+source = "P[0:8]"
+target = "P[8:]"
+channel = "inh"
+connect = { rule = "all_to_all" }
+weight = { dist = "normal", mean = "-1 mV", std = "0.1 mV", max = "0 mV" }
+
+[projections.X]
+source = "G"
+target = "P"
+connect = { rule = "fixed_probability", p = 0.1 }
+weight = "0.5 mV"
+
+[inputs.drive]
+type = "poisson_input"
+target = "P"
+n = 100
+rate = "10 Hz"
+weight = "0.1 mV"
+
+[monitors.spikes]
+type = "spikes"
+population = "P"
+
+[monitors.v]
+type = "state"
+population = "P"
+variables = ["v"]
+every = "1 ms"
+
+[monitors.rate]
+type = "rate"
+population = "P"
+bin = "5 ms"
+)";
+
+LoadedModel load(std::string_view text, const LoadOptions& options = {}) {
+  return load_model_string(text, "m.toml", options);
+}
+
+// The ConfigError message of loading `text` ("" and a test failure when it loads).
+std::string error_of(std::string_view text, const LoadOptions& options = {}) {
+  try {
+    load(text, options);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+  return {};
+}
+
+LoadOptions with_override(std::string set) {
+  LoadOptions o;
+  o.overrides.push_back(std::move(set));
+  return o;
+}
+
+std::string write_temp(const std::string& name, std::string_view text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// ---- valid models -------------------------------------------------------------------------
+
+TEST(ModelFile, BuildsSmallModel) {
+  LoadedModel m = load(kSmallModel);
+  Network& net = *m.network;
+  EXPECT_EQ(m.path, "m.toml");
+  EXPECT_DOUBLE_EQ(m.duration, 0.05);
+  EXPECT_EQ(m.threads, 1);
+  EXPECT_DOUBLE_EQ(net.dt(), 1e-4);
+  EXPECT_EQ(net.seed(), 3u);
+
+  ASSERT_EQ(net.populations().size(), 2u);
+  EXPECT_EQ(net.populations()[0]->name(), "P");  // file order, not key order
+  EXPECT_EQ(net.population("P").size(), 10u);
+  EXPECT_EQ(net.population("G").size(), 10u);
+  EXPECT_EQ(net.population("P").model(), "lif");
+  EXPECT_EQ(net.population("G").model(), "poisson");
+  ASSERT_EQ(net.population("P").channels().size(), 2u);
+  EXPECT_EQ(net.population("P").channels()[1].name, "inh");
+
+  Projection& gp = net.projection("GP");
+  EXPECT_EQ(gp.synapse_count(), 10u);
+  for (float w : gp.weights()) EXPECT_FLOAT_EQ(w, 1e-3f);
+  EXPECT_EQ(gp.max_delay_steps(), 10u);
+
+  Projection& pp = net.projection("PP");
+  EXPECT_EQ(pp.synapse_count(), 8u * 2u);
+  EXPECT_EQ(pp.channel(), 1u);
+  EXPECT_EQ(pp.max_delay_steps(), 1u);  // default delay = dt
+  for (float w : pp.weights()) EXPECT_LE(w, 0.0f);
+
+  ASSERT_EQ(net.spike_monitors().size(), 1u);
+  ASSERT_EQ(net.state_monitors().size(), 1u);
+  ASSERT_EQ(net.rate_monitors().size(), 1u);
+  EXPECT_EQ(net.state_monitors()[0]->every(), 10u);
+  EXPECT_EQ(net.state_monitors()[0]->indices().size(), 10u);  // all neurons of a small population
+
+  net.run(0.01);
+  EXPECT_EQ(net.step(), 100u);
+  EXPECT_EQ(net.state_monitors()[0]->times.size(), 10u);
+}
+
+TEST(ModelFile, DefaultsWithoutSimulationTable) {
+  LoadedModel m = load(R"(
+[populations.G]
+model = "poisson"
+size = 3
+rate = "1 Hz"
+)");
+  EXPECT_DOUBLE_EQ(m.network->dt(), 1e-4);
+  EXPECT_DOUBLE_EQ(m.duration, 1.0);
+  EXPECT_EQ(m.network->seed(), 1u);
+  EXPECT_EQ(m.threads, 1);
+}
+
+TEST(ModelFile, OverrideChangesPopulationSize) {
+  LoadOptions o;
+  o.overrides = {"populations.P.size=50", "populations.G.size=50"};  // GP is one_to_one
+  LoadedModel m = load(kSmallModel, o);
+  EXPECT_EQ(m.network->population("P").size(), 50u);
+  EXPECT_EQ(m.network->projection("GP").synapse_count(), 50u);
+  EXPECT_EQ(m.network->projection("PP").synapse_count(), 8u * 42u);  // "P[8:]" follows the size
+}
+
+TEST(ModelFile, OverrideChangesConnectionProbability) {
+  const auto count = [](const char* set) {
+    return load(kSmallModel, with_override(set)).network->projection("X").synapse_count();
+  };
+  EXPECT_EQ(count("projections.X.connect.p=1.0"), 100u);
+  EXPECT_EQ(count("projections.X.connect.p=0"), 0u);
+  const std::size_t half = count("projections.X.connect.p=0.5");
+  EXPECT_GT(half, 20u);
+  EXPECT_LT(half, 80u);
+}
+
+TEST(ModelFile, OverrideValuesAreTomlOrBareStrings) {
+  LoadOptions o;
+  o.overrides = {"populations.P.tau_m=10 ms",              // not TOML: taken as a string
+                 "projections.PP.source=\"P[0:5]\"",       // a TOML string
+                 "populations.P.i_offset = \"0.1 nA\"",    // spaces around '=' are fine
+                 "populations.P.R=\"100 MOhm\"",           // a new key in an existing table
+                 "monitors.v.indices=[0, 2]"};
+  LoadedModel m = load(kSmallModel, o);
+  const auto& lif = dynamic_cast<const LifPopulation&>(m.network->population("P"));
+  EXPECT_DOUBLE_EQ(lif.params().tau_m, 0.01);
+  EXPECT_DOUBLE_EQ(lif.params().R, 1e8);
+  EXPECT_DOUBLE_EQ(lif.params().i_offset, 1e-10);
+  EXPECT_EQ(m.network->projection("PP").synapse_count(), 5u * 2u);
+  EXPECT_EQ(m.network->state_monitors()[0]->indices(), (std::vector<std::uint32_t>{0, 2}));
+}
+
+TEST(ModelFile, OverrideOfMissingTableFails) {
+  EXPECT_THAT(error_of(kSmallModel, with_override("populations.Q.size=5")),
+              AllOf(HasSubstr("m.toml: populations.Q.size (set by --set)"),
+                    HasSubstr("no table 'populations.Q'")));
+  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.size.x=5")),
+              AllOf(HasSubstr("populations.P.size.x (set by --set)"), HasSubstr("not a table")));
+  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.size")),
+              HasSubstr("expected dotted.path=VALUE"));
+}
+
+TEST(ModelFile, BadOverriddenValueNamesTheOverride) {
+  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.tau_m=20")),
+              AllOf(HasSubstr("m.toml: populations.P.tau_m (set by --set):"),
+                    HasSubstr("needs a unit")));
+  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.tau_mm=\"20 ms\"")),
+              AllOf(HasSubstr("populations.P.tau_mm (set by --set)"),
+                    HasSubstr("unknown key 'tau_mm'")));
+}
+
+TEST(ModelFile, OptionsOverrideSimulationTable) {
+  LoadOptions o;
+  o.seed = 99;
+  o.duration = 0.25;
+  o.threads = 4;
+  LoadedModel m = load(kSmallModel, o);
+  EXPECT_EQ(m.network->seed(), 99u);
+  EXPECT_DOUBLE_EQ(m.duration, 0.25);
+  EXPECT_EQ(m.threads, 4);
+
+  LoadOptions bad;
+  bad.threads = 0;
+  EXPECT_THAT(error_of(kSmallModel, bad), AllOf(HasSubstr("m.toml"), HasSubstr("threads")));
+}
+
+TEST(ModelFile, OtherModelsAndDistributions) {
+  LoadedModel m = load(R"(
+[populations.I]
+model = "izhikevich"
+size = 4
+a = "0.02 /ms"
+b = 0.25
+c = "-65 mV"
+d = "2 mV"
+v_init = { dist = "constant", value = "-70 mV" }
+u_init = { dist = "normal", mean = "-14 mV", std = "1 mV", min = "-20 mV", max = "-10 mV" }
+[populations.I.channels.fast]
+tau = "0 ms"
+
+[populations.C]
+model = "lif_cond"
+size = 4
+C_m = "200 pF"
+g_L = "10 nS"
+method = "euler"
+v_init = { dist = "lognormal", median = "60 mV", sigma = 0.1 }
+[populations.C.channels.ampa]
+tau = "5 ms"
+e_rev = "0 mV"
+
+[projections.IC]
+source = "I"
+target = "C"
+channel = "ampa"
+connect = { rule = "fixed_indegree", k = 2, allow_self = false }
+weight = { dist = "uniform", low = "1 nS", high = "2 nS" }
+delay = { dist = "uniform", low = "0.5 ms", high = "2 ms" }
+
+[projections.II]
+source = "I"
+target = "I"
+channel = "fast"
+connect = { rule = "list", pairs = [[0, 1], [2, 3]] }
+weight = "1 mV"
+[projections.II.plasticity]
+rule = "stdp"
+tau_plus = "10 ms"
+a_plus = "0.01 mV"
+a_minus = "0.012 mV"
+w_max = "2 mV"
+
+[inputs.step]
+type = "current"
+target = "C[0:2]"
+times = ["0 ms", "5 ms"]
+values = ["0 nA", "0.3 nA"]
+
+[inputs.array]
+type = "current"
+target = "I"
+values = ["1 mV", "2 mV"]
+dt = "1 ms"
+)");
+  Network& net = *m.network;
+  EXPECT_EQ(net.population("I").model(), "izhikevich");
+  EXPECT_EQ(net.population("C").model(), "lif_cond");
+  EXPECT_EQ(net.projection("IC").synapse_count(), 4u * 2u);
+  EXPECT_FALSE(net.projection("IC").homogeneous_delay());
+  for (float w : net.projection("IC").weights()) {
+    EXPECT_GE(w, 1e-9f);
+    EXPECT_LE(w, 2e-9f);
+  }
+  EXPECT_EQ(net.projection("II").synapse_count(), 2u);
+  EXPECT_TRUE(net.projection("II").plastic());
+  net.run(0.01);
+}
+
+TEST(ModelFile, SpikeGeneratorAndConnectionListFromFiles) {
+  const std::string dir = ::testing::TempDir();
+  write_temp("volley_spikes.txt", "# index time\n0 1.0\n3 2.5\n");
+  write_temp("volley_pairs.txt", "0 1\n3 0\n");
+  const std::string model = write_temp("volley_files.toml", R"(
+[simulation]
+duration = "5 ms"
+
+[populations.S]
+model = "spike_generator"
+file = "volley_spikes.txt"
+time_unit = "ms"
+
+[populations.P]
+model = "lif"
+size = 2
+
+[projections.SP]
+source = "S"
+target = "P"
+connect = { rule = "list", file = "volley_pairs.txt" }
+weight = "2 mV"
+
+[monitors.s]
+type = "spikes"
+population = "S"
+)");
+  LoadedModel m = load_model_file(model);
+  EXPECT_EQ(m.path, model);
+  Network& net = *m.network;
+  EXPECT_EQ(net.population("S").size(), 4u);  // max index + 1
+  EXPECT_EQ(net.projection("SP").synapse_count(), 2u);
+  net.run(m.duration);
+  const auto& mon = *net.spike_monitors()[0];
+  EXPECT_EQ(mon.units, (std::vector<std::uint32_t>{0, 3}));
+  ASSERT_EQ(mon.times.size(), 2u);
+  EXPECT_NEAR(mon.times[0], 1e-3, 1e-9);
+  EXPECT_NEAR(mon.times[1], 2.5e-3, 1e-9);
+}
+
+TEST(ModelFile, InlineSpikeGenerator) {
+  LoadedModel m = load(R"(
+[populations.S]
+model = "spike_generator"
+size = 8
+times = ["1 ms", "2.5 ms"]
+indices = [0, 3]
+)");
+  EXPECT_EQ(m.network->population("S").size(), 8u);
+}
+
+TEST(ModelFile, ExampleCubaLoads) {
+  // Tests are compiled with their absolute path; the examples are two levels above.
+  const std::string path =
+      (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "examples" /
+       "cuba.toml")
+          .string();
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  LoadedModel m = load_model_file(path);
+  EXPECT_EQ(m.network->population("P").size(), 4000u);
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+TEST(ModelFileErrors, UnknownKeyAtTopLevel) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 1
+[simulaton]
+dt = "0.1 ms"
+)"),
+              AllOf(HasSubstr("m.toml:4: simulaton: unknown key 'simulaton'"),
+                    HasSubstr("'simulation'")));
+}
+
+TEST(ModelFileErrors, UnknownKeyInPopulation) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+tau_mm = "20 ms"
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.P.tau_mm: unknown key 'tau_mm'"),
+                    HasSubstr("'tau_m'")));
+}
+
+TEST(ModelFileErrors, UnknownKeyInConnect) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "P"
+target = "P"
+connect = { rule = "all_to_all", p = 0.1 }
+weight = "1 mV"
+)"),
+              HasSubstr("m.toml:7: projections.X.connect.p: unknown key 'p'"));
+}
+
+TEST(ModelFileErrors, UnknownKeyInChannel) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[populations.P.channels.exc]
+tau = "5 ms"
+e_rev = "0 mV"
+)"),
+              HasSubstr("m.toml:6: populations.P.channels.exc.e_rev: unknown key 'e_rev'"));
+}
+
+TEST(ModelFileErrors, MissingModel) {
+  EXPECT_THAT(error_of(R"([populations.P]
+size = 10
+)"),
+              HasSubstr("m.toml:1: populations.P.model: missing required field"));
+}
+
+TEST(ModelFileErrors, MissingSize) {
+  EXPECT_THAT(error_of(R"(
+[populations.P]
+model = "lif"
+)"),
+              HasSubstr("m.toml:2: populations.P.size: missing required field"));
+}
+
+TEST(ModelFileErrors, MissingSource) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+
+[projections.X]
+target = "P"
+connect = { rule = "one_to_one" }
+weight = "1 mV"
+)"),
+              HasSubstr("m.toml:5: projections.X.source: missing required field"));
+}
+
+TEST(ModelFileErrors, MissingPopulations) {
+  EXPECT_THAT(error_of("[simulation]\nseed = 2\n"),
+              AllOf(HasSubstr("m.toml"), HasSubstr("populations: missing required field")));
+}
+
+TEST(ModelFileErrors, WrongUnit) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+tau_m = "20 mV"
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.P.tau_m:"), HasSubstr("voltage"),
+                    HasSubstr("expected a time")));
+}
+
+TEST(ModelFileErrors, MissingUnitInString) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+tau_m = "20"
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.P.tau_m:"), HasSubstr("no unit")));
+}
+
+TEST(ModelFileErrors, MissingUnitInNumber) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+tau_m = 20
+)"),
+              HasSubstr("m.toml:4: populations.P.tau_m: needs a unit, e.g. \"20 ms\""));
+}
+
+TEST(ModelFileErrors, WrongType) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = "10"
+)"),
+              HasSubstr("m.toml:3: populations.P.size: expected an integer, got a string"));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 0
+)"),
+              HasSubstr("m.toml:3: populations.P.size: must be >= 1"));
+}
+
+TEST(ModelFileErrors, NegativeTimeConstant) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+tau_m = "-5 ms"
+)"),
+              HasSubstr("m.toml:4: populations.P.tau_m: must be > 0"));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[populations.P.channels.exc]
+tau = "-1 ms"
+)"),
+              HasSubstr("m.toml:5: populations.P.channels.exc.tau: must be >= 0"));
+}
+
+std::string probability_model(const char* p) {
+  return std::string(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "P"
+target = "P"
+connect = { rule = "fixed_probability", p = )") +
+         p + " }\nweight = \"1 mV\"\n";
+}
+
+TEST(ModelFileErrors, ProbabilityAboveOne) {
+  EXPECT_THAT(error_of(probability_model("1.5")),
+              AllOf(HasSubstr("m.toml:7: projections.X.connect.p:"), HasSubstr("[0, 1]"),
+                    HasSubstr("1.5")));
+}
+
+TEST(ModelFileErrors, ProbabilityNegative) {
+  EXPECT_THAT(error_of(probability_model("-0.1")),
+              AllOf(HasSubstr("m.toml:7: projections.X.connect.p:"), HasSubstr("[0, 1]")));
+}
+
+TEST(ModelFileErrors, UnknownPopulationInSource) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "Q[0:5]"
+target = "P"
+connect = { rule = "all_to_all" }
+weight = "1 mV"
+)"),
+              AllOf(HasSubstr("m.toml:5: projections.X.source: unknown population 'Q'"),
+                    HasSubstr("known: P")));
+}
+
+TEST(ModelFileErrors, UnknownPopulationInTarget) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "P"
+target = "Q"
+connect = { rule = "all_to_all" }
+weight = "1 mV"
+)"),
+              HasSubstr("m.toml:6: projections.X.target: unknown population 'Q'"));
+}
+
+TEST(ModelFileErrors, UnknownPopulationInMonitor) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.m]
+type = "spikes"
+population = "Q"
+)"),
+              HasSubstr("m.toml:6: monitors.m.population: unknown population 'Q'"));
+}
+
+TEST(ModelFileErrors, UnknownModel) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "hodgkin_huxley"
+size = 10
+)"),
+              AllOf(HasSubstr("m.toml:2: populations.P.model: unknown model 'hodgkin_huxley'"),
+                    HasSubstr("lif_cond")));
+}
+
+TEST(ModelFileErrors, SyntaxError) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = = 10
+)"),
+              AllOf(HasSubstr("m.toml:3:"), HasSubstr("invalid TOML")));
+}
+
+TEST(ModelFileErrors, SyntaxErrorInFileNamesThePath) {
+  const std::string path = write_temp("volley_broken.toml", "[populations.P]\nmodel = \"lif\nsize = 1\n");
+  try {
+    load_model_file(path);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path + ":2:"));
+  }
+}
+
+TEST(ModelFileErrors, UnreadableFile) {
+  const std::string path = ::testing::TempDir() + "volley_no_such_dir/model.toml";
+  try {
+    load_model_file(path);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr(path), HasSubstr("cannot read")));
+  }
+}
+
+TEST(ModelFileErrors, BadSlice) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.m]
+type = "spikes"
+population = "P[5:2]"
+)"),
+              AllOf(HasSubstr("m.toml:6: monitors.m.population: bad slice 'P[5:2]'")));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.m]
+type = "spikes"
+population = "P[5:20]"
+)"),
+              AllOf(HasSubstr("m.toml:6: monitors.m.population:"), HasSubstr("exceeds")));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.m]
+type = "spikes"
+population = "P[a:3]"
+)"),
+              HasSubstr("m.toml:6: monitors.m.population: bad slice"));
+}
+
+TEST(ModelFileErrors, SpikeGeneratorLengthMismatch) {
+  EXPECT_THAT(error_of(R"([populations.S]
+model = "spike_generator"
+times = ["1 ms", "2 ms"]
+indices = [0, 1, 2]
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.S.indices:"), HasSubstr("3 entries"),
+                    HasSubstr("times has 2")));
+}
+
+TEST(ModelFileErrors, UnknownChannel) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "P"
+target = "P"
+channel = "nmda"
+connect = { rule = "one_to_one" }
+weight = "1 mV"
+)"),
+              AllOf(HasSubstr("m.toml:7: projections.X.channel:"), HasSubstr("'nmda'")));
+}
+
+TEST(ModelFileErrors, LibraryErrorsNameTheTable) {
+  // v_th below v_reset is checked by LifParams::validate.
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+v_th = "-65 mV"
+)"),
+              AllOf(HasSubstr("m.toml:1: populations.P:"), HasSubstr("v_th")));
+  // one_to_one between different sizes is refused by the connector.
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[projections.X]
+source = "P[0:3]"
+target = "P"
+connect = { rule = "one_to_one" }
+weight = "1 mV"
+)"),
+              AllOf(HasSubstr("m.toml:4: projections.X:"), HasSubstr("one_to_one")));
+}
+
+TEST(ModelFileErrors, DistributionDimensionsMustAgree) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+v_init = { dist = "uniform", low = "-60 mV", high = "5 ms" }
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.P.v_init.high:"), HasSubstr("expected a voltage")));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+v_init = { dist = "gamma", k = 2 }
+)"),
+              HasSubstr("m.toml:4: populations.P.v_init.dist: unknown distribution 'gamma'"));
+}
+
+TEST(ModelFileErrors, StateMonitorOfLargePopulationNeedsIndices) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 1000
+[monitors.v]
+type = "state"
+population = "P"
+variables = ["v"]
+)"),
+              AllOf(HasSubstr("m.toml:6: monitors.v.indices:"), HasSubstr("1000 neurons")));
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.v]
+type = "state"
+population = "P"
+variables = ["v"]
+every = "0.25 ms"
+)"),
+              AllOf(HasSubstr("m.toml:8: monitors.v.every:"), HasSubstr("multiple of dt")));
+}
+
+TEST(ModelFileErrors, CurrentInputNeedsCurrentOrVoltage) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+R = "100 MOhm"
+[inputs.i]
+type = "current"
+target = "P"
+amplitude = "5 nS"
+)"),
+              AllOf(HasSubstr("m.toml:8: inputs.i.amplitude:"), HasSubstr("current")));
+}
+
+TEST(ModelFileErrors, MissingDataFile) {
+  EXPECT_THAT(error_of(R"([populations.S]
+model = "spike_generator"
+file = "volley_definitely_missing.txt"
+time_unit = "ms"
+)"),
+              AllOf(HasSubstr("m.toml:3: populations.S.file:"), HasSubstr("cannot open")));
+}
+
+}  // namespace
