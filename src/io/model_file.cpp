@@ -9,10 +9,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -63,16 +63,26 @@ bool from_override(const Source& src, const toml::node& node) {
 
 std::string_view type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -129,7 +139,8 @@ class Field {
     fail(fmt::format("expected true or false, got {}", type_name(node_->type())));
   }
 
-  std::int64_t integer(std::int64_t min, std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+  std::int64_t integer(std::int64_t min,
+                       std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
     const auto* i = node_->as_integer();
     if (!i) fail(fmt::format("expected an integer, got {}", type_name(node_->type())));
     const std::int64_t v = i->get();
@@ -166,15 +177,18 @@ class Field {
         value = parse_quantity(text, *dim);
       } else {
         const Quantity q = parse_quantity(text);
-        if (q.dim == Dimension::none()) fail(fmt::format("'{}' needs a unit, e.g. {}", text, example_of(dim)));
+        if (q.dim == Dimension::none())
+          fail(fmt::format("'{}' needs a unit, e.g. {}", text, example_of(dim)));
         dim = q.dim;
         value = q.value;
       }
     } catch (const UnitError& e) {
       fail(e.what());
     }
-    if (bound == Bound::kPositive && !(value > 0.0)) fail(fmt::format("must be > 0, got '{}'", text));
-    if (bound == Bound::kNonNegative && !(value >= 0.0)) fail(fmt::format("must be >= 0, got '{}'", text));
+    if (bound == Bound::kPositive && !(value > 0.0))
+      fail(fmt::format("must be > 0, got '{}'", text));
+    if (bound == Bound::kNonNegative && !(value >= 0.0))
+      fail(fmt::format("must be >= 0, got '{}'", text));
     return value;
   }
   double quantity(Dimension dim, Bound bound = Bound::kAny) const {
@@ -243,8 +257,9 @@ class Table {
   }
 
   [[noreturn]] void missing(std::string_view key, std::string_view hint = {}) const {
-    fail_at(*src_, *table_, child(key),
-            hint.empty() ? "missing required field" : fmt::format("missing required field ({})", hint));
+    fail_at(
+        *src_, *table_, child(key),
+        hint.empty() ? "missing required field" : fmt::format("missing required field ({})", hint));
   }
 
   // Assigns `out` when the key is present.
@@ -263,8 +278,9 @@ class Table {
       const auto& b = f.node().source().begin;
       return std::tuple(from_override(*src_, f.node()), b.line, b.column);
     };
-    std::stable_sort(out.begin(), out.end(),
-                     [&](const auto& x, const auto& y) { return order(x.second) < order(y.second); });
+    std::stable_sort(out.begin(), out.end(), [&](const auto& x, const auto& y) {
+      return order(x.second) < order(y.second);
+    });
     return out;
   }
 
@@ -349,10 +365,13 @@ struct PopulationRef {
 };
 
 std::size_t slice_bound(const Field& f, std::string_view text, std::string_view what) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(),
-                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-    f.fail(fmt::format("bad slice '{}': {} '{}' must be a non-negative integer", f.string(), what, text));
-  if (text.size() > 10 || std::stoull(std::string(text)) > static_cast<unsigned long long>(kMaxIndex))
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      }))
+    f.fail(fmt::format("bad slice '{}': {} '{}' must be a non-negative integer", f.string(), what,
+                       text));
+  if (text.size() > 10 ||
+      std::stoull(std::string(text)) > static_cast<unsigned long long>(kMaxIndex))
     f.fail(fmt::format("bad slice '{}': {} {} is too large", f.string(), what, text));
   return static_cast<std::size_t>(std::stoull(std::string(text)));
 }
@@ -363,13 +382,17 @@ PopulationRef parse_population_ref(const Field& f) {
   const auto open = text.find('[');
   ref.name = text.substr(0, open);
   if (!is_identifier(ref.name))
-    f.fail(fmt::format("'{}' is not a population name (letters, digits, '_'), optionally sliced "
-                       "as \"P[start:stop]\"", text));
+    f.fail(
+        fmt::format("'{}' is not a population name (letters, digits, '_'), optionally sliced "
+                    "as \"P[start:stop]\"",
+                    text));
   if (open == std::string::npos) return ref;
   const auto colon = text.find(':', open);
-  if (text.back() != ']' || colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
-    f.fail(fmt::format("bad slice '{}': expected \"{}[start:stop]\", \"{}[start:]\" or \"{}[:stop]\"",
-                       text, ref.name, ref.name, ref.name));
+  if (text.back() != ']' || colon == std::string::npos ||
+      text.find(':', colon + 1) != std::string::npos)
+    f.fail(
+        fmt::format("bad slice '{}': expected \"{}[start:stop]\", \"{}[start:]\" or \"{}[:stop]\"",
+                    text, ref.name, ref.name, ref.name));
   const std::string_view inner(text.data() + open + 1, text.size() - open - 2);
   const std::string_view start_text = inner.substr(0, colon - open - 1);
   const std::string_view stop_text = inner.substr(colon - open);
@@ -438,6 +461,8 @@ class ModelBuilder {
   // Checks that a weight of dimension `dim` can enter `channel` of `population`.
   void check_weight(const Field& weight, const std::string& population, const std::string& channel,
                     Dimension dim) const;
+  // A firing rate: a frequency >= 0 with rate * dt <= 1.
+  double rate(const Field& f) const;
   // A time that must be a whole number (>= 1) of steps of dt.
   std::uint32_t steps(const Field& f) const;
 
@@ -500,9 +525,12 @@ void ModelBuilder::read_lif_cond(Table& t, LifCondParams& p) {
   t.read("i_offset", p.i_offset, Dimension::amperes());
   if (auto f = t.get("method")) {
     const std::string m = f->string();
-    if (m == "exponential_euler") p.method = LifCondParams::Method::kExponentialEuler;
-    else if (m == "euler") p.method = LifCondParams::Method::kEuler;
-    else f->fail(fmt::format("unknown method '{}' (known: exponential_euler, euler)", m));
+    if (m == "exponential_euler")
+      p.method = LifCondParams::Method::kExponentialEuler;
+    else if (m == "euler")
+      p.method = LifCondParams::Method::kEuler;
+    else
+      f->fail(fmt::format("unknown method '{}' (known: exponential_euler, euler)", m));
   }
   if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
   read_channels(t, p.channels, [](Table& c, ConductanceChannel& ch) {
@@ -535,9 +563,9 @@ void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
   if (rate && rates) rates->fail("give either 'rate' or 'rates', not both");
   if (rate) {
     if (rate_dt) rate_dt->fail("is only used with 'rates'");
-    p.rate = rate->quantity(Dimension::hertz(), Bound::kNonNegative);
+    p.rate = this->rate(*rate);
   } else if (rates) {
-    p.rates = rates->quantities(Dimension::hertz(), Bound::kNonNegative);
+    for (const Field& r : rates->elements()) p.rates.push_back(this->rate(r));
     if (p.rates.empty()) rates->fail("is empty");
     if (!rate_dt) t.missing("rate_dt", "needed with 'rates'");
     p.rate_dt = rate_dt->quantity(Dimension::seconds(), Bound::kPositive);
@@ -554,7 +582,8 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
   const auto size = t.get("size");
   std::vector<SpikeEvent> events;
   if (file) {
-    if (times || indices) (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
+    if (times || indices)
+      (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
     if (!time_unit) t.missing("time_unit", "needed with 'file', e.g. \"ms\"");
     const std::string unit = time_unit->string();
     double unit_s = 0.0;
@@ -572,11 +601,13 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
     if (time_unit) time_unit->fail("is only used with 'file'");
     const Field times_field = t.need("times");
     const Field indices_field = t.need("indices");
-    const std::vector<double> ts = times_field.quantities(Dimension::seconds(), Bound::kNonNegative);
+    const std::vector<double> ts =
+        times_field.quantities(Dimension::seconds(), Bound::kNonNegative);
     const std::vector<Field> idx = indices_field.elements();
     if (idx.size() != ts.size())
-      indices_field.fail(fmt::format("has {} entries but times has {}; they must have the same length",
-                                     idx.size(), ts.size()));
+      indices_field.fail(
+          fmt::format("has {} entries but times has {}; they must have the same length", idx.size(),
+                      ts.size()));
     for (std::size_t k = 0; k < ts.size(); ++k)
       events.push_back({ts[k], static_cast<std::uint32_t>(idx[k].integer(0, kMaxIndex - 1))});
   }
@@ -643,11 +674,18 @@ PopulationRef ModelBuilder::population_ref(const Field& f) const {
 std::string ModelBuilder::channel(Table& t, const std::string& population) const {
   const auto f = t.get("channel");
   const std::string name = f ? f->string() : "exc";
+  auto reject = [&](const std::string& what) {
+    if (f) f->fail(what);
+    fail_at(src_, t.node(), t.child("channel"), fmt::format("{} (the default is 'exc')", what));
+  };
+  const Population& pop = net_.population(population);
+  if (pop.channels().empty())
+    reject(fmt::format("population '{}' ({}) has no synaptic channels and cannot be a target",
+                       pop.name(), pop.model()));
   try {
-    net_.population(population).channel_index(name);
+    pop.channel_index(name);
   } catch (const ParameterError& e) {
-    if (f) f->fail(e.what());
-    fail_at(src_, t.node(), t.child("channel"), fmt::format("{} (the default channel is 'exc')", e.what()));
+    reject(e.what());
   }
   return name;
 }
@@ -660,6 +698,12 @@ void ModelBuilder::check_weight(const Field& weight, const std::string& populati
   } catch (const ParameterError& e) {
     weight.fail(e.what());
   }
+}
+
+double ModelBuilder::rate(const Field& f) const {
+  const double r = f.quantity(Dimension::hertz(), Bound::kNonNegative);
+  if (r * net_.dt() > 1.0) f.fail(fmt::format("{} Hz exceeds 1/dt ({} Hz)", r, 1.0 / net_.dt()));
+  return r;
 }
 
 std::uint32_t ModelBuilder::steps(const Field& f) const {
@@ -710,15 +754,18 @@ Connector ModelBuilder::read_connector(const Field& f) {
     } else {
       for (const Field& pair : t.need("pairs").elements()) {
         const std::vector<Field> ends = pair.elements();
-        if (ends.size() != 2) pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
+        if (ends.size() != 2)
+          pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
         list.pairs.emplace_back(static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex)),
                                 static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex)));
       }
     }
     c = std::move(list);
   } else {
-    rule_field.fail(fmt::format("unknown rule '{}' (known: all_to_all, one_to_one, fixed_probability, "
-                                "fixed_indegree, fixed_outdegree, list)", rule));
+    rule_field.fail(
+        fmt::format("unknown rule '{}' (known: all_to_all, one_to_one, fixed_probability, "
+                    "fixed_indegree, fixed_outdegree, list)",
+                    rule));
   }
   t.finish();
   return c;
@@ -805,8 +852,10 @@ TimeSeries ModelBuilder::read_series(Table& t, const std::string& target, Dimens
     t.missing("amplitude", "or give 'values' with 'times' or 'dt'");
   }
   if (!(*d == Dimension::amperes() || *d == Dimension::volts()))
-    value_field->fail(fmt::format("must be a current (e.g. \"0.5 nA\") or a voltage (e.g. \"1 mV\"), "
-                                  "got a {}", dimension_name(*d)));
+    value_field->fail(
+        fmt::format("must be a current (e.g. \"0.5 nA\") or a voltage (e.g. \"1 mV\"), "
+                    "got a {}",
+                    dimension_name(*d)));
   dim = *d;
   try {
     net_.population(target).injection_factor(dim);
@@ -827,7 +876,7 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     spec.slice = target.slice;
     spec.channel = channel(t, target.name);
     spec.n = static_cast<std::uint32_t>(t.need("n").integer(1, kMaxIndex));
-    spec.rate = t.need("rate").quantity(Dimension::hertz(), Bound::kNonNegative);
+    spec.rate = rate(t.need("rate"));
     std::optional<Dimension> weight_dim;
     const Field weight = t.need("weight");
     spec.weight = weight.quantity(weight_dim);
@@ -863,13 +912,20 @@ void ModelBuilder::add_monitor(const std::string& name, Table t) {
   } else if (type == "state") {
     std::vector<std::string> variables;
     const Field vars_field = t.need("variables");
-    for (const Field& v : vars_field.elements()) variables.push_back(v.string());
+    const std::vector<std::string> known = net_.population(pop.name).variable_names();
+    for (const Field& v : vars_field.elements()) {
+      variables.push_back(v.string());
+      if (std::find(known.begin(), known.end(), variables.back()) == known.end())
+        v.fail(fmt::format("population '{}' has no variable '{}' (known: {})", pop.name,
+                           variables.back(), known.empty() ? "none" : join(known)));
+    }
     if (variables.empty()) vars_field.fail("is empty; name at least one variable, e.g. [\"v\"]");
     std::vector<std::uint32_t> indices;
     if (const auto f = t.get("indices")) {
       if (pop.sliced) f->fail("give either a sliced population or 'indices', not both");
       for (const Field& i : f->elements())
-        indices.push_back(static_cast<std::uint32_t>(i.integer(0, static_cast<std::int64_t>(pop_size) - 1)));
+        indices.push_back(
+            static_cast<std::uint32_t>(i.integer(0, static_cast<std::int64_t>(pop_size) - 1)));
     } else {
       const std::size_t lo = pop.slice.start;
       const std::size_t hi = pop.slice.count == Slice::npos ? pop_size : lo + pop.slice.count;
@@ -912,9 +968,10 @@ void apply_override(toml::table& root, const Source& src, const std::string& tex
     std::istringstream in(text.substr(0, eq));
     for (std::string k; std::getline(in, k, '.');) keys.push_back(trim(k));
   }
-  if (keys.empty() || std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.empty(); }))
-    throw ConfigError(fmt::format("{}: --set '{}': expected dotted.path=VALUE, e.g. populations.P.size=100",
-                                  src.name, text));
+  if (keys.empty() ||
+      std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.empty(); }))
+    throw ConfigError(fmt::format(
+        "{}: --set '{}': expected dotted.path=VALUE, e.g. populations.P.size=100", src.name, text));
   const std::string path = join(keys, ".");
   toml::table* table = &root;
   std::string prefix;
@@ -926,8 +983,8 @@ void apply_override(toml::table& root, const Source& src, const std::string& tex
                                     src.name, path, prefix));
     table = next->as_table();
     if (!table)
-      throw ConfigError(fmt::format("{}: {} (set by --set): '{}' is {}, not a table", src.name, path,
-                                    prefix, type_name(next->type())));
+      throw ConfigError(fmt::format("{}: {} (set by --set): '{}' is {}, not a table", src.name,
+                                    path, prefix, type_name(next->type())));
   }
   const std::string value = trim(text.substr(eq + 1));
   toml::table parsed;
@@ -946,8 +1003,8 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   try {
     root = toml::parse(text, std::string_view(src.name));
   } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}: invalid TOML: {}", src.name, e.source().begin.line,
-                                  e.description()));
+    throw ConfigError(
+        fmt::format("{}:{}: invalid TOML: {}", src.name, e.source().begin.line, e.description()));
   }
   src.doc = root.source().path;
   for (const auto& o : options.overrides) apply_override(root, src, o);
@@ -984,7 +1041,8 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
     if (!section) return;
     for (auto& [name, f] : section->table().entries()) add(name, f.table());
   };
-  each(projections, [&](const std::string& n, Table t) { builder.add_projection(n, std::move(t)); });
+  each(projections,
+       [&](const std::string& n, Table t) { builder.add_projection(n, std::move(t)); });
   each(inputs, [&](const std::string& n, Table t) { builder.add_input(n, std::move(t)); });
   each(monitors, [&](const std::string& n, Table t) { builder.add_monitor(n, std::move(t)); });
   return model;
@@ -995,7 +1053,8 @@ std::string read_text(const std::string& path) {
   if (fs::is_directory(path, ec))
     throw ConfigError(fmt::format("{}: cannot read model file: it is a directory", path));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read model file: {}", path, std::strerror(errno)));
+  if (!in)
+    throw ConfigError(fmt::format("{}: cannot read model file: {}", path, std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("{}: cannot read model file", path));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -14,10 +15,10 @@
 #include "volley/models/lif.hpp"
 
 using namespace volley;
-using io::LoadedModel;
-using io::LoadOptions;
 using io::load_model_file;
 using io::load_model_string;
+using io::LoadedModel;
+using io::LoadOptions;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -200,10 +201,10 @@ TEST(ModelFile, OverrideChangesConnectionProbability) {
 
 TEST(ModelFile, OverrideValuesAreTomlOrBareStrings) {
   LoadOptions o;
-  o.overrides = {"populations.P.tau_m=10 ms",              // not TOML: taken as a string
-                 "projections.PP.source=\"P[0:5]\"",       // a TOML string
-                 "populations.P.i_offset = \"0.1 nA\"",    // spaces around '=' are fine
-                 "populations.P.R=\"100 MOhm\"",           // a new key in an existing table
+  o.overrides = {"populations.P.tau_m=10 ms",            // not TOML: taken as a string
+                 "projections.PP.source=\"P[0:5]\"",     // a TOML string
+                 "populations.P.i_offset = \"0.1 nA\"",  // spaces around '=' are fine
+                 "populations.P.R=\"100 MOhm\"",         // a new key in an existing table
                  "monitors.v.indices=[0, 2]"};
   LoadedModel m = load(kSmallModel, o);
   const auto& lif = dynamic_cast<const LifPopulation&>(m.network->population("P"));
@@ -225,12 +226,12 @@ TEST(ModelFile, OverrideOfMissingTableFails) {
 }
 
 TEST(ModelFile, BadOverriddenValueNamesTheOverride) {
-  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.tau_m=20")),
-              AllOf(HasSubstr("m.toml: populations.P.tau_m (set by --set):"),
-                    HasSubstr("needs a unit")));
-  EXPECT_THAT(error_of(kSmallModel, with_override("populations.P.tau_mm=\"20 ms\"")),
-              AllOf(HasSubstr("populations.P.tau_mm (set by --set)"),
-                    HasSubstr("unknown key 'tau_mm'")));
+  EXPECT_THAT(
+      error_of(kSmallModel, with_override("populations.P.tau_m=20")),
+      AllOf(HasSubstr("m.toml: populations.P.tau_m (set by --set):"), HasSubstr("needs a unit")));
+  EXPECT_THAT(
+      error_of(kSmallModel, with_override("populations.P.tau_mm=\"20 ms\"")),
+      AllOf(HasSubstr("populations.P.tau_mm (set by --set)"), HasSubstr("unknown key 'tau_mm'")));
 }
 
 TEST(ModelFile, OptionsOverrideSimulationTable) {
@@ -371,28 +372,48 @@ indices = [0, 3]
   EXPECT_EQ(m.network->population("S").size(), 8u);
 }
 
+// Tests are compiled with their absolute path; the repository root is two levels above.
+std::filesystem::path repository_file(const char* relative) {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / relative;
+}
+
 TEST(ModelFile, ExampleCubaLoads) {
-  // Tests are compiled with their absolute path; the examples are two levels above.
-  const std::string path =
-      (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "examples" /
-       "cuba.toml")
-          .string();
+  const auto path = repository_file("examples/cuba.toml");
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
-  LoadedModel m = load_model_file(path);
+  LoadedModel m = load_model_file(path.string());
   EXPECT_EQ(m.network->population("P").size(), 4000u);
+}
+
+TEST(ModelFile, DocumentationFullExampleLoads) {
+  const auto path = repository_file("docs/model-format.md");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  std::ifstream in(path);
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto section = doc.find("## Full example");
+  ASSERT_NE(section, std::string::npos);
+  const auto begin = doc.find("```toml\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  LoadedModel m = load_model_string(doc.substr(begin + 8, end - begin - 8), "full-example.toml");
+  Network& net = *m.network;
+  EXPECT_EQ(net.populations().size(), 4u);
+  EXPECT_EQ(net.projections().size(), 6u);
+  EXPECT_TRUE(net.projection("stim_E").plastic());
+  net.run(0.02);
 }
 
 // ---- errors ---------------------------------------------------------------------------------
 
 TEST(ModelFileErrors, UnknownKeyAtTopLevel) {
-  EXPECT_THAT(error_of(R"([populations.P]
+  EXPECT_THAT(
+      error_of(R"([populations.P]
 model = "lif"
 size = 1
 [simulaton]
 dt = "0.1 ms"
 )"),
-              AllOf(HasSubstr("m.toml:4: simulaton: unknown key 'simulaton'"),
-                    HasSubstr("'simulation'")));
+      AllOf(HasSubstr("m.toml:4: simulaton: unknown key 'simulaton'"), HasSubstr("'simulation'")));
 }
 
 TEST(ModelFileErrors, UnknownKeyInPopulation) {
@@ -597,7 +618,8 @@ size = = 10
 }
 
 TEST(ModelFileErrors, SyntaxErrorInFileNamesThePath) {
-  const std::string path = write_temp("volley_broken.toml", "[populations.P]\nmodel = \"lif\nsize = 1\n");
+  const std::string path =
+      write_temp("volley_broken.toml", "[populations.P]\nmodel = \"lif\nsize = 1\n");
   try {
     load_model_file(path);
     ADD_FAILURE() << "no error";
@@ -689,12 +711,13 @@ weight = "1 mV"
 }
 
 TEST(ModelFileErrors, DistributionDimensionsMustAgree) {
-  EXPECT_THAT(error_of(R"([populations.P]
+  EXPECT_THAT(
+      error_of(R"([populations.P]
 model = "lif"
 size = 10
 v_init = { dist = "uniform", low = "-60 mV", high = "5 ms" }
 )"),
-              AllOf(HasSubstr("m.toml:4: populations.P.v_init.high:"), HasSubstr("expected a voltage")));
+      AllOf(HasSubstr("m.toml:4: populations.P.v_init.high:"), HasSubstr("expected a voltage")));
   EXPECT_THAT(error_of(R"([populations.P]
 model = "lif"
 size = 10
@@ -736,6 +759,28 @@ target = "P"
 amplitude = "5 nS"
 )"),
               AllOf(HasSubstr("m.toml:8: inputs.i.amplitude:"), HasSubstr("current")));
+}
+
+TEST(ModelFileErrors, RateAboveOneOverDt) {
+  EXPECT_THAT(error_of(R"([populations.G]
+model = "poisson"
+size = 10
+rates = ["10 Hz", "20 kHz"]
+rate_dt = "1 ms"
+)"),
+              AllOf(HasSubstr("m.toml:4: populations.G.rates[1]:"), HasSubstr("exceeds 1/dt")));
+}
+
+TEST(ModelFileErrors, UnknownStateVariable) {
+  EXPECT_THAT(error_of(R"([populations.P]
+model = "lif"
+size = 10
+[monitors.v]
+type = "state"
+population = "P"
+variables = ["v", "w"]
+)"),
+              AllOf(HasSubstr("m.toml:7: monitors.v.variables[1]:"), HasSubstr("no variable 'w'")));
 }
 
 TEST(ModelFileErrors, MissingDataFile) {

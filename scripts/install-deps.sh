@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs everything volley needs to build, test and benchmark, from Debian packages.
+# Runs as root or through sudo. Pass --bench to add the anchors (Brian2, PyTorch) and perf tools.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+packages=(build-essential cmake pkg-config git
+          libfmt-dev libtomlplusplus-dev libcli11-dev libhdf5-dev nlohmann-json3-dev
+          googletest libgtest-dev libgmock-dev libbenchmark-dev hdf5-tools)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-brian python3-torch python3-h5py linux-perf valgrind time)
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-deps: ${#packages[@]} packages present"
