@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "volley/detail/spin_barrier.hpp"
 #include "volley/error.hpp"
 #include "volley/network.hpp"
 
@@ -95,12 +96,9 @@ RunStats Network::run(double duration, const RunOptions& options) {
 
   // One step's work for thread t. With one thread nothing touches OpenMP (no barrier calls).
   const bool parallel = nthreads > 1;
-  auto barrier = [parallel] {
-    if (parallel) {
-#ifdef VOLLEY_HAVE_OPENMP
-#pragma omp barrier
-#endif
-    }
+  detail::SpinBarrier spin(nthreads);
+  auto barrier = [parallel, &spin] {
+    if (parallel) spin.wait();
   };
   auto loop = [&](std::size_t t) {
     auto& mine = local[t];

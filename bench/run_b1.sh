@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# B1 (CUBA) beside Brian2 2.5.1 cpp_standalone, in one run on one machine.
+# Usage: bench/run_b1.sh [SEEDS]    (default 5 seeds for the N = 4000, 10 s fidelity comparison)
+# Needs: scripts/install-deps.sh --bench. Appends a section to bench/RESULTS.md and keeps the raw
+# outputs under bench/out/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-5}
+py=/usr/bin/python3
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
+cmake --build build-bench -j2 >/dev/null
+volley=build-bench/volley
+out=bench/out/b1-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+log="$out/log.txt"
+
+scale() {  # CLI overrides for CUBA at size N with 80 synapses per neuron
+  local n=$1 ne=$(( $1 * 4 / 5 ))
+  local p
+  p=$($py -c "print(80.0/$n)")
+  echo --set populations.P.size=$n --set "projections.Ce.source=\"P[0:$ne]\"" \
+       --set "projections.Ci.source=\"P[$ne:]\"" --set projections.Ce.connect.p=$p \
+       --set projections.Ci.connect.p=$p
+}
+json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+b2() {  # N SECONDS SEED -> "run_seconds rate"
+  (cd /tmp && $py "$OLDPWD/../shared/anchors/brian2_cuba.py" "$1" "$2" cpp_standalone "$3" 2>/dev/null |
+     tail -1 | sed -E 's/.*run_seconds=([0-9.]+).*rate=([0-9.]+)Hz.*/\1 \2/')
+}
+anchor_script=../shared/anchors/brian2_cuba.py
+[ -f "$anchor_script" ] || { echo "missing $anchor_script"; exit 1; }
+
+echo "## B1 CUBA — $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD)" > "$out/section.md"
+{
+  echo
+  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores. volley built with VOLLEY_NATIVE=ON."
+  echo "Anchor: Brian2 $($py -c 'import brian2; print(brian2.__version__)' 2>/dev/null) cpp_standalone, run_seconds (its own timing of the run loop), same machine, same run."
+  echo
+  echo "### Fidelity and speed, N = 4000, 10 s, one thread"
+  echo
+  echo "| seed | volley rate (Hz) | Brian2 rate (Hz) | volley CV | Brian2 CV | volley run (s) | volley build (s) | Brian2 run (s) | speed-up |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+} >> "$out/section.md"
+
+for s in $(seq 1 "$seeds"); do
+  $volley sim examples/cuba.toml --duration "10 s" --seed "$s" --threads 1 --out "$out/v4000_$s" -q
+  vrun=$(json "$out/v4000_$s/summary.json" "d['wall_seconds']")
+  vbuild=$(json "$out/v4000_$s/summary.json" "d['build_seconds']")
+  read -r vrate vcv < <($py bench/cuba_stats.py volley "$out/v4000_$s/spikes.h5" 4000 10 | sed -E 's/rate_hz=([0-9.]+) cv_isi=([0-9.na]+)/\1 \2/')
+  read -r brun brate < <(b2 4000 10 "$s")
+  read -r _ bcv < <((cd /tmp && $py "$OLDPWD/bench/cuba_stats.py" brian2 4000 10 "$s" 2>/dev/null | tail -1) | sed -E 's/rate_hz=([0-9.]+) cv_isi=([0-9.na]+)/\1 \2/')
+  ratio=$($py -c "print(f'{$brun/$vrun:.1f}x')")
+  echo "| $s | $vrate | $brate | $vcv | $bcv | $vrun | $vbuild | $brun | $ratio |" >> "$out/section.md"
+  echo "seed $s done" >> "$log"
+done
+
+{
+  echo
+  echo "### Sizes (80 synapses per neuron), 1 s"
+  echo
+  echo "| N | threads | volley run (s) | volley build (s) | Brian2 run (s) | speed-up | volley rate (Hz) | Brian2 rate (Hz) | volley peak RSS (MB) | bytes/synapse |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+} >> "$out/section.md"
+for n in 4000 40000 400000; do
+  read -r brun brate < <(b2 "$n" 1 1)
+  for t in 1 2; do
+    # shellcheck disable=SC2046
+    /usr/bin/time -f "%M" -o "$out/rss_${n}_$t" $volley sim examples/cuba.toml $(scale "$n") --duration "1 s" --threads "$t" --out "$out/v${n}_t$t" -q
+    vrun=$(json "$out/v${n}_t$t/summary.json" "d['wall_seconds']")
+    vbuild=$(json "$out/v${n}_t$t/summary.json" "d['build_seconds']")
+    vrate=$(json "$out/v${n}_t$t/summary.json" "round(d['populations']['P']['rate_hz'],3)")
+    bps=$(json "$out/v${n}_t$t/summary.json" "d['projections']['Ce']['bytes_per_synapse']")
+    rss=$(( $(cat "$out/rss_${n}_$t") / 1024 ))
+    ratio=$($py -c "print(f'{$brun/$vrun:.1f}x')")
+    echo "| $n | $t | $vrun | $vbuild | $brun | $ratio | $vrate | $brate | $rss | $bps |" >> "$out/section.md"
+  done
+done
+echo >> "$out/section.md"
+cat "$out/section.md"
+cat "$out/section.md" >> bench/RESULTS.md
