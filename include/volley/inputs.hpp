@@ -57,6 +57,7 @@ class PoissonInput final : public Input {
   std::uint32_t n_sources_, stream_;
   double rate_, p_ = 0.0;
   float weight_;
+  std::vector<double> cdf_;  // cumulative Binomial(n, p), empty for large means
 };
 
 // A piecewise-constant time series.

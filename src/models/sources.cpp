@@ -45,13 +45,13 @@ void PoissonGroup::update(const StepContext& ctx, std::size_t lo, std::size_t hi
     auto k = static_cast<std::size_t>(std::floor(t / p_.rate_dt + 1e-9));
     rate = p_.rates[std::min(k, p_.rates.size() - 1)];
   }
-  const float prob = static_cast<float>(rate * ctx.dt);
-  if (prob <= 0.0f) return;
-  const std::uint32_t stream = stream_id(RngStream::kPoissonGroup, id);
-  for (std::size_t i = lo; i < hi; ++i) {
-    CounterRng rng(ctx.seed, stream, static_cast<std::uint32_t>(i), ctx.step);
-    if (rng.uniform_float() < prob) spikes.push_back(static_cast<std::uint32_t>(i));
-  }
+  const double prob = rate * ctx.dt;
+  if (prob <= 0.0) return;
+  thread_local std::vector<double> u;
+  u.resize(hi - lo);
+  uniform_batch(ctx.seed, stream_id(RngStream::kPoissonGroup, id), ctx.step, lo, hi, u.data());
+  for (std::size_t i = lo; i < hi; ++i)
+    if (u[i - lo] < prob) spikes.push_back(static_cast<std::uint32_t>(i));
 }
 
 SpikeGenerator::SpikeGenerator(std::string name, std::vector<SpikeEvent> events)

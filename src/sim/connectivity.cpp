@@ -19,23 +19,24 @@ bool is_self(const ConnectGeometry& g, std::size_t pre, std::size_t post) {
 }
 
 // Draws `k` distinct values from [0, n) excluding `skip` (if skip < n), sorted. Floyd's
-// algorithm for small k relative to n, a partial shuffle otherwise.
+// algorithm with a marker array (O(k)) for small k relative to n, a partial shuffle otherwise.
 void sample_distinct(CounterRng& rng, std::size_t n, std::size_t k, std::size_t skip,
-                     std::vector<std::uint32_t>& out) {
+                     std::vector<std::uint32_t>& out, std::vector<char>& marked) {
   out.clear();
   const std::size_t m = skip < n ? n - 1 : n;
   auto map = [&](std::size_t x) { return static_cast<std::uint32_t>(skip < n && x >= skip ? x + 1 : x); };
   if (k * 4 < m) {
-    std::vector<std::uint32_t> chosen;
-    chosen.reserve(k);
+    if (marked.size() < m) marked.assign(m, 0);  // all zero between calls
     for (std::size_t j = m - k; j < m; ++j) {
-      const auto t = static_cast<std::uint32_t>(rng.uniform() * static_cast<double>(j + 1));
-      const std::uint32_t pick = std::find(chosen.begin(), chosen.end(), t) == chosen.end()
-                                     ? t
-                                     : static_cast<std::uint32_t>(j);
-      chosen.push_back(pick);
+      const auto t = static_cast<std::size_t>(rng.uniform() * static_cast<double>(j + 1));
+      const std::size_t pick = marked[t] ? j : t;
+      marked[pick] = 1;
+      out.push_back(static_cast<std::uint32_t>(pick));
     }
-    for (auto c : chosen) out.push_back(map(c));
+    for (auto& x : out) {
+      marked[x] = 0;
+      x = map(x);
+    }
   } else {
     std::vector<std::uint32_t> all(m);
     for (std::size_t x = 0; x < m; ++x) all[x] = static_cast<std::uint32_t>(x);
@@ -115,9 +116,11 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
     if (in->k > candidates)
       throw ParameterError(fmt::format(
           "fixed_indegree k = {} exceeds the {} available sources", in->k, candidates));
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
-    pairs.reserve(static_cast<std::size_t>(in->k) * g.n_post);
+    // Draw each target's sources, then transpose column lists into rows with a counting sort;
+    // visiting targets in ascending order leaves every row sorted.
+    std::vector<std::uint32_t> sources(static_cast<std::size_t>(in->k) * g.n_post);
     std::vector<std::uint32_t> pick;
+    std::vector<char> marked;
     for (std::size_t j = 0; j < g.n_post; ++j) {
       CounterRng rng(seed, stream, static_cast<std::uint32_t>(j), 0);
       const std::int64_t self_pre = static_cast<std::int64_t>(j) + g.self_offset;
@@ -125,20 +128,29 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
                                 self_pre < static_cast<std::int64_t>(g.n_pre))
                                    ? static_cast<std::size_t>(self_pre)
                                    : g.n_pre;
-      sample_distinct(rng, g.n_pre, in->k, skip, pick);
-      for (auto pre : pick) pairs.emplace_back(pre, static_cast<std::uint32_t>(j));
+      sample_distinct(rng, g.n_pre, in->k, skip, pick, marked);
+      std::copy(pick.begin(), pick.end(), sources.begin() + static_cast<std::ptrdiff_t>(j * in->k));
     }
-    return from_pairs(g.n_pre, std::move(pairs));
+    for (auto pre : sources) ++sp.row_ptr[pre + 1];
+    for (std::size_t i = 0; i < g.n_pre; ++i) sp.row_ptr[i + 1] += sp.row_ptr[i];
+    sp.cols.resize(sources.size());
+    std::vector<std::uint64_t> fill(sp.row_ptr.begin(), sp.row_ptr.end() - 1);
+    for (std::size_t j = 0; j < g.n_post; ++j)
+      for (std::size_t q = 0; q < in->k; ++q)
+        sp.cols[fill[sources[j * in->k + q]]++] = static_cast<std::uint32_t>(j);
+    return sp;
   } else if (const auto* out = std::get_if<FixedOutDegree>(&c)) {
     const std::size_t candidates = g.n_post - ((!out->allow_self && g.same_population) ? 1 : 0);
     if (out->k > candidates)
       throw ParameterError(fmt::format(
           "fixed_outdegree k = {} exceeds the {} available targets", out->k, candidates));
     std::vector<std::uint32_t> pick;
+    std::vector<char> marked;
     sp.cols.reserve(static_cast<std::size_t>(out->k) * g.n_pre);
     for (std::size_t i = 0; i < g.n_pre; ++i) {
       CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
-      sample_distinct(rng, g.n_post, out->k, out->allow_self ? g.n_post : self_target(i), pick);
+      sample_distinct(rng, g.n_post, out->k, out->allow_self ? g.n_post : self_target(i), pick,
+                      marked);
       sp.cols.insert(sp.cols.end(), pick.begin(), pick.end());
       sp.row_ptr[i + 1] = sp.cols.size();
     }

@@ -46,6 +46,20 @@ void PoissonInput::prepare(double dt) {
   p_ = rate_ * dt;
   if (p_ > 1.0)
     throw ParameterError(fmt::format("input '{}': rate {} Hz exceeds 1/dt", name_, rate_));
+  // Cumulative Binomial(n, p) table for sampling by inversion with one uniform per draw; large
+  // means use the generator's normal approximation instead.
+  cdf_.clear();
+  const double mean = n_sources_ * p_;
+  if (p_ > 0.0 && p_ < 1.0 && !(mean > 30.0 && n_sources_ * (1.0 - p_) > 30.0)) {
+    double pk = std::pow(1.0 - p_, static_cast<double>(n_sources_)), sum = 0.0;
+    for (std::uint32_t k = 0; k <= n_sources_; ++k) {
+      sum += pk;
+      cdf_.push_back(sum);
+      if (1.0 - sum < 1e-15) break;
+      pk *= p_ / (1.0 - p_) * static_cast<double>(n_sources_ - k) / static_cast<double>(k + 1);
+    }
+    cdf_.back() = 1.0;
+  }
 }
 
 void PoissonInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi) {
@@ -55,6 +69,20 @@ void PoissonInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi)
   // Added before the update: into the channel state, or this step's ring row (delta channels).
   float* state = target_->channel_state(channel_);
   float* row = state ? state : target_->ring(channel_).row(ctx.step);
+  if (!cdf_.empty()) {
+    thread_local std::vector<double> u;
+    u.resize(hi - lo);
+    uniform_batch(ctx.seed, stream_, ctx.step, lo, hi, u.data());
+    const double p0 = cdf_[0];
+    for (std::size_t i = lo; i < hi; ++i) {
+      const double x = u[i - lo];
+      if (x < p0) continue;  // no event: the common case
+      std::uint32_t k = 1;
+      while (cdf_[k] <= x) ++k;
+      row[i] += static_cast<float>(k) * weight_;
+    }
+    return;
+  }
   for (std::size_t i = lo; i < hi; ++i) {
     CounterRng rng(ctx.seed, stream_, static_cast<std::uint32_t>(i), ctx.step);
     const std::uint32_t k = rng.binomial(n_sources_, p_);

@@ -61,3 +61,10 @@ TEST(CounterRng, BinomialMeanAndVariance) {
     EXPECT_NEAR(var, n * p * (1 - p), 0.05 * n * p * (1 - p)) << n << " " << p;
   }
 }
+
+TEST(CounterRng, BatchUniformsEqualSingleDraws) {
+  std::vector<double> u(1000);
+  uniform_batch(99, 1234, (std::uint64_t{3} << 32) + 17, 5, 1005, u.data());
+  for (std::uint32_t i = 5; i < 1005; ++i)
+    ASSERT_EQ(u[i - 5], CounterRng(99, 1234, i, (std::uint64_t{3} << 32) + 17).uniform()) << i;
+}
