@@ -79,5 +79,11 @@ expect_error "missing file" 2 "no_such_model.toml" -- sim "$work/no_such_model.t
 expect_error "bad --duration unit" 2 "--duration" "time" -- sim "$here/small.toml" --duration "10 mV" --out "$work/x"
 expect_error "bad --set path" 2 "nothing.here" -- sim "$here/small.toml" --set nothing.here.x=1 --out "$work/x"
 
+# --- every example model runs as written (shortened) ---
+for model in "$examples"/*.toml; do
+  "$volley" sim "$model" --duration "50 ms" --out "$work/example" -q && pass "example $(basename "$model")" \
+    || fail "example $(basename "$model")"
+done
+
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

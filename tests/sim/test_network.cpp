@@ -279,3 +279,28 @@ TEST(Network, RejectsBadReferencesAndNames) {
   EXPECT_THROW(net.connect(s), ParameterError);
   EXPECT_THROW(net.run(-1.0), ParameterError);
 }
+
+TEST(Network, EventsInFlightSurviveAStructuralChange) {
+  Network net(kDt, 1);
+  LifParams p;
+  p.channels = {{"jump", 0.0}};
+  p.v_init = Distribution::constant(-70e-3);
+  net.add<LifPopulation>("n", 2, p);
+  net.add(std::make_unique<SpikeGenerator>("g", std::vector<SpikeEvent>{{8e-3, 0}}), 1);
+  ProjectionSpec s;
+  s.name = "c";
+  s.source = "g";
+  s.target = "n";
+  s.channel = "jump";
+  s.connector = ExplicitList{{{0, 0}}};
+  s.weight = Distribution::constant(30e-3);
+  s.delay = Distribution::constant(5e-3);
+  auto& c = net.connect(s);
+  auto& spk = net.record_spikes("s", "n");
+  net.run(0.01);  // the spike at 8 ms is still travelling (arrives at 13 ms)
+  EXPECT_TRUE(spk.times.empty());
+  c.add_synapses({{0, 1}}, 30e-3, 9e-3);  // longer delay: the ring grows
+  net.run(0.01);
+  ASSERT_EQ(spk.times.size(), 1u);
+  EXPECT_NEAR(spk.times[0], 13e-3, 1e-9);
+}
