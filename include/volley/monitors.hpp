@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "volley/projection.hpp"
+#include "volley/spike_list.hpp"
 #include "volley/units.hpp"
 
 namespace volley {
@@ -20,7 +21,7 @@ class SpikeMonitor {
   SpikeMonitor(std::string name, Population& pop, Slice slice);
   const std::string& name() const { return name_; }
   Population& population() const { return *pop_; }
-  void record(std::uint64_t step, double dt, const std::vector<std::uint32_t>& spikes);
+  void record(std::uint64_t step, double dt, SpikeList spikes);
   std::vector<double> times;        // s
   std::vector<std::uint32_t> units;  // absolute indices in the population
 
@@ -38,7 +39,11 @@ class StateMonitor {
   const std::string& name() const { return name_; }
   Population& population() const { return *pop_; }
   std::uint32_t every() const { return every_; }
-  void record(std::uint64_t step, double dt);
+  // Makes room for the samples of steps [start, end) (those divisible by `every`).
+  void begin_run(std::uint64_t start, std::uint64_t end, double dt);
+  // Writes the sample of `step` for the recorded neurons in [lo, hi); threads fill their own
+  // slices of the same sample concurrently.
+  void record(std::uint64_t step, std::size_t lo, std::size_t hi);
   const std::vector<std::string>& variables() const { return vars_; }
   const std::vector<std::uint32_t>& indices() const { return indices_; }
   std::vector<double> times;  // s
@@ -52,6 +57,8 @@ class StateMonitor {
   std::vector<std::string> vars_;
   std::vector<std::uint32_t> indices_;
   std::uint32_t every_;
+  std::uint64_t first_step_ = 0;  // step of row first_row_ in this run
+  std::size_t first_row_ = 0;
 };
 
 class RateMonitor {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "volley/aligned.hpp"
+#include "volley/distribution.hpp"
 #include "volley/units.hpp"
 
 namespace volley {
@@ -107,6 +108,10 @@ class Population {
   virtual VariableView find_variable(std::string_view name) = 0;
   // Resize state arrays to `new_size`, initialising elements [old, new) (seeded, deterministic).
   virtual void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) = 0;
+  // Resizes `x` to new_size and draws elements [old_size, new_size) from `d`, keyed by
+  // (seed, this population, neuron, variable number) so growth never changes existing draws.
+  void draw_initial(AlignedVector<float>& x, const Distribution& d, std::size_t old_size,
+                    std::size_t new_size, std::uint64_t seed, std::uint32_t variable) const;
   // Moves this step's ring row of channel k into `state` (state += row; row = 0) over [lo, hi),
   // if the ring is active.
   void absorb_ring(std::size_t channel, float* state, std::uint64_t step, std::size_t lo,

@@ -13,6 +13,7 @@
 #include "volley/connectivity.hpp"
 #include "volley/distribution.hpp"
 #include "volley/plasticity.hpp"
+#include "volley/spike_list.hpp"
 #include "volley/units.hpp"
 
 namespace volley {
@@ -87,17 +88,15 @@ class Projection {
   void sync_sizes();
 
   // ---- kernel interface (used by the simulator) ----
-  // Delivers the spikes of `spikes` (absolute source indices, ascending) to targets in
-  // [post_lo, post_hi) (absolute), applying pre-spike plasticity there.
-  void deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t step, std::size_t post_lo,
-               std::size_t post_hi);
+  // Delivers the source population's spikes (absolute indices) to targets in [post_lo, post_hi)
+  // (absolute), applying pre-spike plasticity there.
+  void deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
   // Post-spike plasticity for target spikes within [post_lo, post_hi).
-  void post_spikes(const std::vector<std::uint32_t>& target_spikes, std::size_t post_lo,
-                   std::size_t post_hi);
+  void post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi);
   // Decays and increments traces of pre neurons in [lo, hi) / post neurons in [lo, hi)
   // (absolute indices of the source / target population).
-  void update_pre_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo, std::size_t hi);
-  void update_post_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo, std::size_t hi);
+  void update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
+  void update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
   // Re-derives the delay ring layout needs and plasticity constants for dt.
   void prepare(double dt);
 

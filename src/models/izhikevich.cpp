@@ -113,16 +113,14 @@ VariableView IzhikevichPopulation::find_variable(std::string_view name) {
 
 void IzhikevichPopulation::resize_state(std::size_t old_size, std::size_t new_size,
                                         std::uint64_t seed) {
-  v_.resize(new_size);
-  u_.resize(new_size);
-  for (auto& g : g_) g.resize(new_size, 0.0f);
-  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
-  for (std::size_t i = old_size; i < new_size; ++i) {
-    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
-    v_[i] = static_cast<float>(p_.v_init.sample(rng));
-    u_[i] = p_.has_u_init ? static_cast<float>(p_.u_init.sample(rng))
-                          : static_cast<float>(p_.b) * v_[i];
+  draw_initial(v_, p_.v_init, old_size, new_size, seed, 0);
+  if (p_.has_u_init) {
+    draw_initial(u_, p_.u_init, old_size, new_size, seed, 1);
+  } else {
+    u_.resize(new_size);
+    for (std::size_t i = old_size; i < new_size; ++i) u_[i] = static_cast<float>(p_.b) * v_[i];
   }
+  for (auto& g : g_) g.resize(new_size, 0.0f);
 }
 
 }  // namespace volley

@@ -229,14 +229,9 @@ VariableView LifPopulation::find_variable(std::string_view name) {
 }
 
 void LifPopulation::resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) {
-  v_.resize(new_size);
+  draw_initial(v_, p_.v_init, old_size, new_size, seed, 0);
   refrac_.resize(new_size, 0);
   for (auto& g : g_) g.resize(new_size, 0.0f);
-  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
-  for (std::size_t i = old_size; i < new_size; ++i) {
-    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
-    v_[i] = static_cast<float>(p_.v_init.sample(rng));
-  }
 }
 
 }  // namespace volley

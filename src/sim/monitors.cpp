@@ -18,12 +18,19 @@ SpikeMonitor::SpikeMonitor(std::string name, Population& pop, Slice slice)
                                      name_, pop.name(), pop.size()));
 }
 
-void SpikeMonitor::record(std::uint64_t step, double dt, const std::vector<std::uint32_t>& spikes) {
+void SpikeMonitor::record(std::uint64_t step, double dt, SpikeList spikes) {
   const double t = static_cast<double>(step) * dt;
-  auto first = whole_ ? spikes.begin() : std::lower_bound(spikes.begin(), spikes.end(), lo_);
-  auto last = whole_ || hi_ == Slice::npos ? spikes.end() : std::lower_bound(first, spikes.end(), hi_);
-  times.insert(times.end(), static_cast<std::size_t>(last - first), t);
-  units.insert(units.end(), first, last);
+  if (whole_) {
+    for (const auto& part : spikes) {
+      times.insert(times.end(), part.size(), t);
+      units.insert(units.end(), part.begin(), part.end());
+    }
+    return;
+  }
+  for_each_spike(spikes, lo_, hi_, [&](std::uint32_t i) {
+    times.push_back(t);
+    units.push_back(i);
+  });
 }
 
 StateMonitor::StateMonitor(std::string name, Population& pop, std::vector<std::string> variables,
@@ -49,12 +56,24 @@ StateMonitor::StateMonitor(std::string name, Population& pop, std::vector<std::s
   }
 }
 
-void StateMonitor::record(std::uint64_t step, double dt) {
-  if (step % every_ != 0) return;
-  times.push_back(static_cast<double>(step) * dt);
+void StateMonitor::begin_run(std::uint64_t start, std::uint64_t end, double dt) {
+  first_step_ = (start + every_ - 1) / every_ * every_;
+  first_row_ = times.size();
+  for (std::uint64_t s = first_step_; s < end; s += every_)
+    times.push_back(static_cast<double>(s) * dt);
+  for (auto& v : values) v.resize(times.size() * indices_.size(), 0.0f);
+}
+
+void StateMonitor::record(std::uint64_t step, std::size_t lo, std::size_t hi) {
+  if (step % every_ != 0 || step < first_step_) return;
+  const std::size_t row = first_row_ + (step - first_step_) / every_;
+  const std::size_t n = indices_.size();
   for (std::size_t k = 0; k < vars_.size(); ++k) {
     const VariableView view = pop_->variable(vars_[k]);
-    for (auto i : indices_) values[k].push_back(static_cast<float>(view.data[i] * view.to_si));
+    float* out = values[k].data() + row * n;
+    for (std::size_t j = 0; j < n; ++j)
+      if (indices_[j] >= lo && indices_[j] < hi)
+        out[j] = static_cast<float>(view.data[indices_[j]] * view.to_si);
   }
 }
 

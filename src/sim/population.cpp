@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "volley/error.hpp"
+#include "volley/rng.hpp"
 
 namespace volley {
 
@@ -72,6 +73,17 @@ void Population::grow(std::size_t n, std::uint64_t seed) {
   size_ = old + n;
   for (auto& r : rings_) r.resize_neurons(size_);
   if (!drive_.empty()) drive_.resize(size_, 0.0f);
+}
+
+void Population::draw_initial(AlignedVector<float>& x, const Distribution& d,
+                              std::size_t old_size, std::size_t new_size, std::uint64_t seed,
+                              std::uint32_t variable) const {
+  x.resize(new_size);
+  const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
+  for (std::size_t i = old_size; i < new_size; ++i) {
+    CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), variable);
+    x[i] = static_cast<float>(d.sample(rng));
+  }
 }
 
 void Population::configure_rings(std::size_t slots, std::uint64_t current_step,

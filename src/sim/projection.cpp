@@ -228,11 +228,8 @@ std::size_t Projection::memory_bytes() const {
                 : 0);
 }
 
-void Projection::deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t step,
-                         std::size_t post_lo, std::size_t post_hi) {
-  auto first = std::lower_bound(spikes.begin(), spikes.end(), pre_lo_);
-  auto last = std::lower_bound(first, spikes.end(), pre_lo_ + n_pre_);
-  if (first == last) return;
+void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
+                         std::size_t post_hi) {
   const bool whole = post_lo <= post_lo_ && post_hi >= post_lo_ + n_post_;
   if (!whole && (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_)) return;
   DelayRing& ring = target_->ring(channel_);
@@ -240,8 +237,8 @@ void Projection::deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t
   float* direct = uses_ring() ? nullptr : target_->channel_state(channel_);
   const std::uint32_t* cols = cols_.data();
   float* w = weights_.data();
-  for (auto it = first; it != last; ++it) {
-    const std::size_t r = *it - pre_lo_;
+  for_each_spike(spikes, pre_lo_, pre_lo_ + n_pre_, [&](std::uint32_t spike) {
+    const std::size_t r = spike - pre_lo_;
     std::uint64_t b = row_ptr_[r], e = row_ptr_[r + 1];
     if (!whole) {
       b = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_lo) - cols);
@@ -258,46 +255,40 @@ void Projection::deliver(const std::vector<std::uint32_t>& spikes, std::uint64_t
       for (std::uint64_t s = b; s < e; ++s)
         w[s] = std::clamp(w[s] - a_minus_ * y[cols[s] - post_lo_], w_min_, w_max_);
     }
-  }
+  });
 }
 
-void Projection::post_spikes(const std::vector<std::uint32_t>& target_spikes, std::size_t post_lo,
-                             std::size_t post_hi) {
+void Projection::post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi) {
   if (!stdp_) return;
   const std::size_t lo = std::max(post_lo, post_lo_), hi = std::min(post_hi, post_lo_ + n_post_);
-  auto first = std::lower_bound(target_spikes.begin(), target_spikes.end(), lo);
-  auto last = std::lower_bound(first, target_spikes.end(), hi);
+  if (lo >= hi) return;
   float* w = weights_.data();
   const float* x = x_pre_.data();
-  for (auto it = first; it != last; ++it) {
-    const std::size_t c = *it - post_lo_;
+  for_each_spike(target_spikes, lo, hi, [&](std::uint32_t spike) {
+    const std::size_t c = spike - post_lo_;
     for (std::uint64_t k = col_ptr_[c]; k < col_ptr_[c + 1]; ++k) {
       const std::uint64_t s = col_syn_[k];
       w[s] = std::clamp(w[s] + a_plus_ * x[col_pre_[k]], w_min_, w_max_);
     }
-  }
+  });
 }
 
 namespace {
-void decay_and_bump(float* trace, std::size_t offset, std::size_t n, float decay,
-                    const std::vector<std::uint32_t>& spikes, std::size_t lo, std::size_t hi) {
+void decay_and_bump(float* trace, std::size_t offset, std::size_t n, float decay, SpikeList spikes,
+                    std::size_t lo, std::size_t hi) {
   lo = std::max(lo, offset);
   hi = std::min(hi, offset + n);
   if (lo >= hi) return;
   for (std::size_t i = lo; i < hi; ++i) trace[i - offset] *= decay;
-  auto first = std::lower_bound(spikes.begin(), spikes.end(), lo);
-  auto last = std::lower_bound(first, spikes.end(), hi);
-  for (auto it = first; it != last; ++it) trace[*it - offset] += decay;
+  for_each_spike(spikes, lo, hi, [&](std::uint32_t i) { trace[i - offset] += decay; });
 }
 }  // namespace
 
-void Projection::update_pre_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo,
-                                   std::size_t hi) {
+void Projection::update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi) {
   if (stdp_) decay_and_bump(x_pre_.data(), pre_lo_, n_pre_, decay_plus_, spikes, lo, hi);
 }
 
-void Projection::update_post_traces(const std::vector<std::uint32_t>& spikes, std::size_t lo,
-                                    std::size_t hi) {
+void Projection::update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi) {
   if (stdp_) decay_and_bump(y_post_.data(), post_lo_, n_post_, decay_minus_, spikes, lo, hi);
 }
 

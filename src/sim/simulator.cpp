@@ -86,54 +86,61 @@ RunStats Network::run(double duration, const RunOptions& options) {
   for (std::size_t m = 0; m < rate_mons_.size(); ++m)
     rate_mons_of[population_index(rate_mons_[m]->population().name())].push_back(m);
 
-  std::vector<std::vector<std::vector<std::uint32_t>>> local(
-      static_cast<std::size_t>(nthreads), std::vector<std::vector<std::uint32_t>>(np));
-  std::vector<std::vector<std::uint32_t>> merged(np);
+  std::vector<std::vector<std::size_t>> state_mons_of(np);
+  for (std::size_t m = 0; m < state_mons_.size(); ++m)
+    state_mons_of[population_index(state_mons_[m]->population().name())].push_back(m);
+
+  // spikes[parity][population][thread]: each thread appends its slice's spikes; readers see the
+  // step's parts in thread order (a sorted list). Two buffers by step parity let a thread start
+  // the next step while others still read this one, so one barrier per step suffices.
+  std::vector<std::vector<std::uint32_t>> empty_parts(static_cast<std::size_t>(nthreads));
+  std::vector<std::vector<std::vector<std::uint32_t>>> spikes[2] = {
+      std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts),
+      std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts)};
 
   const std::uint64_t start = step_, end = step_ + n_steps;
-  if (start < end)
-    for (auto& m : state_mons_) m->record(start, dt_);
+  for (auto& m : state_mons_) {
+    m->begin_run(start, end, dt_);
+    if (start < end) m->record(start, 0, m->population().size());
+  }
 
-  // One step's work for thread t. With one thread nothing touches OpenMP (no barrier calls).
   const bool parallel = nthreads > 1;
   detail::SpinBarrier spin(nthreads);
   auto barrier = [parallel, &spin] {
     if (parallel) spin.wait();
   };
+  // The whole run for thread t; with one thread nothing touches OpenMP or the barrier.
   auto loop = [&](std::size_t t) {
-    auto& mine = local[t];
     for (std::uint64_t s = start; s < end; ++s) {
       const StepContext ctx{s, dt_, seed_};
-      // 1. Inputs and neuron updates over this thread's slices.
+      auto& now = spikes[s & 1];
+      // 1. Inputs, neuron updates and state samples over this thread's slices.
       for (std::size_t p = 0; p < np; ++p) {
         const std::size_t lo = part[p][t], hi = part[p][t + 1];
-        mine[p].clear();
+        auto& mine = now[p][t];
+        mine.clear();
         if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
         for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
-        pops_[p]->update(ctx, lo, hi, mine[p]);
-      }
-      barrier();
-      if (t == 0) {
-        // 2. Merge per-thread spikes (slices ascend with the thread id, so the result is sorted).
-        for (std::size_t p = 0; p < np; ++p) {
-          auto& m = merged[p];
-          m.clear();
-          for (int th = 0; th < nthreads; ++th)
-            m.insert(m.end(), local[static_cast<std::size_t>(th)][p].begin(),
-                     local[static_cast<std::size_t>(th)][p].end());
-          spike_counts_[p] += m.size();
-          for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, m);
-          for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, m.size());
-        }
+        pops_[p]->update(ctx, lo, hi, mine);
         if (s + 1 < end)
-          for (auto& m : state_mons_) m->record(s + 1, dt_);
+          for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
       }
       barrier();
+      // 2. Spike bookkeeping (one thread; it only reads this step's lists).
+      if (t == 0) {
+        for (std::size_t p = 0; p < np; ++p) {
+          const SpikeList list(now[p]);
+          const std::size_t n = volley::spike_count(list);
+          spike_counts_[p] += n;
+          for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, list);
+          for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, n);
+        }
+      }
       // 3. Propagation into each thread's target slice; STDP on the same synapses.
       for (std::size_t k = 0; k < projs_.size(); ++k) {
         const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
-        projs_[k]->deliver(merged[src_index[k]], s, lo, hi);
-        projs_[k]->post_spikes(merged[tgt_index[k]], lo, hi);
+        projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
+        projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), lo, hi);
       }
       // 4. Plasticity traces, once every thread has read them.
       if (plastic) {
@@ -142,8 +149,8 @@ RunStats Network::run(double duration, const RunOptions& options) {
           if (!projs_[k]->plastic()) continue;
           const auto& ps = part[src_index[k]];
           const auto& pt = part[tgt_index[k]];
-          projs_[k]->update_pre_traces(merged[src_index[k]], ps[t], ps[t + 1]);
-          projs_[k]->update_post_traces(merged[tgt_index[k]], pt[t], pt[t + 1]);
+          projs_[k]->update_pre_traces(SpikeList(now[src_index[k]]), ps[t], ps[t + 1]);
+          projs_[k]->update_post_traces(SpikeList(now[tgt_index[k]]), pt[t], pt[t + 1]);
         }
       }
     }
