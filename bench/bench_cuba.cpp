@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   i.channel = "inh";
   i.weight = Distribution::constant(-20 * 4.5 / 10 * 1e-3);
   net.connect(i);
+  if (std::getenv("BENCH_RECORD")) net.record_spikes("spikes", "P");
   const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
   const RunStats st = net.run(seconds, {threads});
   rusage u{};

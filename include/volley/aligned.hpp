@@ -4,6 +4,10 @@
 #include <new>
 #include <vector>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 namespace volley {
 
 template <class T, std::size_t Align = 64>
@@ -16,10 +20,22 @@ struct AlignedAllocator {
   struct rebind {
     using other = AlignedAllocator<U, Align>;
   };
+  // Large arrays (synapse tables, state of big populations) are placed on 2 MiB boundaries and
+  // offered to the kernel as transparent huge pages: random row access then misses the TLB
+  // far less often.
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  static std::size_t alignment(std::size_t bytes) { return bytes >= 2 * kHuge ? kHuge : Align; }
   T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(Align)));
+    const std::size_t bytes = n * sizeof(T);
+    void* p = ::operator new(bytes, std::align_val_t(alignment(bytes)));
+#if defined(__linux__) && !defined(VOLLEY_NO_HUGEPAGES)
+    if (bytes >= 2 * kHuge) ::madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
   }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t(Align)); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    ::operator delete(p, std::align_val_t(alignment(n * sizeof(T))));
+  }
   friend bool operator==(const AlignedAllocator&, const AlignedAllocator&) { return true; }
 };
 

@@ -69,7 +69,7 @@ class Projection {
   // Read access in CSR order. Weights are in the target channel's internal units; `weight_si`
   // divides by the factor used at construction.
   const std::vector<std::uint64_t>& row_ptr() const { return row_ptr_; }
-  const std::vector<std::uint32_t>& targets() const { return cols_; }  // absolute indices
+  const AlignedVector<std::uint32_t>& targets() const { return cols_; }  // absolute indices
   const AlignedVector<float>& weights() const { return weights_; }
   AlignedVector<float>& weights() { return weights_; }
   double weight_factor() const { return weight_factor_; }
@@ -101,7 +101,7 @@ class Projection {
   void prepare(double dt);
 
  private:
-  void rebuild(std::vector<std::uint64_t> row_ptr, std::vector<std::uint32_t> cols,
+  void rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::uint32_t> cols,
                AlignedVector<float> weights, std::vector<std::uint16_t> delays);
   void build_post_index();
 
@@ -115,7 +115,7 @@ class Projection {
   double weight_factor_ = 1.0;
 
   std::vector<std::uint64_t> row_ptr_;
-  std::vector<std::uint32_t> cols_;  // absolute target indices
+  AlignedVector<std::uint32_t> cols_;  // absolute target indices
   AlignedVector<float> weights_;
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
   std::uint32_t max_delay_ = 1;
@@ -132,7 +132,7 @@ class Projection {
 template <class Pred>
 std::size_t Projection::remove_synapses(Pred pred) {
   std::vector<std::uint64_t> rp(n_pre_ + 1, 0);
-  std::vector<std::uint32_t> cols;
+  AlignedVector<std::uint32_t> cols;
   AlignedVector<float> w;
   std::vector<std::uint16_t> d;
   cols.reserve(cols_.size());

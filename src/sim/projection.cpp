@@ -104,11 +104,12 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
         delays[s] = static_cast<std::uint16_t>(delay_to_steps(spec.delay.sample(rng), dt, where));
       }
   }
-  rebuild(std::move(sp.row_ptr), std::move(sp.cols), std::move(w), std::move(delays));
+  rebuild(std::move(sp.row_ptr), AlignedVector<std::uint32_t>(sp.cols.begin(), sp.cols.end()),
+          std::move(w), std::move(delays));
   prepare(dt);
 }
 
-void Projection::rebuild(std::vector<std::uint64_t> row_ptr, std::vector<std::uint32_t> cols,
+void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::uint32_t> cols,
                          AlignedVector<float> weights, std::vector<std::uint16_t> delays) {
   row_ptr_ = std::move(row_ptr);
   cols_ = std::move(cols);
@@ -190,7 +191,7 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
   const bool need_delays = !delays_.empty() || d != max_delay_;
   const float w = static_cast<float>(weight_si * weight_factor_);
   std::vector<std::uint64_t> rp(n_pre_ + 1, 0);
-  std::vector<std::uint32_t> cols;
+  AlignedVector<std::uint32_t> cols;
   AlignedVector<float> ws;
   std::vector<std::uint16_t> ds;
   cols.reserve(cols_.size() + pairs.size());
