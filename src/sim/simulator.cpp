@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "volley/detail/spin_barrier.hpp"
 #include "volley/error.hpp"
@@ -43,11 +44,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
     throw ParameterError(fmt::format("run duration must be >= 0, got {} s", duration));
   if (options.threads < 1)
     throw ParameterError(fmt::format("threads must be >= 1, got {}", options.threads));
-#ifdef VOLLEY_HAVE_OPENMP
   const int nthreads = options.threads;
-#else
-  const int nthreads = 1;
-#endif
   const auto n_steps = static_cast<std::uint64_t>(std::llround(duration / dt_));
   const std::size_t np = pops_.size();
 
@@ -163,6 +160,12 @@ RunStats Network::run(double duration, const RunOptions& options) {
 #ifdef VOLLEY_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads)
     loop(static_cast<std::size_t>(thread_id()));
+#else
+    // Without OpenMP the same team is made of std::threads (also what ThreadSanitizer checks).
+    std::vector<std::thread> team;
+    for (int t = 1; t < nthreads; ++t) team.emplace_back(loop, static_cast<std::size_t>(t));
+    loop(0);
+    for (auto& th : team) th.join();
 #endif
   }
   const auto t1 = std::chrono::steady_clock::now();
