@@ -49,6 +49,8 @@ struct VariableView {
   bool found = false;
   double to_si = 1.0;
   Dimension dim;
+  const double* data64 = nullptr;  // set instead of `data` for double-precision state
+  double at(std::size_t i) const { return (data64 ? data64[i] : data[i]) * to_si; }
 };
 
 class Population {

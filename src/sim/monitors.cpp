@@ -73,7 +73,7 @@ void StateMonitor::record(std::uint64_t step, std::size_t lo, std::size_t hi) {
     float* out = values[k].data() + row * n;
     for (std::size_t j = 0; j < n; ++j)
       if (indices_[j] >= lo && indices_[j] < hi)
-        out[j] = static_cast<float>(view.data[indices_[j]] * view.to_si);
+        out[j] = static_cast<float>(view.at(indices_[j]));
   }
 }
 

@@ -1,0 +1,109 @@
+#pragma once
+// Neuron models written as ordinary differential equations, and the integrators that advance
+// them. A model is a plain struct that satisfies the `OdeNeuron` concept; `OdePopulation<M>`
+// (ode_population.hpp) turns it into a population the simulator runs, `reference_spike_times`
+// (ode_reference.hpp) integrates the same equations with adaptive RK45 for tests.
+//
+// All quantities are SI: v in volts (state 0), currents in amperes, conductances in siemens,
+// capacitances in farads, rates per second.
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <string>
+#include <string_view>
+
+#include "volley/units.hpp"
+
+namespace volley {
+
+// The synaptic and injected input at one neuron: I(v) = g_e - g * v + i   (amperes), i.e. a sum
+// of conductances g_k with reversal potentials E_k (g = sum g_k, g_e = sum g_k E_k) plus a
+// current i (current-based synapses and injected current).
+struct NeuronInput {
+  double g = 0.0;
+  double g_e = 0.0;
+  double i = 0.0;
+  double current(double v) const { return g_e - g * v + i; }
+};
+
+enum class Integrator {
+  kEuler,               // x += dt f(x)
+  kExponentialEuler,    // per state, dx/dt = a x + b frozen over the step (Brian2's exponential_euler)
+  kRk4,                 // classic fourth-order Runge-Kutta
+};
+
+// "euler", "exponential_euler", "rk4"; throws ParameterError listing the choices.
+Integrator parse_integrator(std::string_view name);
+std::string_view integrator_name(Integrator m);
+
+// The contract of a neuron model given as ODEs.
+//   kStates                       number of state variables, v first
+//   state_names()                 their names (for monitors), v first
+//   state_dimensions()            physical dimension of each state
+//   Params                        parameters with validate(where) naming the broken constraint
+//   initial(p, x)                 resting state
+//   derivatives(p, x, in, dx)     dx/dt
+//   split(p, x, in, a, b)         dx_k/dt = a_k x_k + b_k with a_k, b_k independent of x_k
+//                                 (conditionally linear form for exponential Euler)
+//   threshold(p)                  spike when v reaches it
+//   kResets                       true for integrate-and-fire types: at the threshold reset(p, x)
+//                                 applies the reset (and v is held for p.t_ref if the model has
+//                                 one); false for HH-type models, which spike when v crosses the
+//                                 threshold upwards and are never reset
+//   kDefaultIntegrator            the method used unless the model file chooses another
+template <class M>
+concept OdeNeuron = requires(const typename M::Params& p, double* x, const double* cx,
+                             const NeuronInput& in, double* a, double* b) {
+  { M::kStates } -> std::convertible_to<int>;
+  { M::kName } -> std::convertible_to<std::string_view>;
+  { M::state_names() } -> std::convertible_to<std::array<std::string_view, M::kStates>>;
+  { M::state_dimensions() } -> std::convertible_to<std::array<Dimension, M::kStates>>;
+  { M::initial(p, x) };
+  { M::derivatives(p, cx, in, a) };
+  { M::split(p, cx, in, a, b) };
+  { M::threshold(p) } -> std::convertible_to<double>;
+  { M::kResets } -> std::convertible_to<bool>;
+  { M::kDefaultIntegrator } -> std::convertible_to<Integrator>;
+  { M::reset(p, x) };
+  { p.validate(std::string()) };
+};
+
+// One step of size h for one neuron, in place.
+template <OdeNeuron M>
+inline void integrate_step(Integrator method, const typename M::Params& p, double* x,
+                           const NeuronInput& in, double h) {
+  constexpr int n = M::kStates;
+  switch (method) {
+    case Integrator::kEuler: {
+      double dx[n];
+      M::derivatives(p, x, in, dx);
+      for (int k = 0; k < n; ++k) x[k] += h * dx[k];
+      return;
+    }
+    case Integrator::kExponentialEuler: {
+      double a[n], b[n];
+      M::split(p, x, in, a, b);
+      for (int k = 0; k < n; ++k) {
+        const double ah = a[k] * h;
+        // x(h) = x e^{ah} + b/a (e^{ah} - 1); expm1 keeps it exact as a -> 0 (then x + b h).
+        x[k] = std::abs(ah) > 1e-12 ? x[k] * std::exp(ah) + b[k] * (std::expm1(ah) / a[k])
+                                    : x[k] + h * (a[k] * x[k] + b[k]);
+      }
+      return;
+    }
+    case Integrator::kRk4: {
+      double k1[n], k2[n], k3[n], k4[n], y[n];
+      M::derivatives(p, x, in, k1);
+      for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k1[k];
+      M::derivatives(p, y, in, k2);
+      for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k2[k];
+      M::derivatives(p, y, in, k3);
+      for (int k = 0; k < n; ++k) y[k] = x[k] + h * k3[k];
+      M::derivatives(p, y, in, k4);
+      for (int k = 0; k < n; ++k) x[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k]);
+      return;
+    }
+  }
+}
+
+}  // namespace volley
