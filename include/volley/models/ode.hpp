@@ -30,6 +30,8 @@ enum class Integrator {
   kEuler,               // x += dt f(x)
   kExponentialEuler,    // per state, dx/dt = a x + b frozen over the step (Brian2's exponential_euler)
   kRk4,                 // classic fourth-order Runge-Kutta
+  kExponentialMidpoint, // second-order exponential integrator: exponential Euler over the full
+                        // step with a and b taken at the exponential-Euler midpoint
 };
 
 // "euler", "exponential_euler", "rk4"; throws ParameterError listing the choices.
@@ -45,12 +47,14 @@ std::string_view integrator_name(Integrator m);
 //   derivatives(p, x, in, dx)     dx/dt
 //   split(p, x, in, a, b)         dx_k/dt = a_k x_k + b_k with a_k, b_k independent of x_k
 //                                 (conditionally linear form for exponential Euler)
-//   threshold(p)                  spike when v reaches it
+//   threshold(p, x)               spike when v reaches it (may depend on the state, e.g. an
+//                                 adaptive threshold)
 //   kResets                       true for integrate-and-fire types: at the threshold reset(p, x)
 //                                 applies the reset (and v is held for p.t_ref if the model has
 //                                 one); false for HH-type models, which spike when v crosses the
 //                                 threshold upwards and are never reset
 //   kDefaultIntegrator            the method used unless the model file chooses another
+//   kMaxStep                      longest stable and accurate internal step for that method (s)
 template <class M>
 concept OdeNeuron = requires(const typename M::Params& p, double* x, const double* cx,
                              const NeuronInput& in, double* a, double* b) {
@@ -61,12 +65,21 @@ concept OdeNeuron = requires(const typename M::Params& p, double* x, const doubl
   { M::initial(p, x) };
   { M::derivatives(p, cx, in, a) };
   { M::split(p, cx, in, a, b) };
-  { M::threshold(p) } -> std::convertible_to<double>;
+  { M::threshold(p, cx) } -> std::convertible_to<double>;
   { M::kResets } -> std::convertible_to<bool>;
   { M::kDefaultIntegrator } -> std::convertible_to<Integrator>;
+  { M::kMaxStep } -> std::convertible_to<double>;
   { M::reset(p, x) };
   { p.validate(std::string()) };
 };
+
+namespace detail {
+// x(h) of dx/dt = a x + b with a, b frozen; expm1 keeps it exact as a -> 0 (then x + b h).
+inline double exp_step(double x, double a, double b, double h) {
+  const double ah = a * h;
+  return std::abs(ah) > 1e-12 ? x * std::exp(ah) + b * (std::expm1(ah) / a) : x + h * (a * x + b);
+}
+}  // namespace detail
 
 // One step of size h for one neuron, in place.
 template <OdeNeuron M>
@@ -83,12 +96,15 @@ inline void integrate_step(Integrator method, const typename M::Params& p, doubl
     case Integrator::kExponentialEuler: {
       double a[n], b[n];
       M::split(p, x, in, a, b);
-      for (int k = 0; k < n; ++k) {
-        const double ah = a[k] * h;
-        // x(h) = x e^{ah} + b/a (e^{ah} - 1); expm1 keeps it exact as a -> 0 (then x + b h).
-        x[k] = std::abs(ah) > 1e-12 ? x[k] * std::exp(ah) + b[k] * (std::expm1(ah) / a[k])
-                                    : x[k] + h * (a[k] * x[k] + b[k]);
-      }
+      for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
+      return;
+    }
+    case Integrator::kExponentialMidpoint: {
+      double a[n], b[n], y[n];
+      M::split(p, x, in, a, b);
+      for (int k = 0; k < n; ++k) y[k] = detail::exp_step(x[k], a[k], b[k], 0.5 * h);
+      M::split(p, y, in, a, b);
+      for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
       return;
     }
     case Integrator::kRk4: {

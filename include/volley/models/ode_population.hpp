@@ -33,6 +33,9 @@ template <OdeNeuron M>
 struct OdePopulationParams {
   typename M::Params model;
   Integrator method = M::kDefaultIntegrator;
+  // Longest internal step (s): each network step is split into ceil(dt / max_step) substeps, so
+  // stiff models stay stable and accurate at the network's dt. Default: the model's kMaxStep.
+  double max_step = M::kMaxStep;
   std::vector<OdeChannel> channels;
   std::optional<Distribution> v_init;  // default: the model's resting state
 };
@@ -61,6 +64,8 @@ class OdePopulation final : public Population {
   void prepare(double dt) override {
     validate();
     dt_ = dt;
+    substeps_ = std::max(1, static_cast<int>(std::ceil(dt / p_.max_step - 1e-9)));
+    h_ = dt / substeps_;
     decay_.clear();
     for (const auto& c : p_.channels) decay_.push_back(std::exp(-dt / c.tau));
     ref_steps_ = 0;
@@ -73,7 +78,6 @@ class OdePopulation final : public Population {
     const std::size_t nc = p_.channels.size();
     for (std::size_t k = 0; k < nc; ++k) absorb_ring(k, g_[k].data(), ctx.step, lo, hi);
     const float* drv = drive();
-    const double theta = M::threshold(p_.model);
     double x[kN];
     for (std::size_t i = lo; i < hi; ++i) {
       NeuronInput in;
@@ -88,18 +92,26 @@ class OdePopulation final : public Population {
         }
         g_[k][i] = static_cast<float>(g * decay_[k]);
       }
-      if (refrac_[i] > 0) {  // IF-type models hold v after a reset
-        --refrac_[i];
-        continue;
-      }
       for (int s = 0; s < kN; ++s) x[s] = state_[static_cast<std::size_t>(s)][i];
-      const double v_before = x[0];
-      integrate_step<M>(p_.method, p_.model, x, in, dt_);
-      if (x[0] >= theta && (M::kResets || v_before < theta)) {
-        if constexpr (M::kResets) {
-          M::reset(p_.model, x);
-          refrac_[i] = ref_steps_;
+      const bool held = refrac_[i] > 0;  // IF-type models hold v after a reset
+      const double v_held = x[0];
+      bool spiked = false;
+      for (int sub = 0; sub < substeps_; ++sub) {
+        const double v_before = x[0];
+        integrate_step<M>(p_.method, p_.model, x, in, h_);
+        if (held || (M::kResets && spiked)) {  // other states keep evolving
+          x[0] = M::kResets && spiked ? v_before : v_held;
+          continue;
         }
+        const double theta = M::threshold(p_.model, x);
+        if (!spiked && x[0] >= theta && (M::kResets || v_before < theta)) {
+          spiked = true;
+          if constexpr (M::kResets) M::reset(p_.model, x);
+        }
+      }
+      if (held) --refrac_[i];
+      if (spiked) {
+        if constexpr (M::kResets) refrac_[i] = ref_steps_;
         spikes.push_back(static_cast<std::uint32_t>(i));
       }
       for (int s = 0; s < kN; ++s) state_[static_cast<std::size_t>(s)][i] = x[s];
@@ -152,6 +164,8 @@ class OdePopulation final : public Population {
         throw ParameterError(
             fmt::format("{}: channel '{}': tau must be > 0, got {} s", where, c.name, c.tau));
     if (p_.v_init) p_.v_init->validate(where + ".v_init");
+    if (!(p_.max_step > 0.0))
+      throw ParameterError(fmt::format("{}: max_step must be > 0, got {} s", where, p_.max_step));
   }
 
   OdePopulationParams<M> p_;
@@ -159,7 +173,8 @@ class OdePopulation final : public Population {
   std::vector<AlignedVector<float>> g_;
   AlignedVector<std::int32_t> refrac_;
   std::vector<double> decay_;
-  double dt_ = 0.0;
+  double dt_ = 0.0, h_ = 0.0;
+  int substeps_ = 1;
   std::int32_t ref_steps_ = 0;
 };
 
