@@ -26,6 +26,7 @@
 
 #include "volley/error.hpp"
 #include "volley/models/izhikevich.hpp"
+#include "volley/models/ode_models.hpp"
 #include "volley/models/lif.hpp"
 #include "volley/models/lif_cond.hpp"
 #include "volley/models/sources.hpp"
@@ -165,7 +166,15 @@ class Field {
   // A quantity string such as "20 ms", in SI units. With `dim` set the quantity must have that
   // dimension; otherwise any dimension except a pure number is accepted and stored in `dim`.
   double quantity(std::optional<Dimension>& dim, Bound bound = Bound::kAny) const {
-    if (node_->is_number()) fail(fmt::format("needs a unit, e.g. {}", example_of(dim)));
+    if (node_->is_number()) {
+      // Dimensionless fields (gating variables, ...) take plain numbers.
+      if (!(dim && *dim == Dimension::none()))
+        fail(fmt::format("needs a unit, e.g. {}", example_of(dim)));
+      const double x = number();
+      if (bound == Bound::kPositive && !(x > 0.0)) fail(fmt::format("must be > 0, got {}", x));
+      if (bound == Bound::kNonNegative && !(x >= 0.0)) fail(fmt::format("must be >= 0, got {}", x));
+      return x;
+    }
     const auto* s = node_->as_string();
     if (!s)
       fail(fmt::format("expected a quantity string such as {}, got {}", example_of(dim),
@@ -449,6 +458,10 @@ class ModelBuilder {
   void read_lif_cond(Table& t, LifCondParams& p);
   void read_izhikevich(Table& t, IzhikevichParams& p);
   void read_poisson(Table& t, PoissonGroupParams& p);
+  // Any ODE model: integrator, internal step, initial states, channels; `read` takes the
+  // model's own parameters.
+  template <class M, class ReadParams>
+  void add_ode(const std::string& name, Table& t, std::size_t size, ReadParams read);
   void add_spike_generator(const std::string& name, Table& t);
   Connector read_connector(const Field& f);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
@@ -624,16 +637,101 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
   add_model<SpikeGenerator>(name, t, n, std::move(events));
 }
 
+template <class M, class ReadParams>
+void ModelBuilder::add_ode(const std::string& name, Table& t, std::size_t size, ReadParams read) {
+  OdePopulationParams<M> p;
+  read(t, p.model);
+  if (auto f = t.get("method")) {
+    try {
+      p.method = parse_integrator(f->string());
+    } catch (const ParameterError& e) {
+      f->fail(e.what());
+    }
+  }
+  t.read("max_step", p.max_step, Dimension::seconds(), Bound::kPositive);
+  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
+  if (auto f = t.get("initial")) {
+    Table states = f->table();
+    const auto names = M::state_names();
+    for (auto& [key, field] : states.entries()) {
+      const auto it = std::find(names.begin() + 1, names.end(), key);
+      if (it == names.end())
+        field.fail(fmt::format("'{}' is not a state of {} besides v", key, M::kName));
+      p.state_init.emplace_back(static_cast<std::size_t>(it - names.begin()),
+                                distribution(field, Dimension::none()));
+    }
+    states.finish();
+  }
+  read_channels(t, p.channels, [](Table& c, OdeChannel& ch) {
+    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
+    if (auto e = c.get("e_rev")) ch.e_rev = e->quantity(Dimension::volts());
+    if (auto g = c.get("init"))
+      ch.init = distribution(*g, ch.e_rev ? Dimension::siemens() : Dimension::amperes());
+  });
+  add_model<OdePopulation<M>>(name, t, size, std::move(p));
+}
+
 void ModelBuilder::add_population(const std::string& name, Table t) {
   if (!is_identifier(name)) t.fail("population names may contain only letters, digits and '_'");
   const Field model_field = t.need("model");
   const std::string model = model_field.string();
   if (model == "spike_generator") return add_spike_generator(name, t);
-  if (model != "lif" && model != "lif_cond" && model != "izhikevich" && model != "poisson")
-    model_field.fail(fmt::format(
-        "unknown model '{}' (known: lif, lif_cond, izhikevich, poisson, spike_generator)", model));
+  static constexpr const char* kModels[] = {"lif",   "lif_cond",     "izhikevich", "poisson",
+                                            "hh",    "traub_hh",     "morris_lecar"};
+  if (std::find(std::begin(kModels), std::end(kModels), model) == std::end(kModels))
+    model_field.fail(fmt::format("unknown model '{}' (known: lif, lif_cond, izhikevich, hh, "
+                                 "traub_hh, morris_lecar, poisson, spike_generator)",
+                                 model));
   const auto size = static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
-  if (model == "lif") {
+  if (model == "hh") {
+    add_ode<HodgkinHuxley>(name, t, size, [](Table& m, HodgkinHuxley::Params& p) {
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+      m.read("E_Na", p.e_na, Dimension::volts());
+      m.read("E_K", p.e_k, Dimension::volts());
+      m.read("E_L", p.e_l, Dimension::volts());
+      m.read("v_spike", p.v_spike, Dimension::volts());
+    });
+  } else if (model == "traub_hh") {
+    add_ode<TraubHH>(name, t, size, [](Table& m, TraubHH::Params& p) {
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+      m.read("E_Na", p.e_na, Dimension::volts());
+      m.read("E_K", p.e_k, Dimension::volts());
+      m.read("E_L", p.e_l, Dimension::volts());
+      m.read("V_T", p.v_t, Dimension::volts());
+      m.read("v_spike", p.v_spike, Dimension::volts());
+    });
+  } else if (model == "morris_lecar") {
+    add_ode<MorrisLecar>(name, t, size, [](Table& m, MorrisLecar::Params& p) {
+      if (auto f = m.get("preset")) {
+        const std::string preset = f->string();
+        if (preset == "hopf")
+          p = MorrisLecar::Params::hopf();
+        else if (preset == "snlc")
+          p = MorrisLecar::Params::snlc();
+        else
+          f->fail(fmt::format("unknown preset '{}' (known: hopf, snlc)", preset));
+      }
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      m.read("g_Ca", p.g_ca, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+      m.read("E_Ca", p.e_ca, Dimension::volts());
+      m.read("E_K", p.e_k, Dimension::volts());
+      m.read("E_L", p.e_l, Dimension::volts());
+      m.read("V1", p.v1, Dimension::volts());
+      m.read("V2", p.v2, Dimension::volts());
+      m.read("V3", p.v3, Dimension::volts());
+      m.read("V4", p.v4, Dimension::volts());
+      if (auto f = m.get("phi")) p.phi = f->quantity(Dimension::none(), Bound::kPositive);
+      m.read("v_spike", p.v_spike, Dimension::volts());
+    });
+  } else if (model == "lif") {
     LifParams p;
     read_lif(t, p);
     add_model<LifPopulation>(name, t, size, std::move(p));

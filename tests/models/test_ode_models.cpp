@@ -4,9 +4,11 @@
 
 #include <cmath>
 
-#include "volley/models/hodgkin_huxley.hpp"
-#include "volley/models/morris_lecar.hpp"
-#include "volley/models/ode_population.hpp"
+#include <filesystem>
+
+#include "volley/error.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/models/ode_models.hpp"
 #include "volley/models/ode_reference.hpp"
 #include "volley/network.hpp"
 
@@ -107,4 +109,58 @@ TEST(OdeModels, RejectImpossibleParameters) {
   HodgkinHuxley::Params hh;
   hh.c_m = -1.0;
   EXPECT_THROW(hh.validate("hh"), ParameterError);
+}
+
+TEST(OdeModels, CobahhExampleIsDeterministicAcrossThreads) {
+  const auto path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                    "examples" / "cobahh.toml";
+  auto run = [&](int threads) {
+    io::LoadOptions opt;
+    opt.duration = 0.1;
+    opt.threads = threads;
+    opt.overrides = {"populations.P.size=800", "projections.Ce.source=\"P[0:640]\"",
+                     "projections.Ci.source=\"P[640:]\""};
+    auto m = io::load_model_file(path.string(), opt);
+    m.network->run(m.duration, {m.threads});
+    return m.network->spike_monitors().at(0)->units;
+  };
+  const auto one = run(1);
+  EXPECT_GT(one.size(), 100u);
+  EXPECT_EQ(one, run(2));
+  EXPECT_EQ(one, run(3));
+}
+
+TEST(OdeModels, ModelFileErrorsNameTheField) {
+  auto load = [](const std::string& extra) {
+    const std::string text = "[populations.n]\nmodel = \"morris_lecar\"\nsize = 1\n" + extra;
+    return io::load_model_string(text, "ml.toml");
+  };
+  EXPECT_NO_THROW(load("preset = \"snlc\"\n"));
+  try {
+    load("preset = \"saddle\"\n");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("ml.toml:4: populations.n.preset: unknown preset 'saddle'"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    load("phi = 0\n");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("populations.n.phi"), std::string::npos) << e.what();
+  }
+  try {
+    load("C_m = \"-20 uF\"\n");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("populations.n.C_m"), std::string::npos) << e.what();
+  }
+  try {
+    load("method = \"leapfrog\"\n");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown integrator 'leapfrog'"), std::string::npos)
+        << e.what();
+  }
 }

@@ -7,8 +7,9 @@
 //   alpha_h = 0.07 exp(-(V + 65)/20)                      beta_h = 1 / (1 + exp(-(V + 35)/10))
 //   alpha_n = 0.01 (V + 55) / (1 - exp(-(V + 55)/10))     beta_n = 0.125 exp(-(V + 65)/80)
 //
-// Densities per cm² (C 1 µF, g_Na 120, g_K 36, g_L 0.3 mS; E_Na 50, E_K -77, E_L -54.387 mV) times
-// `area` (default 1 cm², so injected microamperes read as µA/cm²). A spike is an upward crossing
+// Parameters are absolute (F, S); the defaults are the per-cm² values for a 1 cm² patch
+// (C 1 µF, g_Na 120, g_K 36, g_L 0.3 mS; E_Na 50, E_K -77, E_L -54.387 mV), so injected
+// microamperes read as µA/cm². A spike is an upward crossing
 // of 0 mV. Excitability class II: repetitive firing starts near 6.2 µA/cm² at about 50 Hz, with a
 // bistable range below (Rinzel & Ermentrout 1989; Izhikevich 2007, ch. 7).
 #include <array>
@@ -25,8 +26,10 @@ namespace volley {
 
 namespace detail {
 // x / (1 - exp(-x / s)) with its limit s at x = 0 (the HH rate functions' removable singularity).
-inline double vtrap(double x, double s) {
-  return std::abs(x / s) < 1e-6 ? s * (1.0 + x / s / 2.0) : x / (1.0 - std::exp(-x / s));
+[[gnu::always_inline]] inline double vtrap(double x, double s) {
+  const double em = -std::expm1(-x / s);  // 1 - exp(-x/s), computed on both branches
+  const double safe = std::abs(x / s) < 1e-6 ? 1.0 : em;
+  return std::abs(x / s) < 1e-6 ? s * (1.0 + x / s / 2.0) : x / safe;
 }
 }  // namespace detail
 
@@ -40,19 +43,17 @@ struct HodgkinHuxley {
   static constexpr double kMaxStep = 10e-6;
 
   struct Params {
-    double area = 1e-4;          // m² (1 cm²)
-    double c_m = 1e-2;           // F/m²   (1 µF/cm²)
-    double g_na = 1200.0;        // S/m²   (120 mS/cm²)
-    double g_k = 360.0;          // S/m²   (36 mS/cm²)
-    double g_l = 3.0;            // S/m²   (0.3 mS/cm²)
+    double c_m = 1e-6;           // F
+    double g_na = 0.12;          // S
+    double g_k = 0.036;          // S
+    double g_l = 0.3e-3;         // S
     double e_na = 50e-3, e_k = -77e-3, e_l = -54.387e-3;  // V
     double v_spike = 0.0;        // V, upward crossing counts as a spike
     void validate(const std::string& where) const {
       auto fail = [&](const char* what, double x) {
         throw ParameterError(fmt::format("{}: {} must be > 0, got {}", where, what, x));
       };
-      if (!(area > 0)) fail("area", area);
-      if (!(c_m > 0)) fail("C_m (capacitance per area)", c_m);
+      if (!(c_m > 0)) fail("C_m", c_m);
       if (!(g_na >= 0) || !(g_k >= 0) || !(g_l > 0)) fail("g_L (and g_Na, g_K >= 0)", g_l);
     }
   };
@@ -63,7 +64,7 @@ struct HodgkinHuxley {
   }
 
   // Rates per second at v (volts).
-  static void rates(double v, double* alpha, double* beta) {
+  [[gnu::always_inline]] static void rates(double v, double* alpha, double* beta) {
     const double u = v * 1e3;  // mV
     alpha[0] = 1e3 * 0.1 * detail::vtrap(u + 40.0, 10.0);
     beta[0] = 1e3 * 4.0 * std::exp(-(u + 65.0) / 18.0);
@@ -77,30 +78,29 @@ struct HodgkinHuxley {
     x[0] = -65e-3;
     double a[3], b[3];
     rates(x[0], a, b);
-    for (int k = 0; k < 3; ++k) x[k + 1] = a[k] / (a[k] + b[k]);
+    _Pragma("GCC unroll 4") for (int k = 0; k < 3; ++k) x[k + 1] = a[k] / (a[k] + b[k]);
   }
 
   // Total conductance and conductance-weighted reversal of the membrane at state x.
-  static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
     const double gna = p.g_na * x[1] * x[1] * x[1] * x[2], gk = p.g_k * x[3] * x[3] * x[3] * x[3];
-    const double c = p.c_m * p.area;
-    a[0] = -((gna + gk + p.g_l) * p.area + in.g) / c;
-    b[0] = ((gna * p.e_na + gk * p.e_k + p.g_l * p.e_l) * p.area + in.g_e + in.i) / c;
+    a[0] = -(gna + gk + p.g_l + in.g) / p.c_m;
+    b[0] = (gna * p.e_na + gk * p.e_k + p.g_l * p.e_l + in.g_e + in.i) / p.c_m;
     double al[3], be[3];
     rates(x[0], al, be);
-    for (int k = 0; k < 3; ++k) {
+    _Pragma("GCC unroll 4") for (int k = 0; k < 3; ++k) {
       a[k + 1] = -(al[k] + be[k]);
       b[k + 1] = al[k];
     }
   }
 
-  static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
     double a[kStates], b[kStates];
     split(p, x, in, a, b);
-    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    _Pragma("GCC unroll 8") for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
   }
 
-  static double threshold(const Params& p, const double*) { return p.v_spike; }
+  [[gnu::always_inline]] static double threshold(const Params& p, const double*) { return p.v_spike; }
   static void reset(const Params&, double*) {}
 };
 

@@ -9,7 +9,8 @@
 //
 // Shared: C 20 µF/cm², g_K 8, g_L 2 mS/cm², E_Ca 120, E_K -84, E_L -60 mV, V1 -1.2, V2 18 mV.
 // Presets: "hopf" (class II): g_Ca 4.4, V3 2, V4 30, phi 0.04; "snlc" (class I): g_Ca 4,
-// V3 12, V4 17.4, phi 0.067. Densities times `area` (default 1 cm²: injected µA read as µA/cm²).
+// V3 12, V4 17.4, phi 0.067. Parameters are absolute (F, S); the defaults are the per-cm² values
+// for a 1 cm² patch, so injected microamperes read as µA/cm².
 // A spike is an upward crossing of 0 mV.
 #include <array>
 #include <cmath>
@@ -31,9 +32,8 @@ struct MorrisLecar {
   static constexpr double kMaxStep = 100e-6;
 
   struct Params {
-    double area = 1e-4;                          // m²
-    double c_m = 0.2;                            // F/m² (20 µF/cm²)
-    double g_ca = 44.0, g_k = 80.0, g_l = 20.0;  // S/m² (4.4, 8, 2 mS/cm²)
+    double c_m = 20e-6;                            // F
+    double g_ca = 4.4e-3, g_k = 8e-3, g_l = 2e-3;  // S
     double e_ca = 120e-3, e_k = -84e-3, e_l = -60e-3;
     double v1 = -1.2e-3, v2 = 18e-3, v3 = 2e-3, v4 = 30e-3;  // V
     double phi = 0.04;                           // 1/ms (dimensionless rate factor)
@@ -42,7 +42,7 @@ struct MorrisLecar {
     static Params hopf() { return {}; }
     static Params snlc() {
       Params p;
-      p.g_ca = 40.0;
+      p.g_ca = 4e-3;
       p.v3 = 12e-3;
       p.v4 = 17.4e-3;
       p.phi = 0.067;
@@ -52,8 +52,7 @@ struct MorrisLecar {
       auto need = [&](bool ok, const char* what, double x) {
         if (!ok) throw ParameterError(fmt::format("{}: {}, got {}", where, what, x));
       };
-      need(area > 0, "area must be > 0", area);
-      need(c_m > 0, "C_m must be > 0 (capacitance per area)", c_m);
+      need(c_m > 0, "C_m must be > 0", c_m);
       need(phi > 0, "phi must be > 0", phi);
       need(v2 != 0, "V2 must not be 0", v2);
       need(v4 != 0, "V4 must not be 0", v4);
@@ -66,7 +65,7 @@ struct MorrisLecar {
     return {Dimension::volts(), Dimension::none()};
   }
 
-  static double w_inf(const Params& p, double v) { return 0.5 * (1.0 + std::tanh((v - p.v3) / p.v4)); }
+  [[gnu::always_inline]] static double w_inf(const Params& p, double v) { return 0.5 * (1.0 + std::tanh((v - p.v3) / p.v4)); }
 
   static void initial(const Params& p, double* x) {
     // Resting state: solve the I = 0 steady state by bisection on V (w = w_inf(V)).
@@ -83,25 +82,24 @@ struct MorrisLecar {
     x[1] = w_inf(p, x[0]);
   }
 
-  static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
     const double v = x[0];
     const double m = 0.5 * (1.0 + std::tanh((v - p.v1) / p.v2));
     const double gca = p.g_ca * m, gk = p.g_k * x[1];
-    const double c = p.c_m * p.area;
-    a[0] = -((p.g_l + gca + gk) * p.area + in.g) / c;
-    b[0] = ((p.g_l * p.e_l + gca * p.e_ca + gk * p.e_k) * p.area + in.g_e + in.i) / c;
+    a[0] = -(p.g_l + gca + gk + in.g) / p.c_m;
+    b[0] = (p.g_l * p.e_l + gca * p.e_ca + gk * p.e_k + in.g_e + in.i) / p.c_m;
     const double rate = 1e3 * p.phi * std::cosh((v - p.v3) / (2.0 * p.v4));  // per second
     a[1] = -rate;
     b[1] = rate * w_inf(p, v);
   }
 
-  static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
     double a[kStates], b[kStates];
     split(p, x, in, a, b);
-    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    _Pragma("GCC unroll 8") for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
   }
 
-  static double threshold(const Params& p, const double*) { return p.v_spike; }
+  [[gnu::always_inline]] static double threshold(const Params& p, const double*) { return p.v_spike; }
   static void reset(const Params&, double*) {}
 };
 

@@ -75,50 +75,67 @@ concept OdeNeuron = requires(const typename M::Params& p, double* x, const doubl
 
 namespace detail {
 // x(h) of dx/dt = a x + b with a, b frozen; expm1 keeps it exact as a -> 0 (then x + b h).
-inline double exp_step(double x, double a, double b, double h) {
+[[gnu::always_inline]] inline double exp_step(double x, double a, double b, double h) {
   const double ah = a * h;
-  return std::abs(ah) > 1e-12 ? x * std::exp(ah) + b * (std::expm1(ah) / a) : x + h * (a * x + b);
+  const double e = std::expm1(ah);  // one transcendental call: e^{ah} = 1 + e
+  const double safe_a = std::abs(ah) > 1e-12 ? a : 1.0;  // branch-free: both sides computed
+  return std::abs(ah) > 1e-12 ? x + x * e + b * (e / safe_a) : x + h * (a * x + b);
 }
 }  // namespace detail
 
-// One step of size h for one neuron, in place.
-template <OdeNeuron M>
-inline void integrate_step(Integrator method, const typename M::Params& p, double* x,
-                           const NeuronInput& in, double h) {
+// One step of size h for one neuron, in place; the method is a template argument so that a loop
+// over neurons calling it has no branch on it.
+template <OdeNeuron M, Integrator method>
+[[gnu::always_inline]] inline void integrate_step(const typename M::Params& p, double* x, const NeuronInput& in,
+                           double h) {
   constexpr int n = M::kStates;
   switch (method) {
     case Integrator::kEuler: {
       double dx[n];
       M::derivatives(p, x, in, dx);
-      for (int k = 0; k < n; ++k) x[k] += h * dx[k];
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) x[k] += h * dx[k];
       return;
     }
     case Integrator::kExponentialEuler: {
       double a[n], b[n];
       M::split(p, x, in, a, b);
-      for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
       return;
     }
     case Integrator::kExponentialMidpoint: {
       double a[n], b[n], y[n];
       M::split(p, x, in, a, b);
-      for (int k = 0; k < n; ++k) y[k] = detail::exp_step(x[k], a[k], b[k], 0.5 * h);
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) y[k] = detail::exp_step(x[k], a[k], b[k], 0.5 * h);
       M::split(p, y, in, a, b);
-      for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) x[k] = detail::exp_step(x[k], a[k], b[k], h);
       return;
     }
     case Integrator::kRk4: {
       double k1[n], k2[n], k3[n], k4[n], y[n];
       M::derivatives(p, x, in, k1);
-      for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k1[k];
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k1[k];
       M::derivatives(p, y, in, k2);
-      for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k2[k];
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) y[k] = x[k] + 0.5 * h * k2[k];
       M::derivatives(p, y, in, k3);
-      for (int k = 0; k < n; ++k) y[k] = x[k] + h * k3[k];
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) y[k] = x[k] + h * k3[k];
       M::derivatives(p, y, in, k4);
-      for (int k = 0; k < n; ++k) x[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k]);
+      _Pragma("GCC unroll 8") for (int k = 0; k < n; ++k) x[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k]);
       return;
     }
+  }
+}
+
+// The same with the method chosen at run time.
+template <OdeNeuron M>
+inline void integrate_step(Integrator method, const typename M::Params& p, double* x,
+                           const NeuronInput& in, double h) {
+  switch (method) {
+    case Integrator::kEuler: return integrate_step<M, Integrator::kEuler>(p, x, in, h);
+    case Integrator::kExponentialEuler:
+      return integrate_step<M, Integrator::kExponentialEuler>(p, x, in, h);
+    case Integrator::kExponentialMidpoint:
+      return integrate_step<M, Integrator::kExponentialMidpoint>(p, x, in, h);
+    case Integrator::kRk4: return integrate_step<M, Integrator::kRk4>(p, x, in, h);
   }
 }
 

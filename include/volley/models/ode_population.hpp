@@ -27,6 +27,7 @@ struct OdeChannel {
   std::string name;
   double tau = 5e-3;                // s, > 0
   std::optional<double> e_rev;      // V; absent = current-based channel
+  std::optional<Distribution> init; // initial conductance (S) or current (A); default 0
 };
 
 template <OdeNeuron M>
@@ -37,7 +38,9 @@ struct OdePopulationParams {
   // stiff models stay stable and accurate at the network's dt. Default: the model's kMaxStep.
   double max_step = M::kMaxStep;
   std::vector<OdeChannel> channels;
-  std::optional<Distribution> v_init;  // default: the model's resting state
+  std::optional<Distribution> v_init;  // default: the model's initial state
+  // Initial values of other states by index (1 .. kStates-1), e.g. gating variables.
+  std::vector<std::pair<std::size_t, Distribution>> state_init;
 };
 
 template <OdeNeuron M>
@@ -75,6 +78,16 @@ class OdePopulation final : public Population {
 
   void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
               std::vector<std::uint32_t>& spikes) override {
+    if constexpr (!M::kResets) {
+      switch (p_.method) {
+        case Integrator::kEuler: return update_smooth<Integrator::kEuler>(ctx, lo, hi, spikes);
+        case Integrator::kExponentialEuler:
+          return update_smooth<Integrator::kExponentialEuler>(ctx, lo, hi, spikes);
+        case Integrator::kExponentialMidpoint:
+          return update_smooth<Integrator::kExponentialMidpoint>(ctx, lo, hi, spikes);
+        case Integrator::kRk4: return update_smooth<Integrator::kRk4>(ctx, lo, hi, spikes);
+      }
+    }
     const std::size_t nc = p_.channels.size();
     for (std::size_t k = 0; k < nc; ++k) absorb_ring(k, g_[k].data(), ctx.step, lo, hi);
     const float* drv = drive();
@@ -146,16 +159,110 @@ class OdePopulation final : public Population {
     double rest[kN];
     M::initial(p_.model, rest);
     for (int s = 0; s < kN; ++s) state_[static_cast<std::size_t>(s)].resize(new_size, rest[s]);
-    if (p_.v_init) {
-      AlignedVector<float> v0;
-      draw_initial(v0, *p_.v_init, old_size, new_size, seed, 0);
-      for (std::size_t i = old_size; i < new_size; ++i) state_[0][i] = v0[i];
-    }
+    AlignedVector<float> drawn;
+    auto init_state = [&](std::size_t s, const Distribution& d) {
+      draw_initial(drawn, d, old_size, new_size, seed, static_cast<std::uint32_t>(s));
+      for (std::size_t i = old_size; i < new_size; ++i) state_[s][i] = drawn[i];
+    };
+    if (p_.v_init) init_state(0, *p_.v_init);
+    for (const auto& [s, d] : p_.state_init) init_state(s, d);
     refrac_.resize(new_size, 0);
-    for (auto& g : g_) g.resize(new_size, 0.0f);
+    for (std::size_t k = 0; k < g_.size(); ++k) {
+      g_[k].resize(new_size, 0.0f);
+      if (p_.channels[k].init)
+        draw_initial(g_[k], *p_.channels[k].init, old_size, new_size, seed,
+                     static_cast<std::uint32_t>(kN + k));
+    }
   }
 
  private:
+  // Models without reset (HH type): one branch-free loop over neurons that the compiler can
+  // vectorise, then a scan for threshold crossings.
+  template <Integrator method>
+  void update_smooth(const StepContext& ctx, std::size_t lo, std::size_t hi,
+                     std::vector<std::uint32_t>& spikes) {
+    const std::size_t n = hi - lo, nc = p_.channels.size();
+    thread_local AlignedVector<double> g, ge, ii;
+    thread_local AlignedVector<std::uint8_t> crossed;
+    g.assign(n, 0.0);
+    ge.assign(n, 0.0);
+    ii.assign(n, 0.0);
+    crossed.resize(n);
+    if (const float* drv = drive())
+      for (std::size_t i = lo; i < hi; ++i) ii[i - lo] = drv[i];
+    for (std::size_t k = 0; k < nc; ++k) {
+      absorb_ring(k, g_[k].data(), ctx.step, lo, hi);
+      float* gk = g_[k].data();
+      const float d = static_cast<float>(decay_[k]);
+      if (const auto& e = p_.channels[k].e_rev) {
+        for (std::size_t i = lo; i < hi; ++i) {
+          g[i - lo] += gk[i];
+          ge[i - lo] += gk[i] * *e;
+          gk[i] *= d;
+        }
+      } else {
+        for (std::size_t i = lo; i < hi; ++i) {
+          ii[i - lo] += gk[i];
+          gk[i] *= d;
+        }
+      }
+    }
+    const typename M::Params mp = p_.model;  // a local copy: cannot alias the state arrays
+    const double h = h_;
+    const int subs = substeps_;
+    double* st[kN];
+    for (int s = 0; s < kN; ++s) st[s] = state_[static_cast<std::size_t>(s)].data();
+    // One neuron over the whole network step; with a single substep the loop nest has no inner
+    // loop left after unrolling, which is what lets the compiler vectorise it.
+    auto advance = [&](std::size_t i, int steps) __attribute__((always_inline)) {
+      double x[kN];
+#pragma GCC unroll 8
+      for (int s = 0; s < kN; ++s) x[s] = st[s][i];
+      const NeuronInput in{g[i - lo], ge[i - lo], ii[i - lo]};
+      bool up = false;
+      for (int sub = 0; sub < steps; ++sub) {
+        const double before = x[0];
+        integrate_step<M, method>(mp, x, in, h);
+        const double theta = M::threshold(mp, x);
+        up = up || (before < theta && x[0] >= theta);
+      }
+#pragma GCC unroll 8
+      for (int s = 0; s < kN; ++s) st[s][i] = x[s];
+      crossed[i - lo] = up;
+    };
+    if (subs == 1) {
+      double* __restrict s0 = st[0];
+      double* __restrict s1 = kN > 1 ? st[1 % kN] : nullptr;
+      double* __restrict s2 = kN > 2 ? st[2 % kN] : nullptr;
+      double* __restrict s3 = kN > 3 ? st[3 % kN] : nullptr;
+      std::uint8_t* __restrict up = crossed.data();
+      const double* __restrict gg = g.data() - lo;
+      const double* __restrict gge = ge.data() - lo;
+      const double* __restrict gi = ii.data() - lo;
+#pragma GCC ivdep
+      for (std::size_t i = lo; i < hi; ++i) {
+        double x[kN];
+        x[0] = s0[i];
+        if constexpr (kN > 1) x[1] = s1[i];
+        if constexpr (kN > 2) x[2] = s2[i];
+        if constexpr (kN > 3) x[3] = s3[i];
+        static_assert(kN <= 4, "extend the unrolled loads");
+        const double before = x[0];
+        integrate_step<M, method>(mp, x, NeuronInput{gg[i], gge[i], gi[i]}, h);
+        const double theta = M::threshold(mp, x);
+        up[i - lo] = static_cast<std::uint8_t>((before < theta) & (x[0] >= theta));
+        s0[i] = x[0];
+        if constexpr (kN > 1) s1[i] = x[1];
+        if constexpr (kN > 2) s2[i] = x[2];
+        if constexpr (kN > 3) s3[i] = x[3];
+      }
+    } else {
+      for (std::size_t i = lo; i < hi; ++i) advance(i, subs);
+    }
+    for (std::size_t i = lo; i < hi; ++i)
+      if (crossed[i - lo]) spikes.push_back(static_cast<std::uint32_t>(i));
+  }
+
   void validate() const {
     const std::string where = fmt::format("population '{}'", name());
     p_.model.validate(where);
@@ -164,6 +271,9 @@ class OdePopulation final : public Population {
         throw ParameterError(
             fmt::format("{}: channel '{}': tau must be > 0, got {} s", where, c.name, c.tau));
     if (p_.v_init) p_.v_init->validate(where + ".v_init");
+    for (const auto& [s, d] : p_.state_init)
+      if (s == 0 || s >= static_cast<std::size_t>(kN))
+        throw ParameterError(fmt::format("{}: state index {} has no initial value slot", where, s));
     if (!(p_.max_step > 0.0))
       throw ParameterError(fmt::format("{}: max_step must be > 0, got {} s", where, p_.max_step));
   }

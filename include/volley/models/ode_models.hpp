@@ -1,0 +1,15 @@
+#pragma once
+// The ODE neuron models volley ships, and their populations. The populations are compiled once,
+// in src/models/ode_models.cpp, with Brian2's floating-point flags (-ffast-math
+// -fno-finite-math-only) so that the loops over neurons vectorise, transcendental functions
+// included.
+#include "volley/models/hodgkin_huxley.hpp"
+#include "volley/models/morris_lecar.hpp"
+#include "volley/models/ode_population.hpp"
+#include "volley/models/traub_hh.hpp"
+
+namespace volley {
+extern template class OdePopulation<HodgkinHuxley>;
+extern template class OdePopulation<TraubHH>;
+extern template class OdePopulation<MorrisLecar>;
+}  // namespace volley

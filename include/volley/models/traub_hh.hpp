@@ -1,0 +1,94 @@
+#pragma once
+// Traub-type Hodgkin-Huxley neuron as in Brian2's COBAHH example (Brette et al. 2007, benchmark 3;
+// Traub & Miles 1991 kinetics), V_T = -63 mV:
+//
+//   C dV/dt = g_L (E_L - V) - g_Na m^3 h (V - E_Na) - g_K n^4 (V - E_K) + I
+//   alpha_m = 0.32 * 4 / exprel((13 - V + V_T)/4)       beta_m = 0.28 * 5 / exprel((V - V_T - 40)/5)
+//   alpha_h = 0.128 exp((17 - V + V_T)/18)               beta_h = 4 / (1 + exp((40 - V + V_T)/5))
+//   alpha_n = 0.032 * 5 / exprel((15 - V + V_T)/5)       beta_n = 0.5 exp((10 - V + V_T)/40)
+//   (V in mV, rates per ms, exprel(x) = (e^x - 1)/x)
+//
+// Defaults: Brian2's COBAHH patch of 20 000 µm²: C 0.2 nF, g_L 10 nS, g_Na 20 µS, g_K 6 µS,
+// E_L -60, E_K -90, E_Na 50 mV. A spike is an upward crossing of -20 mV. Brian2's example starts
+// the gates at 0 (its default), and so does this model's initial state.
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "volley/error.hpp"
+#include "volley/models/ode.hpp"
+
+namespace volley {
+
+struct TraubHH {
+  static constexpr int kStates = 4;
+  static constexpr std::string_view kName = "traub_hh";
+  static constexpr bool kResets = false;
+  // Brian2's COBAHH uses exponential Euler at dt = 0.1 ms; the same is the default here.
+  static constexpr Integrator kDefaultIntegrator = Integrator::kExponentialEuler;
+  static constexpr double kMaxStep = 0.1e-3;
+
+  struct Params {
+    double c_m = 0.2e-9, g_l = 10e-9, g_na = 20e-6, g_k = 6e-6;  // F, S
+    double e_l = -60e-3, e_k = -90e-3, e_na = 50e-3, v_t = -63e-3;  // V
+    double v_spike = -20e-3;
+    void validate(const std::string& where) const {
+      if (!(c_m > 0))
+        throw ParameterError(fmt::format("{}: C_m must be > 0, got {} F", where, c_m));
+      if (!(g_l > 0) || !(g_na >= 0) || !(g_k >= 0))
+        throw ParameterError(fmt::format("{}: g_L must be > 0 and g_Na, g_K >= 0", where));
+    }
+  };
+
+  static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "m", "h", "n"}; }
+  static constexpr std::array<Dimension, kStates> state_dimensions() {
+    return {Dimension::volts(), Dimension::none(), Dimension::none(), Dimension::none()};
+  }
+
+  [[gnu::always_inline]] static double exprel(double x) {
+    const double em = std::expm1(x);  // computed on both branches: keeps the loop branch-free
+    const double safe = std::abs(x) < 1e-6 ? 1.0 : x;
+    return std::abs(x) < 1e-6 ? 1.0 + x / 2.0 : em / safe;
+  }
+
+  [[gnu::always_inline]] static void rates(const Params& p, double v, double* al, double* be) {
+    const double u = (v - p.v_t) * 1e3;  // mV above V_T
+    al[0] = 1e3 * 0.32 * 4.0 / exprel((13.0 - u) / 4.0);
+    be[0] = 1e3 * 0.28 * 5.0 / exprel((u - 40.0) / 5.0);
+    al[1] = 1e3 * 0.128 * std::exp((17.0 - u) / 18.0);
+    be[1] = 1e3 * 4.0 / (1.0 + std::exp((40.0 - u) / 5.0));
+    al[2] = 1e3 * 0.032 * 5.0 / exprel((15.0 - u) / 5.0);
+    be[2] = 1e3 * 0.5 * std::exp((10.0 - u) / 40.0);
+  }
+
+  static void initial(const Params& p, double* x) {
+    x[0] = p.e_l;
+    x[1] = x[2] = x[3] = 0.0;
+  }
+
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
+    const double gna = p.g_na * x[1] * x[1] * x[1] * x[2], gk = p.g_k * x[3] * x[3] * x[3] * x[3];
+    a[0] = -(gna + gk + p.g_l + in.g) / p.c_m;
+    b[0] = (gna * p.e_na + gk * p.e_k + p.g_l * p.e_l + in.g_e + in.i) / p.c_m;
+    double al[3], be[3];
+    rates(p, x[0], al, be);
+    _Pragma("GCC unroll 4") for (int k = 0; k < 3; ++k) {
+      a[k + 1] = -(al[k] + be[k]);
+      b[k + 1] = al[k];
+    }
+  }
+
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
+    double a[kStates], b[kStates];
+    split(p, x, in, a, b);
+    _Pragma("GCC unroll 8") for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+  }
+
+  [[gnu::always_inline]] static double threshold(const Params& p, const double*) { return p.v_spike; }
+  static void reset(const Params&, double*) {}
+};
+
+}  // namespace volley

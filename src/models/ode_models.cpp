@@ -1,0 +1,8 @@
+// Explicit instantiations of the ODE populations (see ode_models.hpp for the compile flags).
+#include "volley/models/ode_models.hpp"
+
+namespace volley {
+template class OdePopulation<HodgkinHuxley>;
+template class OdePopulation<TraubHH>;
+template class OdePopulation<MorrisLecar>;
+}  // namespace volley
