@@ -677,10 +677,10 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
   const std::string model = model_field.string();
   if (model == "spike_generator") return add_spike_generator(name, t);
   static constexpr const char* kModels[] = {"lif",   "lif_cond",     "izhikevich", "poisson",
-                                            "hh",    "traub_hh",     "morris_lecar"};
+                                            "hh",    "traub_hh",     "morris_lecar", "wang_buzsaki"};
   if (std::find(std::begin(kModels), std::end(kModels), model) == std::end(kModels))
     model_field.fail(fmt::format("unknown model '{}' (known: lif, lif_cond, izhikevich, hh, "
-                                 "traub_hh, morris_lecar, poisson, spike_generator)",
+                                 "traub_hh, morris_lecar, wang_buzsaki, poisson, spike_generator)",
                                  model));
   const auto size = static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
   if (model == "hh") {
@@ -704,6 +704,18 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
       m.read("E_K", p.e_k, Dimension::volts());
       m.read("E_L", p.e_l, Dimension::volts());
       m.read("V_T", p.v_t, Dimension::volts());
+      m.read("v_spike", p.v_spike, Dimension::volts());
+    });
+  } else if (model == "wang_buzsaki") {
+    add_ode<WangBuzsaki>(name, t, size, [](Table& m, WangBuzsaki::Params& p) {
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
+      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+      m.read("E_Na", p.e_na, Dimension::volts());
+      m.read("E_K", p.e_k, Dimension::volts());
+      m.read("E_L", p.e_l, Dimension::volts());
+      if (auto f = m.get("phi")) p.phi = f->quantity(Dimension::none(), Bound::kPositive);
       m.read("v_spike", p.v_spike, Dimension::volts());
     });
   } else if (model == "morris_lecar") {

@@ -5,4 +5,5 @@ namespace volley {
 template class OdePopulation<HodgkinHuxley>;
 template class OdePopulation<TraubHH>;
 template class OdePopulation<MorrisLecar>;
+template class OdePopulation<WangBuzsaki>;
 }  // namespace volley

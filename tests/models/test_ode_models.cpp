@@ -99,6 +99,29 @@ TEST(MorrisLecar, SpikeTimesMatchRk45Reference) {
                                         Integrator::kExponentialEuler, 50e-6, 0.01e-3, 0.1e-3, 2);
 }
 
+TEST(WangBuzsaki, SpikeTimesMatchRk45Reference) {
+  expect_matches_reference<WangBuzsaki>({}, Integrator::kRk4, 1e-6, 0.01e-3, 0.1e-3);
+}
+
+// Class I versus class II onset: just above rheobase Wang-Buzsaki fires slowly (Wang & Buzsaki
+// 1996: arbitrarily low rates near 0.16 uA/cm2), Hodgkin-Huxley jumps to about 50 Hz.
+TEST(OdeModels, OnsetRatesSeparateClassIAndClassII) {
+  auto rate = [](auto model, double current) {
+    using M = decltype(model);
+    NeuronInput in;
+    in.i = current;
+    const auto s = reference_spike_times<M>(typename M::Params{}, in, 2.0);
+    if (s.size() < 3) return 0.0;
+    return (s.size() - 2) / (s.back() - s[1]);  // skip the transient first interval
+  };
+  EXPECT_EQ(rate(WangBuzsaki{}, 0.10e-6), 0.0);
+  const double wb = rate(WangBuzsaki{}, 0.20e-6);
+  EXPECT_GT(wb, 0.0);
+  EXPECT_LT(wb, 20.0);
+  EXPECT_EQ(rate(HodgkinHuxley{}, 6.0e-6), 0.0);
+  EXPECT_GT(rate(HodgkinHuxley{}, 6.5e-6), 40.0);
+}
+
 TEST(OdeModels, RejectImpossibleParameters) {
   MorrisLecar::Params ml;
   ml.phi = 0.0;

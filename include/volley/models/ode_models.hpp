@@ -7,9 +7,11 @@
 #include "volley/models/morris_lecar.hpp"
 #include "volley/models/ode_population.hpp"
 #include "volley/models/traub_hh.hpp"
+#include "volley/models/wang_buzsaki.hpp"
 
 namespace volley {
 extern template class OdePopulation<HodgkinHuxley>;
 extern template class OdePopulation<TraubHH>;
 extern template class OdePopulation<MorrisLecar>;
+extern template class OdePopulation<WangBuzsaki>;
 }  // namespace volley
