@@ -5,5 +5,7 @@ namespace volley::cli {
 
 // Registers `volley sim` on `app`; the callback runs the simulation and sets `exit_code`.
 void add_sim_command(CLI::App& app, int& exit_code);
+// Registers `volley fi` (f–I curve and excitability class).
+void add_fi_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

@@ -9,12 +9,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "volley — simulate spiking neural networks described in TOML model files.\n"
       "Quantities carry units (\"20 ms\", \"-50 mV\", \"5 nS\", \"10 Hz\"). Results are written as\n"
-      "spikes.h5 (HDF5) and summary.json. Run `volley sim --help` for the simulation options;\n"
+      "spikes.h5 (HDF5) and summary.json. `volley fi` measures f-I curves and excitability class.\n"
+      "Run `volley sim --help` or `volley fi --help` for the options;\n"
       "docs/model-format.md describes the model files."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "volley 0.1.0");
   int exit_code = 0;
   volley::cli::add_sim_command(app, exit_code);
+  volley::cli::add_fi_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
