@@ -677,10 +677,12 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
   const std::string model = model_field.string();
   if (model == "spike_generator") return add_spike_generator(name, t);
   static constexpr const char* kModels[] = {"lif",   "lif_cond",     "izhikevich", "poisson",
-                                            "hh",    "traub_hh",     "morris_lecar", "wang_buzsaki"};
+                                            "hh",    "traub_hh",     "morris_lecar", "wang_buzsaki",
+                                            "adex",  "eif",          "qif",          "alif"};
   if (std::find(std::begin(kModels), std::end(kModels), model) == std::end(kModels))
     model_field.fail(fmt::format("unknown model '{}' (known: lif, lif_cond, izhikevich, hh, "
-                                 "traub_hh, morris_lecar, wang_buzsaki, poisson, spike_generator)",
+                                 "traub_hh, morris_lecar, wang_buzsaki, adex, eif, qif, alif, poisson, "
+                                 "spike_generator)",
                                  model));
   const auto size = static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
   if (model == "hh") {
@@ -705,6 +707,45 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
       m.read("E_L", p.e_l, Dimension::volts());
       m.read("V_T", p.v_t, Dimension::volts());
       m.read("v_spike", p.v_spike, Dimension::volts());
+    });
+  } else if (model == "adex" || model == "eif") {
+    const bool eif = model == "eif";
+    add_ode<AdEx>(name, t, size, [eif](Table& m, AdEx::Params& p) {
+      if (eif) p.a = p.b = 0.0;  // the exponential integrate-and-fire neuron
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
+      m.read("E_L", p.e_l, Dimension::volts());
+      m.read("V_T", p.v_t, Dimension::volts());
+      m.read("Delta_T", p.delta_t, Dimension::volts(), Bound::kPositive);
+      m.read("v_reset", p.v_reset, Dimension::volts());
+      m.read("v_peak", p.v_peak, Dimension::volts());
+      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
+      if (!eif) {
+        m.read("tau_w", p.tau_w, Dimension::seconds(), Bound::kPositive);
+        m.read("a", p.a, Dimension::siemens());
+        m.read("b", p.b, Dimension::amperes());
+      }
+    });
+  } else if (model == "qif") {
+    add_ode<Qif>(name, t, size, [](Table& m, Qif::Params& p) {
+      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
+      if (auto f = m.get("k")) p.k = f->quantity(Dimension{0, -2, 1}, Bound::kPositive);
+      m.read("V_r", p.v_r, Dimension::volts());
+      m.read("V_t", p.v_t, Dimension::volts());
+      m.read("v_peak", p.v_peak, Dimension::volts());
+      m.read("v_reset", p.v_reset, Dimension::volts());
+      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
+    });
+  } else if (model == "alif") {
+    add_ode<Alif>(name, t, size, [](Table& m, Alif::Params& p) {
+      m.read("tau_m", p.tau_m, Dimension::seconds(), Bound::kPositive);
+      m.read("tau_a", p.tau_a, Dimension::seconds(), Bound::kPositive);
+      m.read("beta", p.beta, Dimension::volts(), Bound::kNonNegative);
+      m.read("v_th", p.v_th, Dimension::volts());
+      m.read("E_L", p.e_l, Dimension::volts());
+      m.read("v_reset", p.v_reset, Dimension::volts());
+      m.read("R", p.r, Dimension::ohms(), Bound::kPositive);
+      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
     });
   } else if (model == "wang_buzsaki") {
     add_ode<WangBuzsaki>(name, t, size, [](Table& m, WangBuzsaki::Params& p) {

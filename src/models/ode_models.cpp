@@ -6,4 +6,7 @@ template class OdePopulation<HodgkinHuxley>;
 template class OdePopulation<TraubHH>;
 template class OdePopulation<MorrisLecar>;
 template class OdePopulation<WangBuzsaki>;
+template class OdePopulation<AdEx>;
+template class OdePopulation<Qif>;
+template class OdePopulation<Alif>;
 }  // namespace volley

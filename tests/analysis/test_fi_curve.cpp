@@ -53,3 +53,10 @@ TEST(FiCurve, BadOptionsAreRejected) {
   EXPECT_THROW(fi("morris_lecar", "saddle", "0 uA", "5 uA", 3), ConfigError);
   EXPECT_THROW(fi("hhh", "", "0 uA", "5 uA", 3), ConfigError);
 }
+
+TEST(FiCurve, QifRheobaseIsTheSaddleNodeCurrent) {
+  // C dV/dt = k (V - V_r)(V - V_t) + I has a saddle-node at I = k (V_t - V_r)^2 / 4 = 70 pA.
+  const auto r = fi("qif", "", "0 pA", "300 pA", 31);
+  EXPECT_EQ(r.excitability_class, "I");
+  EXPECT_NEAR(r.rheobase, 70e-12, 1.5e-12);
+}

@@ -99,6 +99,49 @@ TEST(MorrisLecar, SpikeTimesMatchRk45Reference) {
                                         Integrator::kExponentialEuler, 50e-6, 0.01e-3, 0.1e-3, 2);
 }
 
+// Integrate-and-fire models at their defaults and the network's default dt = 0.1 ms: the first
+// 10 spikes (reported at the start of the step in which v reaches the cut-off) are within
+// 0.1 ms of the RK45 reference.
+template <class M>
+void expect_defaults_match_reference(const typename M::Params& p, double current) {
+  Network net(0.1e-3, 1);
+  OdePopulationParams<M> pp;
+  pp.model = p;
+  net.add<OdePopulation<M>>("n", 1, pp);
+  CurrentInputSpec in{"I", "n", {}, {}, Dimension::amperes()};
+  in.series.value = current;
+  net.add_input(in);
+  auto& s = net.record_spikes("s", "n");
+  net.run(1.0);
+  NeuronInput ni;
+  ni.i = current;
+  const auto ref = reference_spike_times<M>(p, ni, 1.0);
+  ASSERT_GE(ref.size(), 10u) << M::kName;
+  ASSERT_GE(s.times.size(), 10u) << M::kName;
+  for (std::size_t k = 0; k < 10; ++k)
+    EXPECT_NEAR(s.times[k] + 0.05e-3, ref[k], 0.1e-3) << M::kName << " spike " << k;
+}
+
+TEST(IntegrateAndFire, DefaultsMatchRk45Reference) {
+  expect_defaults_match_reference<AdEx>({}, 1e-9);          // adapting: intervals lengthen
+  AdEx::Params eif;
+  eif.a = eif.b = 0.0;
+  expect_defaults_match_reference<AdEx>(eif, 0.8e-9);
+  expect_defaults_match_reference<Qif>({}, 150e-12);
+  expect_defaults_match_reference<Alif>({}, 0.3e-9);        // v_inf = -40 mV, threshold adapts
+}
+
+TEST(IntegrateAndFire, AdaptationLengthensIntervals) {
+  NeuronInput in;
+  in.i = 1e-9;
+  const auto s = reference_spike_times<AdEx>({}, in, 1.0);
+  ASSERT_GE(s.size(), 5u);
+  EXPECT_GT(s[4] - s[3], 1.5 * (s[1] - s[0]));
+  const auto a = reference_spike_times<Alif>({}, NeuronInput{0, 0, 0.3e-9}, 1.0);
+  ASSERT_GE(a.size(), 5u);
+  EXPECT_GT(a[4] - a[3], a[1] - a[0]);
+}
+
 TEST(WangBuzsaki, SpikeTimesMatchRk45Reference) {
   expect_matches_reference<WangBuzsaki>({}, Integrator::kRk4, 1e-6, 0.01e-3, 0.1e-3);
 }

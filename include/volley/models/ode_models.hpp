@@ -3,9 +3,12 @@
 // in src/models/ode_models.cpp, with Brian2's floating-point flags (-ffast-math
 // -fno-finite-math-only) so that the loops over neurons vectorise, transcendental functions
 // included.
+#include "volley/models/adex.hpp"
+#include "volley/models/alif.hpp"
 #include "volley/models/hodgkin_huxley.hpp"
 #include "volley/models/morris_lecar.hpp"
 #include "volley/models/ode_population.hpp"
+#include "volley/models/qif.hpp"
 #include "volley/models/traub_hh.hpp"
 #include "volley/models/wang_buzsaki.hpp"
 
@@ -14,4 +17,7 @@ extern template class OdePopulation<HodgkinHuxley>;
 extern template class OdePopulation<TraubHH>;
 extern template class OdePopulation<MorrisLecar>;
 extern template class OdePopulation<WangBuzsaki>;
+extern template class OdePopulation<AdEx>;
+extern template class OdePopulation<Qif>;
+extern template class OdePopulation<Alif>;
 }  // namespace volley

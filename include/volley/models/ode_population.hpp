@@ -71,9 +71,11 @@ class OdePopulation final : public Population {
     h_ = dt / substeps_;
     decay_.clear();
     for (const auto& c : p_.channels) decay_.push_back(std::exp(-dt / c.tau));
+    // Refractoriness is counted in internal substeps: v is held at its reset value for
+    // round(t_ref / h) substeps after the substep of the spike.
     ref_steps_ = 0;
     if constexpr (requires(const typename M::Params& q) { q.t_ref; })
-      ref_steps_ = static_cast<std::int32_t>(std::max(0LL, std::llround(p_.model.t_ref / dt) - 1));
+      ref_steps_ = static_cast<std::int32_t>(std::llround(p_.model.t_ref / h_));
   }
 
   void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
@@ -106,27 +108,25 @@ class OdePopulation final : public Population {
         g_[k][i] = static_cast<float>(g * decay_[k]);
       }
       for (int s = 0; s < kN; ++s) x[s] = state_[static_cast<std::size_t>(s)][i];
-      const bool held = refrac_[i] > 0;  // IF-type models hold v after a reset
-      const double v_held = x[0];
       bool spiked = false;
       for (int sub = 0; sub < substeps_; ++sub) {
         const double v_before = x[0];
         integrate_step<M>(p_.method, p_.model, x, in, h_);
-        if (held || (M::kResets && spiked)) {  // other states keep evolving
-          x[0] = M::kResets && spiked ? v_before : v_held;
+        if (refrac_[i] > 0) {  // v held at its reset value; the other states evolve
+          --refrac_[i];
+          x[0] = v_before;
           continue;
         }
         const double theta = M::threshold(p_.model, x);
         if (!spiked && x[0] >= theta && (M::kResets || v_before < theta)) {
-          spiked = true;
-          if constexpr (M::kResets) M::reset(p_.model, x);
+          spiked = true;  // at most one spike per network step
+          if constexpr (M::kResets) {
+            M::reset(p_.model, x);
+            refrac_[i] = ref_steps_;
+          }
         }
       }
-      if (held) --refrac_[i];
-      if (spiked) {
-        if constexpr (M::kResets) refrac_[i] = ref_steps_;
-        spikes.push_back(static_cast<std::uint32_t>(i));
-      }
+      if (spiked) spikes.push_back(static_cast<std::uint32_t>(i));
       for (int s = 0; s < kN; ++s) state_[static_cast<std::size_t>(s)][i] = x[s];
     }
   }

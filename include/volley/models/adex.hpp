@@ -1,0 +1,79 @@
+#pragma once
+// Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005):
+//
+//   C dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_T)/Delta_T) - w + I
+//   tau_w dw/dt = a (V - E_L) - w
+//   V >= v_peak  ->  spike, V = V_r, w += b, V held for t_ref
+//
+// Defaults: the paper's regular-spiking cortical cell (its Table 1): C 281 pF, g_L 30 nS,
+// E_L -70.6 mV, V_T -50.4 mV, Delta_T 2 mV, tau_w 144 ms, a 4 nS, b 0.0805 nA, V_r = E_L,
+// v_peak = V_T + 5 Delta_T (as in Brian2's AdEx examples). With a = b = 0 and a large tau_w
+// this is the exponential integrate-and-fire neuron (model "eif").
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "volley/error.hpp"
+#include "volley/models/ode.hpp"
+
+namespace volley {
+
+struct AdEx {
+  static constexpr int kStates = 2;
+  static constexpr std::string_view kName = "adex";
+  static constexpr bool kResets = true;
+  static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
+  static constexpr double kMaxStep = 10e-6;  // the exponential upswing is fast
+
+  struct Params {
+    double c_m = 281e-12, g_l = 30e-9, e_l = -70.6e-3, v_t = -50.4e-3, delta_t = 2e-3;
+    double tau_w = 144e-3, a = 4e-9, b = 0.0805e-9;
+    double v_reset = -70.6e-3, v_peak = -40.4e-3, t_ref = 0.0;
+    void validate(const std::string& where) const {
+      auto need = [&](bool ok, const char* what) {
+        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
+      };
+      need(c_m > 0, "C_m must be > 0");
+      need(g_l > 0, "g_L must be > 0");
+      need(delta_t > 0, "Delta_T must be > 0");
+      need(tau_w > 0, "tau_w must be > 0");
+      need(t_ref >= 0, "t_ref must be >= 0");
+      need(v_peak > v_reset, "v_peak must be above V_r");
+    }
+  };
+
+  static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "w"}; }
+  static constexpr std::array<Dimension, kStates> state_dimensions() {
+    return {Dimension::volts(), Dimension::amperes()};
+  }
+  static void initial(const Params& p, double* x) {
+    x[0] = p.e_l;
+    x[1] = 0.0;
+  }
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in,
+                                           double* a, double* b) {
+    // Exponential term cut at v_peak + 10 Delta_T to keep it finite within one step.
+    const double ex = std::exp(std::min((x[0] - p.v_t) / p.delta_t, (p.v_peak - p.v_t) / p.delta_t + 10.0));
+    a[0] = -(p.g_l + in.g) / p.c_m;
+    b[0] = (p.g_l * p.e_l + p.g_l * p.delta_t * ex - x[1] + in.g_e + in.i) / p.c_m;
+    a[1] = -1.0 / p.tau_w;
+    b[1] = p.a * (x[0] - p.e_l) / p.tau_w;
+  }
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
+                                                 const NeuronInput& in, double* dx) {
+    double a[kStates], b[kStates];
+    split(p, x, in, a, b);
+    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+  }
+  static double threshold(const Params& p, const double*) { return p.v_peak; }
+  static void reset(const Params& p, double* x) {
+    x[0] = p.v_reset;
+    x[1] += p.b;
+  }
+};
+
+}  // namespace volley

@@ -1,0 +1,77 @@
+#pragma once
+// Adaptive-threshold leaky integrate-and-fire neuron (Bellec et al. 2018, "LSNN"):
+//
+//   tau_m dV/dt = -(V - E_L) + R I
+//   tau_a da/dt = -a
+//   V >= v_th + beta a  ->  spike, V = v_reset, a += 1, V held for t_ref
+//
+// Defaults: tau_m 20 ms, tau_a 200 ms, beta 1.8 mV (Bellec et al. use beta = 1.8 in units of
+// their normalised threshold), v_th -50 mV, E_L = v_reset -70 mV, R 100 MOhm, t_ref 2 ms.
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "volley/error.hpp"
+#include "volley/models/ode.hpp"
+
+namespace volley {
+
+struct Alif {
+  static constexpr int kStates = 2;
+  static constexpr std::string_view kName = "alif";
+  static constexpr bool kResets = true;
+  // Linear between spikes: exponential Euler is exact for constant input. The 10 µs internal
+  // step places the threshold crossing (and so the reset) to within 10 µs.
+  static constexpr Integrator kDefaultIntegrator = Integrator::kExponentialEuler;
+  static constexpr double kMaxStep = 10e-6;
+
+  struct Params {
+    double tau_m = 20e-3, tau_a = 200e-3, beta = 1.8e-3, v_th = -50e-3;
+    double e_l = -70e-3, v_reset = -70e-3, r = 100e6, t_ref = 2e-3;
+    void validate(const std::string& where) const {
+      auto need = [&](bool ok, const char* what) {
+        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
+      };
+      need(tau_m > 0, "tau_m must be > 0");
+      need(tau_a > 0, "tau_a must be > 0");
+      need(beta >= 0, "beta must be >= 0");
+      need(r > 0, "R must be > 0");
+      need(v_th > v_reset, "v_th must be above v_reset");
+      need(t_ref >= 0, "t_ref must be >= 0");
+    }
+  };
+
+  static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "a"}; }
+  static constexpr std::array<Dimension, kStates> state_dimensions() {
+    return {Dimension::volts(), Dimension::none()};
+  }
+  static void initial(const Params& p, double* x) {
+    x[0] = p.e_l;
+    x[1] = 0.0;
+  }
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in,
+                                           double* a, double* b) {
+    (void)x;
+    // Conductance inputs enter as R g (E - V): they change the leak of V.
+    a[0] = -(1.0 + p.r * in.g) / p.tau_m;
+    b[0] = (p.e_l + p.r * (in.g_e + in.i)) / p.tau_m;
+    a[1] = -1.0 / p.tau_a;
+    b[1] = 0.0;
+  }
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
+                                                 const NeuronInput& in, double* dx) {
+    double a[kStates], b[kStates];
+    split(p, x, in, a, b);
+    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+  }
+  static double threshold(const Params& p, const double* x) { return p.v_th + p.beta * x[1]; }
+  static void reset(const Params& p, double* x) {
+    x[0] = p.v_reset;
+    x[1] += 1.0;
+  }
+};
+
+}  // namespace volley

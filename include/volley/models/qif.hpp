@@ -1,0 +1,62 @@
+#pragma once
+// Quadratic integrate-and-fire neuron (Ermentrout & Kopell 1986; in Izhikevich 2007's form):
+//
+//   C dV/dt = k (V - V_r)(V - V_t) + I
+//   V >= v_peak  ->  spike, V = v_reset, V held for t_ref
+//
+// Defaults (Izhikevich 2007, ch. 8, regular spiking without recovery): C 100 pF,
+// k 0.7 nS/mV, V_r -60 mV, V_t -40 mV, v_peak 35 mV, v_reset -50 mV. Class I excitability: the
+// saddle-node on invariant circle at I = k (V_t - V_r)^2 / 4 = 70 pA.
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "volley/error.hpp"
+#include "volley/models/ode.hpp"
+
+namespace volley {
+
+struct Qif {
+  static constexpr int kStates = 1;
+  static constexpr std::string_view kName = "qif";
+  static constexpr bool kResets = true;
+  static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
+  static constexpr double kMaxStep = 10e-6;
+
+  struct Params {
+    double c_m = 100e-12, k = 0.7e-6;  // F, S/V
+    double v_r = -60e-3, v_t = -40e-3, v_peak = 35e-3, v_reset = -50e-3, t_ref = 0.0;
+    void validate(const std::string& where) const {
+      auto need = [&](bool ok, const char* what) {
+        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
+      };
+      need(c_m > 0, "C_m must be > 0");
+      need(k > 0, "k must be > 0");
+      need(v_t > v_r, "V_t must be above V_r");
+      need(v_peak > v_reset, "v_peak must be above v_reset");
+      need(t_ref >= 0, "t_ref must be >= 0");
+    }
+  };
+
+  static constexpr std::array<std::string_view, kStates> state_names() { return {"v"}; }
+  static constexpr std::array<Dimension, kStates> state_dimensions() { return {Dimension::volts()}; }
+  static void initial(const Params& p, double* x) { x[0] = p.v_r; }
+  // Conditionally linear form: a depends on V (exponential Euler is then only approximate; the
+  // default RK4 uses derivatives()).
+  [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in,
+                                           double* a, double* b) {
+    a[0] = (p.k * (x[0] - p.v_t) - in.g) / p.c_m;
+    b[0] = (-p.k * p.v_r * (x[0] - p.v_t) + in.g_e + in.i) / p.c_m;
+  }
+  [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
+                                                 const NeuronInput& in, double* dx) {
+    dx[0] = (p.k * (x[0] - p.v_r) * (x[0] - p.v_t) + in.current(x[0])) / p.c_m;
+  }
+  static double threshold(const Params& p, const double*) { return p.v_peak; }
+  static void reset(const Params& p, double* x) { x[0] = p.v_reset; }
+};
+
+}  // namespace volley
