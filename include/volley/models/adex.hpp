@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 
@@ -57,7 +58,7 @@ struct AdEx {
   [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in,
                                            double* a, double* b) {
     // Exponential term cut at v_peak + 10 Delta_T to keep it finite within one step.
-    const double ex = std::exp(std::min((x[0] - p.v_t) / p.delta_t, (p.v_peak - p.v_t) / p.delta_t + 10.0));
+    const double ex = ::exp(std::min((x[0] - p.v_t) / p.delta_t, (p.v_peak - p.v_t) / p.delta_t + 10.0));
     a[0] = -(p.g_l + in.g) / p.c_m;
     b[0] = (p.g_l * p.e_l + p.g_l * p.delta_t * ex - x[1] + in.g_e + in.i) / p.c_m;
     a[1] = -1.0 / p.tau_w;

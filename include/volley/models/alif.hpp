@@ -9,6 +9,7 @@
 // their normalised threshold), v_th -50 mV, E_L = v_reset -70 mV, R 100 MOhm, t_ref 2 ms.
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 

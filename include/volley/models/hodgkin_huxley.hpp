@@ -14,6 +14,7 @@
 // bistable range below (Rinzel & Ermentrout 1989; Izhikevich 2007, ch. 7).
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 
@@ -27,7 +28,7 @@ namespace volley {
 namespace detail {
 // x / (1 - exp(-x / s)) with its limit s at x = 0 (the HH rate functions' removable singularity).
 [[gnu::always_inline]] inline double vtrap(double x, double s) {
-  const double em = -std::expm1(-x / s);  // 1 - exp(-x/s), computed on both branches
+  const double em = -expm1_fast(-x / s);  // 1 - exp(-x/s), computed on both branches
   const double safe = std::abs(x / s) < 1e-6 ? 1.0 : em;
   return std::abs(x / s) < 1e-6 ? s * (1.0 + x / s / 2.0) : x / safe;
 }
@@ -67,11 +68,11 @@ struct HodgkinHuxley {
   [[gnu::always_inline]] static void rates(double v, double* alpha, double* beta) {
     const double u = v * 1e3;  // mV
     alpha[0] = 1e3 * 0.1 * detail::vtrap(u + 40.0, 10.0);
-    beta[0] = 1e3 * 4.0 * std::exp(-(u + 65.0) / 18.0);
-    alpha[1] = 1e3 * 0.07 * std::exp(-(u + 65.0) / 20.0);
-    beta[1] = 1e3 / (1.0 + std::exp(-(u + 35.0) / 10.0));
+    beta[0] = 1e3 * 4.0 * ::exp(-(u + 65.0) / 18.0);
+    alpha[1] = 1e3 * 0.07 * ::exp(-(u + 65.0) / 20.0);
+    beta[1] = 1e3 / (1.0 + ::exp(-(u + 35.0) / 10.0));
     alpha[2] = 1e3 * 0.01 * detail::vtrap(u + 55.0, 10.0);
-    beta[2] = 1e3 * 0.125 * std::exp(-(u + 65.0) / 80.0);
+    beta[2] = 1e3 * 0.125 * ::exp(-(u + 65.0) / 80.0);
   }
 
   static void initial(const Params&, double* x) {

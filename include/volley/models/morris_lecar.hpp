@@ -14,6 +14,7 @@
 // A spike is an upward crossing of 0 mV.
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 
@@ -65,12 +66,12 @@ struct MorrisLecar {
     return {Dimension::volts(), Dimension::none()};
   }
 
-  [[gnu::always_inline]] static double w_inf(const Params& p, double v) { return 0.5 * (1.0 + std::tanh((v - p.v3) / p.v4)); }
+  [[gnu::always_inline]] static double w_inf(const Params& p, double v) { return 0.5 * (1.0 + ::tanh((v - p.v3) / p.v4)); }
 
   static void initial(const Params& p, double* x) {
     // Resting state: solve the I = 0 steady state by bisection on V (w = w_inf(V)).
     auto current = [&](double v) {
-      const double m = 0.5 * (1.0 + std::tanh((v - p.v1) / p.v2));
+      const double m = 0.5 * (1.0 + ::tanh((v - p.v1) / p.v2));
       return -p.g_l * (v - p.e_l) - p.g_ca * m * (v - p.e_ca) - p.g_k * w_inf(p, v) * (v - p.e_k);
     };
     double lo = -0.1, hi = 0.0;
@@ -84,11 +85,11 @@ struct MorrisLecar {
 
   [[gnu::always_inline]] static void split(const Params& p, const double* x, const NeuronInput& in, double* a, double* b) {
     const double v = x[0];
-    const double m = 0.5 * (1.0 + std::tanh((v - p.v1) / p.v2));
+    const double m = 0.5 * (1.0 + ::tanh((v - p.v1) / p.v2));
     const double gca = p.g_ca * m, gk = p.g_k * x[1];
     a[0] = -(p.g_l + gca + gk + in.g) / p.c_m;
     b[0] = (p.g_l * p.e_l + gca * p.e_ca + gk * p.e_k + in.g_e + in.i) / p.c_m;
-    const double rate = 1e3 * p.phi * std::cosh((v - p.v3) / (2.0 * p.v4));  // per second
+    const double rate = 1e3 * p.phi * ::cosh((v - p.v3) / (2.0 * p.v4));  // per second
     a[1] = -rate;
     b[1] = rate * w_inf(p, v);
   }

@@ -1,8 +1,9 @@
 #pragma once
 // The ODE neuron models volley ships, and their populations. The populations are compiled once,
-// in src/models/ode_models.cpp, with Brian2's floating-point flags (-ffast-math
-// -fno-finite-math-only) so that the loops over neurons vectorise, transcendental functions
-// included.
+// in src/models/ode_models.cpp, with -ffast-math so that the loops over neurons vectorise,
+// transcendental functions included (glibc's libmvec). Results still do not depend on the
+// number of threads: thread slices start on 16-neuron boundaries, so every neuron is always
+// computed in the same vector lane.
 #include "volley/models/adex.hpp"
 #include "volley/models/alif.hpp"
 #include "volley/models/hodgkin_huxley.hpp"

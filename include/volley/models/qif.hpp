@@ -9,6 +9,7 @@
 // saddle-node on invariant circle at I = k (V_t - V_r)^2 / 4 = 70 pA.
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 

@@ -13,6 +13,7 @@
 // the gates at 0 (its default), and so does this model's initial state.
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 
@@ -49,7 +50,7 @@ struct TraubHH {
   }
 
   [[gnu::always_inline]] static double exprel(double x) {
-    const double em = std::expm1(x);  // computed on both branches: keeps the loop branch-free
+    const double em = detail::expm1_fast(x);  // computed on both branches: keeps the loop branch-free
     const double safe = std::abs(x) < 1e-6 ? 1.0 : x;
     return std::abs(x) < 1e-6 ? 1.0 + x / 2.0 : em / safe;
   }
@@ -58,10 +59,10 @@ struct TraubHH {
     const double u = (v - p.v_t) * 1e3;  // mV above V_T
     al[0] = 1e3 * 0.32 * 4.0 / exprel((13.0 - u) / 4.0);
     be[0] = 1e3 * 0.28 * 5.0 / exprel((u - 40.0) / 5.0);
-    al[1] = 1e3 * 0.128 * std::exp((17.0 - u) / 18.0);
-    be[1] = 1e3 * 4.0 / (1.0 + std::exp((40.0 - u) / 5.0));
+    al[1] = 1e3 * 0.128 * ::exp((17.0 - u) / 18.0);
+    be[1] = 1e3 * 4.0 / (1.0 + ::exp((40.0 - u) / 5.0));
     al[2] = 1e3 * 0.032 * 5.0 / exprel((15.0 - u) / 5.0);
-    be[2] = 1e3 * 0.5 * std::exp((10.0 - u) / 40.0);
+    be[2] = 1e3 * 0.5 * ::exp((10.0 - u) / 40.0);
   }
 
   static void initial(const Params& p, double* x) {

@@ -13,6 +13,7 @@
 // 0.16 µA/cm² (Wang & Buzsáki 1996, Fig. 1). A spike is an upward crossing of -20 mV.
 #include <array>
 #include <cmath>
+#include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <string>
 #include <string_view>
 
@@ -53,12 +54,12 @@ struct WangBuzsaki {
   [[gnu::always_inline]] static void rates(const Params& p, double v, double& m_inf, double* al,
                                            double* be) {
     const double u = v * 1e3;
-    const double am = 0.1 * detail::vtrap(u + 35.0, 10.0), bm = 4.0 * std::exp(-(u + 60.0) / 18.0);
+    const double am = 0.1 * detail::vtrap(u + 35.0, 10.0), bm = 4.0 * ::exp(-(u + 60.0) / 18.0);
     m_inf = am / (am + bm);
-    al[0] = 1e3 * p.phi * 0.07 * std::exp(-(u + 58.0) / 20.0);
-    be[0] = 1e3 * p.phi / (std::exp(-0.1 * (u + 28.0)) + 1.0);
+    al[0] = 1e3 * p.phi * 0.07 * ::exp(-(u + 58.0) / 20.0);
+    be[0] = 1e3 * p.phi / (::exp(-0.1 * (u + 28.0)) + 1.0);
     al[1] = 1e3 * p.phi * 0.01 * detail::vtrap(u + 34.0, 10.0);
-    be[1] = 1e3 * p.phi * 0.125 * std::exp(-(u + 44.0) / 80.0);
+    be[1] = 1e3 * p.phi * 0.125 * ::exp(-(u + 44.0) / 80.0);
   }
 
   static void initial(const Params& p, double* x) {
