@@ -553,7 +553,16 @@ void ModelBuilder::read_lif_cond(Table& t, LifCondParams& p) {
 }
 
 void ModelBuilder::read_izhikevich(Table& t, IzhikevichParams& p) {
+  if (auto f = t.get("preset")) {
+    try {
+      p = IzhikevichParams::preset(f->string());
+    } catch (const ParameterError& e) {
+      f->fail(e.what());
+    }
+  }
   t.read("a", p.a, Dimension::hertz(), Bound::kPositive);
+  if (auto f = t.get("k1")) p.k1 = f->number();
+  t.read("k0", p.k0, Dimension::volts());
   if (auto f = t.get("b")) p.b = f->number();
   t.read("c", p.c, Dimension::volts());
   t.read("d", p.d, Dimension::volts());

@@ -21,6 +21,36 @@ void IzhikevichParams::validate(const std::string& where) const {
   if (has_u_init) u_init.validate(where + ".u_init");
 }
 
+IzhikevichParams IzhikevichParams::preset(std::string_view name) {
+  struct Row {
+    std::string_view name;
+    double a, b, c, d, k1, k0, v0;  // a per ms, c d k0 v0 in mV
+  };
+  static constexpr Row kRows[] = {
+      {"RS", 0.02, 0.2, -65, 8, 5, 140, -65},      {"IB", 0.02, 0.2, -55, 4, 5, 140, -65},
+      {"CH", 0.02, 0.2, -50, 2, 5, 140, -65},      {"FS", 0.1, 0.2, -65, 2, 5, 140, -65},
+      {"LTS", 0.02, 0.25, -65, 2, 5, 140, -65},    {"TC", 0.02, 0.25, -65, 0.05, 5, 140, -65},
+      {"RZ", 0.1, 0.26, -65, 2, 5, 140, -65},      {"class1", 0.02, -0.1, -55, 6, 4.1, 108, -60},
+      {"class2", 0.2, 0.26, -65, 0, 5, 140, -64},
+  };
+  std::string known;
+  for (const auto& r : kRows) {
+    if (r.name == name) {
+      IzhikevichParams p;
+      p.a = r.a * 1e3;
+      p.b = r.b;
+      p.c = r.c * 1e-3;
+      p.d = r.d * 1e-3;
+      p.k1 = r.k1;
+      p.k0 = r.k0 * 1e-3;
+      p.v_init = Distribution::constant(r.v0 * 1e-3);
+      return p;
+    }
+    known += (known.empty() ? "" : ", ") + std::string(r.name);
+  }
+  throw ParameterError(fmt::format("unknown izhikevich preset '{}' (known: {})", name, known));
+}
+
 IzhikevichPopulation::IzhikevichPopulation(std::string name, IzhikevichParams params)
     : Population(std::move(name)), p_(std::move(params)) {
   p_.validate(fmt::format("population '{}'", this->name()));
@@ -57,6 +87,7 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
   float* u = u_.data();
   const float h = static_cast<float>(dt_ / 1e-3);  // dt in ms
   const float ha = static_cast<float>(dt_ * p_.a), b = static_cast<float>(p_.b);
+  const float k1 = static_cast<float>(p_.k1), k0 = static_cast<float>(p_.k0);
   thread_local AlignedVector<float> input, jump;
   input.assign(hi - lo, 0.0f);
   jump.assign(hi - lo, 0.0f);
@@ -77,7 +108,7 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
   for (std::size_t i = lo; i < hi; ++i) {
     const float vi = v[i], ui = u[i];
     const float I = input[i - lo] + (drv ? drv[i] : 0.0f);
-    v[i] = vi + h * (40.0f * vi * vi + 5.0f * vi + 0.140f - ui + I) + jump[i - lo];
+    v[i] = vi + h * (40.0f * vi * vi + k1 * vi + k0 - ui + I) + jump[i - lo];
     u[i] = ui + ha * (b * vi - ui);
   }
   const float peak = static_cast<float>(p_.v_peak), c = static_cast<float>(p_.c),

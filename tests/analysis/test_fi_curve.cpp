@@ -60,3 +60,12 @@ TEST(FiCurve, QifRheobaseIsTheSaddleNodeCurrent) {
   EXPECT_EQ(r.excitability_class, "I");
   EXPECT_NEAR(r.rheobase, 70e-12, 1.5e-12);
 }
+
+TEST(FiCurve, IzhikevichExcitabilityPresets) {
+  // Izhikevich (2004) figure1.m, panels G and H; the drive is in the paper's units (mV).
+  const auto c1 = fi("izhikevich", "class1", "-5 mV", "40 mV", 46);
+  EXPECT_EQ(c1.excitability_class, "I") << c1.onset_rate_hz << " of " << c1.max_rate_hz;
+  const auto c2 = fi("izhikevich", "class2", "-5 mV", "40 mV", 46);
+  EXPECT_EQ(c2.excitability_class, "II") << c2.onset_rate_hz << " of " << c2.max_rate_hz;
+  EXPECT_THROW(fi("izhikevich", "XX", "0 mV", "5 mV", 3), ConfigError);
+}

@@ -1,7 +1,7 @@
 #pragma once
 // Izhikevich (2003) simple model, written with SI units (v, u in volts):
 //
-//   dv/dt = (0.04/mV v^2 + 5 v + 140 mV - u + I) / ms
+//   dv/dt = (0.04/mV v^2 + k1 v + k0 - u + I) / ms      (k1 = 5, k0 = 140 mV)
 //   du/dt = a (b v - u)
 //   v >= v_peak  ->  spike, v = c, u += d
 //
@@ -17,8 +17,17 @@
 // | d | V | 8 mV | reset increment of u |
 // | v_peak | V | 30 mV | spike cut-off |
 // | R | Ohm | 0 | converts injected amperes to volts; 0 = inputs in volts only |
+// | k1, k0 | 1, V | 5, 140 mV | linear and constant terms (4.1 and 108 mV in the class 1 preset) |
+//
+// Presets (a, b, c, d): Izhikevich (2003) Fig. 2: "RS" regular spiking (0.02, 0.2, -65, 8),
+// "IB" intrinsically bursting (0.02, 0.2, -55, 4), "CH" chattering (0.02, 0.2, -50, 2),
+// "FS" fast spiking (0.1, 0.2, -65, 2), "LTS" low-threshold spiking (0.02, 0.25, -65, 2),
+// "TC" thalamo-cortical (0.02, 0.25, -65, 0.05), "RZ" resonator (0.1, 0.26, -65, 2); and the
+// excitability panels of Izhikevich (2004) figure1.m: "class1" (0.02, -0.1, -55, 6 with
+// k1 = 4.1, k0 = 108 mV), "class2" (0.2, 0.26, -65, 0). c and d in mV, a per ms.
 // | channels | | exc 5 ms, inh 10 ms | synaptic channels (tau 0 = delta) |
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "volley/distribution.hpp"
@@ -34,8 +43,13 @@ struct IzhikevichParams {
   double d = 8e-3;
   double v_peak = 30e-3;
   double R = 0.0;
+  double k1 = 5.0;      // dimensionless (per ms in the paper's units)
+  double k0 = 140e-3;   // V
   std::vector<SynapticChannel> channels{{"exc", 5e-3}, {"inh", 10e-3}};
   Distribution v_init = Distribution::constant(-65e-3);
+
+  // A named preset (see the table above); throws ParameterError listing the names.
+  static IzhikevichParams preset(std::string_view name);
   // u starts at b * v unless given.
   bool has_u_init = false;
   Distribution u_init;
