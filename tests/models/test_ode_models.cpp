@@ -131,6 +131,11 @@ TEST(IntegrateAndFire, DefaultsMatchRk45Reference) {
   expect_defaults_match_reference<Alif>({}, 0.3e-9);        // v_inf = -40 mV, threshold adapts
 }
 
+TEST(TraubHH, DefaultsMatchRk45Reference) {
+  // The COBAHH neuron alone, starting from its gates-closed state, driven by 0.5 nA.
+  expect_defaults_match_reference<TraubHH>({}, 0.5e-9);
+}
+
 TEST(IntegrateAndFire, AdaptationLengthensIntervals) {
   NeuronInput in;
   in.i = 1e-9;

@@ -28,9 +28,10 @@ struct TraubHH {
   static constexpr int kStates = 4;
   static constexpr std::string_view kName = "traub_hh";
   static constexpr bool kResets = false;
-  // Brian2's COBAHH uses exponential Euler at dt = 0.1 ms; the same is the default here.
-  static constexpr Integrator kDefaultIntegrator = Integrator::kExponentialEuler;
-  static constexpr double kMaxStep = 0.1e-3;
+  // Accurate default (RK4 in 10 µs steps); examples/cobahh.toml selects Brian2's exponential
+  // Euler at dt = 0.1 ms explicitly (method = "exponential_euler", max_step = dt).
+  static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
+  static constexpr double kMaxStep = 10e-6;
 
   struct Params {
     double c_m = 0.2e-9, g_l = 10e-9, g_na = 20e-6, g_k = 6e-6;  // F, S
