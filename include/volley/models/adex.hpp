@@ -66,9 +66,7 @@ struct AdEx {
   }
   [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
                                                  const NeuronInput& in, double* dx) {
-    double a[kStates], b[kStates];
-    split(p, x, in, a, b);
-    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    detail::derivatives_from_split<AdEx>(p, x, in, dx);
   }
   static double threshold(const Params& p, const double*) { return p.v_peak; }
   static void reset(const Params& p, double* x) {

@@ -64,9 +64,7 @@ struct Alif {
   }
   [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
                                                  const NeuronInput& in, double* dx) {
-    double a[kStates], b[kStates];
-    split(p, x, in, a, b);
-    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    detail::derivatives_from_split<Alif>(p, x, in, dx);
   }
   static double threshold(const Params& p, const double* x) { return p.v_th + p.beta * x[1]; }
   static void reset(const Params& p, double* x) {

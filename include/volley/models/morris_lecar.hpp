@@ -95,9 +95,7 @@ struct MorrisLecar {
   }
 
   [[gnu::always_inline]] static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
-    double a[kStates], b[kStates];
-    split(p, x, in, a, b);
-    _Pragma("GCC unroll 8") for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    detail::derivatives_from_split<MorrisLecar>(p, x, in, dx);
   }
 
   [[gnu::always_inline]] static double threshold(const Params& p, const double*) { return p.v_spike; }

@@ -88,6 +88,27 @@ namespace detail {
 }
 }  // namespace detail
 
+namespace detail {
+// dx/dt from a model's conditionally linear form: dx_k/dt = a_k x_k + b_k.
+template <class M>
+[[gnu::always_inline]] inline void derivatives_from_split(const typename M::Params& p,
+                                                          const double* x, const NeuronInput& in,
+                                                          double* dx) {
+  double a[M::kStates], b[M::kStates];
+  M::split(p, x, in, a, b);
+  for (int k = 0; k < M::kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+}
+
+// Gating variables dx/dt = alpha (1 - x) - beta x, i.e. a = -(alpha + beta), b = alpha.
+[[gnu::always_inline]] inline void gate_split(const double* alpha, const double* beta, int n,
+                                              double* a, double* b) {
+  for (int k = 0; k < n; ++k) {
+    a[k] = -(alpha[k] + beta[k]);
+    b[k] = alpha[k];
+  }
+}
+}  // namespace detail
+
 // One step of size h for one neuron, in place; the method is a template argument so that a loop
 // over neurons calling it has no branch on it.
 template <OdeNeuron M, Integrator method>

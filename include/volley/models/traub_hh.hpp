@@ -77,16 +77,11 @@ struct TraubHH {
     b[0] = (gna * p.e_na + gk * p.e_k + p.g_l * p.e_l + in.g_e + in.i) / p.c_m;
     double al[3], be[3];
     rates(p, x[0], al, be);
-    _Pragma("GCC unroll 4") for (int k = 0; k < 3; ++k) {
-      a[k + 1] = -(al[k] + be[k]);
-      b[k + 1] = al[k];
-    }
+    detail::gate_split(al, be, 3, a + 1, b + 1);
   }
 
   [[gnu::always_inline]] static void derivatives(const Params& p, const double* x, const NeuronInput& in, double* dx) {
-    double a[kStates], b[kStates];
-    split(p, x, in, a, b);
-    _Pragma("GCC unroll 8") for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    detail::derivatives_from_split<TraubHH>(p, x, in, dx);
   }
 
   [[gnu::always_inline]] static double threshold(const Params& p, const double*) { return p.v_spike; }

@@ -77,17 +77,12 @@ struct WangBuzsaki {
     const double gna = p.g_na * m * m * m * x[1], gk = p.g_k * x[2] * x[2] * x[2] * x[2];
     a[0] = -(gna + gk + p.g_l + in.g) / p.c_m;
     b[0] = (gna * p.e_na + gk * p.e_k + p.g_l * p.e_l + in.g_e + in.i) / p.c_m;
-    for (int k = 0; k < 2; ++k) {
-      a[k + 1] = -(al[k] + be[k]);
-      b[k + 1] = al[k];
-    }
+    detail::gate_split(al, be, 2, a + 1, b + 1);
   }
 
   [[gnu::always_inline]] static void derivatives(const Params& p, const double* x,
                                                  const NeuronInput& in, double* dx) {
-    double a[kStates], b[kStates];
-    split(p, x, in, a, b);
-    for (int k = 0; k < kStates; ++k) dx[k] = a[k] * x[k] + b[k];
+    detail::derivatives_from_split<WangBuzsaki>(p, x, in, dx);
   }
 
   [[gnu::always_inline]] static double threshold(const Params& p, const double*) {
