@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "volley/models/izhikevich.hpp"
+#include "volley/models/ode_reference.hpp"
 #include "volley/models/lif_cond.hpp"
 #include "volley/models/sources.hpp"
 #include "volley/network.hpp"
@@ -107,4 +108,64 @@ TEST(Izhikevich, FastSpikingFiresFasterThanRegularSpiking) {
   net.run(1.0);
   EXPECT_GT(net.spike_count("fs"), 2 * net.spike_count("rs"));
   EXPECT_GT(net.spike_count("rs"), 5u);
+}
+
+// The same Izhikevich equations as an OdeNeuron, used only as the RK45 reference below.
+struct IzhikevichReference {
+  static constexpr int kStates = 2;
+  static constexpr std::string_view kName = "izhikevich_reference";
+  static constexpr bool kResets = true;
+  static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
+  static constexpr double kMaxStep = 1e-5;
+  struct Params {
+    IzhikevichParams p;
+    void validate(const std::string&) const {}
+  };
+  static constexpr std::array<std::string_view, 2> state_names() { return {"v", "u"}; }
+  static constexpr std::array<Dimension, 2> state_dimensions() {
+    return {Dimension::volts(), Dimension::volts()};
+  }
+  static void initial(const Params& q, double* x) {
+    x[0] = -65e-3;
+    x[1] = q.p.b * x[0];
+  }
+  static void derivatives(const Params& q, const double* x, const NeuronInput& in, double* dx) {
+    dx[0] = (40.0 * x[0] * x[0] + q.p.k1 * x[0] + q.p.k0 - x[1] + in.i) / 1e-3;
+    dx[1] = q.p.a * (q.p.b * x[0] - x[1]);
+  }
+  static void split(const Params& q, const double* x, const NeuronInput& in, double* a, double* b) {
+    double dx[2];
+    derivatives(q, x, in, dx);
+    a[0] = a[1] = 0.0;
+    b[0] = dx[0];
+    b[1] = dx[1];
+  }
+  static double threshold(const Params& q, const double*) { return q.p.v_peak; }
+  static void reset(const Params& q, double* x) {
+    x[0] = q.p.c;
+    x[1] += q.p.d;
+  }
+};
+
+TEST(Izhikevich, EulerAgreesWithRk45ReferenceAtSmallDt) {
+  // Regular spiking under a constant 10 mV drive: the forward-Euler population against the
+  // adaptive RK45 solution of the same equations. At dt = 5 µs the first 10 spikes agree within
+  // 0.1 ms; at the default dt = 0.1 ms Euler is already 0.2 ms late on the first spike (known
+  // gap: the Izhikevich population does not substep yet).
+  for (double dt : {0.005e-3}) {
+    Network net(dt, 1);
+    net.add<IzhikevichPopulation>("n", 1, IzhikevichParams::preset("RS"));
+    CurrentInputSpec in{"I", "n", {}, {}, Dimension::volts()};
+    in.series.value = 10e-3;
+    net.add_input(in);
+    auto& spk = net.record_spikes("s", "n");
+    net.run(1.0);
+    NeuronInput ni;
+    ni.i = 10e-3;
+    const auto ref = reference_spike_times<IzhikevichReference>({IzhikevichParams::preset("RS")}, ni, 1.0);
+    ASSERT_GE(ref.size(), 10u);
+    ASSERT_GE(spk.times.size(), 10u);
+    for (std::size_t k = 0; k < 10; ++k)
+      EXPECT_NEAR(spk.times[k] + 0.5 * dt, ref[k], 0.1e-3) << "dt " << dt << " spike " << k;
+  }
 }
