@@ -563,6 +563,7 @@ void ModelBuilder::read_izhikevich(Table& t, IzhikevichParams& p) {
   t.read("a", p.a, Dimension::hertz(), Bound::kPositive);
   if (auto f = t.get("k1")) p.k1 = f->number();
   t.read("k0", p.k0, Dimension::volts());
+  t.read("max_step", p.max_step, Dimension::seconds(), Bound::kPositive);
   if (auto f = t.get("b")) p.b = f->number();
   t.read("c", p.c, Dimension::volts());
   t.read("d", p.d, Dimension::volts());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "volley/error.hpp"
@@ -14,6 +15,7 @@ void IzhikevichParams::validate(const std::string& where) const {
   if (!(a > 0.0)) fail(fmt::format("a must be > 0, got {} Hz", a));
   if (!(v_peak > c)) fail(fmt::format("v_peak ({} V) must be above c ({} V)", v_peak, c));
   if (!(R >= 0.0)) fail(fmt::format("R must be >= 0, got {} Ohm", R));
+  if (!(max_step > 0.0)) fail(fmt::format("max_step must be > 0, got {} s", max_step));
   for (const auto& ch : channels)
     if (!(ch.tau >= 0.0))
       fail(fmt::format("channel '{}': tau must be >= 0, got {} s", ch.name, ch.tau));
@@ -75,6 +77,7 @@ void IzhikevichPopulation::prepare(double dt) {
     throw ParameterError(fmt::format("population '{}': izhikevich needs dt <= 1 ms, got {} s",
                                      name(), dt));
   dt_ = dt;
+  substeps_ = std::max(1, static_cast<int>(std::ceil(dt / p_.max_step - 1e-9)));
   decay_.clear();
   for (const auto& c : p_.channels)
     decay_.push_back(c.tau > 0.0 ? static_cast<float>(std::exp(-dt / c.tau)) : 0.0f);
@@ -85,9 +88,6 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
   const float* drv = drive();
   float* v = v_.data();
   float* u = u_.data();
-  const float h = static_cast<float>(dt_ / 1e-3);  // dt in ms
-  const float ha = static_cast<float>(dt_ * p_.a), b = static_cast<float>(p_.b);
-  const float k1 = static_cast<float>(p_.k1), k0 = static_cast<float>(p_.k0);
   thread_local AlignedVector<float> input, jump;
   input.assign(hi - lo, 0.0f);
   jump.assign(hi - lo, 0.0f);
@@ -105,20 +105,28 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
       g[i] *= d;
     }
   }
+  // Forward Euler in `substeps_` internal steps per network step (inputs held over the step);
+  // the cut-off is checked after each internal step, so the reset lands within max_step.
+  const double hs = dt_ / substeps_ / 1e-3;  // internal step in ms
+  const double has = dt_ / substeps_ * p_.a;
+  const double peak = p_.v_peak, c = p_.c, d = p_.d, bb = p_.b, kk1 = p_.k1, kk0 = p_.k0;
   for (std::size_t i = lo; i < hi; ++i) {
-    const float vi = v[i], ui = u[i];
-    const float I = input[i - lo] + (drv ? drv[i] : 0.0f);
-    v[i] = vi + h * (40.0f * vi * vi + k1 * vi + k0 - ui + I) + jump[i - lo];
-    u[i] = ui + ha * (b * vi - ui);
-  }
-  const float peak = static_cast<float>(p_.v_peak), c = static_cast<float>(p_.c),
-              d = static_cast<float>(p_.d);
-  for (std::size_t i = lo; i < hi; ++i) {
-    if (v[i] >= peak) {
-      spikes.push_back(static_cast<std::uint32_t>(i));
-      v[i] = c;
-      u[i] += d;
+    double vi = v[i] + jump[i - lo], ui = u[i];
+    const double I = input[i - lo] + (drv ? drv[i] : 0.0f);
+    bool spiked = false;
+    for (int s = 0; s < substeps_; ++s) {
+      const double vn = vi + hs * (40.0 * vi * vi + kk1 * vi + kk0 - ui + I);
+      ui += has * (bb * vi - ui);
+      vi = vn;
+      if (!spiked && vi >= peak) {  // at most one spike per network step
+        spiked = true;
+        vi = c;
+        ui += d;
+      }
     }
+    v[i] = static_cast<float>(vi);
+    u[i] = static_cast<float>(ui);
+    if (spiked) spikes.push_back(static_cast<std::uint32_t>(i));
   }
 }
 
