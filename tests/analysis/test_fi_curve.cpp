@@ -42,6 +42,8 @@ TEST(FiCurve, HodgkinHuxleyIsClassII) {
 TEST(FiCurve, MorrisLecarSnlcIsClassIAndHopfIsClassII) {
   const auto snlc = fi("morris_lecar", "snlc", "30 uA", "60 uA", 31, "2 s");
   EXPECT_EQ(snlc.excitability_class, "I") << snlc.onset_rate_hz << " of " << snlc.max_rate_hz;
+  // Saddle-node on the invariant circle near 40 uA/cm2 (Ermentrout & Terman 2010, ch. 3).
+  EXPECT_NEAR(snlc.rheobase, 40e-6, 1e-6);
   const auto hopf = fi("morris_lecar", "hopf", "80 uA", "120 uA", 41, "2 s");
   EXPECT_EQ(hopf.excitability_class, "II") << hopf.onset_rate_hz << " of " << hopf.max_rate_hz;
 }

@@ -11,7 +11,9 @@
 // Presets: "hopf" (class II): g_Ca 4.4, V3 2, V4 30, phi 0.04; "snlc" (class I): g_Ca 4,
 // V3 12, V4 17.4, phi 0.067. Parameters are absolute (F, S); the defaults are the per-cm² values
 // for a 1 cm² patch, so injected microamperes read as µA/cm².
-// A spike is an upward crossing of 0 mV.
+// A spike is an upward crossing of 0 mV. The SNLC set starts firing through a saddle-node on the
+// invariant circle near I = 40 µA/cm² (class I); the Hopf set through a subcritical Hopf
+// bifurcation with a bistable range below it (class II) (Ermentrout & Terman 2010, ch. 3).
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
