@@ -3,15 +3,8 @@
 # Usage: bench/run_b1.sh [SEEDS]    (default 5 seeds for the N = 4000, 10 s fidelity comparison)
 # Needs: scripts/install-deps.sh --bench. Appends a section to bench/RESULTS.md and keeps the raw
 # outputs under bench/out/ (git-ignored).
-set -euo pipefail
-cd "$(dirname "$0")/.."
 seeds=${1:-5}
-py=/usr/bin/python3
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2 >/dev/null
-volley=build-bench/volley
-out=bench/out/b1-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$out"
+source "$(dirname "$0")/common.sh" b1
 log="$out/log.txt"
 
 scale() {  # CLI overrides for CUBA at size N with 80 synapses per neuron
@@ -22,7 +15,6 @@ scale() {  # CLI overrides for CUBA at size N with 80 synapses per neuron
        --set "projections.Ci.source=\"P[$ne:]\"" --set projections.Ce.connect.p=$p \
        --set projections.Ci.connect.p=$p
 }
-json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 b2() {  # N SECONDS SEED -> "run_seconds rate"
   (cd /tmp && $py "$OLDPWD/../shared/anchors/brian2_cuba.py" "$1" "$2" cpp_standalone "$3" 2>/dev/null |
      tail -1 | sed -E 's/.*run_seconds=([0-9.]+).*rate=([0-9.]+)Hz.*/\1 \2/')

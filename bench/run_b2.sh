@@ -1,16 +1,8 @@
 #!/usr/bin/env bash
 # B2 (COBAHH) beside Brian2 2.5.1 cpp_standalone in one run: examples/cobahh.toml against
 # ../shared/anchors/brian2_cobahh.py, seeds 1..S (default 3). Appends to bench/RESULTS.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 seeds=${1:-3}
-py=/usr/bin/python3
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2 >/dev/null
-volley=build-bench/volley
-out=bench/out/b2-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$out"
-json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+source "$(dirname "$0")/common.sh" b2
 {
   echo "## B2 COBAHH — $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD)"
   echo

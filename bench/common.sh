@@ -1,0 +1,13 @@
+# Shared set-up for the bench/run_*.sh scripts (sourced, not run): a native release build with
+# the CLI, an output folder under bench/out/, and a JSON field reader.
+# Usage: source bench/common.sh NAME   -> sets py, volley, out; defines json FILE EXPR
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+py=/usr/bin/python3
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF \
+  -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
+cmake --build build-bench -j2 >/dev/null
+volley=build-bench/volley
+out=bench/out/$1-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }
