@@ -7,5 +7,8 @@ namespace volley::cli {
 void add_sim_command(CLI::App& app, int& exit_code);
 // Registers `volley fi` (f–I curve and excitability class).
 void add_fi_command(CLI::App& app, int& exit_code);
+// Registers `volley train` and `volley eval` (surrogate-gradient training).
+void add_train_command(CLI::App& app, int& exit_code);
+void add_eval_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

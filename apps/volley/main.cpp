@@ -1,4 +1,4 @@
-// volley: spiking neural networks — simulate (and, later, train) from the command line.
+// volley: spiking neural networks — simulate and train from the command line.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -7,16 +7,19 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "volley — simulate spiking neural networks described in TOML model files.\n"
+      "volley — simulate and train spiking neural networks described in TOML files.\n"
       "Quantities carry units (\"20 ms\", \"-50 mV\", \"5 nS\", \"10 Hz\"). Results are written as\n"
       "spikes.h5 (HDF5) and summary.json. `volley fi` measures f-I curves and excitability class.\n"
-      "Run `volley sim --help` or `volley fi --help` for the options;\n"
-      "docs/model-format.md describes the model files."};
+      "`volley train` trains a network by surrogate-gradient descent; `volley eval` tests it.\n"
+      "Run `volley SUBCOMMAND --help` for the options; docs/model-format.md describes the\n"
+      "model files and docs/training-format.md the training files."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "volley 0.1.0");
   int exit_code = 0;
   volley::cli::add_sim_command(app, exit_code);
   volley::cli::add_fi_command(app, exit_code);
+  volley::cli::add_train_command(app, exit_code);
+  volley::cli::add_eval_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,202 @@
+// `volley train` and `volley eval`: surrogate-gradient training from a TOML training file, and
+// evaluation of a checkpoint on test data.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "volley/error.hpp"
+#include "volley/io/train_config.hpp"
+#include "volley/io/training.hpp"
+#include "volley/train/checkpoint.hpp"
+#include "volley/train/trainer.hpp"
+
+namespace volley::cli {
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::string out = "volley-train";
+  int threads = 0;
+  long long seed = -1;
+  long long epochs = -1;
+  long long train_limit = -1, test_limit = -1;
+  std::vector<std::string> sets;
+  bool resume = false;
+};
+
+// The options that change results, as stored in (and checked against) the checkpoint.
+// --threads and --epochs are not among them: results do not depend on the thread count, and a
+// resumed run may train for more epochs.
+std::vector<std::string> effective_options(const TrainArgs& a) {
+  std::vector<std::string> o;
+  if (a.seed >= 0) o.push_back(fmt::format("seed={}", a.seed));
+  if (a.train_limit >= 0) o.push_back(fmt::format("train_limit={}", a.train_limit));
+  if (a.test_limit >= 0) o.push_back(fmt::format("test_limit={}", a.test_limit));
+  for (const auto& s : a.sets) o.push_back("set:" + s);
+  return o;
+}
+
+io::TrainOptions train_options(const std::vector<std::string>& effective, int threads,
+                               long long epochs) {
+  io::TrainOptions opt;
+  for (const auto& s : effective) {
+    if (s.rfind("set:", 0) == 0) {
+      opt.overrides.push_back(s.substr(4));
+      continue;
+    }
+    const auto eq = s.find('=');
+    const std::string key = s.substr(0, eq);
+    const auto value = std::stoull(s.substr(eq + 1));
+    if (key == "seed") opt.seed = value;
+    if (key == "train_limit") opt.train_limit = value;
+    if (key == "test_limit") opt.test_limit = value;
+  }
+  if (threads > 0) opt.threads = threads;
+  if (epochs >= 0) opt.epochs = static_cast<int>(epochs);
+  return opt;
+}
+
+template <class F>
+int guarded(std::string_view command, F&& f) {
+  try {
+    return f();
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "volley {}: error: {}\n", command, e.what());
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "volley {}: error: {}\n", command, e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "volley {}: error: out of memory\n", command);
+    return 1;
+  }
+}
+
+int run_train(const TrainArgs& a) {
+  return guarded("train", [&] {
+    const auto effective = effective_options(a);
+    const io::TrainConfig cfg =
+        io::load_train_config(a.config, train_options(effective, a.threads, a.epochs));
+    io::FitOptions fo;
+    fo.out_dir = a.out;
+    fo.resume = a.resume;
+    fo.options = effective;
+    fo.progress_bar = isatty(fileno(stderr)) != 0;
+    fo.log = stderr;
+    const io::FitResult r = io::fit(cfg, fo);
+    if (r.stopped) {
+      fmt::print(stderr, "volley train: error: {}\n", r.message);
+      return 3;
+    }
+    fmt::print("volley train: {} epochs, test accuracy {:.4f}; results in {}/ (metrics.jsonl, "
+               "checkpoint.bin, summary.json)\n",
+               r.epochs_done, r.test_accuracy, a.out);
+    return 0;
+  });
+}
+
+struct EvalArgs {
+  std::string checkpoint;
+  std::string data;
+  int threads = 0;
+  long long test_limit = -1;
+  std::string out;
+};
+
+int run_eval(const EvalArgs& a) {
+  return guarded("eval", [&] {
+    const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
+    io::TrainOptions opt = train_options(ck.options, a.threads, -1);
+    if (a.test_limit >= 0) opt.test_limit = static_cast<std::size_t>(a.test_limit);
+    io::TrainConfig cfg = io::load_train_string(ck.config_text, ck.config_name, opt);
+    if (!a.data.empty()) {
+      if (cfg.data.kind == io::DataConfig::Kind::shd) {
+        cfg.data.test_file = a.data;
+      } else {
+        cfg.data.path = a.data;
+      }
+    }
+    cfg.data.train_limit = 1;  // only the test set is used
+    io::DataSets data = io::load_data(cfg);
+    train::NetConfig nc = cfg.net;
+    nc.n_inputs = data.test->n_inputs();
+    train::Net net(nc);
+    io::restore(ck, net, nullptr, a.checkpoint);
+    train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
+    const train::EvalStats st = trainer.evaluate(*data.test);
+    const std::size_t C = net.n_outputs();
+    fmt::print("volley eval: {} ({} epochs) on {}: accuracy {:.4f}, loss {:.4f}, {} samples in "
+               "{:.2f} s ({:.0f} samples/s)\n",
+               a.checkpoint, ck.epochs_done, data.test->description(), st.accuracy, st.loss,
+               st.samples, st.seconds, static_cast<double>(st.samples) / std::max(st.seconds, 1e-12));
+    fmt::print("confusion (rows: true class, columns: predicted)\n");
+    for (std::size_t y = 0; y < C; ++y) {
+      for (std::size_t p = 0; p < C; ++p) fmt::print("{:>6}", st.confusion[y * C + p]);
+      fmt::print("\n");
+    }
+    if (!a.out.empty()) {
+      nlohmann::json j = {{"checkpoint", a.checkpoint}, {"accuracy", st.accuracy},
+                          {"loss", st.loss},           {"samples", st.samples},
+                          {"seconds", st.seconds},     {"confusion", st.confusion},
+                          {"classes", C}};
+      std::ofstream out(a.out);
+      out << j.dump(2) << "\n";
+      if (!out) throw IoError(fmt::format("--out: cannot write {}", a.out));
+    }
+    return 0;
+  });
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* c = app.add_subcommand(
+      "train",
+      "Train a spiking network by surrogate-gradient descent from a TOML training file\n"
+      "(docs/training-format.md; examples/fmnist.toml is the SpyTorch Fashion-MNIST set-up).\n"
+      "Writes OUT/metrics.jsonl (one line per epoch), OUT/checkpoint.bin (after every epoch)\n"
+      "and OUT/summary.json.");
+  c->add_option("config", args->config, "training file (TOML)")->required();
+  c->add_option("-o,--out", args->out, "output directory")->capture_default_str();
+  c->add_option("-t,--threads", args->threads,
+                "worker threads (results do not depend on it)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("-s,--seed", args->seed, "seed for weights, shuffling and encoders")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--epochs", args->epochs, "number of epochs (overrides training.epochs)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--train-limit", args->train_limit, "use the first N training samples")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)")
+      ->take_all();
+  c->add_flag("--resume", args->resume,
+              "continue the run in OUT from its checkpoint (same file and options)");
+  c->callback([args, &exit_code] { exit_code = run_train(*args); });
+}
+
+void add_eval_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* c = app.add_subcommand(
+      "eval", "Evaluate a training checkpoint on its test data (or on --data).");
+  c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
+      ->required();
+  c->add_option("--data", args->data,
+                "test data: the Fashion-MNIST directory, or the SHD test file");
+  c->add_option("-t,--threads", args->threads, "worker threads")->check(CLI::PositiveNumber);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")
+      ->check(CLI::PositiveNumber);
+  c->add_option("-o,--out", args->out, "also write the results as JSON to this file");
+  c->callback([args, &exit_code] { exit_code = run_eval(*args); });
+}
+
+}  // namespace volley::cli

@@ -1,0 +1,59 @@
+#pragma once
+// Training files: TOML describing the data, the network, the surrogate, the loss, the optimiser
+// and the schedule (see docs/training-format.md). Errors are ConfigErrors naming the file, line
+// and dotted field.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "volley/train/dataset.hpp"
+#include "volley/train/encoders.hpp"
+#include "volley/train/loss.hpp"
+#include "volley/train/net.hpp"
+#include "volley/train/optimizer.hpp"
+#include "volley/train/trainer.hpp"
+
+namespace volley::io {
+
+struct DataConfig {
+  enum class Kind { fashion_mnist, shd } kind = Kind::fashion_mnist;
+  std::string path;          // fashion-mnist: directory of the IDX files
+  std::string train_file;    // shd: training file
+  std::string test_file;     // shd: test file
+  train::EncoderConfig encoder;  // fashion-mnist
+  std::size_t n_inputs = 700;    // shd
+  std::size_t n_classes = 20;    // shd
+  std::size_t train_limit = 0, test_limit = 0;  // 0 = all
+};
+
+struct TrainConfig {
+  std::string path;   // where it was read from
+  std::string text;   // the file's text (kept in checkpoints)
+  DataConfig data;
+  train::NetConfig net;
+  train::LossConfig loss;
+  train::OptimizerConfig optimizer;
+  train::TrainSettings training;
+};
+
+struct TrainOptions {
+  std::optional<std::uint64_t> seed;   // overrides training.seed and network.seed
+  std::optional<int> threads;
+  std::optional<int> epochs;
+  std::optional<std::size_t> train_limit, test_limit;
+  std::vector<std::string> overrides;  // "dotted.path=VALUE" as for model files
+};
+
+TrainConfig load_train_config(const std::string& path, const TrainOptions& options = {});
+TrainConfig load_train_string(const std::string& text, const std::string& display_name,
+                              const TrainOptions& options = {});
+
+// The training and test sets a config names (Fashion-MNIST IDX files or SHD HDF5 files).
+struct DataSets {
+  std::unique_ptr<train::EventSource> train, test;
+};
+DataSets load_data(const TrainConfig& config);
+
+}  // namespace volley::io

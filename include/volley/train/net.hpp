@@ -1,0 +1,173 @@
+#pragma once
+// A spiking network unrolled in time for training: a stack of layers (LIF, adaptive LIF, leaky
+// readout), each fed by the layer below through dense or sparse (CSR) weights, optionally
+// recurrent. `forward` runs one sample event-driven (input events add rows of the weight
+// matrix); `backward` runs BPTT with a hand-written backward per layer, in a dense mode or an
+// active-set mode that visits only (neuron, step) pairs with |u| < window (u = V − θ).
+//
+// Equations of a spiking layer at step t (states start at 0; α = exp(−dt/τ_syn),
+// β = exp(−dt/τ_mem); SpyTorch's ordering, so an input reaches the membrane one step later
+// through the synaptic current):
+//   I_t       = Σ_i z_t[i]·W[i,·] + Σ_k s_{t−1}[k]·V[k,·]       (V only when recurrent)
+//   u_t       = mem_t − θ − b·a_t                                 (b = 0 unless ALIF)
+//   s_t       = H(u_t)   (or sigmoid(k·u_t) in the smooth-forward mode)
+//   syn_{t+1} = α·syn_t + I_t,  d_t = syn_t                       (d_t = I_t without a synapse)
+//   m̃_{t+1}  = β·mem_t + d_t
+//   mem_{t+1} = m̃·(1 − s_t)  |  m̃ − θ·s_t  |  m̃               (reset multiply | subtract | none)
+//   a_{t+1}   = ρ·a_t + s_t                                       (ALIF)
+// A readout layer has no spike and no reset; its output is y_t = mem_{t+1}.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "volley/train/dataset.hpp"
+#include "volley/train/surrogate.hpp"
+
+namespace volley::train {
+
+enum class LayerKind { lif, alif, readout };
+enum class ResetMode { multiply, subtract, none };
+enum class ForwardMode { heaviside, smooth };
+enum class BackwardMode { dense, sparse };
+
+struct LayerConfig {
+  LayerKind kind = LayerKind::lif;
+  std::size_t size = 0;
+  double tau_mem = 10e-3;       // s
+  double tau_syn = 5e-3;        // s; 0 = no synaptic current (input goes straight to V)
+  double threshold = 1.0;
+  ResetMode reset = ResetMode::multiply;
+  bool detach_reset = true;     // the reset is not differentiated (SpyTorch)
+  bool recurrent = false;
+  bool learn_tau = false;       // per-neuron α and β are trained
+  double density = 1.0;         // connection probability of the input weights (1 = dense)
+  double recurrent_density = 1.0;
+  double weight_scale = 7.0;    // init std = weight_scale·(1 − β)/sqrt(fan_in) (SpyTorch)
+  double recurrent_scale = 7.0;
+  double tau_adapt = 200e-3;    // s (ALIF: ρ = exp(−dt/τ_adapt))
+  double adapt_strength = 1.8;  // b (ALIF; Bellec et al. 2018)
+};
+
+struct NetConfig {
+  std::size_t n_inputs = 0;
+  std::size_t n_steps = 0;
+  double dt = 1e-3;
+  std::vector<LayerConfig> layers;
+  SurrogateConfig surrogate;
+  ForwardMode forward = ForwardMode::heaviside;
+  double smooth_scale = 10.0;   // k of the smooth-forward sigmoid
+  BackwardMode backward = BackwardMode::sparse;
+  double window = 0.5;          // active set: |u| < window (0 or infinity = unbounded)
+  std::uint64_t seed = 1;       // weight initialisation and connectivity
+
+  // Throws ParameterError naming the layer and field.
+  void validate() const;
+};
+
+// Weights from n_pre to n_post neurons: dense row-major (pre-major) or CSR by presynaptic row.
+// The values live in the network's parameter list (`param`).
+struct WeightLayout {
+  std::size_t n_pre = 0, n_post = 0;
+  bool dense = true;
+  std::vector<std::uint32_t> row_ptr;  // CSR only: n_pre + 1
+  std::vector<std::uint32_t> cols;     // CSR only
+  std::size_t param = 0;               // index into Net::params()
+  std::size_t size() const { return dense ? n_pre * n_post : cols.size(); }
+};
+
+struct Param {
+  std::string name;         // "layer0.w", "layer0.v", "layer1.beta", ...
+  std::vector<float> value;
+  bool trainable = true;    // α and β are parameters but only trained with learn_tau
+};
+
+// What the forward pass keeps of one layer for the backward pass.
+struct LayerRecord {
+  // Output events per step (spikes; all neurons with their sigmoid in the smooth mode).
+  std::vector<std::uint32_t> off, idx;
+  std::vector<float> val;
+  // Dense backward: u_t for every (t, j); m̃_{t+1} when the multiplicative reset is
+  // differentiated; mem_t and syn_t when time constants are learned. T×N each.
+  std::vector<float> u, mt, mem, syn;
+  // Sparse backward: the active set per step (neuron, u_t, m̃_{t+1} if needed).
+  std::vector<std::uint32_t> aoff, aidx;
+  std::vector<float> au, amt;
+  // Readout output y (T×N).
+  std::vector<float> y;
+  // dL/ds at the points the backward needs: T×N (dense) or one per active entry (sparse).
+  std::vector<float> e;
+};
+
+struct SampleRecord {
+  std::vector<LayerRecord> layers;
+};
+
+// Per-thread scratch for forward/backward.
+struct Workspace {
+  std::vector<float> cur, syn, mem, adapt, spike;          // forward state (max layer size)
+  std::vector<float> gm, gs, ga, gi, gi_next, delta, keep, econst;  // backward state
+  std::vector<float> u, mt;                                   // per-step temporaries
+};
+
+class Net {
+ public:
+  explicit Net(NetConfig config);
+
+  const NetConfig& config() const { return config_; }
+  std::vector<Param>& params() { return params_; }
+  const std::vector<Param>& params() const { return params_; }
+  std::size_t n_outputs() const { return config_.layers.back().size; }
+  std::size_t n_synapses() const;  // trainable weights
+
+  // Runs one sample. With `keep_backward` false only outputs are recorded (inference).
+  void forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,
+               bool keep_backward) const;
+
+  // BPTT for one sample whose forward record is `rec` (recorded with keep_backward). `dy` is
+  // the gradient of the loss w.r.t. the last layer's output: dL/dy_t (T×N) for a readout, or
+  // dL/d(spike count) per neuron (N) for a spiking last layer. `extra_e` (optional, one vector
+  // per layer, empty for none) adds a constant per neuron to dL/ds_t of spiking layers (the
+  // spike-count regularisers). Gradients are added into `grads` (shapes of params()).
+  void backward(const SampleEvents& input, SampleRecord& rec, std::span<const float> dy,
+                const std::vector<std::vector<float>>* extra_e, std::vector<std::vector<float>>& grads,
+                Workspace& ws) const;
+
+  // Spiking-layer outputs: total events of layer l in a record.
+  static std::size_t spike_count(const LayerRecord& r) { return r.idx.size(); }
+
+  // Fraction of (neuron, step) pairs of spiking layers in the active set of a record.
+  std::size_t active_pairs(const SampleRecord& rec) const;
+  std::size_t hidden_pairs() const;  // Σ over spiking layers of T·N
+
+  std::vector<std::vector<float>> zero_grads() const;
+  // Clamps learned time constants into [0, 0.9999] after an optimiser step.
+  void constrain();
+
+  const WeightLayout& input_weights(std::size_t layer) const { return w_[layer]; }
+  const WeightLayout& recurrent_weights(std::size_t layer) const { return v_[layer]; }
+  // Smooth forward has no active set: its backward is always dense.
+  BackwardMode backward_mode() const {
+    return config_.forward == ForwardMode::smooth ? BackwardMode::dense : config_.backward;
+  }
+  bool spiking(std::size_t layer) const { return config_.layers[layer].kind != LayerKind::readout; }
+
+ private:
+  struct Events;
+  void forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspace& ws,
+                     bool keep) const;
+  template <class S>
+  void backward_layer(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
+                      std::span<const float> dy, bool top, std::span<const float> extra_e,
+                      std::vector<std::vector<float>>& grads, Workspace& ws, const S& sg) const;
+
+  NetConfig config_;
+  std::vector<Param> params_;
+  std::vector<WeightLayout> w_, v_;             // input and recurrent weights per layer
+  std::vector<std::size_t> alpha_, beta_;      // param index of α and β per layer
+  std::vector<float> rho_;                     // ALIF adaptation decay per layer
+  std::size_t max_size_ = 0;
+};
+
+}  // namespace volley::train

@@ -1,0 +1,360 @@
+// Spiking Heidelberg Digits reader and writer (HDF5 C API). The reader converts the ragged
+// spike arrays while binning them, a block of samples at a time, so the whole file is never
+// held unbinned in memory. The writer uses the layout of the published files (float32 times,
+// uint16 units, uint8 labels) and renames a temporary file when complete.
+#include "volley/io/shd.hpp"
+
+#include <hdf5.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "volley/error.hpp"
+
+namespace volley::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Owns an hid_t and closes it with the matching function; a negative id throws IoError(message).
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t), const std::string& message) : id_(id), close_(close) {
+    if (id_ < 0) throw IoError(message);
+  }
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// Frees the memory HDF5 allocated for a buffer of variable-length elements.
+class VlenReclaim {
+ public:
+  VlenReclaim(hid_t type, hid_t space, void* buf) : type_(type), space_(space), buf_(buf) {}
+  ~VlenReclaim() {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type_, space_, H5P_DEFAULT, buf_);
+#else
+    H5Dvlen_reclaim(type_, space_, H5P_DEFAULT, buf_);
+#endif
+  }
+  VlenReclaim(const VlenReclaim&) = delete;
+  VlenReclaim& operator=(const VlenReclaim&) = delete;
+
+ private:
+  hid_t type_, space_;
+  void* buf_;
+};
+
+// Whether every component of a slash-separated path exists below loc (H5Lexists fails, rather
+// than answering false, when an intermediate group is missing).
+bool link_exists(hid_t loc, const std::string& path) {
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t slash = path.find('/', pos);
+    const std::string prefix = path.substr(0, slash);
+    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) return true;
+    pos = slash + 1;
+  }
+}
+
+// Reads one SHD file; keeps the path for messages.
+class Reader {
+ public:
+  Reader(const std::string& path, hid_t file) : path_(path), file_(file) {}
+
+  Handle open(const std::string& name) const {
+    if (!link_exists(file_, name))
+      throw IoError(fmt::format("SHD file '{}': dataset '{}' is missing", path_, name));
+    return Handle(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose,
+                  fmt::format("SHD file '{}': cannot open dataset '{}'", path_, name));
+  }
+
+  // Number of entries of a 1-D dataset.
+  hsize_t length(hid_t ds, const std::string& name) const {
+    Handle space(H5Dget_space(ds), H5Sclose,
+                 fmt::format("SHD file '{}': cannot read the shape of '{}'", path_, name));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank != 1)
+      throw IoError(fmt::format("SHD file '{}': dataset '{}' must be 1-D, has {} dimensions",
+                                path_, name, rank));
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(space, &n, nullptr);
+    return n;
+  }
+
+  // Checks the type class of a dataset, and for a variable-length one that of its elements.
+  void check_type(hid_t ds, const std::string& name, H5T_class_t base, bool vlen) const {
+    Handle type(H5Dget_type(ds), H5Tclose,
+                fmt::format("SHD file '{}': cannot read the type of '{}'", path_, name));
+    const char* base_name = base == H5T_FLOAT ? "floating-point" : "integer";
+    if (vlen) {
+      if (H5Tget_class(type) != H5T_VLEN)
+        throw IoError(fmt::format(
+            "SHD file '{}': dataset '{}' must hold variable-length arrays (one per sample)", path_,
+            name));
+      Handle super(H5Tget_super(type), H5Tclose,
+                   fmt::format("SHD file '{}': cannot read the type of '{}'", path_, name));
+      if (H5Tget_class(super) != base)
+        throw IoError(fmt::format("SHD file '{}': dataset '{}' must hold {} arrays", path_, name,
+                                  base_name));
+    } else if (H5Tget_class(type) != base) {
+      throw IoError(
+          fmt::format("SHD file '{}': dataset '{}' must hold {} values", path_, name, base_name));
+    }
+  }
+
+  // A whole 1-D integer dataset as int.
+  std::vector<int> read_ints(const std::string& name) const {
+    Handle ds = open(name);
+    check_type(ds, name, H5T_INTEGER, false);
+    std::vector<int> v(length(ds, name));
+    if (!v.empty() && H5Dread(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      throw IoError(fmt::format("SHD file '{}': cannot read dataset '{}'", path_, name));
+    return v;
+  }
+
+ private:
+  const std::string& path_;
+  hid_t file_;
+};
+
+}  // namespace
+
+std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const ShdOptions& opt,
+                                              std::vector<int>* speakers) {
+  if (!(opt.dt > 0.0) || !std::isfinite(opt.dt))
+    throw ParameterError(fmt::format("read_shd: dt must be > 0, got {}", opt.dt));
+  if (opt.n_steps == 0 || opt.n_steps > std::numeric_limits<std::uint32_t>::max())
+    throw ParameterError(fmt::format("read_shd: n_steps must be in [1, 2^32), got {}", opt.n_steps));
+  if (opt.n_inputs == 0 || opt.n_inputs > std::numeric_limits<std::uint32_t>::max())
+    throw ParameterError(
+        fmt::format("read_shd: n_inputs must be in [1, 2^32), got {}", opt.n_inputs));
+  if (opt.n_classes == 0) throw ParameterError("read_shd: n_classes must be > 0");
+
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr noise
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError(fmt::format("SHD file '{}': no such file", path));
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw IoError(fmt::format("SHD file '{}': not an HDF5 file", path));
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+              fmt::format("SHD file '{}': cannot open", path));
+  const Reader r(path, file);
+
+  Handle times = r.open("spikes/times");
+  Handle units = r.open("spikes/units");
+  r.check_type(times, "spikes/times", H5T_FLOAT, true);
+  r.check_type(units, "spikes/units", H5T_INTEGER, true);
+  const hsize_t n = r.length(times, "spikes/times");
+  const hsize_t n_units = r.length(units, "spikes/units");
+  if (n_units != n)
+    throw IoError(fmt::format(
+        "SHD file '{}': 'spikes/times' has {} samples but 'spikes/units' has {}", path, n, n_units));
+  const std::vector<int> labels = r.read_ints("labels");
+  if (labels.size() != n)
+    throw IoError(fmt::format("SHD file '{}': 'labels' has {} entries but 'spikes/times' has {} "
+                              "samples",
+                              path, labels.size(), n));
+  const hsize_t n_use = opt.limit > 0 ? std::min<hsize_t>(n, opt.limit) : n;
+
+  if (speakers) {
+    speakers->clear();
+    if (link_exists(file, "extra/speaker")) {
+      *speakers = r.read_ints("extra/speaker");
+      if (speakers->size() != n)
+        throw IoError(fmt::format(
+            "SHD file '{}': 'extra/speaker' has {} entries but 'spikes/times' has {} samples", path,
+            speakers->size(), n));
+      speakers->resize(n_use);
+    }
+  }
+
+  auto out = std::make_unique<train::StoredEvents>(opt.n_inputs, opt.n_steps, opt.n_classes,
+                                                   fs::path(path).filename().string());
+  // Memory types: times as double, units as int64 (so that negative units can be reported).
+  Handle time_type(H5Tvlen_create(H5T_NATIVE_DOUBLE), H5Tclose, "HDF5: cannot create vlen type");
+  Handle unit_type(H5Tvlen_create(H5T_NATIVE_INT64), H5Tclose, "HDF5: cannot create vlen type");
+  Handle time_space(H5Dget_space(times), H5Sclose,
+                    fmt::format("SHD file '{}': cannot read the shape of 'spikes/times'", path));
+  Handle unit_space(H5Dget_space(units), H5Sclose,
+                    fmt::format("SHD file '{}': cannot read the shape of 'spikes/units'", path));
+
+  constexpr hsize_t kBlock = 256;  // samples converted per H5Dread
+  std::vector<hvl_t> tbuf(kBlock), ubuf(kBlock);
+  std::vector<std::uint64_t> keys;  // (step << 32) | unit of one sample's kept spikes
+  train::SampleEvents sample;
+  const double max_step = static_cast<double>(opt.n_steps);
+
+  for (hsize_t b0 = 0; b0 < n_use; b0 += kBlock) {
+    const hsize_t count = std::min(kBlock, n_use - b0);
+    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose,
+                     "HDF5: cannot create dataspace");
+    H5Sselect_hyperslab(time_space, H5S_SELECT_SET, &b0, nullptr, &count, nullptr);
+    H5Sselect_hyperslab(unit_space, H5S_SELECT_SET, &b0, nullptr, &count, nullptr);
+    // Zeroed buffers and the reclaimers first, so a failed read frees what it allocated.
+    std::fill(tbuf.begin(), tbuf.end(), hvl_t{0, nullptr});
+    std::fill(ubuf.begin(), ubuf.end(), hvl_t{0, nullptr});
+    const VlenReclaim free_times(time_type, mem_space, tbuf.data());
+    const VlenReclaim free_units(unit_type, mem_space, ubuf.data());
+    if (H5Dread(times, time_type, mem_space, time_space, H5P_DEFAULT, tbuf.data()) < 0)
+      throw IoError(fmt::format("SHD file '{}': cannot read 'spikes/times' (samples {} to {})",
+                                path, b0, b0 + count - 1));
+    if (H5Dread(units, unit_type, mem_space, unit_space, H5P_DEFAULT, ubuf.data()) < 0)
+      throw IoError(fmt::format("SHD file '{}': cannot read 'spikes/units' (samples {} to {})",
+                                path, b0, b0 + count - 1));
+
+    for (hsize_t k = 0; k < count; ++k) {
+      const hsize_t i = b0 + k;
+      if (tbuf[k].len != ubuf[k].len)
+        throw IoError(fmt::format(
+            "SHD file '{}': sample {} has {} spikes in 'spikes/times' but {} in 'spikes/units'",
+            path, i, tbuf[k].len, ubuf[k].len));
+      const int label = labels[i];
+      if (label < 0 || static_cast<std::size_t>(label) >= opt.n_classes)
+        throw IoError(fmt::format("SHD file '{}': sample {} has label {} in 'labels', must be in "
+                                  "[0, {})",
+                                  path, i, label, opt.n_classes));
+      const auto* t = static_cast<const double*>(tbuf[k].p);
+      const auto* u = static_cast<const std::int64_t*>(ubuf[k].p);
+      keys.clear();
+      for (std::size_t j = 0; j < tbuf[k].len; ++j) {
+        if (std::isnan(t[j]))
+          throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] is NaN", path,
+                                    i, j));
+        if (t[j] < 0.0)
+          throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] = {} is negative",
+                                    path, i, j, t[j]));
+        if (u[j] < 0 || static_cast<std::uint64_t>(u[j]) >= opt.n_inputs)
+          throw IoError(fmt::format(
+              "SHD file '{}': sample {}: 'spikes/units'[{}] = {} is outside [0, n_inputs {})",
+              path, i, j, u[j], opt.n_inputs));
+        const double step = std::floor(t[j] / opt.dt);
+        if (!(step < max_step)) continue;  // at or after the end of the window
+        keys.push_back((static_cast<std::uint64_t>(step) << 32) | static_cast<std::uint64_t>(u[j]));
+      }
+      // Sort by (step, unit) and merge repeats into counts.
+      std::sort(keys.begin(), keys.end());
+      sample.reset(opt.n_steps);
+      for (std::size_t j = 0; j < keys.size();) {
+        std::size_t e = j + 1;
+        while (e < keys.size() && keys[e] == keys[j]) ++e;
+        const auto step = static_cast<std::uint32_t>(keys[j] >> 32);
+        sample.units.push_back(static_cast<std::uint32_t>(keys[j] & 0xFFFFFFFFu));
+        sample.values.push_back(static_cast<float>(e - j));
+        ++sample.offsets[step + 1];
+        j = e;
+      }
+      for (std::size_t s = 0; s < opt.n_steps; ++s) sample.offsets[s + 1] += sample.offsets[s];
+      out->add(sample, label);
+    }
+  }
+  return out;
+}
+
+void write_shd(const std::string& path, const std::vector<std::vector<double>>& times,
+               const std::vector<std::vector<std::uint32_t>>& units, const std::vector<int>& labels,
+               const std::vector<int>* speakers) {
+  const std::size_t n = labels.size();
+  if (times.size() != n || units.size() != n)
+    throw ParameterError(fmt::format(
+        "write_shd '{}': {} time arrays, {} unit arrays and {} labels; all must be equal", path,
+        times.size(), units.size(), n));
+  if (speakers && speakers->size() != n)
+    throw ParameterError(fmt::format("write_shd '{}': {} speakers for {} samples", path,
+                                     speakers->size(), n));
+  // Convert to the file's element types, checking that every value fits.
+  std::vector<std::vector<float>> t32(n);
+  std::vector<std::vector<std::uint16_t>> u16(n);
+  std::vector<std::uint8_t> lab(n), spk(speakers ? n : 0);
+  std::vector<hvl_t> tv(n), uv(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (times[i].size() != units[i].size())
+      throw ParameterError(fmt::format("write_shd '{}': sample {} has {} times but {} units", path,
+                                       i, times[i].size(), units[i].size()));
+    t32[i].assign(times[i].begin(), times[i].end());
+    u16[i].resize(units[i].size());
+    for (std::size_t j = 0; j < units[i].size(); ++j) {
+      if (units[i][j] > 0xFFFFu)
+        throw ParameterError(fmt::format("write_shd '{}': sample {} has unit {}, must be < 65536",
+                                         path, i, units[i][j]));
+      u16[i][j] = static_cast<std::uint16_t>(units[i][j]);
+    }
+    if (labels[i] < 0 || labels[i] > 255)
+      throw ParameterError(
+          fmt::format("write_shd '{}': sample {} has label {}, must be in [0, 255]", path, i,
+                      labels[i]));
+    lab[i] = static_cast<std::uint8_t>(labels[i]);
+    if (speakers) {
+      const int s = (*speakers)[i];
+      if (s < 0 || s > 255)
+        throw ParameterError(fmt::format(
+            "write_shd '{}': sample {} has speaker {}, must be in [0, 255]", path, i, s));
+      spk[i] = static_cast<std::uint8_t>(s);
+    }
+    tv[i] = hvl_t{t32[i].size(), t32[i].data()};
+    uv[i] = hvl_t{u16[i].size(), u16[i].data()};
+  }
+
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const std::string tmp = path + ".partial";
+  try {
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                fmt::format("SHD file '{}': cannot create", tmp));
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "HDF5: cannot create property list");
+    H5Pset_obj_track_times(dcpl, 0);  // same data, same bytes
+    const hsize_t dim = n;
+    Handle space(H5Screate_simple(1, &dim, nullptr), H5Sclose, "HDF5: cannot create dataspace");
+    auto write = [&](hid_t parent, const char* name, hid_t file_type, hid_t mem_type,
+                     const void* data) {
+      Handle ds(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                H5Dclose, fmt::format("SHD file '{}': cannot create dataset '{}'", tmp, name));
+      if (n > 0 && H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        throw IoError(fmt::format("SHD file '{}': cannot write dataset '{}'", tmp, name));
+    };
+    {
+      Handle spikes(H5Gcreate2(file, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                    fmt::format("SHD file '{}': cannot create group 'spikes'", tmp));
+      Handle tf(H5Tvlen_create(H5T_IEEE_F32LE), H5Tclose, "HDF5: cannot create vlen type");
+      Handle tm(H5Tvlen_create(H5T_NATIVE_FLOAT), H5Tclose, "HDF5: cannot create vlen type");
+      Handle uf(H5Tvlen_create(H5T_STD_U16LE), H5Tclose, "HDF5: cannot create vlen type");
+      Handle um(H5Tvlen_create(H5T_NATIVE_UINT16), H5Tclose, "HDF5: cannot create vlen type");
+      write(spikes, "times", tf, tm, tv.data());
+      write(spikes, "units", uf, um, uv.data());
+    }
+    write(file, "labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, lab.data());
+    if (speakers) {
+      Handle extra(H5Gcreate2(file, "extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                   fmt::format("SHD file '{}': cannot create group 'extra'", tmp));
+      write(extra, "speaker", H5T_STD_U8LE, H5T_NATIVE_UINT8, spk.data());
+    }
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+      throw IoError(fmt::format("SHD file '{}': cannot flush", tmp));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    throw IoError(fmt::format("cannot move '{}' to '{}': {}", tmp, path, why));
+  }
+}
+
+}  // namespace volley::io

@@ -1,0 +1,113 @@
+// Losses and their gradients w.r.t. the last layer's output (see loss.hpp).
+#include "volley/train/loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "volley/error.hpp"
+
+namespace volley::train {
+
+std::string_view loss_name(LossKind kind) {
+  switch (kind) {
+    case LossKind::max_ce: return "max_ce";
+    case LossKind::mean_ce: return "mean_ce";
+    case LossKind::last_ce: return "last_ce";
+    case LossKind::count_ce: return "count_ce";
+    case LossKind::count_mse: return "count_mse";
+  }
+  return "?";
+}
+
+bool is_count_loss(LossKind kind) {
+  return kind == LossKind::count_ce || kind == LossKind::count_mse;
+}
+
+std::vector<bool> regularised_layers(const LossConfig& cfg, const Net& net) {
+  const std::size_t L = net.config().layers.size();
+  std::vector<bool> out(L, false);
+  for (std::size_t l = 0; l < L; ++l) out[l] = net.spiking(l);
+  if (is_count_loss(cfg.kind)) out[L - 1] = false;
+  return out;
+}
+
+SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord& rec, int label,
+                       float scale, std::vector<float>* dy) {
+  const std::size_t C = net.n_outputs(), T = net.config().n_steps;
+  const LayerRecord& out = rec.layers.back();
+  const bool readout = !net.spiking(net.config().layers.size() - 1);
+  if (is_count_loss(cfg.kind) == readout)
+    throw ParameterError(is_count_loss(cfg.kind)
+                             ? "loss: count losses need a spiking last layer, not a readout"
+                             : "loss: this loss needs a readout last layer (use count_ce or "
+                               "count_mse for a spiking output)");
+  // Per-class scores m and, for readouts, the step each came from.
+  std::vector<double> m(C, 0.0);
+  std::vector<std::size_t> arg(C, 0);
+  if (readout) {
+    const float* y = out.y.data();
+    for (std::size_t c = 0; c < C; ++c) {
+      switch (cfg.kind) {
+        case LossKind::max_ce: {
+          float best = y[c];
+          for (std::size_t t = 1; t < T; ++t)
+            if (y[t * C + c] > best) best = y[t * C + c], arg[c] = t;
+          m[c] = best;
+          break;
+        }
+        case LossKind::mean_ce: {
+          double s = 0.0;
+          for (std::size_t t = 0; t < T; ++t) s += y[t * C + c];
+          m[c] = s / static_cast<double>(T);
+          break;
+        }
+        default:
+          m[c] = y[(T - 1) * C + c];
+          arg[c] = T - 1;
+      }
+    }
+  } else {
+    for (std::size_t e = 0; e < out.idx.size(); ++e) m[out.idx[e]] += out.val[e];
+  }
+  SampleLoss result;
+  result.predicted = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
+  // dL/dm
+  std::vector<double> g(C, 0.0);
+  if (cfg.kind == LossKind::count_mse) {
+    double loss = 0.0;
+    for (std::size_t c = 0; c < C; ++c) {
+      const double target = static_cast<double>(T) *
+                            (static_cast<int>(c) == label ? cfg.r_correct : cfg.r_incorrect);
+      const double d = m[c] - target;
+      loss += d * d;
+      g[c] = 2.0 * d / static_cast<double>(C);
+    }
+    result.loss = loss / static_cast<double>(C);
+  } else {
+    const double mx = *std::max_element(m.begin(), m.end());
+    double z = 0.0;
+    for (std::size_t c = 0; c < C; ++c) z += std::exp(m[c] - mx);
+    const double lse = mx + std::log(z);
+    result.loss = lse - m[static_cast<std::size_t>(label)];
+    for (std::size_t c = 0; c < C; ++c)
+      g[c] = std::exp(m[c] - lse) - (static_cast<int>(c) == label ? 1.0 : 0.0);
+  }
+  if (!dy) return result;
+  if (!readout) {
+    dy->assign(C, 0.0f);
+    for (std::size_t c = 0; c < C; ++c) (*dy)[c] = static_cast<float>(g[c] * scale);
+    return result;
+  }
+  dy->assign(T * C, 0.0f);
+  for (std::size_t c = 0; c < C; ++c) {
+    const float gc = static_cast<float>(g[c] * scale);
+    if (cfg.kind == LossKind::mean_ce) {
+      for (std::size_t t = 0; t < T; ++t) (*dy)[t * C + c] = gc / static_cast<float>(T);
+    } else {
+      (*dy)[arg[c] * C + c] = gc;
+    }
+  }
+  return result;
+}
+
+}  // namespace volley::train

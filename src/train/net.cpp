@@ -1,0 +1,527 @@
+// Training network: parameters, event-driven forward pass and BPTT (dense or active-set).
+// The equations are in net.hpp; the backward pass differentiates them step by step, from the
+// last step to the first, with these adjoints per neuron (all 0 after the last step):
+//   gm = dL/dmem_{t+1}, gs = dL/dsyn_{t+1}, ga = dL/da_{t+1}, gi_next = dL/dI_{t+1}.
+// At step t:
+//   ds_t  = e_t + Σ_k V[j,k]·gi_next[k] + (reset term, unless detached) + ga
+//   δ_t   = ds_t · σ'(u_t)                   (only at active pairs in the sparse mode)
+//   dm̃   = gm·(1 − s_t)  (multiply) | gm      (dL/dm̃_{t+1})
+//   dL/dI_t = gs (with a synapse) | dm̃,   gs ← α·gs + dm̃,   gm ← β·dm̃ + δ_t,   ga ← ρ·ga − b·δ_t
+// and the weight gradients add dL/dI_t into the rows of the inputs that spiked at t.
+#include "volley/train/net.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley::train {
+
+// A view of one layer's input events (the data for layer 0, the spikes of the layer below
+// otherwise).
+struct Net::Events {
+  const std::uint32_t* off;
+  const std::uint32_t* idx;
+  const float* val;
+};
+
+namespace {
+
+constexpr std::uint32_t kStreamConnect = 0x7000;
+constexpr std::uint32_t kStreamWeights = 0x7100;
+
+// ---- row kernels over dense or CSR weights ----
+
+inline void add_row(const WeightLayout& L, const float* w, std::uint32_t i, float v, float* out) {
+  if (L.dense) {
+    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) out[j] += v * row[j];
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+    for (std::uint32_t k = b; k < e; ++k) out[cols[k]] += v * w[k];
+  }
+}
+
+inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, const float* g) {
+  if (L.dense) {
+    float* row = gw + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) row[j] += v * g[j];
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+    for (std::uint32_t k = b; k < e; ++k) gw[k] += v * g[cols[k]];
+  }
+}
+
+inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, const float* g) {
+  float s = 0.0f;
+  if (L.dense) {
+    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+    for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+    for (std::uint32_t k = b; k < e; ++k) s += w[k] * g[cols[k]];
+  }
+  return s;
+}
+
+// The smooth-forward "surrogate": the exact derivative of sigmoid(k·u).
+struct SmoothDerivative {
+  float k;
+  float derivative(float u) const {
+    const float s = 1.0f / (1.0f + std::exp(-k * u));
+    return k * s * (1.0f - s);
+  }
+};
+
+[[noreturn]] void bad(std::size_t layer, std::string_view field, const std::string& what) {
+  throw ParameterError(fmt::format("layer {}: {}: {}", layer, field, what));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Configuration and parameters
+
+void NetConfig::validate() const {
+  if (n_inputs == 0) throw ParameterError("network: n_inputs must be > 0");
+  if (n_steps == 0) throw ParameterError("network: steps must be > 0");
+  if (!(dt > 0.0) || !std::isfinite(dt)) throw ParameterError("network: dt must be > 0");
+  if (layers.empty()) throw ParameterError("network: needs at least one layer");
+  if (!(surrogate.scale > 0.0f)) throw ParameterError("surrogate: scale must be > 0");
+  if (!(smooth_scale > 0.0)) throw ParameterError("smooth_scale must be > 0");
+  if (!(window >= 0.0)) throw ParameterError("backward: window must be >= 0 (0 = unbounded)");
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const LayerConfig& c = layers[l];
+    if (c.size == 0) bad(l, "size", "must be > 0");
+    if (c.size > std::numeric_limits<std::uint32_t>::max()) bad(l, "size", "too large");
+    if (!(c.tau_mem > 0.0) || !std::isfinite(c.tau_mem)) bad(l, "tau_mem", "must be > 0");
+    if (!(c.tau_syn >= 0.0) || !std::isfinite(c.tau_syn))
+      bad(l, "tau_syn", "must be >= 0 (0 = no synaptic current)");
+    if (!(c.density > 0.0 && c.density <= 1.0)) bad(l, "density", "must be in (0, 1]");
+    if (!(c.recurrent_density > 0.0 && c.recurrent_density <= 1.0))
+      bad(l, "recurrent_density", "must be in (0, 1]");
+    if (!(c.weight_scale >= 0.0)) bad(l, "weight_scale", "must be >= 0");
+    if (!(c.recurrent_scale >= 0.0)) bad(l, "recurrent_scale", "must be >= 0");
+    if (c.kind == LayerKind::alif) {
+      if (!(c.tau_adapt > 0.0)) bad(l, "tau_adapt", "must be > 0");
+      if (!(c.adapt_strength >= 0.0)) bad(l, "adapt_strength", "must be >= 0");
+    }
+    if (c.kind == LayerKind::readout) {
+      if (c.recurrent) bad(l, "recurrent", "a readout layer cannot be recurrent");
+      if (l + 1 != layers.size()) bad(l, "type", "a readout layer must be the last layer");
+    } else if (!(c.threshold > 0.0)) {
+      bad(l, "threshold", "must be > 0");
+    }
+  }
+}
+
+Net::Net(NetConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const std::size_t L = config_.layers.size();
+  w_.resize(L);
+  v_.resize(L);
+  alpha_.resize(L);
+  beta_.resize(L);
+  rho_.assign(L, 0.0f);
+  const std::uint64_t seed = config_.seed;
+
+  // Fixed-probability connectivity (rows drawn independently) and SpyTorch's initialisation.
+  auto make = [&](WeightLayout& W, std::size_t n_pre, std::size_t n_post, double density,
+                  double scale, double beta, std::uint32_t stream, const std::string& name) {
+    W.n_pre = n_pre;
+    W.n_post = n_post;
+    W.dense = density >= 1.0;
+    if (!W.dense) {
+      W.row_ptr.assign(n_pre + 1, 0);
+      for (std::size_t i = 0; i < n_pre; ++i) {
+        CounterRng rng(seed, kStreamConnect + stream, static_cast<std::uint32_t>(i), 0);
+        for (std::size_t j = 0; j < n_post; ++j)
+          if (rng.uniform() < density) W.cols.push_back(static_cast<std::uint32_t>(j));
+        W.row_ptr[i + 1] = static_cast<std::uint32_t>(W.cols.size());
+      }
+    }
+    const double fan_in = std::max(1.0, density * static_cast<double>(n_pre));
+    const double std = scale * (1.0 - beta) / std::sqrt(fan_in);
+    Param p{name, std::vector<float>(W.size()), true};
+    for (std::size_t i = 0; i < n_pre; ++i) {
+      CounterRng rng(seed, kStreamWeights + stream, static_cast<std::uint32_t>(i), 0);
+      const std::size_t b = W.dense ? i * n_post : W.row_ptr[i];
+      const std::size_t e = W.dense ? (i + 1) * n_post : W.row_ptr[i + 1];
+      for (std::size_t k = b; k < e; ++k) p.value[k] = static_cast<float>(std * rng.normal());
+    }
+    W.param = params_.size();
+    params_.push_back(std::move(p));
+  };
+
+  std::size_t n_pre = config_.n_inputs;
+  for (std::size_t l = 0; l < L; ++l) {
+    const LayerConfig& c = config_.layers[l];
+    const double beta = std::exp(-config_.dt / c.tau_mem);
+    const double alpha = c.tau_syn > 0.0 ? std::exp(-config_.dt / c.tau_syn) : 0.0;
+    const auto stream = static_cast<std::uint32_t>(2 * l);
+    make(w_[l], n_pre, c.size, c.density, c.weight_scale, beta, stream, fmt::format("layer{}.w", l));
+    if (c.recurrent)
+      make(v_[l], c.size, c.size, c.recurrent_density, c.recurrent_scale, beta, stream + 1,
+           fmt::format("layer{}.v", l));
+    alpha_[l] = params_.size();
+    params_.push_back({fmt::format("layer{}.alpha", l),
+                       std::vector<float>(c.size, static_cast<float>(alpha)),
+                       c.learn_tau && c.tau_syn > 0.0});
+    beta_[l] = params_.size();
+    params_.push_back({fmt::format("layer{}.beta", l),
+                       std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau});
+    if (c.kind == LayerKind::alif)
+      rho_[l] = static_cast<float>(std::exp(-config_.dt / c.tau_adapt));
+    max_size_ = std::max(max_size_, c.size);
+    n_pre = c.size;
+  }
+}
+
+std::size_t Net::n_synapses() const {
+  std::size_t n = 0;
+  for (std::size_t l = 0; l < w_.size(); ++l) {
+    n += w_[l].size();
+    if (config_.layers[l].recurrent) n += v_[l].size();
+  }
+  return n;
+}
+
+std::vector<std::vector<float>> Net::zero_grads() const {
+  std::vector<std::vector<float>> g;
+  g.reserve(params_.size());
+  for (const Param& p : params_) g.emplace_back(p.value.size(), 0.0f);
+  return g;
+}
+
+void Net::constrain() {
+  for (std::size_t l = 0; l < config_.layers.size(); ++l) {
+    if (!config_.layers[l].learn_tau) continue;
+    for (std::size_t idx : {alpha_[l], beta_[l]})
+      for (float& x : params_[idx].value) x = std::clamp(x, 0.0f, 0.9999f);
+  }
+}
+
+std::size_t Net::hidden_pairs() const {
+  std::size_t n = 0;
+  for (std::size_t l = 0; l < config_.layers.size(); ++l)
+    if (spiking(l)) n += config_.layers[l].size * config_.n_steps;
+  return n;
+}
+
+std::size_t Net::active_pairs(const SampleRecord& rec) const {
+  std::size_t n = 0;
+  const bool dense = backward_mode() == BackwardMode::dense;
+  const double w = config_.window > 0.0 ? config_.window : std::numeric_limits<double>::infinity();
+  for (std::size_t l = 0; l < config_.layers.size(); ++l) {
+    if (!spiking(l)) continue;
+    const LayerRecord& r = rec.layers[l];
+    if (!dense) {
+      n += r.aidx.size();
+    } else {
+      for (float u : r.u) n += std::fabs(u) < w;
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+void Net::forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,
+                  bool keep_backward) const {
+  const std::size_t L = config_.layers.size();
+  rec.layers.resize(L);
+  const std::size_t n = max_size_;
+  for (auto* v : {&ws.cur, &ws.syn, &ws.mem, &ws.adapt, &ws.spike, &ws.u, &ws.mt})
+    if (v->size() < n) v->resize(n);
+  Events in{input.offsets.data(), input.units.data(), input.values.data()};
+  for (std::size_t l = 0; l < L; ++l) {
+    forward_layer(l, in, rec.layers[l], ws, keep_backward);
+    const LayerRecord& r = rec.layers[l];
+    in = Events{r.off.data(), r.idx.data(), r.val.data()};
+  }
+}
+
+void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspace& ws,
+                        bool keep) const {
+  const LayerConfig& c = config_.layers[l];
+  const std::size_t N = c.size, T = config_.n_steps;
+  const bool readout = c.kind == LayerKind::readout;
+  const bool has_syn = c.tau_syn > 0.0;
+  const bool smooth = config_.forward == ForwardMode::smooth;
+  const bool dense_bw = backward_mode() == BackwardMode::dense;
+  const bool need_mt = !readout && !c.detach_reset && c.reset == ResetMode::multiply;
+  const float thr = static_cast<float>(c.threshold);
+  const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
+  const float rho = rho_[l];
+  const float k = static_cast<float>(config_.smooth_scale);
+  const float window = config_.window > 0.0 ? static_cast<float>(config_.window)
+                                            : std::numeric_limits<float>::infinity();
+  const float* alpha = params_[alpha_[l]].value.data();
+  const float* beta = params_[beta_[l]].value.data();
+  const WeightLayout& W = w_[l];
+  const float* w = params_[W.param].value.data();
+  const float* v = c.recurrent ? params_[v_[l].param].value.data() : nullptr;
+
+  float* cur = ws.cur.data();
+  float* syn = ws.syn.data();
+  float* mem = ws.mem.data();
+  float* adapt = ws.adapt.data();
+  float* spike = ws.spike.data();
+  float* uu = ws.u.data();
+  float* mtt = ws.mt.data();
+  std::fill_n(syn, N, 0.0f);
+  std::fill_n(mem, N, 0.0f);
+  std::fill_n(adapt, N, 0.0f);
+
+  r.off.resize(T + 1);
+  r.off[0] = 0;
+  r.idx.clear();
+  r.val.clear();
+  const bool store_dense = keep && !readout && dense_bw;
+  const bool store_sparse = keep && !readout && !dense_bw;
+  const bool store_tau = keep && c.learn_tau;
+  if (store_dense) r.u.resize(T * N);
+  if (store_dense && need_mt) r.mt.resize(T * N);
+  if (store_tau) {
+    r.mem.resize(T * N);
+    r.syn.resize(T * N);
+  }
+  if (store_sparse) {
+    r.aoff.resize(T + 1);
+    r.aoff[0] = 0;
+    r.aidx.clear();
+    r.au.clear();
+    r.amt.clear();
+  }
+  if (readout) r.y.resize(T * N);
+
+  for (std::size_t t = 0; t < T; ++t) {
+    std::fill_n(cur, N, 0.0f);
+    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) add_row(W, w, in.idx[e], in.val[e], cur);
+    if (v && t > 0)
+      for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) add_row(v_[l], v, r.idx[e], r.val[e], cur);
+    if (store_tau) {
+      std::copy_n(mem, N, r.mem.data() + t * N);
+      std::copy_n(syn, N, r.syn.data() + t * N);
+    }
+    if (readout) {
+      float* y = r.y.data() + t * N;
+      for (std::size_t j = 0; j < N; ++j) {
+        const float d = has_syn ? syn[j] : cur[j];
+        const float m = beta[j] * mem[j] + d;
+        syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
+        mem[j] = m;
+        y[j] = m;
+      }
+      r.off[t + 1] = 0;
+      continue;
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+      const float u = mem[j] - thr - b * adapt[j];
+      const float s = smooth ? 1.0f / (1.0f + std::exp(-k * u)) : (u > 0.0f ? 1.0f : 0.0f);
+      const float d = has_syn ? syn[j] : cur[j];
+      const float mt = beta[j] * mem[j] + d;
+      syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
+      mem[j] = c.reset == ResetMode::multiply ? mt * (1.0f - s)
+               : c.reset == ResetMode::subtract ? mt - thr * s
+                                                : mt;
+      adapt[j] = rho * adapt[j] + s;
+      spike[j] = s;
+      uu[j] = u;
+      mtt[j] = mt;
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+      if (spike[j] != 0.0f) {
+        r.idx.push_back(static_cast<std::uint32_t>(j));
+        r.val.push_back(spike[j]);
+      }
+    }
+    r.off[t + 1] = static_cast<std::uint32_t>(r.idx.size());
+    if (store_dense) {
+      std::copy_n(uu, N, r.u.data() + t * N);
+      if (need_mt) std::copy_n(mtt, N, r.mt.data() + t * N);
+    }
+    if (store_sparse) {
+      for (std::size_t j = 0; j < N; ++j) {
+        if (std::fabs(uu[j]) < window) {
+          r.aidx.push_back(static_cast<std::uint32_t>(j));
+          r.au.push_back(uu[j]);
+          if (need_mt) r.amt.push_back(mtt[j]);
+        }
+      }
+      r.aoff[t + 1] = static_cast<std::uint32_t>(r.aidx.size());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward
+
+void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const float> dy,
+                   const std::vector<std::vector<float>>* extra_e,
+                   std::vector<std::vector<float>>& grads, Workspace& ws) const {
+  const std::size_t L = config_.layers.size();
+  const std::size_t n = max_size_;
+  for (auto* v : {&ws.gm, &ws.gs, &ws.ga, &ws.gi, &ws.gi_next, &ws.delta, &ws.keep, &ws.econst})
+    if (v->size() < n) v->resize(n);
+  auto run = [&](const auto& sg) {
+    for (std::size_t l = L; l-- > 0;) {
+      const LayerRecord* below = l > 0 ? &rec.layers[l - 1] : nullptr;
+      const Events in = below ? Events{below->off.data(), below->idx.data(), below->val.data()}
+                              : Events{input.offsets.data(), input.units.data(),
+                                       input.values.data()};
+      std::span<const float> extra;
+      if (extra_e && l < extra_e->size()) extra = (*extra_e)[l];
+      backward_layer(l, in, l > 0 ? &rec.layers[l - 1] : nullptr, rec.layers[l], dy, l + 1 == L,
+                     extra, grads, ws, sg);
+    }
+  };
+  if (config_.forward == ForwardMode::smooth)
+    run(SmoothDerivative{static_cast<float>(config_.smooth_scale)});
+  else
+    with_surrogate(config_.surrogate, run);
+}
+
+template <class S>
+void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
+                         std::span<const float> dy, bool top, std::span<const float> extra_e,
+                         std::vector<std::vector<float>>& grads, Workspace& ws,
+                         const S& sg) const {
+  const LayerConfig& c = config_.layers[l];
+  const std::size_t N = c.size, T = config_.n_steps;
+  const bool readout = c.kind == LayerKind::readout;
+  const bool has_syn = c.tau_syn > 0.0;
+  const bool mult = c.reset == ResetMode::multiply;
+  const bool diff_reset = !readout && !c.detach_reset && c.reset != ResetMode::none;
+  const bool dense = backward_mode() == BackwardMode::dense;
+  const float thr = static_cast<float>(c.threshold);
+  const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
+  const float rho = rho_[l];
+  const float* alpha = params_[alpha_[l]].value.data();
+  const float* beta = params_[beta_[l]].value.data();
+  const WeightLayout& W = w_[l];
+  const float* w = params_[W.param].value.data();
+  float* gw = grads[W.param].data();
+  const WeightLayout* V = c.recurrent ? &v_[l] : nullptr;
+  const float* v = V ? params_[V->param].value.data() : nullptr;
+  float* gv = V ? grads[V->param].data() : nullptr;
+  float* galpha = c.learn_tau ? grads[alpha_[l]].data() : nullptr;
+  float* gbeta = c.learn_tau ? grads[beta_[l]].data() : nullptr;
+
+  float* gm = ws.gm.data();
+  float* gs = ws.gs.data();
+  float* ga = ws.ga.data();
+  float* gi = ws.gi.data();
+  float* gi_next = ws.gi_next.data();
+  float* delta = ws.delta.data();
+  float* keep = ws.keep.data();
+  float* econst = ws.econst.data();
+  std::fill_n(gm, N, 0.0f);
+  std::fill_n(gs, N, 0.0f);
+  std::fill_n(ga, N, 0.0f);
+  std::fill_n(gi_next, N, 0.0f);
+  // dL/ds that does not depend on t: dL/d(count) of a spiking last layer, regularisers.
+  for (std::size_t j = 0; j < N; ++j)
+    econst[j] = (top && !readout ? dy[j] : 0.0f) + (extra_e.empty() ? 0.0f : extra_e[j]);
+
+  // The layer below gets dL/ds at the points its own backward will use.
+  const bool below_spiking = below && spiking(l - 1);
+  const std::size_t Nb = below ? config_.layers[l - 1].size : 0;
+  if (below_spiking) below->e.assign(dense ? T * Nb : below->aidx.size(), 0.0f);
+  const bool has_e = !top && !readout;
+
+  for (std::size_t t = T; t-- > 0;) {
+    if (readout) {
+      const float* d = dy.data() + t * N;
+      for (std::size_t j = 0; j < N; ++j) gm[j] += d[j];
+    } else {
+      // δ_t at the points of the backward mode, from the adjoints of step t + 1.
+      auto point = [&](std::size_t j, float u, float e, float mt) {
+        float ds = e + econst[j] + ga[j];
+        if (V) ds += dot_row(*V, v, static_cast<std::uint32_t>(j), gi_next);
+        if (diff_reset) ds -= (mult ? mt : thr) * gm[j];
+        return ds * sg.derivative(u);
+      };
+      if (dense) {
+        const float* u = r.u.data() + t * N;
+        const float* e = has_e ? r.e.data() + t * N : nullptr;
+        const float* mt = diff_reset && mult ? r.mt.data() + t * N : nullptr;
+        for (std::size_t j = 0; j < N; ++j)
+          delta[j] = point(j, u[j], e ? e[j] : 0.0f, mt ? mt[j] : 0.0f);
+      } else {
+        std::fill_n(delta, N, 0.0f);
+        for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) {
+          const std::uint32_t j = r.aidx[a];
+          delta[j] = point(j, r.au[a], has_e ? r.e[a] : 0.0f,
+                           diff_reset && mult ? r.amt[a] : 0.0f);
+        }
+      }
+      std::fill_n(keep, N, 1.0f);
+      if (mult)
+        for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) keep[r.idx[e]] = 1.0f - r.val[e];
+    }
+    // Through time.
+    const float* mem_t = c.learn_tau ? r.mem.data() + t * N : nullptr;
+    const float* syn_t = c.learn_tau ? r.syn.data() + t * N : nullptr;
+    bool any = false;
+    for (std::size_t j = 0; j < N; ++j) {
+      const float dm = readout || !mult ? gm[j] : gm[j] * keep[j];
+      const float g_in = has_syn ? gs[j] : dm;
+      if (gbeta) gbeta[j] += dm * mem_t[j];
+      if (galpha && has_syn) galpha[j] += gs[j] * syn_t[j];
+      gs[j] = has_syn ? alpha[j] * gs[j] + dm : 0.0f;
+      gi[j] = g_in;
+      any |= g_in != 0.0f;
+      if (readout) {
+        gm[j] = beta[j] * dm;
+      } else {
+        gm[j] = beta[j] * dm + delta[j];
+        ga[j] = rho * ga[j] - b * delta[j];
+      }
+    }
+    if (any) {
+      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) acc_row(W, gw, in.idx[e], in.val[e], gi);
+      if (V && t > 0)
+        for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
+      if (below_spiking) {
+        if (dense) {
+          float* eb = below->e.data() + t * Nb;
+          for (std::size_t i = 0; i < Nb; ++i) eb[i] = dot_row(W, w, static_cast<std::uint32_t>(i), gi);
+        } else {
+          for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
+            below->e[a] = dot_row(W, w, below->aidx[a], gi);
+        }
+      }
+    }
+    std::swap(gi, gi_next);
+  }
+}
+
+}  // namespace volley::train
+
+namespace volley::train {
+
+std::string_view surrogate_name(SurrogateKind kind) {
+  switch (kind) {
+    case SurrogateKind::fast_sigmoid: return "fast_sigmoid";
+    case SurrogateKind::sigmoid: return "sigmoid";
+    case SurrogateKind::arctan: return "arctan";
+    case SurrogateKind::triangle: return "triangle";
+  }
+  return "?";
+}
+
+}  // namespace volley::train
