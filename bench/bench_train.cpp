@@ -1,0 +1,160 @@
+// Training-engine timing for benchmarks B3 and B4: per-sample forward (inference) time and
+// forward+backward time in the dense and active-set modes, the active fraction, and the memory
+// the backward pass keeps per sample.
+//   bench_train b3 [THREADS] [BATCHES] [FMNIST_DIR]   Fashion-MNIST, SpyTorch network, batch 256
+//   bench_train b4 [THREADS] [BATCHES]                700 → 400 → 400 → 20, 500 steps, batch 128,
+//                                                     synthetic SHD-like spikes
+// Prints one JSON object per mode on stdout.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <numeric>
+#include <string>
+
+#include "volley/rng.hpp"
+#include "volley/train/encoders.hpp"
+#include "volley/train/idx.hpp"
+#include "volley/train/trainer.hpp"
+
+namespace vt = volley::train;
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// SHD-like events: 700 channels with a smooth tonotopic activity profile that moves over the
+// sample (as a spoken word sweeps formants), ~60 spikes per active channel-second; about 6-8k
+// events per 1 s sample, like SHD's mean.
+std::unique_ptr<vt::StoredEvents> shd_like(std::size_t n, std::size_t steps, std::uint64_t seed) {
+  auto data = std::make_unique<vt::StoredEvents>(700, steps, 20, "synthetic SHD-like");
+  vt::SampleEvents s;
+  for (std::size_t k = 0; k < n; ++k) {
+    volley::CounterRng rng(seed, 0x7300, static_cast<std::uint32_t>(k), 0);
+    const double c0 = 100 + 500 * rng.uniform(), drift = (rng.uniform() - 0.5) * 300;
+    std::vector<std::uint32_t> st, un;
+    std::vector<float> va;
+    for (std::size_t t = 0; t < steps; ++t) {
+      const double x = static_cast<double>(t) / static_cast<double>(steps);
+      const double envelope = std::sin(3.14159265 * x);
+      const double centre = c0 + drift * x;
+      for (std::uint32_t i = 0; i < 700; ++i) {
+        const double d = (i - centre) / 120.0;
+        const double p = 0.06 * envelope * std::exp(-0.5 * d * d) + 0.002;
+        if (rng.uniform() < p) {
+          st.push_back(static_cast<std::uint32_t>(t));
+          un.push_back(i);
+          va.push_back(1.0f);
+        }
+      }
+    }
+    vt::build_sample(st, un, va, steps, s);
+    data->add(s, static_cast<int>(k % 20));
+  }
+  return data;
+}
+
+std::size_t record_bytes(const vt::SampleRecord& r) {
+  std::size_t b = 0;
+  for (const auto& l : r.layers) {
+    b += (l.off.size() + l.idx.size() + l.aoff.size() + l.aidx.size()) * 4;
+    b += (l.val.size() + l.u.size() + l.mt.size() + l.mem.size() + l.syn.size() + l.au.size() +
+          l.amt.size() + l.y.size()) * 4;
+  }
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string which = argc > 1 ? argv[1] : "b3";
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const int batches = argc > 3 ? std::atoi(argv[3]) : 10;
+  vt::NetConfig net;
+  std::unique_ptr<vt::EventSource> data;
+  std::size_t batch = 256;
+  if (which == "b3") {
+    const std::string dir = argc > 4 ? argv[4] : vt::kFashionMnistDir;
+    vt::EncoderConfig enc;
+    data = std::make_unique<vt::ImageSource>(
+        vt::load_fashion_mnist(dir, true, static_cast<std::size_t>(batches) * batch), enc, "fmnist");
+    net.n_inputs = 784;
+    net.n_steps = 100;
+    vt::LayerConfig h;
+    h.size = 100;
+    vt::LayerConfig o;
+    o.kind = vt::LayerKind::readout;
+    o.size = 10;
+    net.layers = {h, o};
+  } else {
+    batch = 128;
+    net.n_inputs = 700;
+    net.n_steps = 500;
+    net.dt = 2e-3;
+    vt::LayerConfig h;
+    h.size = 400;
+    h.tau_mem = 20e-3;
+    h.tau_syn = 10e-3;
+    vt::LayerConfig o;
+    o.kind = vt::LayerKind::readout;
+    o.size = 20;
+    o.tau_mem = 20e-3;
+    o.tau_syn = 10e-3;
+    net.layers = {h, h, o};
+    data = shd_like(static_cast<std::size_t>(batches) * batch, 500, 1);
+  }
+  std::size_t events = 0;
+  vt::SampleEvents ev;
+  for (std::size_t i = 0; i < data->size(); ++i) {
+    data->fill(i, 0, ev);
+    events += ev.size();
+  }
+  for (const char* mode : {"dense", "sparse"}) {
+    vt::NetConfig c = net;
+    c.backward = std::string(mode) == "dense" ? vt::BackwardMode::dense : vt::BackwardMode::sparse;
+    vt::Net model(c);
+    vt::TrainSettings st;
+    st.batch_size = batch;
+    st.threads = threads;
+    vt::Trainer trainer(model, vt::LossConfig{}, vt::OptimizerConfig{}, st);
+    // Inference (forward only) over all samples.
+    const double f0 = now();
+    const vt::EvalStats ev_stats = trainer.evaluate(*data);
+    const double fwd = now() - f0;
+    // Training: forward + loss + backward + gradient reduction per batch (no update, so every
+    // mode sees the same network).
+    std::vector<std::size_t> idx(batch);
+    double train = 0.0;
+    for (int b = 0; b < batches; ++b) {
+      std::iota(idx.begin(), idx.end(), static_cast<std::size_t>(b) * batch);
+      const double t0 = now();
+      trainer.gradients(*data, idx, 0);
+      train += now() - t0;
+    }
+    // Active fraction and the state kept for the backward pass, from one sample.
+    vt::SampleRecord rec;
+    vt::Workspace ws;
+    std::size_t active = 0, bytes = 0;
+    for (std::size_t i = 0; i < data->size(); ++i) {
+      data->fill(i, 0, ev);
+      model.forward(ev, rec, ws, true);
+      active += model.active_pairs(rec);
+      bytes = std::max(bytes, record_bytes(rec));
+    }
+    const double n = static_cast<double>(data->size());
+    fmt::print(
+        "{{\"bench\": \"{}\", \"mode\": \"{}\", \"threads\": {}, \"samples\": {}, "
+        "\"input_events_per_sample\": {:.1f}, \"hidden_spikes_per_sample\": {:.1f}, "
+        "\"forward_us_per_sample\": {:.2f}, \"train_us_per_sample\": {:.2f}, "
+        "\"backward_us_per_sample\": {:.2f}, \"active_fraction\": {:.4f}, "
+        "\"backward_state_bytes_per_sample\": {}}}\n",
+        which, mode, threads, data->size(), static_cast<double>(events) / n,
+        ev_stats.spikes_per_sample[0], 1e6 * fwd / n, 1e6 * train / n, 1e6 * (train - fwd) / n,
+        static_cast<double>(active) / (n * static_cast<double>(model.hidden_pairs())), bytes);
+  }
+  return 0;
+}

@@ -1,0 +1,183 @@
+// Trainer: learning happens, results do not depend on the thread count, optimisers follow
+// PyTorch's update rules, and a NaN stops an epoch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+#include "volley/train/trainer.hpp"
+
+namespace vt = volley::train;
+
+namespace {
+
+// Two classes of spike patterns: class c fires inputs of its own half early.
+vt::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
+  vt::StoredEvents data(20, 30, 2, "toy");
+  vt::SampleEvents s;
+  for (std::size_t k = 0; k < n; ++k) {
+    volley::CounterRng rng(seed, 1, static_cast<std::uint32_t>(k), 0);
+    const int label = static_cast<int>(k % 2);
+    std::vector<std::uint32_t> st, un;
+    std::vector<float> va;
+    for (std::uint32_t i = 0; i < 20; ++i) {
+      const bool own = (i < 10) == (label == 0);
+      if (rng.uniform() < (own ? 0.9 : 0.2)) {
+        st.push_back(static_cast<std::uint32_t>(rng.uniform() * (own ? 10 : 30)));
+        un.push_back(i);
+        va.push_back(1.0f);
+      }
+    }
+    vt::build_sample(st, un, va, 30, s);
+    data.add(s, label);
+  }
+  return data;
+}
+
+vt::NetConfig toy_net(bool recurrent = false) {
+  vt::NetConfig c;
+  c.n_inputs = 20;
+  c.n_steps = 30;
+  vt::LayerConfig h;
+  h.size = 16;
+  h.recurrent = recurrent;
+  h.weight_scale = 20.0;
+  vt::LayerConfig o;
+  o.kind = vt::LayerKind::readout;
+  o.size = 2;
+  c.layers = {h, o};
+  return c;
+}
+
+std::vector<vt::Param> train(int threads, int epochs, bool recurrent, double* acc = nullptr) {
+  const auto data = toy_data(200, 3);
+  vt::Net net(toy_net(recurrent));
+  vt::TrainSettings st;
+  st.threads = threads;
+  st.batch_size = 40;
+  st.chunk = 8;
+  vt::OptimizerConfig opt;
+  opt.lr = 5e-3;
+  vt::Trainer trainer(net, vt::LossConfig{}, opt, st);
+  for (int e = 0; e < epochs; ++e) trainer.train_epoch(data, e);
+  if (acc) *acc = trainer.evaluate(data).accuracy;
+  return net.params();
+}
+
+}  // namespace
+
+TEST(Trainer, LearnsASimpleSpikePatternTask) {
+  double before = 0.0, after = 0.0;
+  train(1, 0, false, &before);
+  train(1, 15, false, &after);
+  EXPECT_GT(after, 0.95) << "before training: " << before;
+  EXPECT_GT(after, before + 0.2);
+}
+
+TEST(Trainer, OneAndTwoThreadsGiveIdenticalWeights) {
+  for (bool recurrent : {false, true}) {
+    const auto a = train(1, 2, recurrent);
+    const auto b = train(2, 2, recurrent);
+    const auto c = train(3, 2, recurrent);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].value, b[k].value) << a[k].name;
+      EXPECT_EQ(a[k].value, c[k].value) << a[k].name;
+    }
+  }
+}
+
+TEST(Trainer, NanStopsTheEpochWithoutUpdating) {
+  const auto data = toy_data(80, 1);
+  vt::Net net(toy_net());
+  // A NaN in the readout's leak: every sample's output is NaN.
+  for (auto& p : net.params())
+    if (p.name == "layer1.beta") p.value[0] = std::nanf("");
+  const auto before = net.params();
+  vt::TrainSettings st;
+  st.batch_size = 40;
+  vt::Trainer trainer(net, vt::LossConfig{}, vt::OptimizerConfig{}, st);
+  const vt::EpochStats s = trainer.train_epoch(data, 0);
+  EXPECT_FALSE(s.finite);
+  for (std::size_t k = 0; k < before.size(); ++k)
+    if (before[k].name != "layer1.beta") EXPECT_EQ(before[k].value, net.params()[k].value);
+}
+
+TEST(Optimizer, AdamMatchesPyTorchsFirstSteps) {
+  // One parameter, constant gradient g: Adam's bias-corrected first step is lr·sign(g)
+  // (m̂ = g, v̂ = g²), and the k-th step too while the gradient is constant.
+  std::vector<vt::Param> p{{"x", {1.0f, -2.0f}, true}};
+  vt::OptimizerConfig c;
+  c.lr = 0.1;
+  vt::Optimizer opt(c, p);
+  const std::vector<std::vector<float>> g{{0.5f, -3.0f}};
+  opt.step(p, g, c.lr, 1);
+  EXPECT_NEAR(p[0].value[0], 0.9f, 1e-6);
+  EXPECT_NEAR(p[0].value[1], -1.9f, 1e-6);
+  opt.step(p, g, c.lr, 1);
+  EXPECT_NEAR(p[0].value[0], 0.8f, 1e-5);
+}
+
+TEST(Optimizer, SgdMomentumAndWeightDecay) {
+  std::vector<vt::Param> p{{"x", {1.0f}, true}};
+  vt::OptimizerConfig c;
+  c.kind = vt::OptimizerKind::sgd;
+  c.lr = 0.1;
+  c.momentum = 0.5;
+  c.weight_decay = 0.1;
+  vt::Optimizer opt(c, p);
+  const std::vector<std::vector<float>> g{{1.0f}};
+  opt.step(p, g, c.lr, 1);  // b = 1 + 0.1·1 = 1.1 → x = 0.89
+  EXPECT_NEAR(p[0].value[0], 0.89f, 1e-6);
+  opt.step(p, g, c.lr, 1);  // g' = 1.089, b = 0.55 + 1.089 = 1.639 → x = 0.7261
+  EXPECT_NEAR(p[0].value[0], 0.7261f, 1e-5);
+}
+
+TEST(Optimizer, AdamaxAndSchedules) {
+  std::vector<vt::Param> p{{"x", {0.0f}, true}};
+  vt::OptimizerConfig c;
+  c.kind = vt::OptimizerKind::adamax;
+  c.lr = 0.01;
+  vt::Optimizer opt(c, p);
+  opt.step(p, {{2.0f}}, c.lr, 1);  // m = 0.2, u = 2, step lr/(1−0.9)·0.2/2 = lr
+  EXPECT_NEAR(p[0].value[0], -0.01f, 1e-6);
+  c.schedule = vt::Schedule::step;
+  c.step_size = 10;
+  c.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(c.lr_at(9, 30), 0.01);
+  EXPECT_DOUBLE_EQ(c.lr_at(10, 30), 0.005);
+  c.schedule = vt::Schedule::cosine;
+  c.lr_min = 0.001;
+  EXPECT_DOUBLE_EQ(c.lr_at(0, 30), 0.01);
+  EXPECT_NEAR(c.lr_at(15, 30), 0.0055, 1e-12);
+  c.lr = -1;
+  EXPECT_THROW(c.validate(), volley::ParameterError);
+}
+
+TEST(Net, RejectsImpossibleConfigurations) {
+  vt::NetConfig c = toy_net();
+  c.layers[0].tau_mem = -1;
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+  c = toy_net();
+  c.layers[0].density = 0.0;
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+  c = toy_net();
+  c.layers[0].kind = vt::LayerKind::readout;
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);  // readout not last
+  c = toy_net();
+  c.layers[1].recurrent = true;
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+}
+
+TEST(Net, SparseConnectivityStoresOnlyExistingSynapses) {
+  vt::NetConfig c = toy_net();
+  c.n_inputs = 1000;
+  c.layers[0].size = 500;
+  c.layers[0].density = 0.1;
+  vt::Net net(c);
+  const auto& W = net.input_weights(0);
+  EXPECT_FALSE(W.dense);
+  EXPECT_NEAR(static_cast<double>(W.size()) / (1000.0 * 500.0), 0.1, 0.005);
+  EXPECT_EQ(net.params()[W.param].value.size(), W.size());
+}
