@@ -2,11 +2,8 @@
 // spike arrays while binning them, a block of samples at a time, so the whole file is never
 // held unbinned in memory. The writer uses the layout of the published files (float32 times,
 // uint16 units, uint8 labels) and renames a temporary file when complete.
-#include "volley/io/shd.hpp"
-
-#include <hdf5.h>
-
 #include <fmt/format.h>
+#include <hdf5.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +12,7 @@
 #include <limits>
 
 #include "volley/error.hpp"
+#include "volley/io/shd.hpp"
 
 namespace volley::io {
 namespace {
@@ -90,8 +88,8 @@ class Reader {
                  fmt::format("SHD file '{}': cannot read the shape of '{}'", path_, name));
     const int rank = H5Sget_simple_extent_ndims(space);
     if (rank != 1)
-      throw IoError(fmt::format("SHD file '{}': dataset '{}' must be 1-D, has {} dimensions",
-                                path_, name, rank));
+      throw IoError(fmt::format("SHD file '{}': dataset '{}' must be 1-D, has {} dimensions", path_,
+                                name, rank));
     hsize_t n = 0;
     H5Sget_simple_extent_dims(space, &n, nullptr);
     return n;
@@ -110,8 +108,8 @@ class Reader {
       Handle super(H5Tget_super(type), H5Tclose,
                    fmt::format("SHD file '{}': cannot read the type of '{}'", path_, name));
       if (H5Tget_class(super) != base)
-        throw IoError(fmt::format("SHD file '{}': dataset '{}' must hold {} arrays", path_, name,
-                                  base_name));
+        throw IoError(
+            fmt::format("SHD file '{}': dataset '{}' must hold {} arrays", path_, name, base_name));
     } else if (H5Tget_class(type) != base) {
       throw IoError(
           fmt::format("SHD file '{}': dataset '{}' must hold {} values", path_, name, base_name));
@@ -140,7 +138,8 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
   if (!(opt.dt > 0.0) || !std::isfinite(opt.dt))
     throw ParameterError(fmt::format("read_shd: dt must be > 0, got {}", opt.dt));
   if (opt.n_steps == 0 || opt.n_steps > std::numeric_limits<std::uint32_t>::max())
-    throw ParameterError(fmt::format("read_shd: n_steps must be in [1, 2^32), got {}", opt.n_steps));
+    throw ParameterError(
+        fmt::format("read_shd: n_steps must be in [1, 2^32), got {}", opt.n_steps));
   if (opt.n_inputs == 0 || opt.n_inputs > std::numeric_limits<std::uint32_t>::max())
     throw ParameterError(
         fmt::format("read_shd: n_inputs must be in [1, 2^32), got {}", opt.n_inputs));
@@ -162,13 +161,15 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
   const hsize_t n = r.length(times, "spikes/times");
   const hsize_t n_units = r.length(units, "spikes/units");
   if (n_units != n)
-    throw IoError(fmt::format(
-        "SHD file '{}': 'spikes/times' has {} samples but 'spikes/units' has {}", path, n, n_units));
+    throw IoError(
+        fmt::format("SHD file '{}': 'spikes/times' has {} samples but 'spikes/units' has {}", path,
+                    n, n_units));
   const std::vector<int> labels = r.read_ints("labels");
   if (labels.size() != n)
-    throw IoError(fmt::format("SHD file '{}': 'labels' has {} entries but 'spikes/times' has {} "
-                              "samples",
-                              path, labels.size(), n));
+    throw IoError(
+        fmt::format("SHD file '{}': 'labels' has {} entries but 'spikes/times' has {} "
+                    "samples",
+                    path, labels.size(), n));
   const hsize_t n_use = opt.limit > 0 ? std::min<hsize_t>(n, opt.limit) : n;
 
   if (speakers) {
@@ -225,23 +226,24 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
             path, i, tbuf[k].len, ubuf[k].len));
       const int label = labels[i];
       if (label < 0 || static_cast<std::size_t>(label) >= opt.n_classes)
-        throw IoError(fmt::format("SHD file '{}': sample {} has label {} in 'labels', must be in "
-                                  "[0, {})",
-                                  path, i, label, opt.n_classes));
+        throw IoError(
+            fmt::format("SHD file '{}': sample {} has label {} in 'labels', must be in "
+                        "[0, {})",
+                        path, i, label, opt.n_classes));
       const auto* t = static_cast<const double*>(tbuf[k].p);
       const auto* u = static_cast<const std::int64_t*>(ubuf[k].p);
       keys.clear();
       for (std::size_t j = 0; j < tbuf[k].len; ++j) {
         if (std::isnan(t[j]))
-          throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] is NaN", path,
-                                    i, j));
+          throw IoError(
+              fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] is NaN", path, i, j));
         if (t[j] < 0.0)
           throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] = {} is negative",
                                     path, i, j, t[j]));
         if (u[j] < 0 || static_cast<std::uint64_t>(u[j]) >= opt.n_inputs)
           throw IoError(fmt::format(
-              "SHD file '{}': sample {}: 'spikes/units'[{}] = {} is outside [0, n_inputs {})",
-              path, i, j, u[j], opt.n_inputs));
+              "SHD file '{}': sample {}: 'spikes/units'[{}] = {} is outside [0, n_inputs {})", path,
+              i, j, u[j], opt.n_inputs));
         const double step = std::floor(t[j] / opt.dt);
         if (!(step < max_step)) continue;  // at or after the end of the window
         keys.push_back((static_cast<std::uint64_t>(step) << 32) | static_cast<std::uint64_t>(u[j]));
@@ -274,8 +276,8 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
         "write_shd '{}': {} time arrays, {} unit arrays and {} labels; all must be equal", path,
         times.size(), units.size(), n));
   if (speakers && speakers->size() != n)
-    throw ParameterError(fmt::format("write_shd '{}': {} speakers for {} samples", path,
-                                     speakers->size(), n));
+    throw ParameterError(
+        fmt::format("write_shd '{}': {} speakers for {} samples", path, speakers->size(), n));
   // Convert to the file's element types, checking that every value fits.
   std::vector<std::vector<float>> t32(n);
   std::vector<std::vector<std::uint16_t>> u16(n);
@@ -294,9 +296,8 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
       u16[i][j] = static_cast<std::uint16_t>(units[i][j]);
     }
     if (labels[i] < 0 || labels[i] > 255)
-      throw ParameterError(
-          fmt::format("write_shd '{}': sample {} has label {}, must be in [0, 255]", path, i,
-                      labels[i]));
+      throw ParameterError(fmt::format(
+          "write_shd '{}': sample {} has label {}, must be in [0, 255]", path, i, labels[i]));
     lab[i] = static_cast<std::uint8_t>(labels[i]);
     if (speakers) {
       const int s = (*speakers)[i];

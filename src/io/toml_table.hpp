@@ -339,8 +339,20 @@ inline void apply_override(toml::table& root, const Source& src, const std::stri
     prefix += (i ? "." : "") + keys[i];
     toml::node* next = table->get(keys[i]);
     if (!next)
-      throw ConfigError(fmt::format("{}: {} (set by --set): there is no table '{}' in the model",
+      throw ConfigError(fmt::format("{}: {} (set by --set): there is no table '{}' in the file",
                                     src.name, path, prefix));
+    // An array of tables is indexed by the next key: layers.0.size=200.
+    if (auto* array = next->as_array(); array && i + 2 < keys.size()) {
+      const std::string& index = keys[++i];
+      prefix += "." + index;
+      const bool digits = std::all_of(index.begin(), index.end(),
+                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      if (!digits || std::stoull(index) >= array->size())
+        throw ConfigError(fmt::format("{}: {} (set by --set): '{}' is not an index of the {} "
+                                      "elements of '{}'",
+                                      src.name, path, index, array->size(), keys[i - 1]));
+      next = array->get(std::stoull(index));
+    }
     table = next->as_table();
     if (!table)
       throw ConfigError(fmt::format("{}: {} (set by --set): '{}' is {}, not a table", src.name,

@@ -191,7 +191,8 @@ FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
     if (!st.finite) {
       result.stopped = true;
       result.message = fmt::format(
-          "epoch {}: the loss or a gradient became NaN or Inf (loss {}); training stopped. {}",
+          "epoch {}: the loss, a gradient or a parameter became NaN or Inf (loss {}); training "
+          "stopped. {}",
           epoch + 1, st.loss,
           epoch > 0 ? fmt::format("The last good checkpoint ({} epochs) is {}.", epoch, ckpt_path)
                     : std::string("No epoch finished, so there is no checkpoint."));

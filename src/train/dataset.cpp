@@ -47,20 +47,19 @@ StoredEvents::StoredEvents(std::size_t n_inputs, std::size_t n_steps, std::size_
       n_steps_(n_steps),
       n_classes_(n_classes),
       description_(std::move(description)) {
-  if (n_inputs_ == 0)
-    throw ParameterError(fmt::format("{}: n_inputs must be > 0", description_));
+  if (n_inputs_ == 0) throw ParameterError(fmt::format("{}: n_inputs must be > 0", description_));
   if (n_steps_ == 0) throw ParameterError(fmt::format("{}: n_steps must be > 0", description_));
-  if (n_classes_ == 0)
-    throw ParameterError(fmt::format("{}: n_classes must be > 0", description_));
+  if (n_classes_ == 0) throw ParameterError(fmt::format("{}: n_classes must be > 0", description_));
   if (n_steps_ > std::numeric_limits<std::uint32_t>::max())
-    throw ParameterError(fmt::format("{}: n_steps {} does not fit 32 bits", description_, n_steps_));
+    throw ParameterError(
+        fmt::format("{}: n_steps {} does not fit 32 bits", description_, n_steps_));
 }
 
 void StoredEvents::add(const SampleEvents& sample, int label) {
   const std::size_t index = labels_.size();  // the index this sample will get
   if (label < 0 || static_cast<std::size_t>(label) >= n_classes_)
-    throw ParameterError(fmt::format("{}: sample {} has label {}, must be in [0, {})",
-                                     description_, index, label, n_classes_));
+    throw ParameterError(fmt::format("{}: sample {} has label {}, must be in [0, {})", description_,
+                                     index, label, n_classes_));
   // Structure of the buffer: offsets non-decreasing from 0 to the number of events.
   const auto& off = sample.offsets;
   if (sample.values.size() != sample.units.size())
@@ -72,8 +71,8 @@ void StoredEvents::add(const SampleEvents& sample, int label) {
         index, off.empty() ? 0 : off.front(), off.empty() ? 0 : off.back(), sample.size()));
   for (std::size_t t = 0; t + 1 < off.size(); ++t) {
     if (off[t + 1] < off[t])
-      throw ParameterError(fmt::format("{}: sample {} has decreasing offsets at step {}",
-                                       description_, index, t));
+      throw ParameterError(
+          fmt::format("{}: sample {} has decreasing offsets at step {}", description_, index, t));
     if (off[t + 1] > off[t] && t >= n_steps_)
       throw ParameterError(fmt::format("{}: sample {} has events at step {}, must be < n_steps {}",
                                        description_, index, t, n_steps_));
@@ -85,7 +84,8 @@ void StoredEvents::add(const SampleEvents& sample, int label) {
 
   // Everything checked: append (the sample is already in step order).
   for (std::size_t t = 0; t + 1 < off.size(); ++t)
-    for (std::uint32_t k = off[t]; k < off[t + 1]; ++k) steps_.push_back(static_cast<std::uint32_t>(t));
+    for (std::uint32_t k = off[t]; k < off[t + 1]; ++k)
+      steps_.push_back(static_cast<std::uint32_t>(t));
   units_.insert(units_.end(), sample.units.begin(), sample.units.end());
   values_.insert(values_.end(), sample.values.begin(), sample.values.end());
   sample_begin_.push_back(units_.size());

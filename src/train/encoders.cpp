@@ -29,32 +29,32 @@ ImageSource::ImageSource(std::shared_ptr<const ImageSet> images, EncoderConfig c
   const auto& c = config_;
   // Negated comparisons so that NaN fails too.
   if (c.n_steps == 0 || c.n_steps > std::numeric_limits<std::uint32_t>::max())
-    throw ParameterError(fmt::format("{}: encoder n_steps must be in [1, 2^32), got {}",
-                                     description_, c.n_steps));
+    throw ParameterError(
+        fmt::format("{}: encoder n_steps must be in [1, 2^32), got {}", description_, c.n_steps));
   if (!(c.tau_eff > 0.0) || !std::isfinite(c.tau_eff))
     throw ParameterError(
         fmt::format("{}: encoder tau_eff must be > 0 (steps), got {}", description_, c.tau_eff));
   if (!(c.threshold > 0.0 && c.threshold < 1.0))
-    throw ParameterError(fmt::format("{}: encoder threshold must be in (0, 1), got {}",
-                                     description_, c.threshold));
+    throw ParameterError(
+        fmt::format("{}: encoder threshold must be in (0, 1), got {}", description_, c.threshold));
   if (!(c.max_rate > 0.0 && c.max_rate <= 1.0))
-    throw ParameterError(fmt::format("{}: encoder max_rate must be in (0, 1], got {}",
-                                     description_, c.max_rate));
+    throw ParameterError(
+        fmt::format("{}: encoder max_rate must be in (0, 1], got {}", description_, c.max_rate));
   if (n_classes_ == 0) throw ParameterError(fmt::format("{}: n_classes must be > 0", description_));
   if (!images_) throw ParameterError(fmt::format("{}: no image set", description_));
 
   const ImageSet& s = *images_;
   n_inputs_ = s.rows * s.cols;
   if (n_inputs_ == 0)
-    throw ParameterError(
-        fmt::format("{}: images have {}x{} pixels, need at least one", description_, s.rows, s.cols));
+    throw ParameterError(fmt::format("{}: images have {}x{} pixels, need at least one",
+                                     description_, s.rows, s.cols));
   if (s.pixels.size() != s.n * n_inputs_)
     throw ParameterError(fmt::format("{}: {} pixels for {} images of {}x{}, expected {}",
                                      description_, s.pixels.size(), s.n, s.rows, s.cols,
                                      s.n * n_inputs_));
   if (s.labels.size() != s.n)
-    throw ParameterError(fmt::format("{}: {} labels for {} images", description_, s.labels.size(),
-                                     s.n));
+    throw ParameterError(
+        fmt::format("{}: {} labels for {} images", description_, s.labels.size(), s.n));
   for (std::size_t i = 0; i < s.n; ++i)
     if (s.labels[i] >= n_classes_)
       throw ParameterError(fmt::format("{}: sample {} has label {}, must be in [0, {})",
@@ -113,8 +113,8 @@ void ImageSource::for_each_event(std::size_t index, std::uint64_t epoch, F&& f) 
 
 void ImageSource::fill(std::size_t index, std::uint64_t epoch, SampleEvents& out) const {
   if (index >= images_->n)
-    throw ParameterError(fmt::format("{}: sample index {} out of range (size {})", description_,
-                                     index, images_->n));
+    throw ParameterError(
+        fmt::format("{}: sample index {} out of range (size {})", description_, index, images_->n));
   // Counting sort on step in two passes over the same (deterministic) events: count, then place.
   // Units arrive in increasing order, so each step's events end up sorted by unit.
   const std::size_t n_steps = config_.n_steps;

@@ -36,7 +36,8 @@ FileBytes read_all(const std::string& path) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (!fs::exists(st)) throw IoError(fmt::format("IDX file '{}': no such file", path));
-  if (!fs::is_regular_file(st)) throw IoError(fmt::format("IDX file '{}': not a regular file", path));
+  if (!fs::is_regular_file(st))
+    throw IoError(fmt::format("IDX file '{}': not a regular file", path));
   errno = 0;
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f)
@@ -76,13 +77,20 @@ std::uint32_t be32(const std::uint8_t* p) {
 // Name of an IDX data-type code, or nullptr for an unknown code.
 const char* type_name(std::uint8_t code) {
   switch (code) {
-    case 0x08: return "uint8";
-    case 0x09: return "int8";
-    case 0x0B: return "int16";
-    case 0x0C: return "int32";
-    case 0x0D: return "float32";
-    case 0x0E: return "float64";
-    default: return nullptr;
+    case 0x08:
+      return "uint8";
+    case 0x09:
+      return "int8";
+    case 0x0B:
+      return "int16";
+    case 0x0C:
+      return "int32";
+    case 0x0D:
+      return "float32";
+    case 0x0E:
+      return "float64";
+    default:
+      return nullptr;
   }
 }
 
@@ -130,9 +138,9 @@ IdxArray read_idx(const std::string& path, std::uint32_t expected_magic) {
 
   const std::size_t header = 4 + 4 * std::size_t{ndims};
   if (b.size() < header)
-    throw IoError(fmt::format(
-        "IDX file '{}': truncated header: {} dimensions need {} bytes, found {}{}", path, ndims,
-        header, b.size(), after));
+    throw IoError(
+        fmt::format("IDX file '{}': truncated header: {} dimensions need {} bytes, found {}{}",
+                    path, ndims, header, b.size(), after));
   IdxArray out;
   out.dims.resize(ndims);
   std::uint64_t expected = 1;
@@ -149,13 +157,12 @@ IdxArray read_idx(const std::string& path, std::uint32_t expected_magic) {
   const std::size_t found = b.size() - header;
   if (overflow || expected > found)
     throw IoError(fmt::format(
-        "IDX file '{}': truncated data: shape {} needs {} bytes after the header, found {}{}",
-        path, shape, overflow ? std::string("more than 2^64") : std::to_string(expected), found,
-        after));
+        "IDX file '{}': truncated data: shape {} needs {} bytes after the header, found {}{}", path,
+        shape, overflow ? std::string("more than 2^64") : std::to_string(expected), found, after));
   if (expected < found)
-    throw IoError(fmt::format(
-        "IDX file '{}': {} bytes of trailing data after the {} bytes of shape {}{}", path,
-        found - expected, expected, shape, after));
+    throw IoError(
+        fmt::format("IDX file '{}': {} bytes of trailing data after the {} bytes of shape {}{}",
+                    path, found - expected, expected, shape, after));
 
   // Drop the header in place rather than copying the (possibly large) data.
   b.erase(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(header));

@@ -203,6 +203,16 @@ EpochStats Trainer::train_epoch(const EventSource& data, int epoch,
     }
     opt_.step(net_.params(), grads_, lr, settings_.threads);
     net_.constrain();
+    // An update can overflow even when loss and gradients were finite (a huge learning rate);
+    // NaN weights can then silence the network without ever making the loss NaN.
+    for (const auto& p : net_.params())
+      for (float x : p.value) finite = finite && std::isfinite(x);
+    if (!finite) {
+      st.finite = false;
+      st.loss = loss_sum / static_cast<double>(B);
+      st.samples += B;
+      break;
+    }
     loss_total += loss_sum;
     correct_total += correct;
     active_total += active;

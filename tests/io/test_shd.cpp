@@ -36,9 +36,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("volley_test_shd_" + std::to_string(::getpid()) + "_" + info->name() + "_" +
-             std::to_string(counter++));
+    path_ = fs::temp_directory_path() / ("volley_test_shd_" + std::to_string(::getpid()) + "_" +
+                                         info->name() + "_" + std::to_string(counter++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -110,9 +109,7 @@ std::string error_of(F&& f) {
 // Three samples: spikes chosen away from bin edges (times go through float32).
 struct Small {
   std::vector<std::vector<double>> times{
-      {0.00050, 0.00120, 0.00150, 0.00190, 0.00310, 0.00350, 0.00155},
-      {},
-      {0.00990, 0.00050}};
+      {0.00050, 0.00120, 0.00150, 0.00190, 0.00310, 0.00350, 0.00155}, {}, {0.00990, 0.00050}};
   std::vector<std::vector<std::uint32_t>> units{{3, 1, 1, 1, 2, 0, 4}, {}, {699, 699}};
   std::vector<int> labels{5, 0, 19};
   std::vector<int> speakers{1, 2, 3};
@@ -293,9 +290,9 @@ TEST(Shd, MissingDatasets) {
     const std::string path = dir / "missing.h5";
     write_shd(path, s.times, s.units, s.labels);
     edit_file(path, [&](hid_t f) { ASSERT_GE(H5Ldelete(f, name, H5P_DEFAULT), 0); });
-    EXPECT_THAT(error_of([&] { read_shd(path, options()); }),
-                AllOf(HasSubstr(path), HasSubstr(std::string("'") + name + "'"),
-                      HasSubstr("missing")));
+    EXPECT_THAT(
+        error_of([&] { read_shd(path, options()); }),
+        AllOf(HasSubstr(path), HasSubstr(std::string("'") + name + "'"), HasSubstr("missing")));
   }
   // Without the whole group.
   const std::string path = dir / "nogroup.h5";
@@ -441,7 +438,9 @@ TEST(Shd, InvalidOptions) {
 TEST(Shd, WriteValidatesAndLeavesNothingBehind) {
   TempDir dir;
   const std::string path = dir / "bad.h5";
-  EXPECT_THAT(error_of<ParameterError>([&] { write_shd(path, {{0.1}}, {{1, 2}}, {0}); }),
+  EXPECT_THAT(error_of<ParameterError>([&] {
+                write_shd(path, {{0.1}}, {{1, 2}}, {0});
+              }),
               HasSubstr("sample 0"));
   EXPECT_THROW(write_shd(path, {{0.1}}, {{1}}, {0, 1}), ParameterError);
   EXPECT_THAT(error_of<ParameterError>([&] { write_shd(path, {{0.1}}, {{70000}}, {0}); }),

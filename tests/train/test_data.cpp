@@ -37,9 +37,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("volley_test_data_" + std::to_string(::getpid()) + "_" + info->name() + "_" +
-             std::to_string(counter++));
+    path_ = fs::temp_directory_path() / ("volley_test_data_" + std::to_string(::getpid()) + "_" +
+                                         info->name() + "_" + std::to_string(counter++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -143,8 +142,7 @@ TEST(BuildSample, RejectsStepOutOfRange) {
   const std::vector<std::uint32_t> steps{0, 3}, units{0, 1};
   const std::vector<float> values{1, 1};
   SampleEvents out;
-  const auto msg =
-      error_of<ParameterError>([&] { build_sample(steps, units, values, 3, out); });
+  const auto msg = error_of<ParameterError>([&] { build_sample(steps, units, values, 3, out); });
   EXPECT_THAT(msg, AllOf(HasSubstr("event 1"), HasSubstr("step 3"), HasSubstr("n_steps 3")));
 }
 
@@ -158,10 +156,8 @@ TEST(BuildSample, RejectsLengthMismatch) {
 // ---- StoredEvents ----
 
 TEST(StoredEvents, ConstructorValidatesSizes) {
-  EXPECT_THAT(error_of<ParameterError>([] { StoredEvents(0, 10, 2, "d"); }),
-              HasSubstr("n_inputs"));
-  EXPECT_THAT(error_of<ParameterError>([] { StoredEvents(5, 0, 2, "d"); }),
-              HasSubstr("n_steps"));
+  EXPECT_THAT(error_of<ParameterError>([] { StoredEvents(0, 10, 2, "d"); }), HasSubstr("n_inputs"));
+  EXPECT_THAT(error_of<ParameterError>([] { StoredEvents(5, 0, 2, "d"); }), HasSubstr("n_steps"));
   EXPECT_THAT(error_of<ParameterError>([] { StoredEvents(5, 10, 0, "d"); }),
               HasSubstr("n_classes"));
 }
@@ -292,9 +288,9 @@ TEST(Idx, NeitherGzipNorIdx) {
                     HasSubstr("0x68656C6C"), HasSubstr("0x00000803")));
   const std::string tiny = dir / "tiny";
   write_raw(tiny, Bytes{0, 0});
-  EXPECT_THAT(error_of([&] { read_idx(tiny); }),
-              AllOf(HasSubstr(tiny), HasSubstr("neither gzip-compressed nor IDX"),
-                    HasSubstr("2 bytes")));
+  EXPECT_THAT(
+      error_of([&] { read_idx(tiny); }),
+      AllOf(HasSubstr(tiny), HasSubstr("neither gzip-compressed nor IDX"), HasSubstr("2 bytes")));
   const std::string empty = dir / "empty";
   write_raw(empty, Bytes{});
   EXPECT_THAT(error_of([&] { read_idx(empty); }), HasSubstr("0 bytes"));
@@ -371,8 +367,7 @@ TEST(Idx, TruncatedGzipStream) {
   ASSERT_GT(compressed.size(), 100u);
   compressed.resize(compressed.size() / 2);
   write_raw(cut, compressed);
-  EXPECT_THAT(error_of([&] { read_idx(cut); }),
-              AllOf(HasSubstr(cut), HasSubstr("truncated")));
+  EXPECT_THAT(error_of([&] { read_idx(cut); }), AllOf(HasSubstr(cut), HasSubstr("truncated")));
 }
 
 TEST(Idx, TrailingGarbage) {
@@ -382,9 +377,9 @@ TEST(Idx, TrailingGarbage) {
   write_raw(raw, file);
   write_gz(gz, file);
   for (const auto& path : {raw, gz})
-    EXPECT_THAT(error_of([&] { read_idx(path); }),
-                AllOf(HasSubstr(path), HasSubstr("2 bytes of trailing data"),
-                      HasSubstr("3 bytes")));
+    EXPECT_THAT(
+        error_of([&] { read_idx(path); }),
+        AllOf(HasSubstr(path), HasSubstr("2 bytes of trailing data"), HasSubstr("3 bytes")));
 }
 
 // ---- Fashion-MNIST loader ----
@@ -394,7 +389,8 @@ namespace {
 // Writes a tiny Fashion-MNIST-like set: n images of 2x3 with pixel values from `start`.
 void write_set(const TempDir& dir, const std::string& prefix, std::uint32_t n_images,
                const Bytes& labels, bool gz_images, bool gz_labels, std::uint8_t start = 0) {
-  const Bytes images = idx_bytes(kIdxImagesMagic, {n_images, 2, 3}, iota_bytes(n_images * 6, start));
+  const Bytes images =
+      idx_bytes(kIdxImagesMagic, {n_images, 2, 3}, iota_bytes(n_images * 6, start));
   const Bytes lab = idx_bytes(kIdxLabelsMagic, {static_cast<std::uint32_t>(labels.size())}, labels);
   const std::string ip = dir / (prefix + "-images-idx3-ubyte");
   const std::string lp = dir / (prefix + "-labels-idx1-ubyte");
@@ -558,15 +554,16 @@ TEST(LatencyEncoder, TableMatchesFormulaForAllGreyValues) {
     c.n_steps = n_steps;
     ImageSource src(image_set(1, 1, 1, {0}, {0}), c, "latency");
     for (int v = 0; v < 256; ++v)
-      EXPECT_EQ(src.latency_step(static_cast<std::uint8_t>(v)), reference_latency(v, tau, thr, n_steps))
+      EXPECT_EQ(src.latency_step(static_cast<std::uint8_t>(v)),
+                reference_latency(v, tau, thr, n_steps))
           << "pixel " << v << " tau " << tau << " thr " << thr;
   }
 }
 
 TEST(LatencyEncoder, FillGivesOneSpikePerBrightPixelInOrder) {
   // Two 2x3 images; the second is used.
-  const Bytes pixels{0,   0,   0,   0,   0,   0,     // image 0
-                     255, 50,  128, 255, 100, 200};  // image 1
+  const Bytes pixels{0,   0,  0,   0,   0,   0,     // image 0
+                     255, 50, 128, 255, 100, 200};  // image 1
   ImageSource src(image_set(2, 2, 3, pixels, {3, 7}), EncoderConfig{}, "fmnist-like");
   EXPECT_EQ(src.size(), 2u);
   EXPECT_EQ(src.n_inputs(), 6u);
@@ -608,9 +605,7 @@ TEST(LatencyEncoder, ShortWindowDropsLateSpikes) {
 }
 
 TEST(Encoders, ValidateConfigAndImages) {
-  auto make = [](EncoderConfig c) {
-    ImageSource(image_set(1, 1, 1, {0}, {0}), c, "enc");
-  };
+  auto make = [](EncoderConfig c) { ImageSource(image_set(1, 1, 1, {0}, {0}), c, "enc"); };
   EncoderConfig c;
   c.n_steps = 0;
   EXPECT_THAT(error_of<ParameterError>([&] { make(c); }), HasSubstr("n_steps"));
@@ -633,8 +628,9 @@ TEST(Encoders, ValidateConfigAndImages) {
   c.max_rate = 1.0;  // allowed
   EXPECT_NO_THROW(make(c));
 
-  EXPECT_THAT(error_of<ParameterError>(
-                  [] { ImageSource(image_set(2, 1, 2, {0, 0, 0, 0}, {1, 10}), {}, "enc"); }),
+  EXPECT_THAT(error_of<ParameterError>([] {
+                ImageSource(image_set(2, 1, 2, {0, 0, 0, 0}, {1, 10}), {}, "enc");
+              }),
               AllOf(HasSubstr("sample 1"), HasSubstr("label 10")));
   EXPECT_NO_THROW(ImageSource(image_set(2, 1, 2, {0, 0, 0, 0}, {1, 10}), {}, "enc", 11));
   EXPECT_THROW(ImageSource(image_set(2, 1, 2, {0, 0, 0}, {1, 1}), {}, "enc"), ParameterError);

@@ -30,8 +30,8 @@ struct ShdOptions {
 // n_inputs, a label out of range, or a negative or NaN time. If `speakers` is given it receives
 // extra/speaker (first `limit` entries) when the file has it, and is emptied otherwise.
 std::unique_ptr<volley::train::StoredEvents> read_shd(const std::string& path,
-                                                     const ShdOptions& options,
-                                                     std::vector<int>* speakers = nullptr);
+                                                      const ShdOptions& options,
+                                                      std::vector<int>* speakers = nullptr);
 
 // Writes the SHD layout: spikes/times as float32, spikes/units as uint16 (variable-length),
 // labels as uint8 and, if given, extra/speaker as uint8. The file is written under a temporary

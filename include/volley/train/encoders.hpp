@@ -24,10 +24,10 @@ namespace volley::train {
 struct EncoderConfig {
   enum class Kind { latency, poisson } kind = Kind::latency;
   std::size_t n_steps = 100;
-  double tau_eff = 20.0;    // latency: time constant, in steps
-  double threshold = 0.2;   // latency: pixels below this fraction of 255 stay silent
-  double max_rate = 0.2;    // poisson: spike probability per step at pixel value 1
-  std::uint64_t seed = 1;   // poisson
+  double tau_eff = 20.0;   // latency: time constant, in steps
+  double threshold = 0.2;  // latency: pixels below this fraction of 255 stay silent
+  double max_rate = 0.2;   // poisson: spike probability per step at pixel value 1
+  std::uint64_t seed = 1;  // poisson
 };
 
 // RNG stream of the Poisson image encoder (outside the RngStream ranges used elsewhere).
@@ -38,8 +38,8 @@ class ImageSource final : public EventSource {
   // Throws ParameterError naming the field for an invalid config (n_steps > 0, tau_eff > 0,
   // threshold in (0, 1), max_rate in (0, 1]) and for an inconsistent image set (pixel or label
   // count, a label >= n_classes).
-  ImageSource(std::shared_ptr<const ImageSet> images, EncoderConfig config,
-              std::string description, std::size_t n_classes = 10);
+  ImageSource(std::shared_ptr<const ImageSet> images, EncoderConfig config, std::string description,
+              std::size_t n_classes = 10);
   ImageSource(ImageSet images, EncoderConfig config, std::string description,
               std::size_t n_classes = 10);
 
@@ -69,8 +69,8 @@ class ImageSource final : public EventSource {
   std::string description_;
   std::size_t n_classes_, n_inputs_;
   std::array<int, 256> latency_step_{};
-  std::array<double, 256> p_{};           // poisson: spike probability per step
-  std::array<double, 256> inv_log_q_{};   // poisson: 1 / ln(1 - p), for geometric gaps
+  std::array<double, 256> p_{};          // poisson: spike probability per step
+  std::array<double, 256> inv_log_q_{};  // poisson: 1 / ln(1 - p), for geometric gaps
 };
 
 }  // namespace volley::train

@@ -34,7 +34,7 @@ struct EpochStats {
   double seconds = 0.0;
   std::size_t samples = 0;
   double active_fraction = 0.0;  // active (neuron, step) pairs / all, spiking layers
-  bool finite = true;            // false: a NaN or Inf loss or gradient stopped the epoch
+  bool finite = true;  // false: a NaN/Inf loss, gradient or updated parameter stopped the epoch
 };
 
 struct EvalStats {
