@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end checks of `volley sim`. Usage: cli_test.sh VOLLEY_BINARY TEST_DIR EXAMPLES_DIR
+# End-to-end checks of `volley sim`, `train` and `eval`. Usage: cli_test.sh VOLLEY_BINARY TEST_DIR EXAMPLES_DIR
 set -uo pipefail
 volley=$1
 here=$2
@@ -79,10 +79,50 @@ expect_error "missing file" 2 "no_such_model.toml" -- sim "$work/no_such_model.t
 expect_error "bad --duration unit" 2 "--duration" "time" -- sim "$here/small.toml" --duration "10 mV" --out "$work/x"
 expect_error "bad --set path" 2 "nothing.here" -- sim "$here/small.toml" --set nothing.here.x=1 --out "$work/x"
 
-# --- every example model runs as written (shortened) ---
+# --- training: volley train / eval (needs the IDX files of dataset-fashion-mnist) ---
+fm=/usr/share/datasets/fashion-mnist
+quick=(--train-limit 512 --test-limit 256)
+if [ -d "$fm" ]; then
+  cfg=$examples/fmnist.toml
+  "$volley" train "$cfg" "${quick[@]}" --epochs 1 --threads 1 --out "$work/tr1" >/dev/null 2>&1 || fail "train, 1 thread"
+  "$volley" train "$cfg" "${quick[@]}" --epochs 1 --threads 2 --out "$work/tr2" >/dev/null 2>&1 || fail "train, 2 threads"
+  if cmp -s "$work/tr1/checkpoint.bin" "$work/tr2/checkpoint.bin"; then pass "train: 1 and 2 threads give identical checkpoints"
+  else fail "train: checkpoints differ between 1 and 2 threads"; fi
+  for key in epoch train_loss train_acc test_acc epoch_seconds samples_per_second active_fraction; do
+    grep -q "\"$key\"" "$work/tr1/metrics.jsonl" || fail "metrics.jsonl lacks $key"
+  done
+  grep -q '"confusion"' "$work/tr1/summary.json" && pass "train writes metrics.jsonl and summary.json" \
+    || fail "summary.json lacks the confusion matrix"
+  "$volley" train "$cfg" "${quick[@]}" --epochs 2 --out "$work/straight" >/dev/null 2>&1 || fail "train 2 epochs"
+  "$volley" train "$cfg" "${quick[@]}" --epochs 1 --out "$work/resumed" >/dev/null 2>&1 || fail "train 1 epoch"
+  "$volley" train "$cfg" "${quick[@]}" --epochs 2 --out "$work/resumed" --resume >/dev/null 2>&1 || fail "train --resume"
+  if cmp -s "$work/straight/checkpoint.bin" "$work/resumed/checkpoint.bin"; then pass "train --resume equals an uninterrupted run"
+  else fail "train --resume differs from an uninterrupted run"; fi
+  [ "$(wc -l < "$work/resumed/metrics.jsonl")" -eq 2 ] && pass "resumed metrics.jsonl has 2 epochs" || fail "resumed metrics.jsonl"
+  "$volley" eval "$work/tr1/checkpoint.bin" --test-limit 256 > "$work/eval.txt" 2>&1 \
+    && grep -q "accuracy" "$work/eval.txt" && pass "eval" || fail "eval: $(cat "$work/eval.txt")"
+  expect_error "train into a used directory" 1 "pass --resume" -- train "$cfg" "${quick[@]}" --epochs 1 --out "$work/tr1"
+  expect_error "train: wrong dataset path" 1 "no/such/dir" "apt-get install dataset-fashion-mnist" -- \
+    train "$cfg" --set 'data.path="no/such/dir"' --out "$work/bad1"
+  expect_error "train: bad layer field" 2 "layers[0].tau_mem" "needs a unit" -- \
+    train "$cfg" --set layers.0.tau_mem=10 --out "$work/bad2"
+  expect_error "train: --resume with other options" 2 "options differ" -- \
+    train "$cfg" --train-limit 256 --test-limit 256 --epochs 2 --out "$work/resumed" --resume
+  expect_error "eval: not a checkpoint" 1 "not a volley checkpoint" -- eval "$cfg"
+else
+  echo "skip: training checks need $fm (apt-get install dataset-fashion-mnist)"
+fi
+
+# --- every example runs as written (shortened): model files with sim, training files with train ---
 for model in "$examples"/*.toml; do
-  "$volley" sim "$model" --duration "50 ms" --out "$work/example" -q && pass "example $(basename "$model")" \
-    || fail "example $(basename "$model")"
+  if grep -q '^\[data\]' "$model"; then
+    [ -d "$fm" ] || continue
+    "$volley" train "$model" --epochs 1 --train-limit 256 --test-limit 256 --out "$work/ex-$(basename "$model")" \
+      >/dev/null 2>&1 && pass "example $(basename "$model")" || fail "example $(basename "$model")"
+  else
+    "$volley" sim "$model" --duration "50 ms" --out "$work/example" -q && pass "example $(basename "$model")" \
+      || fail "example $(basename "$model")"
+  fi
 done
 
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
