@@ -85,6 +85,121 @@ struct SmoothDerivative {
   }
 };
 
+// One step of a spiking layer's neurons (the equations in net.hpp), compiled per reset mode,
+// synapse and forward mode so that the loop has no branches and vectorises.
+struct NeuronStep {
+  std::size_t n;
+  float thr, b, rho, k;
+  const float* __restrict alpha;
+  const float* __restrict beta;
+  const float* __restrict cur;
+  float* __restrict syn;
+  float* __restrict mem;
+  float* __restrict adapt;
+  float* __restrict spike;
+  float* __restrict u;
+  float* __restrict mt;
+};
+
+template <ResetMode R, bool Syn, bool Smooth>
+void neuron_step(const NeuronStep& p) {
+  const std::size_t n = p.n;
+#pragma GCC ivdep
+  for (std::size_t j = 0; j < n; ++j) {
+    const float u = p.mem[j] - p.thr - p.b * p.adapt[j];
+    float s;
+    if constexpr (Smooth) {
+      s = 1.0f / (1.0f + std::exp(-p.k * u));
+    } else {
+      s = u > 0.0f ? 1.0f : 0.0f;
+    }
+    const float d = Syn ? p.syn[j] : p.cur[j];
+    const float mt = p.beta[j] * p.mem[j] + d;
+    if constexpr (Syn) p.syn[j] = p.alpha[j] * p.syn[j] + p.cur[j];
+    if constexpr (R == ResetMode::multiply) {
+      p.mem[j] = mt * (1.0f - s);
+    } else if constexpr (R == ResetMode::subtract) {
+      p.mem[j] = mt - p.thr * s;
+    } else {
+      p.mem[j] = mt;
+    }
+    p.adapt[j] = p.rho * p.adapt[j] + s;
+    p.spike[j] = s;
+    p.u[j] = u;
+    p.mt[j] = mt;
+  }
+}
+
+template <ResetMode R>
+void dispatch_step_r(const NeuronStep& p, bool syn, bool smooth) {
+  if (syn) {
+    smooth ? neuron_step<R, true, true>(p) : neuron_step<R, true, false>(p);
+  } else {
+    smooth ? neuron_step<R, false, true>(p) : neuron_step<R, false, false>(p);
+  }
+}
+
+void dispatch_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth) {
+  switch (r) {
+    case ResetMode::multiply:
+      return dispatch_step_r<ResetMode::multiply>(p, syn, smooth);
+    case ResetMode::subtract:
+      return dispatch_step_r<ResetMode::subtract>(p, syn, smooth);
+    case ResetMode::none:
+      return dispatch_step_r<ResetMode::none>(p, syn, smooth);
+  }
+}
+
+// One step back in time of a layer's adjoints (see the top of this file), compiled per reset,
+// synapse and learned-τ case so that the loop vectorises. Returns whether dL/dI_t is non-zero
+// anywhere (if not, the weight gradients of the step are skipped).
+struct AdjointStep {
+  std::size_t n;
+  float rho, b;
+  const float* __restrict alpha;
+  const float* __restrict beta;
+  const float* __restrict keep;   // 1 − s_t (multiplicative reset)
+  const float* __restrict delta;  // δ_t (0 for readouts)
+  const float* __restrict mem_t;  // learned τ only
+  const float* __restrict syn_t;
+  float* __restrict gm;
+  float* __restrict gs;
+  float* __restrict ga;
+  float* __restrict gi;
+  float* __restrict gbeta;
+  float* __restrict galpha;
+};
+
+template <bool Mult, bool Syn, bool LearnTau>
+bool adjoint_step(const AdjointStep& p) {
+  const std::size_t n = p.n;
+  float any = 0.0f;
+#pragma GCC ivdep
+  for (std::size_t j = 0; j < n; ++j) {
+    const float dm = Mult ? p.gm[j] * p.keep[j] : p.gm[j];
+    const float g_in = Syn ? p.gs[j] : dm;
+    if constexpr (LearnTau) {
+      p.gbeta[j] += dm * p.mem_t[j];
+      if constexpr (Syn) p.galpha[j] += p.gs[j] * p.syn_t[j];
+    }
+    if constexpr (Syn) p.gs[j] = p.alpha[j] * p.gs[j] + dm;
+    p.gi[j] = g_in;
+    any = std::max(any, std::fabs(g_in));
+    p.gm[j] = p.beta[j] * dm + p.delta[j];
+    p.ga[j] = p.rho * p.ga[j] - p.b * p.delta[j];
+  }
+  return any != 0.0f;
+}
+
+bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau) {
+  if (learn_tau) {
+    if (mult) return syn ? adjoint_step<true, true, true>(p) : adjoint_step<true, false, true>(p);
+    return syn ? adjoint_step<false, true, true>(p) : adjoint_step<false, false, true>(p);
+  }
+  if (mult) return syn ? adjoint_step<true, true, false>(p) : adjoint_step<true, false, false>(p);
+  return syn ? adjoint_step<false, true, false>(p) : adjoint_step<false, false, false>(p);
+}
+
 [[noreturn]] void bad(std::size_t layer, std::string_view field, const std::string& what) {
   throw ParameterError(fmt::format("layer {}: {}: {}", layer, field, what));
 }
@@ -329,20 +444,8 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       r.off[t + 1] = 0;
       continue;
     }
-    for (std::size_t j = 0; j < N; ++j) {
-      const float u = mem[j] - thr - b * adapt[j];
-      const float s = smooth ? 1.0f / (1.0f + std::exp(-k * u)) : (u > 0.0f ? 1.0f : 0.0f);
-      const float d = has_syn ? syn[j] : cur[j];
-      const float mt = beta[j] * mem[j] + d;
-      syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
-      mem[j] = c.reset == ResetMode::multiply ? mt * (1.0f - s)
-               : c.reset == ResetMode::subtract ? mt - thr * s
-                                                : mt;
-      adapt[j] = rho * adapt[j] + s;
-      spike[j] = s;
-      uu[j] = u;
-      mtt[j] = mt;
-    }
+    const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
+    dispatch_step(step, c.reset, has_syn, smooth);
     for (std::size_t j = 0; j < N; ++j) {
       if (spike[j] != 0.0f) {
         r.idx.push_back(static_cast<std::uint32_t>(j));
@@ -432,6 +535,7 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   std::fill_n(gm, N, 0.0f);
   std::fill_n(gs, N, 0.0f);
   std::fill_n(ga, N, 0.0f);
+  if (readout) std::fill_n(delta, N, 0.0f);  // no spikes: the adjoint step adds nothing
   std::fill_n(gi_next, N, 0.0f);
   // dL/ds that does not depend on t: dL/d(count) of a spiking last layer, regularisers.
   for (std::size_t j = 0; j < N; ++j)
@@ -476,22 +580,9 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     // Through time.
     const float* mem_t = c.learn_tau ? r.mem.data() + t * N : nullptr;
     const float* syn_t = c.learn_tau ? r.syn.data() + t * N : nullptr;
-    bool any = false;
-    for (std::size_t j = 0; j < N; ++j) {
-      const float dm = readout || !mult ? gm[j] : gm[j] * keep[j];
-      const float g_in = has_syn ? gs[j] : dm;
-      if (gbeta) gbeta[j] += dm * mem_t[j];
-      if (galpha && has_syn) galpha[j] += gs[j] * syn_t[j];
-      gs[j] = has_syn ? alpha[j] * gs[j] + dm : 0.0f;
-      gi[j] = g_in;
-      any |= g_in != 0.0f;
-      if (readout) {
-        gm[j] = beta[j] * dm;
-      } else {
-        gm[j] = beta[j] * dm + delta[j];
-        ga[j] = rho * ga[j] - b * delta[j];
-      }
-    }
+    const AdjointStep step{N, rho, b, alpha, beta, keep, delta, mem_t, syn_t, gm, gs, ga, gi,
+                           gbeta, has_syn ? galpha : nullptr};
+    const bool any = dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau);
     if (any) {
       for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) acc_row(W, gw, in.idx[e], in.val[e], gi);
       if (V && t > 0)
