@@ -67,6 +67,8 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
   if (L.dense) {
     const float* row = w + static_cast<std::size_t>(i) * L.n_post;
     const std::size_t n = L.n_post;
+    // A vectorised (lane-wise) sum: a fixed order for a given build, so still deterministic.
+#pragma omp simd reduction(+ : s)
     for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
