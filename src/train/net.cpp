@@ -15,6 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
@@ -45,6 +48,8 @@ inline void add_row(const WeightLayout& L, const float* w, std::uint32_t i, floa
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
     const std::uint32_t* cols = L.cols.data();
+    // The columns of a row are distinct, so the scatter has no conflicts.
+#pragma GCC ivdep
     for (std::uint32_t k = b; k < e; ++k) out[cols[k]] += v * w[k];
   }
 }
@@ -58,6 +63,7 @@ inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, 
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
     const std::uint32_t* cols = L.cols.data();
+#pragma GCC ivdep
     for (std::uint32_t k = b; k < e; ++k) gw[k] += v * g[cols[k]];
   }
 }
@@ -67,15 +73,69 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
   if (L.dense) {
     const float* row = w + static_cast<std::size_t>(i) * L.n_post;
     const std::size_t n = L.n_post;
-    // A vectorised (lane-wise) sum: a fixed order for a given build, so still deterministic.
+    // Long rows: a vectorised (lane-wise) sum, a fixed order for a given build, so still
+    // deterministic. Short rows (a readout's 10 or 20 weights): a plain loop, which beats the
+    // vector reduction's epilogue.
+    if (n >= 32) {
 #pragma omp simd reduction(+ : s)
-    for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+    } else {
+      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+    }
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
     const std::uint32_t* cols = L.cols.data();
+#pragma omp simd reduction(+ : s)
     for (std::uint32_t k = b; k < e; ++k) s += w[k] * g[cols[k]];
   }
   return s;
+}
+
+// Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
+// outputs, which must have room for n + 16 entries; returns how many were kept. With AVX-512 a
+// block of 16 neurons is one compare and one in-register compress (full-width stores, hence
+// the slack); otherwise a branch-free scalar loop. Both give the same result.
+enum class Keep { nonzero, inside };
+
+template <Keep K>
+std::size_t compact(const float* x, const float* y, std::size_t n, float window,
+                    std::uint32_t* out_i, float* out_x, float* out_y) {
+  std::size_t cnt = 0, j = 0;
+#if defined(__AVX512F__)
+  const __m512 w = _mm512_set1_ps(window);
+  const __m512 zero = _mm512_setzero_ps();
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i sixteen = _mm512_set1_epi32(16);
+  for (; j < n; j += 16) {
+    const __mmask16 tail = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(tail, x + j);
+    __mmask16 m;
+    if constexpr (K == Keep::nonzero) {
+      m = _mm512_mask_cmp_ps_mask(tail, v, zero, _CMP_NEQ_UQ);
+    } else {
+      m = _mm512_mask_cmp_ps_mask(tail, _mm512_abs_ps(v), w, _CMP_LT_OQ);
+    }
+    if (m) {
+      _mm512_storeu_si512(out_i + cnt, _mm512_maskz_compress_epi32(m, idx));
+      _mm512_storeu_ps(out_x + cnt, _mm512_maskz_compress_ps(m, v));
+      if (y) _mm512_storeu_ps(out_y + cnt, _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(tail, y + j)));
+      cnt += static_cast<std::size_t>(__builtin_popcount(m));
+    }
+    idx = _mm512_add_epi32(idx, sixteen);
+  }
+#else
+  for (; j < n; ++j) {
+    out_i[cnt] = static_cast<std::uint32_t>(j);
+    out_x[cnt] = x[j];
+    if (y) out_y[cnt] = y[j];
+    if constexpr (K == Keep::nonzero) {
+      cnt += x[j] != 0.0f;
+    } else {
+      cnt += std::fabs(x[j]) < window;
+    }
+  }
+#endif
+  return cnt;
 }
 
 // The smooth-forward "surrogate": the exact derivative of sigmoid(k·u).
@@ -175,22 +235,35 @@ struct AdjointStep {
 template <bool Mult, bool Syn, bool LearnTau>
 bool adjoint_step(const AdjointStep& p) {
   const std::size_t n = p.n;
-  float any = 0.0f;
-#pragma GCC ivdep
+  const float* __restrict alpha = p.alpha;
+  const float* __restrict beta = p.beta;
+  const float* __restrict keep = p.keep;
+  const float* __restrict delta = p.delta;
+  const float* __restrict mem_t = p.mem_t;
+  const float* __restrict syn_t = p.syn_t;
+  float* __restrict gm = p.gm;
+  float* __restrict gs = p.gs;
+  float* __restrict ga = p.ga;
+  float* __restrict gi = p.gi;
+  float* __restrict gbeta = p.gbeta;
+  float* __restrict galpha = p.galpha;
+  const float rho = p.rho, b = p.b;
+  int nonzero = 0;
+#pragma omp simd reduction(| : nonzero)
   for (std::size_t j = 0; j < n; ++j) {
-    const float dm = Mult ? p.gm[j] * p.keep[j] : p.gm[j];
-    const float g_in = Syn ? p.gs[j] : dm;
+    const float dm = Mult ? gm[j] * keep[j] : gm[j];
+    const float g_in = Syn ? gs[j] : dm;
     if constexpr (LearnTau) {
-      p.gbeta[j] += dm * p.mem_t[j];
-      if constexpr (Syn) p.galpha[j] += p.gs[j] * p.syn_t[j];
+      gbeta[j] += dm * mem_t[j];
+      if constexpr (Syn) galpha[j] += gs[j] * syn_t[j];
     }
-    if constexpr (Syn) p.gs[j] = p.alpha[j] * p.gs[j] + dm;
-    p.gi[j] = g_in;
-    any = std::max(any, std::fabs(g_in));
-    p.gm[j] = p.beta[j] * dm + p.delta[j];
-    p.ga[j] = p.rho * p.ga[j] - p.b * p.delta[j];
+    if constexpr (Syn) gs[j] = alpha[j] * gs[j] + dm;
+    gi[j] = g_in;
+    nonzero |= g_in != 0.0f;
+    gm[j] = beta[j] * dm + delta[j];
+    ga[j] = rho * ga[j] - b * delta[j];
   }
-  return any != 0.0f;
+  return nonzero != 0;
 }
 
 bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau) {
@@ -448,11 +521,16 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
     }
     const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
     dispatch_step(step, c.reset, has_syn, smooth);
-    for (std::size_t j = 0; j < N; ++j) {
-      if (spike[j] != 0.0f) {
-        r.idx.push_back(static_cast<std::uint32_t>(j));
-        r.val.push_back(spike[j]);
-      }
+    // Branch-free compaction of the spikes (and below, of the active set): every neuron is
+    // written, the count advances only for the ones kept.
+    {
+      const std::size_t base = r.idx.size();
+      r.idx.resize(base + N + 16);
+      r.val.resize(base + N + 16);
+      const std::size_t n = compact<Keep::nonzero>(spike, nullptr, N, 0.0f, r.idx.data() + base,
+                                                   r.val.data() + base, nullptr);
+      r.idx.resize(base + n);
+      r.val.resize(base + n);
     }
     r.off[t + 1] = static_cast<std::uint32_t>(r.idx.size());
     if (store_dense) {
@@ -460,13 +538,16 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       if (need_mt) std::copy_n(mtt, N, r.mt.data() + t * N);
     }
     if (store_sparse) {
-      for (std::size_t j = 0; j < N; ++j) {
-        if (std::fabs(uu[j]) < window) {
-          r.aidx.push_back(static_cast<std::uint32_t>(j));
-          r.au.push_back(uu[j]);
-          if (need_mt) r.amt.push_back(mtt[j]);
-        }
-      }
+      const std::size_t base = r.aidx.size();
+      r.aidx.resize(base + N + 16);
+      r.au.resize(base + N + 16);
+      if (need_mt) r.amt.resize(base + N + 16);
+      const std::size_t n = compact<Keep::inside>(
+          uu, need_mt ? mtt : nullptr, N, window, r.aidx.data() + base, r.au.data() + base,
+          need_mt ? r.amt.data() + base : nullptr);
+      r.aidx.resize(base + n);
+      r.au.resize(base + n);
+      if (need_mt) r.amt.resize(base + n);
       r.aoff[t + 1] = static_cast<std::uint32_t>(r.aidx.size());
     }
   }

@@ -19,7 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "volley/train/dataset.hpp"
@@ -83,17 +85,40 @@ struct Param {
   bool trainable = true;    // α and β are parameters but only trained with learn_tau
 };
 
+// An allocator that leaves new elements uninitialised on resize (for buffers that are always
+// written before they are read), so growing a record by a step costs no memset.
+template <class T>
+struct NoInitAllocator : std::allocator<T> {
+  using std::allocator<T>::allocator;
+  template <class U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T>
+using Buffer = std::vector<T, NoInitAllocator<T>>;
+
 // What the forward pass keeps of one layer for the backward pass.
 struct LayerRecord {
   // Output events per step (spikes; all neurons with their sigmoid in the smooth mode).
-  std::vector<std::uint32_t> off, idx;
-  std::vector<float> val;
+  std::vector<std::uint32_t> off;
+  Buffer<std::uint32_t> idx;
+  Buffer<float> val;
   // Dense backward: u_t for every (t, j); m̃_{t+1} when the multiplicative reset is
   // differentiated; mem_t and syn_t when time constants are learned. T×N each.
   std::vector<float> u, mt, mem, syn;
   // Sparse backward: the active set per step (neuron, u_t, m̃_{t+1} if needed).
-  std::vector<std::uint32_t> aoff, aidx;
-  std::vector<float> au, amt;
+  std::vector<std::uint32_t> aoff;
+  Buffer<std::uint32_t> aidx;
+  Buffer<float> au, amt;
   // Readout output y (T×N).
   std::vector<float> y;
   // dL/ds at the points the backward needs: T×N (dense) or one per active entry (sparse).
