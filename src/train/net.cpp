@@ -163,12 +163,12 @@ struct NeuronStep {
   float* __restrict mt;
 };
 
-template <ResetMode R, bool Syn, bool Smooth>
+template <ResetMode R, bool Syn, bool Smooth, bool Alif>
 void neuron_step(const NeuronStep& p) {
   const std::size_t n = p.n;
 #pragma GCC ivdep
   for (std::size_t j = 0; j < n; ++j) {
-    const float u = p.mem[j] - p.thr - p.b * p.adapt[j];
+    const float u = Alif ? p.mem[j] - p.thr - p.b * p.adapt[j] : p.mem[j] - p.thr;
     float s;
     if constexpr (Smooth) {
       s = 1.0f / (1.0f + std::exp(-p.k * u));
@@ -185,31 +185,36 @@ void neuron_step(const NeuronStep& p) {
     } else {
       p.mem[j] = mt;
     }
-    p.adapt[j] = p.rho * p.adapt[j] + s;
+    if constexpr (Alif) p.adapt[j] = p.rho * p.adapt[j] + s;
     p.spike[j] = s;
     p.u[j] = u;
     p.mt[j] = mt;
   }
 }
 
-template <ResetMode R>
+template <ResetMode R, bool Alif>
 void dispatch_step_r(const NeuronStep& p, bool syn, bool smooth) {
   if (syn) {
-    smooth ? neuron_step<R, true, true>(p) : neuron_step<R, true, false>(p);
+    smooth ? neuron_step<R, true, true, Alif>(p) : neuron_step<R, true, false, Alif>(p);
   } else {
-    smooth ? neuron_step<R, false, true>(p) : neuron_step<R, false, false>(p);
+    smooth ? neuron_step<R, false, true, Alif>(p) : neuron_step<R, false, false, Alif>(p);
   }
 }
 
-void dispatch_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth) {
+template <bool Alif>
+void dispatch_step_a(const NeuronStep& p, ResetMode r, bool syn, bool smooth) {
   switch (r) {
     case ResetMode::multiply:
-      return dispatch_step_r<ResetMode::multiply>(p, syn, smooth);
+      return dispatch_step_r<ResetMode::multiply, Alif>(p, syn, smooth);
     case ResetMode::subtract:
-      return dispatch_step_r<ResetMode::subtract>(p, syn, smooth);
+      return dispatch_step_r<ResetMode::subtract, Alif>(p, syn, smooth);
     case ResetMode::none:
-      return dispatch_step_r<ResetMode::none>(p, syn, smooth);
+      return dispatch_step_r<ResetMode::none, Alif>(p, syn, smooth);
   }
+}
+
+void dispatch_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool alif) {
+  alif ? dispatch_step_a<true>(p, r, syn, smooth) : dispatch_step_a<false>(p, r, syn, smooth);
 }
 
 // One step back in time of a layer's adjoints (see the top of this file), compiled per reset,
@@ -232,7 +237,7 @@ struct AdjointStep {
   float* __restrict galpha;
 };
 
-template <bool Mult, bool Syn, bool LearnTau>
+template <bool Mult, bool Syn, bool LearnTau, bool Alif>
 bool adjoint_step(const AdjointStep& p) {
   const std::size_t n = p.n;
   const float* __restrict alpha = p.alpha;
@@ -261,18 +266,26 @@ bool adjoint_step(const AdjointStep& p) {
     gi[j] = g_in;
     nonzero |= g_in != 0.0f;
     gm[j] = beta[j] * dm + delta[j];
-    ga[j] = rho * ga[j] - b * delta[j];
+    if constexpr (Alif) ga[j] = rho * ga[j] - b * delta[j];
   }
   return nonzero != 0;
 }
 
-bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau) {
+template <bool Alif>
+bool dispatch_adjoint_a(const AdjointStep& p, bool mult, bool syn, bool learn_tau) {
   if (learn_tau) {
-    if (mult) return syn ? adjoint_step<true, true, true>(p) : adjoint_step<true, false, true>(p);
-    return syn ? adjoint_step<false, true, true>(p) : adjoint_step<false, false, true>(p);
+    if (mult)
+      return syn ? adjoint_step<true, true, true, Alif>(p) : adjoint_step<true, false, true, Alif>(p);
+    return syn ? adjoint_step<false, true, true, Alif>(p) : adjoint_step<false, false, true, Alif>(p);
   }
-  if (mult) return syn ? adjoint_step<true, true, false>(p) : adjoint_step<true, false, false>(p);
-  return syn ? adjoint_step<false, true, false>(p) : adjoint_step<false, false, false>(p);
+  if (mult)
+    return syn ? adjoint_step<true, true, false, Alif>(p) : adjoint_step<true, false, false, Alif>(p);
+  return syn ? adjoint_step<false, true, false, Alif>(p) : adjoint_step<false, false, false, Alif>(p);
+}
+
+bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau, bool alif) {
+  return alif ? dispatch_adjoint_a<true>(p, mult, syn, learn_tau)
+              : dispatch_adjoint_a<false>(p, mult, syn, learn_tau);
 }
 
 [[noreturn]] void bad(std::size_t layer, std::string_view field, const std::string& what) {
@@ -520,7 +533,7 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       continue;
     }
     const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
-    dispatch_step(step, c.reset, has_syn, smooth);
+    dispatch_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
     // Branch-free compaction of the spikes (and below, of the active set): every neuron is
     // written, the count advances only for the ones kept.
     {
@@ -618,7 +631,10 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   std::fill_n(gm, N, 0.0f);
   std::fill_n(gs, N, 0.0f);
   std::fill_n(ga, N, 0.0f);
-  if (readout) std::fill_n(delta, N, 0.0f);  // no spikes: the adjoint step adds nothing
+  // Readouts have no δ; the sparse mode sets δ only at active pairs.
+  if (readout || !dense) std::fill_n(delta, N, 0.0f);
+  std::fill_n(keep, N, 1.0f);
+  bool keep_dirty = false;
   std::fill_n(gi_next, N, 0.0f);
   // dL/ds that does not depend on t: dL/d(count) of a spiking last layer, regularisers.
   for (std::size_t j = 0; j < N; ++j)
@@ -649,23 +665,29 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
         for (std::size_t j = 0; j < N; ++j)
           delta[j] = point(j, u[j], e ? e[j] : 0.0f, mt ? mt[j] : 0.0f);
       } else {
-        std::fill_n(delta, N, 0.0f);
+        // delta is all zero between steps; only the active entries are set (and cleared below).
         for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) {
           const std::uint32_t j = r.aidx[a];
           delta[j] = point(j, r.au[a], has_e ? r.e[a] : 0.0f,
                            diff_reset && mult ? r.amt[a] : 0.0f);
         }
       }
-      std::fill_n(keep, N, 1.0f);
-      if (mult)
+      // keep = 1 − s_t: reset to all ones after a step with spikes, then the spikes of step t.
+      if (mult) {
+        if (keep_dirty) std::fill_n(keep, N, 1.0f);
+        keep_dirty = r.off[t + 1] > r.off[t];
         for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) keep[r.idx[e]] = 1.0f - r.val[e];
+      }
     }
     // Through time.
     const float* mem_t = c.learn_tau ? r.mem.data() + t * N : nullptr;
     const float* syn_t = c.learn_tau ? r.syn.data() + t * N : nullptr;
     const AdjointStep step{N, rho, b, alpha, beta, keep, delta, mem_t, syn_t, gm, gs, ga, gi,
                            gbeta, has_syn ? galpha : nullptr};
-    const bool any = dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau);
+    const bool any =
+        dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau, c.kind == LayerKind::alif);
+    if (!readout && !dense)
+      for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) delta[r.aidx[a]] = 0.0f;
     if (any) {
       for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) acc_row(W, gw, in.idx[e], in.val[e], gi);
       if (V && t > 0)
