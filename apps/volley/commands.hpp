@@ -10,5 +10,7 @@ void add_fi_command(CLI::App& app, int& exit_code);
 // Registers `volley train` and `volley eval` (surrogate-gradient training).
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
+// Registers `volley example` (built-in experiments: sound-localization).
+void add_example_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <numbers>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -70,9 +71,22 @@ Distribution distribution(const Field& f, std::optional<Dimension>& dim) {
     const double sigma = sigma_field.number();
     if (!(sigma >= 0.0)) sigma_field.fail(fmt::format("must be >= 0, got {}", sigma));
     d = Distribution::lognormal(std::log(median), sigma);
+  } else if (kind == "ramp") {
+    const double from = t.need("from").quantity(dim);
+    const double to = t.need("to").quantity(dim);
+    Distribution::Over over = Distribution::Over::kTarget;
+    if (const auto o = t.get("over")) {
+      const std::string s = o->string();
+      if (s == "source") {
+        over = Distribution::Over::kSource;
+      } else if (s != "target") {
+        o->fail(fmt::format("unknown value '{}' (expected 'target' or 'source')", s));
+      }
+    }
+    d = Distribution::ramp(from, to, over);
   } else {
     kind_field.fail(fmt::format(
-        "unknown distribution '{}' (known: constant, uniform, normal, lognormal)", kind));
+        "unknown distribution '{}' (known: constant, uniform, normal, lognormal, ramp)", kind));
   }
   const auto min = t.get("min");
   const auto max = t.get("max");
@@ -306,9 +320,21 @@ void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
   const auto rates = t.get("rates");
   const auto rate_dt = t.get("rate_dt");
   if (rate && rates) rates->fail("give either 'rate' or 'rates', not both");
+  const auto modulation = t.get("modulation");
+  if (modulation && !rate) modulation->fail("needs a constant 'rate' (the peak rate)");
   if (rate) {
     if (rate_dt) rate_dt->fail("is only used with 'rates'");
     p.rate = this->rate(*rate);
+    if (modulation) {
+      Table m = modulation->table();
+      p.mod_frequency = m.need("frequency").quantity(Dimension::hertz(), Bound::kPositive);
+      if (const auto ph = m.get("phase_deg")) p.mod_phase = ph->number() * std::numbers::pi / 180.0;
+      if (const auto pw = m.get("power")) {
+        p.mod_power = pw->number();
+        if (!(p.mod_power > 0.0)) pw->fail(fmt::format("must be > 0, got {}", p.mod_power));
+      }
+      m.finish();
+    }
   } else if (rates) {
     for (const Field& r : rates->elements()) p.rates.push_back(this->rate(r));
     if (p.rates.empty()) rates->fail("is empty");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -21,6 +22,15 @@ void PoissonGroupParams::validate(const std::string& where) const {
       throw ParameterError(fmt::format("{}: rates[{}] must be >= 0, got {} Hz", where, i, rates[i]));
   if (!rates.empty() && !(rate_dt > 0.0))
     throw ParameterError(fmt::format("{}: rate_dt must be > 0 for a time-varying rate", where));
+  if (!(mod_frequency >= 0.0) || !std::isfinite(mod_frequency))
+    throw ParameterError(fmt::format("{}: modulation frequency must be >= 0, got {} Hz", where,
+                                     mod_frequency));
+  if (!(mod_power > 0.0) || !std::isfinite(mod_power))
+    throw ParameterError(fmt::format("{}: modulation power must be > 0, got {}", where, mod_power));
+  if (!std::isfinite(mod_phase))
+    throw ParameterError(fmt::format("{}: modulation phase must be finite", where));
+  if (mod_frequency > 0.0 && !rates.empty())
+    throw ParameterError(fmt::format("{}: a modulation needs a constant 'rate', not 'rates'", where));
 }
 
 PoissonGroup::PoissonGroup(std::string name, PoissonGroupParams params)
@@ -44,6 +54,11 @@ void PoissonGroup::update(const StepContext& ctx, std::size_t lo, std::size_t hi
     const double t = static_cast<double>(ctx.step) * ctx.dt;
     auto k = static_cast<std::size_t>(std::floor(t / p_.rate_dt + 1e-9));
     rate = p_.rates[std::min(k, p_.rates.size() - 1)];
+  }
+  if (p_.mod_frequency > 0.0) {
+    const double t = static_cast<double>(ctx.step) * ctx.dt;
+    const double x = 0.5 * (1.0 + std::sin(2.0 * std::numbers::pi * p_.mod_frequency * t + p_.mod_phase));
+    rate *= p_.mod_power == 1.0 ? x : std::pow(x, p_.mod_power);
   }
   const double prob = rate * ctx.dt;
   if (prob <= 0.0) return;

@@ -81,6 +81,10 @@ void Population::draw_initial(AlignedVector<float>& x, const Distribution& d,
   x.resize(new_size);
   const std::uint32_t stream = stream_id(RngStream::kInitialState, id);
   for (std::size_t i = old_size; i < new_size; ++i) {
+    if (d.is_ramp()) {  // over the neurons of the population as it is now
+      x[i] = static_cast<float>(d.at(i, new_size));
+      continue;
+    }
     CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), variable);
     x[i] = static_cast<float>(d.sample(rng));
   }

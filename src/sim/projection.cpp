@@ -81,12 +81,19 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
   const std::size_t n = sp.cols.size();
   AlignedVector<float> w(n);
   std::vector<std::uint16_t> delays;
+  // A ramp follows the synapse's target (or source) index within its slice.
+  auto ramp_value = [this](const Distribution& d, std::size_t pre, std::uint32_t post) {
+    return d.over == Distribution::Over::kSource ? d.at(pre, n_pre_) : d.at(post, n_post_);
+  };
   const std::uint32_t wstream = stream_id(RngStream::kWeights, id);
   const std::uint32_t dstream = stream_id(RngStream::kDelays, id);
   for (std::size_t i = 0; i < n_pre_; ++i) {
     for (std::uint64_t s = sp.row_ptr[i]; s < sp.row_ptr[i + 1]; ++s) {
+      const std::uint32_t col = sp.cols[s];  // within the target slice
       sp.cols[s] += static_cast<std::uint32_t>(post_lo_);
-      if (spec.weight.is_constant()) {
+      if (spec.weight.is_ramp()) {
+        w[s] = static_cast<float>(ramp_value(spec.weight, i, col) * weight_factor_);
+      } else if (spec.weight.is_constant()) {
         w[s] = static_cast<float>(spec.weight.a * weight_factor_);
       } else {
         CounterRng rng(seed, wstream, static_cast<std::uint32_t>(i), s - sp.row_ptr[i]);
@@ -100,8 +107,14 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
     delays.resize(n);
     for (std::size_t i = 0; i < n_pre_; ++i)
       for (std::uint64_t s = sp.row_ptr[i]; s < sp.row_ptr[i + 1]; ++s) {
-        CounterRng rng(seed, dstream, static_cast<std::uint32_t>(i), s - sp.row_ptr[i]);
-        delays[s] = static_cast<std::uint16_t>(delay_to_steps(spec.delay.sample(rng), dt, where));
+        double d;
+        if (spec.delay.is_ramp()) {
+          d = ramp_value(spec.delay, i, sp.cols[s] - static_cast<std::uint32_t>(post_lo_));
+        } else {
+          CounterRng rng(seed, dstream, static_cast<std::uint32_t>(i), s - sp.row_ptr[i]);
+          d = spec.delay.sample(rng);
+        }
+        delays[s] = static_cast<std::uint16_t>(delay_to_steps(d, dt, where));
       }
   }
   rebuild(std::move(sp.row_ptr), AlignedVector<std::uint32_t>(sp.cols.begin(), sp.cols.end()),

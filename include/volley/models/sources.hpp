@@ -19,6 +19,11 @@ struct PoissonGroupParams {
   double rate = 0.0;               // Hz, used when `rates` is empty
   std::vector<double> rates;       // Hz, one value per rate_dt
   double rate_dt = 0.0;            // s
+  // Sinusoidal modulation of `rate` (the ear fibres of Goodman's sound-localisation tutorial):
+  // rate(t) = rate · (½·(1 + sin(2π·f·t + phase)))^power. Off when mod_frequency is 0.
+  double mod_frequency = 0.0;      // Hz
+  double mod_phase = 0.0;          // rad
+  double mod_power = 1.0;
   void validate(const std::string& where) const;
 };
 
