@@ -113,6 +113,19 @@ else
   echo "skip: training checks need $fm (apt-get install dataset-fashion-mnist)"
 fi
 
+# --- volley example sound-localization: summary.json with the required keys, and a plot ---
+if "$volley" example sound-localization --step 30 --out "$work/sl" >/dev/null 2>&1; then
+  ok=1
+  for key in fibres_per_ear mean_abs_error_deg per_ipd true_deg estimate_deg; do
+    grep -q "\"$key\"" "$work/sl/summary.json" || { fail "sound-localization summary.json lacks $key"; ok=0; }
+  done
+  grep -q "<svg" "$work/sl/ipd.svg" || { fail "sound-localization ipd.svg"; ok=0; }
+  "$volley" sim "$work/sl/model_ipd90.toml" --duration "100 ms" --out "$work/sl_sim" -q || { fail "sim of the generated model"; ok=0; }
+  [ "$ok" -eq 1 ] && pass "example sound-localization"
+else
+  fail "example sound-localization"
+fi
+
 # --- every example runs as written (shortened): model files with sim, training files with train ---
 for model in "$examples"/*.toml; do
   if grep -q '^\[data\]' "$model"; then

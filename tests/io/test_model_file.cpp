@@ -793,3 +793,62 @@ time_unit = "ms"
 }
 
 }  // namespace
+
+// ---- ramps and rate modulation (the Jeffress model's delay lines and ear fibres) ----------
+
+namespace {
+const char* kRampModel = R"(
+[simulation]
+dt = "0.1 ms"
+[populations.src]
+model = "poisson"
+size = 2
+rate = "400 Hz"
+modulation = { frequency = "50 Hz", phase_deg = 90, power = 2 }
+[populations.dst]
+model = "lif"
+size = 5
+tau_m = "1 ms"
+v_rest = "0 mV"
+v_th = "1 mV"
+v_reset = "0 mV"
+[populations.dst.channels.jump]
+tau = "0 ms"
+[projections.p]
+source = "src"
+target = "dst"
+channel = "jump"
+connect = { rule = "all_to_all" }
+weight = { dist = "ramp", from = "0.1 mV", to = "0.5 mV" }
+delay = { dist = "ramp", from = "1 ms", to = "2 ms", over = "source" }
+)";
+}  // namespace
+
+TEST(ModelFile, RampWeightsFollowTargetAndDelaysFollowSource) {
+  LoadedModel m = load(kRampModel);
+  const auto& p = m.network->projection("p");
+  ASSERT_EQ(p.synapse_count(), 10u);
+  for (std::size_t s = 0; s < 10; ++s) {
+    const std::size_t pre = s / 5, post = p.targets()[s] - p.post_begin();
+    EXPECT_NEAR(p.weights()[s], 1e-4 + 1e-4 * static_cast<double>(post), 1e-9) << s;
+    EXPECT_EQ(p.delay_steps(s), pre == 0 ? 10u : 20u) << s;
+  }
+}
+
+TEST(ModelFileErrors, RampAndModulationMistakes) {
+  std::string bad = kRampModel;
+  const std::string over = "over = \"source\"";
+  bad.replace(bad.find(over), over.size(), "over = \"sideways\"");
+  EXPECT_THAT(error_of(bad), HasSubstr("projections.p.delay.over: unknown value 'sideways'"));
+  bad = kRampModel;
+  bad.replace(bad.find("power = 2"), 9, "power = -1");
+  EXPECT_THAT(error_of(bad), HasSubstr("populations.src.modulation.power: must be > 0"));
+  bad = kRampModel;
+  const std::string freq = "frequency = \"50 Hz\"";
+  bad.replace(bad.find(freq), freq.size(), "frequency = \"50 ms\"");
+  EXPECT_THAT(error_of(bad), HasSubstr("populations.src.modulation.frequency"));
+  bad = kRampModel;
+  const std::string from = "dist = \"ramp\", from = \"0.1 mV\"";
+  bad.replace(bad.find(from), from.size(), "dist = \"ramp\", frm = \"0.1 mV\"");
+  EXPECT_THAT(error_of(bad), HasSubstr("from"));
+}
