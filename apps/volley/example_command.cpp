@@ -3,6 +3,7 @@
 // Brian tutorial).
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -12,6 +13,11 @@
 
 #include "commands.hpp"
 #include "volley/analysis/sound_localization.hpp"
+#include "volley/ear/ipd_task.hpp"
+#include "volley/io/train_config.hpp"
+#include "volley/io/training.hpp"
+#include "volley/train/checkpoint.hpp"
+#include "volley/train/loss.hpp"
 #include "volley/error.hpp"
 
 namespace volley::cli {
@@ -108,6 +114,90 @@ int run_sound_localization(const ExampleArgs& a) {
   }
 }
 
+struct DecoderArgs {
+  std::string checkpoint;
+  std::size_t jeffress_fibres = 100;
+  std::size_t jeffress_samples = 200;
+  std::string out = "volley-ipd-decoder";
+};
+
+// The trained IPD decoder against the Jeffress network on the same test IPDs and stimulus.
+int run_ipd_decoder(const DecoderArgs& a) {
+  try {
+    const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
+    io::TrainConfig cfg =
+        io::load_train_string(ck.config_text, ck.config_name, io::options_from_checkpoint(ck.options));
+    if (cfg.data.kind != io::DataConfig::Kind::ipd)
+      throw ConfigError(fmt::format("{}: was trained on another dataset; ipd-decoder needs "
+                                    "data.dataset = \"ipd\" (examples/ipd_decoder.toml)",
+                                    a.checkpoint));
+    io::DataSets data = io::load_data(cfg);
+    const auto& test = dynamic_cast<const ear::IpdSource&>(*data.test);
+    train::NetConfig nc = cfg.net;
+    nc.n_inputs = test.n_inputs();
+    train::Net net(nc);
+    io::restore(ck, net, nullptr, a.checkpoint);
+    train::SampleRecord rec;
+    train::Workspace ws;
+    train::SampleEvents ev;
+    double err_snn = 0.0;
+    std::size_t correct = 0;
+    std::vector<double> per_sample(test.size());
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      test.fill(i, 0, ev);
+      net.forward(ev, rec, ws, false);
+      const auto sl = train::sample_loss(cfg.loss, net, rec, test.label(i), 1.0f, nullptr);
+      per_sample[i] = std::fabs(test.class_centre_deg(sl.predicted) - test.ipd_deg(i));
+      err_snn += per_sample[i];
+      correct += sl.predicted == test.label(i);
+    }
+    err_snn /= static_cast<double>(test.size());
+    // Jeffress with the same stimulus on the first jeffress_samples test IPDs.
+    analysis::JeffressConfig jc;
+    jc.fibres_per_ear = a.jeffress_fibres;
+    jc.rate_max = cfg.data.ipd.rate_max;
+    jc.frequency = cfg.data.ipd.frequency;
+    jc.power = cfg.data.ipd.power;
+    jc.duration = static_cast<double>(cfg.net.n_steps) * cfg.net.dt;
+    const std::size_t m = std::min(a.jeffress_samples, test.size());
+    double err_j = 0.0, err_pv = 0.0, err_snn_m = 0.0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const double ipd = test.ipd_deg(i);
+      const auto e = analysis::run_jeffress(jc, ipd, i);
+      err_j += analysis::circular_error_deg(e.estimate_deg, ipd);
+      err_pv += analysis::circular_error_deg(e.population_vector_deg, ipd);
+      err_snn_m += per_sample[i];
+    }
+    const double md = static_cast<double>(m);
+    nlohmann::json j = {{"checkpoint", a.checkpoint},
+                        {"test_samples", test.size()},
+                        {"snn_accuracy", static_cast<double>(correct) / static_cast<double>(test.size())},
+                        {"snn_mean_abs_error_deg", err_snn},
+                        {"compared_samples", m},
+                        {"snn_mean_abs_error_deg_compared", err_snn_m / md},
+                        {"jeffress_fibres_per_ear", a.jeffress_fibres},
+                        {"jeffress_mean_abs_error_deg", err_j / md},
+                        {"jeffress_population_vector_mean_abs_error_deg", err_pv / md}};
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    std::ofstream(fs::path(a.out) / "summary.json") << j.dump(2) << "\n";
+    fmt::print("volley example ipd-decoder: trained SNN {:.4f} accuracy ({} classes), mean error "
+               "{:.1f}° over {} test IPDs\n  on the first {}: SNN {:.1f}°, Jeffress ({} fibres "
+               "per ear) {:.1f}° (most active detector), {:.1f}° (population vector)\n"
+               "  results in {}/summary.json\n",
+               static_cast<double>(correct) / static_cast<double>(test.size()), test.n_classes(),
+               err_snn, test.size(), m, err_snn_m / md, a.jeffress_fibres, err_j / md, err_pv / md,
+               a.out);
+    return 0;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "volley example: error: {}\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "volley example: error: {}\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 void add_example_command(CLI::App& app, int& exit_code) {
@@ -126,6 +216,19 @@ void add_example_command(CLI::App& app, int& exit_code) {
   sl->add_option("--step", args->step, "IPD step in degrees")->check(CLI::Range(0.1, 180.0))->capture_default_str();
   sl->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   sl->callback([args, &exit_code] { exit_code = run_sound_localization(*args); });
+
+  auto dargs = std::make_shared<DecoderArgs>();
+  CLI::App* dec = ex->add_subcommand(
+      "ipd-decoder",
+      "Compare a trained IPD decoder (a checkpoint of `volley train examples/ipd_decoder.toml`)\n"
+      "with the Jeffress network on the same test IPDs and stimulus. Writes OUT/summary.json.");
+  dec->add_option("checkpoint", dargs->checkpoint, "checkpoint.bin of an ipd training run")->required();
+  dec->add_option("--jeffress-fibres", dargs->jeffress_fibres, "fibres per ear of the Jeffress network")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  dec->add_option("--jeffress-samples", dargs->jeffress_samples, "test IPDs given to the Jeffress network")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  dec->add_option("-o,--out", dargs->out, "output directory")->capture_default_str();
+  dec->callback([dargs, &exit_code] { exit_code = run_ipd_decoder(*dargs); });
 }
 
 }  // namespace volley::cli

@@ -45,19 +45,7 @@ std::vector<std::string> effective_options(const TrainArgs& a) {
 
 io::TrainOptions train_options(const std::vector<std::string>& effective, int threads,
                                long long epochs) {
-  io::TrainOptions opt;
-  for (const auto& s : effective) {
-    if (s.rfind("set:", 0) == 0) {
-      opt.overrides.push_back(s.substr(4));
-      continue;
-    }
-    const auto eq = s.find('=');
-    const std::string key = s.substr(0, eq);
-    const auto value = std::stoull(s.substr(eq + 1));
-    if (key == "seed") opt.seed = value;
-    if (key == "train_limit") opt.train_limit = value;
-    if (key == "test_limit") opt.test_limit = value;
-  }
+  io::TrainOptions opt = io::options_from_checkpoint(effective);
   if (threads > 0) opt.threads = threads;
   if (epochs >= 0) opt.epochs = static_cast<int>(epochs);
   return opt;

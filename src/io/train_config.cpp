@@ -51,7 +51,8 @@ bool flag(Table& t, std::string_view key, bool fallback) {
 
 void read_data(Table t, DataConfig& d, double dt) {
   d.kind = choice<DataConfig::Kind>(t.need("dataset"), {{"fashion-mnist", DataConfig::Kind::fashion_mnist},
-                                                        {"shd", DataConfig::Kind::shd}});
+                                                        {"shd", DataConfig::Kind::shd},
+                                                        {"ipd", DataConfig::Kind::ipd}});
   d.train_limit = count(t, "train_limit", 0);
   d.test_limit = count(t, "test_limit", 0);
   if (d.kind == DataConfig::Kind::fashion_mnist) {
@@ -69,6 +70,19 @@ void read_data(Table t, DataConfig& d, double dt) {
       if (p > 1.0) f->fail(fmt::format("is {} spikes per step at dt; must be at most 1 per step", p));
       d.encoder.max_rate = p;
     }
+  } else if (d.kind == DataConfig::Kind::ipd) {
+    ear::IpdTaskConfig& c = d.ipd;
+    c.fibres = count(t, "fibres", c.fibres, 1);
+    if (auto f = t.get("rate_max")) {
+      c.rate_max = f->quantity(Dimension::hertz(), Bound::kPositive);
+      if (c.rate_max * dt > 1.0) f->fail("is more than one spike per step of dt");
+    }
+    if (auto f = t.get("frequency")) c.frequency = f->quantity(Dimension::hertz(), Bound::kPositive);
+    c.power = number(t, "power", c.power, 1e-12, 1e12, "> 0");
+    c.classes = count(t, "classes", c.classes, 2);
+    c.samples = count(t, "train_samples", c.samples, 1);
+    d.ipd_test_samples = count(t, "test_samples", d.ipd_test_samples, 1);
+    c.dt = dt;
   } else {
     d.train_file = t.need("train").path();
     d.test_file = t.need("test").path();
@@ -231,7 +245,9 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   try {
     if (s.threads < 1) throw ParameterError("training: threads must be >= 1");
     if (s.epochs < 0) throw ParameterError("training: epochs must be >= 0");
-    net.n_inputs = cfg.data.kind == DataConfig::Kind::shd ? cfg.data.n_inputs : 784;
+    net.n_inputs = cfg.data.kind == DataConfig::Kind::shd   ? cfg.data.n_inputs
+                   : cfg.data.kind == DataConfig::Kind::ipd ? 2 * cfg.data.ipd.fibres
+                                                            : 784;
     net.validate();
     o.validate();
   } catch (const ParameterError& e) {
@@ -265,6 +281,17 @@ DataSets load_data(const TrainConfig& cfg) {
     };
     out.train = make(true, d.train_limit);
     out.test = make(false, d.test_limit);
+    return out;
+  }
+  if (d.kind == DataConfig::Kind::ipd) {
+    ear::IpdTaskConfig c = d.ipd;
+    c.steps = cfg.net.n_steps;
+    c.seed = cfg.training.seed;
+    c.samples = d.train_limit ? std::min(d.train_limit, c.samples) : c.samples;
+    out.train = std::make_unique<ear::IpdSource>(c, "ipd task (train)");
+    c.seed = cfg.training.seed + 0x9E3779B97F4A7C15ull;  // a disjoint test set
+    c.samples = d.test_limit ? std::min(d.test_limit, d.ipd_test_samples) : d.ipd_test_samples;
+    out.test = std::make_unique<ear::IpdSource>(c, "ipd task (test)");
     return out;
   }
 #ifdef VOLLEY_HAVE_HDF5

@@ -77,6 +77,24 @@ train::Checkpoint make_checkpoint(const TrainConfig& cfg, const FitOptions& o,
 
 }  // namespace
 
+TrainOptions options_from_checkpoint(const std::vector<std::string>& stored) {
+  TrainOptions opt;
+  for (const auto& s : stored) {
+    if (s.rfind("set:", 0) == 0) {
+      opt.overrides.push_back(s.substr(4));
+      continue;
+    }
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = s.substr(0, eq);
+    const auto value = std::stoull(s.substr(eq + 1));
+    if (key == "seed") opt.seed = value;
+    if (key == "train_limit") opt.train_limit = value;
+    if (key == "test_limit") opt.test_limit = value;
+  }
+  return opt;
+}
+
 void restore(const train::Checkpoint& ck, train::Net& net, train::Optimizer* opt,
              const std::string& path) {
   auto& params = net.params();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "volley/ear/ipd_task.hpp"
 #include "volley/train/dataset.hpp"
 #include "volley/train/encoders.hpp"
 #include "volley/train/loss.hpp"
@@ -18,13 +19,15 @@
 namespace volley::io {
 
 struct DataConfig {
-  enum class Kind { fashion_mnist, shd } kind = Kind::fashion_mnist;
+  enum class Kind { fashion_mnist, shd, ipd } kind = Kind::fashion_mnist;
   std::string path;          // fashion-mnist: directory of the IDX files
   std::string train_file;    // shd: training file
   std::string test_file;     // shd: test file
   train::EncoderConfig encoder;  // fashion-mnist
   std::size_t n_inputs = 700;    // shd
   std::size_t n_classes = 20;    // shd
+  ear::IpdTaskConfig ipd;        // ipd (samples = train_samples; the test set has its own seed)
+  std::size_t ipd_test_samples = 1000;
   std::size_t train_limit = 0, test_limit = 0;  // 0 = all
 };
 

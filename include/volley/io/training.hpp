@@ -31,6 +31,10 @@ struct FitResult {
 
 FitResult fit(const TrainConfig& config, const FitOptions& options);
 
+// The TrainOptions that a checkpoint's stored options ("seed=3", "train_limit=100",
+// "set:dotted.path=VALUE") stand for, so eval tools rebuild the network it was trained as.
+TrainOptions options_from_checkpoint(const std::vector<std::string>& stored);
+
 // Restores parameters (and the optimiser state when `opt` is given) from a checkpoint; throws
 // IoError if names or sizes differ from the network's.
 void restore(const train::Checkpoint& ck, train::Net& net, train::Optimizer* opt,
