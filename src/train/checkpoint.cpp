@@ -70,7 +70,7 @@ class Reader {
     const auto n = pod<std::uint64_t>();
     if (n > (end_ - pos_) / sizeof(float)) corrupt("an array runs past the end");
     std::vector<float> v(n);
-    std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));
+    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));  // data() may be null
     pos_ += n * sizeof(float);
     return v;
   }
