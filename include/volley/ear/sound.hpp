@@ -53,11 +53,11 @@ Sound silence(double duration, double samplerate);
 
 // A mono sound presented to both ears with an interaural time and level difference.
 // itd_seconds > 0 delays the right ear (the source is on the left); < 0 delays the left ear.
-// The delay is fractional: a Blackman-windowed sinc interpolator with 32 taps each side, whose
-// group delay is exact and whose gain is flat within 0.01 dB below 0.4·samplerate; only the
-// lagging ear is filtered. The sound keeps its length: the lagging ear starts with |itd| of
-// silence and loses its last |itd|. ild_db > 0 makes the left ear louder: left gain +ild/2 dB,
-// right gain −ild/2 dB.
+// The delay is fractional: a Blackman-windowed sinc interpolator (64 taps) whose delay is
+// correct within 1e-4 samples and gain within 0.003 dB below 0.45·samplerate (0.004 samples,
+// 0.2 dB at 0.47·samplerate); only the lagging ear is filtered. The sound keeps its length: the
+// lagging ear starts with |itd| of silence and loses its last |itd|. ild_db > 0 makes the left ear
+// louder: left gain +ild/2 dB, right gain −ild/2 dB.
 Sound binaural(const Sound& mono, double itd_seconds, double ild_db);
 // A two-channel pure tone whose right ear leads by the IPD:
 // left = sin(2πft), right = sin(2πft + ipd_radians).
