@@ -29,7 +29,7 @@ std::vector<std::size_t> partition(std::size_t n, int parts) {
   return b;
 }
 
-int thread_id() {
+[[maybe_unused]] int thread_id() {
 #ifdef VOLLEY_HAVE_OPENMP
   return omp_get_thread_num();
 #else

@@ -57,7 +57,7 @@ Optimizer::Optimizer(const OptimizerConfig& cfg, const std::vector<Param>& param
 }
 
 void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<float>>& grads,
-                     double lr, int threads) {
+                     double lr, [[maybe_unused]] int threads) {
   ++t_;
   const double b1 = cfg_.beta1, b2 = cfg_.beta2;
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t_));
