@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libfmt-dev libtomlplusplus-dev libcli11-dev libhdf5-dev nlohmann-json3-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev hdf5-tools
-          zlib1g-dev dataset-fashion-mnist libsndfile1-dev)
+          zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-brian python3-torch python3-h5py linux-perf valgrind time)
 fi
