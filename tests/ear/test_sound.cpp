@@ -17,6 +17,7 @@
 
 #include "volley/ear/sound.hpp"
 #include "volley/error.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace volley;
 using namespace volley::ear;
@@ -29,26 +30,7 @@ namespace {
 
 constexpr double kPi = std::numbers::pi;
 
-// A fresh directory under the system temp dir, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("volley_test_sound_" + std::to_string(::getpid()) + "_" +
-                                         info->name() + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using volley::test::TempDir;
 
 // The message of the exception of type E that `f` throws.
 template <class E = IoError, class F>

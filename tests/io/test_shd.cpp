@@ -18,6 +18,7 @@
 
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace volley;
 using io::read_shd;
@@ -30,26 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("volley_test_shd_" + std::to_string(::getpid()) + "_" +
-                                         info->name() + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using volley::test::TempDir;
 
 // Closes an hid_t at the end of a scope.
 struct H {

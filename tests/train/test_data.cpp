@@ -20,6 +20,7 @@
 #include "volley/train/dataset.hpp"
 #include "volley/train/encoders.hpp"
 #include "volley/train/idx.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace volley;
 using namespace volley::train;
@@ -31,27 +32,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("volley_test_data_" + std::to_string(::getpid()) + "_" +
-                                         info->name() + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using volley::test::TempDir;
 
 void write_raw(const std::string& path, const Bytes& bytes) {
   std::ofstream f(path, std::ios::binary);
