@@ -12,5 +12,7 @@ void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 // Registers `volley example` (built-in experiments: sound-localization).
 void add_example_command(CLI::App& app, int& exit_code);
+// Registers `volley dataset` (generated datasets: spoken-digits).
+void add_dataset_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

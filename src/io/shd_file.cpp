@@ -269,7 +269,7 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
 
 void write_shd(const std::string& path, const std::vector<std::vector<double>>& times,
                const std::vector<std::vector<std::uint32_t>>& units, const std::vector<int>& labels,
-               const std::vector<int>* speakers) {
+               const std::vector<int>* speakers, const std::vector<std::string>* keys) {
   const std::size_t n = labels.size();
   if (times.size() != n || units.size() != n)
     throw ParameterError(fmt::format(
@@ -337,10 +337,25 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
       write(spikes, "units", uf, um, uv.data());
     }
     write(file, "labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, lab.data());
-    if (speakers) {
+    if (speakers || keys) {
       Handle extra(H5Gcreate2(file, "extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                    fmt::format("SHD file '{}': cannot create group 'extra'", tmp));
-      write(extra, "speaker", H5T_STD_U8LE, H5T_NATIVE_UINT8, spk.data());
+      if (speakers) write(extra, "speaker", H5T_STD_U8LE, H5T_NATIVE_UINT8, spk.data());
+      if (keys) {
+        // Variable-length UTF-8 strings, one per class (h5py reads them as bytes or str).
+        std::vector<const char*> names;
+        for (const auto& k : *keys) names.push_back(k.c_str());
+        Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: cannot copy string type");
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+        const hsize_t count = names.size();
+        Handle key_space(H5Screate_simple(1, &count, nullptr), H5Sclose,
+                         "HDF5: cannot create dataspace");
+        Handle ds(H5Dcreate2(extra, "keys", type, key_space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                  H5Dclose, fmt::format("SHD file '{}': cannot create dataset 'extra/keys'", tmp));
+        if (count > 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names.data()) < 0)
+          throw IoError(fmt::format("SHD file '{}': cannot write dataset 'extra/keys'", tmp));
+      }
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("SHD file '{}': cannot flush", tmp));

@@ -34,12 +34,14 @@ std::unique_ptr<volley::train::StoredEvents> read_shd(const std::string& path,
                                                       std::vector<int>* speakers = nullptr);
 
 // Writes the SHD layout: spikes/times as float32, spikes/units as uint16 (variable-length),
-// labels as uint8 and, if given, extra/speaker as uint8. The file is written under a temporary
+// labels as uint8 and, if given, extra/speaker as uint8 and extra/keys (the class names, one
+// variable-length UTF-8 string per class) as SHD has them. The file is written under a temporary
 // name and renamed when complete. Throws ParameterError if the vectors differ in length (per
 // sample for times/units), a unit does not fit uint16 or a label/speaker does not fit uint8,
 // and IoError if writing fails.
 void write_shd(const std::string& path, const std::vector<std::vector<double>>& times,
                const std::vector<std::vector<std::uint32_t>>& units, const std::vector<int>& labels,
-               const std::vector<int>* speakers = nullptr);
+               const std::vector<int>* speakers = nullptr,
+               const std::vector<std::string>* keys = nullptr);
 
 }  // namespace volley::io
