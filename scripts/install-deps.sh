@@ -7,9 +7,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libfmt-dev libtomlplusplus-dev libcli11-dev libhdf5-dev nlohmann-json3-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev hdf5-tools
-          zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng)
+          zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng python3-h5py)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-brian python3-torch python3-h5py linux-perf valgrind time)
+  packages+=(python3-brian python3-torch linux-perf valgrind time)
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
