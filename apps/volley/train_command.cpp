@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "volley/error.hpp"
 #include "volley/io/train_config.hpp"
+#include "volley/io/network_recording.hpp"
 #include "volley/io/training.hpp"
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/trainer.hpp"
@@ -96,7 +97,17 @@ struct EvalArgs {
   int threads = 0;
   long long test_limit = -1;
   std::string out;
+  std::string record;
+  std::size_t trace_samples = 8;
 };
+
+// Class names for the confusion matrix and the report, when the data has them.
+std::vector<std::string> class_names(const io::TrainConfig& cfg) {
+  if (cfg.data.kind == io::DataConfig::Kind::fashion_mnist)
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return {};
+}
 
 int run_eval(const EvalArgs& a) {
   return guarded("eval", [&] {
@@ -115,6 +126,9 @@ int run_eval(const EvalArgs& a) {
     io::DataSets data = io::load_data(cfg);
     train::NetConfig nc = cfg.net;
     nc.n_inputs = data.test->n_inputs();
+    // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
+    // (the forward computation itself is the same in both modes).
+    if (!a.record.empty()) nc.backward = train::BackwardMode::dense;
     train::Net net(nc);
     io::restore(ck, net, nullptr, a.checkpoint);
     train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
@@ -137,6 +151,26 @@ int run_eval(const EvalArgs& a) {
       std::ofstream out(a.out);
       out << j.dump(2) << "\n";
       if (!out) throw IoError(fmt::format("--out: cannot write {}", a.out));
+    }
+    if (!a.record.empty()) {
+#ifndef VOLLEY_HAVE_HDF5
+      throw IoError("--record writes HDF5; rebuild with VOLLEY_HDF5=ON");
+#else
+      std::filesystem::create_directories(a.record);
+      const std::string path = (std::filesystem::path(a.record) / "record.h5").string();
+      io::NetworkRecordOptions ro;
+      ro.trace_samples = a.trace_samples;
+      ro.class_names = class_names(cfg);
+      const io::NetworkRecordSummary rs = io::record_network(net, cfg.loss, *data.test, ro, path);
+      nlohmann::json j = {{"checkpoint", a.checkpoint},        {"accuracy", st.accuracy},
+                          {"loss", st.loss},                   {"samples", st.samples},
+                          {"confusion", st.confusion},         {"classes", C},
+                          {"class_names", ro.class_names},     {"spikes_per_sample", rs.spikes_per_sample},
+                          {"epochs", ck.epochs_done}};
+      std::ofstream(std::filesystem::path(a.record) / "eval.json") << j.dump(2) << "\n";
+      fmt::print("recorded {} samples (spikes of every layer, traces of the first {}) in {} and eval.json\n",
+                 rs.samples, std::min(ro.trace_samples, rs.samples), path);
+#endif
     }
     return 0;
   });
@@ -184,6 +218,12 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   c->add_option("--test-limit", args->test_limit, "use the first N test samples")
       ->check(CLI::PositiveNumber);
   c->add_option("-o,--out", args->out, "also write the results as JSON to this file");
+  c->add_option("--record", args->record,
+                "record every layer's spikes (and traces of the first samples) with labels and "
+                "predictions in DIR/record.h5, plus DIR/eval.json, for `volley analyze` and "
+                "`volley report`");
+  c->add_option("--trace-samples", args->trace_samples,
+                "samples whose membrane traces --record keeps")->capture_default_str();
   c->callback([args, &exit_code] { exit_code = run_eval(*args); });
 }
 

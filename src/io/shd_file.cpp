@@ -13,62 +13,15 @@
 
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
+#include "hdf5_util.hpp"
 
 namespace volley::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Owns an hid_t and closes it with the matching function; a negative id throws IoError(message).
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t), const std::string& message) : id_(id), close_(close) {
-    if (id_ < 0) throw IoError(message);
-  }
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  operator hid_t() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-// Frees the memory HDF5 allocated for a buffer of variable-length elements.
-class VlenReclaim {
- public:
-  VlenReclaim(hid_t type, hid_t space, void* buf) : type_(type), space_(space), buf_(buf) {}
-  ~VlenReclaim() {
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(type_, space_, H5P_DEFAULT, buf_);
-#else
-    H5Dvlen_reclaim(type_, space_, H5P_DEFAULT, buf_);
-#endif
-  }
-  VlenReclaim(const VlenReclaim&) = delete;
-  VlenReclaim& operator=(const VlenReclaim&) = delete;
-
- private:
-  hid_t type_, space_;
-  void* buf_;
-};
-
-// Whether every component of a slash-separated path exists below loc (H5Lexists fails, rather
-// than answering false, when an intermediate group is missing).
-bool link_exists(hid_t loc, const std::string& path) {
-  std::size_t pos = 0;
-  while (true) {
-    const std::size_t slash = path.find('/', pos);
-    const std::string prefix = path.substr(0, slash);
-    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
-    if (slash == std::string::npos) return true;
-    pos = slash + 1;
-  }
-}
+using hdf5::Handle;
+using hdf5::VlenReclaim;
+using hdf5::link_exists;
 
 // Reads one SHD file; keeps the path for messages.
 class Reader {
@@ -341,21 +294,8 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
       Handle extra(H5Gcreate2(file, "extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                    fmt::format("SHD file '{}': cannot create group 'extra'", tmp));
       if (speakers) write(extra, "speaker", H5T_STD_U8LE, H5T_NATIVE_UINT8, spk.data());
-      if (keys) {
-        // Variable-length UTF-8 strings, one per class (h5py reads them as bytes or str).
-        std::vector<const char*> names;
-        for (const auto& k : *keys) names.push_back(k.c_str());
-        Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: cannot copy string type");
-        H5Tset_size(type, H5T_VARIABLE);
-        H5Tset_cset(type, H5T_CSET_UTF8);
-        const hsize_t count = names.size();
-        Handle key_space(H5Screate_simple(1, &count, nullptr), H5Sclose,
-                         "HDF5: cannot create dataspace");
-        Handle ds(H5Dcreate2(extra, "keys", type, key_space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                  H5Dclose, fmt::format("SHD file '{}': cannot create dataset 'extra/keys'", tmp));
-        if (count > 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names.data()) < 0)
-          throw IoError(fmt::format("SHD file '{}': cannot write dataset 'extra/keys'", tmp));
-      }
+      // Variable-length UTF-8 strings, one per class (h5py reads them as bytes or str).
+      if (keys) hdf5::write_strings(extra, "keys", *keys);
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("SHD file '{}': cannot flush", tmp));

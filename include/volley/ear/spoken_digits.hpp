@@ -22,12 +22,14 @@ namespace volley::ear {
 struct SpokenDigitsOptions {
   std::vector<std::string> languages = {"en", "de"};
   // espeak-ng voice variants (`espeak-ng --voices=variant`), one speaker each.
-  std::vector<std::string> speakers = {"m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8",
-                                       "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3",
-                                       "klatt4", "edward", "grandpa", "steph"};
+  std::vector<std::string> speakers = {
+      "m1",    "m2",      "m3",      "m4",      "m5",     "m6",      "m7",     "m8",
+      "f1",    "f2",      "f3",      "f4",      "f5",     "klatt",   "klatt2", "klatt3",
+      "klatt4", "edward", "edward2", "grandpa", "grandma", "steph",  "steph2", "linda",
+      "john",  "max",     "paul",    "michel",  "iven",    "belinda", "david",  "quincy"};
   // Held-out voices: if test_speaker_names is empty, `test_speakers` of `speakers` are drawn
   // with the seed; otherwise exactly those names (each must be in `speakers`).
-  std::size_t test_speakers = 4;
+  std::size_t test_speakers = 6;
   std::vector<std::string> test_speaker_names;
   std::vector<int> speeds = {130, 165, 200};  // words per minute
   std::vector<int> pitches = {30, 50, 70};    // espeak-ng 0..99

@@ -3,6 +3,8 @@
 //
 // spikes.h5 layout, per population with a spike monitor:   /NAME/times  float64 [s]
 //                                                            /NAME/units  uint32
+//                                                            /NAME attribute size (neurons)
+// root attributes: duration (s, the simulated time) and dt (s)
 // state monitors:  /NAME/state/MONITOR/t (float64, s), /NAME/state/MONITOR/indices (uint32),
 //                  /NAME/state/MONITOR/VAR (float32, [samples, indices], SI units, attribute "unit")
 // rate monitors:   /NAME/rate/MONITOR/t, /NAME/rate/MONITOR/rate (Hz)
