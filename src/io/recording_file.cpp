@@ -91,6 +91,12 @@ class Reader {
     H5Sget_simple_extent_dims(space, &n, nullptr);
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: string type");
     H5Tset_size(type, H5T_VARIABLE);
+    {  // the same character set as the file (HDF5 converts neither way between ASCII and UTF-8)
+      Handle file_type(H5Dget_type(ds), H5Tclose, "HDF5: dataset type");
+      if (H5Tget_class(file_type) != H5T_STRING || H5Tis_variable_str(file_type) <= 0)
+        fail(name, "is not an array of variable-length strings");
+      H5Tset_cset(type, H5Tget_cset(file_type));
+    }
     std::vector<char*> raw(n, nullptr);
     if (n > 0 && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
       fail(name, "cannot read as strings");
