@@ -1,5 +1,6 @@
 // `volley sim`: load a model file, run it, write spikes.h5 and summary.json.
 #include <fmt/format.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -17,6 +18,28 @@
 
 namespace volley::cli {
 namespace {
+
+// Runs the network for `duration`; on a terminal in 100 parts with a progress line (simulated
+// time, wall time, ETA). The parts add up to the same steps, and every random number and
+// monitor sample is keyed by the step, so the results equal one run.
+RunStats run_with_progress(Network& net, double duration, int threads, bool show) {
+  const auto total = static_cast<std::uint64_t>(std::llround(duration / net.dt()));
+  if (!show || total < 1000) return net.run(duration, {threads});
+  RunStats sum;
+  const std::uint64_t parts = 100;
+  for (std::uint64_t k = 0; k < parts; ++k) {
+    const std::uint64_t steps = total * (k + 1) / parts - total * k / parts;
+    if (steps == 0) continue;
+    const RunStats s = net.run(static_cast<double>(steps) * net.dt(), {threads});
+    sum.wall_seconds += s.wall_seconds;
+    sum.steps += s.steps;
+    const double eta = sum.wall_seconds * static_cast<double>(total - sum.steps) / static_cast<double>(sum.steps);
+    fmt::print(stderr, "\r  {:.3f} / {:.3f} s simulated  {:3}%  {:.1f} s  ETA {:.1f} s   ",
+               static_cast<double>(sum.steps) * net.dt(), duration, (k + 1) * 100 / parts, sum.wall_seconds, eta);
+  }
+  fmt::print(stderr, "\r{:<72}\r", "");
+  return sum;
+}
 
 struct SimArgs {
   std::string model;
@@ -59,7 +82,8 @@ int run_sim(const SimArgs& a) {
                             ? io::load_model_string(kDefaultModel, "<built-in cuba.toml>", opt)
                             : io::load_model_file(a.model, opt);
     const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
-    const RunStats stats = m.network->run(m.duration, {m.threads});
+    const RunStats stats = run_with_progress(*m.network, m.duration, m.threads,
+                                             !a.quiet && isatty(fileno(stderr)) != 0);
 
     io::RunInfo info{stats.wall_seconds, build, m.duration, m.threads, m.path, peak_rss_bytes()};
 #ifdef VOLLEY_HAVE_HDF5

@@ -126,6 +126,18 @@ else
   fail "example sound-localization"
 fi
 
+# --- progress on a terminal: the run goes in parts with a progress line, and gives the same
+#     spikes as one uninterrupted run ---
+if command -v script >/dev/null 2>&1; then
+  script -qec "$volley sim --duration '300 ms' --out $work/tty" /dev/null >"$work/tty.txt" 2>&1
+  "$volley" sim --duration "300 ms" --out "$work/notty" -q
+  if grep -q "s simulated" "$work/tty.txt" && h5diff -q "$work/tty/spikes.h5" "$work/notty/spikes.h5"; then
+    pass "sim: progress on a terminal, same spikes as one run"
+  else
+    fail "sim progress: $(tail -c 300 "$work/tty.txt")"
+  fi
+fi
+
 # --- volley dataset spoken-digits: SHD layout, the same bytes for a seed whatever the thread
 #     count, read back by h5py the way SHD files are read and trained on by volley train ---
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
