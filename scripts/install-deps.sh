@@ -7,7 +7,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libfmt-dev libtomlplusplus-dev libcli11-dev libhdf5-dev nlohmann-json3-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev hdf5-tools
-          zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng python3-h5py)
+          zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng python3-h5py
+          gnuplot-nox chromium python3-pil)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-brian python3-torch linux-perf valgrind time)
 fi

@@ -14,5 +14,7 @@ void add_eval_command(CLI::App& app, int& exit_code);
 void add_example_command(CLI::App& app, int& exit_code);
 // Registers `volley dataset` (generated datasets: spoken-digits).
 void add_dataset_command(CLI::App& app, int& exit_code);
+// Registers `volley report` (HTML report) and `volley analyze` (spike-train statistics).
+void add_report_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

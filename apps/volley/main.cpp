@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   volley::cli::add_eval_command(app, exit_code);
   volley::cli::add_example_command(app, exit_code);
   volley::cli::add_dataset_command(app, exit_code);
+  volley::cli::add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,558 @@
+// `volley report DIR` (see report.hpp): gathers what a run left behind, computes the statistics
+// with volley::analysis, draws the figures with gnuplot (figure.hpp) and writes one HTML page.
+#include "volley/report/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "volley/analysis/spike_stats.hpp"
+#include "volley/error.hpp"
+#include "volley/io/recording.hpp"
+#include "volley/report/plot.hpp"
+#include "volley/train/checkpoint.hpp"
+
+namespace volley::report {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string esc(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "–";
+  if (v != 0.0 && (std::abs(v) >= 1e5 || std::abs(v) < 1e-3)) return fmt::format("{:.3g}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw IoError(fmt::format("report: cannot read '{}'", p.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+json read_json(const fs::path& p) {
+  try {
+    return json::parse(read_text(p));
+  } catch (const json::exception& e) {
+    throw IoError(fmt::format("report: '{}' is not valid JSON: {}", p.string(), e.what()));
+  }
+}
+
+// The page: sections of text, tables and figures; every figure is also written as an SVG file.
+class Page {
+ public:
+  explicit Page(fs::path figure_dir) : figure_dir_(std::move(figure_dir)) {}
+
+  void section(const std::string& title, const std::string& kind) {
+    body_ += fmt::format("<h2 id=\"{}\">{}</h2>\n", anchor(title), esc(title));
+    toc_.push_back(title);
+    (void)kind;
+  }
+  void heading(const std::string& title) { body_ += fmt::format("<h3>{}</h3>\n", esc(title)); }
+  void text(const std::string& html) { body_ += "<p>" + html + "</p>\n"; }
+  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+    body_ += "<table>\n<tr>";
+    for (const auto& h : header) body_ += "<th>" + esc(h) + "</th>";
+    body_ += "</tr>\n";
+    for (const auto& r : rows) {
+      body_ += "<tr>";
+      for (const auto& c : r) body_ += "<td>" + esc(c) + "</td>";
+      body_ += "</tr>\n";
+    }
+    body_ += "</table>\n";
+  }
+  // Adds the figure inline and as figure_dir/name.svg.
+  void figure(const std::string& name, const std::string& svg, const std::string& caption) {
+    fs::create_directories(figure_dir_);
+    const fs::path file = figure_dir_ / (name + ".svg");
+    std::ofstream(file) << svg;
+    files_.push_back(file.string());
+    std::string inline_svg = svg;
+    if (const auto p = inline_svg.find("<svg"); p != std::string::npos) inline_svg.erase(0, p);
+    body_ += fmt::format("<figure>{}<figcaption>{} <a href=\"figures/{}.svg\">{}.svg</a></figcaption></figure>\n",
+                         inline_svg, esc(caption), name, name);
+  }
+
+  std::string html(const std::string& title, const std::string& subtitle) const {
+    std::string toc;
+    for (const auto& t : toc_) toc += fmt::format("<a href=\"#{}\">{}</a> ", anchor(t), esc(t));
+    return fmt::format(R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{0}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px; color: #222; padding: 0 1em; }}
+h1 {{ margin-bottom: 0.2em; }} h2 {{ border-bottom: 1px solid #ccc; margin-top: 1.6em; }}
+.sub {{ color: #666; }} nav a {{ margin-right: 1em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1em; }}
+td, th {{ border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; }}
+th {{ background: #f4f4f4; }} td:first-child, th:first-child {{ text-align: left; }}
+figure {{ display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }}
+figure {{ max-width: 100%; overflow-x: auto; }}
+figcaption {{ color: #555; font-size: 0.9em; max-width: 640px; }}
+</style></head><body>
+<h1>{0}</h1><p class="sub">{1}</p>
+<nav>{2}</nav>
+{3}
+<p class="sub">Written by volley report. Figures drawn with gnuplot; each is also in figures/ as SVG.</p>
+</body></html>
+)",
+                       esc(title), esc(subtitle), toc, body_);
+  }
+
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  static std::string anchor(const std::string& t) {
+    std::string a;
+    for (char c : t) a += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+    return a;
+  }
+  fs::path figure_dir_;
+  std::string body_;
+  std::vector<std::string> toc_;
+  std::vector<std::string> files_;
+};
+
+// A bin width for rates over a span: 1 ms up to 2 s, else about 2000 bins (a multiple of dt).
+double rate_bin(double duration, double dt) {
+  double bin = duration <= 2.0 ? 1e-3 : duration / 2000.0;
+  if (dt > 0.0) bin = std::max(dt, std::round(bin / dt) * dt);
+  return bin;
+}
+
+analysis::SpikeTrains trains_of(const io::PopulationRecording& p, double t_stop) {
+  analysis::SpikeTrains t;
+  t.times = p.times;
+  t.units = p.units;
+  t.n_neurons = std::max<std::size_t>(p.size, 1);
+  t.t_start = 0.0;
+  t.t_stop = t_stop;
+  return t;
+}
+
+// ---- simulation ----------------------------------------------------------------------------
+
+// Every inter-spike interval of every neuron (s).
+std::vector<double> all_isis(const analysis::SpikeTrains& st) {
+  const analysis::SpikesByNeuron by = analysis::group_by_neuron(st);
+  std::vector<double> out;
+  for (std::size_t j = 0; j < st.n_neurons; ++j) {
+    const auto t = by.of(j);
+    for (std::size_t k = 1; k < t.size(); ++k) out.push_back(t[k] - t[k - 1]);
+  }
+  return out;
+}
+
+void population_sections(Page& page, const io::Recording& rec, const io::PopulationRecording& p,
+                         const ReportOptions& o) {
+  page.heading(fmt::format("Population {} ({} neurons, {} spikes)", p.name, p.size, p.times.size()));
+  const double T = rec.duration > 0.0 ? rec.duration : 1.0;
+  if (!p.times.empty()) {
+    const analysis::SpikeTrains st = trains_of(p, T);
+    Figure f;
+    f.title = fmt::format("{}: spike raster", p.name);
+    f.x.label = "time (s)";
+    f.y.label = "neuron";
+    f.x.min = 0.0;
+    f.x.max = T;
+    page.figure(p.name + "_raster", raster(f, p.times, p.units, o.max_raster_points),
+                fmt::format("Spikes of {} (every neuron's train kept whole when downsampled).", p.name));
+
+    const double bin = rate_bin(T, rec.dt);
+    const analysis::PopulationRate pr = analysis::population_rate(st, bin);
+    Figure fr;
+    fr.title = fmt::format("{}: population rate ({} ms bins)", p.name, number(bin * 1e3));
+    fr.x.label = "time (s)";
+    fr.y.label = "rate (Hz per neuron)";
+    page.figure(p.name + "_rate", line_plot(fr, {Series{p.name, pr.time, pr.rate}}), "Mean firing rate per neuron.");
+
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : analysis::stat_entries(analysis::simulation_stats(st)))
+      rows.push_back({e.name, number(e.value), e.unit});
+    page.table({"statistic", "value", "unit"}, rows);
+
+    const auto isis = all_isis(st);
+    if (!isis.empty()) {
+      Figure fi;
+      fi.title = fmt::format("{}: inter-spike intervals", p.name);
+      fi.x.label = "ISI (ms)";
+      fi.y.label = "count";
+      std::vector<double> ms(isis.size());
+      std::transform(isis.begin(), isis.end(), ms.begin(), [](double x) { return x * 1e3; });
+      page.figure(p.name + "_isi", histogram(fi, ms, 60), "Distribution of inter-spike intervals, all neurons.");
+      Figure fc;
+      fc.title = fmt::format("{}: ISI coefficient of variation", p.name);
+      fc.x.label = "CV of the ISIs";
+      fc.y.label = "neurons";
+      page.figure(p.name + "_cv", histogram(fc, analysis::cv_isi(st).cv, 40),
+                  "Per-neuron CV (neurons with at least two intervals).");
+    }
+  }
+  for (const auto& s : p.states) {
+    const std::size_t shown = std::min(o.max_trace_neurons, s.indices.size());
+    if (shown == 0 || s.t.empty()) continue;
+    const bool volts = s.unit == "V";
+    std::vector<Series> series;
+    for (std::size_t j = 0; j < shown; ++j) {
+      Series line;
+      line.label = fmt::format("neuron {}", s.indices[j]);
+      line.x = s.t;
+      line.y.resize(s.t.size());
+      for (std::size_t i = 0; i < s.t.size(); ++i)
+        line.y[i] = s.values[i * s.indices.size() + j] * (volts ? 1e3 : 1.0);
+      series.push_back(std::move(line));
+    }
+    Figure f;
+    f.title = fmt::format("{}: {} ({})", p.name, s.variable, s.monitor);
+    f.x.label = "time (s)";
+    f.y.label = volts ? s.variable + " (mV)" : fmt::format("{} ({})", s.variable, s.unit);
+    page.figure(fmt::format("{}_{}_{}", p.name, s.monitor, s.variable), line_plot(f, series),
+                fmt::format("{} of the first {} recorded neurons.", s.variable, shown));
+  }
+  for (const auto& r : p.rates) {
+    Figure f;
+    f.title = fmt::format("{}: rate monitor {}", p.name, r.monitor);
+    f.x.label = "time (s)";
+    f.y.label = "rate (Hz)";
+    page.figure(fmt::format("{}_{}", p.name, r.monitor), line_plot(f, {Series{r.monitor, r.t, r.rate}}),
+                "Population rate as recorded by the rate monitor.");
+  }
+}
+
+void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) {
+  page.section("Simulation", "simulation");
+  if (fs::exists(dir / "summary.json")) {
+    const json s = read_json(dir / "summary.json");
+    std::vector<std::vector<std::string>> rows;
+    for (const char* k : {"model", "duration", "dt", "threads", "seed", "wall_seconds", "build_seconds"})
+      if (s.contains(k)) rows.push_back({k, s[k].is_string() ? s[k].get<std::string>() : number(s[k].get<double>()), ""});
+    if (s.contains("peak_rss_bytes"))
+      rows.push_back({"peak memory", number(s["peak_rss_bytes"].get<double>() / 1048576.0), "MB"});
+    page.table({"run", "value", ""}, rows);
+    if (s.contains("populations")) {
+      std::vector<std::vector<std::string>> pr;
+      for (const auto& [name, v] : s["populations"].items())
+        pr.push_back({name, v.value("model", ""), number(v.value("size", 0.0)), number(v.value("spikes", 0.0)),
+                      number(v.value("rate_hz", 0.0)),
+                      v.contains("cv_isi") && v["cv_isi"].is_number() ? number(v["cv_isi"].get<double>()) : "–"});
+      page.table({"population", "model", "size", "spikes", "rate (Hz)", "CV ISI"}, pr);
+    }
+  }
+  const io::Recording rec = io::read_recording((dir / "spikes.h5").string());
+  for (const auto& p : rec.populations) population_sections(page, rec, p, o);
+}
+
+// ---- training ------------------------------------------------------------------------------
+
+std::vector<json> read_jsonl(const fs::path& p) {
+  std::vector<json> out;
+  std::istringstream in(read_text(p));
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      out.push_back(json::parse(line));
+    } catch (const json::exception& e) {
+      throw IoError(fmt::format("report: '{}' line {} is not valid JSON: {}", p.string(), n, e.what()));
+    }
+  }
+  return out;
+}
+
+void confusion_figure(Page& page, const std::string& name, const std::vector<double>& conf, std::size_t C,
+                      const std::vector<std::string>& class_names) {
+  std::vector<std::string> labels(C);
+  for (std::size_t c = 0; c < C; ++c) labels[c] = c < class_names.size() ? class_names[c] : std::to_string(c);
+  Figure f;
+  f.title = "Confusion matrix (rows: true class, columns: predicted)";
+  f.x.label = "predicted";
+  f.y.label = "true";
+  f.width_px = 560;
+  f.height_px = 520;
+  page.figure(name, heatmap(f, C, C, conf, labels, labels, C <= 20), "Test samples per (true, predicted) class.");
+}
+
+void training_report(Page& page, const fs::path& dir) {
+  page.section("Training", "training");
+  const std::vector<json> epochs = read_jsonl(dir / "metrics.jsonl");
+  std::vector<double> e, train_loss, test_loss, train_acc, test_acc;
+  for (const auto& m : epochs) {
+    e.push_back(m.value("epoch", 0.0));
+    train_loss.push_back(m.value("train_loss", std::nan("")));
+    test_loss.push_back(m.value("test_loss", std::nan("")));
+    train_acc.push_back(m.value("train_acc", std::nan("")));
+    test_acc.push_back(m.value("test_acc", std::nan("")));
+  }
+  std::vector<std::vector<std::string>> rows;
+  if (fs::exists(dir / "summary.json")) {
+    const json s = read_json(dir / "summary.json");
+    for (const char* k : {"config", "epochs", "test_acc", "test_loss", "train_samples", "test_samples", "synapses",
+                          "peak_rss_mb", "train_seconds_this_run"})
+      if (s.contains(k)) rows.push_back({k, s[k].is_string() ? s[k].get<std::string>() : number(s[k].get<double>())});
+  }
+  if (!epochs.empty()) {
+    rows.push_back({"last epoch: test accuracy", number(test_acc.back())});
+    rows.push_back({"last epoch: samples/s", number(epochs.back().value("samples_per_second", std::nan("")))});
+  }
+  page.table({"run", "value"}, rows);
+  if (!epochs.empty()) {
+    Figure fl;
+    fl.title = "Loss per epoch";
+    fl.x.label = "epoch";
+    fl.y.label = "loss";
+    page.figure("loss", line_plot(fl, {Series{"train", e, train_loss}, Series{"test", e, test_loss}}),
+                "Training loss (mean over the epoch's batches) and test loss after the epoch.");
+    Figure fa;
+    fa.title = "Accuracy per epoch";
+    fa.x.label = "epoch";
+    fa.y.label = "accuracy";
+    page.figure("accuracy", line_plot(fa, {Series{"train", e, train_acc}, Series{"test", e, test_acc}}),
+                "Training accuracy during the epoch and test accuracy after it.");
+  }
+  if (fs::exists(dir / "summary.json")) {
+    const json s = read_json(dir / "summary.json");
+    if (s.contains("confusion") && s["confusion"].is_array() && !s["confusion"].empty()) {
+      const std::size_t C = s["confusion"].size();
+      std::vector<double> conf;
+      for (const auto& row : s["confusion"])
+        for (const auto& v : row) conf.push_back(v.get<double>());
+      confusion_figure(page, "confusion", conf, C, {});
+    }
+  }
+  if (fs::exists(dir / "checkpoint.bin")) {
+    const train::Checkpoint ck = train::read_checkpoint((dir / "checkpoint.bin").string());
+    for (const auto& [name, values] : ck.params) {
+      if (name.size() < 2 || (name.substr(name.size() - 2) != ".w" && name.substr(name.size() - 2) != ".v")) continue;
+      Figure f;
+      f.title = fmt::format("Weights {}", name);
+      f.x.label = "weight";
+      f.y.label = "synapses";
+      std::vector<double> w(values.begin(), values.end());
+      page.figure("weights_" + name, histogram(f, w, 60), fmt::format("{} values of {}.", values.size(), name));
+    }
+  }
+}
+
+// ---- recorded network (volley eval --record) ------------------------------------------------
+
+void recording_report(Page& page, const fs::path& dir, const ReportOptions& o) {
+  page.section("Inside the trained network", "recording");
+  const io::Recording rec = io::read_recording((dir / "record.h5").string());
+  const std::size_t n = rec.labels.size();
+  std::size_t C = 0;
+  for (int l : rec.labels) C = std::max<std::size_t>(C, static_cast<std::size_t>(l) + 1);
+  for (int l : rec.predictions) C = std::max<std::size_t>(C, static_cast<std::size_t>(l) + 1);
+  std::size_t correct = 0;
+  std::vector<double> conf(C * C, 0.0);
+  for (std::size_t s = 0; s < n; ++s) {
+    correct += rec.labels[s] == rec.predictions[s];
+    conf[static_cast<std::size_t>(rec.labels[s]) * C + static_cast<std::size_t>(rec.predictions[s])] += 1.0;
+  }
+  page.text(fmt::format("{} test samples of {} ms each; accuracy {}.", n, number(rec.sample_duration * 1e3),
+                        number(n ? double(correct) / double(n) : 0.0)));
+  if (C > 0) confusion_figure(page, "record_confusion", conf, C, rec.class_names);
+  const std::size_t steps = rec.dt > 0.0 ? static_cast<std::size_t>(std::llround(rec.sample_duration / rec.dt)) : 1;
+
+  std::vector<std::vector<std::string>> layer_rows;
+  std::vector<const io::PopulationRecording*> layers;
+  for (const auto& p : rec.populations)
+    if (p.name == "input" || p.name.rfind("layer", 0) == 0) layers.push_back(&p);
+  for (std::size_t li = 0; li < layers.size(); ++li) {
+    const io::PopulationRecording& p = *layers[li];
+    // Fan-out: the next layer's size (dense connections; recurrent synapses are not counted).
+    std::uint64_t fan_out = 0;
+    if (li + 1 < layers.size()) fan_out = layers[li + 1]->size;
+    else if (const auto* out = rec.find("output")) fan_out = out->size;
+    analysis::SampleCounts counts;
+    counts.n_samples = n;
+    counts.n_neurons = p.size;
+    counts.n_steps = steps;
+    counts.labels = rec.labels;
+    counts.counts.assign(n * p.size, 0);
+    for (std::size_t k = 0; k < p.units.size(); ++k) ++counts.counts[std::size_t{p.samples[k]} * p.size + p.units[k]];
+    const analysis::LayerActivity act{p.name, {static_cast<std::uint64_t>(p.times.size())}, {fan_out}};
+    const analysis::OperationsSummary ops = analysis::synaptic_operations(std::span(&act, 1), std::max<std::size_t>(n, 1));
+    layer_rows.push_back({p.name, number(double(p.size)), number(ops.spikes_per_sample), number(ops.synops_per_sample),
+                          number(analysis::silent_fraction(counts)), number(analysis::saturated_fraction(counts))});
+    if (p.name == "input" || C < 2) continue;
+    // Tuning: mean spike count per class and neuron, neurons ordered by preferred class.
+    const analysis::TuningCurves tu = analysis::tuning_curves(counts, C);
+    const analysis::Selectivity sel = analysis::selectivity(tu);
+    std::vector<std::size_t> order(p.size);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a1, std::size_t b1) {
+      return sel.preferred_class[a1] < sel.preferred_class[b1];
+    });
+    const std::size_t shown = std::min<std::size_t>(p.size, 128);
+    std::vector<double> heat(shown * C);
+    std::vector<std::string> rows_l(shown), cols_l(C);
+    for (std::size_t c = 0; c < C; ++c) cols_l[c] = c < rec.class_names.size() ? rec.class_names[c] : std::to_string(c);
+    for (std::size_t k = 0; k < shown; ++k) {
+      const std::size_t j = order[k * p.size / shown];
+      rows_l[k] = std::to_string(j);
+      for (std::size_t c = 0; c < C; ++c) heat[k * C + c] = tu.at(c, j);
+    }
+    Figure ft;
+    ft.title = fmt::format("{}: tuning curves (mean spikes per sample)", p.name);
+    ft.x.label = "class";
+    ft.y.label = "neuron (by preferred class)";
+    ft.width_px = 560;
+    ft.height_px = 640;
+    page.figure(p.name + "_tuning", heatmap(ft, shown, C, heat, rows_l, cols_l, false),
+                fmt::format("Each row a neuron{}, each column a class.", shown < p.size ? " (a subset)" : ""));
+    Figure fs_;
+    fs_.title = fmt::format("{}: selectivity index", p.name);
+    fs_.x.label = "(r_pref − r_others) / (r_pref + r_others)";
+    fs_.y.label = "neurons";
+    page.figure(p.name + "_selectivity", histogram(fs_, sel.index, 30),
+                "Selectivity per neuron; silent neurons count as 0.");
+    // Class-conditional rasters: the first test sample of each of the first classes.
+    for (std::size_t c = 0; c < std::min<std::size_t>(C, 4); ++c) {
+      const auto it = std::find(rec.labels.begin(), rec.labels.end(), static_cast<int>(c));
+      if (it == rec.labels.end()) continue;
+      const auto s = static_cast<std::uint32_t>(it - rec.labels.begin());
+      std::vector<double> t;
+      std::vector<std::uint32_t> u;
+      for (std::size_t k = 0; k < p.times.size(); ++k)
+        if (p.samples[k] == s) {
+          t.push_back(p.times[k] - s * rec.sample_duration);
+          u.push_back(p.units[k]);
+        }
+      Figure fr;
+      fr.title = fmt::format("{}: sample {} (class {})", p.name, s, cols_l[c]);
+      fr.x.label = "time in sample (s)";
+      fr.y.label = "neuron";
+      fr.x.min = 0.0;
+      fr.x.max = rec.sample_duration;
+      fr.width_px = 420;
+      fr.height_px = 300;
+      page.figure(fmt::format("{}_raster_class{}", p.name, c), raster(fr, t, u, o.max_raster_points),
+                  "Class-conditional raster: the first test sample of this class.");
+    }
+    for (const auto& st : p.states) {
+      const std::size_t shown_n = std::min(o.max_trace_neurons, st.indices.size());
+      std::vector<Series> series;
+      for (std::size_t j = 0; j < shown_n; ++j) {
+        Series line;
+        line.label = fmt::format("neuron {}", st.indices[j]);
+        for (std::size_t i = 0; i < std::min(steps, st.t.size()); ++i) {
+          line.x.push_back(st.t[i]);
+          line.y.push_back(st.values[i * st.indices.size() + j]);
+        }
+        series.push_back(std::move(line));
+      }
+      Figure fv;
+      fv.title = fmt::format("{}: V − θ, first test sample", p.name);
+      fv.x.label = "time (s)";
+      fv.y.label = "V − θ";
+      if (!series.empty())
+        page.figure(p.name + "_trace", line_plot(fv, series), "Membrane potential relative to threshold (spikes at 0).");
+    }
+  }
+  page.heading("Activity per layer");
+  page.table({"layer", "neurons", "spikes per sample", "synaptic ops per sample", "silent fraction",
+              "saturated fraction"},
+             layer_rows);
+}
+
+// ---- f–I -----------------------------------------------------------------------------------
+
+void fi_report(Page& page, const fs::path& dir) {
+  page.section("f–I curve", "fi");
+  const json j = read_json(dir / "fi.json");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [k, v] : j.items())
+    if (k != "criterion") rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+  page.table({"result", "value"}, rows);
+  std::istringstream in(read_text(dir / "fi.csv"));
+  std::string line, unit;
+  std::getline(in, line);
+  if (const auto p = line.find('_'); p != std::string::npos) unit = line.substr(p + 1, line.find(',') - p - 1);
+  std::vector<double> x, up, down;
+  while (std::getline(in, line)) {
+    double a = 0, b = 0, c = 0;
+    if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &a, &b, &c) == 3) {
+      x.push_back(a);
+      up.push_back(b);
+      down.push_back(c);
+    }
+  }
+  Figure f;
+  f.title = fmt::format("f–I curve ({}, class {})", j.value("model", ""), j.value("class", ""));
+  f.x.label = fmt::format("input current ({})", unit);
+  f.y.label = "firing rate (Hz)";
+  page.figure("fi", line_plot(f, {Series{"increasing", x, up}, Series{"decreasing", x, down}}),
+              "Steady firing rate for a slowly increasing and then decreasing current.");
+}
+
+}  // namespace
+
+ReportResult write_report(const std::string& dir_s, const ReportOptions& o) {
+  const fs::path dir(dir_s);
+  if (!fs::is_directory(dir)) throw IoError(fmt::format("report: '{}' is not a directory", dir_s));
+  Page page(dir / "figures");
+  ReportResult r;
+  if (fs::exists(dir / "spikes.h5")) {
+    simulation_report(page, dir, o);
+    r.kinds.push_back("simulation");
+  }
+  if (fs::exists(dir / "metrics.jsonl")) {
+    training_report(page, dir);
+    r.kinds.push_back("training");
+  }
+  if (fs::exists(dir / "record.h5")) {
+    recording_report(page, dir, o);
+    r.kinds.push_back("recording");
+  }
+  if (fs::exists(dir / "fi.json") && fs::exists(dir / "fi.csv")) {
+    fi_report(page, dir);
+    r.kinds.push_back("fi");
+  }
+  if (r.kinds.empty())
+    throw IoError(fmt::format("report: '{}' holds no volley results (spikes.h5, metrics.jsonl, record.h5 or "
+                              "fi.json + fi.csv)",
+                              dir_s));
+  const std::string html = page.html(fmt::format("volley report: {}", dir.filename().string().empty()
+                                                                          ? dir_s
+                                                                          : dir.filename().string()),
+                                     fmt::format("{} — {}", fs::absolute(dir).string(), fmt::join(r.kinds, ", ")));
+  r.html_path = o.out.empty() ? (dir / "report.html").string() : o.out;
+  const std::string tmp = r.html_path + ".partial";
+  {
+    std::ofstream out(tmp);
+    out << html;
+    if (!out) throw IoError(fmt::format("report: cannot write '{}'", tmp));
+  }
+  fs::rename(tmp, r.html_path);
+  r.figures = page.files();
+  r.html_bytes = html.size();
+  return r;
+}
+
+}  // namespace volley::report

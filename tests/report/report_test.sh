@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# volley report end to end: a simulation, a training run with a recorded network and an f-I run
+# are reported; each report.html renders in headless Chromium without console errors and with
+# figures that are not blank (render_check.py); volley analyze prints statistics.
+# Usage: report_test.sh VOLLEY_BINARY THIS_DIR EXAMPLES_DIR
+set -uo pipefail
+volley=$1
+here=$2
+examples=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok:   $*"; }
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+for tool in gnuplot chromium; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
+done
+"$py" -c "import PIL" 2>/dev/null || { echo "FAIL: python3-pil is missing (scripts/install-deps.sh installs it)"; exit 1; }
+
+# --- simulation: CUBA with a state and a rate monitor ---
+if "$volley" sim "$examples/cuba.toml" --duration "300 ms" --out "$work/sim" -q \
+   --set 'monitors.v={type="state", population="P[0:5]", variables=["v"], every="0.5 ms"}' \
+   --set 'monitors.r={type="rate", population="P", bin="2 ms"}' >/dev/null 2>&1; then
+  if "$volley" report "$work/sim" >"$work/out.txt" 2>&1; then
+    ls "$work/sim/figures/"*.svg >/dev/null 2>&1 && pass "report: simulation figures as SVG files" || fail "report: no SVG files"
+    "$py" "$here/render_check.py" "$work/sim/report.html" "$work/sim.png" 6 \
+      && pass "report: simulation renders in Chromium" || fail "report: simulation render"
+  else
+    fail "report simulation: $(cat "$work/out.txt")"
+  fi
+  "$volley" analyze "$work/sim/spikes.h5" --json > "$work/a.json" 2>&1 \
+    && "$py" -c "import json,sys; d=json.load(open('$work/a.json'))['populations']['P']; sys.exit(0 if d['spikes'] > 0 and 0 < d['rate_mean'] < 100 else 1)" \
+    && pass "analyze --json" || fail "analyze --json: $(head -c 400 "$work/a.json")"
+  "$volley" analyze "$work/sim/spikes.h5" --population Q >/dev/null 2>"$work/err.txt"
+  [ $? -eq 1 ] && grep -q "Q" "$work/err.txt" && pass "analyze: unknown population named" || fail "analyze: unknown population"
+else
+  fail "sim for the report"
+fi
+
+# --- training + recorded network (Fashion-MNIST when installed) ---
+fm=/usr/share/datasets/fashion-mnist
+if [ -d "$fm" ]; then
+  if "$volley" train "$examples/fmnist.toml" --epochs 2 --train-limit 512 --test-limit 256 --out "$work/train" >/dev/null 2>&1 \
+     && "$volley" eval "$work/train/checkpoint.bin" --record "$work/train" >/dev/null 2>&1 \
+     && "$volley" report "$work/train" >"$work/out.txt" 2>&1; then
+    grep -q "training, recording" "$work/out.txt" && pass "report: training and recording sections" || fail "report kinds: $(cat "$work/out.txt")"
+    "$py" "$here/render_check.py" "$work/train/report.html" "$work/train.png" 8 \
+      && pass "report: training renders in Chromium" || fail "report: training render"
+    "$volley" analyze "$work/train/record.h5" --population layer0 >/dev/null 2>&1 && pass "analyze record.h5" || fail "analyze record.h5"
+  else
+    fail "training report: $(cat "$work/out.txt" 2>/dev/null)"
+  fi
+fi
+
+# --- f-I ---
+if "$volley" fi --model lif --out "$work/fi" >/dev/null 2>&1 && "$volley" report "$work/fi" >/dev/null 2>&1; then
+  "$py" "$here/render_check.py" "$work/fi/report.html" "$work/fi.png" 1 && pass "report: f-I renders" || fail "report: f-I render"
+else
+  fail "f-I report"
+fi
+
+# --- nothing to report ---
+mkdir -p "$work/empty"
+"$volley" report "$work/empty" >/dev/null 2>"$work/err.txt"
+[ $? -eq 1 ] && grep -q "holds no volley results" "$work/err.txt" && pass "report: empty dir explained" || fail "report: empty dir"
+
+if [ "$failures" -ne 0 ]; then echo "$failures report check(s) failed"; exit 1; fi
+echo "all report checks passed"
