@@ -49,9 +49,13 @@ if proc.returncode != 0 or not os.path.exists(shot):
     failures.append(f"chromium failed (exit {proc.returncode}): {log[-500:]}")
 else:
     img = Image.open(shot).convert("RGB")
+    # Not blank: within the area the page draws on (the bounding box of its non-white pixels),
+    # a good share of non-white pixels and many distinct colours (plots, not text only).
+    box = Image.eval(img.convert("L"), lambda v: 255 if v < 235 else 0).getbbox()
+    if box:
+        img = img.crop(box)
     w, h = img.size
-    # Not blank: a good share of non-white pixels and many distinct colours (plots, not text only).
-    small = img.resize((w // 4, h // 4))
+    small = img.resize((max(1, w // 4), max(1, h // 4)))
     px = list(small.getdata())
     non_white = sum(1 for p in px if min(p) < 235) / len(px)
     colours = len(set(px))
@@ -59,7 +63,7 @@ else:
           f"{non_white:.1%} non-white, {colours} colours, {len(console)} console messages")
     if non_white < 0.03:
         failures.append(f"screenshot is nearly blank ({non_white:.1%} non-white pixels)")
-    if colours < 50:
+    if colours < 300:
         failures.append(f"screenshot has only {colours} colours: no plots rendered?")
 
 if failures:

@@ -54,7 +54,7 @@ if [ -d "$fm" ]; then
 fi
 
 # --- f-I ---
-if "$volley" fi --model lif --out "$work/fi" >/dev/null 2>&1 && "$volley" report "$work/fi" >/dev/null 2>&1; then
+if "$volley" fi --model hh --out "$work/fi" >/dev/null 2>&1 && "$volley" report "$work/fi" >/dev/null 2>&1; then
   "$py" "$here/render_check.py" "$work/fi/report.html" "$work/fi.png" 1 && pass "report: f-I renders" || fail "report: f-I render"
 else
   fail "f-I report"
