@@ -51,7 +51,7 @@ std::string num(double v) { return fmt::format("{:.9g}", v); }
 // Terminal, title, axes and grid common to every figure.
 std::string preamble(const Figure& f) {
   std::string s = fmt::format(
-      "set terminal svg size {},{} dynamic noenhanced font 'sans,11' background rgb 'white'\n"
+      "set terminal svg size {},{} fixed noenhanced font 'sans,11' background rgb 'white'\n"
       "set encoding utf8\nset title {}\nset xlabel {}\nset ylabel {}\nset grid lc rgb '#dddddd'\n"
       "set border lc rgb '#444444'\nset key top right opaque box lc rgb '#cccccc'\n",
       static_cast<int>(f.width_px), static_cast<int>(f.height_px), quote(f.title), quote(f.x.label),

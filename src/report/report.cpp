@@ -201,9 +201,16 @@ void population_sections(Page& page, const io::Recording& rec, const io::Populat
       fi.title = fmt::format("{}: inter-spike intervals", p.name);
       fi.x.label = "ISI (ms)";
       fi.y.label = "count";
+      // In ms, up to the 99th percentile (a long tail would squeeze the rest into a few bins).
       std::vector<double> ms(isis.size());
       std::transform(isis.begin(), isis.end(), ms.begin(), [](double x) { return x * 1e3; });
-      page.figure(p.name + "_isi", histogram(fi, ms, 60), "Distribution of inter-spike intervals, all neurons.");
+      std::vector<double> sorted = ms;
+      const std::size_t q = sorted.size() * 99 / 100;
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(q), sorted.end());
+      const double cut = sorted[q];
+      std::erase_if(ms, [&](double x) { return x > cut; });
+      page.figure(p.name + "_isi", histogram(fi, ms, 60),
+                  fmt::format("Inter-spike intervals of all neurons up to the 99th percentile ({} ms).", number(cut)));
       Figure fc;
       fc.title = fmt::format("{}: ISI coefficient of variation", p.name);
       fc.x.label = "CV of the ISIs";
