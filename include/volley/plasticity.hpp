@@ -1,28 +1,88 @@
 #pragma once
 // Plasticity rules act on a projection's per-synapse weights when its presynaptic or
-// postsynaptic neurons spike. The first rule is pair-based STDP with all-to-all pairing through
-// exponential traces (Song, Miller & Abbott 2000; Brian2's STDP example):
+// postsynaptic neurons spike. All rules are spike-timing-dependent plasticity (STDP) through
+// exponential traces, in one mechanism with three choices:
 //
-//   pre spike at t_pre:   w <- clip(w - a_minus * y_post(t_pre))    then x_pre  += 1
-//   post spike at t_post: w <- clip(w + a_plus  * x_pre(t_post))    then y_post += 1
-//   x_pre, y_post decay with tau_plus, tau_minus
+// Rule (`rule`):
+//   kPair: pair-based STDP (Song, Miller & Abbott 2000; Brian2's STDP example). One trace per
+//   presynaptic neuron, r1 (decay tau_plus), and one per postsynaptic neuron, o1 (tau_minus):
+//     pre spike at t_pre:   w <- clip(w - a_minus * o1(t_pre))     then r1 is updated
+//     post spike at t_post: w <- clip(w + a_plus  * r1(t_post))    then o1 is updated
+//   One isolated pair with dt = t_post - t_pre changes w by a_plus exp(-dt/tau_plus) (dt > 0) or
+//   -a_minus exp(dt/tau_minus) (dt < 0).
 //
-// so one pair with dt = t_post - t_pre changes w by a_plus exp(-dt/tau_plus) (dt > 0) or
-// -a_minus exp(dt/tau_minus) (dt < 0); simultaneous spikes (dt = 0) change nothing. Spike times
-// are the emission steps of the neurons (axonal delays do not shift the pairing). Weights are in
-// the target channel's internal units.
+//   kTriplet: triplet STDP (Pfister & Gerstner 2006, J Neurosci 26:9673). Two traces per
+//   presynaptic neuron, r1 (tau_plus) and r2 (tau_x), two per postsynaptic neuron, o1
+//   (tau_minus) and o2 (tau_y):
+//     pre spike:  w <- clip(w - o1 * (a_minus + a3_minus * r2))   r2 read before this spike
+//     post spike: w <- clip(w + r1 * (a_plus  + a3_plus  * o2))   o2 read before this spike
+//   then the traces of the spiking neurons are updated. a_plus / a_minus are the pair terms
+//   (A2+ / A2- of the paper), a3_plus / a3_minus the triplet terms (A3+ / A3-). With
+//   a3_plus = a3_minus = 0 the triplet rule is the pair rule.
+//
+// Pairing (`pairing`), how a spike updates the traces of its neuron:
+//   kAllToAll: trace += 1 (every earlier spike counts, with its exponential weight);
+//   kNearest:  trace  = 1 (symmetric nearest-neighbour: only the latest spike counts).
+//   For the triplet rule both pre traces and both post traces follow the same scheme, as in the
+//   nearest-spike model of Pfister & Gerstner.
+//
+// Weight dependence (`weight_dependence`), the factor on every change (w in [w_min, w_max]):
+//   kAdditive:       1 (hard bounds only: w is clipped);
+//   kMultiplicative: soft bounds, potentiation x (w_max - w)/(w_max - w_min), depression
+//                    x (w - w_min)/(w_max - w_min) (van Rossum, Bi & Turrigiano 2000; Guetig et al.
+//                    2003 with mu = 1). An amplitude is thus the change of a weight at the far
+//                    bound; w is still clipped, which matters only when a single change exceeds
+//                    the distance to the bound.
+//
+// Units: every amplitude (a_plus, a_minus, a3_plus, a3_minus) and the bounds are in SI units of
+// the projection's weight (the same as ProjectionSpec::weight, e.g. volts or siemens), for both
+// rules. Traces are dimensionless. Spike times are the emission steps of the neurons (axonal
+// delays do not shift the pairing). A trace read at a step holds the spikes of earlier steps
+// only, so simultaneous pre and post spikes do not pair with each other.
+//
+// Memory: the pair rules keep one trace per pre neuron and one per post neuron and nothing per
+// synapse beyond the weight and the post->pre index; the triplet rule adds r2 per pre neuron and
+// o2 per post neuron.
 #include <string>
 
 namespace volley {
 
+enum class StdpRule { kPair, kTriplet };
+enum class StdpPairing { kAllToAll, kNearest };
+enum class WeightDependence { kAdditive, kMultiplicative };
+
 struct StdpParams {
-  double tau_plus = 20e-3;   // s
-  double tau_minus = 20e-3;  // s
-  double a_plus = 0.0;       // weight units, potentiation amplitude
-  double a_minus = 0.0;      // weight units, depression amplitude
+  StdpRule rule = StdpRule::kPair;
+  StdpPairing pairing = StdpPairing::kAllToAll;
+  WeightDependence weight_dependence = WeightDependence::kAdditive;
+  double tau_plus = 20e-3;   // s, presynaptic trace r1
+  double tau_minus = 20e-3;  // s, postsynaptic trace o1
+  double tau_x = 101e-3;     // s, presynaptic trace r2 (triplet only)
+  double tau_y = 125e-3;     // s, postsynaptic trace o2 (triplet only)
+  double a_plus = 0.0;       // weight units, potentiation per pair (A2+ of the triplet rule)
+  double a_minus = 0.0;      // weight units, depression per pair (A2- of the triplet rule)
+  double a3_plus = 0.0;      // weight units, triplet potentiation (triplet only)
+  double a3_minus = 0.0;     // weight units, triplet depression (triplet only)
   double w_min = 0.0;
   double w_max = 1.0;
+  // Throws ParameterError "<where>: <field> ..." for a bad value.
   void validate(const std::string& where) const;
 };
+
+// Triplet STDP fitted to the visual-cortex data (Sjoestroem et al. 2001) with all-to-all
+// interaction, additive weights: Pfister & Gerstner 2006, Table 4 (visual cortex, all-to-all,
+// full model): tau_plus 16.8 ms, tau_minus 33.7 ms, tau_x 101 ms, tau_y 125 ms,
+// A2+ 5e-10, A3+ 6.2e-3, A2- 7e-3, A3- 2.3e-4.
+// The paper's amplitudes are changes of a weight normalised to its value before the protocol
+// (its figures plot Δw/w0), so they are given here as multiples of `w_ref` (in weight units,
+// usually the initial weight): a_plus = 5e-10 w_ref, ... Bounds are w_min = 0 and w_max =
+// 1e6 w_ref (in effect unbounded, as the paper's fits are); set w_max to bound the weight.
+// (NESTML's stdp_triplet model uses the same time constants and A2-, A3- but A2+ = 7.5e-10,
+// A3+ = 9.3e-3, 1.5 times the Table 4 values; volley keeps the published table.)
+StdpParams pfister2006_visual_cortex(double w_ref);
+
+const char* to_string(StdpRule rule);
+const char* to_string(StdpPairing pairing);
+const char* to_string(WeightDependence dependence);
 
 }  // namespace volley

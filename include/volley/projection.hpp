@@ -3,7 +3,8 @@
 // Storage is CSR (one row per presynaptic neuron, targets sorted): a static synapse costs a
 // 4-byte target index and a 4-byte float weight; the delay is one number for the projection
 // unless delays differ, in which case each synapse also stores a 2-byte delay in steps.
-// Plastic projections add a post->pre index (CSC) and pre/post traces.
+// Plastic projections add a post->pre index (CSC) and pre/post traces (one of each per neuron;
+// the triplet rule a second of each, see plasticity.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -104,6 +105,12 @@ class Projection {
   void rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::uint32_t> cols,
                AlignedVector<float> weights, std::vector<std::uint16_t> delays);
   void build_post_index();
+  void resize_traces();
+  // The plasticity kernels, one instance per rule (pair/triplet) and weight dependence.
+  template <bool kTriplet, bool kMultiplicative>
+  void depress_row(std::size_t pre_rel, std::uint64_t b, std::uint64_t e);
+  template <bool kTriplet, bool kMultiplicative>
+  void potentiate_column(std::size_t post_rel);
 
   std::string name_;
   Population* source_;
@@ -125,8 +132,11 @@ class Projection {
   std::vector<std::uint64_t> col_ptr_;     // CSC over post (relative)
   std::vector<std::uint64_t> col_syn_;     // synapse ids
   std::vector<std::uint32_t> col_pre_;     // relative pre index of each CSC entry
-  AlignedVector<float> x_pre_, y_post_;
+  AlignedVector<float> x_pre_, y_post_;    // r1 (tau_plus) and o1 (tau_minus)
+  AlignedVector<float> x2_pre_, y2_post_;  // r2 (tau_x) and o2 (tau_y): triplet rule only
   float decay_plus_ = 0, decay_minus_ = 0, a_plus_ = 0, a_minus_ = 0, w_min_ = 0, w_max_ = 0;
+  float decay_x_ = 0, decay_y_ = 0, a3_plus_ = 0, a3_minus_ = 0, inv_range_ = 0;
+  bool triplet_ = false, multiplicative_ = false, nearest_ = false;
 };
 
 template <class Pred>

@@ -680,20 +680,122 @@ Connector ModelBuilder::read_connector(const Field& f) {
   return c;
 }
 
+// The plasticity table: rule = "stdp" (pair) or "triplet", with weight dependence, pairing and,
+// for the triplet rule, an optional published parameter set (preset) whose values the other keys
+// may override. Keys of the other rule are rejected with a pointer to the right one.
 StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
   Table t = f.table();
   const Field rule_field = t.need("rule");
-  if (const std::string rule = rule_field.string(); rule != "stdp")
-    rule_field.fail(fmt::format("unknown plasticity rule '{}' (known: stdp)", rule));
+  const std::string rule = rule_field.string();
+  if (rule != "stdp" && rule != "triplet")
+    rule_field.fail(fmt::format("unknown plasticity rule '{}' (known: stdp, triplet)", rule));
+  const bool triplet = rule == "triplet";
+  static constexpr const char* kTripletOnly[] = {"preset",  "w_ref",   "tau_x",    "tau_y",
+                                                 "a2_plus", "a3_plus", "a2_minus", "a3_minus"};
+  if (!triplet) {
+    for (const char* key : kTripletOnly)
+      if (const auto other = t.get(key))
+        other->fail("is a key of rule = \"triplet\", not \"stdp\"");
+  } else {
+    static constexpr std::pair<const char*, const char*> kRenamed[] = {{"a_plus", "a2_plus"},
+                                                                       {"a_minus", "a2_minus"}};
+    for (const auto& [key, name] : kRenamed)
+      if (const auto other = t.get(key))
+        other->fail(fmt::format("rule = \"triplet\" calls this amplitude '{}'", name));
+  }
+
   StdpParams s;
-  t.read("tau_plus", s.tau_plus, Dimension::seconds(), Bound::kPositive);
-  t.read("tau_minus", s.tau_minus, Dimension::seconds(), Bound::kPositive);
-  s.a_plus = t.need("a_plus").quantity(weight_dim, Bound::kNonNegative);
-  s.a_minus = t.need("a_minus").quantity(weight_dim, Bound::kNonNegative);
-  t.read("w_min", s.w_min, weight_dim);
-  const Field w_max = t.need("w_max");
-  s.w_max = w_max.quantity(weight_dim);
-  if (!(s.w_max >= s.w_min)) w_max.fail("must be >= w_min");
+  std::string preset_name;
+  if (triplet) {
+    s.rule = StdpRule::kTriplet;
+    const auto preset = t.get("preset");
+    const auto w_ref = t.get("w_ref");
+    if (preset) {
+      preset_name = preset->string();
+      if (preset_name != "pfister2006_visual_cortex")
+        preset->fail(
+            fmt::format("unknown preset '{}' (known: pfister2006_visual_cortex)", preset_name));
+      if (!w_ref)
+        t.missing("w_ref",
+                  "the weight the preset's relative amplitudes refer to, usually the initial "
+                  "weight, e.g. \"0.5 mV\"");
+      s = pfister2006_visual_cortex(w_ref->quantity(weight_dim, Bound::kPositive));
+    } else if (w_ref) {
+      w_ref->fail("is only used with 'preset'");
+    }
+  }
+
+  if (const auto dep = t.get("weight_dependence")) {
+    const std::string v = dep->string();
+    if (v == "additive") {
+      s.weight_dependence = WeightDependence::kAdditive;
+    } else if (v == "multiplicative") {
+      s.weight_dependence = WeightDependence::kMultiplicative;
+    } else {
+      dep->fail(fmt::format("unknown weight dependence '{}' (known: additive, multiplicative)", v));
+    }
+    if (!preset_name.empty() && s.weight_dependence != WeightDependence::kAdditive)
+      dep->fail(
+          fmt::format("preset '{}' is fitted with additive weights; drop the preset to use "
+                      "'{}'",
+                      preset_name, v));
+  }
+  if (const auto pairing = t.get("pairing")) {
+    const std::string v = pairing->string();
+    if (v == "all_to_all") {
+      s.pairing = StdpPairing::kAllToAll;
+    } else if (v == "nearest") {
+      s.pairing = StdpPairing::kNearest;
+    } else {
+      pairing->fail(fmt::format("unknown pairing '{}' (known: all_to_all, nearest)", v));
+    }
+    if (!preset_name.empty() && s.pairing != StdpPairing::kAllToAll)
+      pairing->fail(
+          fmt::format("preset '{}' is fitted with all_to_all pairing; drop the preset "
+                      "to use '{}'",
+                      preset_name, v));
+  }
+
+  const bool have_preset = !preset_name.empty();
+  // A time or amplitude: optional (keeping the preset's or the default value) or required.
+  auto time = [&](const char* key, double& out, bool required) {
+    if (required)
+      out = t.need(key).quantity(Dimension::seconds(), Bound::kPositive);
+    else
+      t.read(key, out, Dimension::seconds(), Bound::kPositive);
+  };
+  auto amplitude = [&](const char* key, double& out, bool required) {
+    if (required)
+      out = t.need(key).quantity(weight_dim, Bound::kNonNegative);
+    else
+      t.read(key, out, weight_dim, Bound::kNonNegative);
+  };
+  time("tau_plus", s.tau_plus, false);
+  time("tau_minus", s.tau_minus, false);
+  if (triplet) {
+    time("tau_x", s.tau_x, !have_preset);
+    time("tau_y", s.tau_y, !have_preset);
+    amplitude("a2_plus", s.a_plus, !have_preset);
+    amplitude("a3_plus", s.a3_plus, !have_preset);
+    amplitude("a2_minus", s.a_minus, !have_preset);
+    amplitude("a3_minus", s.a3_minus, !have_preset);
+  } else {
+    amplitude("a_plus", s.a_plus, true);
+    amplitude("a_minus", s.a_minus, true);
+  }
+
+  const auto w_min = t.get("w_min");
+  if (w_min) s.w_min = w_min->quantity(weight_dim);
+  const auto w_max = have_preset ? t.get("w_max") : std::optional<Field>(t.need("w_max"));
+  if (w_max) s.w_max = w_max->quantity(weight_dim);
+  // When the bounds clash one of them was given (the preset's own bounds are 0 < w_max).
+  auto bad_bounds = [&](std::string_view extra) {
+    if (w_max) w_max->fail(fmt::format("must be {} w_min{}", extra.empty() ? ">=" : ">", extra));
+    w_min->fail(fmt::format("must be {} w_max{}", extra.empty() ? "<=" : "<", extra));
+  };
+  if (!(s.w_max >= s.w_min)) bad_bounds("");
+  if (s.weight_dependence == WeightDependence::kMultiplicative && !(s.w_max > s.w_min))
+    bad_bounds(" for weight_dependence = \"multiplicative\"");
   t.finish();
   return s;
 }

@@ -13,11 +13,68 @@ namespace volley {
 
 void StdpParams::validate(const std::string& where) const {
   auto fail = [&](const std::string& m) { throw ParameterError(fmt::format("{}: {}", where, m)); };
-  if (!(tau_plus > 0.0)) fail(fmt::format("tau_plus must be > 0, got {} s", tau_plus));
-  if (!(tau_minus > 0.0)) fail(fmt::format("tau_minus must be > 0, got {} s", tau_minus));
-  if (!(a_plus >= 0.0)) fail(fmt::format("a_plus must be >= 0, got {}", a_plus));
-  if (!(a_minus >= 0.0)) fail(fmt::format("a_minus must be >= 0, got {}", a_minus));
+  const bool triplet = rule == StdpRule::kTriplet;
+  if (rule != StdpRule::kPair && !triplet) fail("rule must be pair or triplet");
+  if (pairing != StdpPairing::kAllToAll && pairing != StdpPairing::kNearest)
+    fail("pairing must be all_to_all or nearest");
+  if (weight_dependence != WeightDependence::kAdditive &&
+      weight_dependence != WeightDependence::kMultiplicative)
+    fail("weight_dependence must be additive or multiplicative");
+  auto time = [&](const char* name, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) fail(fmt::format("{} must be > 0, got {} s", name, v));
+  };
+  auto amplitude = [&](const char* name, double v) {
+    if (!(v >= 0.0) || !std::isfinite(v)) fail(fmt::format("{} must be >= 0, got {}", name, v));
+  };
+  time("tau_plus", tau_plus);
+  time("tau_minus", tau_minus);
+  amplitude("a_plus", a_plus);
+  amplitude("a_minus", a_minus);
+  if (triplet) {
+    time("tau_x", tau_x);
+    time("tau_y", tau_y);
+    amplitude("a3_plus", a3_plus);
+    amplitude("a3_minus", a3_minus);
+  } else {
+    if (a3_plus != 0.0) fail(fmt::format("a3_plus ({}) needs the triplet rule", a3_plus));
+    if (a3_minus != 0.0) fail(fmt::format("a3_minus ({}) needs the triplet rule", a3_minus));
+  }
+  if (!std::isfinite(w_min)) fail(fmt::format("w_min must be finite, got {}", w_min));
+  if (!std::isfinite(w_max)) fail(fmt::format("w_max must be finite, got {}", w_max));
   if (!(w_max >= w_min)) fail(fmt::format("w_max ({}) must be >= w_min ({})", w_max, w_min));
+  if (weight_dependence == WeightDependence::kMultiplicative && !(w_max > w_min))
+    fail(fmt::format("w_max ({}) must be > w_min ({}) for multiplicative weight dependence", w_max,
+                     w_min));
+}
+
+StdpParams pfister2006_visual_cortex(double w_ref) {
+  if (!(w_ref > 0.0) || !std::isfinite(w_ref))
+    throw ParameterError(
+        fmt::format("pfister2006_visual_cortex: w_ref must be > 0, got {}", w_ref));
+  // Pfister & Gerstner 2006, Table 4, visual cortex data, all-to-all interaction (full model).
+  StdpParams p;
+  p.rule = StdpRule::kTriplet;
+  p.pairing = StdpPairing::kAllToAll;
+  p.weight_dependence = WeightDependence::kAdditive;
+  p.tau_plus = 16.8e-3;
+  p.tau_minus = 33.7e-3;
+  p.tau_x = 101e-3;
+  p.tau_y = 125e-3;
+  p.a_plus = 5e-10 * w_ref;     // A2+
+  p.a3_plus = 6.2e-3 * w_ref;   // A3+
+  p.a_minus = 7e-3 * w_ref;     // A2-
+  p.a3_minus = 2.3e-4 * w_ref;  // A3-
+  p.w_min = 0.0;
+  p.w_max = 1e6 * w_ref;
+  return p;
+}
+
+const char* to_string(StdpRule rule) { return rule == StdpRule::kTriplet ? "triplet" : "stdp"; }
+const char* to_string(StdpPairing pairing) {
+  return pairing == StdpPairing::kNearest ? "nearest" : "all_to_all";
+}
+const char* to_string(WeightDependence dependence) {
+  return dependence == WeightDependence::kMultiplicative ? "multiplicative" : "additive";
 }
 
 namespace {
@@ -139,8 +196,16 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
   }
   if (stdp_) {
     build_post_index();
-    x_pre_.resize(n_pre_, 0.0f);
-    y_post_.resize(n_post_, 0.0f);
+    resize_traces();
+  }
+}
+
+void Projection::resize_traces() {
+  x_pre_.resize(n_pre_, 0.0f);
+  y_post_.resize(n_post_, 0.0f);
+  if (stdp_->rule == StdpRule::kTriplet) {
+    x2_pre_.resize(n_pre_, 0.0f);
+    y2_post_.resize(n_post_, 0.0f);
   }
 }
 
@@ -164,12 +229,21 @@ void Projection::prepare(double dt) {
     throw ParameterError(fmt::format("projection '{}' was built for dt = {} s, not {} s", name_,
                                      dt_, dt));
   if (stdp_) {
+    triplet_ = stdp_->rule == StdpRule::kTriplet;
+    multiplicative_ = stdp_->weight_dependence == WeightDependence::kMultiplicative;
+    nearest_ = stdp_->pairing == StdpPairing::kNearest;
     decay_plus_ = static_cast<float>(std::exp(-dt / stdp_->tau_plus));
     decay_minus_ = static_cast<float>(std::exp(-dt / stdp_->tau_minus));
+    decay_x_ = triplet_ ? static_cast<float>(std::exp(-dt / stdp_->tau_x)) : 0.0f;
+    decay_y_ = triplet_ ? static_cast<float>(std::exp(-dt / stdp_->tau_y)) : 0.0f;
     a_plus_ = static_cast<float>(stdp_->a_plus * weight_factor_);
     a_minus_ = static_cast<float>(stdp_->a_minus * weight_factor_);
+    a3_plus_ = triplet_ ? static_cast<float>(stdp_->a3_plus * weight_factor_) : 0.0f;
+    a3_minus_ = triplet_ ? static_cast<float>(stdp_->a3_minus * weight_factor_) : 0.0f;
     w_min_ = static_cast<float>(stdp_->w_min * weight_factor_);
     w_max_ = static_cast<float>(stdp_->w_max * weight_factor_);
+    const double range = (stdp_->w_max - stdp_->w_min) * weight_factor_;
+    inv_range_ = range != 0.0 ? static_cast<float>(1.0 / range) : 0.0f;
   }
 }
 
@@ -177,13 +251,13 @@ void Projection::sync_sizes() {
   if (source_slice_.count == Slice::npos && source_->size() - pre_lo_ > n_pre_) {
     n_pre_ = source_->size() - pre_lo_;
     row_ptr_.resize(n_pre_ + 1, row_ptr_.back());
-    if (stdp_) x_pre_.resize(n_pre_, 0.0f);
+    if (stdp_) resize_traces();
   }
   if (target_slice_.count == Slice::npos && target_->size() - post_lo_ > n_post_) {
     n_post_ = target_->size() - post_lo_;
     if (stdp_) {
       col_ptr_.resize(n_post_ + 1, col_ptr_.back());
-      y_post_.resize(n_post_, 0.0f);
+      resize_traces();
     }
   }
 }
@@ -238,7 +312,9 @@ std::size_t Projection::bytes_per_synapse() const {
 
 std::size_t Projection::memory_bytes() const {
   return cols_.size() * bytes_per_synapse() + row_ptr_.size() * sizeof(std::uint64_t) +
-         (stdp_ ? col_ptr_.size() * sizeof(std::uint64_t) + (x_pre_.size() + y_post_.size()) * 4
+         (stdp_ ? col_ptr_.size() * sizeof(std::uint64_t) +
+                      (x_pre_.size() + y_post_.size() + x2_pre_.size() + y2_post_.size()) *
+                          sizeof(float)
                 : 0);
 }
 
@@ -251,6 +327,13 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
   float* direct = uses_ring() ? nullptr : target_->channel_state(channel_);
   const std::uint32_t* cols = cols_.data();
   float* w = weights_.data();
+  using Depress = void (Projection::*)(std::size_t, std::uint64_t, std::uint64_t);
+  Depress depress = nullptr;
+  if (stdp_)
+    depress = triplet_ ? (multiplicative_ ? &Projection::depress_row<true, true>
+                                          : &Projection::depress_row<true, false>)
+                       : (multiplicative_ ? &Projection::depress_row<false, true>
+                                          : &Projection::depress_row<false, false>);
   auto deliver_row = [&](std::size_t r) {
     std::uint64_t b = row_ptr_[r], e = row_ptr_[r + 1];
     if (!whole) {
@@ -263,11 +346,7 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
     } else {
       for (std::uint64_t s = b; s < e; ++s) ring.row(step + delays_[s])[cols[s]] += w[s];
     }
-    if (stdp_) {
-      const float* y = y_post_.data();
-      for (std::uint64_t s = b; s < e; ++s)
-        w[s] = std::clamp(w[s] - a_minus_ * y[cols[s] - post_lo_], w_min_, w_max_);
-    }
+    if (depress) (this->*depress)(r, b, e);
   };
   // Rows of spiking neurons are scattered in memory: fetch the row two spikes ahead while this
   // one is delivered (the row of a neuron is a cache miss; the scatter into targets is not).
@@ -292,38 +371,91 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
   }
 }
 
+// Pre spike of pre neuron `pre_rel`: depression of its synapses [b, e) by o1 of their targets
+// (and, for the triplet rule, r2 of the pre neuron before this spike). Pair additive computes
+// w - a_minus * o1, exactly the original pair kernel.
+template <bool kTriplet, bool kMultiplicative>
+void Projection::depress_row(std::size_t pre_rel, std::uint64_t b, std::uint64_t e) {
+  float* w = weights_.data();
+  const std::uint32_t* cols = cols_.data();
+  const float* o1 = y_post_.data();
+  float amp = a_minus_;
+  if constexpr (kTriplet) amp = a_minus_ + a3_minus_ * x2_pre_[pre_rel];
+  for (std::uint64_t s = b; s < e; ++s) {
+    const float dw = amp * o1[cols[s] - post_lo_];
+    if constexpr (kMultiplicative)
+      w[s] = std::clamp(w[s] - dw * ((w[s] - w_min_) * inv_range_), w_min_, w_max_);
+    else
+      w[s] = std::clamp(w[s] - dw, w_min_, w_max_);
+  }
+}
+
+// Post spike of post neuron `post_rel`: potentiation of its synapses by r1 of their sources
+// (and, for the triplet rule, o2 of the post neuron before this spike).
+template <bool kTriplet, bool kMultiplicative>
+void Projection::potentiate_column(std::size_t post_rel) {
+  float* w = weights_.data();
+  const float* r1 = x_pre_.data();
+  float amp = a_plus_;
+  if constexpr (kTriplet) amp = a_plus_ + a3_plus_ * y2_post_[post_rel];
+  for (std::uint64_t k = col_ptr_[post_rel]; k < col_ptr_[post_rel + 1]; ++k) {
+    const std::uint64_t s = col_syn_[k];
+    const float dw = amp * r1[col_pre_[k]];
+    if constexpr (kMultiplicative)
+      w[s] = std::clamp(w[s] + dw * ((w_max_ - w[s]) * inv_range_), w_min_, w_max_);
+    else
+      w[s] = std::clamp(w[s] + dw, w_min_, w_max_);
+  }
+}
+
 void Projection::post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi) {
   if (!stdp_) return;
   const std::size_t lo = std::max(post_lo, post_lo_), hi = std::min(post_hi, post_lo_ + n_post_);
   if (lo >= hi) return;
-  float* w = weights_.data();
-  const float* x = x_pre_.data();
-  for_each_spike(target_spikes, lo, hi, [&](std::uint32_t spike) {
-    const std::size_t c = spike - post_lo_;
-    for (std::uint64_t k = col_ptr_[c]; k < col_ptr_[c + 1]; ++k) {
-      const std::uint64_t s = col_syn_[k];
-      w[s] = std::clamp(w[s] + a_plus_ * x[col_pre_[k]], w_min_, w_max_);
-    }
-  });
+  auto run = [&](auto kernel) {
+    for_each_spike(target_spikes, lo, hi, [&](std::uint32_t spike) { kernel(spike - post_lo_); });
+  };
+  if (triplet_) {
+    if (multiplicative_)
+      run([this](std::size_t c) { potentiate_column<true, true>(c); });
+    else
+      run([this](std::size_t c) { potentiate_column<true, false>(c); });
+  } else {
+    if (multiplicative_)
+      run([this](std::size_t c) { potentiate_column<false, true>(c); });
+    else
+      run([this](std::size_t c) { potentiate_column<false, false>(c); });
+  }
 }
 
 namespace {
+// Traces hold the spikes of earlier steps: each step they decay, then this step's spikes are
+// added (all-to-all) or reset the trace (nearest), already decayed by one step, so a spike at
+// step s reads exp(-k dt / tau) at step s + k.
 void decay_and_bump(float* trace, std::size_t offset, std::size_t n, float decay, SpikeList spikes,
-                    std::size_t lo, std::size_t hi) {
+                    std::size_t lo, std::size_t hi, bool nearest) {
   lo = std::max(lo, offset);
   hi = std::min(hi, offset + n);
   if (lo >= hi) return;
   for (std::size_t i = lo; i < hi; ++i) trace[i - offset] *= decay;
-  for_each_spike(spikes, lo, hi, [&](std::uint32_t i) { trace[i - offset] += decay; });
+  if (nearest)
+    for_each_spike(spikes, lo, hi, [&](std::uint32_t i) { trace[i - offset] = decay; });
+  else
+    for_each_spike(spikes, lo, hi, [&](std::uint32_t i) { trace[i - offset] += decay; });
 }
 }  // namespace
 
 void Projection::update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi) {
-  if (stdp_) decay_and_bump(x_pre_.data(), pre_lo_, n_pre_, decay_plus_, spikes, lo, hi);
+  if (!stdp_) return;
+  decay_and_bump(x_pre_.data(), pre_lo_, n_pre_, decay_plus_, spikes, lo, hi, nearest_);
+  if (triplet_) decay_and_bump(x2_pre_.data(), pre_lo_, n_pre_, decay_x_, spikes, lo, hi, nearest_);
 }
 
 void Projection::update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi) {
-  if (stdp_) decay_and_bump(y_post_.data(), post_lo_, n_post_, decay_minus_, spikes, lo, hi);
+  if (!stdp_) return;
+  decay_and_bump(y_post_.data(), post_lo_, n_post_, decay_minus_, spikes, lo, hi, nearest_);
+  if (triplet_)
+    decay_and_bump(y2_post_.data(), post_lo_, n_post_, decay_y_, spikes, lo, hi, nearest_);
 }
 
 }  // namespace volley
