@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   volley::cli::add_fi_command(app, exit_code);
   volley::cli::add_train_command(app, exit_code);
   volley::cli::add_eval_command(app, exit_code);
+  volley::cli::add_evolve_command(app, exit_code);
   volley::cli::add_example_command(app, exit_code);
   volley::cli::add_dataset_command(app, exit_code);
   volley::cli::add_report_command(app, exit_code);

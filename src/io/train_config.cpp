@@ -138,6 +138,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   const auto loss = top.get("loss");
   const auto optimizer = top.get("optimizer");
   const auto training = top.get("training");
+  const auto evolution = top.get("evolution");
   top.finish();
   if (!data) top.missing("data", "add a [data] table, e.g. dataset = \"fashion-mnist\"");
   if (!layers) top.missing("layers", "add [[layers]] tables, the last of type \"readout\"");
@@ -236,12 +237,30 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     s.seed = count(t, "seed", 1);
     t.finish();
   }
+  train::EvolutionConfig& ev = cfg.evolution;
+  if (evolution) {
+    Table t = evolution->table();
+    if (auto f = t.get("kind"))
+      ev.kind = choice<train::EvolutionKind>(*f, {{"openai_es", train::EvolutionKind::openai_es},
+                                                  {"sep_cmaes", train::EvolutionKind::sep_cmaes}});
+    if (auto f = t.get("population")) {
+      ev.population = static_cast<std::size_t>(f->integer(4, 100000));
+      if (ev.kind == train::EvolutionKind::openai_es && ev.population % 2 != 0)
+        f->fail("must be even for antithetic sampling (openai_es)");
+    }
+    ev.sigma = number(t, "sigma", ev.sigma, 1e-12, 1e6, "> 0");
+    ev.batch_size = count(t, "batch_size", ev.batch_size, 1);
+    ev.generations = count(t, "generations", ev.generations, 1);
+    t.finish();
+  }
   if (opt.seed) s.seed = net.seed = *opt.seed;
   if (opt.threads) s.threads = *opt.threads;
   if (opt.epochs) s.epochs = *opt.epochs;
   if (opt.train_limit) cfg.data.train_limit = *opt.train_limit;
   if (opt.test_limit) cfg.data.test_limit = *opt.test_limit;
   cfg.data.encoder.seed = s.seed;
+  ev.seed = s.seed;
+  ev.threads = s.threads;
   try {
     if (s.threads < 1) throw ParameterError("training: threads must be >= 1");
     if (s.epochs < 0) throw ParameterError("training: epochs must be >= 0");

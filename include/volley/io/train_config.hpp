@@ -12,6 +12,7 @@
 #include "volley/train/dataset.hpp"
 #include "volley/train/encoders.hpp"
 #include "volley/train/loss.hpp"
+#include "volley/train/evolution.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
 #include "volley/train/trainer.hpp"
@@ -39,6 +40,7 @@ struct TrainConfig {
   train::LossConfig loss;
   train::OptimizerConfig optimizer;
   train::TrainSettings training;
+  train::EvolutionConfig evolution;  // [evolution], used by `volley evolve`
 };
 
 struct TrainOptions {
