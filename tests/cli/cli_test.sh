@@ -138,6 +138,24 @@ if command -v script >/dev/null 2>&1; then
   fi
 fi
 
+# --- volley evolve: evolution strategies on a training file's network; the same checkpoint for
+#     1 and 2 threads; volley eval reads it; bad settings named ---
+evo=(evolve "$examples/ipd_evolution.toml" --generations 3 --train-limit 128 --test-limit 64
+     --set evolution.population=6 --set evolution.batch_size=16)
+if "$volley" "${evo[@]}" --threads 1 --out "$work/evo1" >/dev/null 2>&1 \
+   && "$volley" "${evo[@]}" --threads 2 --out "$work/evo2" >/dev/null 2>&1; then
+  cmp -s "$work/evo1/checkpoint.bin" "$work/evo2/checkpoint.bin" && grep -q '"test_acc"' "$work/evo1/metrics.jsonl" \
+    && pass "evolve: same checkpoint with 1 and 2 threads" || fail "evolve: checkpoints differ"
+  "$volley" eval "$work/evo1/checkpoint.bin" --test-limit 32 >/dev/null 2>&1 && pass "eval reads an evolve checkpoint" \
+    || fail "eval of an evolve checkpoint"
+  "$volley" "${evo[@]}" --set 'evolution.kind="sep_cmaes"' --out "$work/evo3" >/dev/null 2>&1 \
+    && pass "evolve: sep_cmaes" || fail "evolve: sep_cmaes"
+else
+  fail "evolve"
+fi
+expect_error "evolve: odd population" 2 "evolution.population" "even" -- "${evo[@]}" --set evolution.population=5 --out "$work/evo4"
+expect_error "evolve: bad kind" 2 "evolution.kind" -- "${evo[@]}" --set 'evolution.kind="genetic"' --out "$work/evo5"
+
 # --- volley dataset spoken-digits: SHD layout, the same bytes for a seed whatever the thread
 #     count, read back by h5py the way SHD files are read and trained on by volley train ---
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
