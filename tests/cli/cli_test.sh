@@ -138,6 +138,13 @@ if command -v script >/dev/null 2>&1; then
   fi
 fi
 
+# --- volley example hebbian: Oja finds the first PC, BCM becomes selective (short runs) ---
+"$volley" example hebbian --rule oja --out "$work/oja" >/dev/null 2>&1 \
+  && grep -q '"cosine_to_pc1"' "$work/oja/summary.json" && pass "example hebbian oja" || fail "example hebbian oja"
+"$volley" example hebbian --rule bcm --duration 60 --out "$work/bcm" >/dev/null 2>&1 \
+  && grep -q '"selectivity"' "$work/bcm/summary.json" && pass "example hebbian bcm" || fail "example hebbian bcm"
+expect_error "example hebbian: bad rule" 1 "--rule" "oja or bcm" -- example hebbian --rule stdp --out "$work/heb"
+
 # --- volley evolve: evolution strategies on a training file's network; the same checkpoint for
 #     1 and 2 threads; volley eval reads it; bad settings named ---
 evo=(evolve "$examples/ipd_evolution.toml" --generations 3 --train-limit 128 --test-limit 64
