@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "support/toy_events.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 #include "volley/train/trainer.hpp"
@@ -12,28 +13,7 @@ namespace vt = volley::train;
 
 namespace {
 
-// Two classes of spike patterns: class c fires inputs of its own half early.
-vt::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
-  vt::StoredEvents data(20, 30, 2, "toy");
-  vt::SampleEvents s;
-  for (std::size_t k = 0; k < n; ++k) {
-    volley::CounterRng rng(seed, 1, static_cast<std::uint32_t>(k), 0);
-    const int label = static_cast<int>(k % 2);
-    std::vector<std::uint32_t> st, un;
-    std::vector<float> va;
-    for (std::uint32_t i = 0; i < 20; ++i) {
-      const bool own = (i < 10) == (label == 0);
-      if (rng.uniform() < (own ? 0.9 : 0.2)) {
-        st.push_back(static_cast<std::uint32_t>(rng.uniform() * (own ? 10 : 30)));
-        un.push_back(i);
-        va.push_back(1.0f);
-      }
-    }
-    vt::build_sample(st, un, va, 30, s);
-    data.add(s, label);
-  }
-  return data;
-}
+using volley::test::toy_data;
 
 vt::NetConfig toy_net(bool recurrent = false) {
   vt::NetConfig c;
