@@ -12,6 +12,8 @@ void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 // Registers `volley evolve` (evolution strategies on a training file's network).
 void add_evolve_command(CLI::App& app, int& exit_code);
+// Registers `volley reservoir` (liquid state machine with a ridge-regression readout).
+void add_reservoir_command(CLI::App& app, int& exit_code);
 // Registers `volley example` (built-in experiments: sound-localization).
 void add_example_command(CLI::App& app, int& exit_code);
 // Registers `volley dataset` (generated datasets: spoken-digits).

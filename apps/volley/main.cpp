@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   volley::cli::add_train_command(app, exit_code);
   volley::cli::add_eval_command(app, exit_code);
   volley::cli::add_evolve_command(app, exit_code);
+  volley::cli::add_reservoir_command(app, exit_code);
   volley::cli::add_example_command(app, exit_code);
   volley::cli::add_dataset_command(app, exit_code);
   volley::cli::add_report_command(app, exit_code);

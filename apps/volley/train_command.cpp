@@ -18,6 +18,7 @@
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/trainer.hpp"
 #include "volley/train/evolution.hpp"
+#include "volley/train/reservoir.hpp"
 #include "volley/rng.hpp"
 
 namespace volley::cli {
@@ -265,7 +266,75 @@ int run_evolve(const EvolveArgs& a) {
   });
 }
 
+// `volley reservoir`: the training file's first layer as a fixed random reservoir (a liquid
+// state machine) with a ridge-regression readout ([reservoir] table).
+int run_reservoir(const TrainArgs& a) {
+  return guarded("reservoir", [&] {
+#ifndef VOLLEY_HAVE_EIGEN
+    throw Error("volley reservoir needs Eigen; rebuild with VOLLEY_EIGEN=ON (libeigen3-dev)");
+#else
+    const auto effective = effective_options(a);
+    const io::TrainConfig cfg = io::load_train_config(a.config, train_options(effective, a.threads, -1));
+    namespace fs = std::filesystem;
+    fs::create_directories(a.out);
+    io::DataSets data = io::load_data(cfg);
+    train::NetConfig nc = cfg.net;
+    nc.n_inputs = data.train->n_inputs();
+    const train::Net net(nc);
+    const std::size_t N = nc.layers[0].size;
+    fmt::print(stderr, "volley reservoir: {} | {} neurons | {} features | {} training samples | {} threads\n",
+               cfg.path, N, N * cfg.reservoir.time_bins + 1, data.train->size(), cfg.reservoir.threads);
+    const train::ReservoirResult r = train::fit_reservoir(net, *data.train, *data.test, cfg.reservoir);
+    nlohmann::ordered_json j = {{"config", cfg.path},
+                                {"reservoir_neurons", N},
+                                {"features", r.features},
+                                {"ridge", cfg.reservoir.ridge},
+                                {"time_bins", cfg.reservoir.time_bins},
+                                {"train_samples", data.train->size()},
+                                {"test_samples", data.test->size()},
+                                {"train_accuracy_first_10000", r.train_accuracy},
+                                {"test_accuracy", r.test_accuracy},
+                                {"mean_reservoir_spikes_per_sample", r.mean_spikes_per_sample},
+                                {"seconds_features", r.seconds_features},
+                                {"seconds_solve", r.seconds_solve},
+                                {"confusion", r.confusion}};
+    fmt::print("volley reservoir: test accuracy {:.4f} (train {:.4f}); {:.1f} s for the features, {:.1f} s for the "
+               "solve\n",
+               r.test_accuracy, r.train_accuracy, r.seconds_features, r.seconds_solve);
+    if (cfg.memory_capacity) {
+      train::MemoryCapacityConfig mc;
+      mc.seed = cfg.training.seed;
+      const train::MemoryCapacityResult m = train::memory_capacity(nc.layers[0], nc.dt, mc);
+      j["memory_capacity"] = m.capacity;
+      j["memory_r2_per_delay"] = m.r2;
+      fmt::print("  memory capacity {:.2f} (r² at delays 1, 2, 5, 10: {:.3f} {:.3f} {:.3f} {:.3f})\n", m.capacity,
+                 m.r2[1], m.r2[2], m.r2[5], m.r2[10]);
+    }
+    std::ofstream(fs::path(a.out) / "summary.json") << j.dump(2) << "\n";
+    fmt::print("  results in {}/summary.json\n", a.out);
+    return 0;
+#endif
+  });
+}
+
 }  // namespace
+
+void add_reservoir_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* c = app.add_subcommand(
+      "reservoir",
+      "Reservoir computing: the training file's first layer as a fixed random spiking reservoir\n"
+      "(a liquid state machine) with a readout trained by ridge regression ([reservoir] table:\n"
+      "ridge, time_bins, memory_capacity). Writes OUT/summary.json.");
+  c->add_option("config", args->config, "training file (TOML)")->required();
+  c->add_option("-o,--out", args->out, "output directory")->required();
+  c->add_option("-t,--threads", args->threads, "worker threads")->check(CLI::PositiveNumber);
+  c->add_option("-s,--seed", args->seed, "seed for the reservoir's weights")->check(CLI::NonNegativeNumber);
+  c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(CLI::PositiveNumber);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(CLI::PositiveNumber);
+  c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)");
+  c->callback([args, &exit_code] { exit_code = run_reservoir(*args); });
+}
 
 void add_evolve_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EvolveArgs>();

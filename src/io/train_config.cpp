@@ -139,6 +139,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   const auto optimizer = top.get("optimizer");
   const auto training = top.get("training");
   const auto evolution = top.get("evolution");
+  const auto reservoir = top.get("reservoir");
   top.finish();
   if (!data) top.missing("data", "add a [data] table, e.g. dataset = \"fashion-mnist\"");
   if (!layers) top.missing("layers", "add [[layers]] tables, the last of type \"readout\"");
@@ -253,6 +254,13 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     ev.generations = count(t, "generations", ev.generations, 1);
     t.finish();
   }
+  if (reservoir) {
+    Table t = reservoir->table();
+    cfg.reservoir.ridge = number(t, "ridge", cfg.reservoir.ridge, 0.0, 1e30, ">= 0");
+    cfg.reservoir.time_bins = count(t, "time_bins", cfg.reservoir.time_bins, 1);
+    cfg.memory_capacity = flag(t, "memory_capacity", cfg.memory_capacity);
+    t.finish();
+  }
   if (opt.seed) s.seed = net.seed = *opt.seed;
   if (opt.threads) s.threads = *opt.threads;
   if (opt.epochs) s.epochs = *opt.epochs;
@@ -261,6 +269,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   cfg.data.encoder.seed = s.seed;
   ev.seed = s.seed;
   ev.threads = s.threads;
+  cfg.reservoir.threads = s.threads;
   try {
     if (s.threads < 1) throw ParameterError("training: threads must be >= 1");
     if (s.epochs < 0) throw ParameterError("training: epochs must be >= 0");

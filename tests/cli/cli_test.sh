@@ -145,6 +145,18 @@ fi
   && grep -q '"selectivity"' "$work/bcm/summary.json" && pass "example hebbian bcm" || fail "example hebbian bcm"
 expect_error "example hebbian: bad rule" 1 "--rule" "oja or bcm" -- example hebbian --rule stdp --out "$work/heb"
 
+# --- volley reservoir: a liquid state machine with a ridge readout (small, quick) ---
+if [ -d "$fm" ]; then
+  res=(reservoir "$examples/fmnist_reservoir.toml" --train-limit 400 --test-limit 100 --set layers.0.size=100)
+  if "$volley" "${res[@]}" --set reservoir.memory_capacity=false --out "$work/res" >/dev/null 2>&1 \
+     && grep -q '"test_accuracy"' "$work/res/summary.json"; then
+    pass "reservoir"
+  else
+    fail "reservoir"
+  fi
+  expect_error "reservoir: negative ridge" 2 "reservoir.ridge" -- "${res[@]}" --set reservoir.ridge=-1 --out "$work/res2"
+fi
+
 # --- volley evolve: evolution strategies on a training file's network; the same checkpoint for
 #     1 and 2 threads; volley eval reads it; bad settings named ---
 evo=(evolve "$examples/ipd_evolution.toml" --generations 3 --train-limit 128 --test-limit 64

@@ -13,6 +13,7 @@
 #include "volley/train/encoders.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/evolution.hpp"
+#include "volley/train/reservoir.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
 #include "volley/train/trainer.hpp"
@@ -41,6 +42,8 @@ struct TrainConfig {
   train::OptimizerConfig optimizer;
   train::TrainSettings training;
   train::EvolutionConfig evolution;  // [evolution], used by `volley evolve`
+  train::ReservoirConfig reservoir;  // [reservoir], used by `volley reservoir`
+  bool memory_capacity = false;      // [reservoir] memory_capacity: also measure it
 };
 
 struct TrainOptions {
