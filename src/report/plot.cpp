@@ -132,6 +132,14 @@ std::string run_gnuplot(const std::string& script) {
   return svg;
 }
 
+// Ranges and a label for a figure with nothing to draw (where the figure sets no range).
+std::string empty_frame(const Figure& f) {
+  std::string s = "set label 99 'no data' at graph 0.5, 0.5 center\n";
+  if (!f.x.min && !f.x.max) s += "set xrange [0:1]\n";
+  if (!f.y.min && !f.y.max) s += "set yrange [0:1]\n";
+  return s;
+}
+
 void check_series(const std::string& what, const std::vector<double>& x, const std::vector<double>& y) {
   if (x.size() != y.size())
     throw ParameterError(fmt::format("plot: {}: {} x values but {} y values", what, x.size(), y.size()));
@@ -156,14 +164,17 @@ std::vector<std::size_t> downsample_raster(const std::vector<std::uint32_t>& uni
     const std::uint32_t top = *std::max_element(units.begin(), units.end());
     std::vector<std::size_t> count(std::size_t{top} + 1, 0);
     for (auto u : units) ++count[u];
-    for (stride = 2;; ++stride) {
+    // At stride top + 1 only neuron 0 is left; if even its train does not fit, it is cut to
+    // its first max_points spikes (the one case where a drawn train is not complete).
+    for (stride = 2; stride <= std::size_t{top} + 1; ++stride) {
       std::size_t kept = 0;
       for (std::size_t j = 0; j < count.size(); j += stride) kept += count[j];
       if (kept <= max_points) break;
     }
+    stride = std::min(stride, std::size_t{top} + 1);
   }
   std::vector<std::size_t> keep;
-  for (std::size_t i = 0; i < units.size(); ++i)
+  for (std::size_t i = 0; i < units.size() && keep.size() < max_points; ++i)
     if (units[i] % stride == 0) keep.push_back(i);
   return keep;
 }
@@ -186,11 +197,16 @@ std::string line_plot(const Figure& f, const std::vector<Series>& series) {
         s += "\n";  // a gap
       }
     }
-    if (!any) s += "NaN NaN\n";
+    if (!any) s += "0 NaN\n";
     s += "EOD\n";
     plot += fmt::format("{}$d{} using 1:2 with lines lw 1.5 lc rgb '{}' title {}", k ? ", " : "", k,
                         kColours[k % std::size(kColours)], quote(series[k].label));
   }
+  // Nothing finite to draw: an empty frame that says so (gnuplot refuses an empty range).
+  bool any_point = false;
+  for (const auto& sr : series)
+    for (std::size_t i = 0; i < sr.x.size(); ++i) any_point = any_point || (std::isfinite(sr.x[i]) && std::isfinite(sr.y[i]));
+  if (!any_point) s += empty_frame(f);
   return run_gnuplot(s + plot + "\n");
 }
 
@@ -205,8 +221,11 @@ std::string raster(const Figure& f, const std::vector<double>& times, const std:
   std::string s = preamble(g) + "unset key\n$d << EOD\n";
   for (std::size_t i : keep)
     if (std::isfinite(times[i])) s += num(times[i]) + " " + std::to_string(units[i]) + "\n";
-  if (keep.empty()) s += "NaN NaN\n";
+  bool any = false;
+  for (std::size_t i : keep) any = any || std::isfinite(times[i]);
+  if (!any) s += "0 NaN\n";
   s += "EOD\n";
+  if (!any) s += empty_frame(g);
   const double size = keep.size() > 20000 ? 0.12 : keep.size() > 2000 ? 0.2 : 0.35;
   s += fmt::format("plot $d using 1:2 with points pt 7 ps {} lc rgb '#1f4e99'\n", size);
   return run_gnuplot(s);

@@ -58,6 +58,27 @@ TEST(Plot, RasterDownsamplingKeepsWholeTrainsOfEveryKthNeuron) {
   EXPECT_GT(smaller, 1000u);
   for (auto i : keep) EXPECT_EQ(units[i] % stride, 0u);
   EXPECT_THROW(vr::downsample_raster(units, 0, stride), volley::ParameterError);
+  // Regression: neuron 0 alone over the budget used to loop forever; it is cut to the budget.
+  const std::vector<std::uint32_t> one(50, 0u);
+  keep = vr::downsample_raster(one, 10, stride);
+  EXPECT_EQ(keep.size(), 10u);
+  const std::vector<std::uint32_t> busy0 = {0, 0, 0, 0, 0, 1, 2, 3};
+  keep = vr::downsample_raster(busy0, 3, stride);
+  EXPECT_EQ(stride, 4u);
+  EXPECT_EQ(keep.size(), 3u);
+}
+
+TEST(Plot, NothingToDrawGivesAnEmptyFrame) {
+  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed";
+  // Regression: an empty raster (a silent layer on one sample) or an all-NaN series used to make
+  // gnuplot fail, which aborted the whole report.
+  vr::Figure f = fig("silent");
+  f.x.min = 0.0;
+  f.x.max = 0.1;
+  EXPECT_THAT(vr::raster(f, {}, {}, 100), HasSubstr("no data"));
+  EXPECT_THAT(vr::raster(fig("silent"), {}, {}, 100), HasSubstr("no data"));
+  EXPECT_THAT(vr::line_plot(fig("nan"), {vr::Series{"a", {0, 1}, {NAN, NAN}}}), HasSubstr("no data"));
+  EXPECT_THAT(vr::line_plot(fig("empty"), {vr::Series{"a", {}, {}}}), HasSubstr("no data"));
 }
 
 TEST(Plot, FiguresFollowTheirData) {

@@ -28,8 +28,10 @@ struct Series {
 };
 
 // Which spikes a raster draws when there are more than max_points: every k-th neuron, whole
-// (k the smallest that fits), so each drawn train is complete. Returns the indices into
-// times/units of the kept spikes and sets `stride` to k (1 = all).
+// (k the smallest that fits), so each drawn train is complete — except when neuron 0 alone has
+// more than max_points spikes: then only its first max_points are kept. Returns the indices into
+// times/units of the kept spikes and sets `stride` to k (1 = all). A figure with nothing finite
+// to draw comes out as an empty frame labelled "no data".
 std::vector<std::size_t> downsample_raster(const std::vector<std::uint32_t>& units, std::size_t max_points,
                                            std::size_t& stride);
 
