@@ -4,11 +4,14 @@
 // PoissonInput: each target neuron receives Binomial(n, rate*dt) events per step from `n`
 // independent Poisson sources, each adding `weight` to a channel (Brian2's PoissonInput).
 // CurrentInput: a current (or voltage drive) that is constant, changes at given times (steps),
-// or follows an array sampled every `array_dt` (Brian2's TimedArray; the last value holds).
+// or follows an array sampled every `array_dt` (Brian2's TimedArray; the last value holds),
+// plus optional noise: a fresh sample of `noise` per neuron and step (e.g. Izhikevich's random
+// thalamic input 13 (rand - 0.5), held for one step; counter-based, so thread-independent).
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "volley/distribution.hpp"
 #include "volley/projection.hpp"
 #include "volley/units.hpp"
 
@@ -76,17 +79,22 @@ struct CurrentInputSpec {
   Slice slice;
   TimeSeries series;
   Dimension dim = Dimension::amperes();
+  Distribution noise = Distribution::constant(0.0);  // SI units of `dim`, per neuron and step
 };
 
 class CurrentInput final : public Input {
  public:
-  CurrentInput(const CurrentInputSpec& spec, Population& target);
+  // `id` keys the noise stream.
+  CurrentInput(const CurrentInputSpec& spec, Population& target, std::uint32_t id = 0);
   void prepare(double dt) override;
   void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) override;
   bool uses_drive() const override { return true; }
 
  private:
   TimeSeries series_;
+  Distribution noise_;
+  bool noisy_;
+  std::uint32_t stream_;
   double factor_;
 };
 

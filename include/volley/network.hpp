@@ -8,7 +8,9 @@
 //   2. spike monitors and rate monitors record; state monitors sample the next step's start;
 //   3. every projection adds the weights of the spikes' synapses into the target ring row
 //      step + delay (delay >= 1 step), in parallel over target slices; STDP updates weights;
-//   4. plasticity traces decay and take this step's spikes.
+//   4. plasticity traces decay and take this step's spikes; reward-modulated projections turn
+//      eligibility into weight changes every update interval (see neuromodulator.hpp; reward
+//      rules and modulators advance on one thread during step 2).
 // Work is split by contiguous neuron ranges and sums into a target happen in spike order, so
 // results are bit-identical for any thread count.
 #include <cstdint>
@@ -19,6 +21,7 @@
 
 #include "volley/inputs.hpp"
 #include "volley/monitors.hpp"
+#include "volley/neuromodulator.hpp"
 #include "volley/population.hpp"
 #include "volley/projection.hpp"
 
@@ -48,7 +51,10 @@ class Network {
   Pop& add(std::string name, std::size_t size, Params params) {
     return static_cast<Pop&>(add(std::make_unique<Pop>(std::move(name), std::move(params)), size));
   }
+  // A projection whose STDP names a modulator needs that modulator added first.
   Projection& connect(const ProjectionSpec& spec);
+  Neuromodulator& add_modulator(const ModulatorSpec& spec);
+  PairingReward& add_reward(const PairingRewardSpec& spec);
   PoissonInput& add_input(const PoissonInputSpec& spec);
   CurrentInput& add_input(const CurrentInputSpec& spec);
   SpikeMonitor& record_spikes(std::string name, std::string_view population, Slice slice = {});
@@ -63,6 +69,9 @@ class Network {
 
   Population& population(std::string_view name);
   Projection& projection(std::string_view name);
+  Neuromodulator& modulator(std::string_view name);
+  const std::vector<std::unique_ptr<Neuromodulator>>& modulators() const { return mods_; }
+  const std::vector<std::unique_ptr<PairingReward>>& rewards() const { return rewards_; }
   const std::vector<std::unique_ptr<Population>>& populations() const { return pops_; }
   const std::vector<std::unique_ptr<Projection>>& projections() const { return projs_; }
   const std::vector<std::unique_ptr<SpikeMonitor>>& spike_monitors() const { return spike_mons_; }
@@ -84,6 +93,8 @@ class Network {
   std::vector<std::unique_ptr<Population>> pops_;
   std::vector<std::unique_ptr<Projection>> projs_;
   std::vector<std::unique_ptr<Input>> inputs_;
+  std::vector<std::unique_ptr<Neuromodulator>> mods_;
+  std::vector<std::unique_ptr<PairingReward>> rewards_;
   std::vector<std::unique_ptr<SpikeMonitor>> spike_mons_;
   std::vector<std::unique_ptr<StateMonitor>> state_mons_;
   std::vector<std::unique_ptr<RateMonitor>> rate_mons_;

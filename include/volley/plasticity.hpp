@@ -40,6 +40,12 @@
 // delays do not shift the pairing). A trace read at a step holds the spikes of earlier steps
 // only, so simultaneous pre and post spikes do not pair with each other.
 //
+// Neuromodulation (`modulator`, see neuromodulator.hpp): with a modulator named, every change
+// above (weight dependence included, computed from the current weight) goes into a per-synapse
+// eligibility trace c (decay tau_c) instead of the weight, and the weight follows dw/dt = m c,
+// m the modulator's level, integrated every `update_interval` (Izhikevich 2007). This is
+// reward-modulated STDP; the weight is clipped to [w_min, w_max] at each update, c is not.
+//
 // Memory: the pair rules keep one trace per pre neuron and one per post neuron and nothing per
 // synapse beyond the weight and the post->pre index; the triplet rule adds r2 per pre neuron and
 // o2 per post neuron.
@@ -65,6 +71,10 @@ struct StdpParams {
   double a3_minus = 0.0;     // weight units, triplet depression (triplet only)
   double w_min = 0.0;
   double w_max = 1.0;
+  std::string modulator;         // empty: weights change at spikes (no eligibility trace)
+  double tau_c = 1.0;            // s, eligibility trace (modulated only)
+  double update_interval = 0.0;  // s, weight updates from the eligibility; 0 = every step
+  bool modulated() const { return !modulator.empty(); }
   // Throws ParameterError "<where>: <field> ..." for a bad value.
   void validate(const std::string& where) const;
 };

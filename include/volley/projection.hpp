@@ -19,6 +19,7 @@
 
 namespace volley {
 
+class Neuromodulator;
 class Population;
 
 // A contiguous range of a population's neurons; count = npos means "to the end" (follows growth).
@@ -63,6 +64,13 @@ class Projection {
   // into the channel's state instead of through the target's delay ring.
   bool uses_ring() const;
   bool plastic() const { return stdp_.has_value(); }
+  // Reward-modulated: STDP fills eligibility traces, the modulator turns them into weight changes.
+  bool modulated() const { return stdp_ && stdp_->modulated(); }
+  const std::optional<StdpParams>& stdp() const { return stdp_; }
+  // Eligibility trace per synapse (CSR order, weight units of weights()); empty unless modulated.
+  const AlignedVector<float>& eligibility() const { return elig_; }
+  // Called by Network::connect for a modulated projection.
+  void set_modulator(Neuromodulator* modulator) { modulator_ = modulator; }
   // Bytes held per synapse, and in total (row pointers, plasticity index and traces included).
   std::size_t bytes_per_synapse() const;
   std::size_t memory_bytes() const;
@@ -74,6 +82,7 @@ class Projection {
   const AlignedVector<float>& weights() const { return weights_; }
   AlignedVector<float>& weights() { return weights_; }
   double weight_factor() const { return weight_factor_; }
+  Dimension weight_dim() const { return weight_dim_; }
   std::uint32_t delay_steps(std::size_t synapse) const {
     return delays_.empty() ? max_delay_ : delays_[synapse];
   }
@@ -98,6 +107,12 @@ class Projection {
   // (absolute indices of the source / target population).
   void update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
   void update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
+  // Modulated projections: after step `step`, every update interval, synapses [lo, hi) (CSR
+  // indices) take w <- clip(w + Δ m c), c <- c exp(-Δ/tau_c).
+  bool modulation_due(std::uint64_t step) const {
+    return modulator_ && (step + 1) % update_steps_ == 0;
+  }
+  void apply_modulation(std::size_t lo, std::size_t hi);
   // Re-derives the delay ring layout needs and plasticity constants for dt.
   void prepare(double dt);
 
@@ -120,6 +135,7 @@ class Projection {
   std::size_t pre_lo_ = 0, n_pre_ = 0, post_lo_ = 0, n_post_ = 0;
   double dt_ = 0.0;
   double weight_factor_ = 1.0;
+  Dimension weight_dim_;
 
   std::vector<std::uint64_t> row_ptr_;
   AlignedVector<std::uint32_t> cols_;  // absolute target indices
@@ -136,6 +152,12 @@ class Projection {
   AlignedVector<float> x2_pre_, y2_post_;  // r2 (tau_x) and o2 (tau_y): triplet rule only
   float decay_plus_ = 0, decay_minus_ = 0, a_plus_ = 0, a_minus_ = 0, w_min_ = 0, w_max_ = 0;
   float decay_x_ = 0, decay_y_ = 0, a3_plus_ = 0, a3_minus_ = 0, inv_range_ = 0;
+  // Modulation: eligibility per synapse (cleared by structural changes), its decay over one
+  // update interval, and the interval in steps.
+  AlignedVector<float> elig_;
+  Neuromodulator* modulator_ = nullptr;
+  std::uint64_t update_steps_ = 1;
+  float decay_c_ = 0, update_seconds_ = 0;
   bool triplet_ = false, multiplicative_ = false, nearest_ = false;
 };
 

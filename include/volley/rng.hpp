@@ -43,6 +43,8 @@ enum class RngStream : std::uint32_t {
   kPoissonGroup = 5u << 24,
   kPoissonInput = 6u << 24,
   kUser = 7u << 24,
+  kReward = 8u << 24,
+  kNoise = 9u << 24,
 };
 
 inline std::uint32_t stream_id(RngStream s, std::uint32_t object_id) {

@@ -183,6 +183,8 @@ class ModelBuilder {
   void add_projection(const std::string& name, Table t);
   void add_input(const std::string& name, Table t);
   void add_monitor(const std::string& name, Table t);
+  void add_modulator(const std::string& name, Table t);
+  void add_reward(const std::string& name, Table t);
 
  private:
   template <class Pop, class Params>
@@ -784,6 +786,18 @@ StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
     amplitude("a_minus", s.a_minus, true);
   }
 
+  if (const auto mod = t.get("modulator")) {
+    s.modulator = mod->string();
+    if (s.modulator.empty()) mod->fail("must name a modulator, e.g. \"dopamine\"");
+    time("tau_c", s.tau_c, false);
+    if (const auto f = t.get("update_interval"))
+      s.update_interval = static_cast<double>(steps(*f)) * net_.dt();
+  } else {
+    for (const char* key : {"tau_c", "update_interval"})
+      if (const auto other = t.get(key))
+        other->fail("is a key of reward-modulated STDP; add 'modulator' to use it");
+  }
+
   const auto w_min = t.get("w_min");
   if (w_min) s.w_min = w_min->quantity(weight_dim);
   const auto w_max = have_preset ? t.get("w_max") : std::optional<Field>(t.need("w_max"));
@@ -901,7 +915,29 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     const PopulationRef target = population_ref(t.need("target"));
     spec.target = target.name;
     spec.slice = target.slice;
-    spec.series = read_series(t, spec.target, spec.dim);
+    if (const auto noise = t.get("noise")) {
+      std::optional<Dimension> d;
+      spec.noise = distribution(*noise, d);
+      if (spec.noise.is_ramp()) noise->fail("must be a distribution, not a ramp");
+      if (!(*d == Dimension::amperes() || *d == Dimension::volts()))
+        noise->fail(fmt::format("must be a current or a voltage, got a {}", dimension_name(*d)));
+      if (!t.get("amplitude") && !t.get("values")) {
+        spec.series = TimeSeries{};  // noise alone: a zero mean drive
+        spec.dim = *d;
+        try {
+          net_.population(spec.target).injection_factor(spec.dim);
+        } catch (const ParameterError& e) {
+          noise->fail(e.what());
+        }
+      } else {
+        spec.series = read_series(t, spec.target, spec.dim);
+        if (!(*d == spec.dim))
+          noise->fail(fmt::format("has the dimension of a {} but the input's values are a {}",
+                                  dimension_name(*d), dimension_name(spec.dim)));
+      }
+    } else {
+      spec.series = read_series(t, spec.target, spec.dim);
+    }
     t.finish();
     guarded(t, [&] { net_.add_input(spec); });
   } else {
@@ -960,6 +996,55 @@ void ModelBuilder::add_monitor(const std::string& name, Table t) {
   }
 }
 
+void ModelBuilder::add_modulator(const std::string& name, Table t) {
+  ModulatorSpec spec;
+  spec.name = name;
+  t.read("tau", spec.tau, Dimension::seconds(), Bound::kPositive);
+  t.read("baseline", spec.baseline, Dimension::hertz());
+  t.finish();
+  guarded(t, [&] { net_.add_modulator(spec); });
+}
+
+// A reward rule: type = "pairing" (the only one), watching one synapse of a projection.
+void ModelBuilder::add_reward(const std::string& name, Table t) {
+  const Field type_field = t.need("type");
+  if (type_field.string() != "pairing")
+    type_field.fail(fmt::format("unknown reward type '{}' (known: pairing)", type_field.string()));
+  PairingRewardSpec spec;
+  spec.name = name;
+  spec.modulator = t.need("modulator").string();
+  const Field proj_field = t.need("projection");
+  spec.projection = proj_field.string();
+  Projection* proj = nullptr;
+  try {
+    proj = &net_.projection(spec.projection);
+  } catch (const ParameterError& e) {
+    proj_field.fail(e.what());
+  }
+  spec.pre = static_cast<std::size_t>(t.need("pre").integer(0, kMaxIndex));
+  if (const auto f = t.get("synapse")) spec.synapse = static_cast<std::size_t>(f->integer(0, kMaxIndex));
+  t.read("window", spec.window, Dimension::seconds(), Bound::kPositive);
+  t.read("delay_min", spec.delay_min, Dimension::seconds(), Bound::kNonNegative);
+  t.read("delay_max", spec.delay_max, Dimension::seconds(), Bound::kNonNegative);
+  spec.amount = t.need("amount").quantity(Dimension::hertz());
+  t.read("record_every", spec.record_every, Dimension::seconds(), Bound::kNonNegative);
+  const auto weight = t.get("weight");
+  double w = 0.0;
+  if (weight) {
+    std::optional<Dimension> d;
+    w = weight->quantity(d);
+    if (!(*d == proj->weight_dim()))
+      weight->fail(fmt::format("must have the dimension of projection '{}''s weights ({}), got a {}",
+                               spec.projection, dimension_name(proj->weight_dim()),
+                               dimension_name(*d)));
+  }
+  t.finish();
+  guarded(t, [&] {
+    PairingReward& r = net_.add_reward(spec);
+    if (weight) proj->weights()[r.synapse_index()] = static_cast<float>(w * proj->weight_factor());
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing, overrides, top level
 
@@ -972,6 +1057,8 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   const auto projections = top.get("projections");
   const auto inputs = top.get("inputs");
   const auto monitors = top.get("monitors");
+  const auto modulators = top.get("modulators");
+  const auto rewards = top.get("rewards");
   top.finish();
 
   SimulationSettings sim = read_simulation(simulation);
@@ -998,8 +1085,10 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
     if (!section) return;
     for (auto& [name, f] : section->table().entries()) add(name, f.table());
   };
+  each(modulators, [&](const std::string& n, Table t) { builder.add_modulator(n, std::move(t)); });
   each(projections,
        [&](const std::string& n, Table t) { builder.add_projection(n, std::move(t)); });
+  each(rewards, [&](const std::string& n, Table t) { builder.add_reward(n, std::move(t)); });
   each(inputs, [&](const std::string& n, Table t) { builder.add_input(n, std::move(t)); });
   each(monitors, [&](const std::string& n, Table t) { builder.add_monitor(n, std::move(t)); });
   return model;

@@ -80,6 +80,35 @@ void write_summary(const std::string& path, const Network& net, const RunInfo& i
                         {"memory_bytes", p->memory_bytes()}};
   }
   j["projections"] = std::move(projs);
+  if (!net.modulators().empty()) {
+    nlohmann::ordered_json mods = nlohmann::ordered_json::object();
+    for (const auto& m : net.modulators())
+      mods[m->name()] = {{"releases", m->releases()},
+                         {"pending", m->pending()},
+                         {"level_hz", m->level()},
+                         {"release_times_s", m->release_times()}};
+    j["modulators"] = std::move(mods);
+  }
+  if (!net.rewards().empty()) {
+    nlohmann::ordered_json rewards = nlohmann::ordered_json::object();
+    for (const auto& r : net.rewards()) {
+      const auto& pr = r->projection();
+      rewards[r->name()] = {
+          {"projection", pr.name()},
+          {"pre", r->pre_neuron()},
+          {"post", r->post_neuron()},
+          {"pairings", r->pairings()},
+          {"weight", r->weight()},
+          {"others_mean", r->others_mean()},
+          {"w_max", pr.stdp() ? nlohmann::ordered_json(pr.stdp()->w_max) : nlohmann::ordered_json()},
+          {"unit", pr.weight_dim() == Dimension::volts()     ? "V"
+                   : pr.weight_dim() == Dimension::siemens() ? "S"
+                   : pr.weight_dim() == Dimension::amperes() ? "A"
+                                                             : "1"},
+          {"record", {{"t", r->times()}, {"weight", r->weights()}, {"others_mean", r->others()}}}};
+    }
+    j["rewards"] = std::move(rewards);
+  }
   const std::string tmp = path + ".partial";
   {
     std::ofstream out(tmp);

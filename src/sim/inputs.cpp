@@ -120,10 +120,17 @@ void TimeSeries::validate(const std::string& where) const {
   }
 }
 
-CurrentInput::CurrentInput(const CurrentInputSpec& spec, Population& target)
-    : Input(spec.name, target, spec.slice), series_(spec.series) {
+CurrentInput::CurrentInput(const CurrentInputSpec& spec, Population& target, std::uint32_t id)
+    : Input(spec.name, target, spec.slice),
+      series_(spec.series),
+      noise_(spec.noise),
+      noisy_(!(spec.noise.is_constant() && spec.noise.a == 0.0)),
+      stream_(stream_id(RngStream::kNoise, id)) {
   const std::string where = fmt::format("input '{}'", name_);
   series_.validate(where);
+  if (noise_.is_ramp())
+    throw ParameterError(fmt::format("{}: noise must be a distribution, not a ramp", where));
+  noise_.validate(where + ": noise");
   try {
     factor_ = target.injection_factor(spec.dim);
   } catch (const ParameterError& e) {
@@ -139,7 +146,14 @@ void CurrentInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi)
   if (lo >= hi) return;
   const float value = static_cast<float>(series_.at(static_cast<double>(ctx.step) * ctx.dt) * factor_);
   float* d = target_->drive();
-  for (std::size_t i = lo; i < hi; ++i) d[i] += value;
+  if (!noisy_) {
+    for (std::size_t i = lo; i < hi; ++i) d[i] += value;
+    return;
+  }
+  for (std::size_t i = lo; i < hi; ++i) {
+    CounterRng rng(ctx.seed, stream_, static_cast<std::uint32_t>(i), ctx.step);
+    d[i] += value + static_cast<float>(noise_.sample(rng) * factor_);
+  }
 }
 
 }  // namespace volley

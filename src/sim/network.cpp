@@ -20,7 +20,7 @@ void Network::check_new_name(const std::string& name, const char* what) const {
     return std::any_of(list.begin(), list.end(), [&](const auto& x) { return x->name() == name; });
   };
   if (clash(pops_) || clash(projs_) || clash(inputs_) || clash(spike_mons_) ||
-      clash(state_mons_) || clash(rate_mons_))
+      clash(state_mons_) || clash(rate_mons_) || clash(mods_) || clash(rewards_))
     throw ParameterError(fmt::format("the name '{}' is already used in this network", name));
 }
 
@@ -58,8 +58,46 @@ Projection& Network::connect(const ProjectionSpec& spec) {
   check_new_name(spec.name, "a projection");
   Population& src = population(spec.source);
   Population& tgt = population(spec.target);
+  Neuromodulator* mod = nullptr;
+  if (spec.stdp && spec.stdp->modulated()) {
+    try {
+      mod = &modulator(spec.stdp->modulator);
+    } catch (const ParameterError& e) {
+      throw ParameterError(fmt::format("projection '{}': {}", spec.name, e.what()));
+    }
+  }
   projs_.push_back(std::make_unique<Projection>(spec, src, tgt, dt_, seed_, next_object_id_++));
+  projs_.back()->set_modulator(mod);
   return *projs_.back();
+}
+
+Neuromodulator& Network::add_modulator(const ModulatorSpec& spec) {
+  check_new_name(spec.name, "a modulator");
+  mods_.push_back(std::make_unique<Neuromodulator>(spec));
+  return *mods_.back();
+}
+
+Neuromodulator& Network::modulator(std::string_view name) {
+  for (auto& m : mods_)
+    if (m->name() == name) return *m;
+  std::string known;
+  for (const auto& m : mods_) known += (known.empty() ? "" : ", ") + m->name();
+  throw ParameterError(fmt::format("unknown modulator '{}' (known: {})", name,
+                                   known.empty() ? "none" : known));
+}
+
+PairingReward& Network::add_reward(const PairingRewardSpec& spec) {
+  check_new_name(spec.name, "a reward");
+  Projection* proj = nullptr;
+  Neuromodulator* mod = nullptr;
+  try {
+    proj = &projection(spec.projection);
+    mod = &modulator(spec.modulator);
+  } catch (const ParameterError& e) {
+    throw ParameterError(fmt::format("reward '{}': {}", spec.name, e.what()));
+  }
+  rewards_.push_back(std::make_unique<PairingReward>(spec, *proj, *mod, next_object_id_++));
+  return *rewards_.back();
 }
 
 PoissonInput& Network::add_input(const PoissonInputSpec& spec) {
@@ -72,7 +110,9 @@ PoissonInput& Network::add_input(const PoissonInputSpec& spec) {
 
 CurrentInput& Network::add_input(const CurrentInputSpec& spec) {
   check_new_name(spec.name, "an input");
-  auto in = std::make_unique<CurrentInput>(spec, population(spec.target));
+  const bool noisy = !(spec.noise.is_constant() && spec.noise.a == 0.0);
+  auto in = std::make_unique<CurrentInput>(spec, population(spec.target),
+                                           noisy ? next_object_id_++ : 0);
   auto& ref = *in;
   inputs_.push_back(std::move(in));
   return ref;

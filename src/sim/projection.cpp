@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "volley/error.hpp"
+#include "volley/neuromodulator.hpp"
 #include "volley/population.hpp"
 #include "volley/rng.hpp"
 
@@ -38,6 +39,11 @@ void StdpParams::validate(const std::string& where) const {
   } else {
     if (a3_plus != 0.0) fail(fmt::format("a3_plus ({}) needs the triplet rule", a3_plus));
     if (a3_minus != 0.0) fail(fmt::format("a3_minus ({}) needs the triplet rule", a3_minus));
+  }
+  if (modulated()) {
+    time("tau_c", tau_c);
+    if (!(update_interval >= 0.0) || !std::isfinite(update_interval))
+      fail(fmt::format("update_interval must be >= 0, got {} s", update_interval));
   }
   if (!std::isfinite(w_min)) fail(fmt::format("w_min must be finite, got {}", w_min));
   if (!std::isfinite(w_max)) fail(fmt::format("w_max must be finite, got {}", w_max));
@@ -110,6 +116,7 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
       source_slice_(spec.source_slice),
       target_slice_(spec.target_slice),
       dt_(dt),
+      weight_dim_(spec.weight_dim),
       stdp_(spec.stdp) {
   const std::string where = fmt::format("projection '{}'", name_);
   std::tie(pre_lo_, n_pre_) = resolve(spec.source_slice, source, where);
@@ -197,6 +204,7 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
   if (stdp_) {
     build_post_index();
     resize_traces();
+    if (stdp_->modulated()) elig_.assign(cols_.size(), 0.0f);
   }
 }
 
@@ -244,6 +252,30 @@ void Projection::prepare(double dt) {
     w_max_ = static_cast<float>(stdp_->w_max * weight_factor_);
     const double range = (stdp_->w_max - stdp_->w_min) * weight_factor_;
     inv_range_ = range != 0.0 ? static_cast<float>(1.0 / range) : 0.0f;
+    if (stdp_->modulated()) {
+      const double steps = stdp_->update_interval / dt;
+      update_steps_ = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(steps)));
+      if (stdp_->update_interval > 0.0 &&
+          std::abs(steps - static_cast<double>(update_steps_)) > 1e-6 * steps)
+        throw ParameterError(fmt::format(
+            "projection '{}': update_interval {} s is not a whole number of steps of dt = {} s",
+            name_, stdp_->update_interval, dt));
+      update_seconds_ = static_cast<float>(static_cast<double>(update_steps_) * dt);
+      decay_c_ = static_cast<float>(std::exp(-static_cast<double>(update_steps_) * dt / stdp_->tau_c));
+    }
+  }
+}
+
+void Projection::apply_modulation(std::size_t lo, std::size_t hi) {
+  hi = std::min(hi, elig_.size());
+  if (lo >= hi) return;
+  const float gain = static_cast<float>(update_seconds_ * modulator_->level());
+  float* w = weights_.data();
+  float* c = elig_.data();
+  const float w_min = w_min_, w_max = w_max_, decay = decay_c_;
+  for (std::size_t s = lo; s < hi; ++s) {
+    w[s] = std::clamp(w[s] + gain * c[s], w_min, w_max);
+    c[s] *= decay;
   }
 }
 
@@ -307,6 +339,7 @@ std::size_t Projection::bytes_per_synapse() const {
   std::size_t b = sizeof(std::uint32_t) + sizeof(float);
   if (!delays_.empty()) b += sizeof(std::uint16_t);
   if (stdp_) b += sizeof(std::uint64_t) + sizeof(std::uint32_t);
+  if (modulated()) b += sizeof(float);
   return b;
 }
 
@@ -381,6 +414,14 @@ void Projection::depress_row(std::size_t pre_rel, std::uint64_t b, std::uint64_t
   const float* o1 = y_post_.data();
   float amp = a_minus_;
   if constexpr (kTriplet) amp = a_minus_ + a3_minus_ * x2_pre_[pre_rel];
+  if (!elig_.empty()) {  // reward-modulated: the change goes into the eligibility trace
+    float* c = elig_.data();
+    for (std::uint64_t s = b; s < e; ++s) {
+      const float dw = amp * o1[cols[s] - post_lo_];
+      c[s] -= kMultiplicative ? dw * ((w[s] - w_min_) * inv_range_) : dw;
+    }
+    return;
+  }
   for (std::uint64_t s = b; s < e; ++s) {
     const float dw = amp * o1[cols[s] - post_lo_];
     if constexpr (kMultiplicative)
@@ -398,6 +439,15 @@ void Projection::potentiate_column(std::size_t post_rel) {
   const float* r1 = x_pre_.data();
   float amp = a_plus_;
   if constexpr (kTriplet) amp = a_plus_ + a3_plus_ * y2_post_[post_rel];
+  if (!elig_.empty()) {  // reward-modulated: the change goes into the eligibility trace
+    float* c = elig_.data();
+    for (std::uint64_t k = col_ptr_[post_rel]; k < col_ptr_[post_rel + 1]; ++k) {
+      const std::uint64_t s = col_syn_[k];
+      const float dw = amp * r1[col_pre_[k]];
+      c[s] += kMultiplicative ? dw * ((w_max_ - w[s]) * inv_range_) : dw;
+    }
+    return;
+  }
   for (std::uint64_t k = col_ptr_[post_rel]; k < col_ptr_[post_rel + 1]; ++k) {
     const std::uint64_t s = col_syn_[k];
     const float dw = amp * r1[col_pre_[k]];

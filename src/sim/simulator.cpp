@@ -52,6 +52,13 @@ RunStats Network::run(double duration, const RunOptions& options) {
   for (auto& p : projs_) p->sync_sizes();
   for (auto& p : pops_) p->prepare(dt_);
   for (auto& p : projs_) p->prepare(dt_);
+  for (auto& m : mods_) m->prepare(dt_);
+  for (auto& r : rewards_) r->prepare(dt_);
+  std::vector<std::size_t> reward_src(rewards_.size()), reward_tgt(rewards_.size());
+  for (std::size_t k = 0; k < rewards_.size(); ++k) {
+    reward_src[k] = population_index(rewards_[k]->projection().source().name());
+    reward_tgt[k] = population_index(rewards_[k]->projection().target().name());
+  }
   std::vector<std::size_t> slots(np, 1);
   std::vector<std::size_t> src_index(projs_.size()), tgt_index(projs_.size());
   bool plastic = false;
@@ -132,6 +139,12 @@ RunStats Network::run(double duration, const RunOptions& options) {
           for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, list);
           for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, n);
         }
+        // Rewards see this step's spikes; modulators decay and release what is due now. Both
+        // are read only after the barrier before step 4.
+        for (std::size_t k = 0; k < rewards_.size(); ++k)
+          rewards_[k]->observe(s, seed_, SpikeList(now[reward_src[k]]),
+                               SpikeList(now[reward_tgt[k]]));
+        for (auto& m : mods_) m->advance(s);
       }
       // 3. Propagation into each thread's target slice; STDP on the same synapses.
       for (std::size_t k = 0; k < projs_.size(); ++k) {
@@ -148,7 +161,24 @@ RunStats Network::run(double duration, const RunOptions& options) {
           const auto& pt = part[tgt_index[k]];
           projs_[k]->update_pre_traces(SpikeList(now[src_index[k]]), ps[t], ps[t + 1]);
           projs_[k]->update_post_traces(SpikeList(now[tgt_index[k]]), pt[t], pt[t + 1]);
+          // Modulated weight updates over this thread's share of the synapses (no other step-4
+          // work touches weights or eligibility).
+          if (projs_[k]->modulation_due(s)) {
+            const std::size_t n_syn = projs_[k]->synapse_count();
+            const auto nt = static_cast<std::size_t>(nthreads);
+            projs_[k]->apply_modulation(n_syn * t / nt, n_syn * (t + 1) / nt);
+          }
         }
+      }
+      // Reward records read every weight: once all updates are done (step 1 of the next step
+      // touches no weights, and step 3 waits for the barrier thread 0 reaches after this).
+      bool record = false;
+      for (auto& r : rewards_) record = record || r->record_due(s);
+      if (record) {
+        barrier();
+        if (t == 0)
+          for (auto& r : rewards_)
+            if (r->record_due(s)) r->record(s);
       }
     }
   };

@@ -1,0 +1,143 @@
+#include "volley/neuromodulator.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/population.hpp"
+#include "volley/projection.hpp"
+#include "volley/rng.hpp"
+
+namespace volley {
+
+Neuromodulator::Neuromodulator(const ModulatorSpec& spec) : spec_(spec) {
+  const std::string where = fmt::format("modulator '{}'", spec.name);
+  if (!(spec.tau > 0.0) || !std::isfinite(spec.tau))
+    throw ParameterError(fmt::format("{}: tau must be > 0, got {} s", where, spec.tau));
+  if (!std::isfinite(spec.baseline))
+    throw ParameterError(fmt::format("{}: baseline must be finite, got {} Hz", where, spec.baseline));
+}
+
+void Neuromodulator::release(double amount, std::uint64_t step) {
+  if (!std::isfinite(amount))
+    throw ParameterError(fmt::format("modulator '{}': release amount must be finite, got {}",
+                                     spec_.name, amount));
+  // Insert after releases of the same step: equal steps keep their order.
+  const auto at = std::upper_bound(queue_.begin(), queue_.end(), step,
+                                   [](std::uint64_t s, const auto& q) { return s < q.first; });
+  queue_.insert(at, {step, amount});
+}
+
+void Neuromodulator::prepare(double dt) {
+  dt_ = dt;
+  decay_ = std::exp(-dt / spec_.tau);
+}
+
+void Neuromodulator::advance(std::uint64_t step) {
+  phasic_ *= decay_;
+  std::size_t k = 0;
+  while (k < queue_.size() && queue_[k].first <= step) {
+    phasic_ += queue_[k].second;
+    ++released_;
+    release_times_.push_back(static_cast<double>(step) * dt_);
+    ++k;
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+}
+
+PairingReward::PairingReward(const PairingRewardSpec& spec, Projection& projection,
+                             Neuromodulator& modulator, std::uint32_t id)
+    : spec_(spec),
+      projection_(&projection),
+      modulator_(&modulator),
+      stream_(stream_id(RngStream::kReward, id)) {
+  const std::string where = fmt::format("reward '{}'", spec.name);
+  auto fail = [&](const std::string& m) { throw ParameterError(fmt::format("{}: {}", where, m)); };
+  if (!(spec.window > 0.0) || !std::isfinite(spec.window))
+    fail(fmt::format("window must be > 0, got {} s", spec.window));
+  if (!(spec.delay_min >= 0.0) || !std::isfinite(spec.delay_min))
+    fail(fmt::format("delay_min must be >= 0, got {} s", spec.delay_min));
+  if (!(spec.delay_max >= spec.delay_min) || !std::isfinite(spec.delay_max))
+    fail(fmt::format("delay_max ({} s) must be >= delay_min ({} s)", spec.delay_max,
+                     spec.delay_min));
+  if (!std::isfinite(spec.amount)) fail(fmt::format("amount must be finite, got {}", spec.amount));
+  if (!(spec.record_every >= 0.0) || !std::isfinite(spec.record_every))
+    fail(fmt::format("record_every must be >= 0, got {} s", spec.record_every));
+  if (spec.pre >= projection.pre_count())
+    fail(fmt::format("pre = {} is outside projection '{}' ({} presynaptic neurons)", spec.pre,
+                     projection.name(), projection.pre_count()));
+  const auto& rp = projection.row_ptr();
+  const std::uint64_t row = rp[spec.pre + 1] - rp[spec.pre];
+  if (spec.synapse >= row)
+    fail(fmt::format("synapse = {} but presynaptic neuron {} of projection '{}' has {} synapses",
+                     spec.synapse, spec.pre, projection.name(), row));
+  row_offset_ = spec.synapse;
+  pre_abs_ = projection.pre_begin() + spec.pre;
+  post_abs_ = projection.targets()[rp[spec.pre] + spec.synapse];
+}
+
+std::uint64_t PairingReward::synapse_index() const {
+  const auto& rp = projection_->row_ptr();
+  const std::uint64_t s = rp[spec_.pre] + row_offset_;
+  if (s >= rp[spec_.pre + 1] || projection_->targets()[s] != post_abs_)
+    throw ParameterError(fmt::format("reward '{}': its synapse {} -> {} of projection '{}' was "
+                                     "removed or moved by a structural change",
+                                     spec_.name, pre_abs_, post_abs_, projection_->name()));
+  return s;
+}
+
+double PairingReward::weight() const {
+  return projection_->weights()[synapse_index()] / projection_->weight_factor();
+}
+
+double PairingReward::others_mean() const {
+  const auto& w = projection_->weights();
+  if (w.size() < 2) return 0.0;
+  const std::uint64_t s = synapse_index();
+  double sum = 0.0;
+  for (std::size_t k = 0; k < w.size(); ++k)
+    if (k != s) sum += w[k];
+  return sum / static_cast<double>(w.size() - 1) / projection_->weight_factor();
+}
+
+void PairingReward::prepare(double dt) {
+  dt_ = dt;
+  window_steps_ = static_cast<std::uint64_t>(std::ceil(spec_.window / dt - 1e-9));
+  record_steps_ = spec_.record_every > 0.0
+                      ? std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
+                                                       std::llround(spec_.record_every / dt)))
+                      : 0;
+  synapse_index();  // fails clearly if a structural change removed the synapse
+}
+
+void PairingReward::observe(std::uint64_t step, std::uint64_t seed, SpikeList pre_spikes,
+                            SpikeList post_spikes) {
+  bool post_fired = false;
+  for_each_spike(post_spikes, post_abs_, post_abs_ + 1, [&](std::uint32_t) { post_fired = true; });
+  // A post spike pairs with an earlier pre spike only (0 < t_post - t_pre < window).
+  if (post_fired && have_pre_ && step > last_pre_ && step - last_pre_ < window_steps_) {
+    CounterRng rng(seed, stream_, 0, step);
+    const double delay = spec_.delay_min + (spec_.delay_max - spec_.delay_min) * rng.uniform();
+    const auto delay_steps = static_cast<std::uint64_t>(std::llround(delay / dt_));
+    modulator_->release(spec_.amount, step + std::max<std::uint64_t>(1, delay_steps));
+    ++pairings_;
+  }
+  for_each_spike(pre_spikes, pre_abs_, pre_abs_ + 1, [&](std::uint32_t) {
+    have_pre_ = true;
+    last_pre_ = step;
+  });
+}
+
+bool PairingReward::record_due(std::uint64_t step) const {
+  return record_steps_ > 0 && (step + 1) % record_steps_ == 0;
+}
+
+void PairingReward::record(std::uint64_t step) {
+  times_.push_back(static_cast<double>(step + 1) * dt_);
+  weights_.push_back(weight());
+  others_.push_back(others_mean());
+}
+
+}  // namespace volley
