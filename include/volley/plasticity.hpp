@@ -40,6 +40,20 @@
 // delays do not shift the pairing). A trace read at a step holds the spikes of earlier steps
 // only, so simultaneous pre and post spikes do not pair with each other.
 //
+// Rate-based Hebbian rules (kOja, kBcm) use the same per-neuron traces as rate estimates:
+// x̂_i (pre) and ŷ_j (post), in Hz, exponential estimates over `tau_rate` (a spike adds
+// 1/tau_rate, unbiased for a stationary rate). With x = x̂/rate_ref, y = ŷ/rate_ref and the
+// normalised weight u = w/w_ref, every `update_interval` Δ each synapse takes
+//   kOja (Oja 1982):  du/dt = eta·y·(x − x̄ − y·u)   x̄ = running mean of x over tau_mean
+//                                                    (tau_mean = 0: no centring, x̄ = 0); u
+//                                                    converges to the first principal component
+//                                                    of the inputs' covariance, |u| → 1
+//   kBcm (Bienenstock, Cooper & Munro 1982; Intrator & Cooper 1992):
+//                     du/dt = eta·x·y·(y − θ_j)     θ_j = running mean of y_j² over tau_theta,
+//                                                    divided by y0/rate_ref (sliding threshold)
+// then w = w_ref·u is clipped to [w_min, w_max]. Spike-pairing keys (a_plus, pairing, ...) do
+// not apply. Memory: two floats per pre and per post neuron; nothing extra per synapse.
+//
 // Neuromodulation (`modulator`, see neuromodulator.hpp): with a modulator named, every change
 // above (weight dependence included, computed from the current weight) goes into a per-synapse
 // eligibility trace c (decay tau_c) instead of the weight, and the weight follows dw/dt = m c,
@@ -53,7 +67,7 @@
 
 namespace volley {
 
-enum class StdpRule { kPair, kTriplet };
+enum class StdpRule { kPair, kTriplet, kOja, kBcm };
 enum class StdpPairing { kAllToAll, kNearest };
 enum class WeightDependence { kAdditive, kMultiplicative };
 
@@ -71,6 +85,15 @@ struct StdpParams {
   double a3_minus = 0.0;     // weight units, triplet depression (triplet only)
   double w_min = 0.0;
   double w_max = 1.0;
+  // Rate-based Hebbian rules (kOja, kBcm) only:
+  double eta = 0.0;              // 1/s, learning rate of the normalised weight
+  double tau_rate = 0.1;         // s, rate estimates
+  double rate_ref = 10.0;        // Hz, rates are divided by it
+  double w_ref = 0.0;            // weight units, > 0: weights are divided by it
+  double tau_mean = 0.0;         // s, Oja's input centring (0 = none)
+  double tau_theta = 1.0;        // s, BCM threshold averaging
+  double y0 = 10.0;              // Hz, BCM threshold scale
+  bool hebbian() const { return rule == StdpRule::kOja || rule == StdpRule::kBcm; }
   std::string modulator;         // empty: weights change at spikes (no eligibility trace)
   double tau_c = 1.0;            // s, eligibility trace (modulated only)
   double update_interval = 0.0;  // s, weight updates from the eligibility; 0 = every step

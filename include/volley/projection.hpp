@@ -107,12 +107,14 @@ class Projection {
   // (absolute indices of the source / target population).
   void update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
   void update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
-  // Modulated projections: after step `step`, every update interval, synapses [lo, hi) (CSR
-  // indices) take w <- clip(w + Δ m c), c <- c exp(-Δ/tau_c).
-  bool modulation_due(std::uint64_t step) const {
-    return modulator_ && (step + 1) % update_steps_ == 0;
+  // Periodic weight updates after step `step`, every update interval, over synapses [lo, hi)
+  // (CSR indices): modulated STDP (w <- clip(w + Δ m c), c <- c exp(-Δ/tau_c)) or a rate-based
+  // Hebbian rule (reads every neuron's rate estimate: call after all traces are updated).
+  bool periodic_due(std::uint64_t step) const {
+    return (modulator_ || hebbian_) && (step + 1) % update_steps_ == 0;
   }
-  void apply_modulation(std::size_t lo, std::size_t hi);
+  bool hebbian() const { return hebbian_; }
+  void apply_periodic(std::size_t lo, std::size_t hi);
   // Re-derives the delay ring layout needs and plasticity constants for dt.
   void prepare(double dt);
 
@@ -126,6 +128,9 @@ class Projection {
   void depress_row(std::size_t pre_rel, std::uint64_t b, std::uint64_t e);
   template <bool kTriplet, bool kMultiplicative>
   void potentiate_column(std::size_t post_rel);
+  void apply_modulation(std::size_t lo, std::size_t hi);
+  template <bool kBcm>
+  void apply_hebbian(std::size_t lo, std::size_t hi);
 
   std::string name_;
   Population* source_;
@@ -158,6 +163,11 @@ class Projection {
   Neuromodulator* modulator_ = nullptr;
   std::uint64_t update_steps_ = 1;
   float decay_c_ = 0, update_seconds_ = 0;
+  // Rate-based Hebbian rules: x_pre_/y_post_ are rate traces, x2_pre_ Oja's running mean of x,
+  // y2_post_ BCM's threshold; trace -> normalised rate factor; running-mean rates per step.
+  bool hebbian_ = false, bcm_ = false, centred_ = false;
+  float rate_scale_ = 0, k_mean_ = 0, k_theta_ = 0, inv_y0_ = 0, eta_dt_ = 0, w_ref_ = 0,
+        inv_w_ref_ = 0;
   bool triplet_ = false, multiplicative_ = false, nearest_ = false;
 };
 

@@ -203,6 +203,7 @@ class ModelBuilder {
   void add_spike_generator(const std::string& name, Table& t);
   Connector read_connector(const Field& f);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
+  StdpParams read_hebbian(Table& t, const std::string& rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
 
   // A reference to an existing population, with its slice checked against the size.
@@ -682,6 +683,39 @@ Connector ModelBuilder::read_connector(const Field& f) {
   return c;
 }
 
+// Rate-based Hebbian rules: rule = "oja" or "bcm" (see plasticity.hpp).
+StdpParams ModelBuilder::read_hebbian(Table& t, const std::string& rule, Dimension weight_dim) {
+  for (const char* key : {"a_plus", "a_minus", "tau_plus", "tau_minus", "pairing",
+                          "weight_dependence", "preset", "tau_x", "tau_y", "a2_plus", "a3_plus",
+                          "a2_minus", "a3_minus", "modulator", "tau_c"})
+    if (const auto other = t.get(key))
+      other->fail(fmt::format("is a key of the spike-timing rules, not rule = \"{}\"", rule));
+  StdpParams s;
+  s.rule = rule == "oja" ? StdpRule::kOja : StdpRule::kBcm;
+  s.eta = t.need("eta").quantity(Dimension::hertz(), Bound::kPositive);
+  s.w_ref = t.need("w_ref").quantity(weight_dim, Bound::kPositive);
+  t.read("tau_rate", s.tau_rate, Dimension::seconds(), Bound::kPositive);
+  t.read("rate_ref", s.rate_ref, Dimension::hertz(), Bound::kPositive);
+  if (s.rule == StdpRule::kOja) {
+    t.read("tau_mean", s.tau_mean, Dimension::seconds(), Bound::kNonNegative);
+    for (const char* key : {"tau_theta", "y0"})
+      if (const auto other = t.get(key)) other->fail("is a key of rule = \"bcm\"");
+  } else {
+    t.read("tau_theta", s.tau_theta, Dimension::seconds(), Bound::kPositive);
+    t.read("y0", s.y0, Dimension::hertz(), Bound::kPositive);
+    if (const auto other = t.get("tau_mean")) other->fail("is a key of rule = \"oja\"");
+  }
+  if (const auto f = t.get("update_interval"))
+    s.update_interval = static_cast<double>(steps(*f)) * net_.dt();
+  const auto w_min = t.get("w_min");
+  if (w_min) s.w_min = w_min->quantity(weight_dim);
+  const Field w_max = t.need("w_max");
+  s.w_max = w_max.quantity(weight_dim);
+  if (!(s.w_max >= s.w_min)) w_max.fail("must be >= w_min");
+  t.finish();
+  return s;
+}
+
 // The plasticity table: rule = "stdp" (pair) or "triplet", with weight dependence, pairing and,
 // for the triplet rule, an optional published parameter set (preset) whose values the other keys
 // may override. Keys of the other rule are rejected with a pointer to the right one.
@@ -689,8 +723,13 @@ StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
   Table t = f.table();
   const Field rule_field = t.need("rule");
   const std::string rule = rule_field.string();
+  if (rule == "oja" || rule == "bcm") return read_hebbian(t, rule, weight_dim);
   if (rule != "stdp" && rule != "triplet")
-    rule_field.fail(fmt::format("unknown plasticity rule '{}' (known: stdp, triplet)", rule));
+    rule_field.fail(
+        fmt::format("unknown plasticity rule '{}' (known: stdp, triplet, oja, bcm)", rule));
+  for (const char* key : {"eta", "tau_rate", "rate_ref", "tau_mean", "tau_theta", "y0"})
+    if (const auto other = t.get(key))
+      other->fail("is a key of the rate-based rules (rule = \"oja\" or \"bcm\")");
   const bool triplet = rule == "triplet";
   static constexpr const char* kTripletOnly[] = {"preset",  "w_ref",   "tau_x",    "tau_y",
                                                  "a2_plus", "a3_plus", "a2_minus", "a3_minus"};

@@ -15,7 +15,8 @@ namespace volley {
 void StdpParams::validate(const std::string& where) const {
   auto fail = [&](const std::string& m) { throw ParameterError(fmt::format("{}: {}", where, m)); };
   const bool triplet = rule == StdpRule::kTriplet;
-  if (rule != StdpRule::kPair && !triplet) fail("rule must be pair or triplet");
+  if (rule != StdpRule::kPair && !triplet && !hebbian())
+    fail("rule must be pair, triplet, oja or bcm");
   if (pairing != StdpPairing::kAllToAll && pairing != StdpPairing::kNearest)
     fail("pairing must be all_to_all or nearest");
   if (weight_dependence != WeightDependence::kAdditive &&
@@ -27,6 +28,22 @@ void StdpParams::validate(const std::string& where) const {
   auto amplitude = [&](const char* name, double v) {
     if (!(v >= 0.0) || !std::isfinite(v)) fail(fmt::format("{} must be >= 0, got {}", name, v));
   };
+  if (hebbian()) {
+    if (!(eta > 0.0) || !std::isfinite(eta)) fail(fmt::format("eta must be > 0, got {} /s", eta));
+    time("tau_rate", tau_rate);
+    if (!(rate_ref > 0.0) || !std::isfinite(rate_ref))
+      fail(fmt::format("rate_ref must be > 0, got {} Hz", rate_ref));
+    if (!(w_ref > 0.0) || !std::isfinite(w_ref)) fail(fmt::format("w_ref must be > 0, got {}", w_ref));
+    if (!(tau_mean >= 0.0) || !std::isfinite(tau_mean))
+      fail(fmt::format("tau_mean must be >= 0, got {} s", tau_mean));
+    if (rule == StdpRule::kBcm) {
+      time("tau_theta", tau_theta);
+      if (!(y0 > 0.0) || !std::isfinite(y0)) fail(fmt::format("y0 must be > 0, got {} Hz", y0));
+    }
+    if (modulated()) fail("a modulator needs a spike-timing rule (pair or triplet)");
+    if (!(update_interval >= 0.0) || !std::isfinite(update_interval))
+      fail(fmt::format("update_interval must be >= 0, got {} s", update_interval));
+  }
   time("tau_plus", tau_plus);
   time("tau_minus", tau_minus);
   amplitude("a_plus", a_plus);
@@ -75,7 +92,15 @@ StdpParams pfister2006_visual_cortex(double w_ref) {
   return p;
 }
 
-const char* to_string(StdpRule rule) { return rule == StdpRule::kTriplet ? "triplet" : "stdp"; }
+const char* to_string(StdpRule rule) {
+  switch (rule) {
+    case StdpRule::kTriplet: return "triplet";
+    case StdpRule::kOja: return "oja";
+    case StdpRule::kBcm: return "bcm";
+    case StdpRule::kPair: break;
+  }
+  return "stdp";
+}
 const char* to_string(StdpPairing pairing) {
   return pairing == StdpPairing::kNearest ? "nearest" : "all_to_all";
 }
@@ -211,7 +236,7 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
 void Projection::resize_traces() {
   x_pre_.resize(n_pre_, 0.0f);
   y_post_.resize(n_post_, 0.0f);
-  if (stdp_->rule == StdpRule::kTriplet) {
+  if (stdp_->rule != StdpRule::kPair) {  // triplet: r2, o2; Hebbian: running means
     x2_pre_.resize(n_pre_, 0.0f);
     y2_post_.resize(n_post_, 0.0f);
   }
@@ -252,7 +277,23 @@ void Projection::prepare(double dt) {
     w_max_ = static_cast<float>(stdp_->w_max * weight_factor_);
     const double range = (stdp_->w_max - stdp_->w_min) * weight_factor_;
     inv_range_ = range != 0.0 ? static_cast<float>(1.0 / range) : 0.0f;
-    if (stdp_->modulated()) {
+    hebbian_ = stdp_->hebbian();
+    bcm_ = stdp_->rule == StdpRule::kBcm;
+    if (hebbian_) {
+      triplet_ = false;
+      nearest_ = false;
+      const double decay = std::exp(-dt / stdp_->tau_rate);
+      decay_plus_ = decay_minus_ = static_cast<float>(decay);
+      // A spike at rate r adds `decay` each time: E[trace] = r dt decay / (1 - decay).
+      rate_scale_ = static_cast<float>((1.0 - decay) / (dt * decay) / stdp_->rate_ref);
+      centred_ = !bcm_ && stdp_->tau_mean > 0.0;
+      k_mean_ = centred_ ? static_cast<float>(-std::expm1(-dt / stdp_->tau_mean)) : 0.0f;
+      k_theta_ = bcm_ ? static_cast<float>(-std::expm1(-dt / stdp_->tau_theta)) : 0.0f;
+      inv_y0_ = bcm_ ? static_cast<float>(stdp_->rate_ref / stdp_->y0) : 0.0f;
+      w_ref_ = static_cast<float>(stdp_->w_ref * weight_factor_);
+      inv_w_ref_ = static_cast<float>(1.0 / (stdp_->w_ref * weight_factor_));
+    }
+    if (stdp_->modulated() || hebbian_) {
       const double steps = stdp_->update_interval / dt;
       update_steps_ = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(steps)));
       if (stdp_->update_interval > 0.0 &&
@@ -262,7 +303,52 @@ void Projection::prepare(double dt) {
             name_, stdp_->update_interval, dt));
       update_seconds_ = static_cast<float>(static_cast<double>(update_steps_) * dt);
       decay_c_ = static_cast<float>(std::exp(-static_cast<double>(update_steps_) * dt / stdp_->tau_c));
+      eta_dt_ = static_cast<float>(stdp_->eta * static_cast<double>(update_steps_) * dt);
     }
+  }
+}
+
+void Projection::apply_periodic(std::size_t lo, std::size_t hi) {
+  if (hebbian_) {
+    if (bcm_)
+      apply_hebbian<true>(lo, hi);
+    else
+      apply_hebbian<false>(lo, hi);
+  } else if (modulator_) {
+    apply_modulation(lo, hi);
+  }
+}
+
+// Oja or BCM on synapses [lo, hi): the pre neuron of synapse s is the row holding it.
+template <bool kBcm>
+void Projection::apply_hebbian(std::size_t lo, std::size_t hi) {
+  hi = std::min<std::size_t>(hi, cols_.size());
+  if (lo >= hi) return;
+  auto row = static_cast<std::size_t>(
+      std::upper_bound(row_ptr_.begin(), row_ptr_.end(), static_cast<std::uint64_t>(lo)) -
+      row_ptr_.begin()) - 1;
+  float* w = weights_.data();
+  const std::uint32_t* cols = cols_.data();
+  const float* xt = x_pre_.data();
+  const float* yt = y_post_.data();
+  const float* mean = x2_pre_.data();
+  const float* theta = y2_post_.data();
+  for (std::size_t s = lo; s < hi;) {
+    const std::size_t end = std::min<std::size_t>(hi, row_ptr_[row + 1]);
+    float x = xt[row] * rate_scale_;
+    if (!kBcm && centred_) x -= mean[row];
+    for (; s < end; ++s) {
+      const std::size_t j = cols[s] - post_lo_;
+      const float y = yt[j] * rate_scale_;
+      const float u = w[s] * inv_w_ref_;
+      float du;
+      if constexpr (kBcm)
+        du = eta_dt_ * x * y * (y - theta[j] * inv_y0_);
+      else
+        du = eta_dt_ * y * (x - y * u);
+      w[s] = std::clamp((u + du) * w_ref_, w_min_, w_max_);
+    }
+    ++row;
   }
 }
 
@@ -362,7 +448,7 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
   float* w = weights_.data();
   using Depress = void (Projection::*)(std::size_t, std::uint64_t, std::uint64_t);
   Depress depress = nullptr;
-  if (stdp_)
+  if (stdp_ && !hebbian_)
     depress = triplet_ ? (multiplicative_ ? &Projection::depress_row<true, true>
                                           : &Projection::depress_row<true, false>)
                        : (multiplicative_ ? &Projection::depress_row<false, true>
@@ -459,7 +545,7 @@ void Projection::potentiate_column(std::size_t post_rel) {
 }
 
 void Projection::post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi) {
-  if (!stdp_) return;
+  if (!stdp_ || hebbian_) return;
   const std::size_t lo = std::max(post_lo, post_lo_), hi = std::min(post_hi, post_lo_ + n_post_);
   if (lo >= hi) return;
   auto run = [&](auto kernel) {
@@ -499,6 +585,12 @@ void Projection::update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t
   if (!stdp_) return;
   decay_and_bump(x_pre_.data(), pre_lo_, n_pre_, decay_plus_, spikes, lo, hi, nearest_);
   if (triplet_) decay_and_bump(x2_pre_.data(), pre_lo_, n_pre_, decay_x_, spikes, lo, hi, nearest_);
+  if (centred_) {  // Oja: running mean of the normalised pre rate
+    for (std::size_t i = std::max(lo, pre_lo_); i < std::min(hi, pre_lo_ + n_pre_); ++i) {
+      float& m = x2_pre_[i - pre_lo_];
+      m += k_mean_ * (x_pre_[i - pre_lo_] * rate_scale_ - m);
+    }
+  }
 }
 
 void Projection::update_post_traces(SpikeList spikes, std::size_t lo, std::size_t hi) {
@@ -506,6 +598,13 @@ void Projection::update_post_traces(SpikeList spikes, std::size_t lo, std::size_
   decay_and_bump(y_post_.data(), post_lo_, n_post_, decay_minus_, spikes, lo, hi, nearest_);
   if (triplet_)
     decay_and_bump(y2_post_.data(), post_lo_, n_post_, decay_y_, spikes, lo, hi, nearest_);
+  if (bcm_) {  // BCM: running mean of y² (the threshold before dividing by y0)
+    for (std::size_t j = std::max(lo, post_lo_); j < std::min(hi, post_lo_ + n_post_); ++j) {
+      const float y = y_post_[j - post_lo_] * rate_scale_;
+      float& th = y2_post_[j - post_lo_];
+      th += k_theta_ * (y * y - th);
+    }
+  }
 }
 
 }  // namespace volley

@@ -161,13 +161,20 @@ RunStats Network::run(double duration, const RunOptions& options) {
           const auto& pt = part[tgt_index[k]];
           projs_[k]->update_pre_traces(SpikeList(now[src_index[k]]), ps[t], ps[t + 1]);
           projs_[k]->update_post_traces(SpikeList(now[tgt_index[k]]), pt[t], pt[t + 1]);
-          // Modulated weight updates over this thread's share of the synapses (no other step-4
-          // work touches weights or eligibility).
-          if (projs_[k]->modulation_due(s)) {
-            const std::size_t n_syn = projs_[k]->synapse_count();
-            const auto nt = static_cast<std::size_t>(nthreads);
-            projs_[k]->apply_modulation(n_syn * t / nt, n_syn * (t + 1) / nt);
-          }
+        }
+        // Periodic weight updates (modulated STDP, Hebbian rules) over this thread's share of
+        // each projection's synapses, once every thread's traces are up to date (Hebbian rules
+        // read all of them; no other step-4 work touches weights).
+        bool periodic = false;
+        for (auto& p : projs_) periodic = periodic || p->periodic_due(s);
+        if (periodic) {
+          barrier();
+          const auto nt = static_cast<std::size_t>(nthreads);
+          for (auto& p : projs_)
+            if (p->periodic_due(s)) {
+              const std::size_t n_syn = p->synapse_count();
+              p->apply_periodic(n_syn * t / nt, n_syn * (t + 1) / nt);
+            }
         }
       }
       // Reward records read every weight: once all updates are done (step 1 of the next step
