@@ -250,6 +250,29 @@ void population_sections(Page& page, const io::Recording& rec, const io::Populat
   }
 }
 
+// Reward-modulated STDP (summary.json "rewards"): the rewarded synapse against the rest.
+void reward_figures(Page& page, const json& rewards) {
+  for (const auto& [name, r] : rewards.items()) {
+    if (!r.contains("record")) continue;
+    const auto& rec = r["record"];
+    const auto t = rec.value("t", std::vector<double>{});
+    auto w = rec.value("weight", std::vector<double>{});
+    auto others = rec.value("others_mean", std::vector<double>{});
+    if (t.empty() || w.size() != t.size() || others.size() != t.size()) continue;
+    const bool volts = r.value("unit", "") == "V";
+    for (auto* v : {&w, &others})
+      for (double& x : *v) x *= volts ? 1e3 : 1.0;
+    Figure f;
+    f.title = fmt::format("Reward '{}': synapse {} -> {} of {}", name, r.value("pre", 0), r.value("post", 0),
+                          r.value("projection", ""));
+    f.x.label = "time (s)";
+    f.y.label = volts ? "weight (mV)" : fmt::format("weight ({})", r.value("unit", ""));
+    page.figure("reward_" + name,
+                line_plot(f, {Series{"rewarded synapse", t, w}, Series{"mean of the others", t, others}}),
+                fmt::format("{} pairings rewarded.", r.value("pairings", 0)));
+  }
+}
+
 void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) {
   page.section("Simulation", "simulation");
   if (fs::exists(dir / "summary.json")) {
@@ -268,6 +291,7 @@ void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) 
                       v.contains("cv_isi") && v["cv_isi"].is_number() ? number(v["cv_isi"].get<double>()) : "–"});
       page.table({"population", "model", "size", "spikes", "rate (Hz)", "CV ISI"}, pr);
     }
+    if (s.contains("rewards")) reward_figures(page, s["rewards"]);
   }
   const io::Recording rec = io::read_recording((dir / "spikes.h5").string());
   for (const auto& p : rec.populations) population_sections(page, rec, p, o);
