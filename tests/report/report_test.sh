@@ -38,6 +38,17 @@ else
   fail "sim for the report"
 fi
 
+# --- reward-modulated STDP: the reward figure from summary.json ---
+if "$volley" sim "$examples/distal_reward.toml" --duration "30 s" --out "$work/da" -q \
+   --set 'rewards.chosen.record_every="1 s"' >/dev/null 2>&1 \
+   && "$volley" report "$work/da" >"$work/out.txt" 2>&1; then
+  [ -s "$work/da/figures/reward_chosen.svg" ] && pass "report: reward figure" || fail "report: no reward figure"
+  "$py" "$here/render_check.py" "$work/da/report.html" "$work/da.png" 1 \
+    && pass "report: reward report renders" || fail "report: reward render"
+else
+  fail "distal reward report: $(cat "$work/out.txt" 2>/dev/null)"
+fi
+
 # --- training + recorded network (Fashion-MNIST when installed) ---
 fm=/usr/share/datasets/fashion-mnist
 if [ -d "$fm" ]; then
