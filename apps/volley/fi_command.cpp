@@ -117,13 +117,26 @@ void add_fi_command(CLI::App& app, int& exit_code) {
   fi->add_option("-m,--model", o->model, "model name as in model files (hh, wang_buzsaki, morris_lecar, traub_hh, izhikevich, ...)")
       ->required();
   fi->add_option("-p,--preset", o->preset, "model preset, e.g. hopf or snlc for morris_lecar");
-  fi->add_option("--i-min", o->i_min, "lowest current, with unit")->capture_default_str();
-  fi->add_option("--i-max", o->i_max, "highest current, with unit")->capture_default_str();
+  fi->add_option("--i-min", o->i_min,
+                 "lowest current, with unit (lif and izhikevich: a voltage drive, default 0 mV)")
+      ->capture_default_str();
+  fi->add_option("--i-max", o->i_max,
+                 "highest current, with unit (lif: default 40 mV, izhikevich: 20 mV)")
+      ->capture_default_str();
   fi->add_option("--points", o->points, "number of current steps")->capture_default_str();
   fi->add_option("-d,--duration", o->step_duration, "time spent at each current")->capture_default_str();
   fi->add_option("--dt", o->dt, "simulation time step")->capture_default_str();
   fi->add_option("-o,--out", *out, "output directory")->capture_default_str();
-  fi->callback([o, out, &exit_code] { exit_code = run_fi(*o, *out); });
+  fi->callback([fi, o, out, &exit_code] {
+    // Point models without a membrane resistance are driven by a voltage (R·I); their default
+    // sweep is in millivolts (Izhikevich's I is in mV per ms).
+    const bool voltage_driven = o->model == "lif" || o->model == "izhikevich";
+    if (voltage_driven && fi->count("--i-min") == 0 && fi->count("--i-max") == 0) {
+      o->i_min = "0 mV";
+      o->i_max = o->model == "lif" ? "40 mV" : "20 mV";
+    }
+    exit_code = run_fi(*o, *out);
+  });
 }
 
 }  // namespace volley::cli

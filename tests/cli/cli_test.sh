@@ -207,6 +207,12 @@ if command -v espeak-ng >/dev/null 2>&1; then
   expect_error "dataset: missing held-out voice" 1 "test_speaker_names" "x9" -- dataset spoken-digits --test-speaker-names x9 --out "$work/y.h5"
 fi
 
+# --- fi: point models without R default to a voltage sweep (regression: lif used to fail) ---
+for m in lif izhikevich; do
+  "$volley" fi --model "$m" --points 9 --duration "200 ms" --out "$work/fi-$m" >"$work/out.txt" 2>&1 \
+    && grep -q "class I" "$work/out.txt" && pass "fi --model $m" || fail "fi --model $m: $(cat "$work/out.txt")"
+done
+
 # --- every example runs as written (shortened): model files with sim, training files with train ---
 for model in "$examples"/*.toml; do
   if grep -q '^dataset = "shd"' "$model"; then
