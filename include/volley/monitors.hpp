@@ -4,8 +4,11 @@
 //   StateMonitor: chosen variables of chosen neurons every `every` steps, sampled at the start of
 //                 a step (before the update), like Brian2's StateMonitor.
 //   RateMonitor:  population rate (spikes / neurons / bin) per bin of `bin` steps.
+//   WeightMonitor: weights of chosen synapses of a projection, and their mean, every `every`
+//                 steps at the end of a step (after plasticity).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "volley/projection.hpp"
@@ -76,6 +79,31 @@ class RateMonitor {
   std::uint32_t bin_;
   std::size_t count_ = 0, filled_ = 0;
   double bin_start_ = 0.0;
+};
+
+// Weights of chosen synapses of a projection (Brian2's StateMonitor on a Synapses' w), and the
+// mean of all its weights, every `every` steps at the end of the step (after plasticity).
+// Synapses are chosen as (pre, post) pairs relative to the projection's slices (the first
+// synapse of a pair when there are several); values in SI units of the projection's weight.
+class WeightMonitor {
+ public:
+  WeightMonitor(std::string name, Projection& projection,
+                std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs, std::uint32_t every);
+  const std::string& name() const { return name_; }
+  Projection& projection() const { return *proj_; }
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs() const { return pairs_; }
+  bool due(std::uint64_t step) const { return (step + 1) % every_ == 0; }
+  // Samples the weights after step `step` (reads every weight: no thread may be writing them).
+  void record(std::uint64_t step, double dt);
+  std::vector<double> times;   // s, end of the sampled step
+  std::vector<float> values;   // [sample][pair], SI
+  std::vector<double> means;   // mean of all the projection's weights, SI
+
+ private:
+  std::string name_;
+  Projection* proj_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+  std::uint32_t every_;
 };
 
 }  // namespace volley

@@ -63,6 +63,9 @@ class Network {
                              std::vector<std::uint32_t> indices, std::uint32_t every_steps = 1);
   RateMonitor& record_rate(std::string name, std::string_view population,
                            std::uint32_t bin_steps = 1);
+  WeightMonitor& record_weights(std::string name, std::string_view projection,
+                                std::vector<std::pair<std::uint32_t, std::uint32_t>> synapses,
+                                std::uint32_t every_steps = 1);
 
   // Adds neurons to a population between runs; projections spanning it to the end follow.
   void grow(std::string_view population, std::size_t n);
@@ -77,6 +80,7 @@ class Network {
   const std::vector<std::unique_ptr<SpikeMonitor>>& spike_monitors() const { return spike_mons_; }
   const std::vector<std::unique_ptr<StateMonitor>>& state_monitors() const { return state_mons_; }
   const std::vector<std::unique_ptr<RateMonitor>>& rate_monitors() const { return rate_mons_; }
+  const std::vector<std::unique_ptr<WeightMonitor>>& weight_monitors() const { return weight_mons_; }
   // Spikes each population emitted since construction.
   std::uint64_t spike_count(std::string_view population) const;
 
@@ -98,6 +102,7 @@ class Network {
   std::vector<std::unique_ptr<SpikeMonitor>> spike_mons_;
   std::vector<std::unique_ptr<StateMonitor>> state_mons_;
   std::vector<std::unique_ptr<RateMonitor>> rate_mons_;
+  std::vector<std::unique_ptr<WeightMonitor>> weight_mons_;
   std::vector<std::uint64_t> spike_counts_;
   std::uint32_t next_object_id_ = 0;
 };

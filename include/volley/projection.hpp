@@ -87,6 +87,10 @@ class Projection {
     return delays_.empty() ? max_delay_ : delays_[synapse];
   }
 
+  // CSR index of the first synapse pre -> post (relative indices), or kNoSynapse.
+  static constexpr std::uint64_t kNoSynapse = ~std::uint64_t{0};
+  std::uint64_t find_synapse(std::uint32_t pre_rel, std::uint32_t post_rel) const;
+
   // Structural changes between runs. Indices are relative to the projection's slices; weights in
   // SI units of the spec's weight dimension; delays in seconds.
   void add_synapses(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,

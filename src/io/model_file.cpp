@@ -40,6 +40,7 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kMaxIndex = std::numeric_limits<std::uint32_t>::max();
 constexpr std::size_t kMaxDefaultStateIndices = 100;
+constexpr std::size_t kMaxDefaultWeights = 1000;
 
 using namespace detail;  // Source, Field, Table, apply_override (toml_table.hpp)
 
@@ -185,6 +186,7 @@ class ModelBuilder {
   void add_monitor(const std::string& name, Table t);
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
+  void add_weight_monitor(const std::string& name, Table& t);
 
  private:
   template <class Pop, class Params>
@@ -987,8 +989,10 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
 void ModelBuilder::add_monitor(const std::string& name, Table t) {
   const Field type_field = t.need("type");
   const std::string type = type_field.string();
+  if (type == "weights") return add_weight_monitor(name, t);
   if (type != "spikes" && type != "state" && type != "rate")
-    type_field.fail(fmt::format("unknown monitor type '{}' (known: spikes, state, rate)", type));
+    type_field.fail(
+        fmt::format("unknown monitor type '{}' (known: spikes, state, rate, weights)", type));
   const Field pop_field = t.need("population");
   const PopulationRef pop = population_ref(pop_field);
   const std::size_t pop_size = net_.population(pop.name).size();
@@ -1082,6 +1086,48 @@ void ModelBuilder::add_reward(const std::string& name, Table t) {
     PairingReward& r = net_.add_reward(spec);
     if (weight) proj->weights()[r.synapse_index()] = static_cast<float>(w * proj->weight_factor());
   });
+}
+
+// A weights monitor: projection, optional synapses = [[pre, post], ...] (all synapses of a
+// projection with at most kMaxDefaultWeights of them by default), every.
+void ModelBuilder::add_weight_monitor(const std::string& name, Table& t) {
+  const Field proj_field = t.need("projection");
+  Projection* proj = nullptr;
+  try {
+    proj = &net_.projection(proj_field.string());
+  } catch (const ParameterError& e) {
+    proj_field.fail(e.what());
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  if (const auto f = t.get("synapses")) {
+    for (const Field& pair : f->elements()) {
+      const std::vector<Field> ends = pair.elements();
+      if (ends.size() != 2)
+        pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
+      const auto pre = static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex));
+      const auto post = static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex));
+      if (proj->find_synapse(pre, post) == Projection::kNoSynapse)
+        pair.fail(fmt::format("projection '{}' has no synapse {} -> {}", proj->name(), pre, post));
+      pairs.emplace_back(pre, post);
+    }
+    if (pairs.empty()) f->fail("is empty; list at least one [pre, post] pair");
+  } else {
+    if (proj->synapse_count() > kMaxDefaultWeights)
+      t.missing("synapses", fmt::format("projection '{}' has {} synapses; all are recorded by "
+                                        "default only up to {}, e.g. synapses = [[0, 1]]",
+                                        proj->name(), proj->synapse_count(), kMaxDefaultWeights));
+    const auto& rp = proj->row_ptr();
+    for (std::size_t i = 0; i < proj->pre_count(); ++i)
+      for (std::uint64_t s = rp[i]; s < rp[i + 1]; ++s) {
+        const auto post = static_cast<std::uint32_t>(proj->targets()[s] - proj->post_begin());
+        if (pairs.empty() || pairs.back() != std::pair{static_cast<std::uint32_t>(i), post})
+          pairs.emplace_back(static_cast<std::uint32_t>(i), post);
+      }
+  }
+  const auto every = t.get("every");
+  const std::uint32_t every_steps = every ? steps(*every) : 1;
+  t.finish();
+  guarded(t, [&] { net_.record_weights(name, proj->name(), std::move(pairs), every_steps); });
 }
 
 // ---------------------------------------------------------------------------------------------

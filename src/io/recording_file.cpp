@@ -126,6 +126,34 @@ class Reader {
     }
   }
 
+  void read_weights(hid_t pop, PopulationRecording& p) const {
+    Handle weights(H5Gopen2(pop, "weights", H5P_DEFAULT), H5Gclose, "HDF5: weights group");
+    for (const auto& monitor : children(weights)) {
+      const std::string where = p.name + "/weights/" + monitor;
+      Handle g(H5Gopen2(weights, monitor.c_str(), H5P_DEFAULT), H5Gclose, "HDF5: monitor group");
+      WeightRecording r;
+      r.monitor = monitor;
+      r.t = read<double>(g, "t", H5T_NATIVE_DOUBLE, where);
+      r.pre = read<std::uint32_t>(g, "pre", H5T_NATIVE_UINT32, where);
+      r.post = read<std::uint32_t>(g, "post", H5T_NATIVE_UINT32, where);
+      std::vector<hsize_t> dims;
+      r.w = read<float>(g, "w", H5T_NATIVE_FLOAT, where, &dims);
+      r.mean = read<double>(g, "mean", H5T_NATIVE_DOUBLE, where);
+      if (r.pre.size() != r.post.size()) fail(where, "pre and post differ in length");
+      if (dims.size() != 2 || dims[0] != r.t.size() || dims[1] != r.pre.size())
+        fail(where + "/w", fmt::format("shape does not match {} samples × {} synapses", r.t.size(),
+                                       r.pre.size()));
+      if (r.mean.size() != r.t.size()) fail(where + "/mean", "length differs from t");
+      Handle ds(H5Dopen2(g, "w", H5P_DEFAULT), H5Dclose, "HDF5: weights dataset");
+      r.unit = string_attribute(ds, "unit");
+      const auto proj = strings(g, "projection");
+      const auto target = strings(g, "target");
+      r.projection = proj.empty() ? "" : proj[0];
+      r.target = target.empty() ? "" : target[0];
+      p.weights.push_back(std::move(r));
+    }
+  }
+
   void read_rates(hid_t pop, PopulationRecording& p) const {
     Handle rate(H5Gopen2(pop, "rate", H5P_DEFAULT), H5Gclose, "HDF5: rate group");
     for (const auto& monitor : children(rate)) {
@@ -166,6 +194,7 @@ class Reader {
     }
     if (H5Lexists(g, "state", H5P_DEFAULT) > 0) read_states(g, p);
     if (H5Lexists(g, "rate", H5P_DEFAULT) > 0) read_rates(g, p);
+    if (H5Lexists(g, "weights", H5P_DEFAULT) > 0) read_weights(g, p);
     return p;
   }
 

@@ -70,6 +70,28 @@ void write_spike_file(const std::string& path, const Network& net) {
       write_dataset(mg, "t", H5T_NATIVE_DOUBLE, m->times, {}, "s");
       write_dataset(mg, "rate", H5T_NATIVE_DOUBLE, m->rates, {}, "Hz");
     }
+    for (const auto& m : net.weight_monitors()) {
+      const Projection& pr = m->projection();
+      Handle g = group(file, pr.source().name());
+      if (H5Aexists(g, "size") <= 0)
+        scalar_attribute(g, "size", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(pr.source().size()));
+      Handle w = group(g, "weights");
+      Handle mg = group(w, m->name());
+      std::vector<std::uint32_t> pre, post;
+      for (const auto& [i, j] : m->pairs()) {
+        pre.push_back(static_cast<std::uint32_t>(i + pr.pre_begin()));
+        post.push_back(static_cast<std::uint32_t>(j + pr.post_begin()));
+      }
+      const char* unit = unit_of(pr.weight_dim());
+      write_dataset(mg, "t", H5T_NATIVE_DOUBLE, m->times, {}, "s");
+      write_dataset(mg, "pre", H5T_NATIVE_UINT32, pre, {});
+      write_dataset(mg, "post", H5T_NATIVE_UINT32, post, {});
+      write_dataset(mg, "w", H5T_NATIVE_FLOAT, m->values,
+                    {static_cast<hsize_t>(m->times.size()), static_cast<hsize_t>(pre.size())}, unit);
+      write_dataset(mg, "mean", H5T_NATIVE_DOUBLE, m->means, {}, unit);
+      hdf5::write_strings(mg, "projection", {pr.name()});
+      hdf5::write_strings(mg, "target", {pr.target().name()});
+    }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("HDF5: cannot flush '{}'", tmp));
   }

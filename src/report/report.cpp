@@ -240,6 +240,29 @@ void population_sections(Page& page, const io::Recording& rec, const io::Populat
     page.figure(fmt::format("{}_{}_{}", p.name, s.monitor, s.variable), line_plot(f, series),
                 fmt::format("{} of the first {} recorded neurons.", s.variable, shown));
   }
+  for (const auto& wr : p.weights) {
+    const bool volts = wr.unit == "V";
+    const double k = volts ? 1e3 : 1.0;
+    const std::size_t shown = std::min<std::size_t>(wr.pre.size(), 8);
+    std::vector<Series> series;
+    for (std::size_t j = 0; j < shown; ++j) {
+      Series line;
+      line.label = fmt::format("{} -> {}", wr.pre[j], wr.post[j]);
+      line.x = wr.t;
+      for (std::size_t i = 0; i < wr.t.size(); ++i) line.y.push_back(wr.w[i * wr.pre.size() + j] * k);
+      series.push_back(std::move(line));
+    }
+    Series mean{"mean of all", wr.t, wr.mean};
+    for (double& y : mean.y) y *= k;
+    series.push_back(std::move(mean));
+    Figure f;
+    f.title = fmt::format("{}: weights ({})", wr.projection, wr.monitor);
+    f.x.label = "time (s)";
+    f.y.label = volts ? "weight (mV)" : fmt::format("weight ({})", wr.unit);
+    page.figure(fmt::format("{}_{}", wr.projection, wr.monitor), line_plot(f, series),
+                fmt::format("Weights of the first {} of {} recorded synapses of {} and the mean of all its synapses.",
+                            shown, wr.pre.size(), wr.projection));
+  }
   for (const auto& r : p.rates) {
     Figure f;
     f.title = fmt::format("{}: rate monitor {}", p.name, r.monitor);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "volley/error.hpp"
 #include "volley/population.hpp"
@@ -92,6 +93,37 @@ void RateMonitor::record(std::uint64_t step, double dt, std::size_t spike_count)
     count_ = 0;
     filled_ = 0;
   }
+}
+
+WeightMonitor::WeightMonitor(std::string name, Projection& projection,
+                             std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs,
+                             std::uint32_t every)
+    : name_(std::move(name)), proj_(&projection), pairs_(std::move(pairs)), every_(every) {
+  if (every_ == 0) throw ParameterError(fmt::format("monitor '{}': every must be >= 1 step", name_));
+  for (const auto& [pre, post] : pairs_) {
+    if (pre >= proj_->pre_count() || post >= proj_->post_count())
+      throw ParameterError(fmt::format("monitor '{}': synapse [{}, {}] is outside projection '{}' "
+                                       "({} x {} neurons)",
+                                       name_, pre, post, proj_->name(), proj_->pre_count(),
+                                       proj_->post_count()));
+    if (proj_->find_synapse(pre, post) == Projection::kNoSynapse)
+      throw ParameterError(fmt::format("monitor '{}': projection '{}' has no synapse {} -> {}",
+                                       name_, proj_->name(), pre, post));
+  }
+}
+
+void WeightMonitor::record(std::uint64_t step, double dt) {
+  times.push_back(static_cast<double>(step + 1) * dt);
+  const auto& w = proj_->weights();
+  const double f = proj_->weight_factor();
+  for (const auto& [pre, post] : pairs_) {
+    const std::uint64_t s = proj_->find_synapse(pre, post);
+    values.push_back(s == Projection::kNoSynapse ? std::numeric_limits<float>::quiet_NaN()
+                                                 : static_cast<float>(w[s] / f));
+  }
+  double sum = 0.0;
+  for (float x : w) sum += x;
+  means.push_back(w.empty() ? 0.0 : sum / static_cast<double>(w.size()) / f);
 }
 
 }  // namespace volley

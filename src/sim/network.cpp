@@ -20,7 +20,8 @@ void Network::check_new_name(const std::string& name, const char* what) const {
     return std::any_of(list.begin(), list.end(), [&](const auto& x) { return x->name() == name; });
   };
   if (clash(pops_) || clash(projs_) || clash(inputs_) || clash(spike_mons_) ||
-      clash(state_mons_) || clash(rate_mons_) || clash(mods_) || clash(rewards_))
+      clash(state_mons_) || clash(rate_mons_) || clash(weight_mons_) || clash(mods_) ||
+      clash(rewards_))
     throw ParameterError(fmt::format("the name '{}' is already used in this network", name));
 }
 
@@ -138,6 +139,15 @@ RateMonitor& Network::record_rate(std::string name, std::string_view pop, std::u
   check_new_name(name, "a monitor");
   rate_mons_.push_back(std::make_unique<RateMonitor>(std::move(name), population(pop), bin));
   return *rate_mons_.back();
+}
+
+WeightMonitor& Network::record_weights(std::string name, std::string_view proj,
+                                      std::vector<std::pair<std::uint32_t, std::uint32_t>> synapses,
+                                      std::uint32_t every) {
+  check_new_name(name, "a monitor");
+  weight_mons_.push_back(
+      std::make_unique<WeightMonitor>(std::move(name), projection(proj), std::move(synapses), every));
+  return *weight_mons_.back();
 }
 
 void Network::grow(std::string_view name, std::size_t n) {

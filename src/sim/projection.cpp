@@ -417,6 +417,15 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
   rebuild(std::move(rp), std::move(cols), std::move(ws), std::move(ds));
 }
 
+std::uint64_t Projection::find_synapse(std::uint32_t pre_rel, std::uint32_t post_rel) const {
+  if (pre_rel >= n_pre_) return kNoSynapse;
+  const auto b = cols_.begin() + static_cast<std::ptrdiff_t>(row_ptr_[pre_rel]);
+  const auto e = cols_.begin() + static_cast<std::ptrdiff_t>(row_ptr_[pre_rel + 1]);
+  const auto it = std::lower_bound(b, e, static_cast<std::uint32_t>(post_rel + post_lo_));
+  return it != e && *it == post_rel + post_lo_ ? static_cast<std::uint64_t>(it - cols_.begin())
+                                               : kNoSynapse;
+}
+
 bool Projection::uses_ring() const {
   return !delays_.empty() || max_delay_ > 1 || target_->channel_state(channel_) == nullptr;
 }

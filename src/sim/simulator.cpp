@@ -177,15 +177,20 @@ RunStats Network::run(double duration, const RunOptions& options) {
             }
         }
       }
-      // Reward records read every weight: once all updates are done (step 1 of the next step
-      // touches no weights, and step 3 waits for the barrier thread 0 reaches after this).
+      // Reward records and weight monitors read every weight: once all updates are done (step 1
+      // of the next step touches no weights, and step 3 waits for the barrier thread 0 reaches
+      // after this).
       bool record = false;
       for (auto& r : rewards_) record = record || r->record_due(s);
+      for (auto& m : weight_mons_) record = record || m->due(s);
       if (record) {
         barrier();
-        if (t == 0)
+        if (t == 0) {
           for (auto& r : rewards_)
             if (r->record_due(s)) r->record(s);
+          for (auto& m : weight_mons_)
+            if (m->due(s)) m->record(s, dt_);
+        }
       }
     }
   };

@@ -69,6 +69,18 @@ every = "1 ms"
 type = "rate"
 population = "P"
 bin = "5 ms"
+
+[projections.GP.plasticity]
+rule = "stdp"
+a_plus = "0.2 mV"
+a_minus = "0.25 mV"
+w_max = "6 mV"
+
+[monitors.w]
+type = "weights"
+projection = "GP"
+synapses = [[0, 0], [3, 7], [49, 19]]
+every = "2 ms"
 )";
 
 }  // namespace
@@ -102,6 +114,50 @@ TEST(Recording, SpikeFileReadsBackAsWritten) {
   EXPECT_EQ(p->states[0].values, m.network->state_monitors()[0]->values[0]);
   ASSERT_EQ(p->rates.size(), 1u);
   EXPECT_EQ(p->rates[0].rate, m.network->rate_monitors()[0]->rates);
+  // The weight monitor lives under its projection's source population.
+  ASSERT_EQ(g->weights.size(), 1u);
+  const io::WeightRecording& w = g->weights[0];
+  const auto& wm = *m.network->weight_monitors()[0];
+  EXPECT_EQ(w.projection, "GP");
+  EXPECT_EQ(w.target, "P");
+  EXPECT_EQ(w.unit, "V");
+  EXPECT_EQ(w.pre, (std::vector<std::uint32_t>{0, 3, 49}));
+  EXPECT_EQ(w.post, (std::vector<std::uint32_t>{0, 7, 19}));
+  ASSERT_EQ(w.t.size(), 100u);  // every 2 ms over 200 ms
+  EXPECT_DOUBLE_EQ(w.t.front(), 2e-3);
+  EXPECT_EQ(w.w, wm.values);
+  EXPECT_EQ(w.mean, wm.means);
+  // The last sample is the projection's final state, and STDP did move the weights.
+  const auto& proj = m.network->projection("GP");
+  const double f = proj.weight_factor();
+  EXPECT_FLOAT_EQ(w.w[99 * 3 + 1], static_cast<float>(proj.weights()[proj.find_synapse(3, 7)] / f));
+  double sum = 0.0;
+  for (float x : proj.weights()) sum += x;
+  EXPECT_NEAR(w.mean.back(), sum / static_cast<double>(proj.weights().size()) / f, 1e-9);
+  EXPECT_NE(w.mean.back(), 3e-3) << "plasticity changed the weights";
+}
+
+TEST(Recording, WeightMonitorErrorsNameTheSynapse) {
+  std::string text(kModel);
+  text.replace(text.find("[[0, 0], [3, 7]"), 15, "[[0, 0], [3, 70]");
+  try {
+    io::load_model_string(text, "m.toml");
+    FAIL() << "expected an error";
+  } catch (const volley::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("monitors.w.synapses"));
+    EXPECT_THAT(e.what(), HasSubstr("no synapse 3 -> 70"));
+  }
+  std::string all(kModel);
+  all.replace(all.find("synapses = "), std::string("synapses = [[0, 0], [3, 7], [49, 19]]").size(), "");
+  EXPECT_NO_THROW(io::load_model_string(all, "m.toml")) << "1000 synapses: all recorded by default";
+  all.replace(all.find("size = 20"), 9, "size = 30");
+  try {
+    io::load_model_string(all, "m.toml");
+    FAIL() << "expected an error";
+  } catch (const volley::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("synapses"));
+    EXPECT_THAT(e.what(), HasSubstr("1500 synapses"));
+  }
 }
 
 TEST(Recording, BadFilesAreNamed) {

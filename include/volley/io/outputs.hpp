@@ -8,6 +8,9 @@
 // state monitors:  /NAME/state/MONITOR/t (float64, s), /NAME/state/MONITOR/indices (uint32),
 //                  /NAME/state/MONITOR/VAR (float32, [samples, indices], SI units, attribute "unit")
 // rate monitors:   /NAME/rate/MONITOR/t, /NAME/rate/MONITOR/rate (Hz)
+// weight monitors: /SOURCE/weights/MONITOR/t (s), pre, post (uint32, absolute indices),
+//                  w (float32, [samples, synapses], attribute "unit"), mean (all synapses),
+//                  projection and target (strings); SOURCE is the projection's source population
 // (NAME is the population; a monitor of a slice still writes absolute neuron indices.)
 #include <string>
 

@@ -24,6 +24,15 @@ struct RateRecording {
   std::vector<double> t, rate;  // s, Hz
 };
 
+// Weights of chosen synapses of a projection whose source is the population (weight monitor).
+struct WeightRecording {
+  std::string monitor, projection, target, unit;
+  std::vector<double> t;                   // s, end of each sampled step
+  std::vector<std::uint32_t> pre, post;    // absolute indices in source and target
+  std::vector<float> w;                    // [t.size() × pre.size()], row-major
+  std::vector<double> mean;                // mean of all the projection's weights
+};
+
 struct PopulationRecording {
   std::string name;
   std::size_t size = 0;  // neurons; from the "size" attribute, else the largest unit + 1
@@ -32,6 +41,7 @@ struct PopulationRecording {
   std::vector<std::uint32_t> samples;  // record.h5 only: the test sample of each spike
   std::vector<StateRecording> states;  // one per (monitor, variable)
   std::vector<RateRecording> rates;
+  std::vector<WeightRecording> weights;  // weight monitors of projections from this population
 };
 
 struct Recording {
