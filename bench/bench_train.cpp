@@ -4,6 +4,13 @@
 //   bench_train b3 [THREADS] [BATCHES] [FMNIST_DIR]   Fashion-MNIST, SpyTorch network, batch 256
 //   bench_train b4 [THREADS] [BATCHES]                700 → 400 → 400 → 20, 500 steps, batch 128,
 //                                                     synthetic SHD-like spikes
+//   bench_train eprop [THREADS] [SAMPLES] [STEPS] [MODE]
+//                                                     700 → 128 recurrent LIF → 20, 1 s of
+//                                                     synthetic SHD-like spikes in STEPS steps:
+//                                                     BPTT (dense, active set) and e-prop, time
+//                                                     per sample and gradient state per thread;
+//                                                     MODE bptt_dense|bptt_sparse|eprop: only it
+//                                                     (one process per mode for peak RSS)
 // Prints one JSON object per mode on stdout.
 #include <fmt/format.h>
 
@@ -30,7 +37,9 @@ double now() {
 // SHD-like events: 700 channels with a smooth tonotopic activity profile that moves over the
 // sample (as a spoken word sweeps formants), ~60 spikes per active channel-second; about 6-8k
 // events per 1 s sample, like SHD's mean.
-std::unique_ptr<vt::StoredEvents> shd_like(std::size_t n, std::size_t steps, std::uint64_t seed) {
+// `rate` scales the per-step probabilities (500 / steps keeps the rate per second of 500 steps).
+std::unique_ptr<vt::StoredEvents> shd_like(std::size_t n, std::size_t steps, std::uint64_t seed,
+                                           double rate = 1.0) {
   auto data = std::make_unique<vt::StoredEvents>(700, steps, 20, "synthetic SHD-like");
   vt::SampleEvents s;
   for (std::size_t k = 0; k < n; ++k) {
@@ -44,7 +53,7 @@ std::unique_ptr<vt::StoredEvents> shd_like(std::size_t n, std::size_t steps, std
       const double centre = c0 + drift * x;
       for (std::uint32_t i = 0; i < 700; ++i) {
         const double d = (i - centre) / 120.0;
-        const double p = 0.06 * envelope * std::exp(-0.5 * d * d) + 0.002;
+        const double p = rate * (0.06 * envelope * std::exp(-0.5 * d * d) + 0.002);
         if (rng.uniform() < p) {
           st.push_back(static_cast<std::uint32_t>(t));
           un.push_back(i);
@@ -68,10 +77,82 @@ std::size_t record_bytes(const vt::SampleRecord& r) {
   return b;
 }
 
+// e-prop against BPTT as the number of steps grows (bench/run_eprop.sh): the same network and
+// samples; time per sample of forward + gradient (one thread per sample, `threads` in
+// parallel), and the gradient state one thread keeps: BPTT's forward record, e-prop's traces.
+int eprop_bench(int threads, std::size_t samples, std::size_t steps, const std::string& only) {
+  vt::NetConfig net;
+  net.n_inputs = 700;
+  net.n_steps = steps;
+  net.dt = 1.0 / static_cast<double>(steps);
+  vt::LayerConfig h;
+  h.size = 128;
+  h.tau_mem = 20e-3;
+  h.tau_syn = 10e-3;
+  h.recurrent = true;
+  h.weight_scale = 3.0;
+  vt::LayerConfig o;
+  o.kind = vt::LayerKind::readout;
+  o.size = 20;
+  o.tau_mem = 20e-3;
+  o.tau_syn = 10e-3;
+  net.layers = {h, o};
+  net.surrogate.scale = 10.0f;
+  const auto data = shd_like(samples, steps, 1, 500.0 / static_cast<double>(steps));
+  vt::LossConfig loss;
+  loss.kind = vt::LossKind::mean_ce;
+  std::vector<std::size_t> idx(samples);
+  std::iota(idx.begin(), idx.end(), 0);
+  for (const char* mode : {"bptt_dense", "bptt_sparse", "eprop"}) {
+    if (!only.empty() && only != mode) continue;
+    vt::NetConfig c = net;
+    c.backward = std::string(mode) == "bptt_sparse" ? vt::BackwardMode::sparse : vt::BackwardMode::dense;
+    vt::Net model(c);
+    vt::TrainSettings st;
+    st.batch_size = samples;
+    st.threads = threads;
+    st.chunk = 1;
+    if (std::string(mode) == "eprop") st.gradient = vt::GradientKind::eprop;
+    vt::Trainer trainer(model, loss, vt::OptimizerConfig{}, st);
+    const double t0 = now();
+    trainer.gradients(*data, idx, 0);
+    const double train = now() - t0;
+    std::size_t bytes = 0;
+    vt::SampleEvents ev;
+    if (st.gradient == vt::GradientKind::eprop) {
+      vt::EpropWorkspace ws;
+      auto grads = model.zero_grads();
+      for (std::size_t i = 0; i < data->size(); ++i) {
+        data->fill(i, 0, ev);
+        trainer.eprop()->sample(ev, data->label(i), 1.0f, nullptr, grads, ws);
+      }
+      bytes = ws.bytes();
+    } else {
+      vt::SampleRecord rec;
+      vt::Workspace ws;
+      for (std::size_t i = 0; i < data->size(); ++i) {
+        data->fill(i, 0, ev);
+        model.forward(ev, rec, ws, true);
+        bytes = std::max(bytes, record_bytes(rec));
+      }
+    }
+    fmt::print("{{\"bench\": \"eprop\", \"mode\": \"{}\", \"steps\": {}, \"threads\": {}, "
+               "\"samples\": {}, \"synapses\": {}, \"train_ms_per_sample\": {:.3f}, "
+               "\"gradient_state_bytes_per_thread\": {}}}\n",
+               mode, steps, threads, samples, model.n_synapses(),
+               1e3 * train * threads / static_cast<double>(samples), bytes);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "b3";
+  if (which == "eprop")
+    return eprop_bench(argc > 2 ? std::atoi(argv[2]) : 1, argc > 3 ? static_cast<std::size_t>(std::atol(argv[3])) : 64,
+                       argc > 4 ? static_cast<std::size_t>(std::atol(argv[4])) : 100,
+                       argc > 5 ? argv[5] : "");
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const int batches = argc > 3 ? std::atoi(argv[3]) : 10;
   vt::NetConfig net;

@@ -6,6 +6,7 @@
 
 #include "toml_table.hpp"
 #include "volley/error.hpp"
+#include "volley/train/eprop.hpp"
 #include "volley/train/idx.hpp"
 #ifdef VOLLEY_HAVE_HDF5
 #include "volley/io/shd.hpp"
@@ -230,13 +231,32 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     t.finish();
   }
   train::TrainSettings& s = cfg.training;
+  std::optional<Field> gradient_field;
   if (training) {
     Table t = training->table();
     s.epochs = static_cast<int>(count(t, "epochs", 30, 0));
     s.batch_size = count(t, "batch_size", 256, 1);
     s.threads = static_cast<int>(count(t, "threads", 1, 1));
     s.seed = count(t, "seed", 1);
+    if (auto f = t.get("gradient")) {
+      s.gradient = choice<train::GradientKind>(*f, {{"bptt", train::GradientKind::bptt},
+                                                    {"eprop", train::GradientKind::eprop}});
+      gradient_field = *f;
+    }
+    if (auto f = t.get("feedback")) {
+      s.feedback = choice<train::FeedbackKind>(*f, {{"symmetric", train::FeedbackKind::symmetric},
+                                                    {"random", train::FeedbackKind::random}});
+      if (s.gradient != train::GradientKind::eprop)
+        f->fail("is used only with gradient = \"eprop\"");
+    }
     t.finish();
+  }
+  if (s.gradient == train::GradientKind::eprop) {
+    try {
+      train::Eprop::check(net, cfg.loss);
+    } catch (const ParameterError& e) {
+      gradient_field->fail(e.what());
+    }
   }
   train::EvolutionConfig& ev = cfg.evolution;
   if (evolution) {

@@ -181,9 +181,12 @@ FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
 
   const int epochs = cfg.training.epochs;
   std::FILE* log = o.log;
-  fmt::print(log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads\n",
+  fmt::print(log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
              cfg.path, data.train->size(), data.test->size(), net.n_synapses(),
-             cfg.training.threads);
+             cfg.training.threads,
+             cfg.training.gradient == train::GradientKind::eprop
+                 ? fmt::format(" | e-prop, {} feedback", train::feedback_name(cfg.training.feedback))
+                 : std::string());
   FitResult result;
   result.epochs_done = start;
   train::EvalStats last_eval;

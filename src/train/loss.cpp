@@ -31,6 +31,23 @@ std::vector<bool> regularised_layers(const LossConfig& cfg, const Net& net) {
   return out;
 }
 
+SampleLoss cross_entropy(std::span<const double> m, int label, std::vector<double>* g) {
+  const std::size_t C = m.size();
+  SampleLoss result;
+  result.predicted = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
+  const double mx = *std::max_element(m.begin(), m.end());
+  double z = 0.0;
+  for (std::size_t c = 0; c < C; ++c) z += std::exp(m[c] - mx);
+  const double lse = mx + std::log(z);
+  result.loss = lse - m[static_cast<std::size_t>(label)];
+  if (g) {
+    g->resize(C);
+    for (std::size_t c = 0; c < C; ++c)
+      (*g)[c] = std::exp(m[c] - lse) - (static_cast<int>(c) == label ? 1.0 : 0.0);
+  }
+  return result;
+}
+
 SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord& rec, int label,
                        float scale, std::vector<float>* dy) {
   const std::size_t C = net.n_outputs(), T = net.config().n_steps;
@@ -70,10 +87,10 @@ SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord
     for (std::size_t e = 0; e < out.idx.size(); ++e) m[out.idx[e]] += out.val[e];
   }
   SampleLoss result;
-  result.predicted = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
   // dL/dm
   std::vector<double> g(C, 0.0);
   if (cfg.kind == LossKind::count_mse) {
+    result.predicted = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
     double loss = 0.0;
     for (std::size_t c = 0; c < C; ++c) {
       const double target = static_cast<double>(T) *
@@ -84,13 +101,7 @@ SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord
     }
     result.loss = loss / static_cast<double>(C);
   } else {
-    const double mx = *std::max_element(m.begin(), m.end());
-    double z = 0.0;
-    for (std::size_t c = 0; c < C; ++c) z += std::exp(m[c] - mx);
-    const double lse = mx + std::log(z);
-    result.loss = lse - m[static_cast<std::size_t>(label)];
-    for (std::size_t c = 0; c < C; ++c)
-      g[c] = std::exp(m[c] - lse) - (static_cast<int>(c) == label ? 1.0 : 0.0);
+    result = cross_entropy(m, label, &g);
   }
   if (!dy) return result;
   if (!readout) {

@@ -567,6 +567,68 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
 }
 
 // ---------------------------------------------------------------------------------------------
+// Step-by-step forward (online rules). The same kernels and the same order of operations as
+// forward_layer, so the numbers are identical.
+
+void Net::reset_state(std::size_t l, LayerState& s) const {
+  const std::size_t N = config_.layers[l].size;
+  for (auto* v : {&s.cur, &s.syn, &s.mem, &s.adapt, &s.spike, &s.u, &s.mt}) v->assign(N, 0.0f);
+  s.idx.clear();
+  s.val.clear();
+  s.prev_idx.clear();
+  s.prev_val.clear();
+}
+
+void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
+                     std::span<const float> in_val, LayerState& s) const {
+  const LayerConfig& c = config_.layers[l];
+  const std::size_t N = c.size;
+  const bool readout = c.kind == LayerKind::readout;
+  const bool has_syn = c.tau_syn > 0.0;
+  const bool smooth = config_.forward == ForwardMode::smooth;
+  const float* alpha = params_[alpha_[l]].value.data();
+  const float* beta = params_[beta_[l]].value.data();
+  const WeightLayout& W = w_[l];
+  const float* w = params_[W.param].value.data();
+  const float* v = c.recurrent ? params_[v_[l].param].value.data() : nullptr;
+  if (s.mem.size() != N) reset_state(l, s);
+  // The events of the previous step are the recurrent input of this one.
+  std::swap(s.idx, s.prev_idx);
+  std::swap(s.val, s.prev_val);
+  float* cur = s.cur.data();
+  float* syn = s.syn.data();
+  float* mem = s.mem.data();
+  std::fill_n(cur, N, 0.0f);
+  for (std::size_t e = 0; e < in_idx.size(); ++e) add_row(W, w, in_idx[e], in_val[e], cur);
+  if (v)
+    for (std::size_t e = 0; e < s.prev_idx.size(); ++e)
+      add_row(v_[l], v, s.prev_idx[e], s.prev_val[e], cur);
+  s.idx.clear();
+  s.val.clear();
+  if (readout) {
+    for (std::size_t j = 0; j < N; ++j) {
+      const float d = has_syn ? syn[j] : cur[j];
+      const float m = beta[j] * mem[j] + d;
+      syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
+      mem[j] = m;
+    }
+    return;
+  }
+  const float thr = static_cast<float>(c.threshold);
+  const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
+  const float k = static_cast<float>(config_.smooth_scale);
+  const NeuronStep step{N,   thr, b,   rho_[l],          k,           alpha,       beta,
+                        cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
+  dispatch_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+  s.idx.resize(N + 16);
+  s.val.resize(N + 16);
+  const std::size_t n = compact<Keep::nonzero>(s.spike.data(), nullptr, N, 0.0f, s.idx.data(),
+                                               s.val.data(), nullptr);
+  s.idx.resize(n);
+  s.val.resize(n);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Backward
 
 void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const float> dy,

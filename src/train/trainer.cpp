@@ -69,6 +69,8 @@ Trainer::Trainer(Net& net, LossConfig loss, OptimizerConfig opt, TrainSettings s
         readout ? "needs a spiking last layer (type = \"lif\"), not a readout"
                 : "needs a readout last layer (type = \"readout\"); use count_ce or count_mse "
                   "for a spiking output"));
+  if (settings_.gradient == GradientKind::eprop)
+    eprop_ = std::make_unique<Eprop>(net_, loss_, EpropConfig{settings_.feedback, net_.config().seed});
   threads_.resize(static_cast<std::size_t>(settings_.threads));
   grads_ = net_.zero_grads();
 }
@@ -132,8 +134,18 @@ void Trainer::batch_gradients(const EventSource& data, const std::size_t* idx, s
     for (auto& v : g) std::fill(v.begin(), v.end(), 0.0f);
     for (std::size_t s = c * chunk; s < std::min(n, (c + 1) * chunk); ++s) {
       data.fill(idx[s], ep, ts.events);
-      net_.forward(ts.events, ts.rec, ts.ws, true);
       const int label = data.label(idx[s]);
+      if (eprop_) {
+        // Forward and gradient in one online pass; no active set (active_fraction 0).
+        const SampleLoss sl =
+            eprop_->sample(ts.events, label, scale, use_reg ? &extra : nullptr, g, ts.eprop);
+        losses[s] = sl.loss;
+        hit[s] = sl.predicted == label;
+        for (std::size_t l = 0; l < L; ++l)
+          if (use_reg && reg[l]) reg_spikes[s] += ts.eprop.spikes[l];
+        continue;
+      }
+      net_.forward(ts.events, ts.rec, ts.ws, true);
       const SampleLoss sl = sample_loss(loss_, net_, ts.rec, label, scale, &ts.dy);
       losses[s] = sl.loss;
       hit[s] = sl.predicted == label;

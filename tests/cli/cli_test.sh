@@ -198,6 +198,10 @@ if command -v espeak-ng >/dev/null 2>&1; then
       --set "data.train=\"$work/sd1/d_train.h5\"" --set "data.test=\"$work/sd1/d_test.h5\"" >/dev/null 2>&1 \
       && grep -q '"test_acc"' "$work/sd-train/metrics.jsonl" \
       && pass "example spoken_digits.toml trains on the generated files" || fail "example spoken_digits.toml"
+    "$volley" train "$examples/spoken_digits_eprop.toml" --epochs 1 --out "$work/sd-eprop" \
+      --set "data.train=\"$work/sd1/d_train.h5\"" --set "data.test=\"$work/sd1/d_test.h5\"" >"$work/out.txt" 2>&1 \
+      && grep -q "e-prop, symmetric feedback" "$work/out.txt" && grep -q '"active_fraction":0.0' "$work/sd-eprop/metrics.jsonl" \
+      && pass "example spoken_digits_eprop.toml trains with e-prop" || fail "example spoken_digits_eprop.toml: $(tail -3 "$work/out.txt")"
   else
     fail "dataset spoken-digits"
   fi

@@ -37,6 +37,10 @@ struct SampleLoss {
 SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord& rec, int label,
                        float scale, std::vector<float>* dy);
 
+// Cross-entropy of softmax(m) for `label` (and the predicted class, argmax m); with `g`, also
+// dL/dm = softmax(m) − onehot. The computation sample_loss uses for the *_ce losses.
+SampleLoss cross_entropy(std::span<const double> m, int label, std::vector<double>* g);
+
 // The layers the regularisers act on: spiking layers, except the last when it is the output.
 std::vector<bool> regularised_layers(const LossConfig& cfg, const Net& net);
 

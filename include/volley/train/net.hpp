@@ -129,6 +129,16 @@ struct SampleRecord {
   std::vector<LayerRecord> layers;
 };
 
+// One layer's state between steps of `Net::step_layer` (the step-by-step forward that online
+// rules such as e-prop use). After a step: `spike` = s_t, `u` = u_t, `mt` = m̃_{t+1} (spiking
+// layers), `mem` = mem_{t+1} (= y_t for a readout), and `idx`/`val` the layer's output events
+// of the step (its spikes; all neurons with their sigmoid in the smooth-forward mode).
+struct LayerState {
+  std::vector<float> cur, syn, mem, adapt, spike, u, mt;
+  std::vector<std::uint32_t> idx, prev_idx;  // output events of this step and the step before
+  std::vector<float> val, prev_val;
+};
+
 // Per-thread scratch for forward/backward.
 struct Workspace {
   std::vector<float> cur, syn, mem, adapt, spike;          // forward state (max layer size)
@@ -149,6 +159,14 @@ class Net {
   // Runs one sample. With `keep_backward` false only outputs are recorded (inference).
   void forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,
                bool keep_backward) const;
+
+  // The forward pass one step at a time, with the same equations and numbers as `forward`:
+  // `reset_state` sets layer l's state to 0 (before step 0); `step_layer` advances it by one
+  // step given the step's input events (for layer 0 the data's events of the step, otherwise
+  // the output events of layer l − 1 at the same step). Nothing is recorded.
+  void reset_state(std::size_t l, LayerState& s) const;
+  void step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
+                  std::span<const float> in_val, LayerState& s) const;
 
   // BPTT for one sample whose forward record is `rec` (recorded with keep_backward). `dy` is
   // the gradient of the loss w.r.t. the last layer's output: dL/dy_t (T×N) for a readout, or
@@ -177,6 +195,10 @@ class Net {
     return config_.forward == ForwardMode::smooth ? BackwardMode::dense : config_.backward;
   }
   bool spiking(std::size_t layer) const { return config_.layers[layer].kind != LayerKind::readout; }
+  // Indices into params() of a layer's α and β, and its adaptation decay ρ (alif; 0 otherwise).
+  std::size_t alpha_param(std::size_t layer) const { return alpha_[layer]; }
+  std::size_t beta_param(std::size_t layer) const { return beta_[layer]; }
+  float adapt_decay(std::size_t layer) const { return rho_[layer]; }
 
  private:
   struct Events;

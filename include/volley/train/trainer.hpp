@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "volley/train/dataset.hpp"
+#include "volley/train/eprop.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
@@ -21,6 +23,10 @@ struct TrainSettings {
   int threads = 1;
   std::uint64_t seed = 1;        // shuffling (the network's own seed initialises weights)
   std::size_t chunk = 32;        // samples per gradient buffer (fixed: part of the result)
+  // How the gradient is computed: BPTT (Net::backward) or the e-prop estimate (eprop.hpp) with
+  // its feedback matrices (random ones drawn from the network seed).
+  GradientKind gradient = GradientKind::bptt;
+  FeedbackKind feedback = FeedbackKind::symmetric;
   void validate() const;
 };
 
@@ -33,7 +39,7 @@ struct EpochStats {
   double loss = 0.0, accuracy = 0.0;
   double seconds = 0.0;
   std::size_t samples = 0;
-  double active_fraction = 0.0;  // active (neuron, step) pairs / all, spiking layers
+  double active_fraction = 0.0;  // active (neuron, step) pairs / all, spiking layers (0: e-prop)
   bool finite = true;  // false: a NaN/Inf loss, gradient or updated parameter stopped the epoch
 };
 
@@ -58,6 +64,8 @@ class Trainer {
   Optimizer& optimizer() { return opt_; }
   const TrainSettings& settings() const { return settings_; }
   const LossConfig& loss() const { return loss_; }
+  // The e-prop estimator when settings().gradient is eprop, else null.
+  const Eprop* eprop() const { return eprop_.get(); }
 
   // Gradient of the batch loss for samples `indices` of `data` (no update); for tests.
   std::vector<std::vector<float>> gradients(const EventSource& data,
@@ -70,6 +78,7 @@ class Trainer {
     SampleRecord rec;
     SampleEvents events;
     std::vector<float> dy;
+    EpropWorkspace eprop;
   };
   // Forward + backward of one batch into grads_; returns the summed sample losses.
   void batch_gradients(const EventSource& data, const std::size_t* idx, std::size_t n, int epoch,
@@ -80,6 +89,7 @@ class Trainer {
   OptimizerConfig opt_cfg_;
   TrainSettings settings_;
   Optimizer opt_;
+  std::unique_ptr<Eprop> eprop_;
   std::vector<ThreadState> threads_;
   std::vector<std::vector<std::vector<float>>> chunk_grads_;
   std::vector<std::vector<float>> grads_;

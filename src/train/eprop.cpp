@@ -1,0 +1,525 @@
+// e-prop gradient estimator: eligibility traces per synapse, learning signals from the output
+// error through feedback matrices, the readout filter folded into per-step weights w_t. The
+// equations, and when the result equals BPTT, are in eprop.hpp.
+#include "volley/train/eprop.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley::train {
+namespace {
+
+constexpr std::uint32_t kStreamFeedback = 0x7300;
+
+// The derivative of the smooth forward's sigmoid(k·u) (what Net::backward uses in that mode).
+struct SmoothDerivative {
+  float k;
+  float derivative(float u) const {
+    const float s = 1.0f / (1.0f + std::exp(-k * u));
+    return k * s * (1.0f - s);
+  }
+};
+
+// ψ = σ'(u) for n neurons with the net's pseudo-derivative.
+void pseudo_derivative(const NetConfig& c, const float* u, float* psi, std::size_t n) {
+  auto fill = [&](const auto& sg) {
+    for (std::size_t j = 0; j < n; ++j) psi[j] = sg.derivative(u[j]);
+  };
+  if (c.forward == ForwardMode::smooth) {
+    fill(SmoothDerivative{static_cast<float>(c.smooth_scale)});
+  } else {
+    with_surrogate(c.surrogate, fill);
+  }
+}
+
+// The presynaptic part of one step: ε^d_t of every presynaptic unit into d (ε^s_t with a
+// synaptic current, then ε^s ← α·ε^s + x_t; x_t itself without one).
+void presynaptic_step(bool has_syn, float alpha, std::size_t n, const std::uint32_t* idx,
+                      const float* val, std::size_t n_events, float* es, float* d) {
+  if (has_syn) {
+    std::copy_n(es, n, d);
+    for (std::size_t i = 0; i < n; ++i) es[i] = alpha * es[i];
+    for (std::size_t e = 0; e < n_events; ++e) es[idx[e]] += val[e];
+  } else {
+    std::fill_n(d, n, 0.0f);
+    for (std::size_t e = 0; e < n_events; ++e) d[idx[e]] += val[e];
+  }
+}
+
+// The eligibility updates of one presynaptic row over a block of K steps (eprop.hpp):
+//   e = ψ·(ε^m − b·ε^a);  A += w_t·e;  [R += e];  ε^m ← keep·(β·ε^m + ε^d) − r·e;  ε^a ← ρ·ε^a + e
+struct Block {
+  std::size_t K = 0;       // steps in the block
+  std::size_t N = 0;       // neurons of the layer (stride of psi, keep, reset)
+  std::size_t n_rows = 0;  // presynaptic units (stride of d)
+  const float* psi = nullptr;
+  const float* keep = nullptr;
+  const float* reset = nullptr;
+  const float* d = nullptr;
+  const float* wt = nullptr;
+  const float* beta = nullptr;
+  float b = 0.0f, rho = 0.0f;
+};
+
+template <bool Alif, bool Reset, bool Reg>
+void row_dense(const Block& k, std::size_t i, float* __restrict em, float* __restrict ea,
+               float* __restrict acc, float* __restrict reg) {
+  const std::size_t N = k.N;
+  const float* __restrict beta = k.beta;
+  const float b = k.b, rho = k.rho;
+  for (std::size_t t = 0; t < k.K; ++t) {
+    const float d = k.d[t * k.n_rows + i];
+    const float w = k.wt[t];
+    const float* __restrict psi = k.psi + t * N;
+    const float* __restrict keep = k.keep + t * N;
+    const float* __restrict rs = k.reset + t * N;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < N; ++j) {
+      const float e = Alif ? psi[j] * (em[j] - b * ea[j]) : psi[j] * em[j];
+      acc[j] += w * e;
+      if constexpr (Reg) reg[j] += e;
+      float m = keep[j] * (beta[j] * em[j] + d);
+      if constexpr (Reset) m -= rs[j] * e;
+      em[j] = m;
+      if constexpr (Alif) ea[j] = rho * ea[j] + e;
+    }
+  }
+}
+
+template <bool Alif, bool Reset, bool Reg>
+void row_sparse(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, std::size_t n,
+                float* __restrict em, float* __restrict ea, float* __restrict acc,
+                float* __restrict reg) {
+  const std::size_t N = k.N;
+  const float* __restrict beta = k.beta;
+  const float b = k.b, rho = k.rho;
+  for (std::size_t t = 0; t < k.K; ++t) {
+    const float d = k.d[t * k.n_rows + i];
+    const float w = k.wt[t];
+    const float* __restrict psi = k.psi + t * N;
+    const float* __restrict keep = k.keep + t * N;
+    const float* __restrict rs = k.reset + t * N;
+#pragma GCC ivdep
+    for (std::size_t q = 0; q < n; ++q) {
+      const std::uint32_t j = cols[q];
+      const float e = Alif ? psi[j] * (em[q] - b * ea[q]) : psi[j] * em[q];
+      acc[q] += w * e;
+      if constexpr (Reg) reg[q] += e;
+      float m = keep[j] * (beta[j] * em[q] + d);
+      if constexpr (Reset) m -= rs[j] * e;
+      em[q] = m;
+      if constexpr (Alif) ea[q] = rho * ea[q] + e;
+    }
+  }
+}
+
+template <bool Alif, bool Reset, bool Reg>
+void rows(const Block& k, const WeightLayout& W, const std::uint8_t* live, float* em, float* ea,
+          float* acc, float* reg) {
+  for (std::size_t i = 0; i < W.n_pre; ++i) {
+    if (!live[i]) continue;
+    if (W.dense) {
+      const std::size_t o = i * W.n_post;
+      row_dense<Alif, Reset, Reg>(k, i, em + o, Alif ? ea + o : nullptr, acc + o,
+                                  Reg ? reg + o : nullptr);
+    } else {
+      const std::size_t o = W.row_ptr[i];
+      row_sparse<Alif, Reset, Reg>(k, i, W.cols.data() + o, W.row_ptr[i + 1] - o, em + o,
+                                   Alif ? ea + o : nullptr, acc + o, Reg ? reg + o : nullptr);
+    }
+  }
+}
+
+void dispatch_rows(bool alif, bool reset, bool reg, const Block& k, const WeightLayout& W,
+                   const std::uint8_t* live, float* em, float* ea, float* acc, float* r) {
+  if (alif) {
+    if (reset) {
+      reg ? rows<true, true, true>(k, W, live, em, ea, acc, r)
+          : rows<true, true, false>(k, W, live, em, ea, acc, r);
+    } else {
+      reg ? rows<true, false, true>(k, W, live, em, ea, acc, r)
+          : rows<true, false, false>(k, W, live, em, ea, acc, r);
+    }
+  } else {
+    if (reset) {
+      reg ? rows<false, true, true>(k, W, live, em, ea, acc, r)
+          : rows<false, true, false>(k, W, live, em, ea, acc, r);
+    } else {
+      reg ? rows<false, false, true>(k, W, live, em, ea, acc, r)
+          : rows<false, false, false>(k, W, live, em, ea, acc, r);
+    }
+  }
+}
+
+// Rows that become live in this block: any non-zero ε^d.
+void mark_live(std::size_t K, std::size_t n, const float* d, std::uint8_t* live) {
+  for (std::size_t t = 0; t < K; ++t)
+    for (std::size_t i = 0; i < n; ++i) live[i] |= d[t * n + i] != 0.0f;
+}
+
+// grad[synapse] += A·signal[j] (+ R·extra[j]) over live rows; then clears the row's traces.
+void finish_rows(const WeightLayout& W, std::uint8_t* live, const float* signal,
+                 const float* extra, float* grad, float* em, float* ea, float* acc, float* reg) {
+  for (std::size_t i = 0; i < W.n_pre; ++i) {
+    if (!live[i]) continue;
+    live[i] = 0;
+    const std::size_t b = W.dense ? i * W.n_post : W.row_ptr[i];
+    const std::size_t e = W.dense ? b + W.n_post : W.row_ptr[i + 1];
+    for (std::size_t q = b; q < e; ++q) {
+      const std::size_t j = W.dense ? q - b : W.cols[q];
+      float g = acc[q] * signal[j];
+      if (extra) g += reg[q] * extra[j];
+      grad[q] += g;
+    }
+    std::fill(em + b, em + e, 0.0f);
+    std::fill(acc + b, acc + e, 0.0f);
+    if (ea) std::fill(ea + b, ea + e, 0.0f);
+    if (reg) std::fill(reg + b, reg + e, 0.0f);
+  }
+}
+
+bool uniform(const std::vector<float>& v) {
+  return std::all_of(v.begin(), v.end(), [&](float x) { return x == v.front(); });
+}
+
+template <class V>
+std::size_t cap(const V& v) {
+  return v.capacity() * sizeof(typename V::value_type);
+}
+
+}  // namespace
+
+std::string_view gradient_name(GradientKind kind) {
+  return kind == GradientKind::eprop ? "eprop" : "bptt";
+}
+
+std::string_view feedback_name(FeedbackKind kind) {
+  return kind == FeedbackKind::random ? "random" : "symmetric";
+}
+
+std::size_t EpropWorkspace::bytes() const {
+  std::size_t n = cap(readout_acc) + cap(score) + cap(w) + cap(wblock) + cap(spikes);
+  for (const LayerState& s : state)
+    n += cap(s.cur) + cap(s.syn) + cap(s.mem) + cap(s.adapt) + cap(s.spike) + cap(s.u) +
+         cap(s.mt) + cap(s.idx) + cap(s.prev_idx) + cap(s.val) + cap(s.prev_val);
+  for (const EpropLayerState& s : layer)
+    n += cap(s.em_w) + cap(s.ea_w) + cap(s.acc_w) + cap(s.reg_w) + cap(s.em_v) + cap(s.ea_v) +
+         cap(s.acc_v) + cap(s.reg_v) + cap(s.es_w) + cap(s.es_v) + cap(s.live_w) +
+         cap(s.live_v) + cap(s.psi) + cap(s.keep) + cap(s.reset) + cap(s.d_w) + cap(s.d_v) +
+         cap(s.signal);
+  return n;
+}
+
+void Eprop::check(const NetConfig& net, const LossConfig& loss) {
+  const std::size_t L = net.layers.size();
+  if (L == 0) throw ParameterError("e-prop: the network has no layers");
+  if (net.layers.back().kind != LayerKind::readout)
+    throw ParameterError(fmt::format(
+        "e-prop: loss '{}' on a spiking last layer is not supported; e-prop needs a readout last "
+        "layer (type \"readout\") and loss mean_ce or last_ce",
+        loss_name(loss.kind)));
+  switch (loss.kind) {
+    case LossKind::mean_ce:
+    case LossKind::last_ce:
+      break;
+    case LossKind::max_ce:
+      throw ParameterError(
+          "e-prop: loss 'max_ce' is not supported: its dL/dy_t is non-zero only at the step of "
+          "the maximum, which is known only after the last step; use mean_ce or last_ce");
+    default:
+      throw ParameterError(fmt::format(
+          "e-prop: loss '{}' is not supported (spike-count losses need a spiking last layer); "
+          "use mean_ce or last_ce with a readout",
+          loss_name(loss.kind)));
+  }
+  for (std::size_t l = 0; l < L; ++l)
+    if (net.layers[l].learn_tau)
+      throw ParameterError(fmt::format(
+          "e-prop: layer {}: learn_tau is not supported (e-prop trains weights only)", l));
+}
+
+Eprop::Eprop(const Net& net, const LossConfig& loss, EpropConfig config)
+    : net_(net), loss_(loss), config_(config) {
+  check(net.config(), loss);
+  if (config_.block == 0) throw ParameterError("e-prop: block must be > 0");
+  const NetConfig& nc = net.config();
+  const std::size_t L = nc.layers.size(), C = net.n_outputs();
+  const LayerConfig& out = nc.layers.back();
+  const double beta_o = std::exp(-nc.dt / out.tau_mem);
+  random_.resize(L);
+  for (std::size_t l = 0; l + 1 < L; ++l) {
+    if (config_.feedback == FeedbackKind::symmetric && l + 2 == L) continue;
+    const std::size_t N = nc.layers[l].size;
+    const double sd = out.weight_scale * (1.0 - beta_o) / std::sqrt(static_cast<double>(N));
+    auto& B = random_[l];
+    B.resize(N * C);
+    for (std::size_t j = 0; j < N; ++j) {
+      CounterRng rng(config_.seed, kStreamFeedback + static_cast<std::uint32_t>(l),
+                     static_cast<std::uint32_t>(j), 0);
+      for (std::size_t k = 0; k < C; ++k) B[j * C + k] = static_cast<float>(sd * rng.normal());
+    }
+  }
+}
+
+std::vector<float> Eprop::feedback(std::size_t layer) const {
+  const std::size_t L = net_.config().layers.size(), C = net_.n_outputs();
+  if (layer + 1 >= L)
+    throw ParameterError(fmt::format("e-prop: layer {} is not a spiking layer", layer));
+  if (!random_[layer].empty()) return random_[layer];
+  // The readout weights, dense N × C.
+  const WeightLayout& W = net_.input_weights(L - 1);
+  const std::vector<float>& w = net_.params()[W.param].value;
+  std::vector<float> B(W.n_pre * C, 0.0f);
+  for (std::size_t j = 0; j < W.n_pre; ++j) {
+    if (W.dense) {
+      std::copy_n(w.data() + j * C, C, B.data() + j * C);
+    } else {
+      for (std::uint32_t q = W.row_ptr[j]; q < W.row_ptr[j + 1]; ++q) B[j * C + W.cols[q]] = w[q];
+    }
+  }
+  return B;
+}
+
+SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
+                         const std::vector<std::vector<float>>* extra_e,
+                         std::vector<std::vector<float>>& grads, EpropWorkspace& ws) const {
+  const NetConfig& nc = net_.config();
+  const auto& params = net_.params();
+  const std::size_t L = nc.layers.size(), T = nc.n_steps, C = net_.n_outputs();
+  const std::size_t K = std::min(config_.block, T);
+  if (input.n_steps() != T)
+    throw ParameterError(fmt::format("e-prop: the sample has {} steps, the network {}",
+                                     input.n_steps(), T));
+
+  // The readout filter: impulse response h(m) of y_{t+m} to I_t, and the weights w_t.
+  const std::size_t o = L - 1;
+  const LayerConfig& oc = nc.layers[o];
+  const bool out_syn = oc.tau_syn > 0.0;
+  const auto& alpha_o = params[net_.alpha_param(o)].value;
+  const auto& beta_o = params[net_.beta_param(o)].value;
+  if (!uniform(beta_o) || (out_syn && !uniform(alpha_o)))
+    throw ParameterError(fmt::format(
+        "e-prop: layer {} (readout): the readout neurons have different time constants; e-prop "
+        "needs one readout filter",
+        o));
+  // mean_ce: w_t = H(T − 1 − t)/T with H(n) = Σ_{m≤n} h(m); last_ce: w_t = h(T − 1 − t).
+  // Computed in double, kept in float: T scalars, as many as the input's step offsets.
+  ws.w.resize(T);
+  {
+    double q = 0.0, f = 0.0, H = 0.0;
+    const double a = out_syn ? alpha_o[0] : 0.0, b = beta_o[0];
+    const bool mean = loss_.kind == LossKind::mean_ce;
+    for (std::size_t m = 0; m < T; ++m) {
+      const double cur = m == 0 ? 1.0 : 0.0;
+      const double d = out_syn ? q : cur;
+      f = b * f + d;
+      q = out_syn ? a * q + cur : 0.0;
+      H += f;
+      ws.w[T - 1 - m] = static_cast<float>(mean ? H / static_cast<double>(T) : f);
+    }
+  }
+
+  // Per-layer state.
+  ws.state.resize(L);
+  ws.layer.resize(L);
+  ws.spikes.assign(L, 0.0);
+  ws.wblock.resize(K);
+  for (std::size_t l = 0; l < L; ++l) {
+    net_.reset_state(l, ws.state[l]);
+    if (!net_.spiking(l)) continue;
+    const LayerConfig& c = nc.layers[l];
+    EpropLayerState& s = ws.layer[l];
+    const std::size_t N = c.size;
+    const WeightLayout& W = net_.input_weights(l);
+    const bool alif = c.kind == LayerKind::alif;
+    const bool reg = extra_e && l < extra_e->size() && !(*extra_e)[l].empty();
+    if (c.tau_syn > 0.0 && !uniform(params[net_.alpha_param(l)].value))
+      throw ParameterError(fmt::format(
+          "e-prop: layer {}: the neurons have different synaptic time constants; e-prop keeps "
+          "one presynaptic current trace per input and needs one α per layer",
+          l));
+    // Traces are all zero between samples (finish_rows clears what a sample touched).
+    auto size = [](std::vector<float>& v, std::size_t n, bool on) {
+      if (on && v.size() != n) v.assign(n, 0.0f);
+    };
+    size(s.em_w, W.size(), true);
+    size(s.acc_w, W.size(), true);
+    size(s.ea_w, W.size(), alif);
+    size(s.reg_w, W.size(), reg);
+    if (s.live_w.size() != W.n_pre) s.live_w.assign(W.n_pre, 0);
+    s.es_w.assign(W.n_pre, 0.0f);
+    s.d_w.resize(K * W.n_pre);
+    if (c.recurrent) {
+      const WeightLayout& V = net_.recurrent_weights(l);
+      size(s.em_v, V.size(), true);
+      size(s.acc_v, V.size(), true);
+      size(s.ea_v, V.size(), alif);
+      size(s.reg_v, V.size(), reg);
+      if (s.live_v.size() != N) s.live_v.assign(N, 0);
+      s.es_v.assign(N, 0.0f);
+      s.d_v.resize(K * N);
+    }
+    s.psi.resize(K * N);
+    s.keep.assign(K * N, 1.0f);
+    s.reset.assign(K * N, 0.0f);
+  }
+  const std::size_t n_in_o = net_.input_weights(o).n_pre;
+  ws.readout_acc.assign(n_in_o, 0.0f);
+  ws.score.assign(C, 0.0);
+
+  // Forward, K steps at a time; then the eligibility updates of the block.
+  for (std::size_t t0 = 0; t0 < T; t0 += K) {
+    const std::size_t kb = std::min(K, T - t0);
+    for (std::size_t tt = 0; tt < kb; ++tt) {
+      const std::size_t t = t0 + tt;
+      const float wt = ws.w[t];
+      ws.wblock[tt] = wt;
+      const std::uint32_t b0 = input.offsets[t], b1 = input.offsets[t + 1];
+      std::span<const std::uint32_t> in_idx(input.units.data() + b0, b1 - b0);
+      std::span<const float> in_val(input.values.data() + b0, b1 - b0);
+      for (std::size_t l = 0; l < L; ++l) {
+        const LayerConfig& c = nc.layers[l];
+        LayerState& st = ws.state[l];
+        if (!net_.spiking(l)) {
+          net_.step_layer(l, in_idx, in_val, st);
+          for (std::size_t e = 0; e < in_idx.size(); ++e) ws.readout_acc[in_idx[e]] += in_val[e] * wt;
+          if (loss_.kind == LossKind::mean_ce) {
+            for (std::size_t k = 0; k < C; ++k) ws.score[k] += st.mem[k];
+          } else if (t + 1 == T) {
+            for (std::size_t k = 0; k < C; ++k) ws.score[k] = st.mem[k];
+          }
+          continue;
+        }
+        EpropLayerState& s = ws.layer[l];
+        const std::size_t N = c.size;
+        const bool has_syn = c.tau_syn > 0.0;
+        const float alpha = has_syn ? params[net_.alpha_param(l)].value[0] : 0.0f;
+        const std::size_t n_pre = net_.input_weights(l).n_pre;
+        presynaptic_step(has_syn, alpha, n_pre, in_idx.data(), in_val.data(), in_idx.size(),
+                         s.es_w.data(), s.d_w.data() + tt * n_pre);
+        // Recurrent input of step t: the layer's own output of step t − 1 (still in st.idx).
+        if (c.recurrent)
+          presynaptic_step(has_syn, alpha, N, st.idx.data(), st.val.data(), st.idx.size(),
+                           s.es_v.data(), s.d_v.data() + tt * N);
+        net_.step_layer(l, in_idx, in_val, st);
+        pseudo_derivative(nc, st.u.data(), s.psi.data() + tt * N, N);
+        if (c.reset == ResetMode::multiply) {
+          float* keep = s.keep.data() + tt * N;
+          for (std::size_t j = 0; j < N; ++j) keep[j] = 1.0f - st.spike[j];
+        }
+        if (!c.detach_reset && c.reset != ResetMode::none) {
+          float* r = s.reset.data() + tt * N;
+          if (c.reset == ResetMode::multiply) {
+            std::copy_n(st.mt.data(), N, r);
+          } else {
+            std::fill_n(r, N, static_cast<float>(c.threshold));
+          }
+        }
+        for (float v : st.val) ws.spikes[l] += v;
+        in_idx = st.idx;
+        in_val = st.val;
+      }
+    }
+    for (std::size_t l = 0; l + 1 < L; ++l) {
+      const LayerConfig& c = nc.layers[l];
+      EpropLayerState& s = ws.layer[l];
+      const bool alif = c.kind == LayerKind::alif;
+      const bool reset = !c.detach_reset && c.reset != ResetMode::none;
+      const bool reg = !s.reg_w.empty() && extra_e && l < extra_e->size() && !(*extra_e)[l].empty();
+      Block k;
+      k.K = kb;
+      k.N = c.size;
+      k.psi = s.psi.data();
+      k.keep = s.keep.data();
+      k.reset = s.reset.data();
+      k.wt = ws.wblock.data();
+      k.beta = params[net_.beta_param(l)].value.data();
+      k.b = alif ? static_cast<float>(c.adapt_strength) : 0.0f;
+      k.rho = net_.adapt_decay(l);
+      const WeightLayout& W = net_.input_weights(l);
+      k.n_rows = W.n_pre;
+      k.d = s.d_w.data();
+      mark_live(kb, W.n_pre, s.d_w.data(), s.live_w.data());
+      dispatch_rows(alif, reset, reg, k, W, s.live_w.data(), s.em_w.data(), s.ea_w.data(),
+                    s.acc_w.data(), s.reg_w.data());
+      if (c.recurrent) {
+        const WeightLayout& V = net_.recurrent_weights(l);
+        k.n_rows = V.n_pre;
+        k.d = s.d_v.data();
+        mark_live(kb, V.n_pre, s.d_v.data(), s.live_v.data());
+        dispatch_rows(alif, reset, reg, k, V, s.live_v.data(), s.em_v.data(), s.ea_v.data(),
+                      s.acc_v.data(), s.reg_v.data());
+      }
+    }
+  }
+
+  // The loss, and G = dL/dm·scale.
+  std::vector<double> m(ws.score.begin(), ws.score.end()), g;
+  if (loss_.kind == LossKind::mean_ce)
+    for (double& x : m) x /= static_cast<double>(T);
+  const SampleLoss result = cross_entropy(m, label, &g);
+  std::vector<float> G(C);
+  for (std::size_t k = 0; k < C; ++k) G[k] = static_cast<float>(g[k] * scale);
+
+  // Readout weights: exact.
+  {
+    const WeightLayout& W = net_.input_weights(o);
+    float* gw = grads[W.param].data();
+    for (std::size_t j = 0; j < W.n_pre; ++j) {
+      const float a = ws.readout_acc[j];
+      if (a == 0.0f) continue;
+      if (W.dense) {
+        for (std::size_t k = 0; k < C; ++k) gw[j * C + k] += a * G[k];
+      } else {
+        for (std::uint32_t q = W.row_ptr[j]; q < W.row_ptr[j + 1]; ++q) gw[q] += a * G[W.cols[q]];
+      }
+    }
+  }
+  // Spiking layers: learning signal Σ_k B_jk·G_k times the accumulated eligibility.
+  for (std::size_t l = 0; l + 1 < L; ++l) {
+    const LayerConfig& c = nc.layers[l];
+    EpropLayerState& s = ws.layer[l];
+    const std::size_t N = c.size;
+    s.signal.assign(N, 0.0f);
+    if (random_[l].empty()) {
+      const WeightLayout& W = net_.input_weights(o);
+      const float* w = params[W.param].value.data();
+      for (std::size_t j = 0; j < N; ++j) {
+        float x = 0.0f;
+        if (W.dense) {
+          for (std::size_t k = 0; k < C; ++k) x += w[j * C + k] * G[k];
+        } else {
+          for (std::uint32_t q = W.row_ptr[j]; q < W.row_ptr[j + 1]; ++q) x += w[q] * G[W.cols[q]];
+        }
+        s.signal[j] = x;
+      }
+    } else {
+      const float* B = random_[l].data();
+      for (std::size_t j = 0; j < N; ++j) {
+        float x = 0.0f;
+        for (std::size_t k = 0; k < C; ++k) x += B[j * C + k] * G[k];
+        s.signal[j] = x;
+      }
+    }
+    const bool reg = !s.reg_w.empty() && extra_e && l < extra_e->size() && !(*extra_e)[l].empty();
+    const float* extra = reg ? (*extra_e)[l].data() : nullptr;
+    const WeightLayout& W = net_.input_weights(l);
+    finish_rows(W, s.live_w.data(), s.signal.data(), extra, grads[W.param].data(),
+                s.em_w.data(), s.ea_w.empty() ? nullptr : s.ea_w.data(), s.acc_w.data(),
+                reg ? s.reg_w.data() : nullptr);
+    if (c.recurrent) {
+      const WeightLayout& V = net_.recurrent_weights(l);
+      finish_rows(V, s.live_v.data(), s.signal.data(), extra, grads[V.param].data(),
+                  s.em_v.data(), s.ea_v.empty() ? nullptr : s.ea_v.data(), s.acc_v.data(),
+                  reg ? s.reg_v.data() : nullptr);
+    }
+  }
+  return result;
+}
+
+}  // namespace volley::train
