@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/kicked_synapse.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/models/lif.hpp"
@@ -19,9 +20,9 @@ using namespace volley;
 namespace {
 constexpr double kDt = 1e-3;
 
-std::vector<SpikeEvent> regular(double rate, double duration, double offset) {
-  std::vector<SpikeEvent> v;
-  for (double t = offset; t < duration; t += 1.0 / rate) v.push_back({t, 0});
+std::vector<double> regular(double rate, double duration, double offset) {
+  std::vector<double> v;
+  for (double t = offset; t < duration; t += 1.0 / rate) v.push_back(t);
   return v;
 }
 
@@ -30,28 +31,8 @@ std::vector<SpikeEvent> regular(double rate, double duration, double offset) {
 double run_pair(const StdpParams& p, double pre_rate, double post_rate, double duration,
                 double w0) {
   Network net(kDt, 1);
-  LifParams lp;
-  lp.channels = {{"exc", 5e-3}, {"kick", 0.0}};
-  lp.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("post", 1, lp);
-  net.add(std::make_unique<SpikeGenerator>("pre", regular(pre_rate, duration, 3e-3)), 1);
-  net.add(std::make_unique<SpikeGenerator>("kicker", regular(post_rate, duration, 10e-3)), 1);
-  ProjectionSpec syn;
-  syn.name = "syn";
-  syn.source = "pre";
-  syn.target = "post";
-  syn.connector = OneToOne{};
-  syn.weight = Distribution::constant(w0);
-  syn.stdp = p;
-  net.connect(syn);
-  ProjectionSpec kick;
-  kick.name = "kick";
-  kick.source = "kicker";
-  kick.target = "post";
-  kick.channel = "kick";
-  kick.connector = OneToOne{};
-  kick.weight = Distribution::constant(30e-3);
-  net.connect(kick);
+  test::add_kicked_synapse(net, regular(pre_rate, duration, 3e-3),
+                           regular(post_rate, duration, 10e-3 + kDt), p, w0);
   auto& post = net.record_spikes("s", "post");
   net.run(duration);
   EXPECT_NEAR(static_cast<double>(post.times.size()), post_rate * duration, 2.0)

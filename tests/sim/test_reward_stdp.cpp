@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/kicked_synapse.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/models/lif.hpp"
@@ -26,31 +27,8 @@ struct OneSynapse {
   Network net{kDt, 1};
   explicit OneSynapse(double t_pre, std::vector<double> t_post, const StdpParams& stdp,
                       const ModulatorSpec& mod, double w0 = 1e-4) {
-    LifParams lp;
-    lp.channels = {{"exc", 5e-3}, {"kick", 0.0}};
-    lp.v_init = Distribution::constant(-70e-3);
-    net.add<LifPopulation>("post", 1, lp);
-    net.add(std::make_unique<SpikeGenerator>("pre", std::vector<SpikeEvent>{{t_pre, 0}}), 1);
-    std::vector<SpikeEvent> kicks;
-    for (double t : t_post) kicks.push_back({t - kDt, 0});
-    net.add(std::make_unique<SpikeGenerator>("kicker", kicks), 1);
     net.add_modulator(mod);
-    ProjectionSpec plastic;
-    plastic.name = "syn";
-    plastic.source = "pre";
-    plastic.target = "post";
-    plastic.connector = OneToOne{};
-    plastic.weight = Distribution::constant(w0);
-    plastic.stdp = stdp;
-    net.connect(plastic);
-    ProjectionSpec kick;
-    kick.name = "kick";
-    kick.source = "kicker";
-    kick.target = "post";
-    kick.channel = "kick";
-    kick.connector = OneToOne{};
-    kick.weight = Distribution::constant(30e-3);
-    net.connect(kick);
+    test::add_kicked_synapse(net, {t_pre}, t_post, stdp, w0);
   }
   Projection& syn() { return net.projection("syn"); }
 };

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/kicked_synapse.hpp"
 #include "volley/analysis/stdp_protocol.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
@@ -29,29 +30,7 @@ constexpr double kDt = 1e-4;
 // Weight change of one synapse when the pre neuron fires at t_pre and the post neuron at t_post.
 double weight_change(double t_pre, double t_post, const StdpParams& stdp, double w0) {
   Network net(kDt, 1);
-  LifParams lp;
-  lp.channels = {{"exc", 5e-3}, {"kick", 0.0}};
-  lp.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("post", 1, lp);
-  net.add(std::make_unique<SpikeGenerator>("pre", std::vector<SpikeEvent>{{t_pre, 0}}), 1);
-  // The kicker fires one step before the wanted post spike; its 30 mV jump lands in that step.
-  net.add(std::make_unique<SpikeGenerator>("kicker", std::vector<SpikeEvent>{{t_post - kDt, 0}}), 1);
-  ProjectionSpec plastic;
-  plastic.name = "syn";
-  plastic.source = "pre";
-  plastic.target = "post";
-  plastic.connector = OneToOne{};
-  plastic.weight = Distribution::constant(w0);
-  plastic.stdp = stdp;
-  net.connect(plastic);
-  ProjectionSpec kick;
-  kick.name = "kick";
-  kick.source = "kicker";
-  kick.target = "post";
-  kick.channel = "kick";
-  kick.connector = OneToOne{};
-  kick.weight = Distribution::constant(30e-3);
-  net.connect(kick);
+  test::add_kicked_synapse(net, {t_pre}, {t_post}, stdp, w0);
   auto& post = net.record_spikes("s", "post");
   net.run(std::max(t_pre, t_post) + 5e-3);
   EXPECT_EQ(post.times.size(), 1u);
@@ -100,38 +79,10 @@ namespace {
 double final_weight(const std::vector<double>& pre, const std::vector<double>& post,
                     const StdpParams& stdp, double w0) {
   Network net(kDt, 1);
-  LifParams lp;
-  lp.channels = {{"exc", 5e-3}, {"kick", 0.0}};
-  lp.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("post", 1, lp);
-  std::vector<SpikeEvent> pre_events, kicks;
+  test::add_kicked_synapse(net, pre, post, stdp, w0);
   double last = 0.0;
-  for (double t : pre) {
-    pre_events.push_back({t, 0});
-    last = std::max(last, t);
-  }
-  for (double t : post) {
-    kicks.push_back({t - kDt, 0});
-    last = std::max(last, t);
-  }
-  net.add(std::make_unique<SpikeGenerator>("pre", pre_events), 1);
-  net.add(std::make_unique<SpikeGenerator>("kicker", kicks), 1);
-  ProjectionSpec plastic;
-  plastic.name = "syn";
-  plastic.source = "pre";
-  plastic.target = "post";
-  plastic.connector = OneToOne{};
-  plastic.weight = Distribution::constant(w0);
-  plastic.stdp = stdp;
-  net.connect(plastic);
-  ProjectionSpec kick;
-  kick.name = "kick";
-  kick.source = "kicker";
-  kick.target = "post";
-  kick.channel = "kick";
-  kick.connector = OneToOne{};
-  kick.weight = Distribution::constant(30e-3);
-  net.connect(kick);
+  for (double t : pre) last = std::max(last, t);
+  for (double t : post) last = std::max(last, t);
   auto& mon = net.record_spikes("s", "post");
   net.run(last + 5e-3);
   EXPECT_EQ(mon.times.size(), post.size());
@@ -307,35 +258,14 @@ TEST(StdpWeightDependence, MultiplicativeStaysInsideSoftBounds) {
       p.w_max = 2.5e-4;
       p.a_plus = sign > 0 ? a * (p.w_max - p.w_min) : 0.0;
       p.a_minus = sign < 0 ? a * (p.w_max - p.w_min) : 0.0;
-      Network net(kDt, 1);
-      LifParams lp;
-      lp.channels = {{"exc", 5e-3}, {"kick", 0.0}};
-      net.add<LifPopulation>("post", 1, lp);
-      std::vector<SpikeEvent> pre, kicks;
+      std::vector<double> pre, post;
       for (int k = 0; k < 100; ++k) {
         const double t = 0.010 + 0.020 * k;
-        const double t_pre = sign > 0 ? t : t + 5e-3, t_post = sign > 0 ? t + 5e-3 : t;
-        pre.push_back({t_pre, 0});
-        kicks.push_back({t_post - kDt, 0});
+        pre.push_back(sign > 0 ? t : t + 5e-3);
+        post.push_back(sign > 0 ? t + 5e-3 : t);
       }
-      net.add(std::make_unique<SpikeGenerator>("pre", pre), 1);
-      net.add(std::make_unique<SpikeGenerator>("kicker", kicks), 1);
-      ProjectionSpec s;
-      s.name = "syn";
-      s.source = "pre";
-      s.target = "post";
-      s.connector = OneToOne{};
-      s.weight = Distribution::constant(1.5e-4);
-      s.stdp = p;
-      net.connect(s);
-      ProjectionSpec kick;
-      kick.name = "kick";
-      kick.source = "kicker";
-      kick.target = "post";
-      kick.channel = "kick";
-      kick.connector = OneToOne{};
-      kick.weight = Distribution::constant(30e-3);
-      net.connect(kick);
+      Network net(kDt, 1);
+      test::add_kicked_synapse(net, pre, post, p, 1.5e-4);
       const float lo = static_cast<float>(p.w_min), hi = static_cast<float>(p.w_max);
       double previous_gap = 1.0;
       for (int k = 0; k < 100; ++k) {

@@ -1,8 +1,12 @@
 #pragma once
-// A toy two-class event dataset for training tests: 20 inputs, 30 steps; class c fires the
-// inputs of its own half early and often (probability 0.9 within the first 10 steps), the other
-// half rarely (0.2, anywhere). Deterministic for (n, seed).
+// Event datasets for training tests.
+//   toy_data: two classes, 20 inputs, 30 steps; class c fires the inputs of its own half early
+//     and often (probability 0.9 within the first 10 steps), the other half rarely (0.2,
+//     anywhere). Deterministic for (n, seed).
+//   bernoulli_data: `samples` samples of `n_in` inputs × `steps` steps, each (input, step) an
+//     event of value 1 with probability 0.25 (std::mt19937 seeded with `seed`), label b % classes.
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "volley/rng.hpp"
@@ -28,6 +32,28 @@ inline train::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
     }
     train::build_sample(st, un, va, 30, s);
     data.add(s, label);
+  }
+  return data;
+}
+
+inline train::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, std::size_t classes,
+                                          std::size_t samples, unsigned seed) {
+  train::StoredEvents data(n_in, steps, classes, "test");
+  std::mt19937 rng(seed);
+  std::bernoulli_distribution spike(0.25);
+  for (std::size_t b = 0; b < samples; ++b) {
+    std::vector<std::uint32_t> st, un;
+    std::vector<float> va;
+    for (std::size_t t = 0; t < steps; ++t)
+      for (std::size_t i = 0; i < n_in; ++i)
+        if (spike(rng)) {
+          st.push_back(static_cast<std::uint32_t>(t));
+          un.push_back(static_cast<std::uint32_t>(i));
+          va.push_back(1.0f);
+        }
+    train::SampleEvents s;
+    train::build_sample(st, un, va, steps, s);
+    data.add(s, static_cast<int>(b % classes));
   }
   return data;
 }

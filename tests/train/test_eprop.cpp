@@ -71,24 +71,7 @@ Case basic() {
 }
 
 vt::StoredEvents make_data(const Case& c, unsigned seed) {
-  vt::StoredEvents data(kIn, kT, c.classes, "test");
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution spike(0.25);
-  for (std::size_t b = 0; b < c.samples; ++b) {
-    std::vector<std::uint32_t> steps, units;
-    std::vector<float> values;
-    for (std::size_t t = 0; t < kT; ++t)
-      for (std::size_t i = 0; i < kIn; ++i)
-        if (spike(rng)) {
-          steps.push_back(static_cast<std::uint32_t>(t));
-          units.push_back(static_cast<std::uint32_t>(i));
-          values.push_back(1.0f);
-        }
-    vt::SampleEvents s;
-    vt::build_sample(steps, units, values, kT, s);
-    data.add(s, static_cast<int>(b % c.classes));
-  }
-  return data;
+  return volley::test::bernoulli_data(kIn, kT, c.classes, c.samples, seed);
 }
 
 void randomise(vt::Net& net, const Case& c, unsigned seed) {

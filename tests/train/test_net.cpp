@@ -9,6 +9,7 @@
 #include <random>
 
 #include "train/reference_bptt.hpp"
+#include "support/toy_events.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/trainer.hpp"
 
@@ -55,24 +56,7 @@ Case basic() {
 }
 
 vt::StoredEvents make_data(const Case& c, unsigned seed) {
-  vt::StoredEvents data(kIn, kT, c.classes, "test");
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution spike(0.25);
-  for (std::size_t b = 0; b < kB; ++b) {
-    std::vector<std::uint32_t> steps, units;
-    std::vector<float> values;
-    for (std::size_t t = 0; t < kT; ++t)
-      for (std::size_t i = 0; i < kIn; ++i)
-        if (spike(rng)) {
-          steps.push_back(static_cast<std::uint32_t>(t));
-          units.push_back(static_cast<std::uint32_t>(i));
-          values.push_back(1.0f);
-        }
-    vt::SampleEvents s;
-    vt::build_sample(steps, units, values, kT, s);
-    data.add(s, static_cast<int>(b % c.classes));
-  }
-  return data;
+  return volley::test::bernoulli_data(kIn, kT, c.classes, kB, seed);
 }
 
 // Dense double matrix of a weight layout's values (0 where there is no synapse).
