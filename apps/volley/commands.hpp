@@ -1,7 +1,23 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace volley::cli {
+
+// A whole number >= 1 (counts: threads, samples, generations), with a message that says so
+// (CLI::PositiveNumber reports a range up to the largest double).
+inline const CLI::Validator kCount(
+    [](std::string& s) -> std::string {
+      try {
+        std::size_t used = 0;
+        const long long v = std::stoll(s, &used);
+        if (used == s.size() && v >= 1) return {};
+      } catch (const std::exception&) {
+      }
+      return "must be a whole number >= 1, got '" + s + "'";
+    },
+    "INT>=1");
 
 // Registers `volley sim` on `app`; the callback runs the simulation and sets `exit_code`.
 void add_sim_command(CLI::App& app, int& exit_code);

@@ -133,7 +133,7 @@ void add_sim_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sim->add_option("-t,--threads", args->threads,
                   "worker threads (overrides [simulation].threads; results do not depend on it)")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   sim->add_option("-s,--seed", args->seed, "random seed (overrides [simulation].seed)")
       ->check(CLI::NonNegativeNumber);
   sim->add_option("-d,--duration", args->duration,

@@ -328,10 +328,10 @@ void add_reservoir_command(CLI::App& app, int& exit_code) {
       "ridge, time_bins, memory_capacity). Writes OUT/summary.json.");
   c->add_option("config", args->config, "training file (TOML)")->required();
   c->add_option("-o,--out", args->out, "output directory")->required();
-  c->add_option("-t,--threads", args->threads, "worker threads")->check(CLI::PositiveNumber);
+  c->add_option("-t,--threads", args->threads, "worker threads")->check(kCount);
   c->add_option("-s,--seed", args->seed, "seed for the reservoir's weights")->check(CLI::NonNegativeNumber);
-  c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(CLI::PositiveNumber);
-  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(CLI::PositiveNumber);
+  c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(kCount);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(kCount);
   c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)");
   c->callback([args, &exit_code] { exit_code = run_reservoir(*args); });
 }
@@ -346,11 +346,11 @@ void add_evolve_command(CLI::App& app, int& exit_code) {
   c->add_option("config", args->config, "training file (TOML) with an [evolution] table")->required();
   c->add_option("-o,--out", args->out, "output directory")->required();
   c->add_option("-t,--threads", args->threads, "worker threads (candidates are evaluated in parallel)")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   c->add_option("-s,--seed", args->seed, "seed for weights, noise and minibatches")->check(CLI::NonNegativeNumber);
-  c->add_option("--generations", args->generations, "overrides evolution.generations")->check(CLI::PositiveNumber);
-  c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(CLI::PositiveNumber);
-  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(CLI::PositiveNumber);
+  c->add_option("--generations", args->generations, "overrides evolution.generations")->check(kCount);
+  c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(kCount);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(kCount);
   c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)");
   c->callback([args, &exit_code] { exit_code = run_evolve(*args); });
 }
@@ -367,15 +367,15 @@ void add_train_command(CLI::App& app, int& exit_code) {
   c->add_option("-o,--out", args->out, "output directory")->capture_default_str();
   c->add_option("-t,--threads", args->threads,
                 "worker threads (results do not depend on it)")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   c->add_option("-s,--seed", args->seed, "seed for weights, shuffling and encoders")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--epochs", args->epochs, "number of epochs (overrides training.epochs)")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--train-limit", args->train_limit, "use the first N training samples")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   c->add_option("--test-limit", args->test_limit, "use the first N test samples")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)")
       ->take_all();
   c->add_flag("--resume", args->resume,
@@ -391,9 +391,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       ->required();
   c->add_option("--data", args->data,
                 "test data: the Fashion-MNIST directory, or the SHD test file");
-  c->add_option("-t,--threads", args->threads, "worker threads")->check(CLI::PositiveNumber);
+  c->add_option("-t,--threads", args->threads, "worker threads")->check(kCount);
   c->add_option("--test-limit", args->test_limit, "use the first N test samples")
-      ->check(CLI::PositiveNumber);
+      ->check(kCount);
   c->add_option("-o,--out", args->out, "also write the results as JSON to this file");
   c->add_option("--record", args->record,
                 "record every layer's spikes (and traces of the first samples) with labels and "

@@ -211,6 +211,10 @@ if command -v espeak-ng >/dev/null 2>&1; then
   expect_error "dataset: missing held-out voice" 1 "test_speaker_names" "x9" -- dataset spoken-digits --test-speaker-names x9 --out "$work/y.h5"
 fi
 
+# --- counts on the command line: a plain message, not CLI11's range up to the largest double ---
+expect_error "train: --test-limit 0" 105 "--test-limit" "whole number >= 1" "'0'" -- train "$examples/fmnist.toml" --test-limit 0 --out "$work/x"
+expect_error "sim: --threads 1.5" 105 "--threads" "whole number >= 1" -- sim "$examples/cuba.toml" --threads 1.5 --out "$work/x"
+
 # --- fi: point models without R default to a voltage sweep (regression: lif used to fail) ---
 for m in lif izhikevich; do
   "$volley" fi --model "$m" --points 9 --duration "200 ms" --out "$work/fi-$m" >"$work/out.txt" 2>&1 \
