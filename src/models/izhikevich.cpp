@@ -110,23 +110,38 @@ void IzhikevichPopulation::update(const StepContext& ctx, std::size_t lo, std::s
   const double hs = dt_ / substeps_ / 1e-3;  // internal step in ms
   const double has = dt_ / substeps_ * p_.a;
   const double peak = p_.v_peak, c = p_.c, d = p_.d, bb = p_.b, kk1 = p_.k1, kk0 = p_.k0;
-  for (std::size_t i = lo; i < hi; ++i) {
-    double vi = v[i] + jump[i - lo], ui = u[i];
-    const double I = input[i - lo] + (drv ? drv[i] : 0.0f);
-    bool spiked = false;
-    for (int s = 0; s < substeps_; ++s) {
-      const double vn = vi + hs * (40.0 * vi * vi + kk1 * vi + kk0 - ui + I);
-      ui += has * (bb * vi - ui);
-      vi = vn;
-      if (!spiked && vi >= peak) {  // at most one spike per network step
-        spiked = true;
-        vi = c;
-        ui += d;
-      }
+  // Substeps outermost and branch-free, so each pass over the neurons vectorises; every neuron
+  // sees exactly the scalar sequence of operations.
+  const std::size_t n = hi - lo;
+  thread_local AlignedVector<double> vv, uu, ii, fired;
+  vv.resize(n);
+  uu.resize(n);
+  ii.resize(n);
+  fired.assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    vv[i] = v[lo + i] + jump[i];  // float sums, as the state is stored
+    uu[i] = u[lo + i];
+    ii[i] = input[i] + (drv ? drv[lo + i] : 0.0f);
+  }
+  double* __restrict vp = vv.data();
+  double* __restrict up = uu.data();
+  const double* __restrict ip = ii.data();
+  double* __restrict fp = fired.data();
+  for (int s = 0; s < substeps_; ++s) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double vi = vp[i], ui = up[i];
+      const double vn = vi + hs * (40.0 * vi * vi + kk1 * vi + kk0 - ui + ip[i]);
+      const double un = ui + has * (bb * vi - ui);
+      const bool now = fp[i] == 0.0 && vn >= peak;  // at most one spike per network step
+      vp[i] = now ? c : vn;
+      up[i] = now ? un + d : un;
+      fp[i] = now ? 1.0 : fp[i];
     }
-    v[i] = static_cast<float>(vi);
-    u[i] = static_cast<float>(ui);
-    if (spiked) spikes.push_back(static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    v[lo + i] = static_cast<float>(vp[i]);
+    u[lo + i] = static_cast<float>(up[i]);
+    if (fp[i] != 0.0) spikes.push_back(static_cast<std::uint32_t>(lo + i));
   }
 }
 
