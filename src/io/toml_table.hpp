@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "volley/error.hpp"
+#include "volley/registry.hpp"
 #include "volley/units.hpp"
 
 namespace volley::io::detail {
@@ -311,6 +312,38 @@ inline Table Field::table() const {
   return Table(*src_, *t, name_);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Reading through registries (include/volley/registry.hpp)
+
+// Assigns every parameter of `params` that the table gives, checked against its dimension and
+// range; the others keep their value in `p` (the defaults, or a preset's).
+template <class P>
+void read_params(Table& t, std::span<const Param<P>> params, P& p) {
+  for (const auto& spec : params) {
+    const auto f = t.get(spec.key);
+    if (!f) continue;
+    const double x = spec.integer() ? static_cast<double>(f->integer(
+                                          std::numeric_limits<std::int64_t>::min()))
+                                    : f->quantity(spec.dim);
+    if (const std::string bad = spec.check(x); !bad.empty()) f->fail(bad);
+    spec.set(p, x);
+  }
+}
+
+// The entry a string field names: "unknown <what> 'x' (expected one of ...)" otherwise.
+template <class Entry>
+const Entry& lookup(const Field& f, const Registry<Entry>& r) {
+  const std::string name = f.string();
+  if (const Entry* e = r.find(name)) return *e;
+  f.fail(r.unknown(name));
+}
+
+// The enum value a string field names.
+template <class E>
+E choose(const Field& f, const Registry<Choice<E>>& r) {
+  return lookup(f, r).value;
+}
 
 inline std::string trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t");

@@ -1,0 +1,71 @@
+// Registries: ranges in words, quantities with prefixed units, Markdown parameter tables.
+#include "volley/registry.hpp"
+
+#include <array>
+#include <cmath>
+
+namespace volley {
+namespace {
+
+std::string number(double x) { return fmt::format("{:.6g}", x); }
+
+// The unit symbol of a dimension, as parse_quantity reads it back.
+std::string unit_symbol(Dimension d) {
+  if (d == Dimension::seconds()) return "s";
+  if (d == Dimension::volts()) return "V";
+  if (d == Dimension::amperes()) return "A";
+  if (d == Dimension::siemens()) return "S";
+  if (d == Dimension::farads()) return "F";
+  if (d == Dimension::ohms()) return "Ohm";
+  if (d == Dimension::hertz()) return "Hz";
+  if (d == Dimension::volts_per_second()) return "V/s";
+  if (d == Dimension{0, -2, 1}) return "S/V";
+  std::string out;
+  auto part = [&](const char* sym, int e) {
+    if (e == 0) return;
+    if (!out.empty()) out += ' ';
+    out += e == 1 ? std::string(sym) : fmt::format("{}^{}", sym, e);
+  };
+  part("s", d.time);
+  part("V", d.voltage);
+  part("A", d.current);
+  return out;
+}
+
+}  // namespace
+
+std::string Range::describe() const {
+  const bool has_lo = !std::isinf(lo), has_hi = !std::isinf(hi);
+  if (!has_lo && !has_hi) return "any value";
+  if (has_lo && !has_hi) return fmt::format("{} {}", lo_open ? ">" : ">=", number(lo));
+  if (!has_lo) return fmt::format("{} {}", hi_open ? "<" : "<=", number(hi));
+  return fmt::format("in {}{}, {}{}", lo_open ? '(' : '[', number(lo), number(hi),
+                     hi_open ? ')' : ']');
+}
+
+std::string format_quantity(double x, Dimension dim) {
+  if (dim == Dimension::none()) return number(x);
+  const std::string unit = unit_symbol(dim);
+  if (x == 0.0 || !std::isfinite(x)) return fmt::format("{} {}", number(x), unit);
+  static constexpr std::array<const char*, 9> kPrefixes = {"p", "n", "u", "m", "", "k", "M", "G", "T"};
+  // The engineering prefix that puts the mantissa in [1, 1000), clamped to p..T.
+  int e = static_cast<int>(std::floor(std::log10(std::fabs(x)) / 3.0 + 1e-12));
+  e = std::clamp(e, -4, 4);
+  const double mantissa = x / std::pow(10.0, 3 * e);
+  // A compound unit takes the prefix on a factor of its own: write "0.7 nS/mV" as "7e-07 S/V".
+  if (unit.find_first_of("/ ^") != std::string::npos) return fmt::format("{} {}", number(x), unit);
+  return fmt::format("{} {}{}", number(mantissa), kPrefixes[static_cast<std::size_t>(e + 4)], unit);
+}
+
+std::string markdown_params(std::span<const ParamInfo> params) {
+  std::string out = "| key | default | allowed | meaning |\n|---|---|---|---|\n";
+  for (const auto& p : params) {
+    std::string allowed = p.range.unbounded() ? std::string("any") : p.range.describe();
+    if (p.integer) allowed += p.range.unbounded() ? " whole number" : ", whole number";
+    const std::string def = p.integer ? number(p.default_value) : format_quantity(p.default_value, p.dim);
+    out += fmt::format("| `{}` | {} | {} | {} |\n", p.key, def, allowed, p.meaning);
+  }
+  return out;
+}
+
+}  // namespace volley
