@@ -566,7 +566,7 @@ TEST(StdpProtocol, ExampleModelFileMatchesTheProtocol) {
   // protocol's, and their signs are those stated in its comment.
   const auto path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
                     "examples/stdp_pairing.toml";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path << " is part of the repository and must exist";
   io::LoadedModel m = io::load_model_file(path.string());
   m.network->run(m.duration);
   EXPECT_EQ(m.network->spike_count("post"), 120u);
