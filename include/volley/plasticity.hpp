@@ -1,7 +1,10 @@
 #pragma once
-// Plasticity rules act on a projection's per-synapse weights when its presynaptic or
-// postsynaptic neurons spike. All rules are spike-timing-dependent plasticity (STDP) through
-// exponential traces, in one mechanism with three choices:
+// Plasticity rules act on a projection's per-synapse weights. All of them share one mechanism,
+// exponential traces per presynaptic and per postsynaptic neuron, and come in three families:
+// spike-timing-dependent plasticity (STDP; the pair and triplet rules, with the three choices
+// below), rate-based Hebbian rules that read the same traces as rate estimates (Oja, BCM; further
+// below), and reward-modulated STDP, where a neuromodulator gates the changes of either STDP rule
+// through per-synapse eligibility traces (at the end).
 //
 // Rule (`rule`):
 //   kPair: pair-based STDP (Song, Miller & Abbott 2000; Brian2's STDP example). One trace per

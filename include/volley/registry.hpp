@@ -35,6 +35,9 @@ struct Range {
   static constexpr Range any() { return {}; }
   static constexpr Range positive() { return {0.0, std::numeric_limits<double>::infinity(), true}; }
   static constexpr Range non_negative() { return {0.0}; }
+  static constexpr Range negative() {
+    return {-std::numeric_limits<double>::infinity(), 0.0, false, true};
+  }
   static constexpr Range at_least(double lo) { return {lo}; }
   static constexpr Range closed(double lo, double hi) { return {lo, hi}; }
   static constexpr Range open_closed(double lo, double hi) { return {lo, hi, true, false}; }
@@ -51,6 +54,14 @@ struct Range {
   std::string describe() const;
 };
 
+// Empty when x is allowed; otherwise what is wrong ("must be > 0, got -1").
+inline std::string check_param_value(const Range& range, bool integer, double x) {
+  if (integer && (x != std::floor(x) || !std::isfinite(x)))
+    return fmt::format("must be a whole number, got {}", x);
+  if (!range.contains(x)) return fmt::format("must be {}, got {}", range.describe(), x);
+  return {};
+}
+
 // A parameter as the docs and --help see it (the member pointer erased).
 struct ParamInfo {
   std::string_view key;
@@ -59,6 +70,8 @@ struct ParamInfo {
   double default_value = 0.0;  // SI units
   bool integer = false;
   std::string_view meaning;
+
+  std::string check(double x) const { return check_param_value(range, integer, x); }
 };
 
 // One parameter of a parameter struct P: where it lives and what it means, declared once.
@@ -81,12 +94,7 @@ struct Param {
                member);
   }
   // Empty when x is allowed; otherwise what is wrong ("must be > 0, got -1").
-  std::string check(double x) const {
-    if (integer() && (x != std::floor(x) || !std::isfinite(x)))
-      return fmt::format("must be a whole number, got {}", x);
-    if (!range.contains(x)) return fmt::format("must be {}, got {}", range.describe(), x);
-    return {};
-  }
+  std::string check(double x) const { return check_param_value(range, integer(), x); }
   ParamInfo info(const P& defaults) const {
     return {key, dim, range, get(defaults), integer(), meaning};
   }
@@ -159,11 +167,19 @@ struct Choice {
   std::string_view meaning;
 };
 
+// A named parameter set (a published cell type, a bifurcation regime) of a parameter struct P.
+template <class P>
+struct Preset {
+  std::string_view name;
+  std::string_view meaning;
+  P (*make)();
+};
+
 // ---------------------------------------------------------------------------------------------
 // Documentation produced from the declarations (docs/reference.md is generated from these).
 
 // "-65 mV", "100 pF", "20 ms", "0.7 uS/V"-like: an SI value written with a prefixed unit.
-std::string format_quantity(double si_value, Dimension dim);
+std::string format_quantity(double value_si, Dimension dim);
 
 // A Markdown table: | key | default | allowed | meaning |.
 std::string markdown_params(std::span<const ParamInfo> params);

@@ -25,13 +25,10 @@
 #include <utility>
 #include <vector>
 
-#include "volley/error.hpp"
-#include "volley/models/izhikevich.hpp"
-#include "volley/models/ode_models.hpp"
-#include "volley/models/lif.hpp"
-#include "volley/models/lif_cond.hpp"
-#include "volley/models/sources.hpp"
 #include "toml_table.hpp"
+#include "volley/error.hpp"
+#include "volley/models/registry.hpp"
+#include "volley/models/sources.hpp"
 
 namespace volley::io {
 namespace {
@@ -47,48 +44,74 @@ using namespace detail;  // Source, Field, Table, apply_override (toml_table.hpp
 // ---------------------------------------------------------------------------------------------
 // Composite values
 
+// ---- distributions: a registry of forms, each with its own keys ------------------------------
+
+struct DistributionKind {
+  std::string_view name;
+  std::string_view keys;
+  std::string_view meaning;
+  // Reads the keys (all quantities share `dim`, as in Field::quantity).
+  Distribution (*read)(Table& t, std::optional<Dimension>& dim);
+};
+
+const Registry<Choice<Distribution::Over>>& ramp_indices() {
+  static const Registry<Choice<Distribution::Over>> r(
+      "ramp index",
+      {{"target", Distribution::Over::kTarget,
+        "a synapse's target neuron within its slice (the default)"},
+       {"source", Distribution::Over::kSource, "a synapse's source neuron within its slice"}});
+  return r;
+}
+
+const Registry<DistributionKind>& distributions() {
+  static const Registry<DistributionKind> r(
+      "distribution",
+      {{"constant", "`value`", "the same value everywhere (a bare quantity says the same)",
+        [](Table& t, std::optional<Dimension>& dim) {
+          return Distribution::constant(t.need("value").quantity(dim));
+        }},
+       {"uniform", "`low`, `high` (>= low)", "uniform on [low, high]",
+        [](Table& t, std::optional<Dimension>& dim) {
+          const double low = t.need("low").quantity(dim);
+          const Field high_field = t.need("high");
+          const double high = high_field.quantity(dim);
+          if (!(high >= low)) high_field.fail("must be >= low");
+          return Distribution::uniform(low, high);
+        }},
+       {"normal", "`mean`, `std` (>= 0)", "Gaussian",
+        [](Table& t, std::optional<Dimension>& dim) {
+          const double mean = t.need("mean").quantity(dim);
+          return Distribution::normal(mean, t.need("std").quantity(dim, Bound::kNonNegative));
+        }},
+       {"lognormal", "`median` (> 0), `sigma` (plain number >= 0)",
+        "exp(N(ln(median), sigma^2)), the median in SI units",
+        [](Table& t, std::optional<Dimension>& dim) {
+          const double median = t.need("median").quantity(dim, Bound::kPositive);
+          const Field sigma_field = t.need("sigma");
+          const double sigma = sigma_field.number();
+          if (!(sigma >= 0.0)) sigma_field.fail(fmt::format("must be >= 0, got {}", sigma));
+          return Distribution::lognormal(std::log(median), sigma);
+        }},
+       {"ramp", "`from`, `to`, `over` (`target` or `source`, default `target`)",
+        "not random: linear in an index, `from` at index 0 and `to` at the last (for a "
+        "projection the synapse's target or source neuron within its slice, for an initial "
+        "value the neuron)",
+        [](Table& t, std::optional<Dimension>& dim) {
+          const double from = t.need("from").quantity(dim);
+          const double to = t.need("to").quantity(dim);
+          Distribution::Over over = Distribution::Over::kTarget;
+          if (const auto o = t.get("over")) over = choose(*o, ramp_indices());
+          return Distribution::ramp(from, to, over);
+        }}});
+  return r;
+}
+
 // A quantity string (constant) or a distribution table. `dim` as in Field::quantity: all
 // quantities of the distribution share one dimension.
 Distribution distribution(const Field& f, std::optional<Dimension>& dim) {
   if (!f.node().is_table()) return Distribution::constant(f.quantity(dim));
   Table t = f.table();
-  const Field kind_field = t.need("dist");
-  const std::string kind = kind_field.string();
-  Distribution d;
-  if (kind == "constant") {
-    d = Distribution::constant(t.need("value").quantity(dim));
-  } else if (kind == "uniform") {
-    const double low = t.need("low").quantity(dim);
-    const Field high_field = t.need("high");
-    const double high = high_field.quantity(dim);
-    if (!(high >= low)) high_field.fail("must be >= low");
-    d = Distribution::uniform(low, high);
-  } else if (kind == "normal") {
-    const double mean = t.need("mean").quantity(dim);
-    d = Distribution::normal(mean, t.need("std").quantity(dim, Bound::kNonNegative));
-  } else if (kind == "lognormal") {
-    const double median = t.need("median").quantity(dim, Bound::kPositive);
-    const Field sigma_field = t.need("sigma");
-    const double sigma = sigma_field.number();
-    if (!(sigma >= 0.0)) sigma_field.fail(fmt::format("must be >= 0, got {}", sigma));
-    d = Distribution::lognormal(std::log(median), sigma);
-  } else if (kind == "ramp") {
-    const double from = t.need("from").quantity(dim);
-    const double to = t.need("to").quantity(dim);
-    Distribution::Over over = Distribution::Over::kTarget;
-    if (const auto o = t.get("over")) {
-      const std::string s = o->string();
-      if (s == "source") {
-        over = Distribution::Over::kSource;
-      } else if (s != "target") {
-        o->fail(fmt::format("unknown value '{}' (expected 'target' or 'source')", s));
-      }
-    }
-    d = Distribution::ramp(from, to, over);
-  } else {
-    kind_field.fail(fmt::format(
-        "unknown distribution '{}' (known: constant, uniform, normal, lognormal, ramp)", kind));
-  }
+  Distribution d = lookup(t.need("dist"), distributions()).read(t, dim);
   const auto min = t.get("min");
   const auto max = t.get("max");
   if (min) d.min = min->quantity(dim);
@@ -154,6 +177,128 @@ PopulationRef parse_population_ref(const Field& f) {
   return ref;
 }
 
+// ---- connection rules ------------------------------------------------------------------------
+
+struct ConnectorKind {
+  std::string_view name;
+  std::string_view keys;
+  std::string_view meaning;
+  Connector (*read)(Table& t);
+};
+
+bool allow_self(Table& t) {
+  const auto a = t.get("allow_self");
+  return a ? a->boolean() : true;
+}
+std::uint32_t degree(Table& t) {
+  return static_cast<std::uint32_t>(t.need("k").integer(0, kMaxIndex));
+}
+
+const Registry<ConnectorKind>& connectors() {
+  static const Registry<ConnectorKind> r(
+      "connection rule",
+      {{"all_to_all", "`allow_self` (default true)", "every source to every target",
+        [](Table& t) -> Connector { return AllToAll{allow_self(t)}; }},
+       {"one_to_one", "none", "source i to target i; the slices must have equal sizes",
+        [](Table&) -> Connector { return OneToOne{}; }},
+       {"fixed_probability", "`p` (number in [0, 1], required), `allow_self`",
+        "each pair independently with probability p",
+        [](Table& t) -> Connector {
+          const double p = t.need("p").probability();
+          return FixedProbability{p, allow_self(t)};
+        }},
+       {"fixed_indegree", "`k` (integer >= 0, required), `allow_self`",
+        "each target gets exactly k distinct random sources",
+        [](Table& t) -> Connector {
+          const std::uint32_t k = degree(t);
+          return FixedInDegree{k, allow_self(t)};
+        }},
+       {"fixed_outdegree", "`k` (integer >= 0, required), `allow_self`",
+        "each source contacts exactly k distinct random targets",
+        [](Table& t) -> Connector {
+          const std::uint32_t k = degree(t);
+          return FixedOutDegree{k, allow_self(t)};
+        }},
+       {"list", "`pairs = [[pre, post], ...]` or `file` (rows `pre post`)",
+        "exactly the given pairs, indices relative to the slices", [](Table& t) -> Connector {
+          const auto pairs = t.get("pairs");
+          const auto file = t.get("file");
+          ExplicitList list;
+          if (pairs && file) {
+            file->fail("give either 'pairs' or 'file', not both");
+          } else if (file) {
+            try {
+              list.pairs = read_pairs(file->path());
+            } catch (const IoError& e) {
+              file->fail(e.what());
+            }
+          } else {
+            for (const Field& pair : t.need("pairs").elements()) {
+              const std::vector<Field> ends = pair.elements();
+              if (ends.size() != 2)
+                pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
+              list.pairs.emplace_back(static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex)),
+                                      static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex)));
+            }
+          }
+          return list;
+        }}});
+  return r;
+}
+
+Connector read_connector(const Field& f) {
+  Table t = f.table();
+  Connector c = lookup(t.need("rule"), connectors()).read(t);
+  t.finish();
+  return c;
+}
+
+// ---- plasticity -------------------------------------------------------------------------------
+
+const Registry<Choice<StdpRule>>& plasticity_rules() {
+  static const Registry<Choice<StdpRule>> r(
+      "plasticity rule",
+      {{"stdp", StdpRule::kPair,
+        "pair-based STDP through exponential traces (Song, Miller & Abbott 2000)"},
+       {"triplet", StdpRule::kTriplet, "triplet STDP (Pfister & Gerstner 2006)"},
+       {"oja", StdpRule::kOja, "rate-based Hebbian rule with normalisation (Oja 1982)"},
+       {"bcm", StdpRule::kBcm,
+        "rate-based rule with a sliding threshold (Bienenstock, Cooper & Munro 1982)"}});
+  return r;
+}
+
+const Registry<Choice<WeightDependence>>& weight_dependences() {
+  static const Registry<Choice<WeightDependence>> r(
+      "weight dependence",
+      {{"additive", WeightDependence::kAdditive, "changes independent of w; hard bounds"},
+       {"multiplicative", WeightDependence::kMultiplicative,
+        "soft bounds: potentiation x (w_max - w), depression x (w - w_min), normalised"}});
+  return r;
+}
+
+const Registry<Choice<StdpPairing>>& pairings() {
+  static const Registry<Choice<StdpPairing>> r(
+      "pairing", {{"all_to_all", StdpPairing::kAllToAll, "a spike adds 1 to its neuron's traces"},
+                  {"nearest", StdpPairing::kNearest,
+                   "a spike sets its neuron's traces to 1 (symmetric nearest neighbour)"}});
+  return r;
+}
+
+struct TripletPreset {
+  std::string_view name;
+  std::string_view meaning;
+  StdpParams (*make)(double w_ref);
+};
+
+const Registry<TripletPreset>& triplet_presets() {
+  static const Registry<TripletPreset> r(
+      "preset", {{"pfister2006_visual_cortex",
+                  "Pfister & Gerstner 2006, Table 4, visual cortex, all-to-all; amplitudes "
+                  "relative to `w_ref`",
+                  &pfister2006_visual_cortex}});
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Building the network
 
@@ -186,26 +331,25 @@ class ModelBuilder {
   void add_monitor(const std::string& name, Table t);
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
+
+  // One per registered input, monitor and reward type (see input_types() etc.).
+  void add_poisson_input(const std::string& name, Table& t);
+  void add_current_input(const std::string& name, Table& t);
+  void add_spike_monitor(const std::string& name, Table& t);
+  void add_state_monitor(const std::string& name, Table& t);
+  void add_rate_monitor(const std::string& name, Table& t);
   void add_weight_monitor(const std::string& name, Table& t);
+  void add_pairing_reward(const std::string& name, Table& t);
 
  private:
-  template <class Pop, class Params>
-  void add_model(const std::string& name, Table& t, std::size_t size, Params params) {
-    t.finish();
-    guarded(t, [&] { net_.add<Pop>(name, size, std::move(params)); });
-  }
-  void read_lif(Table& t, LifParams& p);
-  void read_lif_cond(Table& t, LifCondParams& p);
-  void read_izhikevich(Table& t, IzhikevichParams& p);
-  void read_poisson(Table& t, PoissonGroupParams& p);
-  // Any ODE model: integrator, internal step, initial states, channels; `read` takes the
-  // model's own parameters.
-  template <class M, class ReadParams>
-  void add_ode(const std::string& name, Table& t, std::size_t size, ReadParams read);
-  void add_spike_generator(const std::string& name, Table& t);
-  Connector read_connector(const Field& f);
+  // The parts of a population table, read as the model's registry entry declares them.
+  void read_initial(Table& t, const NeuronModel& m, PopulationSpec& spec);
+  void read_channels(Table& t, const NeuronModel& m, PopulationSpec& spec);
+  void read_poisson(Table& t, const NeuronModel& m, PopulationSpec& spec);
+  // The spikes of a spike generator; returns the population size.
+  std::size_t read_spike_list(Table& t, PopulationSpec& spec);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
-  StdpParams read_hebbian(Table& t, const std::string& rule, Dimension weight_dim);
+  StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
 
   // A reference to an existing population, with its slice checked against the size.
@@ -234,93 +378,143 @@ class ModelBuilder {
   Network& net_;
 };
 
-// Channels for lif/izhikevich (tau) and lif_cond (tau, e_rev). Given channels replace the
-// model's default list.
-template <class Channel, class ReadOne>
-void read_channels(Table& pop, std::vector<Channel>& out, ReadOne read_one) {
+// ---- input, monitor and reward types ----------------------------------------------------------
+
+// A kind of table selected by its `type` key, read by a member of ModelBuilder.
+struct TypedTable {
+  std::string_view name;
+  std::string_view keys;
+  std::string_view meaning;
+  void (ModelBuilder::*add)(const std::string& name, Table& t);
+};
+
+const Registry<TypedTable>& input_types() {
+  static const Registry<TypedTable> r(
+      "input type",
+      {{"poisson_input",
+        "`target`, `channel` (default `exc`), `n` (integer >= 1), `rate`, `weight`",
+        "n independent Poisson sources per target neuron, each event adding `weight` (Brian2's "
+        "PoissonInput)",
+        &ModelBuilder::add_poisson_input},
+       {"current", "`target`; `amplitude`, or `values` with `times` or `dt`; `noise`",
+        "injected current (or voltage drive): constant, step function or timed array, plus "
+        "optional noise per neuron and step",
+        &ModelBuilder::add_current_input}});
+  return r;
+}
+
+const Registry<TypedTable>& monitor_types() {
+  static const Registry<TypedTable> r(
+      "monitor type",
+      {{"spikes", "`population` (may be sliced)", "time and index of every spike",
+        &ModelBuilder::add_spike_monitor},
+       {"state", "`population`, `variables`, `indices`, `every`",
+        "variables of chosen neurons every `every`", &ModelBuilder::add_state_monitor},
+       {"rate", "`population` (whole), `bin`", "population rate (spikes / neurons / bin) per bin",
+        &ModelBuilder::add_rate_monitor},
+       {"weights", "`projection`, `synapses`, `every`",
+        "weights of chosen synapses and the mean of all, every `every`, after plasticity",
+        &ModelBuilder::add_weight_monitor}});
+  return r;
+}
+
+const Registry<TypedTable>& reward_types() {
+  static const Registry<TypedTable> r(
+      "reward type",
+      {{"pairing",
+        "`modulator`, `projection`, `pre`, `synapse`, `weight`, `window`, `delay_min`, "
+        "`delay_max`, `amount`, `record_every`",
+        "releases `amount` of a modulator, after a random delay, whenever one chosen synapse's "
+        "post neuron fires within `window` after its pre neuron (Izhikevich 2007)",
+        &ModelBuilder::add_pairing_reward}});
+  return r;
+}
+
+void ModelBuilder::add_input(const std::string& name, Table t) {
+  (this->*lookup(t.need("type"), input_types()).add)(name, t);
+}
+
+void ModelBuilder::add_monitor(const std::string& name, Table t) {
+  (this->*lookup(t.need("type"), monitor_types()).add)(name, t);
+}
+
+void ModelBuilder::add_reward(const std::string& name, Table t) {
+  (this->*lookup(t.need("type"), reward_types()).add)(name, t);
+}
+
+// ---- populations ------------------------------------------------------------------------------
+
+void ModelBuilder::read_initial(Table& t, const NeuronModel& m, PopulationSpec& spec) {
+  if (m.states.empty()) return;
+  if (auto f = t.get("v_init")) spec.initial.emplace_back("v", distribution(*f, m.states[0].dim));
+  auto state_of = [&](const Field& f, std::string_view name) -> const StateInfo& {
+    for (std::size_t k = 1; k < m.states.size(); ++k)
+      if (m.states[k].name == name) return m.states[k];
+    std::string others;
+    for (std::size_t k = 1; k < m.states.size(); ++k)
+      others += fmt::format("{}'{}'", others.empty() ? "" : ", ", m.states[k].name);
+    f.fail(fmt::format("'{}' is not a state of {} besides v (expected one of {})", name, m.name,
+                       others.empty() ? "none" : others));
+  };
+  if (m.ode) {
+    // ODE models: the other states in one table, initial = { m = 0, h = 1 }.
+    if (auto f = t.get("initial")) {
+      Table states = f->table();
+      for (auto& [key, field] : states.entries())
+        spec.initial.emplace_back(key, distribution(field, state_of(field, key).dim));
+      states.finish();
+    }
+  } else {
+    for (std::size_t k = 1; k < m.states.size(); ++k)
+      if (auto f = t.get(fmt::format("{}_init", m.states[k].name)))
+        spec.initial.emplace_back(std::string(m.states[k].name), distribution(*f, m.states[k].dim));
+  }
+}
+
+// Given channels replace the model's default list.
+void ModelBuilder::read_channels(Table& pop, const NeuronModel& m, PopulationSpec& spec) {
+  if (m.channel_style == ChannelStyle::kNone) return;
   auto field = pop.get("channels");
   if (!field) return;
   Table channels = field->table();
   auto entries = channels.entries();
   if (entries.empty()) field->fail("needs at least one channel, e.g. [populations.P.channels.exc]");
-  out.clear();
+  std::vector<ChannelSpec> out;
   for (auto& [name, f] : entries) {
     if (!is_identifier(name)) f.fail("channel names may contain only letters, digits and '_'");
     Table c = f.table();
-    Channel ch;
+    ChannelSpec ch;
     ch.name = name;
-    read_one(c, ch);
+    switch (m.channel_style) {
+      case ChannelStyle::kVoltage:  // "0 ms" makes an instantaneous (delta) channel
+        ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
+        break;
+      case ChannelStyle::kConductance:
+        ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
+        ch.e_rev = c.need("e_rev").quantity(Dimension::volts());
+        break;
+      case ChannelStyle::kOde:
+        ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
+        if (auto e = c.get("e_rev")) ch.e_rev = e->quantity(Dimension::volts());
+        if (auto g = c.get("init"))
+          ch.init = distribution(*g, ch.e_rev ? Dimension::siemens() : Dimension::amperes());
+        break;
+      case ChannelStyle::kNone:
+        break;
+    }
     c.finish();
     out.push_back(std::move(ch));
   }
+  spec.channels = std::move(out);
 }
 
-void ModelBuilder::read_lif(Table& t, LifParams& p) {
-  t.read("tau_m", p.tau_m, Dimension::seconds(), Bound::kPositive);
-  t.read("v_rest", p.v_rest, Dimension::volts());
-  t.read("v_th", p.v_th, Dimension::volts());
-  t.read("v_reset", p.v_reset, Dimension::volts());
-  t.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
-  t.read("R", p.R, Dimension::ohms(), Bound::kNonNegative);
-  t.read("i_offset", p.i_offset, Dimension::amperes());
-  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
-  read_channels(t, p.channels, [](Table& c, SynapticChannel& ch) {
-    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
-  });
-}
-
-void ModelBuilder::read_lif_cond(Table& t, LifCondParams& p) {
-  t.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-  t.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-  t.read("v_rest", p.v_rest, Dimension::volts());
-  t.read("v_th", p.v_th, Dimension::volts());
-  t.read("v_reset", p.v_reset, Dimension::volts());
-  t.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
-  t.read("i_offset", p.i_offset, Dimension::amperes());
-  if (auto f = t.get("method")) {
-    const std::string m = f->string();
-    if (m == "exponential_euler")
-      p.method = LifCondParams::Method::kExponentialEuler;
-    else if (m == "euler")
-      p.method = LifCondParams::Method::kEuler;
-    else
-      f->fail(fmt::format("unknown method '{}' (known: exponential_euler, euler)", m));
-  }
-  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
-  read_channels(t, p.channels, [](Table& c, ConductanceChannel& ch) {
-    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
-    ch.e_rev = c.need("e_rev").quantity(Dimension::volts());
-  });
-}
-
-void ModelBuilder::read_izhikevich(Table& t, IzhikevichParams& p) {
-  if (auto f = t.get("preset")) {
-    try {
-      p = IzhikevichParams::preset(f->string());
-    } catch (const ParameterError& e) {
-      f->fail(e.what());
-    }
-  }
-  t.read("a", p.a, Dimension::hertz(), Bound::kPositive);
-  if (auto f = t.get("k1")) p.k1 = f->number();
-  t.read("k0", p.k0, Dimension::volts());
-  t.read("max_step", p.max_step, Dimension::seconds(), Bound::kPositive);
-  if (auto f = t.get("b")) p.b = f->number();
-  t.read("c", p.c, Dimension::volts());
-  t.read("d", p.d, Dimension::volts());
-  t.read("v_peak", p.v_peak, Dimension::volts());
-  t.read("R", p.R, Dimension::ohms(), Bound::kNonNegative);
-  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
-  if (auto f = t.get("u_init")) {
-    p.u_init = distribution(*f, Dimension::volts());
-    p.has_u_init = true;
-  }
-  read_channels(t, p.channels, [](Table& c, SynapticChannel& ch) {
-    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
-  });
-}
-
-void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
+// A constant (optionally modulated) rate, or a rate series with rate_dt.
+void ModelBuilder::read_poisson(Table& t, const NeuronModel& m, PopulationSpec& spec) {
+  auto info = [&](std::string_view key) -> const ParamInfo& {
+    for (const auto& p : m.params)
+      if (p.key == key) return p;
+    throw std::logic_error(fmt::format("poisson declares no parameter '{}'", key));
+  };
   const auto rate = t.get("rate");
   const auto rates = t.get("rates");
   const auto rate_dt = t.get("rate_dt");
@@ -329,28 +523,39 @@ void ModelBuilder::read_poisson(Table& t, PoissonGroupParams& p) {
   if (modulation && !rate) modulation->fail("needs a constant 'rate' (the peak rate)");
   if (rate) {
     if (rate_dt) rate_dt->fail("is only used with 'rates'");
-    p.rate = this->rate(*rate);
+    spec.params.emplace_back("rate", this->rate(*rate));
     if (modulation) {
-      Table m = modulation->table();
-      p.mod_frequency = m.need("frequency").quantity(Dimension::hertz(), Bound::kPositive);
-      if (const auto ph = m.get("phase_deg")) p.mod_phase = ph->number() * std::numbers::pi / 180.0;
-      if (const auto pw = m.get("power")) {
-        p.mod_power = pw->number();
-        if (!(p.mod_power > 0.0)) pw->fail(fmt::format("must be > 0, got {}", p.mod_power));
+      Table mt = modulation->table();
+      mt.need("frequency");
+      // The phase is written in degrees.
+      if (const auto ph = mt.get("phase_deg"))
+        spec.params.emplace_back("modulation.phase", ph->number() * std::numbers::pi / 180.0);
+      for (const auto& p : m.params) {
+        constexpr std::string_view kPrefix = "modulation.";
+        if (!p.key.starts_with(kPrefix) || p.key == "modulation.phase") continue;
+        if (const auto f = mt.get(p.key.substr(kPrefix.size()))) {
+          const double x = read_param(*f, p);
+          if (p.key == "modulation.frequency" && !(x > 0.0))
+            f->fail(fmt::format("must be > 0, got {}", x));
+          spec.params.emplace_back(std::string(p.key), x);
+        }
       }
-      m.finish();
+      mt.finish();
     }
   } else if (rates) {
-    for (const Field& r : rates->elements()) p.rates.push_back(this->rate(r));
-    if (p.rates.empty()) rates->fail("is empty");
+    for (const Field& r : rates->elements()) spec.rates.push_back(this->rate(r));
+    if (spec.rates.empty()) rates->fail("is empty");
     if (!rate_dt) t.missing("rate_dt", "needed with 'rates'");
-    p.rate_dt = rate_dt->quantity(Dimension::seconds(), Bound::kPositive);
+    const double x = read_param(*rate_dt, info("rate_dt"));
+    if (!(x > 0.0)) rate_dt->fail(fmt::format("must be > 0, got {}", x));
+    spec.params.emplace_back("rate_dt", x);
   } else {
     t.missing("rate", "or give 'rates' and 'rate_dt'");
   }
 }
 
-void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
+// Inline `times` and `indices`, or a spike file; `size` defaults to the largest index + 1.
+std::size_t ModelBuilder::read_spike_list(Table& t, PopulationSpec& spec) {
   const auto file = t.get("file");
   const auto time_unit = t.get("time_unit");
   const auto times = t.get("times");
@@ -397,173 +602,32 @@ void ModelBuilder::add_spike_generator(const std::string& name, Table& t) {
   } else if (events.empty()) {
     t.missing("size", "there are no spikes to infer it from");
   }
-  add_model<SpikeGenerator>(name, t, n, std::move(events));
-}
-
-template <class M, class ReadParams>
-void ModelBuilder::add_ode(const std::string& name, Table& t, std::size_t size, ReadParams read) {
-  OdePopulationParams<M> p;
-  read(t, p.model);
-  if (auto f = t.get("method")) {
-    try {
-      p.method = parse_integrator(f->string());
-    } catch (const ParameterError& e) {
-      f->fail(e.what());
-    }
-  }
-  t.read("max_step", p.max_step, Dimension::seconds(), Bound::kPositive);
-  if (auto f = t.get("v_init")) p.v_init = distribution(*f, Dimension::volts());
-  if (auto f = t.get("initial")) {
-    Table states = f->table();
-    const auto names = M::state_names();
-    for (auto& [key, field] : states.entries()) {
-      const auto it = std::find(names.begin() + 1, names.end(), key);
-      if (it == names.end())
-        field.fail(fmt::format("'{}' is not a state of {} besides v", key, M::kName));
-      p.state_init.emplace_back(static_cast<std::size_t>(it - names.begin()),
-                                distribution(field, Dimension::none()));
-    }
-    states.finish();
-  }
-  read_channels(t, p.channels, [](Table& c, OdeChannel& ch) {
-    ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
-    if (auto e = c.get("e_rev")) ch.e_rev = e->quantity(Dimension::volts());
-    if (auto g = c.get("init"))
-      ch.init = distribution(*g, ch.e_rev ? Dimension::siemens() : Dimension::amperes());
-  });
-  add_model<OdePopulation<M>>(name, t, size, std::move(p));
+  spec.events = std::move(events);
+  return n;
 }
 
 void ModelBuilder::add_population(const std::string& name, Table t) {
   if (!is_identifier(name)) t.fail("population names may contain only letters, digits and '_'");
-  const Field model_field = t.need("model");
-  const std::string model = model_field.string();
-  if (model == "spike_generator") return add_spike_generator(name, t);
-  static constexpr const char* kModels[] = {"lif",   "lif_cond",     "izhikevich", "poisson",
-                                            "hh",    "traub_hh",     "morris_lecar", "wang_buzsaki",
-                                            "adex",  "eif",          "qif",          "alif"};
-  if (std::find(std::begin(kModels), std::end(kModels), model) == std::end(kModels))
-    model_field.fail(fmt::format("unknown model '{}' (known: lif, lif_cond, izhikevich, hh, "
-                                 "traub_hh, morris_lecar, wang_buzsaki, adex, eif, qif, alif, poisson, "
-                                 "spike_generator)",
-                                 model));
-  const auto size = static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
-  if (model == "hh") {
-    add_ode<HodgkinHuxley>(name, t, size, [](Table& m, HodgkinHuxley::Params& p) {
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-      m.read("E_Na", p.e_na, Dimension::volts());
-      m.read("E_K", p.e_k, Dimension::volts());
-      m.read("E_L", p.e_l, Dimension::volts());
-      m.read("v_spike", p.v_spike, Dimension::volts());
-    });
-  } else if (model == "traub_hh") {
-    add_ode<TraubHH>(name, t, size, [](Table& m, TraubHH::Params& p) {
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-      m.read("E_Na", p.e_na, Dimension::volts());
-      m.read("E_K", p.e_k, Dimension::volts());
-      m.read("E_L", p.e_l, Dimension::volts());
-      m.read("V_T", p.v_t, Dimension::volts());
-      m.read("v_spike", p.v_spike, Dimension::volts());
-    });
-  } else if (model == "adex" || model == "eif") {
-    const bool eif = model == "eif";
-    add_ode<AdEx>(name, t, size, [eif](Table& m, AdEx::Params& p) {
-      if (eif) p.a = p.b = 0.0;  // the exponential integrate-and-fire neuron
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-      m.read("E_L", p.e_l, Dimension::volts());
-      m.read("V_T", p.v_t, Dimension::volts());
-      m.read("Delta_T", p.delta_t, Dimension::volts(), Bound::kPositive);
-      m.read("v_reset", p.v_reset, Dimension::volts());
-      m.read("v_peak", p.v_peak, Dimension::volts());
-      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
-      if (!eif) {
-        m.read("tau_w", p.tau_w, Dimension::seconds(), Bound::kPositive);
-        m.read("a", p.a, Dimension::siemens());
-        m.read("b", p.b, Dimension::amperes());
-      }
-    });
-  } else if (model == "qif") {
-    add_ode<Qif>(name, t, size, [](Table& m, Qif::Params& p) {
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      if (auto f = m.get("k")) p.k = f->quantity(Dimension{0, -2, 1}, Bound::kPositive);
-      m.read("V_r", p.v_r, Dimension::volts());
-      m.read("V_t", p.v_t, Dimension::volts());
-      m.read("v_peak", p.v_peak, Dimension::volts());
-      m.read("v_reset", p.v_reset, Dimension::volts());
-      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
-    });
-  } else if (model == "alif") {
-    add_ode<Alif>(name, t, size, [](Table& m, Alif::Params& p) {
-      m.read("tau_m", p.tau_m, Dimension::seconds(), Bound::kPositive);
-      m.read("tau_a", p.tau_a, Dimension::seconds(), Bound::kPositive);
-      m.read("beta", p.beta, Dimension::volts(), Bound::kNonNegative);
-      m.read("v_th", p.v_th, Dimension::volts());
-      m.read("E_L", p.e_l, Dimension::volts());
-      m.read("v_reset", p.v_reset, Dimension::volts());
-      m.read("R", p.r, Dimension::ohms(), Bound::kPositive);
-      m.read("t_ref", p.t_ref, Dimension::seconds(), Bound::kNonNegative);
-    });
-  } else if (model == "wang_buzsaki") {
-    add_ode<WangBuzsaki>(name, t, size, [](Table& m, WangBuzsaki::Params& p) {
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      m.read("g_Na", p.g_na, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-      m.read("E_Na", p.e_na, Dimension::volts());
-      m.read("E_K", p.e_k, Dimension::volts());
-      m.read("E_L", p.e_l, Dimension::volts());
-      if (auto f = m.get("phi")) p.phi = f->quantity(Dimension::none(), Bound::kPositive);
-      m.read("v_spike", p.v_spike, Dimension::volts());
-    });
-  } else if (model == "morris_lecar") {
-    add_ode<MorrisLecar>(name, t, size, [](Table& m, MorrisLecar::Params& p) {
-      if (auto f = m.get("preset")) {
-        const std::string preset = f->string();
-        if (preset == "hopf")
-          p = MorrisLecar::Params::hopf();
-        else if (preset == "snlc")
-          p = MorrisLecar::Params::snlc();
-        else
-          f->fail(fmt::format("unknown preset '{}' (known: hopf, snlc)", preset));
-      }
-      m.read("C_m", p.c_m, Dimension::farads(), Bound::kPositive);
-      m.read("g_Ca", p.g_ca, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_K", p.g_k, Dimension::siemens(), Bound::kNonNegative);
-      m.read("g_L", p.g_l, Dimension::siemens(), Bound::kPositive);
-      m.read("E_Ca", p.e_ca, Dimension::volts());
-      m.read("E_K", p.e_k, Dimension::volts());
-      m.read("E_L", p.e_l, Dimension::volts());
-      m.read("V1", p.v1, Dimension::volts());
-      m.read("V2", p.v2, Dimension::volts());
-      m.read("V3", p.v3, Dimension::volts());
-      m.read("V4", p.v4, Dimension::volts());
-      if (auto f = m.get("phi")) p.phi = f->quantity(Dimension::none(), Bound::kPositive);
-      m.read("v_spike", p.v_spike, Dimension::volts());
-    });
-  } else if (model == "lif") {
-    LifParams p;
-    read_lif(t, p);
-    add_model<LifPopulation>(name, t, size, std::move(p));
-  } else if (model == "lif_cond") {
-    LifCondParams p;
-    read_lif_cond(t, p);
-    add_model<LifCondPopulation>(name, t, size, std::move(p));
-  } else if (model == "izhikevich") {
-    IzhikevichParams p;
-    read_izhikevich(t, p);
-    add_model<IzhikevichPopulation>(name, t, size, std::move(p));
-  } else {
-    PoissonGroupParams p;
-    read_poisson(t, p);
-    add_model<PoissonGroup>(name, t, size, std::move(p));
-  }
+  const NeuronModel& m = lookup(t.need("model"), neuron_models());
+  PopulationSpec spec;
+  const std::size_t size = m.source == SourceKind::kSpikeList
+                               ? read_spike_list(t, spec)
+                               : static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
+  if (m.presets.size() > 0)
+    if (const auto f = t.get("preset")) spec.preset = lookup(*f, m.presets).name;
+  if (m.source == SourceKind::kPoisson)
+    read_poisson(t, m, spec);
+  else
+    read_params(t, m.params, spec.params);
+  if (m.methods.size() > 0)
+    if (const auto f = t.get("method")) spec.method = lookup(*f, m.methods).name;
+  if (m.ode)
+    if (const auto f = t.get("max_step"))
+      spec.max_step = f->quantity(Dimension::seconds(), Bound::kPositive);
+  read_initial(t, m, spec);
+  read_channels(t, m, spec);
+  t.finish();
+  guarded(t, [&] { net_.add(m.make(name, spec), size); });
 }
 
 PopulationRef ModelBuilder::population_ref(const Field& f) const {
@@ -630,70 +694,16 @@ std::uint32_t ModelBuilder::steps(const Field& f) const {
   return static_cast<std::uint32_t>(n);
 }
 
-Connector ModelBuilder::read_connector(const Field& f) {
-  Table t = f.table();
-  const Field rule_field = t.need("rule");
-  const std::string rule = rule_field.string();
-  auto allow_self = [&t] {
-    const auto a = t.get("allow_self");
-    return a ? a->boolean() : true;
-  };
-  auto degree = [&t] { return static_cast<std::uint32_t>(t.need("k").integer(0, kMaxIndex)); };
-  Connector c;
-  if (rule == "all_to_all") {
-    c = AllToAll{allow_self()};
-  } else if (rule == "one_to_one") {
-    c = OneToOne{};
-  } else if (rule == "fixed_probability") {
-    const double p = t.need("p").probability();
-    c = FixedProbability{p, allow_self()};
-  } else if (rule == "fixed_indegree") {
-    const std::uint32_t k = degree();
-    c = FixedInDegree{k, allow_self()};
-  } else if (rule == "fixed_outdegree") {
-    const std::uint32_t k = degree();
-    c = FixedOutDegree{k, allow_self()};
-  } else if (rule == "list") {
-    const auto pairs = t.get("pairs");
-    const auto file = t.get("file");
-    ExplicitList list;
-    if (pairs && file) {
-      file->fail("give either 'pairs' or 'file', not both");
-    } else if (file) {
-      try {
-        list.pairs = read_pairs(file->path());
-      } catch (const IoError& e) {
-        file->fail(e.what());
-      }
-    } else {
-      for (const Field& pair : t.need("pairs").elements()) {
-        const std::vector<Field> ends = pair.elements();
-        if (ends.size() != 2)
-          pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
-        list.pairs.emplace_back(static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex)),
-                                static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex)));
-      }
-    }
-    c = std::move(list);
-  } else {
-    rule_field.fail(
-        fmt::format("unknown rule '{}' (known: all_to_all, one_to_one, fixed_probability, "
-                    "fixed_indegree, fixed_outdegree, list)",
-                    rule));
-  }
-  t.finish();
-  return c;
-}
-
 // Rate-based Hebbian rules: rule = "oja" or "bcm" (see plasticity.hpp).
-StdpParams ModelBuilder::read_hebbian(Table& t, const std::string& rule, Dimension weight_dim) {
-  for (const char* key : {"a_plus", "a_minus", "tau_plus", "tau_minus", "pairing",
-                          "weight_dependence", "preset", "tau_x", "tau_y", "a2_plus", "a3_plus",
-                          "a2_minus", "a3_minus", "modulator", "tau_c"})
+StdpParams ModelBuilder::read_hebbian(Table& t, StdpRule rule, Dimension weight_dim) {
+  for (const char* key :
+       {"a_plus", "a_minus", "tau_plus", "tau_minus", "pairing", "weight_dependence", "preset",
+        "tau_x", "tau_y", "a2_plus", "a3_plus", "a2_minus", "a3_minus", "modulator", "tau_c"})
     if (const auto other = t.get(key))
-      other->fail(fmt::format("is a key of the spike-timing rules, not rule = \"{}\"", rule));
+      other->fail(fmt::format("is a key of the spike-timing rules, not rule = \"{}\"",
+                              plasticity_rules().name_of(rule)));
   StdpParams s;
-  s.rule = rule == "oja" ? StdpRule::kOja : StdpRule::kBcm;
+  s.rule = rule;
   s.eta = t.need("eta").quantity(Dimension::hertz(), Bound::kPositive);
   s.w_ref = t.need("w_ref").quantity(weight_dim, Bound::kPositive);
   t.read("tau_rate", s.tau_rate, Dimension::seconds(), Bound::kPositive);
@@ -723,16 +733,12 @@ StdpParams ModelBuilder::read_hebbian(Table& t, const std::string& rule, Dimensi
 // may override. Keys of the other rule are rejected with a pointer to the right one.
 StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
   Table t = f.table();
-  const Field rule_field = t.need("rule");
-  const std::string rule = rule_field.string();
-  if (rule == "oja" || rule == "bcm") return read_hebbian(t, rule, weight_dim);
-  if (rule != "stdp" && rule != "triplet")
-    rule_field.fail(
-        fmt::format("unknown plasticity rule '{}' (known: stdp, triplet, oja, bcm)", rule));
+  const StdpRule rule = choose(t.need("rule"), plasticity_rules());
+  if (rule == StdpRule::kOja || rule == StdpRule::kBcm) return read_hebbian(t, rule, weight_dim);
   for (const char* key : {"eta", "tau_rate", "rate_ref", "tau_mean", "tau_theta", "y0"})
     if (const auto other = t.get(key))
       other->fail("is a key of the rate-based rules (rule = \"oja\" or \"bcm\")");
-  const bool triplet = rule == "triplet";
+  const bool triplet = rule == StdpRule::kTriplet;
   static constexpr const char* kTripletOnly[] = {"preset",  "w_ref",   "tau_x",    "tau_y",
                                                  "a2_plus", "a3_plus", "a2_minus", "a3_minus"};
   if (!triplet) {
@@ -754,29 +760,21 @@ StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
     const auto preset = t.get("preset");
     const auto w_ref = t.get("w_ref");
     if (preset) {
-      preset_name = preset->string();
-      if (preset_name != "pfister2006_visual_cortex")
-        preset->fail(
-            fmt::format("unknown preset '{}' (known: pfister2006_visual_cortex)", preset_name));
+      const TripletPreset& chosen = lookup(*preset, triplet_presets());
+      preset_name = chosen.name;
       if (!w_ref)
         t.missing("w_ref",
                   "the weight the preset's relative amplitudes refer to, usually the initial "
                   "weight, e.g. \"0.5 mV\"");
-      s = pfister2006_visual_cortex(w_ref->quantity(weight_dim, Bound::kPositive));
+      s = chosen.make(w_ref->quantity(weight_dim, Bound::kPositive));
     } else if (w_ref) {
       w_ref->fail("is only used with 'preset'");
     }
   }
 
   if (const auto dep = t.get("weight_dependence")) {
-    const std::string v = dep->string();
-    if (v == "additive") {
-      s.weight_dependence = WeightDependence::kAdditive;
-    } else if (v == "multiplicative") {
-      s.weight_dependence = WeightDependence::kMultiplicative;
-    } else {
-      dep->fail(fmt::format("unknown weight dependence '{}' (known: additive, multiplicative)", v));
-    }
+    s.weight_dependence = choose(*dep, weight_dependences());
+    const std::string_view v = weight_dependences().name_of(s.weight_dependence);
     if (!preset_name.empty() && s.weight_dependence != WeightDependence::kAdditive)
       dep->fail(
           fmt::format("preset '{}' is fitted with additive weights; drop the preset to use "
@@ -784,14 +782,8 @@ StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
                       preset_name, v));
   }
   if (const auto pairing = t.get("pairing")) {
-    const std::string v = pairing->string();
-    if (v == "all_to_all") {
-      s.pairing = StdpPairing::kAllToAll;
-    } else if (v == "nearest") {
-      s.pairing = StdpPairing::kNearest;
-    } else {
-      pairing->fail(fmt::format("unknown pairing '{}' (known: all_to_all, nearest)", v));
-    }
+    s.pairing = choose(*pairing, pairings());
+    const std::string_view v = pairings().name_of(s.pairing);
     if (!preset_name.empty() && s.pairing != StdpPairing::kAllToAll)
       pairing->fail(
           fmt::format("preset '{}' is fitted with all_to_all pairing; drop the preset "
@@ -931,10 +923,8 @@ TimeSeries ModelBuilder::read_series(Table& t, const std::string& target, Dimens
   return s;
 }
 
-void ModelBuilder::add_input(const std::string& name, Table t) {
-  const Field type_field = t.need("type");
-  const std::string type = type_field.string();
-  if (type == "poisson_input") {
+void ModelBuilder::add_poisson_input(const std::string& name, Table& t) {
+  {
     PoissonInputSpec spec;
     spec.name = name;
     const PopulationRef target = population_ref(t.need("target"));
@@ -950,7 +940,11 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     check_weight(weight, spec.target, spec.channel, spec.weight_dim);
     t.finish();
     guarded(t, [&] { net_.add_input(spec); });
-  } else if (type == "current") {
+  }
+}
+
+void ModelBuilder::add_current_input(const std::string& name, Table& t) {
+  {
     CurrentInputSpec spec;
     spec.name = name;
     const PopulationRef target = population_ref(t.need("target"));
@@ -981,62 +975,59 @@ void ModelBuilder::add_input(const std::string& name, Table t) {
     }
     t.finish();
     guarded(t, [&] { net_.add_input(spec); });
-  } else {
-    type_field.fail(fmt::format("unknown input type '{}' (known: poisson_input, current)", type));
   }
 }
 
-void ModelBuilder::add_monitor(const std::string& name, Table t) {
-  const Field type_field = t.need("type");
-  const std::string type = type_field.string();
-  if (type == "weights") return add_weight_monitor(name, t);
-  if (type != "spikes" && type != "state" && type != "rate")
-    type_field.fail(
-        fmt::format("unknown monitor type '{}' (known: spikes, state, rate, weights)", type));
+void ModelBuilder::add_spike_monitor(const std::string& name, Table& t) {
+  const PopulationRef pop = population_ref(t.need("population"));
+  t.finish();
+  guarded(t, [&] { net_.record_spikes(name, pop.name, pop.slice); });
+}
+
+void ModelBuilder::add_state_monitor(const std::string& name, Table& t) {
   const Field pop_field = t.need("population");
   const PopulationRef pop = population_ref(pop_field);
   const std::size_t pop_size = net_.population(pop.name).size();
-  if (type == "spikes") {
-    t.finish();
-    guarded(t, [&] { net_.record_spikes(name, pop.name, pop.slice); });
-  } else if (type == "state") {
-    std::vector<std::string> variables;
-    const Field vars_field = t.need("variables");
-    const std::vector<std::string> known = net_.population(pop.name).variable_names();
-    for (const Field& v : vars_field.elements()) {
-      variables.push_back(v.string());
-      if (std::find(known.begin(), known.end(), variables.back()) == known.end())
-        v.fail(fmt::format("population '{}' has no variable '{}' (known: {})", pop.name,
-                           variables.back(), known.empty() ? "none" : join(known)));
-    }
-    if (variables.empty()) vars_field.fail("is empty; name at least one variable, e.g. [\"v\"]");
-    std::vector<std::uint32_t> indices;
-    if (const auto f = t.get("indices")) {
-      if (pop.sliced) f->fail("give either a sliced population or 'indices', not both");
-      for (const Field& i : f->elements())
-        indices.push_back(
-            static_cast<std::uint32_t>(i.integer(0, static_cast<std::int64_t>(pop_size) - 1)));
-    } else {
-      const std::size_t lo = pop.slice.start;
-      const std::size_t hi = pop.slice.count == Slice::npos ? pop_size : lo + pop.slice.count;
-      if (!pop.sliced && pop_size > kMaxDefaultStateIndices)
-        fail_at(src_, pop_field.node(), t.child("indices"),
-                fmt::format("population '{}' has {} neurons; list the ones to record in 'indices' "
-                            "(all are recorded by default only up to {})",
-                            pop.name, pop_size, kMaxDefaultStateIndices));
-      for (std::size_t i = lo; i < hi; ++i) indices.push_back(static_cast<std::uint32_t>(i));
-    }
-    const auto every = t.get("every");
-    const std::uint32_t every_steps = every ? steps(*every) : 1;
-    t.finish();
-    guarded(t, [&] { net_.record_state(name, pop.name, variables, indices, every_steps); });
-  } else {
-    if (pop.sliced) pop_field.fail("rate monitors record a whole population; remove the slice");
-    const auto bin = t.get("bin");
-    const std::uint32_t bin_steps = bin ? steps(*bin) : 1;
-    t.finish();
-    guarded(t, [&] { net_.record_rate(name, pop.name, bin_steps); });
+  std::vector<std::string> variables;
+  const Field vars_field = t.need("variables");
+  const std::vector<std::string> known = net_.population(pop.name).variable_names();
+  for (const Field& v : vars_field.elements()) {
+    variables.push_back(v.string());
+    if (std::find(known.begin(), known.end(), variables.back()) == known.end())
+      v.fail(fmt::format("population '{}' has no variable '{}' (known: {})", pop.name,
+                         variables.back(), known.empty() ? "none" : join(known)));
   }
+  if (variables.empty()) vars_field.fail("is empty; name at least one variable, e.g. [\"v\"]");
+  std::vector<std::uint32_t> indices;
+  if (const auto f = t.get("indices")) {
+    if (pop.sliced) f->fail("give either a sliced population or 'indices', not both");
+    for (const Field& i : f->elements())
+      indices.push_back(
+          static_cast<std::uint32_t>(i.integer(0, static_cast<std::int64_t>(pop_size) - 1)));
+  } else {
+    const std::size_t lo = pop.slice.start;
+    const std::size_t hi = pop.slice.count == Slice::npos ? pop_size : lo + pop.slice.count;
+    if (!pop.sliced && pop_size > kMaxDefaultStateIndices)
+      fail_at(src_, pop_field.node(), t.child("indices"),
+              fmt::format("population '{}' has {} neurons; list the ones to record in 'indices' "
+                          "(all are recorded by default only up to {})",
+                          pop.name, pop_size, kMaxDefaultStateIndices));
+    for (std::size_t i = lo; i < hi; ++i) indices.push_back(static_cast<std::uint32_t>(i));
+  }
+  const auto every = t.get("every");
+  const std::uint32_t every_steps = every ? steps(*every) : 1;
+  t.finish();
+  guarded(t, [&] { net_.record_state(name, pop.name, variables, indices, every_steps); });
+}
+
+void ModelBuilder::add_rate_monitor(const std::string& name, Table& t) {
+  const Field pop_field = t.need("population");
+  const PopulationRef pop = population_ref(pop_field);
+  if (pop.sliced) pop_field.fail("rate monitors record a whole population; remove the slice");
+  const auto bin = t.get("bin");
+  const std::uint32_t bin_steps = bin ? steps(*bin) : 1;
+  t.finish();
+  guarded(t, [&] { net_.record_rate(name, pop.name, bin_steps); });
 }
 
 void ModelBuilder::add_modulator(const std::string& name, Table t) {
@@ -1048,11 +1039,8 @@ void ModelBuilder::add_modulator(const std::string& name, Table t) {
   guarded(t, [&] { net_.add_modulator(spec); });
 }
 
-// A reward rule: type = "pairing" (the only one), watching one synapse of a projection.
-void ModelBuilder::add_reward(const std::string& name, Table t) {
-  const Field type_field = t.need("type");
-  if (type_field.string() != "pairing")
-    type_field.fail(fmt::format("unknown reward type '{}' (known: pairing)", type_field.string()));
+// A pairing reward, watching one synapse of a projection.
+void ModelBuilder::add_pairing_reward(const std::string& name, Table& t) {
   PairingRewardSpec spec;
   spec.name = name;
   spec.modulator = t.need("modulator").string();
@@ -1065,7 +1053,8 @@ void ModelBuilder::add_reward(const std::string& name, Table t) {
     proj_field.fail(e.what());
   }
   spec.pre = static_cast<std::size_t>(t.need("pre").integer(0, kMaxIndex));
-  if (const auto f = t.get("synapse")) spec.synapse = static_cast<std::size_t>(f->integer(0, kMaxIndex));
+  if (const auto f = t.get("synapse"))
+    spec.synapse = static_cast<std::size_t>(f->integer(0, kMaxIndex));
   t.read("window", spec.window, Dimension::seconds(), Bound::kPositive);
   t.read("delay_min", spec.delay_min, Dimension::seconds(), Bound::kNonNegative);
   t.read("delay_max", spec.delay_max, Dimension::seconds(), Bound::kNonNegative);
@@ -1077,9 +1066,9 @@ void ModelBuilder::add_reward(const std::string& name, Table t) {
     std::optional<Dimension> d;
     w = weight->quantity(d);
     if (!(*d == proj->weight_dim()))
-      weight->fail(fmt::format("must have the dimension of projection '{}''s weights ({}), got a {}",
-                               spec.projection, dimension_name(proj->weight_dim()),
-                               dimension_name(*d)));
+      weight->fail(
+          fmt::format("must have the dimension of projection '{}''s weights ({}), got a {}",
+                      spec.projection, dimension_name(proj->weight_dim()), dimension_name(*d)));
   }
   t.finish();
   guarded(t, [&] {
@@ -1190,6 +1179,157 @@ LoadedModel load_model_string(std::string_view text, const std::string& display_
                               const LoadOptions& options) {
   const std::string name = display_name.empty() ? "<string>" : display_name;
   return load(text, Source{name, fs::path(name).parent_path(), nullptr}, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference documentation, from the registries above and neuron_models()
+
+namespace {
+
+std::string channel_text(const NeuronModel& m) {
+  std::string defaults;
+  for (const auto& c : m.default_channels) {
+    std::string what = format_quantity(c.tau, Dimension::seconds());
+    if (c.e_rev) what += ", " + format_quantity(*c.e_rev, Dimension::volts());
+    defaults += fmt::format("{}`{}` ({})", defaults.empty() ? "" : ", ", c.name, what);
+  }
+  if (defaults.empty()) defaults = "none";
+  switch (m.channel_style) {
+    case ChannelStyle::kNone:
+      return "none: a spike source can be a projection's source, not its target";
+    case ChannelStyle::kVoltage:
+      return fmt::format(
+          "`tau` (time >= 0; 0 = instantaneous, jumps v); weights in volts, or "
+          "amperes through `R`. Default: {}",
+          defaults);
+    case ChannelStyle::kConductance:
+      return fmt::format(
+          "`tau` (time > 0) and `e_rev` (voltage), both required; weights in "
+          "siemens. Default: {}",
+          defaults);
+    case ChannelStyle::kOde:
+      return fmt::format(
+          "`tau` (time > 0); optional `e_rev` (a conductance channel, weights in "
+          "siemens; without it a current channel, weights in amperes); optional "
+          "`init` (initial value, distribution). Default: {}",
+          defaults);
+  }
+  return {};
+}
+
+template <class Entry>
+std::string keyed_table(std::string_view head, const Registry<Entry>& r) {
+  std::string out = fmt::format("| {} | keys | meaning |\n|---|---|---|\n", head);
+  for (const auto& e : r) out += fmt::format("| `{}` | {} | {} |\n", e.name, e.keys, e.meaning);
+  return out;
+}
+
+// "voltage", "current", "dimensionless" (dimension_name without its unit hint).
+std::string dimension_word(Dimension d) {
+  if (d == Dimension::none()) return "dimensionless";
+  const std::string name = dimension_name(d);
+  return name.substr(0, name.find(" ("));
+}
+
+std::string model_section(const NeuronModel& m) {
+  std::string meaning(m.meaning);
+  if (!meaning.empty())
+    meaning[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(meaning[0])));
+  std::string out = fmt::format("### `{}`\n\n{}.\n\n", m.name, meaning);
+  if (!m.states.empty()) {
+    std::string states;
+    for (const auto& st : m.states)
+      states +=
+          fmt::format("{}`{}` ({})", states.empty() ? "" : ", ", st.name, dimension_word(st.dim));
+    out += fmt::format("* States (recordable, with the channels): {}.\n", states);
+    if (m.ode) {
+      out +=
+          "* Initial values: `v_init` (distribution); the other states in `initial = { ... }` "
+          "(distributions); default: the model's initial state.\n";
+    } else {
+      std::string keys;
+      for (const auto& st : m.states)
+        keys += fmt::format("{}`{}_init`", keys.empty() ? "" : ", ", st.name);
+      out += fmt::format("* Initial values: {} (distributions).\n", keys);
+    }
+  }
+  if (m.source == SourceKind::kPoisson)
+    out +=
+        "* Either `rate`, optionally with `modulation = { frequency, phase_deg, power }` "
+        "(`phase_deg` a plain number in degrees), or `rates` (an array of frequencies; "
+        "`rates[k]` applies from `k rate_dt`, the last value holds) with `rate_dt`. A rate "
+        "times `dt` must not exceed 1.\n";
+  if (m.source == SourceKind::kSpikeList)
+    out +=
+        "* Either `times` (times >= 0) and `indices` (integers >= 0) of the same length, or "
+        "`file` (rows `index time`) with `time_unit` (e.g. `\"ms\"`); `size` defaults to "
+        "the largest index + 1.\n";
+  out += fmt::format("* Channels (`channels.NAME`): {}.\n", channel_text(m));
+  if (m.methods.size() > 0) {
+    std::string methods;
+    for (const auto& x : m.methods)
+      methods += fmt::format("{}`{}`{}", methods.empty() ? "" : ", ", x.name,
+                             x.name == m.default_method ? " (default)" : "");
+    out += fmt::format("* `method`: {}.\n", methods);
+  }
+  if (m.ode)
+    out += fmt::format(
+        "* `max_step`: longest internal step (time > 0), default {}; each step of "
+        "`dt` is split into ceil(dt / max_step) substeps.\n",
+        format_quantity(m.default_max_step, Dimension::seconds()));
+  if (m.presets.size() > 0) {
+    out +=
+        "* `preset`: a named parameter set, applied before the keys below, which override it:\n\n";
+    out += "  | preset | values |\n  |---|---|\n";
+    for (const auto& x : m.presets) out += fmt::format("  | `{}` | {} |\n", x.name, x.meaning);
+  }
+  out += "\n";
+  if (m.params.empty()) {
+    out += "No scalar parameters.\n\n";
+  } else {
+    out += markdown_params(m.params) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string model_reference_markdown() {
+  std::string out =
+      "# Model-file reference\n\n"
+      "Generated by `volley::io::model_reference_markdown()` from the registries that the "
+      "model-file reader uses (do not edit by hand). The format itself, with examples, is "
+      "described in [model-format.md](model-format.md). Defaults are in SI units with a prefix; "
+      "write any quantity with its unit (`\"20 ms\"`), dimensionless ones as plain numbers.\n\n"
+      "## Neuron models\n\n"
+      "`[populations.NAME]` with `model = \"...\"` and `size` (integer >= 1; optional for "
+      "`spike_generator`).\n\n";
+  out += markdown_names(neuron_models()) + "\n";
+  for (const auto& m : neuron_models()) out += model_section(m);
+
+  out +=
+      "## Distributions\n\n"
+      "`v_init`, initial states, weights, delays and noise take a quantity or a table with "
+      "`dist`; every form also takes `min` and `max` (clipping).\n\n";
+  out += keyed_table("dist", distributions()) + "\n";
+  out += "`over` of a ramp:\n\n" + markdown_names(ramp_indices()) + "\n";
+
+  out += "## Connection rules\n\n`connect = { rule = \"...\", ... }` of a projection.\n\n";
+  out += keyed_table("rule", connectors()) + "\n";
+
+  out += "## Plasticity\n\n`[projections.NAME.plasticity]`, `rule`:\n\n";
+  out += markdown_names(plasticity_rules()) + "\n";
+  out +=
+      "`weight_dependence` (spike-timing rules):\n\n" + markdown_names(weight_dependences()) + "\n";
+  out += "`pairing` (spike-timing rules):\n\n" + markdown_names(pairings()) + "\n";
+  out += "`preset` (`rule = \"triplet\"`, with `w_ref`):\n\n" + markdown_names(triplet_presets()) +
+         "\n";
+
+  out += "## Inputs\n\n`[inputs.NAME]`, `type`:\n\n" + keyed_table("type", input_types()) + "\n";
+  out +=
+      "## Monitors\n\n`[monitors.NAME]`, `type`:\n\n" + keyed_table("type", monitor_types()) + "\n";
+  out += "## Rewards\n\n`[rewards.NAME]`, `type`:\n\n" + keyed_table("type", reward_types());
+  return out;
 }
 
 }  // namespace volley::io

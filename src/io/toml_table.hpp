@@ -331,6 +331,24 @@ void read_params(Table& t, std::span<const Param<P>> params, P& p) {
   }
 }
 
+// One declared parameter (registry entries erase the struct): a quantity of its dimension (a plain
+// number when dimensionless, an integer when integral), checked against its range.
+inline double read_param(const Field& f, const ParamInfo& info) {
+  const double x = info.integer
+                       ? static_cast<double>(f.integer(std::numeric_limits<std::int64_t>::min()))
+                       : f.quantity(info.dim);
+  if (const std::string bad = info.check(x); !bad.empty()) f.fail(bad);
+  return x;
+}
+
+// Every declared parameter the table gives, appended to `out` as (key, SI value).
+inline void read_params(Table& t, std::span<const ParamInfo> params,
+                        std::vector<std::pair<std::string, double>>& out) {
+  for (const auto& info : params)
+    if (const auto f = t.get(info.key))
+      out.emplace_back(std::string(info.key), read_param(*f, info));
+}
+
 // The entry a string field names: "unknown <what> 'x' (expected one of ...)" otherwise.
 template <class Entry>
 const Entry& lookup(const Field& f, const Registry<Entry>& r) {

@@ -23,34 +23,56 @@ void IzhikevichParams::validate(const std::string& where) const {
   if (has_u_init) u_init.validate(where + ".u_init");
 }
 
+namespace {
+// a per ms, c d k0 v0 in mV, as the papers write them.
+IzhikevichParams from_paper(double a, double b, double c, double d, double k1 = 5,
+                            double k0 = 140, double v0 = -65) {
+  IzhikevichParams p;
+  p.a = a * 1e3;
+  p.b = b;
+  p.c = c * 1e-3;
+  p.d = d * 1e-3;
+  p.k1 = k1;
+  p.k0 = k0 * 1e-3;
+  p.v_init = Distribution::constant(v0 * 1e-3);
+  return p;
+}
+}  // namespace
+
+std::span<const Preset<IzhikevichParams>> IzhikevichParams::presets() {
+  using P = IzhikevichParams;
+  static const Preset<P> kPresets[] = {
+      {"RS", "regular spiking (Izhikevich 2003, Fig. 2): a 0.02/ms, b 0.2, c -65 mV, d 8 mV",
+       [] { return from_paper(0.02, 0.2, -65, 8); }},
+      {"IB", "intrinsically bursting: a 0.02/ms, b 0.2, c -55 mV, d 4 mV",
+       [] { return from_paper(0.02, 0.2, -55, 4); }},
+      {"CH", "chattering: a 0.02/ms, b 0.2, c -50 mV, d 2 mV",
+       [] { return from_paper(0.02, 0.2, -50, 2); }},
+      {"FS", "fast spiking: a 0.1/ms, b 0.2, c -65 mV, d 2 mV",
+       [] { return from_paper(0.1, 0.2, -65, 2); }},
+      {"LTS", "low-threshold spiking: a 0.02/ms, b 0.25, c -65 mV, d 2 mV",
+       [] { return from_paper(0.02, 0.25, -65, 2); }},
+      {"TC", "thalamo-cortical: a 0.02/ms, b 0.25, c -65 mV, d 0.05 mV",
+       [] { return from_paper(0.02, 0.25, -65, 0.05); }},
+      {"RZ", "resonator: a 0.1/ms, b 0.26, c -65 mV, d 2 mV",
+       [] { return from_paper(0.1, 0.26, -65, 2); }},
+      {"class1", "class 1 excitability (Izhikevich 2004, figure1.m): a 0.02/ms, b -0.1, "
+                 "c -55 mV, d 6 mV, k1 4.1, k0 108 mV, v_init -60 mV",
+       [] { return from_paper(0.02, -0.1, -55, 6, 4.1, 108, -60); }},
+      {"class2", "class 2 excitability (Izhikevich 2004, figure1.m): a 0.2/ms, b 0.26, "
+                 "c -65 mV, d 0, v_init -64 mV",
+       [] { return from_paper(0.2, 0.26, -65, 0, 5, 140, -64); }},
+  };
+  return kPresets;
+}
+
 IzhikevichParams IzhikevichParams::preset(std::string_view name) {
-  struct Row {
-    std::string_view name;
-    double a, b, c, d, k1, k0, v0;  // a per ms, c d k0 v0 in mV
-  };
-  static constexpr Row kRows[] = {
-      {"RS", 0.02, 0.2, -65, 8, 5, 140, -65},      {"IB", 0.02, 0.2, -55, 4, 5, 140, -65},
-      {"CH", 0.02, 0.2, -50, 2, 5, 140, -65},      {"FS", 0.1, 0.2, -65, 2, 5, 140, -65},
-      {"LTS", 0.02, 0.25, -65, 2, 5, 140, -65},    {"TC", 0.02, 0.25, -65, 0.05, 5, 140, -65},
-      {"RZ", 0.1, 0.26, -65, 2, 5, 140, -65},      {"class1", 0.02, -0.1, -55, 6, 4.1, 108, -60},
-      {"class2", 0.2, 0.26, -65, 0, 5, 140, -64},
-  };
+  for (const auto& p : presets())
+    if (p.name == name) return p.make();
   std::string known;
-  for (const auto& r : kRows) {
-    if (r.name == name) {
-      IzhikevichParams p;
-      p.a = r.a * 1e3;
-      p.b = r.b;
-      p.c = r.c * 1e-3;
-      p.d = r.d * 1e-3;
-      p.k1 = r.k1;
-      p.k0 = r.k0 * 1e-3;
-      p.v_init = Distribution::constant(r.v0 * 1e-3);
-      return p;
-    }
-    known += (known.empty() ? "" : ", ") + std::string(r.name);
-  }
-  throw ParameterError(fmt::format("unknown izhikevich preset '{}' (known: {})", name, known));
+  for (const auto& p : presets()) known += fmt::format("{}'{}'", known.empty() ? "" : ", ", p.name);
+  throw ParameterError(
+      fmt::format("unknown izhikevich preset '{}' (expected one of {})", name, known));
 }
 
 IzhikevichPopulation::IzhikevichPopulation(std::string name, IzhikevichParams params)

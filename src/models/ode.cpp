@@ -1,28 +1,23 @@
 #include "volley/models/ode.hpp"
 
-#include <fmt/format.h>
-
-#include "volley/error.hpp"
-
 namespace volley {
 
-Integrator parse_integrator(std::string_view name) {
-  if (name == "euler") return Integrator::kEuler;
-  if (name == "exponential_euler") return Integrator::kExponentialEuler;
-  if (name == "rk4") return Integrator::kRk4;
-  if (name == "exponential_midpoint") return Integrator::kExponentialMidpoint;
-  throw ParameterError(fmt::format(
-      "unknown integrator '{}' (choose euler, exponential_euler, exponential_midpoint or rk4)", name));
+const Registry<Choice<Integrator>>& integrators() {
+  static const Registry<Choice<Integrator>> r(
+      "method",
+      {{"euler", Integrator::kEuler, "forward Euler, first order"},
+       {"exponential_euler", Integrator::kExponentialEuler,
+        "each state exact for dx/dt = a x + b with a, b frozen over the step (Brian2's "
+        "exponential_euler), first order"},
+       {"exponential_midpoint", Integrator::kExponentialMidpoint,
+        "exponential Euler over the step with a, b taken at the exponential-Euler midpoint, "
+        "second order"},
+       {"rk4", Integrator::kRk4, "classic fourth-order Runge-Kutta"}});
+  return r;
 }
 
-std::string_view integrator_name(Integrator m) {
-  switch (m) {
-    case Integrator::kEuler: return "euler";
-    case Integrator::kExponentialEuler: return "exponential_euler";
-    case Integrator::kRk4: return "rk4";
-    case Integrator::kExponentialMidpoint: return "exponential_midpoint";
-  }
-  return "?";
-}
+Integrator parse_integrator(std::string_view name) { return integrators().get(name).value; }
+
+std::string_view integrator_name(Integrator m) { return integrators().name_of(m); }
 
 }  // namespace volley

@@ -2,11 +2,7 @@
 #include "volley/models/ode_models.hpp"
 
 namespace volley {
-template class OdePopulation<HodgkinHuxley>;
-template class OdePopulation<TraubHH>;
-template class OdePopulation<MorrisLecar>;
-template class OdePopulation<WangBuzsaki>;
-template class OdePopulation<AdEx>;
-template class OdePopulation<Qif>;
-template class OdePopulation<Alif>;
+#define VOLLEY_INSTANTIATE_ODE_POPULATION(M) template class OdePopulation<M>;
+VOLLEY_ODE_MODELS(VOLLEY_INSTANTIATE_ODE_POPULATION)
+#undef VOLLEY_INSTANTIATE_ODE_POPULATION
 }  // namespace volley

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/models/lif.hpp"
+#include "volley/models/registry.hpp"
 
 using namespace volley;
 using io::load_model_file;
@@ -379,14 +382,14 @@ std::filesystem::path repository_file(const char* relative) {
 
 TEST(ModelFile, ExampleCubaLoads) {
   const auto path = repository_file("examples/cuba.toml");
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
   LoadedModel m = load_model_file(path.string());
   EXPECT_EQ(m.network->population("P").size(), 4000u);
 }
 
 TEST(ModelFile, DocumentationFullExampleLoads) {
   const auto path = repository_file("docs/model-format.md");
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
   std::ifstream in(path);
   const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto section = doc.find("## Full example");
@@ -605,8 +608,9 @@ TEST(ModelFileErrors, UnknownModel) {
 model = "hodgkin_huxley"
 size = 10
 )"),
-              AllOf(HasSubstr("m.toml:2: populations.P.model: unknown model 'hodgkin_huxley'"),
-                    HasSubstr("lif_cond")));
+              AllOf(HasSubstr("m.toml:2: populations.P.model: unknown model 'hodgkin_huxley' "
+                              "(expected one of 'lif', 'lif_cond', 'izhikevich', 'hh', "),
+                    HasSubstr("'resonate_and_fire', 'poisson', 'spike_generator')")));
 }
 
 TEST(ModelFileErrors, SyntaxError) {
@@ -839,7 +843,8 @@ TEST(ModelFileErrors, RampAndModulationMistakes) {
   std::string bad = kRampModel;
   const std::string over = "over = \"source\"";
   bad.replace(bad.find(over), over.size(), "over = \"sideways\"");
-  EXPECT_THAT(error_of(bad), HasSubstr("projections.p.delay.over: unknown value 'sideways'"));
+  EXPECT_THAT(error_of(bad), HasSubstr("projections.p.delay.over: unknown ramp index 'sideways' "
+                                      "(expected one of 'target', 'source')"));
   bad = kRampModel;
   bad.replace(bad.find("power = 2"), 9, "power = -1");
   EXPECT_THAT(error_of(bad), HasSubstr("populations.src.modulation.power: must be > 0"));
@@ -851,4 +856,139 @@ TEST(ModelFileErrors, RampAndModulationMistakes) {
   const std::string from = "dist = \"ramp\", from = \"0.1 mV\"";
   bad.replace(bad.find(from), from.size(), "dist = \"ramp\", frm = \"0.1 mV\"");
   EXPECT_THAT(error_of(bad), HasSubstr("from"));
+}
+
+// ---- the registries -------------------------------------------------------------------------
+
+// Every model the registry lists loads from a model file with nothing but its name (and what a
+// source needs), runs, and keeps finite states; and builds from C++ without any file.
+TEST(ModelFile, EveryRegisteredModelBuildsAndRunsWithItsDefaults) {
+  EXPECT_EQ(neuron_models().names(),
+            "'lif', 'lif_cond', 'izhikevich', 'hh', 'traub_hh', 'wang_buzsaki', 'morris_lecar', "
+            "'adex', 'eif', 'qif', 'alif', 'resonate_and_fire', 'poisson', 'spike_generator'");
+  for (const NeuronModel& m : neuron_models()) {
+    SCOPED_TRACE(std::string(m.name));
+    std::string text = fmt::format(
+        "[simulation]\nduration = \"20 ms\"\n[populations.P]\nmodel = \"{}\"\n", m.name);
+    if (m.source == SourceKind::kSpikeList)
+      text += "times = [\"1 ms\"]\nindices = [2]\n";
+    else
+      text += "size = 3\n";
+    if (m.source == SourceKind::kPoisson) text += "rate = \"100 Hz\"\n";
+    text += "[monitors.s]\ntype = \"spikes\"\npopulation = \"P\"\n";
+    std::string variables;
+    for (const auto& st : m.states)
+      variables += fmt::format("{}\"{}\"", variables.empty() ? "" : ", ", st.name);
+    if (!variables.empty())
+      text += fmt::format("[monitors.v]\ntype = \"state\"\npopulation = \"P\"\nvariables = [{}]\n",
+                          variables);
+    LoadedModel lm = load(text);
+    Network& net = *lm.network;
+    EXPECT_EQ(net.population("P").model(), m.name);
+    net.run(lm.duration);
+    if (m.source == SourceKind::kSpikeList) EXPECT_EQ(net.spike_monitors()[0]->times.size(), 1u);
+    if (!variables.empty()) {
+      const auto& mon = *net.state_monitors()[0];
+      ASSERT_EQ(mon.values.size(), m.states.size());
+      for (const auto& v : mon.values)
+        for (float x : v) ASSERT_TRUE(std::isfinite(x));
+    }
+
+    Network direct(1e-4, 1);
+    Population& pop = add_population(direct, m.name, "Q", 4);
+    EXPECT_EQ(pop.size(), 4u);
+    direct.run(0.005);
+  }
+}
+
+// An unknown name anywhere in the format is answered with the registry's list.
+TEST(ModelFileErrors, UnknownNamesListTheRegistry) {
+  const std::string lif = "[populations.P]\nmodel = \"lif\"\nsize = 2\n";
+  const std::string proj = "[projections.X]\nsource = \"P\"\ntarget = \"P\"\n";
+  struct Case {
+    std::string text, expected;
+  };
+  const std::vector<Case> cases = {
+      {lif + proj + "connect = { rule = \"random\" }\nweight = \"1 mV\"\n",
+       "m.toml:7: projections.X.connect.rule: unknown connection rule 'random' (expected one of "
+       "'all_to_all', 'one_to_one', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', "
+       "'list')"},
+      {lif + "v_init = { dist = \"gamma\" }\n",
+       "m.toml:4: populations.P.v_init.dist: unknown distribution 'gamma' (expected one of "
+       "'constant', 'uniform', 'normal', 'lognormal', 'ramp')"},
+      {lif + proj + "connect = { rule = \"all_to_all\" }\nweight = \"1 mV\"\n"
+                    "plasticity = { rule = \"hebb\" }\n",
+       "projections.X.plasticity.rule: unknown plasticity rule 'hebb' (expected one of 'stdp', "
+       "'triplet', 'oja', 'bcm')"},
+      {lif + proj + "connect = { rule = \"all_to_all\" }\nweight = \"1 mV\"\n"
+                    "plasticity = { rule = \"stdp\", pairing = \"closest\" }\n",
+       "unknown pairing 'closest' (expected one of 'all_to_all', 'nearest')"},
+      {lif + proj + "connect = { rule = \"all_to_all\" }\nweight = \"1 mV\"\n"
+                    "plasticity = { rule = \"stdp\", weight_dependence = \"soft\" }\n",
+       "unknown weight dependence 'soft' (expected one of 'additive', 'multiplicative')"},
+      {lif + "[inputs.I]\ntype = \"dc\"\n",
+       "m.toml:5: inputs.I.type: unknown input type 'dc' (expected one of 'poisson_input', "
+       "'current')"},
+      {lif + "[monitors.M]\ntype = \"voltage\"\n",
+       "m.toml:5: monitors.M.type: unknown monitor type 'voltage' (expected one of 'spikes', "
+       "'state', 'rate', 'weights')"},
+      {"[populations.P]\nmodel = \"hh\"\nsize = 2\nmethod = \"leapfrog\"\n",
+       "m.toml:4: populations.P.method: unknown method 'leapfrog' (expected one of 'euler', "
+       "'exponential_euler', 'exponential_midpoint', 'rk4')"},
+      {"[populations.P]\nmodel = \"lif_cond\"\nsize = 2\nmethod = \"rk4\"\n",
+       "m.toml:4: populations.P.method: unknown method 'rk4' (expected one of "
+       "'exponential_euler', 'euler')"},
+      {"[populations.P]\nmodel = \"izhikevich\"\nsize = 2\npreset = \"XX\"\n",
+       "m.toml:4: populations.P.preset: unknown preset 'XX' (expected one of 'RS', 'IB', 'CH', "
+       "'FS', 'LTS', 'TC', 'RZ', 'class1', 'class2')"},
+      {lif + "preset = \"RS\"\n", "m.toml:4: populations.P.preset: unknown key 'preset'"},
+      {"[populations.P]\nmodel = \"adex\"\nsize = 2\ninitial = { q = 0 }\n",
+       "m.toml:4: populations.P.initial.q: 'q' is not a state of adex besides v (expected one of "
+       "'w')"},
+  };
+  for (const auto& c : cases) EXPECT_THAT(error_of(c.text), HasSubstr(c.expected)) << c.text;
+}
+
+// A parameter in the wrong unit or outside its declared range names the file, line and field.
+TEST(ModelFileErrors, BadParametersNameFileLineAndField) {
+  auto pop = [](const char* model, const char* line) {
+    return fmt::format("[populations.P]\nmodel = \"{}\"\nsize = 2\n{}\n", model, line);
+  };
+  EXPECT_THAT(error_of(pop("hh", "C_m = \"20 mV\"")),
+              AllOf(HasSubstr("m.toml:4: populations.P.C_m:"), HasSubstr("capacitance")));
+  EXPECT_THAT(error_of(pop("qif", "k = \"0.7 nS\"")), HasSubstr("m.toml:4: populations.P.k:"));
+  EXPECT_THAT(error_of(pop("adex", "Delta_T = \"-1 mV\"")),
+              HasSubstr("m.toml:4: populations.P.Delta_T: must be > 0, got -0.001"));
+  EXPECT_THAT(error_of(pop("morris_lecar", "phi = 0")),
+              HasSubstr("m.toml:4: populations.P.phi: must be > 0, got 0"));
+  EXPECT_THAT(error_of(pop("resonate_and_fire", "b = \"5 Hz\"")),
+              HasSubstr("m.toml:4: populations.P.b: must be < 0, got 5"));
+  EXPECT_THAT(error_of(pop("lif", "t_ref = \"-2 ms\"")),
+              HasSubstr("m.toml:4: populations.P.t_ref: must be >= 0, got -0.002"));
+  EXPECT_THAT(error_of(pop("alif", "initial = { a = \"1 mV\" }")),
+              HasSubstr("m.toml:4: populations.P.initial.a:"));
+  // A state's initial value has the state's dimension: AdEx's w is a current.
+  EXPECT_THAT(error_of(pop("adex", "initial = { w = 0 }")),
+              HasSubstr("m.toml:4: populations.P.initial.w: needs a unit"));
+  LoadedModel m = load(pop("adex", "initial = { w = \"0.1 nA\" }") +
+                       "[monitors.w]\ntype = \"state\"\npopulation = \"P\"\nvariables = [\"w\"]\n");
+  m.network->run(1e-4);
+  EXPECT_FLOAT_EQ(m.network->state_monitors()[0]->values[0][0], 0.1e-9f);
+}
+
+// The reference lists every model with its parameters and every other registry.
+TEST(ModelFile, ReferenceMarkdownCoversEveryRegistry) {
+  const std::string md = io::model_reference_markdown();
+  for (const NeuronModel& m : neuron_models()) {
+    EXPECT_THAT(md, HasSubstr(fmt::format("### `{}`", m.name)));
+    for (const auto& p : m.params) EXPECT_THAT(md, HasSubstr(fmt::format("| `{}` |", p.key)));
+    for (const auto& p : m.presets) EXPECT_THAT(md, HasSubstr(fmt::format("| `{}` |", p.name)));
+  }
+  EXPECT_THAT(md, HasSubstr("| `tau_m` | 20 ms | > 0 | membrane time constant |"));
+  EXPECT_THAT(md, HasSubstr("| `b` | -10 Hz | < 0 |"));
+  for (const char* name : {"lognormal", "ramp", "fixed_indegree", "list", "triplet", "bcm",
+                           "multiplicative", "nearest", "pfister2006_visual_cortex",
+                           "poisson_input", "current", "weights", "pairing"})
+    EXPECT_THAT(md, HasSubstr(fmt::format("| `{}` |", name))) << name;
+  EXPECT_EQ(md, io::model_reference_markdown());  // deterministic
 }

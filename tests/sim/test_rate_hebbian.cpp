@@ -156,7 +156,7 @@ TEST(RateHebbian, ModelFileKeysAndErrors) {
     std::string body, field, what;
   };
   const std::vector<Case> cases = {
-      {"rule = \"hebb\"\n", "plasticity.rule", "known: stdp, triplet, oja, bcm"},
+      {"rule = \"hebb\"\n", "plasticity.rule", "expected one of 'stdp', 'triplet', 'oja', 'bcm'"},
       {oja_ok + "a_plus = \"1 mV\"\n", "plasticity.a_plus", "spike-timing rules"},
       {oja_ok + "y0 = \"5 Hz\"\n", "plasticity.y0", "rule = \"bcm\""},
       {"rule = \"oja\"\nw_ref = \"0.5 mV\"\nw_max = \"2 mV\"\n", "plasticity", "eta"},

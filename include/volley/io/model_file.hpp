@@ -34,4 +34,10 @@ LoadedModel load_model_file(const std::string& path, const LoadOptions& options 
 LoadedModel load_model_string(std::string_view text, const std::string& display_name,
                               const LoadOptions& options = {});
 
+// The Markdown reference of the model-file format's registries (docs/reference.md is generated
+// from it): every neuron model with its meaning, parameter table, presets, methods, states and
+// channels, and the names, keys and meanings of the distributions, connection rules, plasticity
+// rules, inputs, monitors and rewards.
+std::string model_reference_markdown();
+
 }  // namespace volley::io

@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,8 @@ namespace volley {
 struct AdEx {
   static constexpr int kStates = 2;
   static constexpr std::string_view kName = "adex";
+  static constexpr std::string_view kMeaning =
+      "adaptive exponential integrate-and-fire (Brette & Gerstner 2005), regular spiking";
   static constexpr bool kResets = true;
   static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
   static constexpr double kMaxStep = 10e-6;  // the exponential upswing is fast
@@ -46,6 +49,29 @@ struct AdEx {
       need(v_peak > v_reset, "v_peak must be above V_r");
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"V_T", &Params::v_t, Dimension::volts(), Range::any(),
+         "threshold of the exponential term"},
+        {"Delta_T", &Params::delta_t, Dimension::volts(), Range::positive(),
+         "slope factor of the exponential term"},
+        {"v_reset", &Params::v_reset, Dimension::volts(), Range::any(), "reset potential V_r"},
+        {"v_peak", &Params::v_peak, Dimension::volts(), Range::any(), "spike cut-off (> v_reset)"},
+        {"t_ref", &Params::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+        {"tau_w", &Params::tau_w, Dimension::seconds(), Range::positive(),
+         "adaptation time constant"},
+        {"a", &Params::a, Dimension::siemens(), Range::any(),
+         "subthreshold adaptation conductance"},
+        {"b", &Params::b, Dimension::amperes(), Range::any(), "spike-triggered adaptation current"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "w"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {
@@ -73,6 +99,36 @@ struct AdEx {
     x[0] = p.v_reset;
     x[1] += p.b;
   }
+};
+
+// The exponential integrate-and-fire neuron (Fourcaud-Trocmé et al. 2003): AdEx without
+// adaptation (a = b = 0, so w stays 0), with AdEx's other parameters and defaults.
+struct Eif : AdEx {
+  static constexpr std::string_view kName = "eif";
+  static constexpr std::string_view kMeaning =
+      "exponential integrate-and-fire (Fourcaud-Trocmé et al. 2003): adex with a = b = 0";
+
+  struct Params : AdEx::Params {
+    Params() { a = b = 0.0; }
+  };
+
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"V_T", &Params::v_t, Dimension::volts(), Range::any(),
+         "threshold of the exponential term"},
+        {"Delta_T", &Params::delta_t, Dimension::volts(), Range::positive(),
+         "slope factor of the exponential term"},
+        {"v_reset", &Params::v_reset, Dimension::volts(), Range::any(), "reset potential V_r"},
+        {"v_peak", &Params::v_peak, Dimension::volts(), Range::any(), "spike cut-off (> v_reset)"},
+        {"t_ref", &Params::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+    };
+    return kParams;
+  }
+  // The equations are AdEx's (its functions take Eif::Params as AdEx::Params).
 };
 
 }  // namespace volley

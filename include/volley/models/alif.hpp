@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ namespace volley {
 struct Alif {
   static constexpr int kStates = 2;
   static constexpr std::string_view kName = "alif";
+  static constexpr std::string_view kMeaning =
+      "leaky integrate-and-fire with an adaptive threshold (Bellec et al. 2018, LSNN)";
   static constexpr bool kResets = true;
   // Linear between spikes: exponential Euler is exact for constant input. The 10 µs internal
   // step places the threshold crossing (and so the reset) to within 10 µs.
@@ -44,6 +47,25 @@ struct Alif {
       need(t_ref >= 0, "t_ref must be >= 0");
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"tau_m", &Params::tau_m, Dimension::seconds(), Range::positive(),
+         "membrane time constant"},
+        {"tau_a", &Params::tau_a, Dimension::seconds(), Range::positive(),
+         "threshold adaptation time constant"},
+        {"beta", &Params::beta, Dimension::volts(), Range::non_negative(),
+         "threshold increase per unit of a"},
+        {"v_th", &Params::v_th, Dimension::volts(), Range::any(), "baseline threshold (> v_reset)"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "resting potential"},
+        {"v_reset", &Params::v_reset, Dimension::volts(), Range::any(), "reset potential"},
+        {"R", &Params::r, Dimension::ohms(), Range::positive(), "membrane resistance"},
+        {"t_ref", &Params::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "a"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {

@@ -15,6 +15,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,8 @@ namespace detail {
 struct HodgkinHuxley {
   static constexpr int kStates = 4;
   static constexpr std::string_view kName = "hh";
+  static constexpr std::string_view kMeaning =
+      "Hodgkin & Huxley (1952) squid axon, 1 cm² patch; class II";
   static constexpr bool kResets = false;
   // RK4 in 10 µs substeps: stable (the membrane time constant at the spike peak is ~6 µs) and
   // within 0.1 ms of the RK45 reference over the first 10 spikes at any network dt.
@@ -58,6 +61,24 @@ struct HodgkinHuxley {
       if (!(g_na >= 0) || !(g_k >= 0) || !(g_l > 0)) fail("g_L (and g_Na, g_K >= 0)", g_l);
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_Na", &Params::g_na, Dimension::siemens(), Range::non_negative(),
+         "peak sodium conductance"},
+        {"g_K", &Params::g_k, Dimension::siemens(), Range::non_negative(),
+         "peak potassium conductance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_Na", &Params::e_na, Dimension::volts(), Range::any(), "sodium reversal potential"},
+        {"E_K", &Params::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"v_spike", &Params::v_spike, Dimension::volts(), Range::any(),
+         "an upward crossing of v_spike is a spike"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "m", "h", "n"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {

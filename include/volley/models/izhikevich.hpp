@@ -28,6 +28,7 @@
 // excitability panels of Izhikevich (2004) figure1.m: "class1" (0.02, -0.1, -55, 6 with
 // k1 = 4.1, k0 = 108 mV), "class2" (0.2, 0.26, -65, 0). c and d in mV, a per ms.
 // | channels | | exc 5 ms, inh 10 ms | synaptic channels (tau 0 = delta) |
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,7 @@
 #include "volley/distribution.hpp"
 #include "volley/models/lif.hpp"
 #include "volley/population.hpp"
+#include "volley/registry.hpp"
 
 namespace volley {
 
@@ -53,13 +55,32 @@ struct IzhikevichParams {
   std::vector<SynapticChannel> channels{{"exc", 5e-3}, {"inh", 10e-3}};
   Distribution v_init = Distribution::constant(-65e-3);
 
-  // A named preset (see the table above); throws ParameterError listing the names.
+  // The named presets (see the table above), and one by name (throws ParameterError listing them).
+  static std::span<const Preset<IzhikevichParams>> presets();
   static IzhikevichParams preset(std::string_view name);
   // u starts at b * v unless given.
   bool has_u_init = false;
   Distribution u_init;
 
   void validate(const std::string& where) const;
+  // The parameters as model files and the registry name them (defaults: the values above).
+  static std::span<const Param<IzhikevichParams>> params() {
+    using P = IzhikevichParams;
+    static const Param<P> kParams[] = {
+        {"a", &P::a, Dimension::hertz(), Range::positive(), "recovery rate"},
+        {"b", &P::b, Dimension::none(), Range::any(), "sensitivity of u to v"},
+        {"c", &P::c, Dimension::volts(), Range::any(), "reset of v (< v_peak)"},
+        {"d", &P::d, Dimension::volts(), Range::any(), "reset increment of u"},
+        {"v_peak", &P::v_peak, Dimension::volts(), Range::any(), "spike cut-off"},
+        {"R", &P::R, Dimension::ohms(), Range::non_negative(),
+         "converts injected amperes to volts (0: inputs in volts only)"},
+        {"k1", &P::k1, Dimension::none(), Range::any(), "linear term of dv/dt (per ms)"},
+        {"k0", &P::k0, Dimension::volts(), Range::any(), "constant term of dv/dt"},
+        {"max_step", &P::max_step, Dimension::seconds(), Range::positive(),
+         "longest internal Euler step; = dt is Izhikevich's own one-step scheme"},
+    };
+    return kParams;
+  }
 };
 
 class IzhikevichPopulation final : public Population {

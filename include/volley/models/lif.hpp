@@ -29,11 +29,13 @@
 // | R | Ohm | 0 | membrane resistance; 0 = inputs only in volts |
 // | i_offset | A | 0 | constant bias current (needs R) |
 // | channels | | exc 5 ms, inh 10 ms | name and tau (0 = delta) of each synaptic channel |
+#include <span>
 #include <string>
 #include <vector>
 
 #include "volley/distribution.hpp"
 #include "volley/population.hpp"
+#include "volley/registry.hpp"
 
 namespace volley {
 
@@ -54,6 +56,23 @@ struct LifParams {
   Distribution v_init = Distribution::constant(-70e-3);
 
   void validate(const std::string& where) const;
+  // The parameters as model files and the registry name them (defaults: the values above).
+  static std::span<const Param<LifParams>> params() {
+    static const Param<LifParams> kParams[] = {
+        {"tau_m", &LifParams::tau_m, Dimension::seconds(), Range::positive(),
+         "membrane time constant"},
+        {"v_rest", &LifParams::v_rest, Dimension::volts(), Range::any(), "resting potential"},
+        {"v_th", &LifParams::v_th, Dimension::volts(), Range::any(), "threshold (> v_reset)"},
+        {"v_reset", &LifParams::v_reset, Dimension::volts(), Range::any(), "reset potential"},
+        {"t_ref", &LifParams::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+        {"R", &LifParams::R, Dimension::ohms(), Range::non_negative(),
+         "membrane resistance; needed for weights and inputs in amperes (0: volts only)"},
+        {"i_offset", &LifParams::i_offset, Dimension::amperes(), Range::any(),
+         "constant bias current (needs R)"},
+    };
+    return kParams;
+  }
 };
 
 class LifPopulation final : public Population {

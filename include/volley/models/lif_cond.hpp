@@ -17,11 +17,13 @@
 // | t_ref | s | 5 ms | absolute refractory period |
 // | i_offset | A | 0 | constant bias current |
 // | channels | | exc (5 ms, 0 mV), inh (10 ms, -80 mV) | tau and reversal E of each channel |
+#include <span>
 #include <string>
 #include <vector>
 
 #include "volley/distribution.hpp"
 #include "volley/population.hpp"
+#include "volley/registry.hpp"
 
 namespace volley {
 
@@ -44,6 +46,30 @@ struct LifCondParams {
   Distribution v_init = Distribution::constant(-60e-3);
 
   void validate(const std::string& where) const;
+  // The parameters as model files and the registry name them (defaults: the values above).
+  static std::span<const Param<LifCondParams>> params() {
+    static const Param<LifCondParams> kParams[] = {
+        {"C_m", &LifCondParams::c_m, Dimension::farads(), Range::positive(),
+         "membrane capacitance"},
+        {"g_L", &LifCondParams::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"v_rest", &LifCondParams::v_rest, Dimension::volts(), Range::any(), "resting potential"},
+        {"v_th", &LifCondParams::v_th, Dimension::volts(), Range::any(), "threshold (> v_reset)"},
+        {"v_reset", &LifCondParams::v_reset, Dimension::volts(), Range::any(), "reset potential"},
+        {"t_ref", &LifCondParams::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+        {"i_offset", &LifCondParams::i_offset, Dimension::amperes(), Range::any(),
+         "constant bias current"},
+    };
+    return kParams;
+  }
+  // The integration methods by name.
+  static const Registry<Choice<Method>>& methods() {
+    static const Registry<Choice<Method>> r(
+        "method", {{"exponential_euler", Method::kExponentialEuler,
+                    "exact for conductances frozen over a step (Brian2's exponential_euler)"},
+                   {"euler", Method::kEuler, "forward Euler (Auryn's COBA benchmark)"}});
+    return r;
+  }
 };
 
 class LifCondPopulation final : public Population {

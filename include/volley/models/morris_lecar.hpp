@@ -17,6 +17,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ namespace volley {
 struct MorrisLecar {
   static constexpr int kStates = 2;
   static constexpr std::string_view kName = "morris_lecar";
+  static constexpr std::string_view kMeaning =
+      "Morris & Lecar (1981) in Ermentrout & Terman's form, 1 cm² patch; class II (hopf) or I "
+      "(snlc)";
   static constexpr bool kResets = false;
   static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
   static constexpr double kMaxStep = 100e-6;
@@ -62,6 +66,41 @@ struct MorrisLecar {
       need(g_l > 0 && g_ca >= 0 && g_k >= 0, "g_L must be > 0 and g_Ca, g_K >= 0", g_l);
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_Ca", &Params::g_ca, Dimension::siemens(), Range::non_negative(),
+         "peak calcium conductance"},
+        {"g_K", &Params::g_k, Dimension::siemens(), Range::non_negative(),
+         "peak potassium conductance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_Ca", &Params::e_ca, Dimension::volts(), Range::any(), "calcium reversal potential"},
+        {"E_K", &Params::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"V1", &Params::v1, Dimension::volts(), Range::any(), "half-activation voltage of m_inf"},
+        {"V2", &Params::v2, Dimension::volts(), Range::any(), "slope of m_inf (not 0)"},
+        {"V3", &Params::v3, Dimension::volts(), Range::any(), "half-activation voltage of w_inf"},
+        {"V4", &Params::v4, Dimension::volts(), Range::any(), "slope of w_inf (not 0)"},
+        {"phi", &Params::phi, Dimension::none(), Range::positive(), "rate factor of w (per ms)"},
+        {"v_spike", &Params::v_spike, Dimension::volts(), Range::any(),
+         "an upward crossing of v_spike is a spike"},
+    };
+    return kParams;
+  }
+
+  static std::span<const Preset<Params>> presets() {
+    static const Preset<Params> kPresets[] = {
+        {"hopf",
+         "the default: g_Ca 4.4 mS, V3 2 mV, V4 30 mV, phi 0.04; class II (subcritical Hopf)",
+         &Params::hopf},
+        {"snlc", "g_Ca 4 mS, V3 12 mV, V4 17.4 mV, phi 0.067; class I (saddle-node on invariant "
+                 "circle)",
+         &Params::snlc},
+    };
+    return kPresets;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "w"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {

@@ -2,7 +2,7 @@
 // Neuron models written as ordinary differential equations, and the integrators that advance
 // them. A model is a plain struct that satisfies the `OdeNeuron` concept; `OdePopulation<M>`
 // (ode_population.hpp) turns it into a population the simulator runs, `reference_spike_times`
-// (ode_reference.hpp) integrates the same equations with adaptive RK45 for tests.
+// (tests/support/ode_reference.hpp) integrates the same equations with adaptive RK45 for tests.
 //
 // All quantities are SI: v in volts (state 0), currents in amperes, conductances in siemens,
 // capacitances in farads, rates per second.
@@ -10,9 +10,11 @@
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
 #include <concepts>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "volley/registry.hpp"
 #include "volley/units.hpp"
 
 namespace volley {
@@ -35,11 +37,17 @@ enum class Integrator {
                         // step with a and b taken at the exponential-Euler midpoint
 };
 
-// "euler", "exponential_euler", "rk4"; throws ParameterError listing the choices.
+// The methods by name ("euler", "exponential_euler", "exponential_midpoint", "rk4").
+const Registry<Choice<Integrator>>& integrators();
+// Throws ParameterError "unknown method 'x' (expected one of ...)".
 Integrator parse_integrator(std::string_view name);
 std::string_view integrator_name(Integrator m);
 
 // The contract of a neuron model given as ODEs.
+//   kName, kMeaning               its name in model files and a one-line description (with source)
+//   params()                      its parameters: a span of Param<Params> (key, member, dimension,
+//                                 range, meaning); the defaults are Params{}'s member values
+//   presets()                     optional: a span of Preset<Params>
 //   kStates                       number of state variables, v first
 //   state_names()                 their names (for monitors), v first
 //   state_dimensions()            physical dimension of each state
@@ -61,6 +69,8 @@ concept OdeNeuron = requires(const typename M::Params& p, double* x, const doubl
                              const NeuronInput& in, double* a, double* b) {
   { M::kStates } -> std::convertible_to<int>;
   { M::kName } -> std::convertible_to<std::string_view>;
+  { M::kMeaning } -> std::convertible_to<std::string_view>;
+  { M::params() } -> std::convertible_to<std::span<const Param<typename M::Params>>>;
   { M::state_names() } -> std::convertible_to<std::array<std::string_view, M::kStates>>;
   { M::state_dimensions() } -> std::convertible_to<std::array<Dimension, M::kStates>>;
   { M::initial(p, x) };

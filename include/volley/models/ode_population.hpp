@@ -19,6 +19,7 @@
 #include "volley/distribution.hpp"
 #include "volley/error.hpp"
 #include "volley/models/ode.hpp"
+#include "volley/models/registry.hpp"
 #include "volley/population.hpp"
 
 namespace volley {
@@ -265,6 +266,7 @@ class OdePopulation final : public Population {
 
   void validate() const {
     const std::string where = fmt::format("population '{}'", name());
+    check_declared_params(param_infos(M::params(), p_.model), where);
     p_.model.validate(where);
     for (const auto& c : p_.channels)
       if (!(c.tau > 0.0))

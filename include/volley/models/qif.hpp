@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ namespace volley {
 struct Qif {
   static constexpr int kStates = 1;
   static constexpr std::string_view kName = "qif";
+  static constexpr std::string_view kMeaning =
+      "quadratic integrate-and-fire (Izhikevich 2007, ch. 8); class I";
   static constexpr bool kResets = true;
   static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
   static constexpr double kMaxStep = 10e-6;
@@ -41,6 +44,21 @@ struct Qif {
       need(t_ref >= 0, "t_ref must be >= 0");
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"k", &Params::k, Dimension{0, -2, 1}, Range::positive(), "curvature, e.g. \"0.7 nS/mV\""},
+        {"V_r", &Params::v_r, Dimension::volts(), Range::any(), "resting potential"},
+        {"V_t", &Params::v_t, Dimension::volts(), Range::any(), "instantaneous threshold (> V_r)"},
+        {"v_peak", &Params::v_peak, Dimension::volts(), Range::any(), "spike cut-off (> v_reset)"},
+        {"v_reset", &Params::v_reset, Dimension::volts(), Range::any(), "reset potential"},
+        {"t_ref", &Params::t_ref, Dimension::seconds(), Range::non_negative(),
+         "absolute refractory period"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() { return {Dimension::volts()}; }

@@ -8,10 +8,12 @@
 // SpikeGenerator: explicit (time, index) events (Brian2's SpikeGeneratorGroup). A spike at time t
 // is emitted in the step that contains t, i.e. step floor(t/dt + 1e-6).
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "volley/population.hpp"
+#include "volley/registry.hpp"
 
 namespace volley {
 
@@ -25,6 +27,22 @@ struct PoissonGroupParams {
   double mod_phase = 0.0;          // rad
   double mod_power = 1.0;
   void validate(const std::string& where) const;
+  // The scalar parameters as model files and the registry name them (`rates` is an array).
+  static std::span<const Param<PoissonGroupParams>> params() {
+    using P = PoissonGroupParams;
+    static const Param<P> kParams[] = {
+        {"rate", &P::rate, Dimension::hertz(), Range::non_negative(), "constant rate"},
+        {"rate_dt", &P::rate_dt, Dimension::seconds(), Range::non_negative(),
+         "spacing of `rates`: rates[k] applies from k rate_dt, the last holds (> 0 with rates)"},
+        {"modulation.frequency", &P::mod_frequency, Dimension::hertz(), Range::non_negative(),
+         "with `rate`: rate(t) = rate (1/2 (1 + sin(2 pi frequency t + phase)))^power; 0 = off"},
+        {"modulation.phase", &P::mod_phase, Dimension::none(), Range::any(),
+         "phase of the modulation in radians (model files: `modulation.phase_deg`, degrees)"},
+        {"modulation.power", &P::mod_power, Dimension::none(), Range::positive(),
+         "power of the modulation"},
+    };
+    return kParams;
+  }
 };
 
 class PoissonGroup final : public Population {

@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,8 @@ namespace volley {
 struct TraubHH {
   static constexpr int kStates = 4;
   static constexpr std::string_view kName = "traub_hh";
+  static constexpr std::string_view kMeaning =
+      "Traub & Miles (1991) Hodgkin-Huxley neuron of Brian2's COBAHH example (20 000 µm²)";
   static constexpr bool kResets = false;
   // Accurate default (RK4 in 10 µs steps); examples/cobahh.toml selects Brian2's exponential
   // Euler at dt = 0.1 ms explicitly (method = "exponential_euler", max_step = dt).
@@ -44,6 +47,26 @@ struct TraubHH {
         throw ParameterError(fmt::format("{}: g_L must be > 0 and g_Na, g_K >= 0", where));
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_Na", &Params::g_na, Dimension::siemens(), Range::non_negative(),
+         "peak sodium conductance"},
+        {"g_K", &Params::g_k, Dimension::siemens(), Range::non_negative(),
+         "peak potassium conductance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_Na", &Params::e_na, Dimension::volts(), Range::any(), "sodium reversal potential"},
+        {"E_K", &Params::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"V_T", &Params::v_t, Dimension::volts(), Range::any(),
+         "offset of the rate functions (sets the threshold)"},
+        {"v_spike", &Params::v_spike, Dimension::volts(), Range::any(),
+         "an upward crossing of v_spike is a spike"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "m", "h", "n"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {

@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <math.h>  // ::exp etc. carry the SIMD declarations that vectorise them (libmvec)
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,8 @@ namespace volley {
 struct WangBuzsaki {
   static constexpr int kStates = 3;
   static constexpr std::string_view kName = "wang_buzsaki";
+  static constexpr std::string_view kMeaning =
+      "Wang & Buzsáki (1996) fast-spiking interneuron, 1 cm² patch; class I";
   static constexpr bool kResets = false;
   static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
   static constexpr double kMaxStep = 10e-6;
@@ -44,6 +47,26 @@ struct WangBuzsaki {
         throw ParameterError(fmt::format("{}: g_L must be > 0 and g_Na, g_K >= 0", where));
     }
   };
+
+  // The parameters as model files and the registry name them (defaults: Params{}).
+  static std::span<const Param<Params>> params() {
+    static const Param<Params> kParams[] = {
+        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+        {"g_Na", &Params::g_na, Dimension::siemens(), Range::non_negative(),
+         "peak sodium conductance"},
+        {"g_K", &Params::g_k, Dimension::siemens(), Range::non_negative(),
+         "peak potassium conductance"},
+        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+        {"E_Na", &Params::e_na, Dimension::volts(), Range::any(), "sodium reversal potential"},
+        {"E_K", &Params::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
+        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+        {"phi", &Params::phi, Dimension::none(), Range::positive(),
+         "temperature factor of the h and n kinetics"},
+        {"v_spike", &Params::v_spike, Dimension::volts(), Range::any(),
+         "an upward crossing of v_spike is a spike"},
+    };
+    return kParams;
+  }
 
   static constexpr std::array<std::string_view, kStates> state_names() { return {"v", "h", "n"}; }
   static constexpr std::array<Dimension, kStates> state_dimensions() {
