@@ -137,7 +137,7 @@ int run_ipd_decoder(const DecoderArgs& a) {
     train::NetConfig nc = cfg.net;
     nc.n_inputs = test.n_inputs();
     train::Net net(nc);
-    io::restore(ck, net, nullptr, a.checkpoint);
+    train::restore(ck, net, nullptr, a.checkpoint);
     train::SampleRecord rec;
     train::Workspace ws;
     train::SampleEvents ev;

@@ -16,10 +16,9 @@
 #include "volley/io/network_recording.hpp"
 #include "volley/io/training.hpp"
 #include "volley/train/checkpoint.hpp"
-#include "volley/train/trainer.hpp"
-#include "volley/train/evolution.hpp"
 #include "volley/train/reservoir.hpp"
-#include "volley/rng.hpp"
+#include "volley/train/runner.hpp"
+#include "volley/train/trainer.hpp"
 
 namespace volley::cli {
 namespace {
@@ -82,7 +81,7 @@ int run_train(const TrainArgs& a) {
     fo.options = effective;
     fo.progress_bar = isatty(fileno(stderr)) != 0;
     fo.log = stderr;
-    const io::FitResult r = io::fit(cfg, fo);
+    const train::FitResult r = io::fit(cfg, fo);
     if (r.stopped) {
       fmt::print(stderr, "volley train: error: {}\n", r.message);
       return 3;
@@ -133,7 +132,7 @@ int run_eval(const EvalArgs& a) {
     // (the forward computation itself is the same in both modes).
     if (!a.record.empty()) nc.backward = train::BackwardMode::dense;
     train::Net net(nc);
-    io::restore(ck, net, nullptr, a.checkpoint);
+    train::restore(ck, net, nullptr, a.checkpoint);
     train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
     const train::EvalStats st = trainer.evaluate(*data.test);
     const std::size_t C = net.n_outputs();
@@ -192,76 +191,13 @@ int run_evolve(const EvolveArgs& a) {
     io::TrainConfig cfg = io::load_train_config(a.config, train_options(effective, a.threads, -1));
     if (a.generations > 0) cfg.evolution.generations = static_cast<std::size_t>(a.generations);
     cfg.evolution.validate();
-    namespace fs = std::filesystem;
-    fs::create_directories(a.out);
-    if (fs::exists(fs::path(a.out) / "checkpoint.bin"))
-      throw IoError(fmt::format("{} already holds a run (checkpoint.bin); choose another --out", a.out));
-    io::DataSets data = io::load_data(cfg);
-    train::NetConfig nc = cfg.net;
-    nc.n_inputs = data.train->n_inputs();
-    train::Net net(nc);
-    train::Evolution evo(net, cfg.loss, cfg.optimizer, cfg.evolution);
-    train::Trainer tester(net, cfg.loss, cfg.optimizer, cfg.training);
-    const auto& ev = cfg.evolution;
-    fmt::print(stderr, "volley evolve: {} | {} | {} parameters | population {} | batch {} | {} threads\n",
-               cfg.path, ev.kind == train::EvolutionKind::openai_es ? "openai_es" : "sep_cmaes",
-               evo.dimension(), ev.population, ev.batch_size, ev.threads);
-    std::ofstream metrics(fs::path(a.out) / "metrics.jsonl");
-    const std::size_t n = data.train->size();
-    std::vector<std::size_t> batch(std::min(ev.batch_size, n));
-    double total_seconds = 0.0;
-    std::size_t evaluations = 0;
-    train::EvalStats test{};
-    for (std::size_t g = 0; g < ev.generations; ++g) {
-      // The generation's minibatch: samples drawn with replacement from a stream keyed by
-      // (seed, generation), so any thread count sees the same batches.
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        CounterRng rng(ev.seed, 0xE5100000u, static_cast<std::uint32_t>(k), g);
-        batch[k] = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n));
-      }
-      const train::GenerationStats st = evo.step(*data.train, batch);
-      total_seconds += st.seconds;
-      evaluations += st.evaluations;
-      const bool last = g + 1 == ev.generations;
-      nlohmann::ordered_json j = {{"generation", g + 1},
-                                  {"best_fitness", st.best_fitness},
-                                  {"mean_fitness", st.mean_fitness},
-                                  {"sigma", st.sigma},
-                                  {"generation_seconds", st.seconds},
-                                  {"evaluations_per_second", double(st.evaluations) / std::max(st.seconds, 1e-12)},
-                                  {"samples_per_second", double(st.evaluations * batch.size()) / std::max(st.seconds, 1e-12)}};
-      if (last || (g + 1) % 10 == 0) {
-        test = tester.evaluate(*data.test);
-        j["test_acc"] = test.accuracy;
-        j["test_loss"] = test.loss;
-        fmt::print(stderr, "generation {:>5}/{} fitness best {:.4f} mean {:.4f} | test_acc {:.4f} | {:.1f} evaluations/s\n",
-                   g + 1, ev.generations, st.best_fitness, st.mean_fitness, test.accuracy,
-                   double(evaluations) / std::max(total_seconds, 1e-12));
-      }
-      metrics << j.dump() << "\n";
-      metrics.flush();
-    }
-    train::Checkpoint ck;
-    ck.config_name = cfg.path;
-    ck.config_text = cfg.text;
-    ck.options = effective;
-    ck.epochs_done = static_cast<std::uint32_t>(ev.generations);
-    for (const auto& p : net.params()) ck.params.emplace_back(p.name, p.value);
-    train::write_checkpoint((fs::path(a.out) / "checkpoint.bin").string(), ck);
-    nlohmann::ordered_json summary = {{"config", cfg.path},
-                                      {"method", ev.kind == train::EvolutionKind::openai_es ? "openai_es" : "sep_cmaes"},
-                                      {"parameters", evo.dimension()},
-                                      {"generations", ev.generations},
-                                      {"population", ev.population},
-                                      {"batch_size", batch.size()},
-                                      {"evaluations", evaluations},
-                                      {"seconds", total_seconds},
-                                      {"evaluations_per_second", double(evaluations) / std::max(total_seconds, 1e-12)},
-                                      {"test_acc", test.accuracy},
-                                      {"test_loss", test.loss}};
-    std::ofstream(fs::path(a.out) / "summary.json") << summary.dump(2) << "\n";
+    io::EvolveOptions eo;
+    eo.out_dir = a.out;
+    eo.options = effective;
+    eo.log = stderr;
+    const train::EvolveEnd r = io::evolve(cfg, eo);
     fmt::print("volley evolve: {} generations, test accuracy {:.4f}, {:.1f} candidate evaluations/s; results in {}/\n",
-               ev.generations, test.accuracy, double(evaluations) / std::max(total_seconds, 1e-12), a.out);
+               r.generations, r.test.accuracy, double(r.evaluations) / std::max(r.seconds, 1e-12), a.out);
     return 0;
   });
 }

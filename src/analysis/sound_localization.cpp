@@ -8,7 +8,8 @@
 #include <numbers>
 
 #include "volley/error.hpp"
-#include "volley/io/model_file.hpp"
+#include "volley/models/lif.hpp"
+#include "volley/models/sources.hpp"
 
 namespace volley::analysis {
 namespace {
@@ -85,17 +86,70 @@ std::string jeffress_model_text(const JeffressConfig& c, double ipd_deg) {
   return s;
 }
 
+std::unique_ptr<Network> jeffress_network(const JeffressConfig& c, double ipd_deg) {
+  c.validate();
+  const std::size_t F = c.fibres_per_ear, N = c.detectors;
+  // The order of the objects below is that of jeffress_model_text (populations, then
+  // projections, then the monitor): random streams are keyed by it, so both give the same spikes.
+  // Times go through milliseconds as the model file writes them ("0.1 ms" is 0.1 · 1e-3 s), so
+  // that a delay half-way between two steps rounds the same way in both.
+  auto ms = [](double seconds) { return (seconds * 1e3) * 1e-3; };
+  const double dt = ms(c.dt);
+  auto net = std::make_unique<Network>(dt, c.seed);
+  for (const auto& [ear, phase_deg] : {std::pair{"left", 0.0}, std::pair{"right", ipd_deg}}) {
+    PoissonGroupParams fibres;
+    fibres.rate = c.rate_max;
+    fibres.mod_frequency = c.frequency;
+    fibres.mod_phase = phase_deg * kPi / 180.0;
+    fibres.mod_power = c.power;
+    net->add<PoissonGroup>(ear, F, fibres);
+  }
+  // Voltages in units of the threshold, as millivolts (the model file's convention).
+  LifParams detector;
+  detector.tau_m = ms(c.tau);
+  detector.v_rest = 0.0;
+  detector.v_th = 1e-3;
+  detector.v_reset = 0.0;
+  detector.t_ref = 0.0;
+  detector.v_init = Distribution::constant(0.0);
+  detector.channels = {{"jump", 0.0}};  // instantaneous: each spike adds its weight to v
+  net->add<LifPopulation>("detectors", F * N, detector);
+  // Fibre k of each ear feeds copy k of the detector array. The right ear's delay ramps over
+  // the copy's detectors from 0 to one period, on top of the one-step minimum both ears share.
+  const double period_ms = 1e3 / c.frequency;
+  for (std::size_t k = 0; k < F; ++k) {
+    for (const char* ear : {"left", "right"}) {
+      ProjectionSpec p;
+      p.name = fmt::format("{}{}", ear, k);
+      p.source = ear;
+      p.source_slice = {k, 1};
+      p.target = "detectors";
+      p.target_slice = {k * N, N};
+      p.channel = "jump";
+      p.connector = AllToAll{};
+      p.weight = Distribution::constant(c.weight * 1e-3);
+      p.weight_dim = Dimension::volts();
+      p.delay = ear == std::string_view("left")
+                    ? Distribution::constant(dt)
+                    : Distribution::ramp(dt, (c.dt * 1e3 + period_ms) * 1e-3,
+                                         Distribution::Over::kTarget);
+      net->connect(p);
+    }
+  }
+  net->record_spikes("detector_spikes", "detectors");
+  return net;
+}
+
 JeffressEstimate run_jeffress(const JeffressConfig& c, double ipd_deg, std::uint64_t trial) {
   JeffressConfig cfg = c;
   cfg.seed = c.seed * 1000003ull + trial;
-  io::LoadedModel m = io::load_model_string(jeffress_model_text(cfg, ipd_deg),
-                                            "<volley example sound-localization>");
-  m.network->run(m.duration, {1});
+  const std::unique_ptr<Network> net = jeffress_network(cfg, ipd_deg);
+  net->run(c.duration, {1});
   const std::size_t N = c.detectors;
   JeffressEstimate e;
   e.true_deg = wrap_deg(ipd_deg);
   e.counts.assign(N, 0);
-  for (std::uint32_t u : m.network->spike_monitors().front()->units) e.counts[u % N] += 1;
+  for (std::uint32_t u : net->spike_monitors().front()->units) e.counts[u % N] += 1;
   // The first and last detectors share best IPD 0 = 360°; count them together.
   std::size_t best = 0;
   double sx = 0.0, sy = 0.0;

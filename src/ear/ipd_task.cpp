@@ -50,7 +50,7 @@ double IpdSource::class_centre_deg(int c) const {
   return -90.0 + 180.0 * (c + 0.5) / static_cast<double>(c_.classes);
 }
 
-void IpdSource::fill(std::size_t index, std::uint64_t, train::SampleEvents& out) const {
+void IpdSource::fill(std::size_t index, std::uint64_t, data::SampleEvents& out) const {
   CounterRng head(c_.seed, kStreamIpd, static_cast<std::uint32_t>(index), 0);
   const double ipd = (-90.0 + 180.0 * head.uniform()) * std::numbers::pi / 180.0;
   const double phase0 = 2.0 * std::numbers::pi * head.uniform();

@@ -1,4 +1,5 @@
-// `volley train`'s run loop: epochs, metrics, checkpoints, resume (see training.hpp).
+// `volley train` / `volley evolve` runs (see training.hpp): the library's runners with writers
+// that put metrics, checkpoints and summaries in a directory and progress on a log stream.
 #include "volley/io/training.hpp"
 
 #include <fmt/format.h>
@@ -9,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
 
 #include "volley/error.hpp"
 #include "volley/train/trainer.hpp"
@@ -48,7 +49,9 @@ void keep_lines(const std::string& path, std::size_t n) {
   fs::rename(tmp, path);
 }
 
-void write_json_atomic(const std::string& path, const json& j) {
+// json or ordered_json (whose keys keep the order they were written in).
+template <class Json>
+void write_json_atomic(const std::string& path, const Json& j) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -58,21 +61,225 @@ void write_json_atomic(const std::string& path, const json& j) {
   fs::rename(tmp, path);
 }
 
-train::Checkpoint make_checkpoint(const TrainConfig& cfg, const FitOptions& o,
-                                  train::Net& net, train::Optimizer& opt, int epochs_done) {
-  train::Checkpoint ck;
-  ck.config_name = cfg.path;
-  ck.config_text = cfg.text;
-  ck.options = o.options;
-  ck.epochs_done = static_cast<std::uint32_t>(epochs_done);
-  ck.optimizer_steps = opt.steps();
-  for (std::size_t k = 0; k < net.params().size(); ++k) {
-    const auto& p = net.params()[k];
-    ck.params.emplace_back(p.name, p.value);
-    ck.opt_m.emplace_back(p.name, opt.m()[k]);
-    ck.opt_v.emplace_back(p.name, opt.v()[k]);
+// Appends one line to a file, failing loudly (a metrics file on a full disk must not go quiet).
+void append_line(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  out << line << "\n";
+  if (!out) throw IoError(fmt::format("{}: cannot write", path));
+}
+
+// DIR of `volley train`: metrics.jsonl, checkpoint.bin, summary.json; console lines on o.log.
+class FitDirectory final : public train::FitWriter {
+ public:
+  FitDirectory(const TrainConfig& cfg, const FitOptions& o, double load_seconds)
+      : cfg_(cfg),
+        o_(o),
+        load_seconds_(load_seconds),
+        ckpt_path_((fs::path(o.out_dir) / "checkpoint.bin").string()),
+        metrics_path_((fs::path(o.out_dir) / "metrics.jsonl").string()) {}
+
+  const std::string& checkpoint_path() const { return ckpt_path_; }
+
+  std::optional<train::ResumePoint> resume() override {
+    if (!o_.resume) return std::nullopt;
+    if (!fs::exists(ckpt_path_))
+      throw IoError(fmt::format("--resume: {} has no checkpoint.bin to resume from", o_.out_dir));
+    train::ResumePoint r{train::read_checkpoint(ckpt_path_), ckpt_path_};
+    if (r.checkpoint.config_text != cfg_.text)
+      throw ConfigError(fmt::format("--resume: {} differs from the training file the checkpoint "
+                                    "was made with ({})",
+                                    cfg_.path, r.checkpoint.config_name));
+    if (r.checkpoint.options != o_.options)
+      throw ConfigError(fmt::format("--resume: the options differ from the checkpoint's ({})",
+                                    fmt::join(r.checkpoint.options, " ")));
+    return r;
   }
-  return ck;
+
+  void start(const train::FitStart& s) override {
+    if (o_.resume)
+      keep_lines(metrics_path_, static_cast<std::size_t>(s.first_epoch));
+    else
+      std::ofstream(metrics_path_, std::ios::trunc);
+    const auto& t = cfg_.training;
+    fmt::print(o_.log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
+               cfg_.path, s.train_samples, s.test_samples, s.synapses, t.threads,
+               t.gradient == train::GradientKind::eprop
+                   ? fmt::format(" | e-prop, {} feedback", train::feedback_name(t.feedback))
+                   : std::string());
+  }
+
+  void batch(int epoch, int epochs, const train::BatchProgress& p, double seconds) override {
+    if (!o_.progress_bar) return;
+    const double rate = static_cast<double>(p.samples) / std::max(seconds, 1e-9);
+    const int width = 24;
+    const int fill = static_cast<int>(width * static_cast<double>(p.batch) /
+                                      static_cast<double>(std::max<std::size_t>(p.batches, 1)));
+    fmt::print(o_.log,
+               "\repoch {}/{} [{:<{}}] {}/{} loss {:.4f} acc {:.3f} {:.0f} samples/s ETA {}   ",
+               epoch + 1, epochs, std::string(static_cast<std::size_t>(fill), '#'), width,
+               p.batch, p.batches, p.loss, p.accuracy, rate,
+               fmt_seconds(static_cast<double>(p.batches - p.batch) * seconds /
+                           static_cast<double>(std::max<std::size_t>(p.batch, 1))));
+    std::fflush(o_.log);
+  }
+
+  void trained(int, const train::EpochStats&) override {
+    if (o_.progress_bar) fmt::print(o_.log, "\r{:<110}\r", "");
+  }
+
+  void epoch(const train::EpochRecord& r) override {
+    const train::EpochStats& st = r.train;
+    const double samples_per_second =
+        static_cast<double>(st.samples) / std::max(st.seconds, 1e-12);
+    const json line = {{"epoch", r.epoch},
+                       {"train_loss", st.loss},
+                       {"train_acc", st.accuracy},
+                       {"test_acc", r.test.accuracy},
+                       {"test_loss", r.test.loss},
+                       {"epoch_seconds", st.seconds},
+                       {"samples_per_second", samples_per_second},
+                       {"test_seconds", r.test.seconds},
+                       {"active_fraction", st.active_fraction},
+                       {"lr", r.lr}};
+    append_line(metrics_path_, line.dump());
+    pending_line_ = fmt::format(
+        "epoch {:>3}/{} train_loss {:.4f} train_acc {:.4f} test_acc {:.4f} | {:.1f} s "
+        "({:.0f} samples/s) | active {:.3f}\n",
+        r.epoch, r.epochs, st.loss, st.accuracy, r.test.accuracy, st.seconds, samples_per_second,
+        st.active_fraction);
+  }
+
+  // The epoch's console line follows its checkpoint, so that a line on screen means the epoch
+  // is safely on disk.
+  void checkpoint(const train::Checkpoint& ck) override {
+    train::write_checkpoint(ckpt_path_, ck);
+    fmt::print(o_.log, "{}", pending_line_);
+    std::fflush(o_.log);
+  }
+
+  void finish(const train::FitEnd& e) override {
+    const std::size_t C = e.n_classes;
+    json confusion = json::array();
+    for (std::size_t y = 0; y < C; ++y) {
+      json row = json::array();
+      for (std::size_t p = 0; p < C; ++p) row.push_back(e.test.confusion[y * C + p]);
+      confusion.push_back(row);
+    }
+    const json summary = {{"config", cfg_.path},
+                          {"epochs", e.epochs_done},
+                          {"test_acc", e.test.accuracy},
+                          {"test_loss", e.test.loss},
+                          {"test_samples", e.test.samples},
+                          {"train_samples", e.train_samples},
+                          {"train_seconds_this_run", e.train_seconds},
+                          {"data_load_seconds", load_seconds_},
+                          {"synapses", e.synapses},
+                          {"spikes_per_sample", e.test.spikes_per_sample},
+                          {"confusion", confusion},
+                          {"peak_rss_mb", peak_rss_mb()}};
+    write_json_atomic((fs::path(o_.out_dir) / "summary.json").string(), summary);
+  }
+
+ private:
+  const TrainConfig& cfg_;
+  const FitOptions& o_;
+  double load_seconds_;
+  std::string ckpt_path_, metrics_path_;
+  std::string pending_line_;
+};
+
+std::string_view evolution_method(train::EvolutionKind k) {
+  return k == train::EvolutionKind::openai_es ? "openai_es" : "sep_cmaes";
+}
+
+// DIR of `volley evolve`: metrics.jsonl, checkpoint.bin, summary.json; console lines on o.log.
+class EvolveDirectory final : public train::EvolveWriter {
+ public:
+  EvolveDirectory(const TrainConfig& cfg, const EvolveOptions& o)
+      : cfg_(cfg), o_(o), metrics_path_((fs::path(o.out_dir) / "metrics.jsonl").string()) {}
+
+  void start(const train::EvolveStart& s) override {
+    const train::EvolutionConfig& ev = s.config;
+    fmt::print(o_.log,
+               "volley evolve: {} | {} | {} parameters | population {} | batch {} | {} threads\n",
+               cfg_.path, evolution_method(ev.kind), s.parameters, ev.population, ev.batch_size,
+               ev.threads);
+    std::ofstream(metrics_path_, std::ios::trunc);
+  }
+
+  void generation(const train::GenerationRecord& r) override {
+    const train::GenerationStats& st = r.stats;
+    const double per_second = 1.0 / std::max(st.seconds, 1e-12);
+    nlohmann::ordered_json j = {
+        {"generation", r.generation},
+        {"best_fitness", st.best_fitness},
+        {"mean_fitness", st.mean_fitness},
+        {"sigma", st.sigma},
+        {"generation_seconds", st.seconds},
+        {"evaluations_per_second", static_cast<double>(st.evaluations) * per_second},
+        {"samples_per_second", static_cast<double>(st.evaluations * r.batch_size) * per_second}};
+    if (r.test) {
+      j["test_acc"] = r.test->accuracy;
+      j["test_loss"] = r.test->loss;
+      fmt::print(o_.log,
+                 "generation {:>5}/{} fitness best {:.4f} mean {:.4f} | test_acc {:.4f} | {:.1f} "
+                 "evaluations/s\n",
+                 r.generation, r.generations, st.best_fitness, st.mean_fitness, r.test->accuracy,
+                 static_cast<double>(r.evaluations) / std::max(r.seconds, 1e-12));
+    }
+    append_line(metrics_path_, j.dump());
+  }
+
+  void checkpoint(const train::Checkpoint& ck) override {
+    train::write_checkpoint((fs::path(o_.out_dir) / "checkpoint.bin").string(), ck);
+  }
+
+  void finish(const train::EvolveEnd& e) override {
+    const train::EvolutionConfig& ev = cfg_.evolution;
+    const nlohmann::ordered_json summary = {
+        {"config", cfg_.path},
+        {"method", evolution_method(ev.kind)},
+        {"parameters", e.parameters},
+        {"generations", e.generations},
+        {"population", ev.population},
+        {"batch_size", e.batch_size},
+        {"evaluations", e.evaluations},
+        {"seconds", e.seconds},
+        {"evaluations_per_second",
+         static_cast<double>(e.evaluations) / std::max(e.seconds, 1e-12)},
+        {"test_acc", e.test.accuracy},
+        {"test_loss", e.test.loss}};
+    write_json_atomic((fs::path(o_.out_dir) / "summary.json").string(), summary);
+  }
+
+ private:
+  const TrainConfig& cfg_;
+  const EvolveOptions& o_;
+  std::string metrics_path_;
+};
+
+// Creates DIR; returns the path of its checkpoint.
+std::string prepare_directory(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw IoError(fmt::format("--out: cannot create directory '{}'", dir));
+  return (fs::path(dir) / "checkpoint.bin").string();
+}
+
+// The network of the training file with the data's input count, checked against the data.
+train::NetConfig network_for(const TrainConfig& cfg, const DataSets& data) {
+  train::NetConfig net_cfg = cfg.net;
+  net_cfg.n_inputs = data.train->n_inputs();
+  if (data.train->n_steps() != net_cfg.n_steps || data.test->n_inputs() != net_cfg.n_inputs)
+    throw ConfigError(fmt::format("{}: the training and test data disagree with the network "
+                                  "({} / {} inputs, {} / {} steps)",
+                                  cfg.path, data.train->n_inputs(), data.test->n_inputs(),
+                                  data.train->n_steps(), net_cfg.n_steps));
+  if (net_cfg.layers.back().size != data.train->n_classes())
+    throw ConfigError(fmt::format("{}: the last layer has {} neurons but the data has {} classes",
+                                  cfg.path, net_cfg.layers.back().size, data.train->n_classes()));
+  return net_cfg;
 }
 
 }  // namespace
@@ -95,184 +302,42 @@ TrainOptions options_from_checkpoint(const std::vector<std::string>& stored) {
   return opt;
 }
 
-void restore(const train::Checkpoint& ck, train::Net& net, train::Optimizer* opt,
-             const std::string& path) {
-  auto& params = net.params();
-  auto check = [&](const auto& list, std::string_view what) {
-    if (list.size() != params.size())
-      throw IoError(fmt::format("{}: checkpoint has {} {} arrays, the network has {}", path,
-                                list.size(), what, params.size()));
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      if (list[k].first != params[k].name)
-        throw IoError(fmt::format("{}: checkpoint {} '{}' where the network has '{}'", path, what,
-                                  list[k].first, params[k].name));
-    }
-  };
-  check(ck.params, "parameter");
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (ck.params[k].second.size() != params[k].value.size())
-      throw IoError(fmt::format("{}: parameter '{}' has {} values, the network has {}", path,
-                                params[k].name, ck.params[k].second.size(),
-                                params[k].value.size()));
-    params[k].value = ck.params[k].second;
-  }
-  if (!opt) return;
-  check(ck.opt_m, "optimiser state");
-  check(ck.opt_v, "optimiser state");
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (ck.opt_m[k].second.size() != opt->m()[k].size() ||
-        ck.opt_v[k].second.size() != opt->v()[k].size())
-      throw IoError(fmt::format("{}: optimiser state of '{}' has the wrong size", path,
-                                params[k].name));
-    opt->m()[k] = ck.opt_m[k].second;
-    opt->v()[k] = ck.opt_v[k].second;
-  }
-  opt->set_steps(ck.optimizer_steps);
-}
-
-FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec || !fs::is_directory(o.out_dir))
-    throw IoError(fmt::format("--out: cannot create directory '{}'", o.out_dir));
-  const std::string ckpt_path = (fs::path(o.out_dir) / "checkpoint.bin").string();
-  const std::string metrics_path = (fs::path(o.out_dir) / "metrics.jsonl").string();
-  if (!o.resume && fs::exists(ckpt_path))
+train::FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
+  const std::string ckpt = prepare_directory(o.out_dir);
+  if (!o.resume && fs::exists(ckpt))
     throw IoError(fmt::format(
         "{} already holds a training run ({}); pass --resume to continue it, or choose another "
         "--out",
-        o.out_dir, ckpt_path));
-
+        o.out_dir, ckpt));
   const auto t_load = std::chrono::steady_clock::now();
   DataSets data = load_data(cfg);
-  train::NetConfig net_cfg = cfg.net;
-  net_cfg.n_inputs = data.train->n_inputs();
-  if (data.train->n_steps() != net_cfg.n_steps || data.test->n_inputs() != net_cfg.n_inputs)
-    throw ConfigError(fmt::format("{}: the training and test data disagree with the network "
-                                  "({} / {} inputs, {} / {} steps)",
-                                  cfg.path, data.train->n_inputs(), data.test->n_inputs(),
-                                  data.train->n_steps(), net_cfg.n_steps));
-  if (net_cfg.layers.back().size != data.train->n_classes())
-    throw ConfigError(fmt::format("{}: the last layer has {} neurons but the data has {} classes",
-                                  cfg.path, net_cfg.layers.back().size, data.train->n_classes()));
-  train::Net net(net_cfg);
+  train::Net net(network_for(cfg, data));
   train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
 
-  int start = 0;
-  if (o.resume) {
-    if (!fs::exists(ckpt_path))
-      throw IoError(fmt::format("--resume: {} has no checkpoint.bin to resume from", o.out_dir));
-    const train::Checkpoint ck = train::read_checkpoint(ckpt_path);
-    if (ck.config_text != cfg.text)
-      throw ConfigError(fmt::format("--resume: {} differs from the training file the checkpoint "
-                                    "was made with ({})",
-                                    cfg.path, ck.config_name));
-    if (ck.options != o.options)
-      throw ConfigError(fmt::format("--resume: the options differ from the checkpoint's ({})",
-                                    fmt::join(ck.options, " ")));
-    restore(ck, net, &trainer.optimizer(), ckpt_path);
-    start = static_cast<int>(ck.epochs_done);
-    keep_lines(metrics_path, static_cast<std::size_t>(start));
-  } else {
-    std::ofstream(metrics_path, std::ios::trunc);
-  }
+  FitDirectory dir(cfg, o, load_seconds);
+  train::FitResult r =
+      train::fit(trainer, *data.train, *data.test, {cfg.path, cfg.text, o.options}, dir);
+  if (r.stopped)
+    r.message += r.epochs_done > 0
+                     ? fmt::format(" The last good checkpoint ({} epochs) is {}.", r.epochs_done,
+                                   dir.checkpoint_path())
+                     : std::string(" No epoch finished, so there is no checkpoint.");
+  return r;
+}
 
-  const int epochs = cfg.training.epochs;
-  std::FILE* log = o.log;
-  fmt::print(log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
-             cfg.path, data.train->size(), data.test->size(), net.n_synapses(),
-             cfg.training.threads,
-             cfg.training.gradient == train::GradientKind::eprop
-                 ? fmt::format(" | e-prop, {} feedback", train::feedback_name(cfg.training.feedback))
-                 : std::string());
-  FitResult result;
-  result.epochs_done = start;
-  train::EvalStats last_eval;
-  double train_seconds = 0.0;
-  for (int epoch = start; epoch < epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto bar = [&](const train::BatchProgress& p) {
-      if (!o.progress_bar) return;
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double rate = static_cast<double>(p.samples) / std::max(el, 1e-9);
-      const int width = 24;
-      const int fill = static_cast<int>(width * static_cast<double>(p.batch) /
-                                        static_cast<double>(std::max<std::size_t>(p.batches, 1)));
-      fmt::print(log, "\repoch {}/{} [{:<{}}] {}/{} loss {:.4f} acc {:.3f} {:.0f} samples/s ETA {}   ",
-                 epoch + 1, epochs, std::string(static_cast<std::size_t>(fill), '#'), width,
-                 p.batch, p.batches, p.loss, p.accuracy, rate,
-                 fmt_seconds(static_cast<double>(p.batches - p.batch) * el /
-                             static_cast<double>(std::max<std::size_t>(p.batch, 1))));
-      std::fflush(log);
-    };
-    const train::EpochStats st = trainer.train_epoch(*data.train, epoch, bar);
-    if (o.progress_bar) fmt::print(log, "\r{:<110}\r", "");
-    if (!st.finite) {
-      result.stopped = true;
-      result.message = fmt::format(
-          "epoch {}: the loss, a gradient or a parameter became NaN or Inf (loss {}); training "
-          "stopped. {}",
-          epoch + 1, st.loss,
-          epoch > 0 ? fmt::format("The last good checkpoint ({} epochs) is {}.", epoch, ckpt_path)
-                    : std::string("No epoch finished, so there is no checkpoint."));
-      return result;
-    }
-    train_seconds += st.seconds;
-    last_eval = trainer.evaluate(*data.test);
-    json line = {{"epoch", epoch + 1},
-                 {"train_loss", st.loss},
-                 {"train_acc", st.accuracy},
-                 {"test_acc", last_eval.accuracy},
-                 {"test_loss", last_eval.loss},
-                 {"epoch_seconds", st.seconds},
-                 {"samples_per_second", static_cast<double>(st.samples) / std::max(st.seconds, 1e-12)},
-                 {"test_seconds", last_eval.seconds},
-                 {"active_fraction", st.active_fraction},
-                 {"lr", cfg.optimizer.lr_at(epoch, epochs)}};
-    {
-      std::ofstream out(metrics_path, std::ios::app);
-      out << line.dump() << "\n";
-      if (!out) throw IoError(fmt::format("{}: cannot write", metrics_path));
-    }
-    train::write_checkpoint(ckpt_path, make_checkpoint(cfg, o, net, trainer.optimizer(), epoch + 1));
-    fmt::print(log,
-               "epoch {:>3}/{} train_loss {:.4f} train_acc {:.4f} test_acc {:.4f} | {:.1f} s "
-               "({:.0f} samples/s) | active {:.3f}\n",
-               epoch + 1, epochs, st.loss, st.accuracy, last_eval.accuracy, st.seconds,
-               static_cast<double>(st.samples) / std::max(st.seconds, 1e-12), st.active_fraction);
-    std::fflush(log);
-    result.epochs_done = epoch + 1;
-    result.test_accuracy = last_eval.accuracy;
-  }
-  if (start >= epochs && o.resume) {
-    last_eval = trainer.evaluate(*data.test);
-    result.test_accuracy = last_eval.accuracy;
-  }
-  if (last_eval.samples > 0) {
-    const std::size_t C = net.n_outputs();
-    json confusion = json::array();
-    for (std::size_t y = 0; y < C; ++y) {
-      json row = json::array();
-      for (std::size_t p = 0; p < C; ++p) row.push_back(last_eval.confusion[y * C + p]);
-      confusion.push_back(row);
-    }
-    json summary = {{"config", cfg.path},
-                    {"epochs", result.epochs_done},
-                    {"test_acc", last_eval.accuracy},
-                    {"test_loss", last_eval.loss},
-                    {"test_samples", last_eval.samples},
-                    {"train_samples", data.train->size()},
-                    {"train_seconds_this_run", train_seconds},
-                    {"data_load_seconds", load_seconds},
-                    {"synapses", net.n_synapses()},
-                    {"spikes_per_sample", last_eval.spikes_per_sample},
-                    {"confusion", confusion},
-                    {"peak_rss_mb", peak_rss_mb()}};
-    write_json_atomic((fs::path(o.out_dir) / "summary.json").string(), summary);
-  }
-  return result;
+train::EvolveEnd evolve(const TrainConfig& cfg, const EvolveOptions& o) {
+  if (fs::exists(prepare_directory(o.out_dir)))
+    throw IoError(
+        fmt::format("{} already holds a run (checkpoint.bin); choose another --out", o.out_dir));
+  DataSets data = load_data(cfg);
+  train::Net net(network_for(cfg, data));
+  train::Evolution evolution(net, cfg.loss, cfg.optimizer, cfg.evolution);
+  train::Trainer tester(net, cfg.loss, cfg.optimizer, cfg.training);
+  EvolveDirectory dir(cfg, o);
+  return train::evolve(evolution, tester, *data.train, *data.test, {cfg.path, cfg.text, o.options},
+                       dir);
 }
 
 }  // namespace volley::io

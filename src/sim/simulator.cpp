@@ -6,7 +6,7 @@
 #include <cmath>
 #include <thread>
 
-#include "volley/detail/spin_barrier.hpp"
+#include "spin_barrier.hpp"
 #include "volley/error.hpp"
 #include "volley/network.hpp"
 

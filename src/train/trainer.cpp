@@ -75,7 +75,7 @@ Trainer::Trainer(Net& net, LossConfig loss, OptimizerConfig opt, TrainSettings s
   grads_ = net_.zero_grads();
 }
 
-void Trainer::batch_gradients(const EventSource& data, const std::size_t* idx, std::size_t n,
+void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* idx, std::size_t n,
                               int epoch, double& loss_sum, std::size_t& correct,
                               std::size_t& active) {
   const std::size_t chunk = settings_.chunk;
@@ -189,7 +189,7 @@ void Trainer::batch_gradients(const EventSource& data, const std::size_t* idx, s
   }
 }
 
-EpochStats Trainer::train_epoch(const EventSource& data, int epoch,
+EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
                                 const std::function<void(const BatchProgress&)>& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t n = data.size();
@@ -244,7 +244,7 @@ EpochStats Trainer::train_epoch(const EventSource& data, int epoch,
   return st;
 }
 
-std::vector<std::vector<float>> Trainer::gradients(const EventSource& data,
+std::vector<std::vector<float>> Trainer::gradients(const data::EventSource& data,
                                                    const std::vector<std::size_t>& indices,
                                                    int epoch, double* loss) {
   double loss_sum = 0.0;
@@ -254,7 +254,7 @@ std::vector<std::vector<float>> Trainer::gradients(const EventSource& data,
   return grads_;
 }
 
-EvalStats Trainer::evaluate(const EventSource& data,
+EvalStats Trainer::evaluate(const data::EventSource& data,
                             const std::function<void(const BatchProgress&)>& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t n = data.size();

@@ -22,7 +22,7 @@ TEST(IpdTask, LabelsBinTheIpdAndSamplesRepeat) {
     EXPECT_LE(std::fabs(src.class_centre_deg(y) - ipd), 180.0 / 12 / 2 + 1e-9);
   }
   for (int n : per_class) EXPECT_GT(n, 20);  // roughly uniform
-  volley::train::SampleEvents a, b;
+  volley::data::SampleEvents a, b;
   src.fill(7, 0, a);
   src.fill(7, 5, b);  // another epoch: the same sample
   EXPECT_EQ(a.units, b.units);
@@ -37,7 +37,7 @@ TEST(IpdTask, RightEarLeadsByTheIpd) {
   c.samples = 200;
   c.steps = 500;  // 10 cycles of 20 Hz
   ve::IpdSource src(c);
-  volley::train::SampleEvents ev;
+  volley::data::SampleEvents ev;
   double err = 0.0;
   for (std::size_t i = 0; i < src.size(); ++i) {
     src.fill(i, 0, ev);

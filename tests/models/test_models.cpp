@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "volley/models/izhikevich.hpp"
-#include "volley/models/ode_reference.hpp"
+#include "support/ode_reference.hpp"
 #include "volley/models/lif_cond.hpp"
 #include "volley/models/sources.hpp"
 #include "volley/network.hpp"

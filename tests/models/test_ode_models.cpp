@@ -9,7 +9,7 @@
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/models/ode_models.hpp"
-#include "volley/models/ode_reference.hpp"
+#include "support/ode_reference.hpp"
 #include "volley/network.hpp"
 
 using namespace volley;

@@ -10,12 +10,16 @@
 // With F fibres per ear the array is repeated F times (fibre k of each ear feeds copy k), and
 // spike counts are summed over copies per best IPD.
 //
-// The network is a volley model file (`model_text`), so `volley sim` runs exactly what this
-// runs; examples/sound_localization.toml is model_text for the defaults at IPD 90°.
+// run_jeffress builds the network with the C++ API (jeffress_network); jeffress_model_text
+// writes the same network as a model file, which `volley sim` runs to the same spikes
+// (examples/sound_localization.toml is that file for the defaults at IPD 90°).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "volley/network.hpp"
 
 namespace volley::analysis {
 
@@ -33,7 +37,12 @@ struct JeffressConfig {
   void validate() const;         // throws ParameterError naming the field
 };
 
-// The model file for one IPD (degrees).
+// The network for one IPD (degrees), seeded with config.seed: populations "left" and "right"
+// (the fibres), "detectors" (F copies of the array), projections "left<k>" and "right<k>" per
+// fibre k, and the spike monitor "detector_spikes". Throws ParameterError naming the field.
+std::unique_ptr<Network> jeffress_network(const JeffressConfig& config, double ipd_deg);
+
+// The same network as a model file.
 std::string jeffress_model_text(const JeffressConfig& config, double ipd_deg);
 
 struct JeffressEstimate {

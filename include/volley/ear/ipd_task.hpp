@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "volley/train/dataset.hpp"
+#include "volley/data/events.hpp"
 
 namespace volley::ear {
 
@@ -27,7 +27,7 @@ struct IpdTaskConfig {
   void validate() const;          // ParameterError naming the field
 };
 
-class IpdSource final : public train::EventSource {
+class IpdSource final : public data::EventSource {
  public:
   explicit IpdSource(IpdTaskConfig config, std::string description = "ipd task");
   std::size_t size() const override { return c_.samples; }
@@ -35,7 +35,7 @@ class IpdSource final : public train::EventSource {
   std::size_t n_steps() const override { return c_.steps; }
   std::size_t n_classes() const override { return c_.classes; }
   int label(std::size_t index) const override;
-  void fill(std::size_t index, std::uint64_t epoch, train::SampleEvents& out) const override;
+  void fill(std::size_t index, std::uint64_t epoch, data::SampleEvents& out) const override;
   std::string description() const override { return description_; }
 
   double ipd_deg(std::size_t index) const;  // the sample's true IPD, in (−90, 90)

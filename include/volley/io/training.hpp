@@ -1,14 +1,18 @@
 #pragma once
-// A training run as `volley train` does it: data, network, epochs with a progress display,
-// DIR/metrics.jsonl (one JSON object per epoch), DIR/checkpoint.bin after every epoch (atomic),
-// DIR/summary.json at the end, resume, and a clean stop on a NaN/Inf loss.
+// Training runs as `volley train` and `volley evolve` do them: the training file's data and
+// network, run by the library's runners (volley/train/runner.hpp) with writers that put the
+// results in a directory:
+//   DIR/metrics.jsonl   one JSON object per epoch (fit) or generation (evolve)
+//   DIR/checkpoint.bin  after every epoch (fit, written atomically) or at the end (evolve)
+//   DIR/summary.json    at the end
+// and progress on a log stream (a redrawn progress bar on terminals). fit resumes from
+// DIR/checkpoint.bin and stops cleanly on a NaN/Inf loss.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "volley/io/train_config.hpp"
-#include "volley/train/checkpoint.hpp"
-#include "volley/train/net.hpp"
+#include "volley/train/runner.hpp"
 
 namespace volley::io {
 
@@ -22,22 +26,23 @@ struct FitOptions {
   bool progress_bar = false;  // redraw one line per batch (terminals)
 };
 
-struct FitResult {
-  int epochs_done = 0;
-  double test_accuracy = 0.0;
-  bool stopped = false;  // NaN/Inf loss
-  std::string message;
+// Throws IoError when DIR cannot be created or already holds a run (without resume), and
+// ConfigError when the data do not fit the network or a resumed run's file or options differ
+// from its checkpoint's. A NaN/Inf stop is not an error: see FitResult::stopped and message.
+train::FitResult fit(const TrainConfig& config, const FitOptions& options);
+
+struct EvolveOptions {
+  std::string out_dir;
+  std::vector<std::string> options;  // as FitOptions::options, stored in the checkpoint
+  std::FILE* log = stderr;
 };
 
-FitResult fit(const TrainConfig& config, const FitOptions& options);
+// Evolution strategies ([evolution] table) on the training file's network. Throws IoError when
+// DIR already holds a run.
+train::EvolveEnd evolve(const TrainConfig& config, const EvolveOptions& options);
 
 // The TrainOptions that a checkpoint's stored options ("seed=3", "train_limit=100",
 // "set:dotted.path=VALUE") stand for, so eval tools rebuild the network it was trained as.
 TrainOptions options_from_checkpoint(const std::vector<std::string>& stored);
-
-// Restores parameters (and the optimiser state when `opt` is given) from a checkpoint; throws
-// IoError if names or sizes differ from the network's.
-void restore(const train::Checkpoint& ck, train::Net& net, train::Optimizer* opt,
-             const std::string& path);
 
 }  // namespace volley::io

@@ -55,6 +55,7 @@ class Evolution {
   GenerationStats step(const EventSource& data, std::span<const std::size_t> batch);
 
   std::size_t dimension() const { return theta_.size(); }
+  const EvolutionConfig& config() const { return cfg_; }
   std::uint64_t generation() const { return generation_; }
 
  private:

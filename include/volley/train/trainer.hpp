@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "volley/train/dataset.hpp"
+#include "volley/data/events.hpp"
 #include "volley/train/eprop.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
@@ -56,19 +56,21 @@ class Trainer {
 
   // One epoch over `data` (0-based epoch number: it keys the shuffle and stochastic encoders).
   // The last incomplete batch is dropped, as in the SpyTorch/PyTorch reference.
-  EpochStats train_epoch(const EventSource& data, int epoch,
+  EpochStats train_epoch(const data::EventSource& data, int epoch,
                          const std::function<void(const BatchProgress&)>& progress = {});
-  EvalStats evaluate(const EventSource& data,
+  EvalStats evaluate(const data::EventSource& data,
                      const std::function<void(const BatchProgress&)>& progress = {});
 
+  Net& net() { return net_; }
   Optimizer& optimizer() { return opt_; }
+  const OptimizerConfig& optimizer_config() const { return opt_cfg_; }
   const TrainSettings& settings() const { return settings_; }
   const LossConfig& loss() const { return loss_; }
   // The e-prop estimator when settings().gradient is eprop, else null.
   const Eprop* eprop() const { return eprop_.get(); }
 
   // Gradient of the batch loss for samples `indices` of `data` (no update); for tests.
-  std::vector<std::vector<float>> gradients(const EventSource& data,
+  std::vector<std::vector<float>> gradients(const data::EventSource& data,
                                             const std::vector<std::size_t>& indices, int epoch,
                                             double* loss = nullptr);
 
@@ -76,12 +78,12 @@ class Trainer {
   struct ThreadState {
     Workspace ws;
     SampleRecord rec;
-    SampleEvents events;
+    data::SampleEvents events;
     std::vector<float> dy;
     EpropWorkspace eprop;
   };
   // Forward + backward of one batch into grads_; returns the summed sample losses.
-  void batch_gradients(const EventSource& data, const std::size_t* idx, std::size_t n, int epoch,
+  void batch_gradients(const data::EventSource& data, const std::size_t* idx, std::size_t n, int epoch,
                        double& loss_sum, std::size_t& correct, std::size_t& active);
 
   Net& net_;

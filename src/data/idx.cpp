@@ -1,7 +1,7 @@
 // IDX reader (MNIST / Fashion-MNIST files, gzip-compressed or not) and the Fashion-MNIST loader.
 // zlib's gz* functions read gzip and plain files alike, so there is one read path; the content
 // decides how a file is treated, never its name.
-#include "volley/train/idx.hpp"
+#include "volley/data/idx.hpp"
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -15,7 +15,7 @@
 
 #include "volley/error.hpp"
 
-namespace volley::train {
+namespace volley::data {
 namespace {
 
 namespace fs = std::filesystem;
@@ -216,4 +216,4 @@ ImageSet load_fashion_mnist(const std::string& dir, bool train, std::size_t limi
   return set;
 }
 
-}  // namespace volley::train
+}  // namespace volley::data

@@ -1,4 +1,4 @@
-// Builds against the installed headers and library: a Poisson group drives one LIF neuron.
+// volley::volley from the installed package: a Poisson group drives one LIF neuron.
 #include <cstdio>
 
 #include "volley/models/lif.hpp"

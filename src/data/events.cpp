@@ -1,6 +1,6 @@
 // Event samples for training: the counting sort that builds SampleEvents from unsorted events,
 // and StoredEvents, the in-memory event set (SHD reader output, tests, synthetic benchmarks).
-#include "volley/train/dataset.hpp"
+#include "volley/data/events.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include "volley/error.hpp"
 
-namespace volley::train {
+namespace volley::data {
 
 void build_sample(std::span<const std::uint32_t> steps, std::span<const std::uint32_t> units,
                   std::span<const float> values, std::size_t n_steps, SampleEvents& out) {
@@ -116,4 +116,4 @@ void StoredEvents::fill(std::size_t index, std::uint64_t /*epoch*/, SampleEvents
                     values_.begin() + static_cast<std::ptrdiff_t>(e));
 }
 
-}  // namespace volley::train
+}  // namespace volley::data

@@ -1,7 +1,7 @@
 // Image encoders (latency and Poisson) producing input events from uint8 images on the fly.
 // Both are tables over the 256 grey values built once in the constructor; fill() only walks
 // the pixels of one image.
-#include "volley/train/encoders.hpp"
+#include "volley/data/encoders.hpp"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 
-namespace volley::train {
+namespace volley::data {
 
 ImageSource::ImageSource(ImageSet images, EncoderConfig config, std::string description,
                          std::size_t n_classes)
@@ -130,4 +130,4 @@ void ImageSource::fill(std::size_t index, std::uint64_t epoch, SampleEvents& out
   out.offsets[0] = 0;
 }
 
-}  // namespace volley::train
+}  // namespace volley::data
