@@ -1,8 +1,11 @@
-// Training files: TOML -> TrainConfig. See docs/training-format.md for the schema.
+// Training files: TOML -> TrainConfig. Every choice is read through its registry and every
+// number through its Param declaration (next to the config structs), so the reader, the error
+// messages and training_reference_markdown() (docs/reference.md) cannot disagree.
 #include "volley/io/train_config.hpp"
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "toml_table.hpp"
 #include "volley/error.hpp"
@@ -13,116 +16,204 @@
 #endif
 
 namespace volley::io {
+
+const Registry<Choice<DataConfig::Kind>>& datasets() {
+  static const Registry<Choice<DataConfig::Kind>> r(
+      "dataset",
+      {{"fashion-mnist", DataConfig::Kind::fashion_mnist,
+        "Fashion-MNIST images (IDX files) encoded into spikes on the fly (`encoding`)"},
+       {"shd", DataConfig::Kind::shd,
+        "Spiking Heidelberg Digits (HDF5 files in the SHD layout), binned to steps of "
+        "network.dt"},
+       {"ipd", DataConfig::Kind::ipd,
+        "the sound-localisation tutorial's interaural-phase-difference task, generated "
+        "(include/volley/ear/ipd_task.hpp)"}});
+  return r;
+}
+
+const Registry<Choice<train::EncoderConfig::Kind>>& encodings() {
+  using Kind = train::EncoderConfig::Kind;
+  static const Registry<Choice<Kind>> r(
+      "encoding",
+      {{"latency", Kind::latency,
+        "a pixel x ≥ threshold spikes once, at step ⌊tau_eff·ln(x/(x − threshold))/dt⌋ "
+        "(SpyTorch)"},
+       {"poisson", Kind::poisson,
+        "every pixel spikes at every step with probability max_rate·x·dt"}});
+  return r;
+}
+
 namespace {
 
 using namespace detail;
 
-constexpr std::int64_t kMaxSize = std::numeric_limits<std::uint32_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr Range kPositive{0.0, kInf, true, true};      // > 0, finite
+constexpr Range kNonNegative{0.0, kInf, false, true};  // >= 0, finite
+constexpr double kMaxSeed = std::numeric_limits<std::uint32_t>::max();
 
-template <class E>
-E choice(const Field& f, std::initializer_list<std::pair<std::string_view, E>> options) {
-  const std::string s = f.string();
-  std::string names;
-  for (const auto& [name, value] : options) {
-    if (s == name) return value;
-    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
-  }
-  f.fail(fmt::format("unknown value '{}' (expected one of {})", s, names));
+// ---------------------------------------------------------------------------------------------
+// The keys of the training file that are not the engine's own parameters.
+
+std::span<const Param<DataConfig>> data_params() {
+  static const Param<DataConfig> p[] = {
+      {"train_limit", &DataConfig::train_limit, Dimension::none(), Range::non_negative(),
+       "use the first N training samples (0 = all; --train-limit sets it)"},
+      {"test_limit", &DataConfig::test_limit, Dimension::none(), Range::non_negative(),
+       "use the first N test samples (0 = all; --test-limit sets it)"},
+  };
+  return p;
 }
 
-std::size_t count(Table& t, std::string_view key, std::size_t fallback, std::int64_t min = 0) {
-  if (auto f = t.get(key)) return static_cast<std::size_t>(f->integer(min, kMaxSize));
-  return fallback;
+std::span<const Param<DataConfig>> shd_params() {
+  static const Param<DataConfig> p[] = {
+      {"inputs", &DataConfig::n_inputs, Dimension::none(), Range::at_least(1),
+       "input channels"},
+      {"classes", &DataConfig::n_classes, Dimension::none(), Range::at_least(1), "classes"},
+  };
+  return p;
 }
 
-double number(Table& t, std::string_view key, double fallback, double lo, double hi,
-              std::string_view rule) {
-  if (auto f = t.get(key)) {
-    const double x = f->number();
-    if (!(x >= lo && x <= hi) || !std::isfinite(x)) f->fail(fmt::format("must be {}, got {}", rule, x));
-    return x;
-  }
-  return fallback;
+// Stored converted (tau_eff in steps, max_rate per step), so declared as ParamInfo in the
+// file's units: the defaults are those of EncoderConfig at dt = 1 ms.
+const ParamInfo kTauEff{"tau_eff", Dimension::seconds(), kPositive, 20e-3, false,
+                        "latency code: time constant"};
+const ParamInfo kMaxRate{"max_rate", Dimension::hertz(), kPositive, 200.0, false,
+                         "poisson code: rate at pixel value 1 (at most one spike per step)"};
+
+std::span<const Param<train::EncoderConfig>> encoder_params() {
+  static const Param<train::EncoderConfig> p[] = {
+      {"threshold", &train::EncoderConfig::threshold, Dimension::none(), Range{0.0, 1.0, true, true},
+       "latency code: pixels below this fraction of 255 stay silent"},
+  };
+  return p;
 }
+
+std::span<const Param<ear::IpdTaskConfig>> ipd_params() {
+  using C = ear::IpdTaskConfig;
+  static const Param<C> p[] = {
+      {"fibres", &C::fibres, Dimension::none(), Range::at_least(1), "Poisson fibres per ear"},
+      {"rate_max", &C::rate_max, Dimension::hertz(), kPositive,
+       "peak firing rate (at most one spike per step)"},
+      {"frequency", &C::frequency, Dimension::hertz(), kPositive, "tone frequency"},
+      {"power", &C::power, Dimension::none(), kPositive, "exponent k of the fibres' tuning"},
+      {"classes", &C::classes, Dimension::none(), Range::at_least(2),
+       "IPD bins over (−90°, 90°)"},
+      {"train_samples", &C::samples, Dimension::none(), Range::at_least(1),
+       "training samples"},
+  };
+  return p;
+}
+
+std::span<const Param<DataConfig>> ipd_test_params() {
+  static const Param<DataConfig> p[] = {
+      {"test_samples", &DataConfig::ipd_test_samples, Dimension::none(), Range::at_least(1),
+       "test samples (a disjoint seed)"},
+  };
+  return p;
+}
+
+std::span<const Param<train::TrainSettings>> training_params() {
+  using S = train::TrainSettings;
+  static const Param<S> p[] = {
+      {"epochs", &S::epochs, Dimension::none(), Range::non_negative(),
+       "passes over the training set (--epochs sets it)"},
+      {"batch_size", &S::batch_size, Dimension::none(), Range::at_least(1),
+       "samples per gradient step; the last incomplete batch of an epoch is dropped"},
+      {"threads", &S::threads, Dimension::none(), Range::at_least(1),
+       "worker threads; results do not depend on it (--threads sets it)"},
+      {"seed", &S::seed, Dimension::none(), Range::closed(0, kMaxSeed),
+       "shuffling and stochastic encoders (--seed sets it and network.seed)"},
+  };
+  return p;
+}
+
+std::span<const Param<train::ReservoirConfig>> reservoir_params() {
+  using R = train::ReservoirConfig;
+  static const Param<R> p[] = {
+      {"ridge", &R::ridge, Dimension::none(), kNonNegative, "α in W = (XᵀX + αI)⁻¹XᵀY"},
+      {"time_bins", &R::time_bins, Dimension::none(), Range::at_least(1),
+       "feature bins per sample"},
+  };
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
 
 bool flag(Table& t, std::string_view key, bool fallback) {
   if (auto f = t.get(key)) return f->boolean();
   return fallback;
 }
 
+// A value declared as a ParamInfo (checked against its dimension and range), when present. Not
+// a whole number: ParamInfo is used here only for quantities stored converted.
+std::optional<std::pair<Field, double>> read_value(Table& t, const ParamInfo& p) {
+  auto f = t.get(p.key);
+  if (!f) return std::nullopt;
+  const double x = f->quantity(p.dim);
+  if (!p.range.contains(x)) f->fail(fmt::format("must be {}, got {}", p.range.describe(), x));
+  return std::pair(*f, x);
+}
+
 void read_data(Table t, DataConfig& d, double dt) {
-  d.kind = choice<DataConfig::Kind>(t.need("dataset"), {{"fashion-mnist", DataConfig::Kind::fashion_mnist},
-                                                        {"shd", DataConfig::Kind::shd},
-                                                        {"ipd", DataConfig::Kind::ipd}});
-  d.train_limit = count(t, "train_limit", 0);
-  d.test_limit = count(t, "test_limit", 0);
+  d.kind = choose(t.need("dataset"), datasets());
+  read_params(t, data_params(), d);
   if (d.kind == DataConfig::Kind::fashion_mnist) {
     d.path = train::kFashionMnistDir;
     if (auto f = t.get("path")) d.path = f->path();
-    const auto enc = t.get("encoding");
-    d.encoder.kind = enc ? choice<train::EncoderConfig::Kind>(
-                               *enc, {{"latency", train::EncoderConfig::Kind::latency},
-                                      {"poisson", train::EncoderConfig::Kind::poisson}})
-                         : train::EncoderConfig::Kind::latency;
-    if (auto f = t.get("tau_eff")) d.encoder.tau_eff = f->quantity(Dimension::seconds(), Bound::kPositive) / dt;
-    d.encoder.threshold = number(t, "threshold", 0.2, 1e-9, 1.0 - 1e-9, "in (0, 1)");
-    if (auto f = t.get("max_rate")) {
-      const double p = f->quantity(Dimension::hertz(), Bound::kPositive) * dt;
-      if (p > 1.0) f->fail(fmt::format("is {} spikes per step at dt; must be at most 1 per step", p));
+    if (auto f = t.get("encoding")) d.encoder.kind = choose(*f, encodings());
+    if (auto v = read_value(t, kTauEff)) d.encoder.tau_eff = v->second / dt;
+    read_params(t, encoder_params(), d.encoder);
+    if (auto v = read_value(t, kMaxRate)) {
+      const double p = v->second * dt;
+      if (p > 1.0)
+        v->first.fail(fmt::format("is {} spikes per step at dt; must be at most 1 per step", p));
       d.encoder.max_rate = p;
     }
   } else if (d.kind == DataConfig::Kind::ipd) {
-    ear::IpdTaskConfig& c = d.ipd;
-    c.fibres = count(t, "fibres", c.fibres, 1);
-    if (auto f = t.get("rate_max")) {
-      c.rate_max = f->quantity(Dimension::hertz(), Bound::kPositive);
-      if (c.rate_max * dt > 1.0) f->fail("is more than one spike per step of dt");
-    }
-    if (auto f = t.get("frequency")) c.frequency = f->quantity(Dimension::hertz(), Bound::kPositive);
-    c.power = number(t, "power", c.power, 1e-12, 1e12, "> 0");
-    c.classes = count(t, "classes", c.classes, 2);
-    c.samples = count(t, "train_samples", c.samples, 1);
-    d.ipd_test_samples = count(t, "test_samples", d.ipd_test_samples, 1);
-    c.dt = dt;
+    read_params(t, ipd_params(), d.ipd);
+    if (auto f = t.get("rate_max"); f && d.ipd.rate_max * dt > 1.0)
+      f->fail("is more than one spike per step of dt");
+    read_params(t, ipd_test_params(), d);
+    d.ipd.dt = dt;
   } else {
     d.train_file = t.need("train").path();
     d.test_file = t.need("test").path();
-    d.n_inputs = count(t, "inputs", 700, 1);
-    d.n_classes = count(t, "classes", 20, 1);
+    read_params(t, shd_params(), d);
   }
   t.finish();
 }
 
 train::LayerConfig read_layer(Table t, bool last) {
   train::LayerConfig c;
-  c.kind = choice<train::LayerKind>(t.need("type"), {{"lif", train::LayerKind::lif},
-                                                     {"alif", train::LayerKind::alif},
-                                                     {"readout", train::LayerKind::readout}});
+  c.kind = choose(t.need("type"), train::layer_kinds());
   if (c.kind == train::LayerKind::readout && !last)
     t.fail("a readout layer must be the last layer");
-  c.size = static_cast<std::size_t>(t.need("size").integer(1, kMaxSize));
-  t.read("tau_mem", c.tau_mem, Dimension::seconds(), Bound::kPositive);
-  t.read("tau_syn", c.tau_syn, Dimension::seconds(), Bound::kNonNegative);
+  if (!t.get("size")) t.missing("size");
+  read_params(t, train::layer_params(), c);
   c.learn_tau = flag(t, "learn_tau", false);
-  c.density = number(t, "density", 1.0, 1e-12, 1.0, "in (0, 1]");
-  c.weight_scale = number(t, "weight_scale", 7.0, 0.0, 1e12, ">= 0");
   if (c.kind != train::LayerKind::readout) {
-    c.threshold = number(t, "threshold", 1.0, 1e-12, 1e12, "> 0");
-    if (auto f = t.get("reset"))
-      c.reset = choice<train::ResetMode>(*f, {{"multiply", train::ResetMode::multiply},
-                                              {"subtract", train::ResetMode::subtract},
-                                              {"none", train::ResetMode::none}});
+    c.recurrent_scale = c.weight_scale;  // unless given
+    read_params(t, train::spiking_layer_params(), c);
+    if (auto f = t.get("reset")) c.reset = choose(*f, train::reset_modes());
     c.detach_reset = flag(t, "detach_reset", true);
     c.recurrent = flag(t, "recurrent", false);
-    c.recurrent_density = number(t, "recurrent_density", 1.0, 1e-12, 1.0, "in (0, 1]");
-    c.recurrent_scale = number(t, "recurrent_scale", c.weight_scale, 0.0, 1e12, ">= 0");
   }
-  if (c.kind == train::LayerKind::alif) {
-    t.read("tau_adapt", c.tau_adapt, Dimension::seconds(), Bound::kPositive);
-    c.adapt_strength = number(t, "adapt_strength", 1.8, 0.0, 1e12, ">= 0");
-  }
+  if (c.kind == train::LayerKind::alif) read_params(t, train::alif_params(), c);
   t.finish();
   return c;
+}
+
+void read_surrogate(Table t, train::NetConfig& net) {
+  if (auto f = t.get("kind")) {
+    const train::SurrogateInfo& s = lookup(*f, train::surrogates());
+    net.surrogate = {s.value, s.default_scale};
+  }
+  read_params(t, train::surrogate_params(), net.surrogate);
+  if (auto f = t.get("forward")) net.forward = choose(*f, train::forward_modes());
+  read_params(t, train::smooth_forward_params(), net);
+  t.finish();
 }
 
 TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
@@ -148,12 +239,8 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   train::NetConfig& net = cfg.net;
   if (network) {
     Table t = network->table();
-    t.read("dt", net.dt, Dimension::seconds(), Bound::kPositive);
-    net.n_steps = count(t, "steps", 100, 1);
-    net.seed = count(t, "seed", 1);
+    read_params(t, train::network_params(), net);
     t.finish();
-  } else {
-    net.n_steps = 100;
   }
   read_data(data->table(), cfg.data, net.dt);
   cfg.data.encoder.n_steps = net.n_steps;
@@ -163,41 +250,17 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   for (std::size_t i = 0; i < elements.size(); ++i)
     net.layers.push_back(read_layer(elements[i].table(), i + 1 == elements.size()));
 
-  if (surrogate) {
-    Table t = surrogate->table();
-    if (auto f = t.get("kind"))
-      net.surrogate.kind = choice<train::SurrogateKind>(
-          *f, {{"fast_sigmoid", train::SurrogateKind::fast_sigmoid},
-               {"sigmoid", train::SurrogateKind::sigmoid},
-               {"arctan", train::SurrogateKind::arctan},
-               {"triangle", train::SurrogateKind::triangle}});
-    net.surrogate.scale = static_cast<float>(number(t, "scale", 100.0, 1e-12, 1e12, "> 0"));
-    if (auto f = t.get("forward"))
-      net.forward = choice<train::ForwardMode>(*f, {{"heaviside", train::ForwardMode::heaviside},
-                                                    {"smooth", train::ForwardMode::smooth}});
-    net.smooth_scale = number(t, "smooth_scale", 10.0, 1e-12, 1e12, "> 0");
-    t.finish();
-  }
+  if (surrogate) read_surrogate(surrogate->table(), net);
   if (backward) {
     Table t = backward->table();
-    if (auto f = t.get("mode"))
-      net.backward = choice<train::BackwardMode>(*f, {{"dense", train::BackwardMode::dense},
-                                                      {"sparse", train::BackwardMode::sparse}});
-    net.window = number(t, "window", net.window, 0.0, 1e30, ">= 0 (0 = unbounded)");
+    if (auto f = t.get("mode")) net.backward = choose(*f, train::backward_modes());
+    read_params(t, train::backward_params(), net);
     t.finish();
   }
   if (loss) {
     Table t = loss->table();
-    if (auto f = t.get("kind"))
-      cfg.loss.kind = choice<train::LossKind>(*f, {{"max_ce", train::LossKind::max_ce},
-                                                   {"mean_ce", train::LossKind::mean_ce},
-                                                   {"last_ce", train::LossKind::last_ce},
-                                                   {"count_ce", train::LossKind::count_ce},
-                                                   {"count_mse", train::LossKind::count_mse}});
-    cfg.loss.r_correct = number(t, "r_correct", 0.8, 0.0, 1.0, "in [0, 1]");
-    cfg.loss.r_incorrect = number(t, "r_incorrect", 0.2, 0.0, 1.0, "in [0, 1]");
-    cfg.loss.reg_l1 = number(t, "reg_l1", 0.0, 0.0, 1e30, ">= 0");
-    cfg.loss.reg_l2 = number(t, "reg_l2", 0.0, 0.0, 1e30, ">= 0");
+    if (auto f = t.get("kind")) cfg.loss.kind = lookup(*f, train::losses()).value;
+    read_params(t, train::loss_params(), cfg.loss);
     t.finish();
   }
   const bool count_loss = train::is_count_loss(cfg.loss.kind);
@@ -211,41 +274,24 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   train::OptimizerConfig& o = cfg.optimizer;
   if (optimizer) {
     Table t = optimizer->table();
-    if (auto f = t.get("kind"))
-      o.kind = choice<train::OptimizerKind>(*f, {{"adam", train::OptimizerKind::adam},
-                                                 {"adamax", train::OptimizerKind::adamax},
-                                                 {"sgd", train::OptimizerKind::sgd}});
-    o.lr = number(t, "lr", o.lr, 1e-30, 1e30, "> 0");
-    o.beta1 = number(t, "beta1", o.beta1, 0.0, 1.0 - 1e-12, "in [0, 1)");
-    o.beta2 = number(t, "beta2", o.beta2, 0.0, 1.0 - 1e-12, "in [0, 1)");
-    o.eps = number(t, "eps", o.eps, 1e-300, 1.0, "in (0, 1]");
-    o.momentum = number(t, "momentum", o.momentum, 0.0, 1.0 - 1e-12, "in [0, 1)");
-    o.weight_decay = number(t, "weight_decay", 0.0, 0.0, 1e30, ">= 0");
-    if (auto f = t.get("schedule"))
-      o.schedule = choice<train::Schedule>(*f, {{"none", train::Schedule::none},
-                                                {"step", train::Schedule::step},
-                                                {"cosine", train::Schedule::cosine}});
-    o.step_size = static_cast<int>(count(t, "step_size", 10, 1));
-    o.gamma = number(t, "gamma", 0.1, 1e-30, 1e30, "> 0");
-    o.lr_min = number(t, "lr_min", 0.0, 0.0, o.lr, "in [0, lr]");
+    if (auto f = t.get("kind")) o.kind = choose(*f, train::optimizers());
+    read_params(t, train::optimizer_params(), o);
+    if (auto f = t.get("schedule")) o.schedule = choose(*f, train::schedules());
+    if (auto f = t.get("lr_min"); f && o.lr_min > o.lr)
+      f->fail(fmt::format("must be in [0, lr], got {} (lr = {})", o.lr_min, o.lr));
     t.finish();
   }
   train::TrainSettings& s = cfg.training;
   std::optional<Field> gradient_field;
   if (training) {
     Table t = training->table();
-    s.epochs = static_cast<int>(count(t, "epochs", 30, 0));
-    s.batch_size = count(t, "batch_size", 256, 1);
-    s.threads = static_cast<int>(count(t, "threads", 1, 1));
-    s.seed = count(t, "seed", 1);
+    read_params(t, training_params(), s);
     if (auto f = t.get("gradient")) {
-      s.gradient = choice<train::GradientKind>(*f, {{"bptt", train::GradientKind::bptt},
-                                                    {"eprop", train::GradientKind::eprop}});
+      s.gradient = choose(*f, train::gradient_methods());
       gradient_field = *f;
     }
     if (auto f = t.get("feedback")) {
-      s.feedback = choice<train::FeedbackKind>(*f, {{"symmetric", train::FeedbackKind::symmetric},
-                                                    {"random", train::FeedbackKind::random}});
+      s.feedback = choose(*f, train::feedback_kinds());
       if (s.gradient != train::GradientKind::eprop)
         f->fail("is used only with gradient = \"eprop\"");
     }
@@ -261,23 +307,16 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   train::EvolutionConfig& ev = cfg.evolution;
   if (evolution) {
     Table t = evolution->table();
-    if (auto f = t.get("kind"))
-      ev.kind = choice<train::EvolutionKind>(*f, {{"openai_es", train::EvolutionKind::openai_es},
-                                                  {"sep_cmaes", train::EvolutionKind::sep_cmaes}});
-    if (auto f = t.get("population")) {
-      ev.population = static_cast<std::size_t>(f->integer(4, 100000));
-      if (ev.kind == train::EvolutionKind::openai_es && ev.population % 2 != 0)
-        f->fail("must be even for antithetic sampling (openai_es)");
-    }
-    ev.sigma = number(t, "sigma", ev.sigma, 1e-12, 1e6, "> 0");
-    ev.batch_size = count(t, "batch_size", ev.batch_size, 1);
-    ev.generations = count(t, "generations", ev.generations, 1);
+    if (auto f = t.get("kind")) ev.kind = choose(*f, train::evolution_kinds());
+    read_params(t, train::evolution_params(), ev);
+    if (auto f = t.get("population");
+        f && ev.kind == train::EvolutionKind::openai_es && ev.population % 2 != 0)
+      f->fail("must be even for antithetic sampling (openai_es)");
     t.finish();
   }
   if (reservoir) {
     Table t = reservoir->table();
-    cfg.reservoir.ridge = number(t, "ridge", cfg.reservoir.ridge, 0.0, 1e30, ">= 0");
-    cfg.reservoir.time_bins = count(t, "time_bins", cfg.reservoir.time_bins, 1);
+    read_params(t, reservoir_params(), cfg.reservoir);
     cfg.memory_capacity = flag(t, "memory_capacity", cfg.memory_capacity);
     t.finish();
   }
@@ -304,7 +343,165 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   return cfg;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The reference (docs/reference.md)
+
+// A key that is not a number: a choice, a flag, a path.
+struct Row {
+  std::string_view key, default_value;
+  std::string allowed;
+  std::string_view meaning;
+};
+
+template <class Entry>
+std::string one_of(const Registry<Entry>& r) {
+  std::string out;
+  for (const auto& e : r) out += fmt::format("{}`\"{}\"`", out.empty() ? "" : ", ", e.name);
+  return "one of " + out;
+}
+
+// One Markdown table: the rows, then the numeric parameters.
+std::string keys_table(std::initializer_list<Row> rows,
+                       std::initializer_list<std::vector<ParamInfo>> params = {}) {
+  std::string out = "| key | default | allowed | meaning |\n|---|---|---|---|\n";
+  for (const Row& r : rows)
+    out += fmt::format("| `{}` | {} | {} | {} |\n", r.key, r.default_value, r.allowed, r.meaning);
+  for (const auto& list : params) {
+    const std::string md = markdown_params(list);
+    out += md.substr(md.find('\n', md.find('\n') + 1) + 1);  // without the header
+  }
+  return out;
+}
+
+template <class P>
+std::vector<ParamInfo> infos(std::span<const Param<P>> params, const P& defaults = P{}) {
+  return param_infos(params, defaults);
+}
+
+const std::string kFlag = "true or false";
+
+std::vector<ParamInfo> without(std::string_view key, std::vector<ParamInfo> params) {
+  std::erase_if(params, [&](const ParamInfo& p) { return p.key == key; });
+  return params;
+}
+
 }  // namespace
+
+std::string training_reference_markdown() {
+  std::string md;
+  auto section = [&](std::string_view title, std::string_view intro, const std::string& body) {
+    md += fmt::format("## {}\n\n", title);
+    if (!intro.empty()) md += fmt::format("{}\n\n", intro);
+    md += body + "\n";
+  };
+  auto names = [&](std::string_view title, const std::string& body) {
+    md += fmt::format("{}:\n\n{}\n", title, body);
+  };
+
+  md += "# Training-file reference\n\n"
+        "Generated from the registries and parameter declarations of the training code "
+        "(`volley::io::training_reference_markdown()`); docs/training-format.md explains the "
+        "format. Quantities carry units (`\"10 ms\"`); the defaults are those used when a key "
+        "is absent.\n\n";
+
+  const DataConfig data_defaults;
+  section("`[data]`", "Keys for every dataset:",
+          keys_table({{"dataset", "(required)", one_of(datasets()), "the data (below)"}},
+                     {infos(data_params(), data_defaults)}));
+  names("Datasets", markdown_names(datasets()));
+  md += "`dataset = \"fashion-mnist\"`:\n\n" +
+        keys_table({{"path", "`/usr/share/datasets/fashion-mnist`", "a directory",
+                     "the IDX files (`train-images-idx3-ubyte[.gz]`, ...; Debian package "
+                     "`dataset-fashion-mnist`)"},
+                    {"encoding", "`\"latency\"`", one_of(encodings()), "the spike code (below)"}},
+                   {{kTauEff}, infos(encoder_params()), {kMaxRate}}) +
+        "\n";
+  names("Encodings", markdown_names(encodings()));
+  const ear::IpdTaskConfig ipd_defaults;
+  md += "`dataset = \"ipd\"`:\n\n" +
+        keys_table({}, {infos(ipd_params(), ipd_defaults), infos(ipd_test_params(), data_defaults)}) +
+        "\n";
+  md += "`dataset = \"shd\"`:\n\n" +
+        keys_table({{"train", "(required)", "a path", "the training file (HDF5, SHD layout)"},
+                    {"test", "(required)", "a path", "the test file"}},
+                   {infos(shd_params(), data_defaults)}) +
+        "\n";
+
+  section("`[network]`", "", keys_table({}, {infos(train::network_params())}));
+
+  const train::LayerConfig layer;
+  section("`[[layers]]`",
+          "One table per layer, input side first; the last is the output. Keys for every layer "
+          "type:",
+          keys_table({{"type", "(required)", one_of(train::layer_kinds()), "the layer (below)"},
+                      {"size", "(required)", ">= 1, whole number", "neurons"},
+                      {"learn_tau", "false", kFlag,
+                       "train per-neuron α and β (clamped to [0, 0.9999])"}},
+                     {without("size", infos(train::layer_params(), layer))}));
+  md += "`lif` and `alif` only:\n\n" +
+        keys_table({{"reset", "`\"multiply\"`", one_of(train::reset_modes()), "after a spike"},
+                    {"detach_reset", "true", kFlag, "the reset is not differentiated (SpyTorch)"},
+                    {"recurrent", "false", kFlag, "recurrent weights V within the layer"}},
+                   {infos(train::spiking_layer_params(), layer)}) +
+        "\n`alif` only:\n\n" + keys_table({}, {infos(train::alif_params(), layer)}) + "\n";
+  names("Layer types", markdown_names(train::layer_kinds()));
+  names("Reset modes", markdown_names(train::reset_modes()));
+
+  const train::NetConfig net;
+  section("`[surrogate]`", "",
+          keys_table({{"kind", "`\"fast_sigmoid\"`", one_of(train::surrogates()),
+                       "the derivative used for dH/du in the backward pass (below)"},
+                      {"forward", "`\"heaviside\"`", one_of(train::forward_modes()),
+                       "the forward pass's spike (below)"}},
+                     {infos(train::surrogate_params()),
+                      infos(train::smooth_forward_params(), net)}));
+  std::string sg = "| name | default scale | derivative |\n|---|---|---|\n";
+  for (const auto& e : train::surrogates())
+    sg += fmt::format("| `{}` | {:.6g} | {} |\n", e.name, e.default_scale, e.meaning);
+  names("Surrogates (u = V − θ)", sg);
+  names("Forward modes", markdown_names(train::forward_modes()));
+
+  section("`[backward]`", "",
+          keys_table({{"mode", "`\"sparse\"`", one_of(train::backward_modes()), "below"}},
+                     {infos(train::backward_params(), net)}));
+  names("Backward modes", markdown_names(train::backward_modes()));
+
+  std::string losses = "| name | output | meaning |\n|---|---|---|\n";
+  for (const auto& e : train::losses())
+    losses += fmt::format("| `{}` | {} | {} |\n", e.name,
+                          e.counts ? "spiking last layer" : "readout", e.meaning);
+  section("`[loss]`", "",
+          keys_table({{"kind", "`\"max_ce\"`", one_of(train::losses()), "below"}},
+                     {infos(train::loss_params())}));
+  names("Losses", losses);
+
+  section("`[optimizer]`", "",
+          keys_table({{"kind", "`\"adam\"`", one_of(train::optimizers()), "below"},
+                      {"schedule", "`\"none\"`", one_of(train::schedules()),
+                       "learning rate per epoch (below)"}},
+                     {infos(train::optimizer_params())}));
+  names("Optimizers", markdown_names(train::optimizers()));
+  names("Schedules", markdown_names(train::schedules()));
+
+  section("`[training]`", "",
+          keys_table({{"gradient", "`\"bptt\"`", one_of(train::gradient_methods()), "below"},
+                      {"feedback", "`\"symmetric\"`", one_of(train::feedback_kinds()),
+                       "e-prop only (an error with `\"bptt\"`)"}},
+                     {infos(training_params())}));
+  names("Gradient methods", markdown_names(train::gradient_methods()));
+  names("Feedback", markdown_names(train::feedback_kinds()));
+
+  section("`[evolution]`", "Used by `volley evolve`.",
+          keys_table({{"kind", "`\"openai_es\"`", one_of(train::evolution_kinds()), "below"}},
+                     {infos(train::evolution_params())}));
+  names("Evolution strategies", markdown_names(train::evolution_kinds()));
+
+  section("`[reservoir]`", "Used by `volley reservoir`.",
+          keys_table({{"memory_capacity", "false", kFlag,
+                       "also measure Jaeger's memory capacity of the reservoir"}},
+                     {infos(reservoir_params())}));
+  return md;
+}
 
 TrainConfig load_train_config(const std::string& path, const TrainOptions& options) {
   const std::string text = read_text(path, "training file");

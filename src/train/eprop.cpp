@@ -194,13 +194,31 @@ std::size_t cap(const V& v) {
 
 }  // namespace
 
-std::string_view gradient_name(GradientKind kind) {
-  return kind == GradientKind::eprop ? "eprop" : "bptt";
+const Registry<Choice<GradientKind>>& gradient_methods() {
+  static const Registry<Choice<GradientKind>> r(
+      "gradient method",
+      {{"bptt", GradientKind::bptt, "backpropagation through time (the [backward] table applies)"},
+       {"eprop", GradientKind::eprop,
+        "the online e-prop estimate (Bellec et al. 2020): eligibility traces per synapse, memory "
+        "independent of the number of steps"}});
+  return r;
 }
 
-std::string_view feedback_name(FeedbackKind kind) {
-  return kind == FeedbackKind::random ? "random" : "symmetric";
+const Registry<Choice<FeedbackKind>>& feedback_kinds() {
+  static const Registry<Choice<FeedbackKind>> r(
+      "feedback",
+      {{"symmetric", FeedbackKind::symmetric,
+        "e-prop: the top spiking layer's learning signal goes through the readout weights, lower "
+        "layers through fixed random matrices"},
+       {"random", FeedbackKind::random,
+        "e-prop: every spiking layer through a fixed random matrix N(0, σ²), σ the readout's "
+        "initial weight scale, drawn from the network seed"}});
+  return r;
 }
+
+std::string_view gradient_name(GradientKind kind) { return gradient_methods().name_of(kind); }
+
+std::string_view feedback_name(FeedbackKind kind) { return feedback_kinds().name_of(kind); }
 
 std::size_t EpropWorkspace::bytes() const {
   std::size_t n = cap(readout_acc) + cap(score) + cap(w) + cap(wblock) + cap(spikes);

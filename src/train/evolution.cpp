@@ -43,6 +43,33 @@ void parallel_candidates(std::size_t n, int threads, const Net& net, F&& f) {
 
 }  // namespace
 
+const Registry<Choice<EvolutionKind>>& evolution_kinds() {
+  static const Registry<Choice<EvolutionKind>> r(
+      "evolution strategy",
+      {{"openai_es", EvolutionKind::openai_es,
+        "OpenAI evolution strategies (Salimans et al. 2017): antithetic pairs θ ± σε, "
+        "centred-rank fitness shaping, the search gradient handed to [optimizer]"},
+       {"sep_cmaes", EvolutionKind::sep_cmaes,
+        "separable CMA-ES (Ros & Hansen 2008): diagonal covariance, cumulative step-size "
+        "adaptation ([optimizer] unused)"}});
+  return r;
+}
+
+std::span<const volley::Param<EvolutionConfig>> evolution_params() {
+  static const volley::Param<EvolutionConfig> p[] = {
+      {"population", &EvolutionConfig::population, Dimension::none(), Range::closed(4, 100000),
+       "λ, candidates per generation (even for openai_es)"},
+      {"sigma", &EvolutionConfig::sigma, Dimension::none(),
+       Range{0.0, std::numeric_limits<double>::infinity(), true, true},
+       "perturbation scale (openai_es) or initial step size (sep_cmaes)"},
+      {"batch_size", &EvolutionConfig::batch_size, Dimension::none(), Range::at_least(1),
+       "training samples per generation (the same for every candidate)"},
+      {"generations", &EvolutionConfig::generations, Dimension::none(), Range::at_least(1),
+       "generations to run (--generations sets it)"},
+  };
+  return p;
+}
+
 void EvolutionConfig::validate() const {
   auto bad = [](const char* field, const std::string& why) {
     throw ParameterError(fmt::format("evolution: {}: {}", field, why));

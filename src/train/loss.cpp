@@ -3,24 +3,51 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "volley/error.hpp"
 
 namespace volley::train {
 
-std::string_view loss_name(LossKind kind) {
-  switch (kind) {
-    case LossKind::max_ce: return "max_ce";
-    case LossKind::mean_ce: return "mean_ce";
-    case LossKind::last_ce: return "last_ce";
-    case LossKind::count_ce: return "count_ce";
-    case LossKind::count_mse: return "count_mse";
-  }
-  return "?";
+const Registry<LossInfo>& losses() {
+  static const Registry<LossInfo> r(
+      "loss",
+      {{"max_ce", LossKind::max_ce,
+        "cross-entropy of softmax(max_t y_t) of the readout (SpyTorch; the gradient goes to the "
+        "first step of the maximum)",
+        false},
+       {"mean_ce", LossKind::mean_ce, "cross-entropy of softmax(mean_t y_t) of the readout", false},
+       {"last_ce", LossKind::last_ce, "cross-entropy of softmax(y_{T−1}) of the readout", false},
+       {"count_ce", LossKind::count_ce,
+        "cross-entropy of softmax(spike counts) of a spiking last layer", true},
+       {"count_mse", LossKind::count_mse,
+        "(1/C)·Σ_c (count_c − T·r_c)² of a spiking last layer, r_c = r_correct for the label and "
+        "r_incorrect for the others",
+        true}});
+  return r;
 }
 
+std::span<const volley::Param<LossConfig>> loss_params() {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  static const volley::Param<LossConfig> p[] = {
+      {"r_correct", &LossConfig::r_correct, Dimension::none(), Range::closed(0, 1),
+       "count_mse: target spikes per step of the labelled class"},
+      {"r_incorrect", &LossConfig::r_incorrect, Dimension::none(), Range::closed(0, 1),
+       "count_mse: target spikes per step of the other classes"},
+      {"reg_l1", &LossConfig::reg_l1, Dimension::none(), Range{0.0, inf, false, true},
+       "reg_l1·Σ_{b,t,j} s over the hidden spiking layers of a batch (SpyTorch tutorial 3)"},
+      {"reg_l2", &LossConfig::reg_l2, Dimension::none(), Range{0.0, inf, false, true},
+       "reg_l2·(1/N)·Σ_j (Σ_{b,t} s)² over the hidden spiking layers of a batch"},
+  };
+  return p;
+}
+
+std::string_view loss_name(LossKind kind) { return losses().name_of(kind); }
+
 bool is_count_loss(LossKind kind) {
-  return kind == LossKind::count_ce || kind == LossKind::count_mse;
+  for (const LossInfo& e : losses())
+    if (e.value == kind) return e.counts;
+  return false;
 }
 
 std::vector<bool> regularised_layers(const LossConfig& cfg, const Net& net) {

@@ -297,35 +297,185 @@ bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau,
 // ---------------------------------------------------------------------------------------------
 // Configuration and parameters
 
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr Range kPositive{0.0, kInf, true, true};     // > 0, finite
+constexpr Range kNonNegative{0.0, kInf, false, true};  // >= 0, finite
+constexpr Range kFraction{0.0, 1.0, true, false};      // (0, 1]
+constexpr double kMaxCount = std::numeric_limits<std::uint32_t>::max();
+
+// Empty when every parameter of `params` in p is allowed, else "KEY: what is wrong".
+template <class P>
+std::string first_bad(std::span<const volley::Param<P>> params, const P& p) {
+  for (const auto& spec : params)
+    if (std::string bad = spec.check(spec.get(p)); !bad.empty())
+      return fmt::format("{}: {}", spec.key, bad);
+  return {};
+}
+
+}  // namespace
+
+const Registry<Choice<LayerKind>>& layer_kinds() {
+  static const Registry<Choice<LayerKind>> r(
+      "layer type",
+      {{"lif", LayerKind::lif, "leaky integrate-and-fire neurons with a current synapse"},
+       {"alif", LayerKind::alif,
+        "adaptive LIF: the threshold rises by adapt_strength per spike and decays with tau_adapt "
+        "(Bellec et al. 2018)"},
+       {"readout", LayerKind::readout,
+        "leaky integrator without spikes; output y_t = V_{t+1}; only as the last layer"}});
+  return r;
+}
+
+const Registry<Choice<ResetMode>>& reset_modes() {
+  static const Registry<Choice<ResetMode>> r(
+      "reset mode", {{"multiply", ResetMode::multiply, "V·(1 − s): to 0 after a spike (SpyTorch)"},
+                     {"subtract", ResetMode::subtract, "V − θ·s: the threshold is subtracted"},
+                     {"none", ResetMode::none, "no reset"}});
+  return r;
+}
+
+const Registry<Choice<ForwardMode>>& forward_modes() {
+  static const Registry<Choice<ForwardMode>> r(
+      "forward mode",
+      {{"heaviside", ForwardMode::heaviside,
+        "binary spikes H(u) forward, the surrogate derivative backward"},
+       {"smooth", ForwardMode::smooth,
+        "sigmoid(smooth_scale·u) forward and its exact derivative backward (no surrogate; "
+        "outputs are not binary; the backward is always dense)"}});
+  return r;
+}
+
+const Registry<Choice<BackwardMode>>& backward_modes() {
+  static const Registry<Choice<BackwardMode>> r(
+      "backward mode",
+      {{"sparse", BackwardMode::sparse,
+        "only (neuron, step) pairs with \\|u\\| < window enter the backward pass (Perez-Nieves "
+        "& Goodman 2021): the surrogate is 0 outside the window"},
+       {"dense", BackwardMode::dense, "every (neuron, step) pair"}});
+  return r;
+}
+
+std::span<const volley::Param<NetConfig>> network_params() {
+  static const volley::Param<NetConfig> p[] = {
+      {"dt", &NetConfig::dt, Dimension::seconds(), kPositive, "time step"},
+      {"steps", &NetConfig::n_steps, Dimension::none(), Range::at_least(1),
+       "steps per sample"},
+      {"seed", &NetConfig::seed, Dimension::none(), Range::closed(0, kMaxCount),
+       "weight initialisation and connectivity (--seed sets it)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<NetConfig>> smooth_forward_params() {
+  static const volley::Param<NetConfig> p[] = {
+      {"smooth_scale", &NetConfig::smooth_scale, Dimension::none(), kPositive,
+       "k of the smooth forward's sigmoid(k·u)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<NetConfig>> backward_params() {
+  static const volley::Param<NetConfig> p[] = {
+      {"window", &NetConfig::window, Dimension::none(), kNonNegative,
+       "sparse mode: the active set is \\|u\\| < window; 0 = unbounded (then sparse equals "
+       "dense exactly)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<LayerConfig>> layer_params() {
+  static const volley::Param<LayerConfig> p[] = {
+      {"size", &LayerConfig::size, Dimension::none(), Range::at_least(1), "neurons"},
+      {"tau_mem", &LayerConfig::tau_mem, Dimension::seconds(), kPositive,
+       "membrane time constant: β = exp(−dt/tau_mem)"},
+      {"tau_syn", &LayerConfig::tau_syn, Dimension::seconds(), kNonNegative,
+       "synaptic time constant: α = exp(−dt/tau_syn); 0 = no synaptic current (input goes "
+       "straight into V)"},
+      {"density", &LayerConfig::density, Dimension::none(), kFraction,
+       "connection probability of the input weights; < 1 stores a fixed random pattern (CSR) and "
+       "trains only existing synapses"},
+      {"weight_scale", &LayerConfig::weight_scale, Dimension::none(), kNonNegative,
+       "initial input weights N(0, (weight_scale·(1 − β))²/fan_in) (SpyTorch uses 7)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<LayerConfig>> spiking_layer_params() {
+  static const volley::Param<LayerConfig> p[] = {
+      {"threshold", &LayerConfig::threshold, Dimension::none(), kPositive, "θ"},
+      {"recurrent_density", &LayerConfig::recurrent_density, Dimension::none(), kFraction,
+       "connection probability of the recurrent weights"},
+      {"recurrent_scale", &LayerConfig::recurrent_scale, Dimension::none(), kNonNegative,
+       "initial recurrent weights as weight_scale; default: the layer's weight_scale"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<LayerConfig>> alif_params() {
+  static const volley::Param<LayerConfig> p[] = {
+      {"tau_adapt", &LayerConfig::tau_adapt, Dimension::seconds(), kPositive,
+       "adaptation time constant: ρ = exp(−dt/tau_adapt)"},
+      {"adapt_strength", &LayerConfig::adapt_strength, Dimension::none(), kNonNegative,
+       "b: threshold increase per unit of adaptation (Bellec et al. 2018)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<SurrogateConfig>> surrogate_params() {
+  static const volley::Param<SurrogateConfig> p[] = {
+      {"scale", &SurrogateConfig::scale, Dimension::none(), kPositive,
+       "steepness of the surrogate (see its formula); default: the surrogate's own (table "
+       "below)"},
+  };
+  return p;
+}
+
+const Registry<SurrogateInfo>& surrogates() {
+  static const Registry<SurrogateInfo> r = [] {
+    std::vector<SurrogateInfo> entries;
+    for_each_surrogate([&](const auto& sg) {
+      using S = std::decay_t<decltype(sg)>;
+      entries.push_back({S::name, entries.size(), S::meaning, S::default_scale});
+    });
+    return Registry<SurrogateInfo>("surrogate", std::move(entries));
+  }();
+  return r;
+}
+
+std::string_view surrogate_name(std::size_t kind) {
+  return kind < surrogates().size() ? surrogates().entries()[kind].name : "?";
+}
+
 void NetConfig::validate() const {
   if (n_inputs == 0) throw ParameterError("network: n_inputs must be > 0");
-  if (n_steps == 0) throw ParameterError("network: steps must be > 0");
-  if (!(dt > 0.0) || !std::isfinite(dt)) throw ParameterError("network: dt must be > 0");
+  if (const std::string bad = first_bad(network_params(), *this); !bad.empty())
+    throw ParameterError(fmt::format("network: {}", bad));
+  if (n_steps > kMaxCount) throw ParameterError("network: steps: too large");
   if (layers.empty()) throw ParameterError("network: needs at least one layer");
-  if (!(surrogate.scale > 0.0f)) throw ParameterError("surrogate: scale must be > 0");
-  if (!(smooth_scale > 0.0)) throw ParameterError("smooth_scale must be > 0");
-  if (!(window >= 0.0)) throw ParameterError("backward: window must be >= 0 (0 = unbounded)");
+  if (surrogate.kind >= surrogates().size())
+    throw ParameterError(fmt::format("surrogate: kind {} is not registered ({} surrogates)",
+                                     surrogate.kind, surrogates().size()));
+  if (const std::string bad = first_bad(surrogate_params(), surrogate); !bad.empty())
+    throw ParameterError(fmt::format("surrogate: {}", bad));
+  if (const std::string bad = first_bad(smooth_forward_params(), *this); !bad.empty())
+    throw ParameterError(fmt::format("surrogate: {}", bad));
+  if (const std::string bad = first_bad(backward_params(), *this); !bad.empty())
+    throw ParameterError(fmt::format("backward: {}", bad));
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const LayerConfig& c = layers[l];
-    if (c.size == 0) bad(l, "size", "must be > 0");
-    if (c.size > std::numeric_limits<std::uint32_t>::max()) bad(l, "size", "too large");
-    if (!(c.tau_mem > 0.0) || !std::isfinite(c.tau_mem)) bad(l, "tau_mem", "must be > 0");
-    if (!(c.tau_syn >= 0.0) || !std::isfinite(c.tau_syn))
-      bad(l, "tau_syn", "must be >= 0 (0 = no synaptic current)");
-    if (!(c.density > 0.0 && c.density <= 1.0)) bad(l, "density", "must be in (0, 1]");
-    if (!(c.recurrent_density > 0.0 && c.recurrent_density <= 1.0))
-      bad(l, "recurrent_density", "must be in (0, 1]");
-    if (!(c.weight_scale >= 0.0)) bad(l, "weight_scale", "must be >= 0");
-    if (!(c.recurrent_scale >= 0.0)) bad(l, "recurrent_scale", "must be >= 0");
-    if (c.kind == LayerKind::alif) {
-      if (!(c.tau_adapt > 0.0)) bad(l, "tau_adapt", "must be > 0");
-      if (!(c.adapt_strength >= 0.0)) bad(l, "adapt_strength", "must be >= 0");
-    }
+    auto check = [&](std::span<const volley::Param<LayerConfig>> params) {
+      if (const std::string bad = first_bad(params, c); !bad.empty())
+        throw ParameterError(fmt::format("layer {}: {}", l, bad));
+    };
+    check(layer_params());
+    if (c.size > kMaxCount) bad(l, "size", "too large");
+    if (c.kind != LayerKind::readout) check(spiking_layer_params());
+    if (c.kind == LayerKind::alif) check(alif_params());
     if (c.kind == LayerKind::readout) {
       if (c.recurrent) bad(l, "recurrent", "a readout layer cannot be recurrent");
       if (l + 1 != layers.size()) bad(l, "type", "a readout layer must be the last layer");
-    } else if (!(c.threshold > 0.0)) {
-      bad(l, "threshold", "must be > 0");
     }
   }
 }
@@ -766,20 +916,6 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     }
     std::swap(gi, gi_next);
   }
-}
-
-}  // namespace volley::train
-
-namespace volley::train {
-
-std::string_view surrogate_name(SurrogateKind kind) {
-  switch (kind) {
-    case SurrogateKind::fast_sigmoid: return "fast_sigmoid";
-    case SurrogateKind::sigmoid: return "sigmoid";
-    case SurrogateKind::arctan: return "arctan";
-    case SurrogateKind::triangle: return "triangle";
-  }
-  return "?";
 }
 
 }  // namespace volley::train

@@ -5,34 +5,64 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "volley/error.hpp"
 
 namespace volley::train {
 
-std::string_view optimizer_name(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::adam: return "adam";
-    case OptimizerKind::adamax: return "adamax";
-    case OptimizerKind::sgd: return "sgd";
-  }
-  return "?";
+const Registry<Choice<OptimizerKind>>& optimizers() {
+  static const Registry<Choice<OptimizerKind>> r(
+      "optimizer",
+      {{"adam", OptimizerKind::adam, "Adam (Kingma & Ba 2015) with PyTorch's update rule"},
+       {"adamax", OptimizerKind::adamax, "Adamax, the infinity-norm variant of Adam"},
+       {"sgd", OptimizerKind::sgd, "stochastic gradient descent with momentum (PyTorch's rule)"}});
+  return r;
 }
 
-void OptimizerConfig::validate() const {
-  auto bad = [](std::string_view field, double value, std::string_view rule) {
-    throw ParameterError(fmt::format("optimizer: {}: must be {}, got {}", field, rule, value));
+const Registry<Choice<Schedule>>& schedules() {
+  static const Registry<Choice<Schedule>> r(
+      "schedule", {{"none", Schedule::none, "constant learning rate"},
+                   {"step", Schedule::step, "lr·gamma^⌊epoch/step_size⌋"},
+                   {"cosine", Schedule::cosine,
+                    "lr_min + (lr − lr_min)·(1 + cos(π·epoch/epochs))/2"}});
+  return r;
+}
+
+std::span<const volley::Param<OptimizerConfig>> optimizer_params() {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  static const volley::Param<OptimizerConfig> p[] = {
+      {"lr", &OptimizerConfig::lr, Dimension::none(), Range{0.0, inf, true, true},
+       "learning rate"},
+      {"beta1", &OptimizerConfig::beta1, Dimension::none(), Range::closed_open(0, 1),
+       "adam, adamax: decay of the first moment"},
+      {"beta2", &OptimizerConfig::beta2, Dimension::none(), Range::closed_open(0, 1),
+       "adam: decay of the second moment; adamax: of the infinity norm"},
+      {"eps", &OptimizerConfig::eps, Dimension::none(), Range::open_closed(0, 1),
+       "adam, adamax: added to the denominator"},
+      {"momentum", &OptimizerConfig::momentum, Dimension::none(), Range::closed_open(0, 1),
+       "sgd: momentum μ (0 = none)"},
+      {"weight_decay", &OptimizerConfig::weight_decay, Dimension::none(),
+       Range{0.0, inf, false, true}, "wd·p is added to the gradient (PyTorch's coupled L2 decay)"},
+      {"step_size", &OptimizerConfig::step_size, Dimension::none(), Range::at_least(1),
+       "step schedule: epochs between decays"},
+      {"gamma", &OptimizerConfig::gamma, Dimension::none(), Range{0.0, inf, true, true},
+       "step schedule: factor per decay"},
+      {"lr_min", &OptimizerConfig::lr_min, Dimension::none(), Range{0.0, inf, false, true},
+       "cosine schedule: final learning rate (at most lr)"},
   };
-  if (!(lr > 0.0) || !std::isfinite(lr)) bad("lr", lr, "> 0");
-  if (!(beta1 >= 0.0 && beta1 < 1.0)) bad("beta1", beta1, "in [0, 1)");
-  if (!(beta2 >= 0.0 && beta2 < 1.0)) bad("beta2", beta2, "in [0, 1)");
-  if (!(eps > 0.0)) bad("eps", eps, "> 0");
-  if (!(momentum >= 0.0 && momentum < 1.0)) bad("momentum", momentum, "in [0, 1)");
-  if (!(weight_decay >= 0.0)) bad("weight_decay", weight_decay, ">= 0");
-  if (step_size < 1) bad("step_size", step_size, ">= 1");
-  if (!(gamma > 0.0)) bad("gamma", gamma, "> 0");
-  if (!(lr_min >= 0.0 && lr_min <= lr)) bad("lr_min", lr_min, "in [0, lr]");
+  return p;
+}
+
+std::string_view optimizer_name(OptimizerKind kind) { return optimizers().name_of(kind); }
+
+void OptimizerConfig::validate() const {
+  for (const auto& spec : optimizer_params())
+    if (const std::string bad = spec.check(spec.get(*this)); !bad.empty())
+      throw ParameterError(fmt::format("optimizer: {}: {}", spec.key, bad));
+  if (!(lr_min <= lr))
+    throw ParameterError(fmt::format("optimizer: lr_min: must be in [0, lr], got {}", lr_min));
 }
 
 double OptimizerConfig::lr_at(int epoch, int epochs) const {

@@ -27,12 +27,17 @@
 // Readout layer: I_t = sum_i z_t[i] W[i*n+j]; syn/mem as above without spike
 // or reset; output y_t = mem_{t+1}. A readout layer must be the last layer.
 //
-// Losses (per sample, label c, m_k from the last layer's output):
-//   max_ce    m_k = max_t y_t[k] (gradient to the first argmax), -log softmax(m)[c]
-//   mean_ce   m_k = (1/T) sum_t y_t[k], cross-entropy
-//   last_ce   m_k = y_{T-1}[k], cross-entropy
-//   count_ce  m_k = sum_t s_t[k] of a spiking last layer, cross-entropy
-//   count_mse m_k = sum_t s_t[k]; (1/C) sum_k (m_k - T*(k==c ? r_correct : r_incorrect))^2
+// Losses (per sample, label c): a score m_k per class from the last layer's output, then a
+// criterion on m:
+//   scores     max_over_time   m_k = max_t y_t[k] (gradient to the first argmax)
+//              mean_over_time  m_k = (1/T) sum_t y_t[k]
+//              last_step       m_k = y_{T-1}[k]
+//              spike_count     m_k = sum_t s_t[k] of a spiking last layer
+//   criteria   cross_entropy   -log softmax(m)[c]
+//              squared_error   (1/C) sum_k (m_k - T*(k==c ? r_correct : r_incorrect))^2
+// The engine's losses are combinations of the two, listed by name in reference_losses():
+//   max_ce, mean_ce, last_ce (cross-entropy of the three readout scores), count_ce and
+//   count_mse (the spike counts with each criterion).
 // Batch loss = (1/B) sum_b loss_b
 //   + reg_l1 * sum_{regularised layers} sum_{b,t,j} s
 //   + reg_l2 * sum_{regularised layers} (1/n) sum_j (sum_{b,t} s_{b,t,j})^2
@@ -45,6 +50,8 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace volley::reference {
@@ -68,6 +75,37 @@ struct Layer {
   std::vector<double> beta;   // n
 };
 
+// A loss as the reference computes it (see the top of the file).
+struct Loss {
+  enum Score { max_over_time, mean_over_time, last_step, spike_count };
+  enum Criterion { cross_entropy, squared_error };
+  Score score = max_over_time;
+  Criterion criterion = cross_entropy;
+};
+
+inline constexpr Loss max_ce{Loss::max_over_time, Loss::cross_entropy};
+inline constexpr Loss mean_ce{Loss::mean_over_time, Loss::cross_entropy};
+inline constexpr Loss last_ce{Loss::last_step, Loss::cross_entropy};
+inline constexpr Loss count_ce{Loss::spike_count, Loss::cross_entropy};
+inline constexpr Loss count_mse{Loss::spike_count, Loss::squared_error};
+
+// The reference of each of the engine's losses, by its registered name. A loss registered in
+// volley::train::losses() needs an entry here (written from the loss's definition, not from the
+// engine's code): the gradient tests run every registered loss and fail for one without.
+inline const std::vector<std::pair<std::string_view, Loss>>& reference_losses() {
+  static const std::vector<std::pair<std::string_view, Loss>> table = {
+      {"max_ce", max_ce},     {"mean_ce", mean_ce},     {"last_ce", last_ce},
+      {"count_ce", count_ce}, {"count_mse", count_mse},
+  };
+  return table;
+}
+
+inline const Loss* reference_loss(std::string_view name) {
+  for (const auto& [n, loss] : reference_losses())
+    if (n == name) return &loss;
+  return nullptr;
+}
+
 struct Options {
   enum Forward { heaviside, smooth };
 
@@ -75,7 +113,7 @@ struct Options {
   double smooth_scale = 10;                          // k of the smooth forward
   std::function<double(double)> surrogate_derivative;  // ds/du in heaviside mode
   double window = 0;  // > 0: ds/du = 0 where |u| >= window; 0: unbounded
-  std::string loss = "max_ce";  // max_ce, mean_ce, last_ce, count_ce, count_mse
+  Loss loss = max_ce;
   double r_correct = 0.8, r_incorrect = 0.2;  // count_mse target rates
   double reg_l1 = 0, reg_l2 = 0;
 };
@@ -103,9 +141,7 @@ struct LayerTrace {
 
 inline bool is_spiking(const Layer& layer) { return layer.kind != Layer::readout; }
 
-inline bool is_count_loss(const std::string& loss) {
-  return loss == "count_ce" || loss == "count_mse";
-}
+inline bool is_count_loss(const Loss& loss) { return loss.score == Loss::spike_count; }
 
 inline void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("volley::reference: " + what);
@@ -137,9 +173,7 @@ inline void validate(const std::vector<Layer>& layers, const std::vector<std::ve
   if (is_count_loss(opt.loss)) {
     require(is_spiking(last), "count losses need a spiking last layer");
   } else {
-    require(opt.loss == "max_ce" || opt.loss == "mean_ce" || opt.loss == "last_ce",
-            "unknown loss '" + opt.loss + "'");
-    require(!is_spiking(last), opt.loss + " needs a readout last layer");
+    require(!is_spiking(last), "a loss on the readout's y_t needs a readout last layer");
   }
   for (int c : labels) require(c >= 0 && static_cast<std::size_t>(c) < last.n, "label out of range");
   require(opt.window >= 0, "window must be >= 0");
@@ -252,26 +286,31 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
     std::vector<double> m(C, 0.0);
     std::vector<std::size_t> argmax(C, 0);
     for (std::size_t k = 0; k < C; ++k) {
-      if (opt.loss == "max_ce") {
-        m[k] = y[k];
-        for (std::size_t t = 1; t < T; ++t)
-          if (y[t * C + k] > m[k]) {
-            m[k] = y[t * C + k];
-            argmax[k] = t;
-          }
-      } else if (opt.loss == "mean_ce") {
-        for (std::size_t t = 0; t < T; ++t) m[k] += y[t * C + k];
-        m[k] /= static_cast<double>(T);
-      } else if (opt.loss == "last_ce") {
-        m[k] = y[(T - 1) * C + k];
-      } else {  // count losses
-        for (std::size_t t = 0; t < T; ++t) m[k] += y[t * C + k];
+      switch (opt.loss.score) {
+        case Loss::max_over_time:
+          m[k] = y[k];
+          for (std::size_t t = 1; t < T; ++t)
+            if (y[t * C + k] > m[k]) {
+              m[k] = y[t * C + k];
+              argmax[k] = t;
+            }
+          break;
+        case Loss::mean_over_time:
+          for (std::size_t t = 0; t < T; ++t) m[k] += y[t * C + k];
+          m[k] /= static_cast<double>(T);
+          break;
+        case Loss::last_step:
+          m[k] = y[(T - 1) * C + k];
+          break;
+        case Loss::spike_count:
+          for (std::size_t t = 0; t < T; ++t) m[k] += y[t * C + k];
+          break;
       }
     }
 
     double loss_b = 0.0;
     std::vector<double> dm(C, 0.0);
-    if (opt.loss == "count_mse") {
+    if (opt.loss.criterion == Loss::squared_error) {
       for (std::size_t k = 0; k < C; ++k) {
         const double target = static_cast<double>(T) * (k == c ? opt.r_correct : opt.r_incorrect);
         const double e = m[k] - target;
@@ -292,14 +331,19 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
       std::vector<double>& g = (*g_out)[b][nl - 1];
       for (std::size_t k = 0; k < C; ++k) {
         const double gk = dm[k] / static_cast<double>(B);
-        if (opt.loss == "max_ce") {
-          g[argmax[k] * C + k] += gk;
-        } else if (opt.loss == "mean_ce") {
-          for (std::size_t t = 0; t < T; ++t) g[t * C + k] += gk / static_cast<double>(T);
-        } else if (opt.loss == "last_ce") {
-          g[(T - 1) * C + k] += gk;
-        } else {
-          for (std::size_t t = 0; t < T; ++t) g[t * C + k] += gk;
+        switch (opt.loss.score) {
+          case Loss::max_over_time:
+            g[argmax[k] * C + k] += gk;
+            break;
+          case Loss::mean_over_time:
+            for (std::size_t t = 0; t < T; ++t) g[t * C + k] += gk / static_cast<double>(T);
+            break;
+          case Loss::last_step:
+            g[(T - 1) * C + k] += gk;
+            break;
+          case Loss::spike_count:
+            for (std::size_t t = 0; t < T; ++t) g[t * C + k] += gk;
+            break;
         }
       }
     }

@@ -2,15 +2,21 @@
 // reference_bptt.hpp (itself checked against finite differences in test_reference_bptt.cpp):
 // dense mode equals the reference within 1e-4 relative; the active-set mode with an unbounded
 // window equals the dense mode exactly; with a window w it equals the reference whose surrogate
-// is zeroed outside the window.
+// is zeroed outside the window. Every registered loss and surrogate is a case of its own (from
+// the registries), so a new one is checked without touching this file.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <string>
+#include <type_traits>
 
 #include "train/reference_bptt.hpp"
 #include "support/toy_events.hpp"
+#include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
+#include "volley/train/surrogate.hpp"
 #include "volley/train/trainer.hpp"
 
 namespace vt = volley::train;
@@ -84,13 +90,32 @@ double surrogate_d(const vt::SurrogateConfig& s, double u) {
   return vt::with_surrogate(s, [u](const auto& sg) { return double(sg.derivative(float(u))); });
 }
 
-double worst_relative_error = 0.0;  // reported at the end
-
 struct Result {
   std::vector<std::vector<float>> grads;
   double loss;
   ref::Grads reference;
+  double worst_relative_error = 0.0;  // max over the checked arrays of ||got − want||/||want||
 };
+
+ref::Layer::Kind reference_kind(vt::LayerKind kind) {
+  switch (kind) {
+    case vt::LayerKind::lif: return ref::Layer::lif;
+    case vt::LayerKind::alif: return ref::Layer::alif;
+    case vt::LayerKind::readout: return ref::Layer::readout;
+  }
+  ADD_FAILURE() << "layer type " << vt::layer_kinds().name_of(kind) << " has no reference";
+  return ref::Layer::lif;
+}
+
+ref::Layer::Reset reference_reset(vt::ResetMode mode) {
+  switch (mode) {
+    case vt::ResetMode::multiply: return ref::Layer::multiply;
+    case vt::ResetMode::subtract: return ref::Layer::subtract;
+    case vt::ResetMode::none: return ref::Layer::none;
+  }
+  ADD_FAILURE() << "reset mode " << vt::reset_modes().name_of(mode) << " has no reference";
+  return ref::Layer::none;
+}
 
 Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
   vt::Net net(c.net);
@@ -115,17 +140,13 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
   for (std::size_t l = 0; l < c.net.layers.size(); ++l) {
     const vt::LayerConfig& lc = c.net.layers[l];
     ref::Layer L;
-    L.kind = lc.kind == vt::LayerKind::readout ? ref::Layer::readout
-             : lc.kind == vt::LayerKind::alif  ? ref::Layer::alif
-                                               : ref::Layer::lif;
+    L.kind = reference_kind(lc.kind);
     L.n_in = net.input_weights(l).n_pre;
     L.n = lc.size;
     L.has_syn = lc.tau_syn > 0.0;
     L.recurrent = lc.recurrent;
     L.threshold = lc.threshold;
-    L.reset = lc.reset == vt::ResetMode::multiply   ? ref::Layer::multiply
-              : lc.reset == vt::ResetMode::subtract ? ref::Layer::subtract
-                                                    : ref::Layer::none;
+    L.reset = reference_reset(lc.reset);
     L.detach_reset = lc.detach_reset;
     if (lc.kind == vt::LayerKind::alif) {
       L.rho = static_cast<float>(std::exp(-c.net.dt / lc.tau_adapt));
@@ -156,8 +177,14 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
   const vt::SurrogateConfig sc = c.net.surrogate;
   o.surrogate_derivative = [sc](double u) { return surrogate_d(sc, u); };
   o.window = window_for_reference >= 0 ? window_for_reference : 0.0;
-  static const char* names[] = {"max_ce", "mean_ce", "last_ce", "count_ce", "count_mse"};
-  o.loss = names[static_cast<int>(c.loss.kind)];
+  const std::string_view loss_name = vt::loss_name(c.loss.kind);
+  const ref::Loss* loss = ref::reference_loss(loss_name);
+  if (!loss) {
+    ADD_FAILURE() << "loss '" << loss_name << "' has no reference: add it to reference_losses() "
+                  << "in tests/train/reference_bptt.hpp";
+    return r;
+  }
+  o.loss = *loss;
   o.r_correct = c.loss.r_correct;
   o.r_incorrect = c.loss.r_incorrect;
   o.reg_l1 = c.loss.reg_l1;
@@ -191,7 +218,7 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
           << what << "[" << k << "]";
     }
     EXPECT_LE(std::sqrt(num / den), 1e-4) << what;
-    worst_relative_error = std::max(worst_relative_error, std::sqrt(num / den));
+    r.worst_relative_error = std::max(r.worst_relative_error, std::sqrt(num / den));
   };
   for (std::size_t l = 0; l < c.net.layers.size(); ++l) {
     const auto& lc = c.net.layers[l];
@@ -214,95 +241,108 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
 
 }  // namespace
 
-TEST(NetGradients, FeedforwardMaxOverTimeLikeSpyTorch) { run(basic()); }
+// The cases every engine feature is checked on; every registered loss and surrogate is one.
+struct NamedCase {
+  std::string name;
+  Case c;
+};
 
-TEST(NetGradients, ResetDifferentiatedMultiplyAndSubtract) {
-  Case c = basic();
-  c.net.layers[0].detach_reset = false;
-  run(c);
-  c.net.layers[0].reset = vt::ResetMode::subtract;
-  run(c);
-  c.net.layers[0].detach_reset = true;
-  run(c);
-}
-
-TEST(NetGradients, NoSynapticCurrentAndNoReset) {
-  Case c = basic();
-  c.net.layers[0].tau_syn = 0.0;
-  c.net.layers[1].tau_syn = 0.0;
-  run(c);
-  c.net.layers[0].reset = vt::ResetMode::none;
-  run(c);
-}
-
-TEST(NetGradients, RecurrentLayer) {
-  Case c = basic();
-  c.net.layers[0].recurrent = true;
-  run(c);
-}
-
-TEST(NetGradients, AdaptiveLif) {
-  Case c = basic();
-  c.net.layers[0].kind = vt::LayerKind::alif;
-  c.net.layers[0].tau_adapt = 20e-3;
-  c.net.layers[0].adapt_strength = 0.5;
-  c.net.layers[0].recurrent = true;
-  run(c);
-}
-
-TEST(NetGradients, LearnedTimeConstants) {
-  Case c = basic();
-  c.net.layers[0].learn_tau = true;
-  c.net.layers[1].learn_tau = true;
-  run(c);
-}
-
-TEST(NetGradients, TwoHiddenLayersSparseConnectivity) {
-  Case c = basic();
-  c.net.layers = {lif(10), lif(8), readout(4)};
-  c.net.layers[0].density = 0.5;
-  c.net.layers[1].density = 0.6;
-  c.net.layers[1].recurrent = true;
-  c.net.layers[1].recurrent_density = 0.5;
-  c.w_mean = 0.4;
-  run(c);
-}
-
-TEST(NetGradients, EveryLossKind) {
-  for (auto kind : {vt::LossKind::mean_ce, vt::LossKind::last_ce}) {
+std::vector<NamedCase> gradient_cases() {
+  std::vector<NamedCase> out;
+  auto add = [&](std::string name, const Case& c) { out.push_back({std::move(name), c}); };
+  add("feedforward_max_over_time_like_spytorch", basic());
+  {
     Case c = basic();
-    c.loss.kind = kind;
-    run(c);
+    c.net.layers[0].detach_reset = false;
+    add("differentiated_multiply_reset", c);
+    c.net.layers[0].reset = vt::ResetMode::subtract;
+    add("differentiated_subtract_reset", c);
+    c.net.layers[0].detach_reset = true;
+    add("detached_subtract_reset", c);
   }
-  for (auto kind : {vt::LossKind::count_ce, vt::LossKind::count_mse}) {
+  {
     Case c = basic();
-    c.net.layers = {lif(8), lif(4)};
-    c.loss.kind = kind;
-    run(c);
+    c.net.layers[0].tau_syn = 0.0;
+    c.net.layers[1].tau_syn = 0.0;
+    add("no_synaptic_current", c);
+    c.net.layers[0].reset = vt::ResetMode::none;
+    add("no_synaptic_current_no_reset", c);
   }
-}
-
-TEST(NetGradients, SpikeCountRegularisers) {
-  Case c = basic();
-  c.loss.reg_l1 = 2e-3;
-  c.loss.reg_l2 = 1e-3;
-  run(c);
-}
-
-TEST(NetGradients, EverySurrogate) {
-  for (auto kind : {vt::SurrogateKind::sigmoid, vt::SurrogateKind::arctan,
-                    vt::SurrogateKind::triangle}) {
+  {
     Case c = basic();
-    c.net.surrogate = {kind, kind == vt::SurrogateKind::sigmoid ? 5.0f : 1.0f};
-    run(c);
+    c.net.layers[0].recurrent = true;
+    add("recurrent", c);
   }
+  {
+    Case c = basic();
+    c.net.layers[0].kind = vt::LayerKind::alif;
+    c.net.layers[0].tau_adapt = 20e-3;
+    c.net.layers[0].adapt_strength = 0.5;
+    c.net.layers[0].recurrent = true;
+    add("adaptive_lif", c);
+  }
+  {
+    Case c = basic();
+    c.net.layers[0].learn_tau = true;
+    c.net.layers[1].learn_tau = true;
+    add("learned_time_constants", c);
+  }
+  {
+    Case c = basic();
+    c.net.layers = {lif(10), lif(8), readout(4)};
+    c.net.layers[0].density = 0.5;
+    c.net.layers[1].density = 0.6;
+    c.net.layers[1].recurrent = true;
+    c.net.layers[1].recurrent_density = 0.5;
+    c.w_mean = 0.4;
+    add("two_hidden_layers_sparse_connectivity", c);
+  }
+  for (const vt::LossInfo& loss : vt::losses()) {
+    Case c = basic();
+    if (loss.counts) c.net.layers = {lif(8), lif(4)};
+    c.loss.kind = loss.value;
+    add("loss_" + std::string(loss.name), c);
+  }
+  {
+    Case c = basic();
+    c.loss.reg_l1 = 2e-3;
+    c.loss.reg_l2 = 1e-3;
+    add("spike_count_regularisers", c);
+  }
+  for (const vt::SurrogateInfo& sg : vt::surrogates()) {
+    Case c = basic();
+    c.net.surrogate = {sg.value, sg.default_scale};
+    add("surrogate_" + std::string(sg.name), c);
+  }
+  {
+    Case c = basic();
+    c.net.forward = vt::ForwardMode::smooth;
+    c.net.smooth_scale = 5.0;
+    add("smooth_forward_is_the_exact_gradient", c);
+  }
+  return out;
 }
 
-TEST(NetGradients, SmoothForwardIsTheExactGradient) {
-  Case c = basic();
-  c.net.forward = vt::ForwardMode::smooth;
-  c.net.smooth_scale = 5.0;
-  run(c);
+class NetGradientCase : public testing::TestWithParam<NamedCase> {};
+
+TEST_P(NetGradientCase, EqualsReference) { run(GetParam().c); }
+
+INSTANTIATE_TEST_SUITE_P(NetGradients, NetGradientCase, testing::ValuesIn(gradient_cases()),
+                         [](const testing::TestParamInfo<NamedCase>& info) { return info.param.name; });
+
+// One number for the whole engine: the worst relative error of any gradient array over every
+// case above (each case also checks its own arrays).
+TEST(NetGradients, WorstRelativeErrorOverAllCases) {
+  double worst = 0.0;
+  std::string where;
+  for (const NamedCase& nc : gradient_cases()) {
+    const Result r = run(nc.c);
+    if (r.worst_relative_error >= worst) worst = r.worst_relative_error, where = nc.name;
+  }
+  std::printf("worst ||engine - reference|| / ||reference|| over %zu cases: %.3g (%s)\n",
+              gradient_cases().size(), worst, where.c_str());
+  EXPECT_GT(worst, 0.0) << "no case was compared";
+  EXPECT_LE(worst, 1e-4) << "in case " << where;
 }
 
 TEST(NetGradients, ActiveSetUnboundedEqualsDenseExactly) {
@@ -361,23 +401,54 @@ TEST(NetGradients, StrictPerElementAtAModerateSurrogateScale) {
   }
 }
 
-TEST(NetGradients, ReportWorstRelativeError) {
-  std::printf("worst ||engine - reference|| / ||reference|| over the cases: %.3g\n",
-              worst_relative_error);
+// Every registered surrogate, at its default scale and at another: the backward's derivative is
+// the derivative of its documented primitive (central differences in double).
+TEST(Surrogates, DerivativeIsTheDerivativeOfThePrimitive) {
+  std::size_t checked = 0;
+  vt::for_each_surrogate([&](auto sg) {
+    for (const float scale : {sg.scale, 4.0f}) {
+      sg.scale = scale;
+      SCOPED_TRACE(std::string(sg.name) + " at scale " + std::to_string(scale));
+      for (double u = -0.9; u <= 0.9; u += 0.037) {
+        const double h = 1e-5;
+        const double fd = (sg.primitive(u + h) - sg.primitive(u - h)) / (2 * h);
+        EXPECT_NEAR(sg.derivative(static_cast<float>(u)), fd, 1e-3 * std::max(1.0, std::fabs(fd)))
+            << "u = " << u;
+      }
+      ++checked;
+    }
+  });
+  EXPECT_EQ(checked, 2 * vt::surrogates().size());
+  EXPECT_FLOAT_EQ(vt::FastSigmoid{100.0f}.derivative(0.01f), 0.25f);  // 1/(100·0.01 + 1)²
 }
 
-TEST(Surrogates, DerivativeIsTheDerivativeOfThePrimitive) {
-  auto check = [](const auto& sg) {
-    for (double u = -0.9; u <= 0.9; u += 0.037) {
-      const double h = 1e-5;
-      const double fd = (sg.primitive(u + h) - sg.primitive(u - h)) / (2 * h);
-      EXPECT_NEAR(sg.derivative(static_cast<float>(u)), fd, 1e-3 * std::max(1.0, std::fabs(fd)))
-          << "u = " << u;
-    }
-  };
-  check(vt::FastSigmoid{10.0f});
-  check(vt::SigmoidSurrogate{4.0f});
-  check(vt::Arctan{1.0f});
-  check(vt::Triangle{0.7f});
-  EXPECT_FLOAT_EQ(vt::FastSigmoid{100.0f}.derivative(0.01f), 0.25f);  // 1/(100·0.01 + 1)²
+// The registry is made from SurrogateTypes: names, order and default scales agree, and
+// with_surrogate hands out the struct a registry entry names.
+TEST(Surrogates, RegistryFollowsTheTypeList) {
+  std::size_t i = 0;
+  vt::for_each_surrogate([&](const auto& sg) {
+    using S = std::decay_t<decltype(sg)>;
+    const vt::SurrogateInfo& e = vt::surrogates().get(S::name);
+    EXPECT_EQ(e.value, i);
+    EXPECT_EQ(e.value, vt::surrogate_index<S>());
+    EXPECT_EQ(e.default_scale, S::default_scale);
+    EXPECT_FALSE(e.meaning.empty());
+    const bool same = vt::with_surrogate(vt::SurrogateConfig{e.value, 2.0f}, [](const auto& s) {
+      return std::is_same_v<std::decay_t<decltype(s)>, S> && s.scale == 2.0f;
+    });
+    EXPECT_TRUE(same) << S::name;
+    ++i;
+  });
+  EXPECT_EQ(i, vt::surrogates().size());
+  EXPECT_EQ(vt::SurrogateConfig::of<vt::Arctan>().kind, vt::surrogates().get("arctan").value);
+  EXPECT_EQ(vt::SurrogateConfig::of<vt::Arctan>().scale, vt::Arctan::default_scale);
+}
+
+// SLAYER's escape rate (Shrestha & Orchard 2018) with α = β = scale: the value at a few points.
+TEST(Surrogates, ExponentialIsSlayersEscapeRate) {
+  const vt::Exponential sg{2.0f};
+  EXPECT_FLOAT_EQ(sg.derivative(0.0f), 2.0f);
+  EXPECT_FLOAT_EQ(sg.derivative(0.5f), 2.0f * std::exp(-1.0f));
+  EXPECT_FLOAT_EQ(sg.derivative(-0.5f), sg.derivative(0.5f));
+  EXPECT_NEAR(sg.primitive(10.0) - sg.primitive(-10.0), 2.0, 1e-8);  // ∫ scale·e^{−scale|u|} = 2
 }

@@ -73,7 +73,7 @@ std::vector<int> make_labels(std::size_t batch, std::size_t classes) {
   return labels;
 }
 
-Options smooth_options(const std::string& loss) {
+Options smooth_options(const ref::Loss& loss) {
   Options o;
   o.forward = Options::smooth;
   o.smooth_scale = 10;
@@ -86,7 +86,7 @@ double fast_sigmoid_derivative(double u) {
   return 1.0 / (d * d);
 }
 
-Options heaviside_options(const std::string& loss) {
+Options heaviside_options(const ref::Loss& loss) {
   Options o;
   o.forward = Options::heaviside;
   o.surrogate_derivative = fast_sigmoid_derivative;
@@ -237,7 +237,7 @@ TEST(ReferenceForward, ReadoutWithSynByHand) {
   r.alpha = {0.5, 0.5};
   r.beta = {0.9, 0.9};
   const std::vector<std::vector<double>> x = {{1.0, 0.0, 0.0}};
-  Options o = heaviside_options("max_ce");
+  Options o = heaviside_options(ref::max_ce);
   const ref::Grads g = ref::bptt({r}, x, {1}, 3, o);
   // syn_1 = I_0 = (1, 2); mem_2 = syn_1; mem_3 = 0.9*mem_2 + 0.5*syn_1.
   const std::vector<double> y = {0, 0, 1, 2, 1.4, 2.8};
@@ -257,7 +257,7 @@ TEST(ReferenceForward, LifResetsByHand) {
   L.W = {1.5};
   L.beta = {1.0};
   const std::vector<std::vector<double>> x = {{1.0, 0.0, 0.0, 0.0}};
-  Options o = heaviside_options("count_ce");
+  Options o = heaviside_options(ref::count_ce);
 
   L.reset = Layer::subtract;  // mem: 0, 1.5, 0.5, 0.5
   ref::Grads g = ref::bptt({L}, x, {0}, 4, o);
@@ -295,7 +295,7 @@ TEST(ReferenceForward, AlifThresholdByHand) {
   L.beta = {0.0};
   // Constant input 1: mem_{t+1} = 2 for t >= 0. a: 0, s0, 0.5 a1 + s1, ...
   const std::vector<std::vector<double>> x = {{1.0, 1.0, 1.0, 1.0}};
-  const ref::Grads g = ref::bptt({L}, x, {0}, 4, heaviside_options("count_mse"));
+  const ref::Grads g = ref::bptt({L}, x, {0}, 4, heaviside_options(ref::count_mse));
   // t0: mem 0, u = -1, s 0, a1 = 0.  t1: mem 2, u = 1, s 1, a2 = 1.
   // t2: th = 1.4, u = 0.6, s 1, a3 = 1.5.  t3: th = 1.6, u = 0.4.
   const std::vector<double> u = {-1, 1, 0.6, 0.4};
@@ -315,7 +315,7 @@ TEST(ReferenceForward, RecurrentInputArrivesOneStepLater) {
   L.V = {0.0, 1.5, 0.0, 0.0};
   L.beta = {0.0, 0.0};
   const std::vector<std::vector<double>> x = {{1.0, 0.0, 0.0, 0.0}};
-  const ref::Grads g = ref::bptt({L}, x, {0}, 4, heaviside_options("count_ce"));
+  const ref::Grads g = ref::bptt({L}, x, {0}, 4, heaviside_options(ref::count_ce));
   // mem_1 = (2, 0): s_1 = (1, 0); I_2 = s_1 V = (0, 1.5): mem_3 = (0, 1.5).
   const std::vector<double> u = {-1, -1, 1, -1, -1, -1, -1, 0.5};
   const std::vector<double> s = {0, 0, 1, 0, 0, 0, 0, 1};
@@ -327,7 +327,7 @@ TEST(ReferenceForward, RecurrentInputArrivesOneStepLater) {
 
 TEST(ReferenceForward, HeavisideSpikesAreUAboveZero) {
   Net net = lif_readout(3);
-  const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, heaviside_options("mean_ce"));
+  const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, heaviside_options(ref::mean_ce));
   std::size_t spikes = 0;
   for (std::size_t b = 0; b < kBatch; ++b)
     for (std::size_t i = 0; i < kT * kHidden; ++i) {
@@ -354,7 +354,7 @@ TEST(ReferenceForward, MaxCeGradientGoesToFirstArgmax) {
     x[0][2 * t] = 0.3;
     x[0][2 * t + 1] = 0.7;
   }
-  const ref::Grads g = ref::bptt({r}, x, {0}, T, heaviside_options("max_ce"));
+  const ref::Grads g = ref::bptt({r}, x, {0}, T, heaviside_options(ref::max_ce));
   const double m0 = 0.3 * 1.0 + 0.7 * 0.25, m1 = 0.3 * -0.5 + 0.7 * 2.0;
   const double p0 = 1 / (1 + std::exp(m1 - m0));
   EXPECT_NEAR(g.loss, -std::log(p0), 1e-14);
@@ -369,7 +369,7 @@ TEST(ReferenceForward, MaxCeGradientGoesToFirstArgmax) {
 
 TEST(ReferenceBpttFiniteDifference, LifReadoutSynMultiply) {
   Net net = lif_readout(11);
-  const Options o = smooth_options("max_ce");
+  const Options o = smooth_options(ref::max_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
@@ -378,7 +378,7 @@ TEST(ReferenceBpttFiniteDifference, ResetSubtract) {
   Net net = lif_readout(12);
   net.layers[0].reset = Layer::subtract;
   net.layers[0].threshold = 1.3;  // != 1: the reset term is threshold*s
-  const Options o = smooth_options("mean_ce");
+  const Options o = smooth_options(ref::mean_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
@@ -387,14 +387,14 @@ TEST(ReferenceBpttFiniteDifference, ResetNone) {
   Net net = lif_readout(13);
   net.layers[0].reset = Layer::none;
   net.layers[0].threshold = 3;
-  expect_matches_finite_differences(net.layers, net.x, net.labels, kT, smooth_options("last_ce"));
+  expect_matches_finite_differences(net.layers, net.x, net.labels, kT, smooth_options(ref::last_ce));
 }
 
 TEST(ReferenceBpttFiniteDifference, NoSyn) {
   Net net = lif_readout(14);
   net.layers[0].has_syn = false;
   net.layers[1].has_syn = false;
-  const Options o = smooth_options("last_ce");
+  const Options o = smooth_options(ref::last_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
@@ -402,7 +402,7 @@ TEST(ReferenceBpttFiniteDifference, NoSyn) {
 TEST(ReferenceBpttFiniteDifference, RecurrentLif) {
   Net net = lif_readout(15);
   net.layers[0].recurrent = true;
-  const Options o = smooth_options("mean_ce");
+  const Options o = smooth_options(ref::mean_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
@@ -413,7 +413,7 @@ TEST(ReferenceBpttFiniteDifference, AlifWithAdaptation) {
   net.layers[0].rho = 0.8;
   net.layers[0].b = 0.5;
   net.layers[0].recurrent = true;
-  const Options o = smooth_options("max_ce");
+  const Options o = smooth_options(ref::max_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
@@ -424,10 +424,10 @@ TEST(ReferenceBpttFiniteDifference, CountCeSingleSpikingLayer) {
   layers[0].detach_reset = false;
   const auto x = make_inputs(kBatch, kT, kIn, rng);
   const auto labels = make_labels(kBatch, kClasses);
-  Options o = smooth_options("count_ce");
+  Options o = smooth_options(ref::count_ce);
   o.reg_l1 = 0.5;  // the output layer is not regularised: must not change anything
   o.reg_l2 = 0.5;
-  const Options plain = smooth_options("count_ce");
+  const Options plain = smooth_options(ref::count_ce);
   EXPECT_EQ(ref::loss(layers, x, labels, kT, o), ref::loss(layers, x, labels, kT, plain));
   expect_matches_finite_differences(layers, x, labels, kT, o);
 }
@@ -444,7 +444,7 @@ TEST(ReferenceBpttFiniteDifference, CountMseTwoSpikingLayersWithRegularisers) {
   layers[1].b = 0.3;
   const auto x = make_inputs(kBatch, kT, kIn, rng);
   const auto labels = make_labels(kBatch, kClasses);
-  Options o = smooth_options("count_mse");
+  Options o = smooth_options(ref::count_mse);
   o.reg_l1 = 0.01;
   o.reg_l2 = 0.002;
   const ref::Grads g = ref::bptt(layers, x, labels, kT, o);
@@ -453,14 +453,34 @@ TEST(ReferenceBpttFiniteDifference, CountMseTwoSpikingLayersWithRegularisers) {
   expect_matches_finite_differences(layers, x, labels, kT, o);
 }
 
+// Every loss the reference knows (reference_losses(): the engine's losses by name), on the
+// network it needs: a readout for the scores of y_t, a spiking output layer for the counts.
+TEST(ReferenceBpttFiniteDifference, EveryReferenceLoss) {
+  for (const auto& [name, loss] : ref::reference_losses()) {
+    SCOPED_TRACE(std::string(name));
+    if (loss.score == ref::Loss::spike_count) {
+      std::mt19937_64 rng(20);
+      std::vector<Layer> layers = {make_layer(Layer::lif, kIn, kHidden, rng),
+                                   make_layer(Layer::lif, kHidden, kClasses, rng)};
+      for (Layer& L : layers) L.detach_reset = false;  // the true gradient, as differences see it
+      const auto x = make_inputs(kBatch, kT, kIn, rng);
+      expect_matches_finite_differences(layers, x, make_labels(kBatch, kClasses), kT,
+                                        smooth_options(loss));
+    } else {
+      Net net = lif_readout(21);
+      expect_matches_finite_differences(net.layers, net.x, net.labels, kT, smooth_options(loss));
+    }
+  }
+}
+
 TEST(ReferenceBpttFiniteDifference, RegularisersL1L2) {
   Net net = lif_readout(19);
-  Options o = smooth_options("mean_ce");
+  Options o = smooth_options(ref::mean_ce);
   o.reg_l1 = 0.02;
   o.reg_l2 = 0.005;
   // The regulariser terms, computed here from the spikes.
   const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, o);
-  const ref::Grads g0 = ref::bptt(net.layers, net.x, net.labels, kT, smooth_options("mean_ce"));
+  const ref::Grads g0 = ref::bptt(net.layers, net.x, net.labels, kT, smooth_options(ref::mean_ce));
   double l1 = 0, l2 = 0;
   for (std::size_t j = 0; j < kHidden; ++j) {
     double S = 0;
@@ -473,7 +493,7 @@ TEST(ReferenceBpttFiniteDifference, RegularisersL1L2) {
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 
   // L2 alone: couples the samples of the batch.
-  Options only_l2 = smooth_options("mean_ce");
+  Options only_l2 = smooth_options(ref::mean_ce);
   only_l2.reg_l2 = 0.01;
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, only_l2);
 }
@@ -494,7 +514,7 @@ TEST(ReferenceBpttFiniteDifference, ThreeLayersRecurrentAlif) {
   layers[2].has_syn = false;
   const auto x = make_inputs(kBatch, kT, kIn, rng);
   const auto labels = make_labels(kBatch, kClasses);
-  Options o = smooth_options("last_ce");
+  Options o = smooth_options(ref::last_ce);
   o.reg_l1 = 0.01;
   o.reg_l2 = 0.001;
   const ref::Grads g = ref::bptt(layers, x, labels, kT, o);
@@ -550,7 +570,7 @@ void expect_detached_gradient(Layer::Reset reset, unsigned seed) {
   net.layers[0].reset = reset;
   net.layers[0].threshold = 1.1;
   net.layers[0].detach_reset = true;
-  const Options o = smooth_options("mean_ce");
+  const Options o = smooth_options(ref::mean_ce);
   const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, o);
   expect_active(g, 0);
 
@@ -599,7 +619,7 @@ TEST(ReferenceBpttDetachReset, SubtractMatchesFrozenResetAndDiffersFromAttached)
 TEST(ReferenceBpttDetachReset, NoEffectWithoutReset) {
   Net net = lif_readout(23);
   net.layers[0].reset = Layer::none;
-  const Options o = smooth_options("max_ce");
+  const Options o = smooth_options(ref::max_ce);
   net.layers[0].detach_reset = true;
   const ref::Grads g1 = ref::bptt(net.layers, net.x, net.labels, kT, o);
   net.layers[0].detach_reset = false;
@@ -618,7 +638,7 @@ TEST(ReferenceBpttWindow, ReadoutOnlyUnaffectedAndExact) {
   layers[0].has_syn = false;  // with syn y_0 = 0 could be every class's maximum
   const auto x = make_inputs(kBatch, kT, kIn, rng);
   const auto labels = make_labels(kBatch, kClasses);
-  Options o = heaviside_options("max_ce");
+  Options o = heaviside_options(ref::max_ce);
   const ref::Grads g0 = ref::bptt(layers, x, labels, kT, o);
   o.window = 1e-6;
   const ref::Grads gw = ref::bptt(layers, x, labels, kT, o);
@@ -641,7 +661,7 @@ std::vector<double> sorted_abs_u(const ref::Grads& g, std::size_t l) {
 TEST(ReferenceBpttWindow, WindowBelowEveryUKillsSpikePaths) {
   Net net = lif_readout(31);
   net.layers[0].detach_reset = false;
-  Options o = heaviside_options("mean_ce");
+  Options o = heaviside_options(ref::mean_ce);
   const ref::Grads g0 = ref::bptt(net.layers, net.x, net.labels, kT, o);
   const std::vector<double> au = sorted_abs_u(g0, 0);
   ASSERT_GT(au.front(), 0.0);
@@ -663,7 +683,7 @@ TEST(ReferenceBpttWindow, WindowEqualsMaskedSurrogate) {
   net.layers[0].kind = Layer::alif;
   net.layers[0].rho = 0.8;
   net.layers[0].b = 0.3;
-  Options o = heaviside_options("mean_ce");
+  Options o = heaviside_options(ref::mean_ce);
   const ref::Grads g0 = ref::bptt(net.layers, net.x, net.labels, kT, o);
   const std::vector<double> au = sorted_abs_u(g0, 0);
   const double w = au[au.size() / 2];  // about half of the (b, t, j) inside the window
@@ -672,7 +692,7 @@ TEST(ReferenceBpttWindow, WindowEqualsMaskedSurrogate) {
   o.window = w;
   const ref::Grads gw = ref::bptt(net.layers, net.x, net.labels, kT, o);
 
-  Options masked = heaviside_options("mean_ce");
+  Options masked = heaviside_options(ref::mean_ce);
   masked.surrogate_derivative = [w](double u) { return std::abs(u) < w ? fast_sigmoid_derivative(u) : 0.0; };
   const ref::Grads gm = ref::bptt(net.layers, net.x, net.labels, kT, masked);
 
@@ -696,17 +716,15 @@ TEST(ReferenceBpttWindow, WindowEqualsMaskedSurrogate) {
 
 TEST(ReferenceBpttValidation, RejectsInconsistentNetworks) {
   Net net = lif_readout(40);
-  const Options o = smooth_options("max_ce");
+  const Options o = smooth_options(ref::max_ce);
   EXPECT_NO_THROW(ref::bptt(net.layers, net.x, net.labels, kT, o));
 
   // heaviside without a surrogate derivative
   EXPECT_THROW(ref::bptt(net.layers, net.x, net.labels, kT, Options{}), std::invalid_argument);
   // count loss on a readout layer
-  EXPECT_THROW(ref::loss(net.layers, net.x, net.labels, kT, smooth_options("count_ce")), std::invalid_argument);
+  EXPECT_THROW(ref::loss(net.layers, net.x, net.labels, kT, smooth_options(ref::count_ce)), std::invalid_argument);
   // cross-entropy over time on a spiking last layer
   EXPECT_THROW(ref::loss({net.layers[0]}, net.x, net.labels, kT, o), std::invalid_argument);
-  // unknown loss
-  EXPECT_THROW(ref::loss(net.layers, net.x, net.labels, kT, smooth_options("hinge")), std::invalid_argument);
   // wrong input length
   EXPECT_THROW(ref::loss(net.layers, net.x, net.labels, kT + 1, o), std::invalid_argument);
   // label out of range

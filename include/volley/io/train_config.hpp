@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "volley/ear/ipd_task.hpp"
+#include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
 #include "volley/train/encoders.hpp"
 #include "volley/train/loss.hpp"
@@ -53,6 +54,15 @@ struct TrainOptions {
   std::optional<std::size_t> train_limit, test_limit;
   std::vector<std::string> overrides;  // "dotted.path=VALUE" as for model files
 };
+
+// The training file's choices that are not the engine's own: data sets and image encodings.
+const Registry<Choice<DataConfig::Kind>>& datasets();
+const Registry<Choice<train::EncoderConfig::Kind>>& encodings();
+
+// The Markdown reference of the training-file format: every table's keys with their default,
+// allowed values and meaning, and every registry's names and meanings (docs/reference.md is
+// generated from it).
+std::string training_reference_markdown();
 
 TrainConfig load_train_config(const std::string& path, const TrainOptions& options = {});
 TrainConfig load_train_string(const std::string& text, const std::string& display_name,

@@ -81,6 +81,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/registry.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
 
@@ -89,6 +90,8 @@ namespace volley::train {
 enum class GradientKind { bptt, eprop };
 enum class FeedbackKind { symmetric, random };
 
+const Registry<Choice<GradientKind>>& gradient_methods();
+const Registry<Choice<FeedbackKind>>& feedback_kinds();
 std::string_view gradient_name(GradientKind kind);
 std::string_view feedback_name(FeedbackKind kind);
 

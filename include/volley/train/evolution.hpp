@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
@@ -37,6 +38,11 @@ struct EvolutionConfig {
   int threads = 1;
   void validate() const;  // ParameterError naming the field
 };
+
+const Registry<Choice<EvolutionKind>>& evolution_kinds();
+// [evolution] population, sigma, batch_size, generations (openai_es also needs an even
+// population, which EvolutionConfig::validate checks).
+std::span<const volley::Param<EvolutionConfig>> evolution_params();
 
 struct GenerationStats {
   double best_fitness = 0.0, mean_fitness = 0.0;  // −loss on the generation's batch

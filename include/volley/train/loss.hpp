@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/registry.hpp"
 #include "volley/train/net.hpp"
 
 namespace volley::train {
@@ -23,6 +24,18 @@ struct LossConfig {
   double r_correct = 0.8, r_incorrect = 0.2;  // count_mse targets (spikes per step)
   double reg_l1 = 0.0, reg_l2 = 0.0;
 };
+
+// A registered loss: its name in training files, what it computes, and whether it reads the
+// spike counts of a spiking last layer (count losses) or the readout's y_t (the others).
+struct LossInfo {
+  std::string_view name;
+  LossKind value;
+  std::string_view meaning;
+  bool counts;
+};
+const Registry<LossInfo>& losses();
+// [loss] r_correct, r_incorrect, reg_l1, reg_l2.
+std::span<const volley::Param<LossConfig>> loss_params();
 
 std::string_view loss_name(LossKind kind);
 bool is_count_loss(LossKind kind);

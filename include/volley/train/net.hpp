@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
 #include "volley/train/surrogate.hpp"
 
@@ -54,7 +55,7 @@ struct LayerConfig {
 
 struct NetConfig {
   std::size_t n_inputs = 0;
-  std::size_t n_steps = 0;
+  std::size_t n_steps = 100;
   double dt = 1e-3;
   std::vector<LayerConfig> layers;
   SurrogateConfig surrogate;
@@ -67,6 +68,20 @@ struct NetConfig {
   // Throws ParameterError naming the layer and field.
   void validate() const;
 };
+
+// Registries of the network's choices (training-file names, meanings, error messages, docs).
+const Registry<Choice<LayerKind>>& layer_kinds();
+const Registry<Choice<ResetMode>>& reset_modes();
+const Registry<Choice<ForwardMode>>& forward_modes();
+const Registry<Choice<BackwardMode>>& backward_modes();
+
+// The numeric parameters, with the ranges NetConfig::validate enforces, by training-file table:
+std::span<const volley::Param<NetConfig>> network_params();          // [network]: dt, steps, seed
+std::span<const volley::Param<NetConfig>> smooth_forward_params();   // [surrogate]: smooth_scale
+std::span<const volley::Param<NetConfig>> backward_params();         // [backward]: window
+std::span<const volley::Param<LayerConfig>> layer_params();          // [[layers]], every type
+std::span<const volley::Param<LayerConfig>> spiking_layer_params();  // lif and alif only
+std::span<const volley::Param<LayerConfig>> alif_params();           // alif only
 
 // Weights from n_pre to n_post neurons: dense row-major (pre-major) or CSR by presynaptic row.
 // The values live in the network's parameter list (`param`).

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/registry.hpp"
 #include "volley/train/net.hpp"
 
 namespace volley::train {
@@ -32,6 +33,12 @@ struct OptimizerConfig {
   // Learning rate for 0-based `epoch` of `epochs`.
   double lr_at(int epoch, int epochs) const;
 };
+
+const Registry<Choice<OptimizerKind>>& optimizers();
+const Registry<Choice<Schedule>>& schedules();
+// [optimizer] lr, beta1, beta2, eps, momentum, weight_decay, step_size, gamma, lr_min (lr_min is
+// further bounded by lr, which OptimizerConfig::validate checks).
+std::span<const volley::Param<OptimizerConfig>> optimizer_params();
 
 std::string_view optimizer_name(OptimizerKind kind);
 
