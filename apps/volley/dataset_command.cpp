@@ -6,11 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "commands.hpp"
+#include "core/atomic_file.hpp"
+#include "errors.hpp"
 #include "volley/ear/spoken_digits.hpp"
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
@@ -119,7 +120,7 @@ void run_spoken_digits(SpokenDigitsArgs& a) {
       {"train", split_summary(data.train, train_file)},
       {"test", split_summary(data.test, test_file)}};
   const std::string json_file = stem + ".json";
-  std::ofstream(json_file) << summary.dump(2) << "\n";
+  detail::write_file_atomically(json_file, summary.dump(2) + "\n");
   fmt::print("wrote {} ({} samples) and {} ({} samples, speakers {}); summary {}\n", train_file,
              data.train.labels.size(), test_file, data.test.labels.size(),
              fmt::join(data.test_speaker_names, ", "), json_file);
@@ -160,12 +161,10 @@ void add_dataset_command(CLI::App& app, int& exit_code) {
   sd->add_option("--channels", args->channels, "Cochlear channels (SHD: 700)")->capture_default_str();
   sd->add_option("--max-duration", o.max_duration, "Longest utterance kept, s")->capture_default_str();
   sd->callback([args, &exit_code] {
-    try {
+    exit_code = run_command("dataset spoken-digits", [&] {
       run_spoken_digits(*args);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "volley dataset spoken-digits: {}\n", e.what());
-      exit_code = 1;
-    }
+      return 0;
+    });
   });
 }
 

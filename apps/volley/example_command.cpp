@@ -5,17 +5,19 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <numeric>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "commands.hpp"
+#include "core/atomic_file.hpp"
+#include "errors.hpp"
 #include "volley/analysis/sound_localization.hpp"
 #include "volley/ear/ipd_task.hpp"
 #include "volley/io/train_config.hpp"
 #include "volley/io/training.hpp"
+#include "volley/report/plot.hpp"
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/error.hpp"
@@ -35,43 +37,25 @@ struct ExampleArgs {
 
 // Estimated against true IPD: the most-active-detector estimate and the population vector.
 std::string ipd_svg(const analysis::JeffressSweep& s, std::size_t fibres) {
-  const double W = 420, H = 420, L = 50, B = 50, P = 320;
-  auto x = [&](double d) { return L + d / 360.0 * P; };
-  auto y = [&](double d) { return H - B - d / 360.0 * P; };
-  std::string o = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-      "fill=\"white\"/>\n<text x=\"{}\" y=\"20\" text-anchor=\"middle\">Jeffress model, {} fibre(s) "
-      "per ear: mean error {:.1f}° (max), {:.1f}° (population vector)</text>\n",
-      W, H, W / 2, fibres, s.mean_abs_error_deg, s.mean_abs_error_pv_deg);
-  o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n",
-                   L, H - B - P, P, P);
-  o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#bbb\"/>\n", x(0), y(0),
-                   x(360), y(360));
-  for (int t = 0; t <= 360; t += 90) {
-    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x(t), H - B + 16, t);
-    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", L - 6, y(t) + 4, t);
-  }
-  o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">true IPD (degrees)</text>\n",
-                   L + P / 2, H - 12);
-  o += fmt::format("<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" "
-                   "text-anchor=\"middle\">estimated IPD (degrees)</text>\n",
-                   H - B - P / 2, H - B - P / 2);
+  report::Figure f;
+  f.title = fmt::format("Jeffress model, {} fibre(s) per ear: mean error {:.1f}° (max), {:.1f}° (population vector)",
+                        fibres, s.mean_abs_error_deg, s.mean_abs_error_pv_deg);
+  f.x = {"true IPD (degrees)", false, 0.0, 360.0};
+  f.y = {"estimated IPD (degrees)", false, 0.0, 360.0};
+  f.width_px = 560;
+  f.height_px = 520;
+  report::Series most{"most active detector", {}, {}, true}, pv{"population vector", {}, {}, true};
   for (const auto& e : s.per_ipd) {
-    o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#1f77b4\"/>\n",
-                     x(e.true_deg), y(e.estimate_deg));
-    o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"none\" stroke=\"#d62728\"/>\n",
-                     x(e.true_deg), y(e.population_vector_deg));
+    most.x.push_back(e.true_deg);
+    most.y.push_back(e.estimate_deg);
+    pv.x.push_back(e.true_deg);
+    pv.y.push_back(e.population_vector_deg);
   }
-  o += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#1f77b4\"/><text x=\"{}\" y=\"{}\">"
-                   "most active detector</text>\n", L + 10, H - B - P + 14, L + 18, H - B - P + 18);
-  o += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"none\" stroke=\"#d62728\"/><text x=\"{}\" "
-                   "y=\"{}\">population vector</text>\n", L + 10, H - B - P + 30, L + 18, H - B - P + 34);
-  return o + "</svg>\n";
+  return report::line_plot(f, {report::Series{"exact", {0.0, 360.0}, {0.0, 360.0}}, most, pv});
 }
 
 int run_sound_localization(const ExampleArgs& a) {
-  try {
+  return run_command("example sound-localization", [&] {
     analysis::JeffressConfig c;
     c.fibres_per_ear = a.fibres;
     c.seed = static_cast<std::uint64_t>(a.seed);
@@ -97,9 +81,10 @@ int run_sound_localization(const ExampleArgs& a) {
                         {"mean_abs_error_population_vector_deg", s.mean_abs_error_pv_deg},
                         {"wall_seconds", s.wall_seconds},
                         {"per_ipd", per}};
-    std::ofstream(fs::path(a.out) / "summary.json") << j.dump(2) << "\n";
-    std::ofstream(fs::path(a.out) / "ipd.svg") << ipd_svg(s, a.fibres);
-    std::ofstream(fs::path(a.out) / "model_ipd90.toml") << analysis::jeffress_model_text(c, 90.0);
+    detail::write_file_atomically((fs::path(a.out) / "summary.json").string(), j.dump(2) + "\n");
+    detail::write_file_atomically((fs::path(a.out) / "ipd.svg").string(), ipd_svg(s, a.fibres));
+    detail::write_file_atomically((fs::path(a.out) / "model_ipd90.toml").string(),
+                                  analysis::jeffress_model_text(c, 90.0));
     fmt::print("volley example sound-localization: {} fibre(s) per ear, {} IPDs in {:.2f} s\n",
                a.fibres, s.per_ipd.size(), s.wall_seconds);
     fmt::print("  true  estimate  pop.vector\n");
@@ -109,10 +94,7 @@ int run_sound_localization(const ExampleArgs& a) {
                s.mean_abs_error_deg, s.mean_abs_error_pv_deg);
     fmt::print("  results in {}/ (summary.json, ipd.svg, model_ipd90.toml)\n", a.out);
     return 0;
-  } catch (const Error& e) {
-    fmt::print(stderr, "volley example: error: {}\n", e.what());
-    return 2;
-  }
+  });
 }
 
 struct DecoderArgs {
@@ -124,7 +106,7 @@ struct DecoderArgs {
 
 // The trained IPD decoder against the Jeffress network on the same test IPDs and stimulus.
 int run_ipd_decoder(const DecoderArgs& a) {
-  try {
+  return run_command("example ipd-decoder", [&] {
     const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
     io::TrainConfig cfg =
         io::load_train_string(ck.config_text, ck.config_name, io::options_from_checkpoint(ck.options));
@@ -181,7 +163,7 @@ int run_ipd_decoder(const DecoderArgs& a) {
                         {"jeffress_population_vector_mean_abs_error_deg", err_pv / md}};
     std::error_code ec;
     fs::create_directories(a.out, ec);
-    std::ofstream(fs::path(a.out) / "summary.json") << j.dump(2) << "\n";
+    detail::write_file_atomically((fs::path(a.out) / "summary.json").string(), j.dump(2) + "\n");
     fmt::print("volley example ipd-decoder: trained SNN {:.4f} accuracy ({} classes), mean error "
                "{:.1f}° over {} test IPDs\n  on the first {}: SNN {:.1f}°, Jeffress ({} fibres "
                "per ear) {:.1f}° (most active detector), {:.1f}° (population vector)\n"
@@ -190,13 +172,7 @@ int run_ipd_decoder(const DecoderArgs& a) {
                err_snn, test.size(), m, err_snn_m / md, a.jeffress_fibres, err_j / md, err_pv / md,
                a.out);
     return 0;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "volley example: error: {}\n", e.what());
-    return 2;
-  } catch (const Error& e) {
-    fmt::print(stderr, "volley example: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 struct HebbianArgs {
@@ -209,7 +185,7 @@ struct HebbianArgs {
 // Oja's rule finds the first principal component of 20 correlated Poisson inputs; BCM makes a
 // neuron selective to one of 4 input patterns (the set-ups of tests/learn/test_hebbian.cpp).
 int run_hebbian(const HebbianArgs& a) {
-  try {
+  return run_command("example hebbian", [&] {
     learn::HebbianConfig c;
     c.seed = static_cast<std::uint64_t>(a.seed);
     nlohmann::json j = {{"rule", a.rule}, {"seed", a.seed}};
@@ -244,13 +220,10 @@ int run_hebbian(const HebbianArgs& a) {
       throw ParameterError(fmt::format("--rule: must be oja or bcm, got '{}'", a.rule));
     }
     fs::create_directories(a.out);
-    std::ofstream(fs::path(a.out) / "summary.json") << j.dump(2) << "\n";
+    detail::write_file_atomically((fs::path(a.out) / "summary.json").string(), j.dump(2) + "\n");
     fmt::print("  results in {}/summary.json\n", a.out);
     return 0;
-  } catch (const Error& e) {
-    fmt::print(stderr, "volley example hebbian: error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "errors.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end here with status 0; a bad command line is bad input (errors.hpp).
+    return app.exit(e) == 0 ? volley::cli::kSuccess : volley::cli::kBadInput;
   }
   return exit_code;
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "errors.hpp"
 #include "volley/analysis/spike_stats.hpp"
 #include "volley/error.hpp"
 #include "volley/io/recording.hpp"
@@ -30,21 +31,18 @@ struct AnalyzeArgs {
 };
 
 int run_report(ReportArgs& a) {
-  try {
+  return run_command("report", [&] {
     const auto t0 = std::chrono::steady_clock::now();
     const report::ReportResult r = report::write_report(a.dir, a.options);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print("volley report: {} ({}; {} figures, {:.1f} MB) in {:.1f} s\n", r.html_path,
                fmt::join(r.kinds, ", "), r.figures.size(), static_cast<double>(r.html_bytes) / 1048576.0, s);
     return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "volley report: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 int run_analyze(const AnalyzeArgs& a) {
-  try {
+  return run_command("analyze", [&] {
     const io::Recording rec = io::read_recording(a.file);
     if (!a.population.empty() && !rec.find(a.population)) {
       std::string names;
@@ -77,10 +75,7 @@ int run_analyze(const AnalyzeArgs& a) {
     }
     if (a.json) fmt::print("{}\n", out.dump(2));
     return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "volley analyze: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace

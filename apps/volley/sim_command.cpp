@@ -1,7 +1,6 @@
 // `volley sim`: load a model file, run it, write spikes.h5 and summary.json.
 #include <fmt/format.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -11,7 +10,10 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "core/peak_rss.hpp"
 #include "default_model.hpp"  // generated from examples/cuba.toml
+#include "errors.hpp"
+#include "volley/analysis/spike_stats.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/io/outputs.hpp"
@@ -51,15 +53,9 @@ struct SimArgs {
   bool quiet = false;
 };
 
-std::size_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
-}
-
 int run_sim(const SimArgs& a) {
   namespace fs = std::filesystem;
-  try {
+  return run_command("sim", [&] {
     io::LoadOptions opt;
     if (a.threads > 0) opt.threads = a.threads;
     if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
@@ -85,11 +81,14 @@ int run_sim(const SimArgs& a) {
     const RunStats stats = run_with_progress(*m.network, m.duration, m.threads,
                                              !a.quiet && isatty(fileno(stderr)) != 0);
 
-    io::RunInfo info{stats.wall_seconds, build, m.duration, m.threads, m.path, peak_rss_bytes()};
+    const io::RunInfo info{stats.wall_seconds, build, m.duration, m.threads, m.path,
+                           detail::peak_rss_bytes()};
 #ifdef VOLLEY_HAVE_HDF5
     io::write_spike_file((fs::path(a.out) / "spikes.h5").string(), *m.network);
 #endif
-    io::write_summary((fs::path(a.out) / "summary.json").string(), *m.network, info);
+    io::SimSummary summary = io::summarize(*m.network, info);
+    analysis::add_spike_statistics(summary, *m.network);
+    io::write_summary((fs::path(a.out) / "summary.json").string(), summary);
     if (!a.quiet) {
       fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s, {} thread{})\n",
                  m.path, m.duration, stats.wall_seconds, build, m.threads, m.threads > 1 ? "s" : "");
@@ -107,16 +106,7 @@ int run_sim(const SimArgs& a) {
       );
     }
     return 0;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "volley sim: error: {}\n", e.what());
-    return 2;
-  } catch (const Error& e) {
-    fmt::print(stderr, "volley sim: error: {}\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "volley sim: error: out of memory\n");
-    return 1;
-  }
+  });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/fft.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 
@@ -18,7 +19,6 @@ namespace {
 
 using cd = std::complex<double>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kPi = std::numbers::pi;
 
 [[noreturn]] void fail(std::string_view where, std::string_view field, const std::string& what) {
   throw ParameterError(fmt::format("{}: {}: {}", where, field, what));
@@ -127,70 +127,6 @@ std::pair<double, std::size_t> finite_mean(const std::vector<double>& v) {
       ++n;
     }
   return {n ? sum / static_cast<double>(n) : kNaN, n};
-}
-
-// ---- Fourier transforms ----
-
-bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
-
-// In-place iterative radix-2 FFT (decimation in time); `inverse` uses exp(+2 pi i kn/N) and
-// does not divide by N. a.size() must be a power of two.
-void fft_radix2(std::vector<cd>& a, bool inverse) {
-  const std::size_t n = a.size();
-  if (n < 2) return;
-  // Bit-reversal permutation.
-  for (std::size_t i = 1, j = 0; i < n; ++i) {
-    std::size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) std::swap(a[i], a[j]);
-  }
-  // Twiddles exp(-+2 pi i k / n), each computed directly rather than by repeated
-  // multiplication, so their rounding errors do not accumulate.
-  const double sign = inverse ? 1.0 : -1.0;
-  std::vector<cd> w(n / 2);
-  for (std::size_t k = 0; k < n / 2; ++k)
-    w[k] = std::polar(1.0, sign * 2.0 * kPi * static_cast<double>(k) / static_cast<double>(n));
-  // Butterflies: merge pairs of transforms of length len/2 into transforms of length len.
-  for (std::size_t len = 2; len <= n; len <<= 1) {
-    const std::size_t half = len / 2, stride = n / len;
-    for (std::size_t start = 0; start < n; start += len)
-      for (std::size_t k = 0; k < half; ++k) {
-        const cd u = a[start + k];
-        const cd v = a[start + k + half] * w[k * stride];
-        a[start + k] = u + v;
-        a[start + k + half] = u - v;
-      }
-  }
-}
-
-// Bluestein's chirp-z transform for any N: with kn = (k^2 + n^2 - (k - n)^2) / 2 and the chirp
-// w_m = exp(i pi m^2 / N),
-//   X_k = conj(w_k) sum_n (x_n conj(w_n)) w_{k-n},
-// a convolution, computed as a circular one of power-of-two length M >= 2N - 1.
-std::vector<cd> bluestein(std::span<const cd> x) {
-  const std::size_t n = x.size();
-  std::size_t m = 1;
-  while (m < 2 * n - 1) m <<= 1;
-  // m^2 mod 2N keeps the chirp's phase argument small and exact.
-  std::vector<cd> chirp(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::uint64_t k2 =
-        (static_cast<std::uint64_t>(k) * k) % (2 * static_cast<std::uint64_t>(n));
-    chirp[k] = std::polar(1.0, kPi * static_cast<double>(k2) / static_cast<double>(n));
-  }
-  std::vector<cd> a(m, cd{}), b(m, cd{});
-  for (std::size_t k = 0; k < n; ++k) a[k] = x[k] * std::conj(chirp[k]);
-  b[0] = chirp[0];
-  for (std::size_t k = 1; k < n; ++k) b[k] = b[m - k] = chirp[k];
-  fft_radix2(a, false);
-  fft_radix2(b, false);
-  for (std::size_t k = 0; k < m; ++k) a[k] *= b[k];
-  fft_radix2(a, true);
-  std::vector<cd> out(n);
-  const double scale = 1.0 / static_cast<double>(m);
-  for (std::size_t k = 0; k < n; ++k) out[k] = std::conj(chirp[k]) * a[k] * scale;
-  return out;
 }
 
 }  // namespace
@@ -525,12 +461,7 @@ PopulationRate population_rate(const SpikeTrains& s, double bin) {
 std::vector<std::complex<double>> discrete_fourier_transform(
     std::span<const std::complex<double>> x) {
   if (x.empty()) fail("discrete_fourier_transform", "x", "is empty");
-  if (is_power_of_two(x.size())) {
-    std::vector<cd> a(x.begin(), x.end());
-    fft_radix2(a, false);
-    return a;
-  }
-  return bluestein(x);
+  return detail::fft(x);
 }
 
 Spectrum population_rate_spectrum(std::span<const double> rate, double bin) {
@@ -864,6 +795,29 @@ OperationsSummary synaptic_operations(std::span<const LayerActivity> layers,
   out.spikes_per_sample = static_cast<double>(out.total_spikes) / ns;
   out.synops_per_sample = static_cast<double>(out.total_synops) / ns;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run summaries
+// ---------------------------------------------------------------------------------------------
+
+void add_spike_statistics(io::SimSummary& summary, const Network& net) {
+  for (auto& p : summary.populations) {
+    for (const auto& m : net.spike_monitors()) {
+      if (m->population().name() != p.name) continue;
+      SpikeTrains st;
+      st.times = m->times;
+      st.units = m->units;
+      st.n_neurons = m->population().size();
+      st.t_stop = net.time();
+      for (double t : st.times) st.t_stop = std::max(st.t_stop, t);
+      if (st.n_neurons > 0 && st.t_stop > st.t_start) {
+        const double cv = cv_isi(st).mean;
+        if (std::isfinite(cv)) p.cv_isi = cv;
+      }
+      break;  // the first monitor of the population, as summary.json has always used
+    }
+  }
 }
 
 }  // namespace volley::analysis

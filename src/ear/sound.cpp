@@ -11,6 +11,7 @@
 #include <numbers>
 #include <string_view>
 
+#include "core/fft.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 
@@ -67,30 +68,6 @@ Sound mono(double samplerate, std::size_t frames) {
   s.channels = 1;
   s.samples.assign(frames, 0.0f);
   return s;
-}
-
-// In-place iterative radix-2 FFT (size a power of two); inverse = unnormalised e^{+i...}.
-void fft(std::vector<std::complex<double>>& a, bool inverse) {
-  const std::size_t n = a.size();
-  for (std::size_t i = 1, j = 0; i < n; ++i) {  // bit-reversal permutation
-    std::size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) std::swap(a[i], a[j]);
-  }
-  for (std::size_t len = 2; len <= n; len <<= 1) {
-    const double angle = (inverse ? kTwoPi : -kTwoPi) / static_cast<double>(len);
-    for (std::size_t k = 0; k < len / 2; ++k) {
-      // Twiddles from cos/sin directly rather than by repeated multiplication: no drift.
-      const std::complex<double> w(std::cos(angle * static_cast<double>(k)),
-                                   std::sin(angle * static_cast<double>(k)));
-      for (std::size_t i = k; i < n; i += len) {
-        const std::complex<double> u = a[i], v = a[i + len / 2] * w;
-        a[i] = u + v;
-        a[i + len / 2] = u - v;
-      }
-    }
-  }
 }
 
 // out[n] = x[n - delay] for a delay of `delay` >= 0 samples, by windowed-sinc interpolation:
@@ -229,7 +206,7 @@ Sound pink_noise(double duration, double samplerate, std::uint64_t seed) {
       spec[size - k] = std::conj(spec[k]);
     }
   }
-  fft(spec, true);
+  spec = detail::fft(spec, /*inverse=*/true);
   double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) sum += spec[i].real() * spec[i].real();
   const double gain = sum > 0.0 ? 1.0 / std::sqrt(sum / static_cast<double>(n)) : 0.0;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "volley/error.hpp"
 
 extern char** environ;
@@ -72,11 +73,7 @@ std::string run_gnuplot(const std::string& script) {
   const fs::path dir = fs::temp_directory_path();
   const std::string stem = fmt::format("volley-plot-{}-{}", ::getpid(), counter.fetch_add(1));
   const fs::path script_path = dir / (stem + ".gp"), err_path = dir / (stem + ".err");
-  {
-    std::ofstream out(script_path);
-    out << script;
-    if (!out) throw IoError(fmt::format("plot: cannot write '{}'", script_path.string()));
-  }
+  detail::write_file_atomically(script_path.string(), script);
   struct Cleanup {
     fs::path a, b;
     ~Cleanup() {
@@ -199,7 +196,8 @@ std::string line_plot(const Figure& f, const std::vector<Series>& series) {
     }
     if (!any) s += "0 NaN\n";
     s += "EOD\n";
-    plot += fmt::format("{}$d{} using 1:2 with lines lw 1.5 lc rgb '{}' title {}", k ? ", " : "", k,
+    plot += fmt::format("{}$d{} using 1:2 with {} lc rgb '{}' title {}", k ? ", " : "", k,
+                        series[k].points ? "points pt 7 ps 0.6" : "lines lw 1.5",
                         kColours[k % std::size(kColours)], quote(series[k].label));
   }
   // Nothing finite to draw: an empty frame that says so (gnuplot refuses an empty range).

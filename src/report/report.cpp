@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "volley/analysis/spike_stats.hpp"
+#include "core/atomic_file.hpp"
 #include "volley/error.hpp"
+#include "volley/io/outputs.hpp"
 #include "volley/io/recording.hpp"
 #include "volley/report/plot.hpp"
 #include "volley/train/checkpoint.hpp"
@@ -88,7 +90,7 @@ class Page {
   void figure(const std::string& name, const std::string& svg, const std::string& caption) {
     fs::create_directories(figure_dir_);
     const fs::path file = figure_dir_ / (name + ".svg");
-    std::ofstream(file) << svg;
+    detail::write_file_atomically(file.string(), svg);
     files_.push_back(file.string());
     std::string inline_svg = svg;
     if (const auto p = inline_svg.find("<svg"); p != std::string::npos) inline_svg.erase(0, p);
@@ -274,70 +276,50 @@ void population_sections(Page& page, const io::Recording& rec, const io::Populat
 }
 
 // Reward-modulated STDP (summary.json "rewards"): the rewarded synapse against the rest.
-void reward_figures(Page& page, const json& rewards) {
-  for (const auto& [name, r] : rewards.items()) {
-    if (!r.contains("record")) continue;
-    const auto& rec = r["record"];
-    const auto t = rec.value("t", std::vector<double>{});
-    auto w = rec.value("weight", std::vector<double>{});
-    auto others = rec.value("others_mean", std::vector<double>{});
-    if (t.empty() || w.size() != t.size() || others.size() != t.size()) continue;
-    const bool volts = r.value("unit", "") == "V";
+void reward_figures(Page& page, const std::vector<io::RewardSummary>& rewards) {
+  for (const auto& r : rewards) {
+    if (r.t.empty()) continue;
+    const bool volts = r.unit == "V";
+    auto w = r.weights, others = r.others;
     for (auto* v : {&w, &others})
       for (double& x : *v) x *= volts ? 1e3 : 1.0;
     Figure f;
-    f.title = fmt::format("Reward '{}': synapse {} -> {} of {}", name, r.value("pre", 0), r.value("post", 0),
-                          r.value("projection", ""));
+    f.title = fmt::format("Reward '{}': synapse {} -> {} of {}", r.name, r.pre, r.post, r.projection);
     f.x.label = "time (s)";
-    f.y.label = volts ? "weight (mV)" : fmt::format("weight ({})", r.value("unit", ""));
-    page.figure("reward_" + name,
-                line_plot(f, {Series{"rewarded synapse", t, w}, Series{"mean of the others", t, others}}),
-                fmt::format("{} pairings rewarded.", r.value("pairings", 0)));
+    f.y.label = volts ? "weight (mV)" : fmt::format("weight ({})", r.unit);
+    page.figure("reward_" + r.name,
+                line_plot(f, {Series{"rewarded synapse", r.t, w}, Series{"mean of the others", r.t, others}}),
+                fmt::format("{} pairings rewarded.", r.pairings));
   }
 }
 
 void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) {
   page.section("Simulation", "simulation");
   if (fs::exists(dir / "summary.json")) {
-    const json s = read_json(dir / "summary.json");
-    std::vector<std::vector<std::string>> rows;
-    for (const char* k : {"model", "duration", "dt", "threads", "seed", "wall_seconds", "build_seconds"})
-      if (s.contains(k)) rows.push_back({k, s[k].is_string() ? s[k].get<std::string>() : number(s[k].get<double>()), ""});
-    if (s.contains("peak_rss_bytes"))
-      rows.push_back({"peak memory", number(s["peak_rss_bytes"].get<double>() / 1048576.0), "MB"});
+    const io::SimSummary s = io::read_summary((dir / "summary.json").string());
+    std::vector<std::vector<std::string>> rows = {
+        {"model", s.model, ""},
+        {"duration", number(s.duration), ""},
+        {"dt", number(s.dt), ""},
+        {"threads", number(s.threads), ""},
+        {"seed", number(static_cast<double>(s.seed)), ""},
+        {"wall_seconds", number(s.wall_seconds), ""},
+        {"build_seconds", number(s.build_seconds), ""}};
+    if (s.peak_rss_bytes)
+      rows.push_back({"peak memory", number(static_cast<double>(s.peak_rss_bytes) / 1048576.0), "MB"});
     page.table({"run", "value", ""}, rows);
-    if (s.contains("populations")) {
-      std::vector<std::vector<std::string>> pr;
-      for (const auto& [name, v] : s["populations"].items())
-        pr.push_back({name, v.value("model", ""), number(v.value("size", 0.0)), number(v.value("spikes", 0.0)),
-                      number(v.value("rate_hz", 0.0)),
-                      v.contains("cv_isi") && v["cv_isi"].is_number() ? number(v["cv_isi"].get<double>()) : "–"});
-      page.table({"population", "model", "size", "spikes", "rate (Hz)", "CV ISI"}, pr);
-    }
-    if (s.contains("rewards")) reward_figures(page, s["rewards"]);
+    std::vector<std::vector<std::string>> pr;
+    for (const auto& p : s.populations)
+      pr.push_back({p.name, p.model, number(static_cast<double>(p.size)), number(static_cast<double>(p.spikes)),
+                    number(p.rate_hz), p.cv_isi ? number(*p.cv_isi) : "–"});
+    page.table({"population", "model", "size", "spikes", "rate (Hz)", "CV ISI"}, pr);
+    reward_figures(page, s.rewards);
   }
   const io::Recording rec = io::read_recording((dir / "spikes.h5").string());
   for (const auto& p : rec.populations) population_sections(page, rec, p, o);
 }
 
 // ---- training ------------------------------------------------------------------------------
-
-std::vector<json> read_jsonl(const fs::path& p) {
-  std::vector<json> out;
-  std::istringstream in(read_text(p));
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(json::parse(line));
-    } catch (const json::exception& e) {
-      throw IoError(fmt::format("report: '{}' line {} is not valid JSON: {}", p.string(), n, e.what()));
-    }
-  }
-  return out;
-}
 
 void confusion_figure(Page& page, const std::string& name, const std::vector<double>& conf, std::size_t C,
                       const std::vector<std::string>& class_names) {
@@ -354,14 +336,14 @@ void confusion_figure(Page& page, const std::string& name, const std::vector<dou
 
 void training_report(Page& page, const fs::path& dir) {
   page.section("Training", "training");
-  const std::vector<json> epochs = read_jsonl(dir / "metrics.jsonl");
+  const std::vector<io::MetricsLine> epochs = io::read_metrics((dir / "metrics.jsonl").string());
   std::vector<double> e, train_loss, test_loss, train_acc, test_acc;
   for (const auto& m : epochs) {
-    e.push_back(m.value("epoch", 0.0));
-    train_loss.push_back(m.value("train_loss", std::nan("")));
-    test_loss.push_back(m.value("test_loss", std::nan("")));
-    train_acc.push_back(m.value("train_acc", std::nan("")));
-    test_acc.push_back(m.value("test_acc", std::nan("")));
+    e.push_back(m.epoch);
+    train_loss.push_back(m.train_loss);
+    test_loss.push_back(m.test_loss);
+    train_acc.push_back(m.train_acc);
+    test_acc.push_back(m.test_acc);
   }
   std::vector<std::vector<std::string>> rows;
   if (fs::exists(dir / "summary.json")) {
@@ -372,7 +354,7 @@ void training_report(Page& page, const fs::path& dir) {
   }
   if (!epochs.empty()) {
     rows.push_back({"last epoch: test accuracy", number(test_acc.back())});
-    rows.push_back({"last epoch: samples/s", number(epochs.back().value("samples_per_second", std::nan("")))});
+    rows.push_back({"last epoch: samples/s", number(epochs.back().samples_per_second)});
   }
   page.table({"run", "value"}, rows);
   if (!epochs.empty()) {
@@ -597,13 +579,7 @@ ReportResult write_report(const std::string& dir_s, const ReportOptions& o) {
                                                                           : dir.filename().string()),
                                      fmt::format("{} — {}", fs::absolute(dir).string(), fmt::join(r.kinds, ", ")));
   r.html_path = o.out.empty() ? (dir / "report.html").string() : o.out;
-  const std::string tmp = r.html_path + ".partial";
-  {
-    std::ofstream out(tmp);
-    out << html;
-    if (!out) throw IoError(fmt::format("report: cannot write '{}'", tmp));
-  }
-  fs::rename(tmp, r.html_path);
+  detail::write_file_atomically(r.html_path, html);
   r.figures = page.files();
   r.html_bytes = html.size();
   return r;

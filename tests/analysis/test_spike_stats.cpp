@@ -23,7 +23,8 @@
 
 #include "volley/analysis/spike_stats.hpp"
 #include "volley/error.hpp"
-#include "volley/io/outputs.hpp"
+#include "volley/models/sources.hpp"
+#include "volley/network.hpp"
 
 namespace va = volley::analysis;
 using ::testing::HasSubstr;
@@ -223,7 +224,7 @@ TEST(SpikeStatsPoisson, RatesAreTheGeneratingRate) {
   EXPECT_NEAR(sd, std::sqrt(20.0 / 50.0), 0.2 * std::sqrt(20.0 / 50.0));
 }
 
-TEST(SpikeStatsPoisson, CvIsOneAndAgreesWithSummaryJson) {
+TEST(SpikeStatsPoisson, CvIsOne) {
   const auto& s = poisson_population();
   const auto cv = va::cv_isi(s);
   // Per neuron (about 1000 intervals) the CV estimate has sd ~ 1/sqrt(1000) = 0.032 for
@@ -232,8 +233,6 @@ TEST(SpikeStatsPoisson, CvIsOneAndAgreesWithSummaryJson) {
   report("Poisson mean CV", cv.mean, 1.0);
   EXPECT_EQ(cv.n_neurons_used, kPoissonN);
   EXPECT_NEAR(cv.mean, 1.0, 0.02);
-  // Same convention (population sd) as the cv_isi that `volley sim` writes to summary.json.
-  EXPECT_NEAR(cv.mean, volley::io::mean_cv_isi(s.times, s.units), 1e-12);
 }
 
 TEST(SpikeStatsPoisson, IsiHistogramIsExponential) {
@@ -517,7 +516,7 @@ TEST(SpikeStatsProcesses, PsthRecoversARateStep) {
 TEST(SpikeStatsSpectrum, FourierTransformMatchesTheDirectSum) {
   Rng rng(23);
   std::normal_distribution<double> g;
-  for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 12u, 97u, 128u, 1000u}) {
+  for (std::size_t n : {1u, 2u, 3u, 5u, 8u, 12u, 97u, 128u, 1000u, 1001u, 1009u}) {
     std::vector<std::complex<double>> x(n);
     for (auto& v : x) v = {g(rng), g(rng)};
     const auto X = va::discrete_fourier_transform(x);
@@ -806,3 +805,28 @@ TEST(SpikeStatsValidation, ErrorsNameTheOffendingField) {
   expect_parameter_error([&] { va::synaptic_operations(mismatch, 1); }, "fan_out");
   expect_parameter_error([&] { va::synaptic_operations(mismatch, 0); }, "n_samples");
 }
+
+// summary.json's cv_isi comes from cv_isi: neuron 0 fires with intervals 10, 30, 10, 30 ms
+// (CV 0.5), neuron 1 periodically (CV 0), neuron 2 once (no interval); an unmonitored
+// population has none.
+TEST(SpikeStatsSummary, CvIsiOfTheRunComesFromCvIsi) {
+  volley::Network net(1e-3, 1);
+  std::vector<volley::SpikeEvent> ev;
+  double t = 0.005;
+  for (int k = 0; k < 5; ++k, t += k % 2 ? 0.010 : 0.030) ev.push_back({t, 0});
+  for (int k = 0; k < 5; ++k) ev.push_back({0.005 + 0.02 * k, 1});
+  ev.push_back({0.05, 2});
+  net.add<volley::SpikeGenerator>("g", 3, ev);
+  net.add<volley::SpikeGenerator>("quiet", 1, std::vector<volley::SpikeEvent>{{0.01, 0}, {0.02, 0}, {0.05, 0}});
+  net.record_spikes("m", "g");
+  net.run(0.2);
+  volley::io::SimSummary s = volley::io::summarize(net, {0.0, 0.0, 0.2, 1, "test", 0});
+  ASSERT_NE(s.find("g"), nullptr);
+  EXPECT_FALSE(s.find("g")->cv_isi.has_value()) << "io leaves statistics to analysis";
+  va::add_spike_statistics(s, net);
+  ASSERT_TRUE(s.find("g")->cv_isi.has_value());
+  EXPECT_NEAR(*s.find("g")->cv_isi, (0.5 + 0.0) / 2.0, 1e-9);  // neuron 2 has no interval
+  EXPECT_EQ(s.find("g")->spikes, 11u);
+  EXPECT_FALSE(s.find("quiet")->cv_isi.has_value()) << "no spike monitor";
+}
+

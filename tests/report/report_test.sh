@@ -33,7 +33,7 @@ if "$volley" sim "$examples/cuba.toml" --duration "300 ms" --out "$work/sim" -q 
     && "$py" -c "import json,sys; d=json.load(open('$work/a.json'))['populations']['P']; sys.exit(0 if d['spikes'] > 0 and 0 < d['rate_mean'] < 100 else 1)" \
     && pass "analyze --json" || fail "analyze --json: $(head -c 400 "$work/a.json")"
   "$volley" analyze "$work/sim/spikes.h5" --population Q >/dev/null 2>"$work/err.txt"
-  [ $? -eq 1 ] && grep -q "Q" "$work/err.txt" && pass "analyze: unknown population named" || fail "analyze: unknown population"
+  [ $? -eq 2 ] && grep -q "Q" "$work/err.txt" && pass "analyze: unknown population named" || fail "analyze: unknown population"
 else
   fail "sim for the report"
 fi

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "volley/io/outputs.hpp"
+
 namespace volley::analysis {
 
 // ---------------------------------------------------------------------------------------------
@@ -164,9 +166,9 @@ struct PopulationRate {
 };
 PopulationRate population_rate(const SpikeTrains& trains, double bin);
 
-// Discrete Fourier transform X_k = sum_n x_n exp(-2 pi i k n / N) (no scaling), any N >= 1:
-// an iterative radix-2 FFT when N is a power of two, Bluestein's chirp-z transform (a radix-2
-// convolution of length >= 2N - 1) otherwise; O(N log N) either way.
+// Discrete Fourier transform X_k = sum_n x_n exp(-2 pi i k n / N) (no scaling), any N >= 1, in
+// O(N log N): Eigen's FFT (kissfft), with Bluestein's chirp-z reduction for lengths that have a
+// large prime factor (src/core/fft.hpp).
 std::vector<std::complex<double>> discrete_fourier_transform(
     std::span<const std::complex<double>> x);
 
@@ -328,5 +330,15 @@ struct OperationsSummary {
 };
 // Exact integer totals; per-sample values divide by n_samples (>= 1).
 OperationsSummary synaptic_operations(std::span<const LayerActivity> layers, std::size_t n_samples);
+
+// ---------------------------------------------------------------------------------------------
+// Run summaries
+// ---------------------------------------------------------------------------------------------
+
+// Fills the spike statistics of a summary.json (io::SimSummary, made by io::summarize after the
+// run): each population's cv_isi, CvIsi::mean of its first spike monitor's spikes over
+// [0, net.time()]. Populations without a monitor, or without a neuron of two or more intervals,
+// keep none (written as null).
+void add_spike_statistics(io::SimSummary& summary, const Network& net);
 
 }  // namespace volley::analysis

@@ -1,5 +1,7 @@
 #pragma once
-// Writing recordings: spikes.h5 (HDF5) and summary.json.
+// The files a run leaves behind, each with its writer and its reader side by side, so that the
+// format lives in one place: spikes.h5 (HDF5; read back by recording.hpp), summary.json
+// (`volley sim`) and metrics.jsonl (`volley train`, `volley evolve`).
 //
 // spikes.h5 layout, per population with a spike monitor:   /NAME/times  float64 [s]
 //                                                            /NAME/units  uint32
@@ -12,7 +14,15 @@
 //                  w (float32, [samples, synapses], attribute "unit"), mean (all synapses),
 //                  projection and target (strings); SOURCE is the projection's source population
 // (NAME is the population; a monitor of a slice still writes absolute neuron indices.)
+//
+// Every writer replaces its file atomically (a temporary file renamed over it once complete) and
+// throws IoError naming the file; every reader throws IoError naming the file (and the line of
+// metrics.jsonl) when it is missing or malformed.
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "volley/network.hpp"
 
@@ -27,12 +37,92 @@ struct RunInfo {
   std::size_t peak_rss_bytes = 0;
 };
 
-// Writes atomically: a temporary file renamed over `path` once complete. Throws IoError.
 void write_spike_file(const std::string& path, const Network& net);
-void write_summary(const std::string& path, const Network& net, const RunInfo& info);
 
-// Mean over neurons of each neuron's ISI coefficient of variation (std/mean of its
-// inter-spike intervals), counting neurons with at least two intervals; NaN if there are none.
-double mean_cv_isi(const std::vector<double>& times, const std::vector<std::uint32_t>& units);
+// ---- summary.json (`volley sim`) -------------------------------------------------------------
+// {"wall_seconds", "build_seconds", "dt", "duration", "threads", "seed", "model",
+//  "peak_rss_bytes" (when known),
+//  "populations": {NAME: {"model", "size", "spikes", "rate_hz", "cv_isi" (number or null)}},
+//  "projections": {NAME: {"synapses", "bytes_per_synapse", "memory_bytes"}},
+//  "modulators":  {NAME: {"releases", "pending", "level_hz", "release_times_s"}}   (if any),
+//  "rewards":     {NAME: {"projection", "pre", "post", "pairings", "weight", "others_mean",
+//                         "w_max" (number or null), "unit" ("V", "S", "A" or "1"),
+//                         "record": {"t", "weight", "others_mean"}}}               (if any)}
+// Times in s, rates in Hz, weights in SI units of the projection's weight.
+
+struct PopulationSummary {
+  std::string name, model;
+  std::size_t size = 0;
+  std::uint64_t spikes = 0;
+  double rate_hz = 0.0;           // spikes / size / duration
+  std::optional<double> cv_isi;   // mean ISI CV over neurons (analysis::cv_isi); none without a
+                                  // spike monitor or with no neuron of >= 2 intervals
+};
+
+struct ProjectionSummary {
+  std::string name;
+  std::size_t synapses = 0, bytes_per_synapse = 0, memory_bytes = 0;
+};
+
+struct ModulatorSummary {
+  std::string name;
+  std::uint64_t releases = 0;
+  std::size_t pending = 0;
+  double level_hz = 0.0;
+  std::vector<double> release_times;  // s
+};
+
+struct RewardSummary {
+  std::string name, projection;
+  std::size_t pre = 0, post = 0;
+  std::uint64_t pairings = 0;
+  double weight = 0.0, others_mean = 0.0;
+  std::optional<double> w_max;
+  std::string unit;  // of the weights: "V", "S", "A" or "1"
+  std::vector<double> t, weights, others;  // the record over time
+};
+
+struct SimSummary {
+  double wall_seconds = 0.0, build_seconds = 0.0, dt = 0.0, duration = 0.0;
+  int threads = 1;
+  std::uint64_t seed = 0;
+  std::string model;
+  std::size_t peak_rss_bytes = 0;  // 0: not known (not written)
+  std::vector<PopulationSummary> populations;
+  std::vector<ProjectionSummary> projections;
+  std::vector<ModulatorSummary> modulators;
+  std::vector<RewardSummary> rewards;
+  const PopulationSummary* find(const std::string& population) const;
+};
+
+// The run facts and counts of a network after its run. Spike statistics (cv_isi) are left
+// empty: they are analysis' business (analysis::add_spike_statistics fills them).
+SimSummary summarize(const Network& net, const RunInfo& info);
+void write_summary(const std::string& path, const SimSummary& summary);
+SimSummary read_summary(const std::string& path);
+
+// ---- metrics.jsonl (`volley train`: one line per epoch; `volley evolve`: one per generation) --
+// train:  {"epoch", "train_loss", "train_acc", "test_acc", "test_loss", "epoch_seconds",
+//          "samples_per_second", "test_seconds", "active_fraction", "lr"}
+// evolve: {"generation", "best_fitness", "mean_fitness", "sigma", "generation_seconds",
+//          "evaluations_per_second", "samples_per_second", "test_acc" and "test_loss" (on the
+//          generations with a test evaluation)}
+// A field a line does not have reads as NaN.
+struct MetricsLine {
+  int epoch = 0;       // 1-based; for evolve, the generation
+  bool generation = false;  // an evolve line
+  double train_loss = kNaN, train_acc = kNaN, test_acc = kNaN, test_loss = kNaN;
+  double epoch_seconds = kNaN;  // evolve: generation_seconds
+  double samples_per_second = kNaN, test_seconds = kNaN, active_fraction = kNaN, lr = kNaN;
+  double best_fitness = kNaN, mean_fitness = kNaN, sigma = kNaN, evaluations_per_second = kNaN;
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Appends one line (flushed to disk, so that a crash loses at most the epoch in progress).
+void append_metrics(const std::string& path, const MetricsLine& line);
+// Keeps the first `lines` lines (a resumed run continues after the checkpoint's epochs); a
+// missing file is left missing.
+void truncate_metrics(const std::string& path, std::size_t lines);
+std::vector<MetricsLine> read_metrics(const std::string& path);
 
 }  // namespace volley::io

@@ -25,6 +25,7 @@ struct Figure {
 struct Series {
   std::string label;
   std::vector<double> x, y;  // equal lengths; non-finite points are left out (lines break)
+  bool points = false;       // markers at the points instead of a line through them
 };
 
 // Which spikes a raster draws when there are more than max_points: every k-th neuron, whole
@@ -36,7 +37,8 @@ std::vector<std::size_t> downsample_raster(const std::vector<std::uint32_t>& uni
                                            std::size_t& stride);
 
 // Each throws ParameterError for empty or mismatched data and IoError if gnuplot is missing
-// (saying how to install it) or fails (with its message).
+// (saying how to install it) or fails (with its message). Every SVG figure volley writes comes
+// from one of these (the report's figures, fi.svg, the examples' plots).
 std::string line_plot(const Figure& f, const std::vector<Series>& series);
 std::string raster(const Figure& f, const std::vector<double>& times, const std::vector<std::uint32_t>& units,
                    std::size_t max_points);

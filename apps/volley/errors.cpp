@@ -1,0 +1,32 @@
+// Exceptions to exit statuses (see errors.hpp).
+#include "errors.hpp"
+
+#include <fmt/format.h>
+
+#include <new>
+
+#include "volley/error.hpp"
+
+namespace volley::cli {
+
+int run_command(std::string_view command, const std::function<int()>& body) {
+  auto report = [&](const char* what, int code) {
+    fmt::print(stderr, "volley {}: error: {}\n", command, what);
+    return code;
+  };
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    return report(e.what(), kBadInput);
+  } catch (const UnitError& e) {
+    return report(e.what(), kBadInput);
+  } catch (const ParameterError& e) {
+    return report(e.what(), kBadInput);
+  } catch (const std::bad_alloc&) {
+    return report("out of memory", kFailed);
+  } catch (const std::exception& e) {  // IoError, other volley errors, anything else
+    return report(e.what(), kFailed);
+  }
+}
+
+}  // namespace volley::cli
