@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "volley/rng.hpp"
-#include "volley/train/dataset.hpp"
+#include "volley/data/events.hpp"
 
 namespace volley::test {
 
-inline train::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
-  train::StoredEvents data(20, 30, 2, "toy");
-  train::SampleEvents s;
+inline data::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
+  data::StoredEvents set(20, 30, 2, "toy");
+  data::SampleEvents s;
   for (std::size_t k = 0; k < n; ++k) {
     CounterRng rng(seed, 1, static_cast<std::uint32_t>(k), 0);
     const int label = static_cast<int>(k % 2);
@@ -30,15 +30,15 @@ inline train::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
         va.push_back(1.0f);
       }
     }
-    train::build_sample(st, un, va, 30, s);
-    data.add(s, label);
+    data::build_sample(st, un, va, 30, s);
+    set.add(s, label);
   }
-  return data;
+  return set;
 }
 
-inline train::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, std::size_t classes,
+inline data::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, std::size_t classes,
                                           std::size_t samples, unsigned seed) {
-  train::StoredEvents data(n_in, steps, classes, "test");
+  data::StoredEvents set(n_in, steps, classes, "test");
   std::mt19937 rng(seed);
   std::bernoulli_distribution spike(0.25);
   for (std::size_t b = 0; b < samples; ++b) {
@@ -51,11 +51,11 @@ inline train::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, s
           un.push_back(static_cast<std::uint32_t>(i));
           va.push_back(1.0f);
         }
-    train::SampleEvents s;
-    train::build_sample(st, un, va, steps, s);
-    data.add(s, static_cast<int>(b % classes));
+    data::SampleEvents s;
+    data::build_sample(st, un, va, steps, s);
+    set.add(s, static_cast<int>(b % classes));
   }
-  return data;
+  return set;
 }
 
 }  // namespace volley::test

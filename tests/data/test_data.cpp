@@ -1,4 +1,4 @@
-// Training data: build_sample, StoredEvents, the IDX reader (raw and gzip, every error case),
+// The data layer (volley::data): build_sample, StoredEvents, the IDX reader (raw and gzip, every error case),
 // the Fashion-MNIST loader, and the latency and Poisson image encoders.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "volley/error.hpp"
-#include "volley/train/dataset.hpp"
-#include "volley/train/encoders.hpp"
-#include "volley/train/idx.hpp"
+#include "volley/data/events.hpp"
+#include "volley/data/encoders.hpp"
+#include "volley/data/idx.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace volley;
-using namespace volley::train;
+using namespace volley::data;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
