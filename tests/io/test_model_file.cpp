@@ -375,9 +375,9 @@ indices = [0, 3]
   EXPECT_EQ(m.network->population("S").size(), 8u);
 }
 
-// Tests are compiled with their absolute path; the repository root is two levels above.
+// A file of the repository (tests/CMakeLists.txt defines VOLLEY_SOURCE_DIR).
 std::filesystem::path repository_file(const char* relative) {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / relative;
+  return std::filesystem::path(VOLLEY_SOURCE_DIR) / relative;
 }
 
 TEST(ModelFile, ExampleCubaLoads) {
@@ -608,9 +608,9 @@ TEST(ModelFileErrors, UnknownModel) {
 model = "hodgkin_huxley"
 size = 10
 )"),
-              AllOf(HasSubstr("m.toml:2: populations.P.model: unknown model 'hodgkin_huxley' "
-                              "(expected one of 'lif', 'lif_cond', 'izhikevich', 'hh', "),
-                    HasSubstr("'resonate_and_fire', 'poisson', 'spike_generator')")));
+              HasSubstr("m.toml:2: populations.P.model: " + neuron_models().unknown("hodgkin_huxley")));
+  EXPECT_THAT(neuron_models().unknown("x"),
+              HasSubstr("unknown model 'x' (expected one of 'lif', 'lif_cond', 'izhikevich', "));
 }
 
 TEST(ModelFileErrors, SyntaxError) {
@@ -863,9 +863,11 @@ TEST(ModelFileErrors, RampAndModulationMistakes) {
 // Every model the registry lists loads from a model file with nothing but its name (and what a
 // source needs), runs, and keeps finite states; and builds from C++ without any file.
 TEST(ModelFile, EveryRegisteredModelBuildsAndRunsWithItsDefaults) {
-  EXPECT_EQ(neuron_models().names(),
-            "'lif', 'lif_cond', 'izhikevich', 'hh', 'traub_hh', 'wang_buzsaki', 'morris_lecar', "
-            "'adex', 'eif', 'qif', 'alif', 'resonate_and_fire', 'poisson', 'spike_generator'");
+  // At least every model the format has accepted so far (a new model needs no edit here).
+  for (const char* name : {"lif", "lif_cond", "izhikevich", "hh", "traub_hh", "wang_buzsaki",
+                           "morris_lecar", "adex", "eif", "qif", "alif", "resonate_and_fire",
+                           "poisson", "spike_generator"})
+    EXPECT_NE(neuron_models().find(name), nullptr) << name;
   for (const NeuronModel& m : neuron_models()) {
     SCOPED_TRACE(std::string(m.name));
     std::string text = fmt::format(
