@@ -608,7 +608,8 @@ TEST(ModelFileErrors, UnknownModel) {
 model = "hodgkin_huxley"
 size = 10
 )"),
-              HasSubstr("m.toml:2: populations.P.model: " + neuron_models().unknown("hodgkin_huxley")));
+              HasSubstr("m.toml:2: populations.P.model: " +
+                        neuron_models().unknown("hodgkin_huxley")));
   EXPECT_THAT(neuron_models().unknown("x"),
               HasSubstr("unknown model 'x' (expected one of 'lif', 'lif_cond', 'izhikevich', "));
 }

@@ -115,6 +115,7 @@ TEST(Izhikevich, FastSpikingFiresFasterThanRegularSpiking) {
 struct IzhikevichReference {
   static constexpr int kStates = 2;
   static constexpr std::string_view kName = "izhikevich_reference";
+  static constexpr std::string_view kMeaning = "Izhikevich's equations for the RK45 reference";
   static constexpr bool kResets = true;
   static constexpr Integrator kDefaultIntegrator = Integrator::kRk4;
   static constexpr double kMaxStep = 1e-5;
@@ -122,6 +123,7 @@ struct IzhikevichReference {
     IzhikevichParams p;
     void validate(const std::string&) const {}
   };
+  static std::span<const Param<Params>> params() { return {}; }
   static constexpr std::array<std::string_view, 2> state_names() { return {"v", "u"}; }
   static constexpr std::array<Dimension, 2> state_dimensions() {
     return {Dimension::volts(), Dimension::volts()};
