@@ -14,6 +14,6 @@ if [ -e "$work/prefix/include/volley/detail" ] || [ -e "$work/prefix/include/vol
 fi
 cmake -S "$src_dir" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" -j2 >/dev/null
-for lib in volley data train ear io analysis report; do
+for lib in volley data train ear io analysis report all_headers; do
   "$work/build/consume_$lib"
 done
