@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/atomic_file.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_dir.hpp"
 #include "volley/error.hpp"
 
@@ -23,6 +24,7 @@ using volley::IoError;
 using volley::detail::append_to_file;
 using volley::detail::replace_file_atomically;
 using volley::detail::write_file_atomically;
+using volley::test::error_of;
 using volley::test::TempDir;
 
 namespace {
@@ -40,17 +42,6 @@ std::vector<std::string> names(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
   std::sort(v.begin(), v.end());
   return v;
-}
-
-template <class F>
-std::string io_error_of(F&& f) {
-  try {
-    f();
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no IoError";
-  return {};
 }
 
 // Files larger than `bytes` cannot be written while it lives (write() fails with EFBIG, as on a
@@ -93,25 +84,25 @@ TEST(AtomicFile, WritesAndReplacesTheWholeContent) {
 TEST(AtomicFile, AMissingOrUnwritableDirectoryIsAnIoErrorNamingTheFile) {
   TempDir dir;
   const std::string nowhere = dir / "no-such-dir/summary.json";
-  EXPECT_THAT(io_error_of([&] { write_file_atomically(nowhere, "x"); }),
+  EXPECT_THAT(error_of([&] { write_file_atomically(nowhere, "x"); }),
               AllOf(HasSubstr(nowhere), HasSubstr("No such file or directory")));
   // A path through a regular file.
   write_file_atomically(dir / "file", "x");
   const std::string through_file = dir / "file/summary.json";
-  EXPECT_THAT(io_error_of([&] { write_file_atomically(through_file, "x"); }), HasSubstr(through_file));
+  EXPECT_THAT(error_of([&] { write_file_atomically(through_file, "x"); }), HasSubstr(through_file));
   // A directory without write permission (root may write anywhere, so only checked for others).
   if (::geteuid() != 0) {
     const std::string locked = dir / "locked";
     fs::create_directory(locked);
     fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
     const std::string file = locked + "/summary.json";
-    EXPECT_THAT(io_error_of([&] { write_file_atomically(file, "x"); }),
+    EXPECT_THAT(error_of([&] { write_file_atomically(file, "x"); }),
                 AllOf(HasSubstr(file), HasSubstr("Permission denied")));
     fs::permissions(locked, fs::perms::owner_all);
   }
   // The destination is a directory: the rename fails, the temporary file is removed.
   fs::create_directory(dir / "a_directory");
-  EXPECT_THAT(io_error_of([&] { write_file_atomically(dir / "a_directory", "x"); }),
+  EXPECT_THAT(error_of([&] { write_file_atomically(dir / "a_directory", "x"); }),
               HasSubstr(dir / "a_directory"));
   EXPECT_EQ(names(dir.str()), (std::vector<std::string>{"a_directory", "file"}));
 }
@@ -123,7 +114,7 @@ TEST(AtomicFile, AFailedWriteLeavesTheExistingFileIntact) {
   const std::string big(1 << 20, 'x');
   {
     const FileSizeLimit limit(4096);  // the write fails after 4 KiB, as on a full disk
-    EXPECT_THAT(io_error_of([&] { write_file_atomically(path, big); }),
+    EXPECT_THAT(error_of([&] { write_file_atomically(path, big); }),
                 AllOf(HasSubstr(path), HasSubstr("too large")));
   }
   EXPECT_EQ(read(path), "good");
@@ -150,7 +141,7 @@ TEST(AtomicFile, AWriterThatThrowsLeavesTheExistingFileIntact) {
   EXPECT_EQ(read(path), "new");
   EXPECT_EQ(names(dir.str()), std::vector<std::string>{"spikes.h5"});
   // A writer that produced no file is an error, and the old file stays.
-  EXPECT_THAT(io_error_of([&] { replace_file_atomically(path, [](const std::string&) {}); }),
+  EXPECT_THAT(error_of([&] { replace_file_atomically(path, [](const std::string&) {}); }),
               HasSubstr(path));
   EXPECT_EQ(read(path), "new");
 }
@@ -161,6 +152,6 @@ TEST(AtomicFile, AppendAddsToTheEnd) {
   append_to_file(path, "{\"epoch\": 1}\n");
   append_to_file(path, "{\"epoch\": 2}\n");
   EXPECT_EQ(read(path), "{\"epoch\": 1}\n{\"epoch\": 2}\n");
-  EXPECT_THAT(io_error_of([&] { append_to_file(dir / "no-such-dir/m.jsonl", "x"); }),
+  EXPECT_THAT(error_of([&] { append_to_file(dir / "no-such-dir/m.jsonl", "x"); }),
               HasSubstr(dir / "no-such-dir/m.jsonl"));
 }

@@ -17,6 +17,7 @@
 
 #include "volley/ear/sound.hpp"
 #include "volley/error.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace volley;
@@ -30,19 +31,8 @@ namespace {
 
 constexpr double kPi = std::numbers::pi;
 
+using volley::test::error_of;
 using volley::test::TempDir;
-
-// The message of the exception of type E that `f` throws.
-template <class E = IoError, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
 
 // Σ x[n]·e^{−2πi·f·n/fs} over frames [lo, hi) of one channel. For x = A·sin(2πft + φ) over a
 // whole number of periods this is (A·(hi−lo)/2)·e^{i(φ − π/2)}.

@@ -7,12 +7,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/error_of.hpp"
 #include "support/temp_dir.hpp"
 #include "volley/error.hpp"
 #include "volley/io/outputs.hpp"
 
 using namespace volley;
 using ::testing::HasSubstr;
+using volley::test::error_of;
 using volley::test::TempDir;
 
 namespace {
@@ -25,16 +27,6 @@ std::string read(const std::string& path) {
 }
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-std::string io_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no IoError";
-  return {};
-}
 
 io::SimSummary example_summary() {
   io::SimSummary s;
@@ -133,16 +125,16 @@ TEST(SummaryJson, OptionalSectionsAreLeftOutWhenEmpty) {
 TEST(SummaryJson, MalformedFilesNameTheFileAndField) {
   TempDir dir;
   const std::string missing = dir / "missing.json";
-  EXPECT_THAT(io_error_of([&] { io::read_summary(missing); }), HasSubstr(missing));
+  EXPECT_THAT(error_of([&] { io::read_summary(missing); }), HasSubstr(missing));
   const std::string bad = dir / "bad.json";
   write(bad, "{\"dt\": 0.001,");
-  EXPECT_THAT(io_error_of([&] { io::read_summary(bad); }), AllOf(HasSubstr(bad), HasSubstr("not valid JSON")));
+  EXPECT_THAT(error_of([&] { io::read_summary(bad); }), AllOf(HasSubstr(bad), HasSubstr("not valid JSON")));
   write(bad, R"({"dt": 0.001, "duration": 1, "populations": {"P": {"model": "lif", "size": "ten",
               "spikes": 0, "rate_hz": 0}}})");
-  EXPECT_THAT(io_error_of([&] { io::read_summary(bad); }), AllOf(HasSubstr(bad), HasSubstr("populations.P"),
+  EXPECT_THAT(error_of([&] { io::read_summary(bad); }), AllOf(HasSubstr(bad), HasSubstr("populations.P"),
                                                                  HasSubstr("\"size\"")));
   write(bad, R"({"dt": 0.001, "duration": 1})");
-  EXPECT_THAT(io_error_of([&] { io::read_summary(bad); }), HasSubstr("\"populations\""));
+  EXPECT_THAT(error_of([&] { io::read_summary(bad); }), HasSubstr("\"populations\""));
 }
 
 TEST(MetricsJsonl, TrainAndEvolveLinesRoundTrip) {
@@ -209,10 +201,10 @@ TEST(MetricsJsonl, AMalformedLineIsNamed) {
   TempDir dir;
   const std::string path = dir / "metrics.jsonl";
   write(path, "{\"epoch\": 1, \"train_loss\": 1}\n\n{\"epoch\": 2, \"train_loss\"\n");
-  EXPECT_THAT(io_error_of([&] { io::read_metrics(path); }), HasSubstr(path + ":3"));
+  EXPECT_THAT(error_of([&] { io::read_metrics(path); }), HasSubstr(path + ":3"));
   write(path, "{\"train_loss\": 1}\n");
-  EXPECT_THAT(io_error_of([&] { io::read_metrics(path); }), AllOf(HasSubstr(path + ":1"), HasSubstr("epoch")));
-  EXPECT_THAT(io_error_of([&] { io::read_metrics(dir / "none.jsonl"); }), HasSubstr(dir / "none.jsonl"));
-  EXPECT_THAT(io_error_of([&] { io::append_metrics(dir / "no/such/dir.jsonl", {}); }),
+  EXPECT_THAT(error_of([&] { io::read_metrics(path); }), AllOf(HasSubstr(path + ":1"), HasSubstr("epoch")));
+  EXPECT_THAT(error_of([&] { io::read_metrics(dir / "none.jsonl"); }), HasSubstr(dir / "none.jsonl"));
+  EXPECT_THAT(error_of([&] { io::append_metrics(dir / "no/such/dir.jsonl", {}); }),
               HasSubstr(dir / "no/such/dir.jsonl"));
 }
