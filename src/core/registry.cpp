@@ -7,7 +7,12 @@
 namespace volley {
 namespace {
 
-std::string number(double x) { return fmt::format("{:.6g}", x); }
+// Six significant digits, but whole numbers (seeds, counts, 2^32 - 1) exactly.
+std::string number(double x) {
+  if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 1e15 && std::fabs(x) >= 1e6)
+    return fmt::format("{:.0f}", x);
+  return fmt::format("{:.6g}", x);
+}
 
 // The unit symbol of a dimension, as parse_quantity reads it back.
 std::string unit_symbol(Dimension d) {
