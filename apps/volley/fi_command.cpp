@@ -107,6 +107,11 @@ void add_fi_command(CLI::App& app, int& exit_code) {
                  "plotted curve: time at each current, the rate counted over its second half")
       ->capture_default_str();
   fi->add_option("--dt", o->dt, "simulation time step")->capture_default_str();
+  fi->add_option("-t,--threads", o->threads,
+                 "worker threads (each measurement is one network of many neurons; results do not "
+                 "depend on it)")
+      ->check(kCount)
+      ->capture_default_str();
   fi->add_option("-o,--out", *out, "output directory")->capture_default_str();
   fi->callback([o, out, &exit_code] { exit_code = run_fi(*o, *out); });
 }
