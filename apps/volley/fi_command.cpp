@@ -80,19 +80,19 @@ void add_fi_command(CLI::App& app, int& exit_code) {
       "fi",
       "Measure the f–I curve of a neuron model, its rheobase and excitability class. Each current\n"
       "is held by its own neuron, started from rest (current ramped up from 0) and from the\n"
-      "firing state (ramped down from a current that fires); only steady firing counts (3 spikes\n"
-      "or more in the counting window). The classification does not depend on --i-min/--i-max: "
-      "the\n"
-      "rheobase is found by a geometric scan from rest (1 pA..10 mA, or 1 uV..10 V) and "
-      "bisection;\n"
-      "class II if the rate at the rheobase is >= 3x the slowest rate resolved (a jump to a\n"
-      "minimum frequency), class I if it is at that floor (windows up to 16 s while unclear); the\n"
-      "rates just above the rheobase are fitted with f = c sqrt(I - I0); hysteresis if a current\n"
-      "below the rheobase keeps firing from the firing state but not from rest.\n"
+      "firing state (ramped down from a current that fires); only steady firing at 3 spikes per\n"
+      "counting window or faster counts. The classification does not depend on --i-min/--i-max:\n"
+      "the rheobase is found by a geometric scan from rest (1 pA..10 mA, or 1 uV..10 V) and\n"
+      "bisection; class I if the rate there is at that floor, or if its period still diverges\n"
+      "there (f -> 0 as 1/log, as for lif); class II if it is >= 3x the floor and the period\n"
+      "levels off (a jump to a minimum frequency); windows up to 16 s while unclear. The rates\n"
+      "just above the rheobase are fitted with f = c sqrt(I - I0); hysteresis if a current below\n"
+      "the rheobase keeps firing from the firing state but not from rest. fi.json records how\n"
+      "it decided (brackets, fits, probes, durations, the slowest rate resolved).\n"
       "Writes OUT/fi.csv, OUT/fi.json and OUT/fi.svg.");
   fi->add_option(
         "-m,--model", o->model,
-        "model name as in model files (hh, wang_buzsaki, morris_lecar, traub_hh, izhikevich, ...)")
+        "neuron model (hh, wang_buzsaki, morris_lecar, qif, traub_hh, izhikevich, lif, ...; `volley models` lists them)")
       ->required();
   fi->add_option("-p,--preset", o->preset, "model preset, e.g. hopf or snlc for morris_lecar");
   fi->add_option(
