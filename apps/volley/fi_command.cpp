@@ -90,9 +90,9 @@ void add_fi_command(CLI::App& app, int& exit_code) {
       "the rheobase keeps firing from the firing state but not from rest. fi.json records how\n"
       "it decided (brackets, fits, probes, durations, the slowest rate resolved).\n"
       "Writes OUT/fi.csv, OUT/fi.json and OUT/fi.svg.");
-  fi->add_option(
-        "-m,--model", o->model,
-        "neuron model (hh, wang_buzsaki, morris_lecar, qif, traub_hh, izhikevich, lif, ...; `volley models` lists them)")
+  fi->add_option("-m,--model", o->model,
+                 "neuron model (hh, wang_buzsaki, morris_lecar, qif, traub_hh, izhikevich, lif, "
+                 "...; `volley models` lists them)")
       ->required();
   fi->add_option("-p,--preset", o->preset, "model preset, e.g. hopf or snlc for morris_lecar");
   fi->add_option(
