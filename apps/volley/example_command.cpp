@@ -21,7 +21,6 @@
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/error.hpp"
-#include "volley/learn/hebbian.hpp"
 
 namespace volley::cli {
 namespace {
@@ -175,57 +174,6 @@ int run_ipd_decoder(const DecoderArgs& a) {
   });
 }
 
-struct HebbianArgs {
-  std::string rule = "oja";
-  long long seed = 1;
-  double duration = 0.0;  // s; 0 = the rule's default
-  std::string out = "volley-hebbian";
-};
-
-// Oja's rule finds the first principal component of 20 correlated Poisson inputs; BCM makes a
-// neuron selective to one of 4 input patterns (the set-ups of tests/learn/test_hebbian.cpp).
-int run_hebbian(const HebbianArgs& a) {
-  return run_command("example hebbian", [&] {
-    learn::HebbianConfig c;
-    c.seed = static_cast<std::uint64_t>(a.seed);
-    nlohmann::json j = {{"rule", a.rule}, {"seed", a.seed}};
-    if (a.rule == "oja") {
-      c.tau_rate = 0.1;
-      c.presentation = 0.25;
-      c.duration = a.duration > 0 ? a.duration : 1000.0;
-      c.eta = 5e-4;
-      c.eta_time = 100.0;
-      std::vector<double> l(40);
-      for (std::size_t i = 0; i < 20; ++i) {
-        l[i * 2] = i < 10 ? 8.0 * (0.5 + 0.05 * static_cast<double>(i)) : 0.0;
-        l[i * 2 + 1] = i % 2 ? 2.0 : -2.0;
-      }
-      const learn::OjaResult r = learn::run_oja(c, 20, 20.0, l, 2);
-      j.update({{"duration_s", c.duration}, {"cosine_to_pc1", r.cosine}, {"weight_norm", r.weight_norm},
-                {"weights", r.weights}, {"pc1", r.pc1}, {"cosine_per_second", r.cosine_trace}});
-      fmt::print("volley example hebbian: Oja, {} s: |cos(w, PC1)| = {:.4f}, |w| = {:.3f}\n", c.duration, r.cosine,
-                 r.weight_norm);
-    } else if (a.rule == "bcm") {
-      c.duration = a.duration > 0 ? a.duration : 600.0;
-      c.eta = 1e-6;
-      std::vector<double> p(4 * 20, 0.0);
-      for (std::size_t k = 0; k < 4; ++k)
-        for (std::size_t i = 5 * k; i < 5 * k + 5; ++i) p[k * 20 + i] = 30.0;
-      const learn::BcmResult r = learn::run_bcm(c, 20, 5.0, p, 4, 10.0, 2.0);
-      j.update({{"duration_s", c.duration}, {"preferred_pattern", r.preferred}, {"selectivity", r.selectivity},
-                {"response_hz", r.response}, {"response_before_hz", r.response_before}, {"weights", r.weights}});
-      fmt::print("volley example hebbian: BCM, {} s: prefers pattern {} of 4, selectivity {:.3f} (responses {:.1f} Hz)\n",
-                 c.duration, r.preferred, r.selectivity, fmt::join(r.response, " / "));
-    } else {
-      throw ParameterError(fmt::format("--rule: must be oja or bcm, got '{}'", a.rule));
-    }
-    fs::create_directories(a.out);
-    detail::write_file_atomically((fs::path(a.out) / "summary.json").string(), j.dump(2) + "\n");
-    fmt::print("  results in {}/summary.json\n", a.out);
-    return 0;
-  });
-}
-
 }  // namespace
 
 void add_example_command(CLI::App& app, int& exit_code) {
@@ -257,19 +205,6 @@ void add_example_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 100000))->capture_default_str();
   dec->add_option("-o,--out", dargs->out, "output directory")->capture_default_str();
   dec->callback([dargs, &exit_code] { exit_code = run_ipd_decoder(*dargs); });
-
-  auto hargs = std::make_shared<HebbianArgs>();
-  CLI::App* heb = ex->add_subcommand(
-      "hebbian",
-      "Hebbian learning in a spiking neuron with rate estimates: Oja's rule (the weights find the\n"
-      "first principal component of 20 correlated Poisson inputs) or BCM (selectivity for one of\n"
-      "4 input patterns). Writes OUT/summary.json.");
-  heb->add_option("--rule", hargs->rule, "oja or bcm")->capture_default_str();
-  heb->add_option("-s,--seed", hargs->seed, "random seed")->check(CLI::NonNegativeNumber)->capture_default_str();
-  heb->add_option("--duration", hargs->duration, "learning time in s (default 1000 for oja, 600 for bcm)")
-      ->check(CLI::PositiveNumber);
-  heb->add_option("-o,--out", hargs->out, "output directory")->capture_default_str();
-  heb->callback([hargs, &exit_code] { exit_code = run_hebbian(*hargs); });
 }
 
 }  // namespace volley::cli

@@ -1,6 +1,8 @@
-// The Hebbian example models run by the engine (rule = "bcm" on projections, examples/): the
-// acceptance figure of the stand-alone experiment of volley/learn/hebbian.hpp, reached with a
-// LIF neuron and Poisson fibres as `volley sim` runs them.
+// The Hebbian example models run by the engine (rule = "oja" and "bcm" on projections,
+// examples/oja_pca.toml and examples/bcm_selectivity.toml): the acceptance figures of the
+// stand-alone experiments they replace (the former volley/learn/hebbian.hpp: |cos(w, PC1)| >=
+// 0.99; selectivity >= 0.8), reached with a LIF neuron and Poisson fibres as `volley sim` runs
+// them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 
 #include "volley/io/model_file.hpp"
 #include "volley/network.hpp"
+#include "volley/projection.hpp"
 
 namespace {
 
@@ -36,14 +39,99 @@ std::vector<double> responses(const std::vector<double>& spikes, double from, do
   return rate;
 }
 
-// 1 - mean(other responses) / best response, as volley/learn/hebbian.hpp defines it.
+// 1 - mean(other responses) / best response, the stand-alone experiment's measure.
 double selectivity(const std::vector<double>& r) {
   const double best = *std::max_element(r.begin(), r.end());
   const double others = (std::accumulate(r.begin(), r.end(), 0.0) - best) / double(r.size() - 1);
   return best > 0.0 ? 1.0 - others / best : 0.0;
 }
 
+// Each fibre's rate estimate as the plasticity sees it (exponential trace over tau, a spike adds
+// 1/tau), sampled every `step` s over [0, duration): one row per fibre.
+std::vector<std::vector<double>> rate_estimates(const volley::SpikeMonitor& m, std::size_t n, double tau,
+                                                double duration, double step) {
+  const auto samples = static_cast<std::size_t>(duration / step);
+  std::vector<std::vector<double>> spikes(n), x(n, std::vector<double>(samples, 0.0));
+  for (std::size_t k = 0; k < m.times.size(); ++k) spikes[m.units[k]].push_back(m.times[k]);
+  for (std::size_t i = 0; i < n; ++i) {
+    double v = 0.0, last = 0.0;
+    std::size_t k = 0;
+    for (std::size_t s = 0; s < samples; ++s) {
+      const double t = static_cast<double>(s + 1) * step;
+      for (; k < spikes[i].size() && spikes[i][k] <= t; ++k) {
+        v = v * std::exp(-(spikes[i][k] - last) / tau) + 1.0 / tau;
+        last = spikes[i][k];
+      }
+      x[i][s] = v * std::exp(-(t - last) / tau);
+    }
+  }
+  return x;
+}
+
+// Leading eigenvector of the covariance of the rows of x over samples [from, end).
+std::vector<double> first_principal_component(const std::vector<std::vector<double>>& x, std::size_t from) {
+  const std::size_t n = x.size(), S = x[0].size();
+  std::vector<double> mean(n, 0.0), c(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t s = from; s < S; ++s) mean[i] += x[i][s];
+    mean[i] /= static_cast<double>(S - from);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t s = from; s < S; ++s) c[i * n + j] += (x[i][s] - mean[i]) * (x[j][s] - mean[j]);
+      c[i * n + j] /= static_cast<double>(S - from);
+    }
+  std::vector<double> v(n, 1.0), w(n);
+  for (int it = 0; it < 2000; ++it) {
+    for (std::size_t i = 0; i < n; ++i) w[i] = std::inner_product(c.begin() + i * n, c.begin() + (i + 1) * n, v.begin(), 0.0);
+    const double norm = std::sqrt(std::inner_product(w.begin(), w.end(), w.begin(), 0.0));
+    for (std::size_t i = 0; i < n; ++i) v[i] = w[i] / norm;
+  }
+  return v;
+}
+
+double abs_cosine(const std::vector<double>& a, const std::vector<double>& b) {
+  const double ab = std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+  const double aa = std::inner_product(a.begin(), a.end(), a.begin(), 0.0);
+  const double bb = std::inner_product(b.begin(), b.end(), b.begin(), 0.0);
+  return std::abs(ab) / std::sqrt(aa * bb);
+}
+
 }  // namespace
+
+TEST(HebbianExamples, OjaFindsTheFirstPrincipalComponent) {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    volley::io::LoadOptions opt;
+    opt.seed = seed;
+    auto m = volley::io::load_model_file(kExamples + "/oja_pca.toml", opt);
+    volley::Network& net = *m.network;
+    // The weights w (fibres in group order A..D) and the trace time constant of the rule.
+    auto weights = [&] {
+      std::vector<double> w;
+      for (const auto& wm : net.weight_monitors())
+        for (float x : wm->projection().weights()) w.push_back(x);
+      return w;
+    };
+    const std::vector<double> w0 = weights();
+    const double tau = net.weight_monitors().at(0)->projection().stdp()->tau_rate;
+    net.run(m.duration);
+    // PC1 of the fibres' covariance, measured on what the run produced (after 10 s).
+    std::vector<std::vector<double>> x;
+    for (const auto& wm : net.weight_monitors())
+      for (const auto& sm : net.spike_monitors())
+        if (&sm->population() == &wm->projection().source()) {
+          auto rows = rate_estimates(*sm, sm->population().size(), tau, m.duration, 0.01);
+          x.insert(x.end(), rows.begin(), rows.end());
+        }
+    ASSERT_EQ(x.size(), w0.size());
+    const std::vector<double> pc1 = first_principal_component(x, 1000);
+    const std::vector<double> w = weights();
+    std::printf("seed %lu: |cos(w, PC1)| %.4f (at the start %.4f)\n", static_cast<unsigned long>(seed),
+                abs_cosine(w, pc1), abs_cosine(w0, pc1));
+    EXPECT_GE(abs_cosine(w, pc1), 0.99) << "seed " << seed;
+    EXPECT_LT(abs_cosine(w0, pc1), 0.9) << "it was learned, not given (seed " << seed << ")";
+  }
+}
 
 TEST(HebbianExamples, BcmBecomesSelectiveToOnePattern) {
   for (std::uint64_t seed : {1, 2, 3}) {
