@@ -18,10 +18,11 @@
 // | parameter | unit | default | meaning |
 // |---|---|---|---|
 // | f | Hz | 20 Hz | eigenfrequency omega / 2 pi (> 0) |
-// | b | 1/s | -10 /s | decay rate of the oscillation (< 0; decay time 1/|b| = 100 ms, two periods)
-// | | C_m | F | 100 pF | converts the input current (1 nA for 1 ms kicks u by 10 mV) | | v_rest,
-// v_th, v_reset | V | -65, -55, -65 mV | rest, threshold (> v_reset), reset of v | | u_reset | V |
-// 0 | reset of u | | t_ref | s | 0 | absolute refractory period |
+// | b | 1/s | -10 /s | decay rate of the oscillation (< 0; decay time 1/|b| = 100 ms) |
+// | C_m | F | 100 pF | converts input current (1 nA for 1 ms kicks u by 10 mV) |
+// | v_rest, v_th, v_reset | V | -65, -55, -65 mV | rest, threshold (> v_reset), reset of v |
+// | u_reset | V | 0 | reset of u |
+// | t_ref | s | 0 | absolute refractory period |
 //
 // The defaults are volley's choice (the paper is dimensionless): a 20 Hz resonator in the beta
 // band whose single pulses of up to ~11 mV (in u) stay subthreshold. The equations are linear,
