@@ -36,5 +36,7 @@ void add_example_command(CLI::App& app, int& exit_code);
 void add_dataset_command(CLI::App& app, int& exit_code);
 // Registers `volley report` (HTML report) and `volley analyze` (spike-train statistics).
 void add_report_command(CLI::App& app, int& exit_code);
+// Registers `volley reference` (docs/reference.md from the registries) and `volley models`.
+void add_reference_command(CLI::App& app, int& exit_code);
 
 }  // namespace volley::cli

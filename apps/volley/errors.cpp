@@ -5,6 +5,7 @@
 
 #include <new>
 
+#include "core/atomic_file.hpp"
 #include "volley/error.hpp"
 
 namespace volley::cli {
@@ -27,6 +28,18 @@ int run_command(std::string_view command, const std::function<int()>& body) {
   } catch (const std::exception& e) {  // IoError, other volley errors, anything else
     return report(e.what(), kFailed);
   }
+}
+
+void write_optional_figure(std::string_view command, const std::string& path,
+                           const std::function<std::string()>& draw) {
+  std::string svg;
+  try {
+    svg = draw();
+  } catch (const IoError& e) {
+    fmt::print(stderr, "volley {}: warning: {} not drawn: {}\n", command, path, e.what());
+    return;
+  }
+  detail::write_file_atomically(path, svg);
 }
 
 }  // namespace volley::cli

@@ -81,7 +81,8 @@ int run_sound_localization(const ExampleArgs& a) {
                         {"wall_seconds", s.wall_seconds},
                         {"per_ipd", per}};
     detail::write_file_atomically((fs::path(a.out) / "summary.json").string(), j.dump(2) + "\n");
-    detail::write_file_atomically((fs::path(a.out) / "ipd.svg").string(), ipd_svg(s, a.fibres));
+    write_optional_figure("example sound-localization", (fs::path(a.out) / "ipd.svg").string(),
+                          [&] { return ipd_svg(s, a.fibres); });
     detail::write_file_atomically((fs::path(a.out) / "model_ipd90.toml").string(),
                                   analysis::jeffress_model_text(c, 90.0));
     fmt::print("volley example sound-localization: {} fibre(s) per ear, {} IPDs in {:.2f} s\n",

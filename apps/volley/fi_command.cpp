@@ -43,7 +43,8 @@ int run_fi(const analysis::FiOptions& o, const std::string& out_dir) {
       throw IoError(fmt::format("--out: cannot create directory '{}'", out_dir));
     const auto r = analysis::measure_fi(o);
     io::write_fi(out_dir, r);
-    detail::write_file_atomically((fs::path(out_dir) / "fi.svg").string(), fi_svg(r, r.unit));
+    write_optional_figure("fi", (fs::path(out_dir) / "fi.svg").string(),
+                          [&] { return fi_svg(r, r.unit); });
     const std::string name = r.model + (r.preset.empty() ? "" : " (" + r.preset + ")");
     if (r.excitability_class == "none") {
       fmt::print("volley fi: {}: class none: {}\n", name, r.decision);

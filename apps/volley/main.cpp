@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "volley/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,7 +16,7 @@ int main(int argc, char** argv) {
       "Run `volley SUBCOMMAND --help` for the options; docs/model-format.md describes the\n"
       "model files and docs/training-format.md the training files."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "volley 0.1.0");
+  app.set_version_flag("--version", fmt::format("volley {}", volley::kVersion));
   int exit_code = 0;
   volley::cli::add_sim_command(app, exit_code);
   volley::cli::add_fi_command(app, exit_code);
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   volley::cli::add_example_command(app, exit_code);
   volley::cli::add_dataset_command(app, exit_code);
   volley::cli::add_report_command(app, exit_code);
+  volley::cli::add_reference_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

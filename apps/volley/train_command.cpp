@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "errors.hpp"
 #include "volley/error.hpp"
 #include "volley/io/train_config.hpp"
 #include "volley/io/network_recording.hpp"
@@ -54,24 +55,8 @@ io::TrainOptions train_options(const std::vector<std::string>& effective, int th
   return opt;
 }
 
-template <class F>
-int guarded(std::string_view command, F&& f) {
-  try {
-    return f();
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "volley {}: error: {}\n", command, e.what());
-    return 2;
-  } catch (const Error& e) {
-    fmt::print(stderr, "volley {}: error: {}\n", command, e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "volley {}: error: out of memory\n", command);
-    return 1;
-  }
-}
-
 int run_train(const TrainArgs& a) {
-  return guarded("train", [&] {
+  return run_command("train", [&] {
     const auto effective = effective_options(a);
     const io::TrainConfig cfg =
         io::load_train_config(a.config, train_options(effective, a.threads, a.epochs));
@@ -84,7 +69,7 @@ int run_train(const TrainArgs& a) {
     const train::FitResult r = io::fit(cfg, fo);
     if (r.stopped) {
       fmt::print(stderr, "volley train: error: {}\n", r.message);
-      return 3;
+      return kDiverged;
     }
     fmt::print("volley train: {} epochs, test accuracy {:.4f}; results in {}/ (metrics.jsonl, "
                "checkpoint.bin, summary.json)\n",
@@ -112,7 +97,7 @@ std::vector<std::string> class_names(const io::TrainConfig& cfg) {
 }
 
 int run_eval(const EvalArgs& a) {
-  return guarded("eval", [&] {
+  return run_command("eval", [&] {
     const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
     io::TrainOptions opt = train_options(ck.options, a.threads, -1);
     if (a.test_limit >= 0) opt.test_limit = static_cast<std::size_t>(a.test_limit);
@@ -186,7 +171,7 @@ struct EvolveArgs : TrainArgs {
 };
 
 int run_evolve(const EvolveArgs& a) {
-  return guarded("evolve", [&] {
+  return run_command("evolve", [&] {
     const auto effective = effective_options(a);
     io::TrainConfig cfg = io::load_train_config(a.config, train_options(effective, a.threads, -1));
     if (a.generations > 0) cfg.evolution.generations = static_cast<std::size_t>(a.generations);
@@ -205,7 +190,7 @@ int run_evolve(const EvolveArgs& a) {
 // `volley reservoir`: the training file's first layer as a fixed random reservoir (a liquid
 // state machine) with a ridge-regression readout ([reservoir] table).
 int run_reservoir(const TrainArgs& a) {
-  return guarded("reservoir", [&] {
+  return run_command("reservoir", [&] {
 #ifndef VOLLEY_HAVE_EIGEN
     throw Error("volley reservoir needs Eigen; rebuild with VOLLEY_EIGEN=ON (libeigen3-dev)");
 #else

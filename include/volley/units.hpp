@@ -30,6 +30,10 @@ struct Dimension {
 // Human-readable name of a dimension ("time", "voltage", "conductance", ... or "s^-1 V").
 std::string dimension_name(Dimension d);
 
+// The SI unit of a dimension as parse_quantity reads it back ("V", "S", "S/V", "s^-1 V"); "" for
+// a pure number.
+std::string unit_symbol(Dimension d);
+
 struct Quantity {
   double value = 0.0;  // in SI base units
   Dimension dim;

@@ -34,8 +34,6 @@ constexpr double kFitHi = 0.1;
 constexpr double kDivergingGrowth = 0.7, kSaturatingGrowth = 0.3;
 constexpr double kBelow[] = {0.01, 0.03, 0.1, 0.2, 0.3, 0.5};
 
-std::string unit_symbol(Dimension d) { return std::string(1, d == Dimension::volts() ? 'V' : 'A'); }
-
 Quantity option_quantity(const std::string& text, const char* option) {
   try {
     return parse_quantity(text);

@@ -14,29 +14,6 @@ std::string number(double x) {
   return fmt::format("{:.6g}", x);
 }
 
-// The unit symbol of a dimension, as parse_quantity reads it back.
-std::string unit_symbol(Dimension d) {
-  if (d == Dimension::seconds()) return "s";
-  if (d == Dimension::volts()) return "V";
-  if (d == Dimension::amperes()) return "A";
-  if (d == Dimension::siemens()) return "S";
-  if (d == Dimension::farads()) return "F";
-  if (d == Dimension::ohms()) return "Ohm";
-  if (d == Dimension::hertz()) return "Hz";
-  if (d == Dimension::volts_per_second()) return "V/s";
-  if (d == Dimension{0, -2, 1}) return "S/V";
-  std::string out;
-  auto part = [&](const char* sym, int e) {
-    if (e == 0) return;
-    if (!out.empty()) out += ' ';
-    out += e == 1 ? std::string(sym) : fmt::format("{}^{}", sym, e);
-  };
-  part("s", d.time);
-  part("V", d.voltage);
-  part("A", d.current);
-  return out;
-}
-
 }  // namespace
 
 std::string Range::describe() const {

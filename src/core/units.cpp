@@ -114,6 +114,20 @@ std::string dimension_name(Dimension d) {
   if (d == Dimension::ohms()) return "resistance (e.g. \"MOhm\")";
   if (d == Dimension::hertz()) return "frequency (e.g. \"Hz\")";
   if (d == Dimension::volts_per_second()) return "voltage/time (e.g. \"mV/ms\")";
+  return unit_symbol(d);
+}
+
+std::string unit_symbol(Dimension d) {
+  if (d == Dimension::none()) return "";
+  if (d == Dimension::seconds()) return "s";
+  if (d == Dimension::volts()) return "V";
+  if (d == Dimension::amperes()) return "A";
+  if (d == Dimension::siemens()) return "S";
+  if (d == Dimension::farads()) return "F";
+  if (d == Dimension::ohms()) return "Ohm";
+  if (d == Dimension::hertz()) return "Hz";
+  if (d == Dimension::volts_per_second()) return "V/s";
+  if (d == Dimension{0, -2, 1}) return "S/V";
   std::string out;
   auto part = [&](const char* sym, int e) {
     if (e == 0) return;

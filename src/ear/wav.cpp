@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/atomic_file.hpp"
 #include "volley/ear/sound.hpp"
 #include "volley/error.hpp"
 
@@ -137,8 +138,7 @@ void write_wav(const std::string& path, const Sound& s, WavEncoding encoding) {
   info.channels = static_cast<int>(s.channels);
   info.format =
       SF_FORMAT_WAV | (encoding == WavEncoding::kPcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
-  const std::string tmp = path + ".partial";
-  {
+  detail::replace_file_atomically(path, [&](const std::string& tmp) {
     SndfilePtr file(sf_open(tmp.c_str(), SFM_WRITE, &info));
     if (!file) throw IoError(fmt::format("cannot write '{}': {}", tmp, sf_strerror(nullptr)));
     // Samples are already within ±1 for PCM; clipping guards the 1.0 → 32767 rounding edge.
@@ -147,20 +147,10 @@ void write_wav(const std::string& path, const Sound& s, WavEncoding encoding) {
     const sf_count_t put = sf_writef_float(file.get(), s.samples.data(), frames);
     const std::string why = sf_strerror(file.get());
     const int closed = sf_close(file.release());
-    if (put != frames || closed != 0) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
+    if (put != frames || closed != 0)
       throw IoError(fmt::format("cannot write '{}': wrote {} of {} frames ({})", tmp, put, frames,
                                 closed != 0 ? sf_error_number(closed) : why));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove(tmp, ec);
-    throw IoError(fmt::format("cannot move '{}' to '{}': {}", tmp, path, why));
-  }
+  });
 }
 
 }  // namespace volley::ear

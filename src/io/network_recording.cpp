@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/atomic_file.hpp"
 #include "hdf5_util.hpp"
 #include "volley/error.hpp"
 
@@ -93,8 +94,7 @@ NetworkRecordSummary record_network(const train::Net& net, const train::LossConf
   }
 
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  const std::string tmp = path + ".partial";
-  try {
+  detail::replace_file_atomically(path, [&](const std::string& tmp) {
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                 fmt::format("record '{}': cannot create", tmp));
     hdf5::scalar_attribute(file, "duration", H5T_NATIVE_DOUBLE, static_cast<double>(n) * span);
@@ -125,14 +125,7 @@ NetworkRecordSummary record_network(const train::Net& net, const train::LossConf
     write_layer("input", input, data.n_inputs());
     for (std::size_t l = 0; l < L; ++l) write_layer(layer_name(net, l), layers[l], nc.layers[l].size);
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw IoError(fmt::format("record '{}': cannot flush", tmp));
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IoError(fmt::format("cannot move '{}' to '{}': {}", tmp, path, ec.message()));
+  });
   return sum;
 }
 

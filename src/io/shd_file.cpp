@@ -13,6 +13,7 @@
 
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
+#include "core/atomic_file.hpp"
 #include "hdf5_util.hpp"
 
 namespace volley::io {
@@ -264,8 +265,7 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
   }
 
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  const std::string tmp = path + ".partial";
-  try {
+  detail::replace_file_atomically(path, [&](const std::string& tmp) {
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                 fmt::format("SHD file '{}': cannot create", tmp));
     Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "HDF5: cannot create property list");
@@ -299,18 +299,7 @@ void write_shd(const std::string& path, const std::vector<std::vector<double>>& 
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("SHD file '{}': cannot flush", tmp));
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove(tmp, ec);
-    throw IoError(fmt::format("cannot move '{}' to '{}': {}", tmp, path, why));
-  }
+  });
 }
 
 }  // namespace volley::io

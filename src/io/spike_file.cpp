@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "volley/error.hpp"
 #include "volley/io/outputs.hpp"
 #include "hdf5_util.hpp"
@@ -32,9 +33,8 @@ const char* unit_of(Dimension d) {
 }  // namespace
 
 void write_spike_file(const std::string& path, const Network& net) {
-  const std::string tmp = path + ".partial";
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr noise
-  {
+  detail::replace_file_atomically(path, [&](const std::string& tmp) {
     Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "HDF5: cannot create a file property list");
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose,
                 fmt::format("HDF5: cannot create file '{}'", tmp));
@@ -94,10 +94,7 @@ void write_spike_file(const std::string& path, const Network& net) {
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("HDF5: cannot flush '{}'", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IoError(fmt::format("cannot move '{}' to '{}': {}", tmp, path, ec.message()));
+  });
 }
 
 }  // namespace volley::io

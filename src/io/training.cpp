@@ -3,7 +3,6 @@
 #include "volley/io/training.hpp"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -12,7 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/atomic_file.hpp"
+#include "core/peak_rss.hpp"
 #include "volley/error.hpp"
+#include "volley/io/outputs.hpp"
 #include "volley/train/trainer.hpp"
 
 namespace volley::io {
@@ -21,11 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
+double peak_rss_mb() { return static_cast<double>(detail::peak_rss_bytes()) / 1048576.0; }
 
 std::string fmt_seconds(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -33,39 +31,10 @@ std::string fmt_seconds(double s) {
   return fmt::format("{}m{:02d}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
 }
 
-// Keeps the first `n` lines of a text file (the epochs a checkpoint covers).
-void keep_lines(const std::string& path, std::size_t n) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  for (std::size_t i = 0; i < n && std::getline(in, line); ++i) kept += line + "\n";
-  in.close();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << kept;
-    if (!out) throw IoError(fmt::format("{}: cannot write", tmp));
-  }
-  fs::rename(tmp, path);
-}
-
 // json or ordered_json (whose keys keep the order they were written in).
 template <class Json>
 void write_json_atomic(const std::string& path, const Json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) throw IoError(fmt::format("{}: cannot write", tmp));
-  }
-  fs::rename(tmp, path);
-}
-
-// Appends one line to a file, failing loudly (a metrics file on a full disk must not go quiet).
-void append_line(const std::string& path, const std::string& line) {
-  std::ofstream out(path, std::ios::app);
-  out << line << "\n";
-  if (!out) throw IoError(fmt::format("{}: cannot write", path));
+  detail::write_file_atomically(path, j.dump(2) + "\n");
 }
 
 // DIR of `volley train`: metrics.jsonl, checkpoint.bin, summary.json; console lines on o.log.
@@ -97,9 +66,9 @@ class FitDirectory final : public train::FitWriter {
 
   void start(const train::FitStart& s) override {
     if (o_.resume)
-      keep_lines(metrics_path_, static_cast<std::size_t>(s.first_epoch));
+      truncate_metrics(metrics_path_, static_cast<std::size_t>(s.first_epoch));
     else
-      std::ofstream(metrics_path_, std::ios::trunc);
+      detail::write_file_atomically(metrics_path_, "");
     const auto& t = cfg_.training;
     fmt::print(o_.log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
                cfg_.path, s.train_samples, s.test_samples, s.synapses, t.threads,
@@ -131,17 +100,18 @@ class FitDirectory final : public train::FitWriter {
     const train::EpochStats& st = r.train;
     const double samples_per_second =
         static_cast<double>(st.samples) / std::max(st.seconds, 1e-12);
-    const json line = {{"epoch", r.epoch},
-                       {"train_loss", st.loss},
-                       {"train_acc", st.accuracy},
-                       {"test_acc", r.test.accuracy},
-                       {"test_loss", r.test.loss},
-                       {"epoch_seconds", st.seconds},
-                       {"samples_per_second", samples_per_second},
-                       {"test_seconds", r.test.seconds},
-                       {"active_fraction", st.active_fraction},
-                       {"lr", r.lr}};
-    append_line(metrics_path_, line.dump());
+    MetricsLine line;
+    line.epoch = r.epoch;
+    line.train_loss = st.loss;
+    line.train_acc = st.accuracy;
+    line.test_acc = r.test.accuracy;
+    line.test_loss = r.test.loss;
+    line.epoch_seconds = st.seconds;
+    line.samples_per_second = samples_per_second;
+    line.test_seconds = r.test.seconds;
+    line.active_fraction = st.active_fraction;
+    line.lr = r.lr;
+    append_metrics(metrics_path_, line);
     pending_line_ = fmt::format(
         "epoch {:>3}/{} train_loss {:.4f} train_acc {:.4f} test_acc {:.4f} | {:.1f} s "
         "({:.0f} samples/s) | active {:.3f}\n",
@@ -204,30 +174,31 @@ class EvolveDirectory final : public train::EvolveWriter {
                "volley evolve: {} | {} | {} parameters | population {} | batch {} | {} threads\n",
                cfg_.path, evolution_method(ev.kind), s.parameters, ev.population, ev.batch_size,
                ev.threads);
-    std::ofstream(metrics_path_, std::ios::trunc);
+    detail::write_file_atomically(metrics_path_, "");
   }
 
   void generation(const train::GenerationRecord& r) override {
     const train::GenerationStats& st = r.stats;
     const double per_second = 1.0 / std::max(st.seconds, 1e-12);
-    nlohmann::ordered_json j = {
-        {"generation", r.generation},
-        {"best_fitness", st.best_fitness},
-        {"mean_fitness", st.mean_fitness},
-        {"sigma", st.sigma},
-        {"generation_seconds", st.seconds},
-        {"evaluations_per_second", static_cast<double>(st.evaluations) * per_second},
-        {"samples_per_second", static_cast<double>(st.evaluations * r.batch_size) * per_second}};
+    MetricsLine line;
+    line.generation = true;
+    line.epoch = static_cast<int>(r.generation);
+    line.best_fitness = st.best_fitness;
+    line.mean_fitness = st.mean_fitness;
+    line.sigma = st.sigma;
+    line.epoch_seconds = st.seconds;
+    line.evaluations_per_second = static_cast<double>(st.evaluations) * per_second;
+    line.samples_per_second = static_cast<double>(st.evaluations * r.batch_size) * per_second;
     if (r.test) {
-      j["test_acc"] = r.test->accuracy;
-      j["test_loss"] = r.test->loss;
+      line.test_acc = r.test->accuracy;
+      line.test_loss = r.test->loss;
       fmt::print(o_.log,
                  "generation {:>5}/{} fitness best {:.4f} mean {:.4f} | test_acc {:.4f} | {:.1f} "
                  "evaluations/s\n",
                  r.generation, r.generations, st.best_fitness, st.mean_fitness, r.test->accuracy,
                  static_cast<double>(r.evaluations) / std::max(r.seconds, 1e-12));
     }
-    append_line(metrics_path_, j.dump());
+    append_metrics(metrics_path_, line);
   }
 
   void checkpoint(const train::Checkpoint& ck) override {

@@ -16,6 +16,7 @@
 #include "volley/analysis/spike_stats.hpp"
 #include "core/atomic_file.hpp"
 #include "volley/error.hpp"
+#include "volley/io/fi_file.hpp"
 #include "volley/io/outputs.hpp"
 #include "volley/io/recording.hpp"
 #include "volley/report/plot.hpp"
@@ -521,30 +522,42 @@ void recording_report(Page& page, const fs::path& dir, const ReportOptions& o) {
 
 void fi_report(Page& page, const fs::path& dir) {
   page.section("f–I curve", "fi");
-  const json j = read_json(dir / "fi.json");
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [k, v] : j.items())
-    if (k != "criterion") rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+  const io::FiResult r = io::read_fi(dir.string());
+  auto num = [](double x, const char* unit) {
+    return std::isfinite(x) ? fmt::format("{:.5g} {}", x, unit) : std::string("—");
+  };
+  const char* u = r.unit.c_str();
+  std::vector<std::vector<std::string>> rows{
+      {"model", r.model + (r.preset.empty() ? "" : " (" + r.preset + ")")},
+      {"class", r.excitability_class},
+      {"decision", r.decision},
+      {"rheobase (from rest)", num(r.rheobase, u)},
+      {"rate at the rheobase", num(r.onset_rate_hz, "Hz")},
+      {"slowest rate resolved", num(r.min_rate_hz, "Hz")},
+      {"hysteresis below the rheobase", r.hysteresis ? "yes" : "no"}};
+  // The onset laws describe a rate rising from zero (class I); for a jump they fit nothing.
+  if (r.excitability_class == "I" && r.sqrt_fit.valid)
+    rows.push_back({"f = c sqrt(I - I0) near onset",
+                    fmt::format("I0 = {}, R² {:.4f}", num(r.sqrt_fit.rheobase, u), r.sqrt_fit.r2)});
+  if (r.excitability_class == "I" && r.power_fit.valid)
+    rows.push_back({"f = c (I - I0)^b near onset",
+                    fmt::format("b = {:.3f}, I0 = {}, R² {:.4f}", r.power_fit.exponent,
+                                num(r.power_fit.rheobase, u), r.power_fit.r2)});
   page.table({"result", "value"}, rows);
-  std::istringstream in(read_text(dir / "fi.csv"));
-  std::string line, unit;
-  std::getline(in, line);
-  if (const auto p = line.find('_'); p != std::string::npos) unit = line.substr(p + 1, line.find(',') - p - 1);
-  std::vector<double> x, up, down;
-  while (std::getline(in, line)) {
-    double a = 0, b = 0, c = 0;
-    if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &a, &b, &c) == 3) {
-      x.push_back(a);
-      up.push_back(b);
-      down.push_back(c);
-    }
+  Series rest{"from rest", {}, {}}, firing{"from firing", {}, {}};
+  for (const auto& p : r.curve) {
+    rest.x.push_back(p.current);
+    rest.y.push_back(p.rate_from_rest);
+    firing.x.push_back(p.current);
+    firing.y.push_back(p.rate_from_firing);
   }
   Figure f;
-  f.title = fmt::format("f–I curve ({}, class {})", j.value("model", ""), j.value("class", ""));
-  f.x.label = fmt::format("input current ({})", unit);
+  f.title = fmt::format("f–I curve ({}, class {})", r.model, r.excitability_class);
+  f.x.label = fmt::format("input current ({})", r.unit);
   f.y.label = "firing rate (Hz)";
-  page.figure("fi", line_plot(f, {Series{"increasing", x, up}, Series{"decreasing", x, down}}),
-              "Steady firing rate for a slowly increasing and then decreasing current.");
+  page.figure("fi", line_plot(f, {rest, firing}),
+              "Steady firing rate at each current, started from rest (current ramped up from 0) and "
+              "from the firing state (ramped down from a current that fires).");
 }
 
 }  // namespace

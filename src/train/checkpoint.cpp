@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/atomic_file.hpp"
 #include "volley/error.hpp"
 
 namespace volley::train {
@@ -123,26 +124,14 @@ void write_checkpoint(const std::string& path, const Checkpoint& ck) {
   w.named(ck.opt_m);
   w.named(ck.opt_v);
   const auto& payload = w.bytes();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(fmt::format("{}: cannot write checkpoint: {}", tmp, std::strerror(errno)));
-    const std::uint64_t size = payload.size();
-    const std::uint32_t sum = crc(payload.data(), payload.size());
-    out.write(kMagic, sizeof kMagic);
-    out.write(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
-    out.write(reinterpret_cast<const char*>(&size), sizeof size);
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw IoError(fmt::format("{}: cannot write checkpoint (disk full?)", tmp));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IoError(fmt::format("{}: cannot replace checkpoint: {}", path, ec.message()));
+  const std::uint64_t size = payload.size();
+  const std::uint32_t sum = crc(payload.data(), payload.size());
+  std::string file(kMagic, sizeof kMagic);
+  file.append(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
+  file.append(reinterpret_cast<const char*>(&size), sizeof size);
+  file.append(payload.data(), payload.size());
+  file.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  detail::write_file_atomically(path, file);
 }
 
 Checkpoint read_checkpoint(const std::string& path) {

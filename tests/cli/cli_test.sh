@@ -27,7 +27,8 @@ expect_error() {
 }
 
 # --- help ---
-"$volley" --help | grep -q "sim" && pass "volley --help" || fail "volley --help"
+# (into a file: with pipefail, grep -q closing the pipe early would fail the command on SIGPIPE)
+"$volley" --help >"$work/help.txt" && grep -q "sim" "$work/help.txt" && pass "volley --help" || fail "volley --help"
 "$volley" sim --help | grep -q -- "--set" && "$volley" sim --help | grep -q -- "--threads" \
   && pass "volley sim --help" || fail "volley sim --help"
 
@@ -138,12 +139,12 @@ if command -v script >/dev/null 2>&1; then
   fi
 fi
 
-# --- volley example hebbian: Oja finds the first PC, BCM becomes selective (short runs) ---
-"$volley" example hebbian --rule oja --out "$work/oja" >/dev/null 2>&1 \
-  && grep -q '"cosine_to_pc1"' "$work/oja/summary.json" && pass "example hebbian oja" || fail "example hebbian oja"
-"$volley" example hebbian --rule bcm --duration 60 --out "$work/bcm" >/dev/null 2>&1 \
-  && grep -q '"selectivity"' "$work/bcm/summary.json" && pass "example hebbian bcm" || fail "example hebbian bcm"
-expect_error "example hebbian: bad rule" 1 "--rule" "oja or bcm" -- example hebbian --rule stdp --out "$work/heb"
+# --- Hebbian examples run by volley sim (short runs; tests/sim/test_hebbian_examples.cpp checks
+# the figures): weight monitors end up in spikes.h5 ---
+for ex in oja_pca bcm_selectivity; do
+  "$volley" sim "$examples/$ex.toml" --duration "5 s" --out "$work/$ex" -q \
+    && "$volley" analyze "$work/$ex/spikes.h5" --json >/dev/null && pass "sim $ex" || fail "sim $ex"
+done
 
 # --- volley reservoir: a liquid state machine with a ridge readout (small, quick) ---
 if [ -d "$fm" ]; then
@@ -205,21 +206,48 @@ if command -v espeak-ng >/dev/null 2>&1; then
   else
     fail "dataset spoken-digits"
   fi
-  expect_error "dataset: --out must be .h5" 1 "--out" ".h5" -- dataset spoken-digits --out "$work/x.txt"
-  expect_error "dataset: one speaker" 1 "speakers" "at least two" -- dataset spoken-digits --speakers m1 --out "$work/y.h5"
-  expect_error "dataset: unknown language" 1 "languages" "fr" -- dataset spoken-digits --languages fr --out "$work/y.h5"
-  expect_error "dataset: missing held-out voice" 1 "test_speaker_names" "x9" -- dataset spoken-digits --test-speaker-names x9 --out "$work/y.h5"
+  expect_error "dataset: --out must be .h5" 2 "--out" ".h5" -- dataset spoken-digits --out "$work/x.txt"
+  expect_error "dataset: one speaker" 2 "speakers" "at least two" -- dataset spoken-digits --speakers m1 --out "$work/y.h5"
+  expect_error "dataset: unknown language" 2 "languages" "fr" -- dataset spoken-digits --languages fr --out "$work/y.h5"
+  expect_error "dataset: missing held-out voice" 2 "test_speaker_names" "x9" -- dataset spoken-digits --test-speaker-names x9 --out "$work/y.h5"
 fi
 
-# --- counts on the command line: a plain message, not CLI11's range up to the largest double ---
-expect_error "train: --test-limit 0" 105 "--test-limit" "whole number >= 1" "'0'" -- train "$examples/fmnist.toml" --test-limit 0 --out "$work/x"
-expect_error "sim: --threads 1.5" 105 "--threads" "whole number >= 1" -- sim "$examples/cuba.toml" --threads 1.5 --out "$work/x"
+# --- counts on the command line: a plain message, not CLI11's range up to the largest double;
+# a bad command line is bad input, exit 2 like a bad model file (docs/cli.md) ---
+expect_error "train: --test-limit 0" 2 "--test-limit" "whole number >= 1" "'0'" -- train "$examples/fmnist.toml" --test-limit 0 --out "$work/x"
+expect_error "sim: --threads 1.5" 2 "--threads" "whole number >= 1" -- sim "$examples/cuba.toml" --threads 1.5 --out "$work/x"
+expect_error "unknown option" 2 "--no-such-option" -- sim --no-such-option
+# A file that cannot be written is a failed run, exit 1, naming the file.
+touch "$work/a_file"
+expect_error "sim: --out is a file" 1 "a_file" -- sim "$here/small.toml" --out "$work/a_file"
+mkdir -p "$work/summary_is_dir/summary.json"
+expect_error "sim: summary.json cannot be written" 1 "summary_is_dir/summary.json" -- sim "$here/small.toml" --out "$work/summary_is_dir"
 
-# --- fi: point models without R default to a voltage sweep (regression: lif used to fail) ---
-for m in lif izhikevich; do
+# --- fi: point models without R default to a voltage sweep (regression: lif used to fail); lif is
+# class I (f -> 0 as 1/log), Izhikevich's regular-spiking default (b > a: Andronov-Hopf) class II ---
+for mc in lif:I izhikevich:II; do
+  m=${mc%%:*}
   "$volley" fi --model "$m" --points 9 --duration "200 ms" --out "$work/fi-$m" >"$work/out.txt" 2>&1 \
-    && grep -q "class I" "$work/out.txt" && pass "fi --model $m" || fail "fi --model $m: $(cat "$work/out.txt")"
+    && grep -q "class ${mc##*:}," "$work/out.txt" && grep -q '"unit": "V"' "$work/fi-$m/fi.json" \
+    && pass "fi --model $m" || fail "fi --model $m: $(cat "$work/out.txt")"
 done
+# --- fi finds the rheobase itself: Morris-Lecar SNLC is class I with the default range (which used
+# to say "none") and with one reaching its depolarisation block (which used to say II, hysteresis) ---
+for range in "" "--i-max 150uA"; do
+  "$volley" fi --model morris_lecar --preset snlc $range --points 11 --out "$work/fi-snlc" >"$work/out.txt" 2>&1 \
+    && grep -q "class I, rheobase 4" "$work/out.txt" && ! grep -q "hysteresis" "$work/out.txt" \
+    && grep -q '"sqrt_fit"' "$work/fi-snlc/fi.json" && head -1 "$work/fi-snlc/fi.csv" | grep -q "rate_from_firing_hz" \
+    && pass "fi morris_lecar snlc $range" || fail "fi morris_lecar snlc $range: $(cat "$work/out.txt")"
+done
+# --- without gnuplot the f-I results still stand; only the figure is left out, with a warning ---
+mkdir -p "$work/nognuplot" && printf '#!/bin/sh\nexit 127\n' > "$work/nognuplot/gnuplot" && chmod +x "$work/nognuplot/gnuplot"
+PATH="$work/nognuplot:$PATH" "$volley" fi --model qif --out "$work/fi-nognuplot" >"$work/out.txt" 2>"$work/err.txt" \
+  && [ -s "$work/fi-nognuplot/fi.json" ] && [ ! -e "$work/fi-nognuplot/fi.svg" ] \
+  && grep -qF "fi.svg not drawn" "$work/err.txt" \
+  && pass "fi without gnuplot: results, a warning, no figure" \
+  || fail "fi without gnuplot: $(cat "$work/err.txt")"
+expect_error "fi: unknown preset" 2 "--preset" "'snlc'" -- fi --model morris_lecar --preset saddle --out "$work/x"
+expect_error "fi: a voltage range for a current-driven model" 2 "--i-min/--i-max" -- fi --model hh --i-max "5 mV" --out "$work/x"
 
 # --- every example runs as written (shortened): model files with sim, training files with train ---
 for model in "$examples"/*.toml; do

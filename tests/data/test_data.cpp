@@ -20,6 +20,7 @@
 #include "volley/data/events.hpp"
 #include "volley/data/encoders.hpp"
 #include "volley/data/idx.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace volley;
@@ -74,17 +75,7 @@ Bytes iota_bytes(std::size_t n, std::uint8_t start = 0) {
   return b;
 }
 
-// The message of the IoError that `f` throws ("" and a test failure if it throws none).
-template <class E = IoError, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using volley::test::error_of;
 
 SampleEvents sample_of(std::vector<std::uint32_t> offsets, std::vector<std::uint32_t> units,
                        std::vector<float> values = {}) {

@@ -18,6 +18,7 @@
 
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace volley;
@@ -76,17 +77,7 @@ void put_plain(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
   ASSERT_GE(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), 0) << name;
 }
 
-// The message of the exception of type E that `f` throws.
-template <class E = IoError, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using volley::test::error_of;
 
 // Three samples: spikes chosen away from bin edges (times go through float32).
 struct Small {
