@@ -11,6 +11,7 @@
 #include "volley/analysis/fi_curve.hpp"
 #include "volley/error.hpp"
 #include "volley/io/fi_file.hpp"
+#include "volley/models/registry.hpp"
 #include "volley/report/plot.hpp"
 
 namespace volley::cli {
@@ -91,11 +92,18 @@ void add_fi_command(CLI::App& app, int& exit_code) {
       "the rheobase keeps firing from the firing state but not from rest. fi.json records how\n"
       "it decided (brackets, fits, probes, durations, the slowest rate resolved).\n"
       "Writes OUT/fi.csv, OUT/fi.json and OUT/fi.svg.");
+  // The model and preset lists come from the neuron-model registry.
+  std::string models, presets;
+  for (const auto& m : neuron_models()) {
+    if (m.source != SourceKind::kNone) continue;  // spike sources have no f-I curve
+    models += fmt::format("{}{}", models.empty() ? "" : ", ", m.name);
+    for (const auto& p : m.presets)
+      presets += fmt::format("{}{} ({})", presets.empty() ? "" : ", ", p.name, m.name);
+  }
   fi->add_option("-m,--model", o->model,
-                 "neuron model (hh, wang_buzsaki, morris_lecar, qif, traub_hh, izhikevich, lif, "
-                 "...; `volley models` lists them)")
+                 fmt::format("neuron model: {} (`volley models NAME` shows one)", models))
       ->required();
-  fi->add_option("-p,--preset", o->preset, "model preset, e.g. hopf or snlc for morris_lecar");
+  fi->add_option("-p,--preset", o->preset, fmt::format("model preset: {}", presets));
   fi->add_option(
       "--i-min", o->i_min,
       "lowest current of the plotted curve, with unit (default: 0; a voltage, e.g. \"0 mV\", "
