@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "volley/registry.hpp"
 #include "volley/units.hpp"
@@ -173,6 +174,26 @@ inline void integrate_step(Integrator method, const typename M::Params& p, doubl
       return integrate_step<M, Integrator::kExponentialMidpoint>(p, x, in, h);
     case Integrator::kRk4: return integrate_step<M, Integrator::kRk4>(p, x, in, h);
   }
+}
+
+// The parameters that Hodgkin-Huxley-type models share (Params with members c_m, g_na, g_k,
+// g_l, e_na, e_k, e_l, v_spike), declared once: the model's own parameters (`extra`) come
+// between the reversal potentials and v_spike.
+template <class P>
+std::vector<Param<P>> hh_type_params(std::initializer_list<Param<P>> extra = {}) {
+  std::vector<Param<P>> out = {
+      {"C_m", &P::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
+      {"g_Na", &P::g_na, Dimension::siemens(), Range::non_negative(), "peak sodium conductance"},
+      {"g_K", &P::g_k, Dimension::siemens(), Range::non_negative(), "peak potassium conductance"},
+      {"g_L", &P::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
+      {"E_Na", &P::e_na, Dimension::volts(), Range::any(), "sodium reversal potential"},
+      {"E_K", &P::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
+      {"E_L", &P::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+  };
+  out.insert(out.end(), extra);
+  out.push_back({"v_spike", &P::v_spike, Dimension::volts(), Range::any(),
+                 "an upward crossing of v_spike is a spike"});
+  return out;
 }
 
 }  // namespace volley

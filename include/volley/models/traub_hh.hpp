@@ -50,21 +50,10 @@ struct TraubHH {
 
   // The parameters as model files and the registry name them (defaults: Params{}).
   static std::span<const Param<Params>> params() {
-    static const Param<Params> kParams[] = {
-        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
-        {"g_Na", &Params::g_na, Dimension::siemens(), Range::non_negative(),
-         "peak sodium conductance"},
-        {"g_K", &Params::g_k, Dimension::siemens(), Range::non_negative(),
-         "peak potassium conductance"},
-        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
-        {"E_Na", &Params::e_na, Dimension::volts(), Range::any(), "sodium reversal potential"},
-        {"E_K", &Params::e_k, Dimension::volts(), Range::any(), "potassium reversal potential"},
-        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
+    static const std::vector<Param<Params>> kParams = hh_type_params<Params>({
         {"V_T", &Params::v_t, Dimension::volts(), Range::any(),
          "offset of the rate functions (sets the threshold)"},
-        {"v_spike", &Params::v_spike, Dimension::volts(), Range::any(),
-         "an upward crossing of v_spike is a spike"},
-    };
+    });
     return kParams;
   }
 
