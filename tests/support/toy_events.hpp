@@ -5,12 +5,15 @@
 //     anywhere). Deterministic for (n, seed).
 //   bernoulli_data: `samples` samples of `n_in` inputs × `steps` steps, each (input, step) an
 //     event of value 1 with probability 0.25 (std::mt19937 seeded with `seed`), label b % classes.
+//   toy_net: the network for toy_data: 20 inputs, 30 steps, `hidden` LIF neurons (optionally
+//     recurrent), 2 leaky readouts.
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "volley/rng.hpp"
 #include "volley/data/events.hpp"
+#include "volley/train/net.hpp"
 
 namespace volley::test {
 
@@ -56,6 +59,21 @@ inline data::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, st
     set.add(s, static_cast<int>(b % classes));
   }
   return set;
+}
+
+inline train::NetConfig toy_net(std::size_t hidden, bool recurrent = false) {
+  train::NetConfig c;
+  c.n_inputs = 20;
+  c.n_steps = 30;
+  train::LayerConfig h;
+  h.size = hidden;
+  h.recurrent = recurrent;
+  h.weight_scale = 20.0;
+  train::LayerConfig o;
+  o.kind = train::LayerKind::readout;
+  o.size = 2;
+  c.layers = {h, o};
+  return c;
 }
 
 }  // namespace volley::test

@@ -20,19 +20,7 @@ namespace {
 
 using volley::test::toy_data;
 
-vt::NetConfig toy_net() {
-  vt::NetConfig c;
-  c.n_inputs = 20;
-  c.n_steps = 30;
-  vt::LayerConfig h;
-  h.size = 16;
-  h.weight_scale = 20.0;
-  vt::LayerConfig o;
-  o.kind = vt::LayerKind::readout;
-  o.size = 2;
-  c.layers = {h, o};
-  return c;
-}
+vt::NetConfig toy_net() { return volley::test::toy_net(16); }
 
 vt::TrainSettings settings(int epochs) {
   vt::TrainSettings st;

@@ -15,20 +15,7 @@ namespace {
 
 using volley::test::toy_data;
 
-vt::NetConfig toy_net(bool recurrent = false) {
-  vt::NetConfig c;
-  c.n_inputs = 20;
-  c.n_steps = 30;
-  vt::LayerConfig h;
-  h.size = 16;
-  h.recurrent = recurrent;
-  h.weight_scale = 20.0;
-  vt::LayerConfig o;
-  o.kind = vt::LayerKind::readout;
-  o.size = 2;
-  c.layers = {h, o};
-  return c;
-}
+vt::NetConfig toy_net(bool recurrent = false) { return volley::test::toy_net(16, recurrent); }
 
 std::vector<vt::Param> train(int threads, int epochs, bool recurrent, double* acc = nullptr) {
   const auto data = toy_data(200, 3);
