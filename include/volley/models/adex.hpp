@@ -16,6 +16,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -112,20 +114,17 @@ struct Eif : AdEx {
     Params() { a = b = 0.0; }
   };
 
+  // AdEx's parameters without the adaptation (tau_w, a, b), declared once in AdEx::params().
   static std::span<const Param<Params>> params() {
-    static const Param<Params> kParams[] = {
-        {"C_m", &Params::c_m, Dimension::farads(), Range::positive(), "membrane capacitance"},
-        {"g_L", &Params::g_l, Dimension::siemens(), Range::positive(), "leak conductance"},
-        {"E_L", &Params::e_l, Dimension::volts(), Range::any(), "leak reversal potential"},
-        {"V_T", &Params::v_t, Dimension::volts(), Range::any(),
-         "threshold of the exponential term"},
-        {"Delta_T", &Params::delta_t, Dimension::volts(), Range::positive(),
-         "slope factor of the exponential term"},
-        {"v_reset", &Params::v_reset, Dimension::volts(), Range::any(), "reset potential V_r"},
-        {"v_peak", &Params::v_peak, Dimension::volts(), Range::any(), "spike cut-off (> v_reset)"},
-        {"t_ref", &Params::t_ref, Dimension::seconds(), Range::non_negative(),
-         "absolute refractory period"},
-    };
+    static const std::vector<Param<Params>> kParams = [] {
+      std::vector<Param<Params>> out;
+      for (const auto& p : AdEx::params()) {
+        if (p.key == "tau_w" || p.key == "a" || p.key == "b") continue;
+        const auto member = std::visit([](auto m) -> Param<Params>::Member { return m; }, p.member);
+        out.push_back({p.key, member, p.dim, p.range, p.meaning});
+      }
+      return out;
+    }();
     return kParams;
   }
   // The equations are AdEx's (its functions take Eif::Params as AdEx::Params).
