@@ -107,6 +107,21 @@ std::vector<ParamInfo> param_infos(std::span<const Param<P>> params, const P& de
   return out;
 }
 
+// Throws ParameterError "WHERE: KEY must be > 0, got -1" for the first parameter of p outside its
+// declared range.
+template <class P>
+void check_params(std::span<const Param<P>> params, const P& p, const std::string& where) {
+  for (const auto& d : params)
+    if (const std::string bad = d.check(d.get(p)); !bad.empty())
+      throw ParameterError(fmt::format("{}: {} {}", where, d.key, bad));
+}
+
+// Throws ParameterError "WHERE: WHAT" unless ok: for constraints between parameters, which the
+// declared ranges cannot state.
+inline void require(bool ok, const std::string& where, std::string_view what) {
+  if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
+}
+
 // Entries are looked up by name; an unknown name gets one message listing the known ones.
 template <class Entry>
 class Registry {

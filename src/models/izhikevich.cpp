@@ -12,10 +12,8 @@ namespace volley {
 
 void IzhikevichParams::validate(const std::string& where) const {
   auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
-  if (!(a > 0.0)) fail(fmt::format("a must be > 0, got {} Hz", a));
+  check_params(params(), *this, where);
   if (!(v_peak > c)) fail(fmt::format("v_peak ({} V) must be above c ({} V)", v_peak, c));
-  if (!(R >= 0.0)) fail(fmt::format("R must be >= 0, got {} Ohm", R));
-  if (!(max_step > 0.0)) fail(fmt::format("max_step must be > 0, got {} s", max_step));
   for (const auto& ch : channels)
     if (!(ch.tau >= 0.0))
       fail(fmt::format("channel '{}': tau must be >= 0, got {} s", ch.name, ch.tau));

@@ -13,9 +13,7 @@ namespace volley {
 
 void LifParams::validate(const std::string& where) const {
   auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
-  if (!(tau_m > 0.0)) fail(fmt::format("tau_m must be > 0, got {} s", tau_m));
-  if (!(t_ref >= 0.0)) fail(fmt::format("t_ref must be >= 0, got {} s", t_ref));
-  if (!(R >= 0.0)) fail(fmt::format("R must be >= 0, got {} Ohm", R));
+  check_params(params(), *this, where);
   if (!(v_th > v_reset)) fail(fmt::format("v_th ({} V) must be above v_reset ({} V)", v_th, v_reset));
   if (i_offset != 0.0 && R == 0.0) fail("i_offset needs a membrane resistance R");
   for (std::size_t i = 0; i < channels.size(); ++i) {

@@ -12,9 +12,7 @@ namespace volley {
 
 void LifCondParams::validate(const std::string& where) const {
   auto fail = [&](const std::string& msg) { throw ParameterError(fmt::format("{}: {}", where, msg)); };
-  if (!(c_m > 0.0)) fail(fmt::format("C_m must be > 0, got {} F", c_m));
-  if (!(g_l > 0.0)) fail(fmt::format("g_L must be > 0, got {} S", g_l));
-  if (!(t_ref >= 0.0)) fail(fmt::format("t_ref must be >= 0, got {} s", t_ref));
+  check_params(params(), *this, where);
   if (!(v_th > v_reset)) fail(fmt::format("v_th ({} V) must be above v_reset ({} V)", v_th, v_reset));
   for (const auto& c : channels)
     if (!(c.tau > 0.0)) fail(fmt::format("channel '{}': tau must be > 0, got {} s", c.name, c.tau));

@@ -256,7 +256,8 @@ NeuronModel ode_entry() {
   NeuronModel e;
   e.name = M::kName;
   e.meaning = M::kMeaning;
-  e.params = param_infos(M::params(), P{});
+  static const P defaults{};
+  e.params = param_infos(M::params(), defaults);
   std::span<const Preset<P>> presets;
   if constexpr (requires { M::presets(); }) presets = M::presets();
   e.presets = Registry<Named>("preset", preset_names(presets));
@@ -313,12 +314,6 @@ const Registry<NeuronModel>& neuron_models() {
 Population& add_population(Network& net, std::string_view model, const std::string& name,
                            std::size_t size, const PopulationSpec& spec) {
   return net.add(neuron_models().get(model).make(name, spec), size);
-}
-
-void check_declared_params(std::span<const ParamInfo> params, const std::string& where) {
-  for (const auto& p : params)
-    if (const std::string bad = p.check(p.default_value); !bad.empty())
-      throw ParameterError(fmt::format("{}: {} {}", where, p.key, bad));
 }
 
 }  // namespace volley

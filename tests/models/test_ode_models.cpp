@@ -170,16 +170,34 @@ TEST(OdeModels, OnsetRatesSeparateClassIAndClassII) {
   EXPECT_GT(rate(HodgkinHuxley{}, 6.5e-6), 40.0);
 }
 
+// A population refuses parameters outside their declared ranges and ones that contradict each
+// other, naming the population and the parameter.
+template <class M>
+std::string population_error(const typename M::Params& p) {
+  OdePopulationParams<M> pp;
+  pp.model = p;
+  try {
+    OdePopulation<M> pop("bad", pp);
+  } catch (const ParameterError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 TEST(OdeModels, RejectImpossibleParameters) {
   MorrisLecar::Params ml;
   ml.phi = 0.0;
-  EXPECT_THROW(ml.validate("ml"), ParameterError);
+  EXPECT_EQ(population_error<MorrisLecar>(ml), "population 'bad': phi must be > 0, got 0");
   ml = MorrisLecar::Params::snlc();
-  ml.c_m = -1.0;
-  EXPECT_THROW(ml.validate("ml"), ParameterError);
+  ml.v4 = 0.0;
+  EXPECT_EQ(population_error<MorrisLecar>(ml), "population 'bad': V4 must not be 0");
   HodgkinHuxley::Params hh;
   hh.c_m = -1.0;
-  EXPECT_THROW(hh.validate("hh"), ParameterError);
+  EXPECT_EQ(population_error<HodgkinHuxley>(hh), "population 'bad': C_m must be > 0, got -1");
+  Qif::Params qif;
+  qif.v_peak = qif.v_reset;
+  EXPECT_EQ(population_error<Qif>(qif), "population 'bad': v_peak must be above v_reset");
+  EXPECT_EQ(population_error<Qif>(Qif::Params{}), "");
 }
 
 TEST(OdeModels, CobahhExampleIsDeterministicAcrossThreads) {

@@ -39,16 +39,9 @@ struct AdEx {
     double c_m = 281e-12, g_l = 30e-9, e_l = -70.6e-3, v_t = -50.4e-3, delta_t = 2e-3;
     double tau_w = 144e-3, a = 4e-9, b = 0.0805e-9;
     double v_reset = -70.6e-3, v_peak = -40.4e-3, t_ref = 0.0;
+    // Ranges are checked from params(); this checks what involves two parameters.
     void validate(const std::string& where) const {
-      auto need = [&](bool ok, const char* what) {
-        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
-      };
-      need(c_m > 0, "C_m must be > 0");
-      need(g_l > 0, "g_L must be > 0");
-      need(delta_t > 0, "Delta_T must be > 0");
-      need(tau_w > 0, "tau_w must be > 0");
-      need(t_ref >= 0, "t_ref must be >= 0");
-      need(v_peak > v_reset, "v_peak must be above V_r");
+      require(v_peak > v_reset, where, "v_peak must be above v_reset");
     }
   };
 

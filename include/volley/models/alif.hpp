@@ -35,16 +35,9 @@ struct Alif {
   struct Params {
     double tau_m = 20e-3, tau_a = 200e-3, beta = 1.8e-3, v_th = -50e-3;
     double e_l = -70e-3, v_reset = -70e-3, r = 100e6, t_ref = 2e-3;
+    // Ranges are checked from params(); this checks what involves two parameters.
     void validate(const std::string& where) const {
-      auto need = [&](bool ok, const char* what) {
-        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
-      };
-      need(tau_m > 0, "tau_m must be > 0");
-      need(tau_a > 0, "tau_a must be > 0");
-      need(beta >= 0, "beta must be >= 0");
-      need(r > 0, "R must be > 0");
-      need(v_th > v_reset, "v_th must be above v_reset");
-      need(t_ref >= 0, "t_ref must be >= 0");
+      require(v_th > v_reset, where, "v_th must be above v_reset");
     }
   };
 

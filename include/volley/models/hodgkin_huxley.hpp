@@ -19,9 +19,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
-#include "volley/error.hpp"
 #include "volley/models/ode.hpp"
 
 namespace volley {
@@ -53,13 +50,6 @@ struct HodgkinHuxley {
     double g_l = 0.3e-3;         // S
     double e_na = 50e-3, e_k = -77e-3, e_l = -54.387e-3;  // V
     double v_spike = 0.0;        // V, upward crossing counts as a spike
-    void validate(const std::string& where) const {
-      auto fail = [&](const char* what, double x) {
-        throw ParameterError(fmt::format("{}: {} must be > 0, got {}", where, what, x));
-      };
-      if (!(c_m > 0)) fail("C_m", c_m);
-      if (!(g_na >= 0) || !(g_k >= 0) || !(g_l > 0)) fail("g_L (and g_Na, g_K >= 0)", g_l);
-    }
   };
 
   // The parameters as model files and the registry name them (defaults: Params{}).

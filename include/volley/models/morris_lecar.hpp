@@ -55,15 +55,10 @@ struct MorrisLecar {
       p.phi = 0.067;
       return p;
     }
+    // Ranges are checked from params(); the slopes V2 and V4 divide, so they must not be 0.
     void validate(const std::string& where) const {
-      auto need = [&](bool ok, const char* what, double x) {
-        if (!ok) throw ParameterError(fmt::format("{}: {}, got {}", where, what, x));
-      };
-      need(c_m > 0, "C_m must be > 0", c_m);
-      need(phi > 0, "phi must be > 0", phi);
-      need(v2 != 0, "V2 must not be 0", v2);
-      need(v4 != 0, "V4 must not be 0", v4);
-      need(g_l > 0 && g_ca >= 0 && g_k >= 0, "g_L must be > 0 and g_Ca, g_K >= 0", g_l);
+      require(v2 != 0, where, "V2 must not be 0");
+      require(v4 != 0, where, "V4 must not be 0");
     }
   };
 

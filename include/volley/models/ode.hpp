@@ -52,7 +52,8 @@ std::string_view integrator_name(Integrator m);
 //   kStates                       number of state variables, v first
 //   state_names()                 their names (for monitors), v first
 //   state_dimensions()            physical dimension of each state
-//   Params                        parameters with validate(where) naming the broken constraint
+//   Params                        the parameters; optionally Params::validate(where) for
+//                                 constraints between parameters (ranges come from params())
 //   initial(p, x)                 resting state
 //   derivatives(p, x, in, dx)     dx/dt
 //   split(p, x, in, a, b)         dx_k/dt = a_k x_k + b_k with a_k, b_k independent of x_k
@@ -82,7 +83,6 @@ concept OdeNeuron = requires(const typename M::Params& p, double* x, const doubl
   { M::kDefaultIntegrator } -> std::convertible_to<Integrator>;
   { M::kMaxStep } -> std::convertible_to<double>;
   { M::reset(p, x) };
-  { p.validate(std::string()) };
 };
 
 namespace detail {

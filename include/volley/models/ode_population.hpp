@@ -266,8 +266,8 @@ class OdePopulation final : public Population {
 
   void validate() const {
     const std::string where = fmt::format("population '{}'", name());
-    check_declared_params(param_infos(M::params(), p_.model), where);
-    p_.model.validate(where);
+    check_params(M::params(), p_.model, where);
+    if constexpr (requires { p_.model.validate(where); }) p_.model.validate(where);
     for (const auto& c : p_.channels)
       if (!(c.tau > 0.0))
         throw ParameterError(

@@ -33,15 +33,10 @@ struct Qif {
   struct Params {
     double c_m = 100e-12, k = 0.7e-6;  // F, S/V
     double v_r = -60e-3, v_t = -40e-3, v_peak = 35e-3, v_reset = -50e-3, t_ref = 0.0;
+    // Ranges are checked from params(); this checks what involves two parameters.
     void validate(const std::string& where) const {
-      auto need = [&](bool ok, const char* what) {
-        if (!ok) throw ParameterError(fmt::format("{}: {}", where, what));
-      };
-      need(c_m > 0, "C_m must be > 0");
-      need(k > 0, "k must be > 0");
-      need(v_t > v_r, "V_t must be above V_r");
-      need(v_peak > v_reset, "v_peak must be above v_reset");
-      need(t_ref >= 0, "t_ref must be >= 0");
+      require(v_t > v_r, where, "V_t must be above V_r");
+      require(v_peak > v_reset, where, "v_peak must be above v_reset");
     }
   };
 

@@ -101,8 +101,4 @@ const Registry<NeuronModel>& neuron_models();
 Population& add_population(Network& net, std::string_view model, const std::string& name,
                            std::size_t size, const PopulationSpec& spec = {});
 
-// Throws ParameterError "WHERE: KEY must be ..., got X" for the first parameter whose current
-// value (ParamInfo::default_value) is outside its declared range.
-void check_declared_params(std::span<const ParamInfo> params, const std::string& where);
-
 }  // namespace volley

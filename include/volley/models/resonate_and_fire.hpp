@@ -57,9 +57,7 @@ struct ResonateAndFire {
     double t_ref = 0.0;                                                      // s
     // Ranges are checked from params(); this checks what involves two parameters.
     void validate(const std::string& where) const {
-      if (!(v_th > v_reset))
-        throw ParameterError(
-            fmt::format("{}: v_th ({} V) must be above v_reset ({} V)", where, v_th, v_reset));
+      require(v_th > v_reset, where, "v_th must be above v_reset");
     }
   };
 

@@ -18,9 +18,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
-#include "volley/error.hpp"
 #include "volley/models/ode.hpp"
 
 namespace volley {
@@ -40,12 +37,6 @@ struct TraubHH {
     double c_m = 0.2e-9, g_l = 10e-9, g_na = 20e-6, g_k = 6e-6;  // F, S
     double e_l = -60e-3, e_k = -90e-3, e_na = 50e-3, v_t = -63e-3;  // V
     double v_spike = -20e-3;
-    void validate(const std::string& where) const {
-      if (!(c_m > 0))
-        throw ParameterError(fmt::format("{}: C_m must be > 0, got {} F", where, c_m));
-      if (!(g_l > 0) || !(g_na >= 0) || !(g_k >= 0))
-        throw ParameterError(fmt::format("{}: g_L must be > 0 and g_Na, g_K >= 0", where));
-    }
   };
 
   // The parameters as model files and the registry name them (defaults: Params{}).

@@ -18,9 +18,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
-#include "volley/error.hpp"
 #include "volley/models/hodgkin_huxley.hpp"  // detail::vtrap
 #include "volley/models/ode.hpp"
 
@@ -40,12 +37,6 @@ struct WangBuzsaki {
     double e_na = 55e-3, e_k = -90e-3, e_l = -65e-3;            // V
     double phi = 5.0;
     double v_spike = -20e-3;
-    void validate(const std::string& where) const {
-      if (!(c_m > 0)) throw ParameterError(fmt::format("{}: C_m must be > 0, got {} F", where, c_m));
-      if (!(phi > 0)) throw ParameterError(fmt::format("{}: phi must be > 0, got {}", where, phi));
-      if (!(g_l > 0) || !(g_na >= 0) || !(g_k >= 0))
-        throw ParameterError(fmt::format("{}: g_L must be > 0 and g_Na, g_K >= 0", where));
-    }
   };
 
   // The parameters as model files and the registry name them (defaults: Params{}).
