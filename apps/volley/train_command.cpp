@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "volley/error.hpp"
+#include "volley/io/export.hpp"
 #include "volley/io/train_config.hpp"
 #include "volley/io/network_recording.hpp"
 #include "volley/io/training.hpp"
@@ -96,28 +97,47 @@ std::vector<std::string> class_names(const io::TrainConfig& cfg) {
   return {};
 }
 
+// A checkpoint's network rebuilt as it was trained, with its test data (or `data_path`).
+struct Restored {
+  train::Checkpoint ck;
+  io::TrainConfig cfg;
+  io::DataSets data;
+  std::unique_ptr<train::Net> net;
+};
+
+Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
+                            int threads, long long test_limit, bool dense_backward) {
+  Restored r;
+  r.ck = train::read_checkpoint(checkpoint);
+  io::TrainOptions opt = train_options(r.ck.options, threads, -1);
+  if (test_limit >= 0) opt.test_limit = static_cast<std::size_t>(test_limit);
+  r.cfg = io::load_train_string(r.ck.config_text, r.ck.config_name, opt);
+  if (!data_path.empty()) {
+    if (r.cfg.data.kind == io::DataConfig::Kind::shd) {
+      r.cfg.data.test_file = data_path;
+    } else {
+      r.cfg.data.path = data_path;
+    }
+  }
+  r.cfg.data.train_limit = 1;  // only the test set is used
+  r.data = io::load_data(r.cfg);
+  train::NetConfig nc = r.cfg.net;
+  nc.n_inputs = r.data.test->n_inputs();
+  // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
+  // (the forward computation itself is the same in both modes).
+  if (dense_backward) nc.backward = train::BackwardMode::dense;
+  r.net = std::make_unique<train::Net>(nc);
+  train::restore(r.ck, *r.net, nullptr, checkpoint);
+  return r;
+}
+
 int run_eval(const EvalArgs& a) {
   return run_command("eval", [&] {
-    const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
-    io::TrainOptions opt = train_options(ck.options, a.threads, -1);
-    if (a.test_limit >= 0) opt.test_limit = static_cast<std::size_t>(a.test_limit);
-    io::TrainConfig cfg = io::load_train_string(ck.config_text, ck.config_name, opt);
-    if (!a.data.empty()) {
-      if (cfg.data.kind == io::DataConfig::Kind::shd) {
-        cfg.data.test_file = a.data;
-      } else {
-        cfg.data.path = a.data;
-      }
-    }
-    cfg.data.train_limit = 1;  // only the test set is used
-    io::DataSets data = io::load_data(cfg);
-    train::NetConfig nc = cfg.net;
-    nc.n_inputs = data.test->n_inputs();
-    // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
-    // (the forward computation itself is the same in both modes).
-    if (!a.record.empty()) nc.backward = train::BackwardMode::dense;
-    train::Net net(nc);
-    train::restore(ck, net, nullptr, a.checkpoint);
+    Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, a.test_limit, !a.record.empty());
+    const train::Checkpoint& ck = r.ck;
+    const io::TrainConfig& cfg = r.cfg;
+    const io::DataSets& data = r.data;
+    train::Net& net = *r.net;
     train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
     const train::EvalStats st = trainer.evaluate(*data.test);
     const std::size_t C = net.n_outputs();
@@ -302,6 +322,91 @@ void add_train_command(CLI::App& app, int& exit_code) {
   c->add_flag("--resume", args->resume,
               "continue the run in OUT from its checkpoint (same file and options)");
   c->callback([args, &exit_code] { exit_code = run_train(*args); });
+}
+
+struct ExportArgs {
+  std::string checkpoint, out, data;
+  long long first = 0, samples = 1;
+  bool all = false, check = false;
+  int threads = 1;
+};
+
+int run_export(const ExportArgs& a) {
+  return run_command("export", [&] {
+#ifndef VOLLEY_HAVE_HDF5
+    throw IoError("export writes the weights as HDF5; rebuild with VOLLEY_HDF5=ON");
+    return kFailed;
+#else
+    Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, -1, false);
+    io::ExportOptions o;
+    o.first = static_cast<std::size_t>(a.first);
+    o.count = a.all ? 0 : static_cast<std::size_t>(a.samples);
+    o.source = a.checkpoint;
+    const io::ExportLayout layout = io::export_network(*r.net, *r.data.test, o, a.out);
+    fmt::print("volley export: {} test sample(s) of {} ({} s of simulation, {} steps each) in "
+               "{}/model.toml; run it with `volley sim {}/model.toml`\n",
+               layout.samples.size(), r.data.test->description(), layout.duration(),
+               layout.window, a.out, a.out);
+    if (!a.check) return kSuccess;
+    const io::ExportCheck c =
+        io::check_export(*r.net, r.cfg.loss, *r.data.test, layout, a.out, a.threads);
+    const double n = static_cast<double>(std::max<std::size_t>(c.samples, 1));
+    fmt::print(
+        "check: {} samples, {} identical (every spike of every layer at the same step, same "
+        "outputs); spikes trainer {} / simulator {}, {} mismatches; predictions agree on {}; "
+        "accuracy trainer {:.4f} / simulator {:.4f}; max |Δy| {:g}; simulation {:.2f} s, trainer "
+        "forward {:.2f} s\n",
+        c.samples, c.samples_identical, c.trainer_spikes, c.simulator_spikes, c.spike_mismatches,
+        c.prediction_agreements, static_cast<double>(c.trainer_correct) / n,
+        static_cast<double>(c.simulator_correct) / n, c.max_output_difference, c.simulate_seconds,
+        c.trainer_seconds);
+    nlohmann::json j = {{"samples", c.samples},
+                        {"samples_identical", c.samples_identical},
+                        {"trainer_spikes", c.trainer_spikes},
+                        {"simulator_spikes", c.simulator_spikes},
+                        {"spike_mismatches", c.spike_mismatches},
+                        {"prediction_agreements", c.prediction_agreements},
+                        {"trainer_correct", c.trainer_correct},
+                        {"simulator_correct", c.simulator_correct},
+                        {"max_output_difference", c.max_output_difference},
+                        {"simulate_seconds", c.simulate_seconds},
+                        {"trainer_seconds", c.trainer_seconds}};
+    std::ofstream(std::filesystem::path(a.out) / "check.json") << j.dump(2) << "\n";
+    if (c.samples_identical != c.samples) {
+      fmt::print(stderr, "volley export: error: the simulation differs from the trainer on {} of {} samples\n",
+                 c.samples - c.samples_identical, c.samples);
+      return kFailed;
+    }
+    return kSuccess;
+#endif
+  });
+}
+
+void add_export_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ExportArgs>();
+  CLI::App* c = app.add_subcommand(
+      "export",
+      "Write a trained network as a model file for `volley sim`: the trained weights, the "
+      "trainer's neurons (discrete_lif) and test samples as input spikes.");
+  c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
+      ->required();
+  c->add_option("-o,--out", args->out, "output directory (model.toml, synapses.h5, input.txt, "
+                                       "export.json)")
+      ->required();
+  c->add_option("--data", args->data,
+                "test data: the Fashion-MNIST directory, or the SHD test file");
+  c->add_option("--first", args->first, "first test sample to include")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c->add_option("--samples", args->samples, "number of test samples, one after another")
+      ->check(kCount)
+      ->capture_default_str();
+  c->add_flag("--all", args->all, "every test sample from --first on");
+  c->add_flag("--check", args->check,
+              "simulate the export and compare it with the trainer's forward pass spike for "
+              "spike (writes check.json; exit code 1 if they differ)");
+  c->add_option("-t,--threads", args->threads, "simulation threads for --check")->check(kCount);
+  c->callback([args, &exit_code] { exit_code = run_export(*args); });
 }
 
 void add_eval_command(CLI::App& app, int& exit_code) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,61 @@ inline void write_strings(hid_t parent, const std::string& name, const std::vect
             fmt::format("HDF5: cannot create dataset {}", name));
   if (n > 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
     throw IoError(fmt::format("HDF5: cannot write dataset {}", name));
+}
+
+// Turns HDF5's own error printing off: volley reports failures as exceptions with context.
+inline void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// A numeric dataset read whole, converted to `mem_type`, with its dimensions. Failures throw
+// IoError "WHERE/NAME: what"; a non-numeric dataset (a string) is refused.
+template <class T>
+std::vector<T> read_numbers(hid_t loc, const std::string& name, hid_t mem_type,
+                            const std::string& where, std::vector<hsize_t>* dims = nullptr) {
+  const std::string at = where.empty() ? name : where + "/" + name;
+  if (!link_exists(loc, name)) throw IoError(fmt::format("{}: missing", at));
+  Handle ds(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose,
+            fmt::format("{}: not a dataset", at));
+  Handle type(H5Dget_type(ds), H5Tclose, fmt::format("{}: no type", at));
+  const H5T_class_t cls = H5Tget_class(type);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    throw IoError(fmt::format("{}: expected numbers, found another type", at));
+  Handle space(H5Dget_space(ds), H5Sclose, fmt::format("{}: no dataspace", at));
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) throw IoError(fmt::format("{}: unreadable dataspace", at));
+  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space, d.data(), nullptr);
+  std::size_t n = 1;
+  for (auto x : d) n *= static_cast<std::size_t>(x);
+  std::vector<T> out(n);
+  if (n > 0 && H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw IoError(fmt::format("{}: cannot read as numbers", at));
+  if (dims) *dims = std::move(d);
+  return out;
+}
+
+// A string attribute (fixed or variable length); "" when absent.
+inline std::string string_attribute(hid_t object, const char* name) {
+  if (H5Aexists(object, name) <= 0) return {};
+  Handle a(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, fmt::format("attribute {}", name));
+  Handle type(H5Aget_type(a), H5Tclose, "HDF5: attribute type");
+  if (H5Tget_class(type) != H5T_STRING) return {};
+  Handle space(H5Aget_space(a), H5Sclose, "HDF5: attribute space");
+  if (H5Tis_variable_str(type) > 0) {
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: string type");
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));
+    char* raw = nullptr;
+    if (H5Aread(a, mem, &raw) < 0) return {};
+    std::string s = raw ? raw : "";
+    VlenReclaim reclaim(mem, space, &raw);
+    return s;
+  }
+  std::string s(H5Tget_size(type), '\0');
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: string type");
+  H5Tset_size(mem, s.size());
+  if (H5Aread(a, mem, s.data()) < 0) return {};
+  s.resize(std::strlen(s.c_str()));
+  return s;
 }
 
 }  // namespace volley::io::hdf5

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <numbers>
 #include <optional>
 #include <sstream>
@@ -27,6 +28,7 @@
 
 #include "toml_table.hpp"
 #include "volley/error.hpp"
+#include "volley/io/synapse_file.hpp"
 #include "volley/models/registry.hpp"
 #include "volley/models/sources.hpp"
 
@@ -349,6 +351,7 @@ class ModelBuilder {
   // The spikes of a spike generator; returns the population size.
   std::size_t read_spike_list(Table& t, PopulationSpec& spec);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
+  SynapseTable read_synapse_field(const Field& f);
   StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
 
@@ -473,7 +476,7 @@ void ModelBuilder::read_initial(Table& t, const NeuronModel& m, PopulationSpec& 
 
 // Given channels replace the model's default list.
 void ModelBuilder::read_channels(Table& pop, const NeuronModel& m, PopulationSpec& spec) {
-  if (m.channel_style == ChannelStyle::kNone) return;
+  if (m.channel_style == ChannelStyle::kNone || m.channel_style == ChannelStyle::kFixed) return;
   auto field = pop.get("channels");
   if (!field) return;
   Table channels = field->table();
@@ -500,6 +503,7 @@ void ModelBuilder::read_channels(Table& pop, const NeuronModel& m, PopulationSpe
           ch.init = distribution(*g, ch.e_rev ? Dimension::siemens() : Dimension::amperes());
         break;
       case ChannelStyle::kNone:
+      case ChannelStyle::kFixed:
         break;
     }
     c.finish();
@@ -621,6 +625,9 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
     read_params(t, m.params, spec.params);
   if (m.methods.size() > 0)
     if (const auto f = t.get("method")) spec.method = lookup(*f, m.methods).name;
+  for (const auto& o : m.options)
+    if (const auto f = t.get(o.key))
+      spec.options.emplace_back(std::string(o.key), std::string(lookup(*f, o.choices).name));
   if (m.ode)
     if (const auto f = t.get("max_step"))
       spec.max_step = f->quantity(Dimension::seconds(), Bound::kPositive);
@@ -857,12 +864,34 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
   spec.target = target.name;
   spec.target_slice = target.slice;
   spec.channel = channel(t, target.name);
-  spec.connector = read_connector(t.need("connect"));
-  std::optional<Dimension> weight_dim;
-  const Field weight = t.need("weight");
-  spec.weight = distribution(weight, weight_dim);
-  spec.weight_dim = *weight_dim;
-  check_weight(weight, spec.target, spec.channel, spec.weight_dim);
+  // Either a connection rule with a weight, or synapses with their own weights from a file.
+  std::optional<SynapseTable> file_synapses;
+  if (const auto syn = t.get("synapses")) {
+    for (const char* key : {"connect", "weight"})
+      if (const auto f = t.get(key))
+        f->fail("give either 'synapses' (pairs and weights from a file) or 'connect' and "
+                "'weight', not both");
+    file_synapses = read_synapse_field(*syn);
+    const SynapseTable& st = *file_synapses;
+    ExplicitList list;
+    list.pairs.reserve(st.pre.size());
+    for (std::size_t k = 0; k < st.pre.size(); ++k) list.pairs.emplace_back(st.pre[k], st.post[k]);
+    spec.connector = std::move(list);
+    try {
+      const Quantity unit = parse_quantity(st.unit.empty() ? "1" : "1 " + st.unit);
+      spec.weight_dim = unit.dim;
+    } catch (const UnitError& e) {
+      syn->fail(fmt::format("the weight unit '{}' in the file: {}", st.unit, e.what()));
+    }
+    check_weight(*syn, spec.target, spec.channel, spec.weight_dim);
+  } else {
+    spec.connector = read_connector(t.need("connect"));
+    std::optional<Dimension> weight_dim;
+    const Field weight = t.need("weight");
+    spec.weight = distribution(weight, weight_dim);
+    spec.weight_dim = *weight_dim;
+    check_weight(weight, spec.target, spec.channel, spec.weight_dim);
+  }
   spec.delay = Distribution::constant(net_.dt());
   if (auto f = t.get("delay")) {
     spec.delay = distribution(*f, Dimension::seconds());
@@ -870,7 +899,41 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
   }
   if (auto f = t.get("plasticity")) spec.stdp = read_stdp(*f, spec.weight_dim);
   t.finish();
-  guarded(t, [&] { net_.connect(spec); });
+  guarded(t, [&] {
+    Projection& proj = net_.connect(spec);
+    if (!file_synapses) return;
+    // The projection holds its synapses sorted by (pre, post); give each its weight.
+    const SynapseTable& st = *file_synapses;
+    const double to_si = parse_quantity(st.unit.empty() ? "1" : "1 " + st.unit).value;
+    std::vector<std::size_t> order(st.pre.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::pair(st.pre[a], st.post[a]) < std::pair(st.pre[b], st.post[b]);
+    });
+    auto& w = proj.weights();
+    for (std::size_t k = 0; k < order.size(); ++k)
+      w[k] = static_cast<float>(static_cast<double>(st.weight[order[k]]) * to_si *
+                                proj.weight_factor());
+  });
+}
+
+// `synapses = { file = "net.h5", group = "L0_in" }`: pairs and weights from an HDF5 synapse file.
+SynapseTable ModelBuilder::read_synapse_field(const Field& f) {
+  Table t = f.table();
+  const Field file = t.need("file");
+  const std::string group = t.need("group").string();
+  t.finish();
+#ifdef VOLLEY_HAVE_HDF5
+  try {
+    return read_synapses(file.path(), group);
+  } catch (const IoError& e) {
+    file.fail(e.what());
+  }
+#else
+  (void)group;
+  file.fail("synapse files are HDF5; this volley was built without HDF5 (VOLLEY_HDF5=OFF)");
+#endif
+  return {};
 }
 
 // The time series of a current input: amplitude, or values with times (steps) or dt (array).
@@ -1213,6 +1276,8 @@ std::string channel_text(const NeuronModel& m) {
           "siemens; without it a current channel, weights in amperes); optional "
           "`init` (initial value, distribution). Default: {}",
           defaults);
+    case ChannelStyle::kFixed:
+      return "one channel `in`, not configurable; weights are plain numbers (I_t)";
   }
   return {};
 }
@@ -1271,6 +1336,13 @@ std::string model_section(const NeuronModel& m) {
       methods += fmt::format("{}`{}`{}", methods.empty() ? "" : ", ", x.name,
                              x.name == m.default_method ? " (default)" : "");
     out += fmt::format("* `method`: {}.\n", methods);
+  }
+  for (const auto& o : m.options) {
+    std::string names;
+    for (const auto& x : o.choices)
+      names += fmt::format("{}`{}`{}", names.empty() ? "" : ", ", x.name,
+                           x.name == o.default_value ? " (default)" : "");
+    out += fmt::format("* `{}`: {}: {}.\n", o.key, o.meaning, names);
   }
   if (m.ode)
     out += fmt::format(

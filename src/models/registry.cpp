@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "volley/error.hpp"
+#include "volley/models/discrete_lif.hpp"
 #include "volley/models/izhikevich.hpp"
 #include "volley/models/lif.hpp"
 #include "volley/models/lif_cond.hpp"
@@ -56,7 +57,7 @@ void apply_params(std::span<const Param<P>> decl, std::span<const Preset<P>> pre
 
 // What a spec may give besides parameters; everything else must be left empty.
 struct Accepts {
-  bool method = false, max_step = false, rates = false, events = false;
+  bool method = false, max_step = false, rates = false, events = false, options = false;
   ChannelStyle channels = ChannelStyle::kNone;
 };
 
@@ -69,7 +70,10 @@ void reject_unused(const PopulationSpec& s, const Accepts& a, const std::string&
   no(!a.max_step && s.max_step.has_value(), "max_step");
   no(!a.rates && !s.rates.empty(), "rate series");
   no(!a.events && !s.events.empty(), "spike list");
-  no(a.channels == ChannelStyle::kNone && s.channels.has_value(), "synaptic channels");
+  no((a.channels == ChannelStyle::kNone || a.channels == ChannelStyle::kFixed) &&
+         s.channels.has_value(),
+     "synaptic channels");
+  no(!a.options && !s.options.empty(), "options");
   if (!s.channels) return;
   for (const auto& c : *s.channels) {
     const std::string ch = fmt::format("{}: channel '{}'", where, c.name);
@@ -214,6 +218,55 @@ NeuronModel izhikevich_entry() {
   return e;
 }
 
+// The value of option `key` in the spec (its default if not given), as E.
+template <class E>
+E option_value(const PopulationSpec& s, const NeuronModel& m, std::string_view key,
+               const Registry<Choice<E>>& choices, const std::string& where) {
+  for (const auto& [k, v] : s.options) {
+    const bool known = std::any_of(m.options.begin(), m.options.end(),
+                                   [&](const ModelOption& o) { return o.key == k; });
+    if (!known)
+      throw ParameterError(fmt::format(
+          "{}: model '{}' has no option '{}' (expected one of {})", where, m.name, k,
+          quoted_list(m.options, [](const ModelOption& o) { return o.key; })));
+  }
+  for (const auto& [k, v] : s.options)
+    if (k == key) {
+      const auto* c = choices.find(v);
+      if (!c) throw ParameterError(fmt::format("{}: {}", where, choices.unknown(v)));
+      return c->value;
+    }
+  for (const auto& o : m.options)
+    if (o.key == key) return choices.find(o.default_value)->value;
+  throw ParameterError(fmt::format("{}: model '{}' has no option '{}'", where, m.name, key));
+}
+
+NeuronModel discrete_lif_entry() {
+  NeuronModel e;
+  e.name = "discrete_lif";
+  e.meaning =
+      "the trainer's discrete-time LIF, adaptive LIF or leaky readout (what `volley export` "
+      "writes); one dimensionless channel `in`";
+  e.params = param_infos(DiscreteLifParams::params());
+  e.options = {{"type", "the layer type, as in training files",
+                Registry<Named>("layer type", choice_names(layer_kinds())), "lif"},
+               {"reset", "what a spike does to the membrane, as in training files",
+                Registry<Named>("reset mode", choice_names(reset_modes())), "multiply"}};
+  e.channel_style = ChannelStyle::kFixed;
+  e.default_channels = {{"in", 0.0, std::nullopt, std::nullopt}};
+  e.make = [e](const std::string& name, const PopulationSpec& s) {
+    const std::string where = where_of(name);
+    DiscreteLifParams p;
+    apply_params<DiscreteLifParams>(DiscreteLifParams::params(), {}, s, p, where, e.name);
+    reject_unused(s, {.options = true, .channels = ChannelStyle::kFixed}, where, e.name);
+    apply_initial(s, {}, where, e.name, [](std::size_t, const Distribution&) {});
+    p.type = option_value(s, e, "type", layer_kinds(), where);
+    p.reset = option_value(s, e, "reset", reset_modes(), where);
+    return std::unique_ptr<Population>(std::make_unique<DiscreteLifPopulation>(name, p));
+  };
+  return e;
+}
+
 NeuronModel poisson_entry() {
   NeuronModel e;
   e.name = "poisson";
@@ -299,6 +352,7 @@ std::vector<NeuronModel> all_models() {
 #define VOLLEY_ODE_ENTRY(M) out.push_back(ode_entry<M>());
   VOLLEY_ODE_MODELS(VOLLEY_ODE_ENTRY)
 #undef VOLLEY_ODE_ENTRY
+  out.push_back(discrete_lif_entry());
   out.push_back(poisson_entry());
   out.push_back(spike_generator_entry());
   return out;

@@ -147,76 +147,6 @@ struct SmoothDerivative {
   }
 };
 
-// One step of a spiking layer's neurons (the equations in net.hpp), compiled per reset mode,
-// synapse and forward mode so that the loop has no branches and vectorises.
-struct NeuronStep {
-  std::size_t n;
-  float thr, b, rho, k;
-  const float* __restrict alpha;
-  const float* __restrict beta;
-  const float* __restrict cur;
-  float* __restrict syn;
-  float* __restrict mem;
-  float* __restrict adapt;
-  float* __restrict spike;
-  float* __restrict u;
-  float* __restrict mt;
-};
-
-template <ResetMode R, bool Syn, bool Smooth, bool Alif>
-void neuron_step(const NeuronStep& p) {
-  const std::size_t n = p.n;
-#pragma GCC ivdep
-  for (std::size_t j = 0; j < n; ++j) {
-    const float u = Alif ? p.mem[j] - p.thr - p.b * p.adapt[j] : p.mem[j] - p.thr;
-    float s;
-    if constexpr (Smooth) {
-      s = 1.0f / (1.0f + std::exp(-p.k * u));
-    } else {
-      s = u > 0.0f ? 1.0f : 0.0f;
-    }
-    const float d = Syn ? p.syn[j] : p.cur[j];
-    const float mt = p.beta[j] * p.mem[j] + d;
-    if constexpr (Syn) p.syn[j] = p.alpha[j] * p.syn[j] + p.cur[j];
-    if constexpr (R == ResetMode::multiply) {
-      p.mem[j] = mt * (1.0f - s);
-    } else if constexpr (R == ResetMode::subtract) {
-      p.mem[j] = mt - p.thr * s;
-    } else {
-      p.mem[j] = mt;
-    }
-    if constexpr (Alif) p.adapt[j] = p.rho * p.adapt[j] + s;
-    p.spike[j] = s;
-    p.u[j] = u;
-    p.mt[j] = mt;
-  }
-}
-
-template <ResetMode R, bool Alif>
-void dispatch_step_r(const NeuronStep& p, bool syn, bool smooth) {
-  if (syn) {
-    smooth ? neuron_step<R, true, true, Alif>(p) : neuron_step<R, true, false, Alif>(p);
-  } else {
-    smooth ? neuron_step<R, false, true, Alif>(p) : neuron_step<R, false, false, Alif>(p);
-  }
-}
-
-template <bool Alif>
-void dispatch_step_a(const NeuronStep& p, ResetMode r, bool syn, bool smooth) {
-  switch (r) {
-    case ResetMode::multiply:
-      return dispatch_step_r<ResetMode::multiply, Alif>(p, syn, smooth);
-    case ResetMode::subtract:
-      return dispatch_step_r<ResetMode::subtract, Alif>(p, syn, smooth);
-    case ResetMode::none:
-      return dispatch_step_r<ResetMode::none, Alif>(p, syn, smooth);
-  }
-}
-
-void dispatch_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool alif) {
-  alif ? dispatch_step_a<true>(p, r, syn, smooth) : dispatch_step_a<false>(p, r, syn, smooth);
-}
-
 // One step back in time of a layer's adjoints (see the top of this file), compiled per reset,
 // synapse and learned-τ case so that the loop vectorises. Returns whether dL/dI_t is non-zero
 // anywhere (if not, the weight gradients of the step are skipped).
@@ -315,26 +245,6 @@ std::string first_bad(std::span<const volley::Param<P>> params, const P& p) {
 }
 
 }  // namespace
-
-const Registry<Choice<LayerKind>>& layer_kinds() {
-  static const Registry<Choice<LayerKind>> r(
-      "layer type",
-      {{"lif", LayerKind::lif, "leaky integrate-and-fire neurons with a current synapse"},
-       {"alif", LayerKind::alif,
-        "adaptive LIF: the threshold rises by adapt_strength per spike and decays with tau_adapt "
-        "(Bellec et al. 2018)"},
-       {"readout", LayerKind::readout,
-        "leaky integrator without spikes; output y_t = V_{t+1}; only as the last layer"}});
-  return r;
-}
-
-const Registry<Choice<ResetMode>>& reset_modes() {
-  static const Registry<Choice<ResetMode>> r(
-      "reset mode", {{"multiply", ResetMode::multiply, "V·(1 − s): to 0 after a spike (SpyTorch)"},
-                     {"subtract", ResetMode::subtract, "V − θ·s: the threshold is subtracted"},
-                     {"none", ResetMode::none, "no reset"}});
-  return r;
-}
 
 const Registry<Choice<ForwardMode>>& forward_modes() {
   static const Registry<Choice<ForwardMode>> r(
@@ -671,19 +581,13 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       std::copy_n(syn, N, r.syn.data() + t * N);
     }
     if (readout) {
-      float* y = r.y.data() + t * N;
-      for (std::size_t j = 0; j < N; ++j) {
-        const float d = has_syn ? syn[j] : cur[j];
-        const float m = beta[j] * mem[j] + d;
-        syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
-        mem[j] = m;
-        y[j] = m;
-      }
+      readout_step(N, has_syn, alpha, beta, cur, syn, mem);
+      std::copy_n(mem, N, r.y.data() + t * N);
       r.off[t + 1] = 0;
       continue;
     }
     const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
-    dispatch_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+    neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
     // Branch-free compaction of the spikes (and below, of the active set): every neuron is
     // written, the count advances only for the ones kept.
     {
@@ -756,12 +660,7 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
   s.idx.clear();
   s.val.clear();
   if (readout) {
-    for (std::size_t j = 0; j < N; ++j) {
-      const float d = has_syn ? syn[j] : cur[j];
-      const float m = beta[j] * mem[j] + d;
-      syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
-      mem[j] = m;
-    }
+    readout_step(N, has_syn, alpha, beta, cur, syn, mem);
     return;
   }
   const float thr = static_cast<float>(c.threshold);
@@ -769,7 +668,7 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
   const float k = static_cast<float>(config_.smooth_scale);
   const NeuronStep step{N,   thr, b,   rho_[l],          k,           alpha,       beta,
                         cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
-  dispatch_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+  neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
   s.idx.resize(N + 16);
   s.val.resize(N + 16);
   const std::size_t n = compact<Keep::nonzero>(s.spike.data(), nullptr, N, 0.0f, s.idx.data(),

@@ -57,6 +57,16 @@ struct PopulationSpec {
   std::optional<std::vector<ChannelSpec>> channels;  // replaces the model's default channels
   std::vector<double> rates;                         // poisson: rate series (Hz), see rate_dt
   std::vector<SpikeEvent> events;                    // spike_generator: the spikes
+  // Named options (key -> chosen name), e.g. {"type", "alif"}; see NeuronModel::options.
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+// An option of a model whose value is one of a set of names (discrete_lif's `type`, `reset`).
+struct ModelOption {
+  std::string_view key;
+  std::string_view meaning;
+  Registry<Named> choices;
+  std::string_view default_value;
 };
 
 // How a model receives synapses.
@@ -65,6 +75,7 @@ enum class ChannelStyle {
   kVoltage,      // exponential (tau > 0) or instantaneous (tau = 0) channels in volts
   kConductance,  // tau > 0 and a reversal potential e_rev, weights in siemens
   kOde,          // tau > 0; with e_rev a conductance (S), without a current (A); optional init
+  kFixed,        // one fixed dimensionless channel `in`, not configurable (discrete_lif)
 };
 
 // Spike sources whose data are not scalar parameters.
@@ -82,6 +93,7 @@ struct NeuronModel {
   Registry<Named> presets{"preset", {}};
   Registry<Named> methods{"method", {}};  // integration methods; empty: a fixed scheme
   std::string_view default_method;
+  std::vector<ModelOption> options;
   std::vector<StateInfo> states;  // the state variables, v first; each can be given initially
   bool ode = false;               // an OdePopulation: max_step, initial values of every state
   double default_max_step = 0.0;  // s, for ode models

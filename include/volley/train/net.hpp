@@ -24,14 +24,19 @@
 #include <utility>
 #include <vector>
 
+#include "volley/models/discrete_lif.hpp"
 #include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
 #include "volley/train/surrogate.hpp"
 
 namespace volley::train {
 
-enum class LayerKind { lif, alif, readout };
-enum class ResetMode { multiply, subtract, none };
+// The neurons and their names are shared with the simulator (models/discrete_lif.hpp).
+using volley::LayerKind;
+using volley::ResetMode;
+using volley::layer_kinds;
+using volley::reset_modes;
+
 enum class ForwardMode { heaviside, smooth };
 enum class BackwardMode { dense, sparse };
 
@@ -70,8 +75,6 @@ struct NetConfig {
 };
 
 // Registries of the network's choices (training-file names, meanings, error messages, docs).
-const Registry<Choice<LayerKind>>& layer_kinds();
-const Registry<Choice<ResetMode>>& reset_modes();
 const Registry<Choice<ForwardMode>>& forward_modes();
 const Registry<Choice<BackwardMode>>& backward_modes();
 

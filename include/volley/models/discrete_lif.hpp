@@ -1,0 +1,172 @@
+#pragma once
+// The trainer's neurons, in one place for both runners: the discrete-time LIF, adaptive LIF and
+// leaky readout that volley trains by BPTT or e-prop (train/net.hpp), and the simulator
+// population `discrete_lif` that runs them (a trained network exported by `volley export`).
+//
+// One step t of a layer of n neurons, given its input current I_t (α = exp(−dt/τ_syn),
+// β = exp(−dt/τ_mem), ρ = exp(−dt/τ_adapt); SpyTorch's ordering, so an input reaches the
+// membrane one step later through the synaptic current):
+//   u_t       = mem_t − θ − b·a_t                                 (b = 0 unless alif)
+//   s_t       = H(u_t)   (or sigmoid(k·u_t) in the trainer's smooth-forward mode)
+//   syn_{t+1} = α·syn_t + I_t,  d_t = syn_t                       (d_t = I_t when τ_syn = 0)
+//   m̃_{t+1}  = β·mem_t + d_t
+//   mem_{t+1} = m̃·(1 − s_t)  |  m̃ − θ·s_t  |  m̃               (reset multiply | subtract | none)
+//   a_{t+1}   = ρ·a_t + s_t                                       (alif)
+// A readout has no spike and no reset; its output is y_t = mem_{t+1}.
+//
+// In the simulator every projection has a delay of at least one step, so a `discrete_lif`
+// population does step t of its layer in the simulation step after its inputs of step t were
+// emitted: layer l of an exported network (l = 0 for the first hidden layer) does its step t at
+// simulation step t + l + 1, and a readout's y_t is its `v` after simulation step t + L, L the
+// number of layers. Recurrent projections have a delay of one step (s_{t−1} enters I_t).
+// `reset_every` zeroes the state and the events in flight into the population at every multiple
+// of that time, so that samples run one after another are independent, as in training.
+//
+// | parameter | unit | default | meaning |
+// |---|---|---|---|
+// | tau_mem | s | 10 ms | membrane time constant (> 0) |
+// | tau_syn | s | 5 ms | synaptic time constant (>= 0; 0 = no synaptic current) |
+// | threshold | 1 | 1 | θ (> 0) |
+// | tau_adapt | s | 200 ms | adaptation time constant (alif) |
+// | adapt_strength | 1 | 1.8 | b, threshold increase per unit of a (alif) |
+// | reset_every | s | 0 | period of the state reset (0 = never) |
+// Options: `type` (lif, alif, readout), `reset` (multiply, subtract, none).
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "volley/population.hpp"
+#include "volley/registry.hpp"
+
+namespace volley {
+
+enum class LayerKind { lif, alif, readout };
+enum class ResetMode { multiply, subtract, none };
+
+// The names of layer types and reset modes in training and model files.
+const Registry<Choice<LayerKind>>& layer_kinds();
+const Registry<Choice<ResetMode>>& reset_modes();
+
+// One step of n spiking neurons. `cur` is I_t; after the call `spike` = s_t, `u` = u_t,
+// `mt` = m̃_{t+1}, and syn, mem, adapt hold their values at t + 1.
+struct NeuronStep {
+  std::size_t n;
+  float thr, b, rho, k;  // threshold, adaptation strength and decay, smooth-forward scale
+  const float* __restrict alpha;
+  const float* __restrict beta;
+  const float* __restrict cur;
+  float* __restrict syn;
+  float* __restrict mem;
+  float* __restrict adapt;
+  float* __restrict spike;
+  float* __restrict u;
+  float* __restrict mt;
+};
+
+// Compiled per reset mode, synapse, forward mode and adaptation so the loop has no branches and
+// vectorises.
+template <ResetMode R, bool Syn, bool Smooth, bool Alif>
+void neuron_step(const NeuronStep& p) {
+  const std::size_t n = p.n;
+#pragma GCC ivdep
+  for (std::size_t j = 0; j < n; ++j) {
+    const float u = Alif ? p.mem[j] - p.thr - p.b * p.adapt[j] : p.mem[j] - p.thr;
+    float s;
+    if constexpr (Smooth) {
+      s = 1.0f / (1.0f + std::exp(-p.k * u));
+    } else {
+      s = u > 0.0f ? 1.0f : 0.0f;
+    }
+    const float d = Syn ? p.syn[j] : p.cur[j];
+    const float mt = p.beta[j] * p.mem[j] + d;
+    if constexpr (Syn) p.syn[j] = p.alpha[j] * p.syn[j] + p.cur[j];
+    if constexpr (R == ResetMode::multiply) {
+      p.mem[j] = mt * (1.0f - s);
+    } else if constexpr (R == ResetMode::subtract) {
+      p.mem[j] = mt - p.thr * s;
+    } else {
+      p.mem[j] = mt;
+    }
+    if constexpr (Alif) p.adapt[j] = p.rho * p.adapt[j] + s;
+    p.spike[j] = s;
+    p.u[j] = u;
+    p.mt[j] = mt;
+  }
+}
+
+// neuron_step for run-time choices.
+void neuron_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool alif);
+
+// One step of n readout neurons: mem becomes mem_{t+1} = y_t, syn becomes syn_{t+1}.
+inline void readout_step(std::size_t n, bool has_syn, const float* alpha, const float* beta,
+                         const float* cur, float* syn, float* mem) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const float d = has_syn ? syn[j] : cur[j];
+    const float m = beta[j] * mem[j] + d;
+    syn[j] = has_syn ? alpha[j] * syn[j] + cur[j] : 0.0f;
+    mem[j] = m;
+  }
+}
+
+// The decay factors as both runners compute them: float(exp(−dt/τ)), 0 for τ = 0.
+inline float decay_factor(double dt, double tau) {
+  return tau > 0.0 ? static_cast<float>(std::exp(-dt / tau)) : 0.0f;
+}
+
+struct DiscreteLifParams {
+  LayerKind type = LayerKind::lif;
+  ResetMode reset = ResetMode::multiply;
+  double tau_mem = 10e-3;
+  double tau_syn = 5e-3;
+  double threshold = 1.0;
+  double tau_adapt = 200e-3;
+  double adapt_strength = 1.8;
+  double reset_every = 0.0;
+
+  static std::span<const Param<DiscreteLifParams>> params() {
+    static const Param<DiscreteLifParams> kParams[] = {
+        {"tau_mem", &DiscreteLifParams::tau_mem, Dimension::seconds(), Range::positive(),
+         "membrane time constant (β = exp(−dt/tau_mem))"},
+        {"tau_syn", &DiscreteLifParams::tau_syn, Dimension::seconds(), Range::non_negative(),
+         "synaptic time constant (α = exp(−dt/tau_syn)); 0: input goes straight to the membrane"},
+        {"threshold", &DiscreteLifParams::threshold, Dimension::none(), Range::positive(),
+         "threshold θ (type lif and alif)"},
+        {"tau_adapt", &DiscreteLifParams::tau_adapt, Dimension::seconds(), Range::positive(),
+         "adaptation time constant (type alif)"},
+        {"adapt_strength", &DiscreteLifParams::adapt_strength, Dimension::none(),
+         Range::non_negative(), "threshold increase b per unit of adaptation (type alif)"},
+        {"reset_every", &DiscreteLifParams::reset_every, Dimension::seconds(),
+         Range::non_negative(),
+         "state and incoming events are zeroed at every multiple of this time (0: never)"},
+    };
+    return kParams;
+  }
+};
+
+// A layer of the trainer's neurons in the simulator: one dimensionless synaptic channel `in`
+// (I_t), recordable `v` (mem), `syn` and `a`; states start at 0.
+class DiscreteLifPopulation final : public Population {
+ public:
+  DiscreteLifPopulation(std::string name, DiscreteLifParams params);
+  std::string_view model() const override { return "discrete_lif"; }
+  void prepare(double dt) override;
+  void update(const StepContext& ctx, std::size_t lo, std::size_t hi,
+              std::vector<std::uint32_t>& spikes) override;
+  std::vector<std::string> variable_names() const override;
+  const DiscreteLifParams& params() const { return p_; }
+
+ protected:
+  VariableView find_variable(std::string_view name) override;
+  void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) override;
+
+ private:
+  DiscreteLifParams p_;
+  AlignedVector<float> cur_, syn_, mem_, adapt_, spike_, u_, mt_, alpha_, beta_;
+  float rho_ = 0.0f;
+  std::uint64_t reset_steps_ = 0;
+};
+
+}  // namespace volley

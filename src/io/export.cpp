@@ -1,0 +1,321 @@
+#include "volley/io/export.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "volley/error.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/io/synapse_file.hpp"
+#include "volley/monitors.hpp"
+#include "volley/network.hpp"
+
+namespace volley::io {
+namespace {
+
+// A time in seconds as the shortest text that reads back as the same double.
+std::string seconds(double s) { return fmt::format("\"{} s\"", s); }
+
+std::string layer_name(std::size_t l) { return fmt::format("layer{}", l); }
+
+SynapseTable synapses_of(const train::WeightLayout& W, const std::vector<float>& value) {
+  SynapseTable t;
+  t.pre.reserve(W.size());
+  t.post.reserve(W.size());
+  t.weight.reserve(W.size());
+  for (std::size_t i = 0; i < W.n_pre; ++i) {
+    const std::size_t b = W.dense ? i * W.n_post : W.row_ptr[i];
+    const std::size_t e = W.dense ? (i + 1) * W.n_post : W.row_ptr[i + 1];
+    for (std::size_t k = b; k < e; ++k) {
+      t.pre.push_back(static_cast<std::uint32_t>(i));
+      t.post.push_back(static_cast<std::uint32_t>(W.dense ? k - b : W.cols[k]));
+      t.weight.push_back(value[k]);
+    }
+  }
+  return t;
+}
+
+// The per-neuron decay factors must be the ones the simulator computes from the time constant.
+void check_decays(const train::Net& net, std::size_t l, std::size_t param, double tau,
+                  const char* what) {
+  const float expected = decay_factor(net.config().dt, tau);
+  for (float x : net.params()[param].value)
+    if (x != expected)
+      throw ConfigError(fmt::format(
+          "layer {}: its {} factors were learned per neuron ({} instead of {}); the simulator's "
+          "discrete_lif takes one time constant per population, so this network cannot be "
+          "exported yet",
+          l, what, x, expected));
+}
+
+void sample_range(const data::EventSource& data, const ExportOptions& o, std::size_t& first,
+                  std::size_t& count) {
+  first = o.first;
+  if (first >= data.size())
+    throw ParameterError(fmt::format("sample {} is outside the data ({} samples in {})", first,
+                                     data.size(), data.description()));
+  count = o.count == 0 ? data.size() - first : o.count;
+  if (count > data.size() - first)
+    throw ParameterError(fmt::format("samples {}..{} exceed the data ({} samples in {})", first,
+                                     first + count - 1, data.size(), data.description()));
+}
+
+}  // namespace
+
+ExportLayout export_network(const train::Net& net, const data::EventSource& data,
+                            const ExportOptions& options, const std::string& dir) {
+  const train::NetConfig& c = net.config();
+  if (c.forward == train::ForwardMode::smooth)
+    throw ConfigError(
+        "the network was trained with the smooth forward mode (sigmoid outputs instead of "
+        "spikes); only spiking networks (forward = \"heaviside\") can be exported");
+  if (data.n_inputs() != c.n_inputs)
+    throw ConfigError(fmt::format("the data have {} inputs but the network {}", data.n_inputs(),
+                                  c.n_inputs));
+  if (data.n_steps() != c.n_steps)
+    throw ConfigError(fmt::format("the data have {} steps per sample but the network {}",
+                                  data.n_steps(), c.n_steps));
+  const std::size_t L = c.layers.size();
+  for (std::size_t l = 0; l < L; ++l) {
+    check_decays(net, l, net.beta_param(l), c.layers[l].tau_mem, "membrane decay (β)");
+    check_decays(net, l, net.alpha_param(l), c.layers[l].tau_syn, "synaptic decay (α)");
+  }
+  std::size_t first = 0, count = 0;
+  sample_range(data, options, first, count);
+
+  ExportLayout layout;
+  layout.dt = c.dt;
+  layout.steps = c.n_steps;
+  layout.layers = L;
+  layout.window = c.n_steps + L + 1;
+
+  // Input spikes, sample after sample.
+  std::string input = "# index time (s): the input spikes of the exported samples, one sample every "
+                      + fmt::format("{} steps of {} s\n", layout.window, c.dt);
+  data::SampleEvents ev;
+  std::vector<std::uint32_t> seen(c.n_inputs, 0);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t s = first + k;
+    data.fill(s, 0, ev);
+    layout.samples.push_back(s);
+    layout.labels.push_back(data.label(s));
+    for (std::size_t t = 0; t < ev.n_steps(); ++t) {
+      const std::uint32_t stamp = static_cast<std::uint32_t>(k * c.n_steps + t + 1);
+      for (std::uint32_t e = ev.offsets[t]; e < ev.offsets[t + 1]; ++e) {
+        const std::uint32_t u = ev.units[e];
+        if (ev.values[e] != 1.0f || seen[u] == stamp)
+          throw ConfigError(fmt::format(
+              "sample {} has input {} at step {} with value {}{}; the simulator's spike "
+              "generator emits single spikes, so only binary inputs (one spike per unit and step) "
+              "can be exported",
+              s, u, t, ev.values[e], seen[u] == stamp ? " more than once" : ""));
+        seen[u] = stamp;
+        const double time = static_cast<double>(k * layout.window + t) * c.dt;
+        input += fmt::format("{} {}\n", u, time);
+      }
+    }
+  }
+
+  // Weights.
+  std::vector<std::pair<std::string, SynapseTable>> groups;
+  for (std::size_t l = 0; l < L; ++l) {
+    const auto& W = net.input_weights(l);
+    groups.emplace_back(layer_name(l) + ".w", synapses_of(W, net.params()[W.param].value));
+    if (c.layers[l].recurrent) {
+      const auto& V = net.recurrent_weights(l);
+      groups.emplace_back(layer_name(l) + ".v", synapses_of(V, net.params()[V.param].value));
+    }
+  }
+
+  // The model file.
+  std::string m = fmt::format(
+      "# A trained network exported by `volley export`{}.\n"
+      "# {} sample(s) of {}, one every {} steps; see export.json and docs/export.md.\n"
+      "# Layer l does the trainer's step t of sample k at simulation step k*{} + t + l + 1.\n\n"
+      "[simulation]\ndt = {}\nduration = {}\n\n",
+      options.source.empty() ? "" : " from " + options.source, count, data.description(),
+      layout.window, layout.window, seconds(c.dt), seconds(layout.duration()));
+  m += fmt::format("[populations.input]\nmodel = \"spike_generator\"\nfile = \"input.txt\"\n"
+                   "time_unit = \"s\"\nsize = {}\n\n",
+                   c.n_inputs);
+  for (std::size_t l = 0; l < L; ++l) {
+    const train::LayerConfig& lc = c.layers[l];
+    m += fmt::format("[populations.{}]\nmodel = \"discrete_lif\"\ntype = \"{}\"\nsize = {}\n",
+                     layer_name(l), train::layer_kinds().name_of(lc.kind), lc.size);
+    m += fmt::format("tau_mem = {}\ntau_syn = {}\n", seconds(lc.tau_mem), seconds(lc.tau_syn));
+    if (lc.kind != train::LayerKind::readout)
+      m += fmt::format("reset = \"{}\"\nthreshold = {}\n", train::reset_modes().name_of(lc.reset),
+                       lc.threshold);
+    if (lc.kind == train::LayerKind::alif)
+      m += fmt::format("tau_adapt = {}\nadapt_strength = {}\n", seconds(lc.tau_adapt),
+                       lc.adapt_strength);
+    m += fmt::format("reset_every = {}\n\n", seconds(c.dt * static_cast<double>(layout.window)));
+  }
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::string src = l == 0 ? "input" : layer_name(l - 1);
+    m += fmt::format(
+        "[projections.{0}_w]\nsource = \"{1}\"\ntarget = \"{0}\"\nchannel = \"in\"\n"
+        "synapses = {{ file = \"synapses.h5\", group = \"{0}.w\" }}\ndelay = {2}\n\n",
+        layer_name(l), src, seconds(c.dt));
+    if (c.layers[l].recurrent)
+      m += fmt::format(
+          "[projections.{0}_v]\nsource = \"{0}\"\ntarget = \"{0}\"\nchannel = \"in\"\n"
+          "synapses = {{ file = \"synapses.h5\", group = \"{0}.v\" }}\ndelay = {1}\n\n",
+          layer_name(l), seconds(c.dt));
+  }
+  for (std::size_t l = 0; l < L; ++l) {
+    if (c.layers[l].kind == train::LayerKind::readout) {
+      std::string idx;
+      for (std::size_t j = 0; j < c.layers[l].size; ++j) idx += fmt::format("{}{}", j ? ", " : "", j);
+      m += fmt::format(
+          "[monitors.{0}_v]\ntype = \"state\"\npopulation = \"{0}\"\nvariables = [\"v\"]\n"
+          "indices = [{1}]\n\n",
+          layer_name(l), idx);
+    } else {
+      m += fmt::format("[monitors.{0}_spikes]\ntype = \"spikes\"\npopulation = \"{0}\"\n\n",
+                       layer_name(l));
+    }
+  }
+
+  nlohmann::json j = {{"source", options.source},
+                      {"data", data.description()},
+                      {"dt", c.dt},
+                      {"steps_per_sample", layout.steps},
+                      {"layers", layout.layers},
+                      {"window_steps", layout.window},
+                      {"samples", layout.samples},
+                      {"labels", layout.labels},
+                      {"timing",
+                       "sample k starts at step k*window_steps; layer l does its step t at "
+                       "k*window_steps + t + l + 1; a readout's y_t is its v recorded at "
+                       "k*window_steps + t + layers + 1"}};
+
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path d(dir);
+  write_synapses((d / "synapses.h5").string(), groups);
+  detail::write_file_atomically((d / "input.txt").string(), input);
+  detail::write_file_atomically((d / "export.json").string(), j.dump(2) + "\n");
+  detail::write_file_atomically((d / "model.toml").string(), m);
+  return layout;
+}
+
+ExportCheck check_export(const train::Net& net, const train::LossConfig& loss,
+                         const data::EventSource& data, const ExportLayout& layout,
+                         const std::string& dir, int threads) {
+  const train::NetConfig& c = net.config();
+  const std::size_t L = c.layers.size(), T = c.n_steps, W = layout.window;
+  LoadOptions lo;
+  lo.threads = threads;
+  LoadedModel model = load_model_file((std::filesystem::path(dir) / "model.toml").string(), lo);
+  Network& sim = *model.network;
+  ExportCheck out;
+  out.samples = layout.samples.size();
+  auto t0 = std::chrono::steady_clock::now();
+  sim.run(model.duration, RunOptions{threads});
+  out.simulate_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // The simulator's spikes per layer as (step, neuron), in time order.
+  std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> sim_spikes(L);
+  const StateMonitor* readout = nullptr;
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::string name = layer_name(l);
+    if (c.layers[l].kind == train::LayerKind::readout) {
+      for (const auto& sm : sim.state_monitors())
+        if (sm->name() == name + "_v") readout = sm.get();
+      continue;
+    }
+    for (const auto& sm : sim.spike_monitors())
+      if (sm->name() == name + "_spikes")
+        for (std::size_t k = 0; k < sm->times.size(); ++k)
+          sim_spikes[l].emplace_back(
+              static_cast<std::uint64_t>(std::llround(sm->times[k] / c.dt)), sm->units[k]);
+  }
+  std::vector<std::size_t> cursor(L, 0);
+
+  train::Workspace ws;
+  train::SampleRecord rec, simrec;
+  simrec.layers.resize(L);
+  data::SampleEvents ev;
+  double trainer_seconds = 0.0;
+  for (std::size_t k = 0; k < layout.samples.size(); ++k) {
+    const std::size_t s = layout.samples[k];
+    data.fill(s, 0, ev);
+    t0 = std::chrono::steady_clock::now();
+    net.forward(ev, rec, ws, false);
+    trainer_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::uint64_t base = k * W;
+    bool identical = true;
+    for (std::size_t l = 0; l < L; ++l) {
+      if (c.layers[l].kind == train::LayerKind::readout) continue;
+      const train::LayerRecord& r = rec.layers[l];
+      train::LayerRecord& sr = simrec.layers[l];
+      sr.off.assign(T + 1, 0);
+      sr.idx.clear();
+      sr.val.clear();
+      // The simulator's spikes of this sample's window: steps l+1 .. T+l are the trainer's
+      // 0 .. T−1; earlier ones would be errors, later ones lie beyond the trainer's last step.
+      std::vector<std::pair<std::size_t, std::uint32_t>> mine;
+      auto& list = sim_spikes[l];
+      std::size_t& i = cursor[l];
+      for (; i < list.size() && list[i].first < base + W; ++i) {
+        const std::uint64_t rel = list[i].first - base;
+        if (rel < l + 1) {
+          mine.emplace_back(T + 1, list[i].second);  // a spike before the first step: a mismatch
+        } else if (rel <= T + l) {
+          mine.emplace_back(rel - l - 1, list[i].second);
+        }
+      }
+      std::vector<std::pair<std::size_t, std::uint32_t>> theirs;
+      for (std::size_t t = 0; t < T; ++t)
+        for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) theirs.emplace_back(t, r.idx[e]);
+      std::sort(mine.begin(), mine.end());
+      out.trainer_spikes += theirs.size();
+      out.simulator_spikes += mine.size();
+      std::vector<std::pair<std::size_t, std::uint32_t>> diff;
+      std::set_symmetric_difference(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
+                                    std::back_inserter(diff));
+      out.spike_mismatches += diff.size();
+      identical = identical && diff.empty();
+      for (const auto& [t, j] : mine)
+        if (t < T) {
+          sr.idx.push_back(j);
+          sr.val.push_back(1.0f);
+          ++sr.off[t + 1];
+        }
+      for (std::size_t t = 0; t < T; ++t) sr.off[t + 1] += sr.off[t];
+    }
+    double sample_difference = 0.0;
+    if (readout) {
+      const std::size_t C = net.n_outputs();
+      train::LayerRecord& sr = simrec.layers[L - 1];
+      sr.y.assign(T * C, 0.0f);
+      for (std::size_t t = 0; t < T; ++t) {
+        const std::size_t row = base + t + L + 1;
+        for (std::size_t j = 0; j < C; ++j) {
+          const float y = readout->values[0][row * C + j];
+          sr.y[t * C + j] = y;
+          sample_difference = std::max(
+              sample_difference, static_cast<double>(std::abs(y - rec.layers[L - 1].y[t * C + j])));
+        }
+      }
+    }
+    const int label = layout.labels[k];
+    const int p_trainer = train::sample_loss(loss, net, rec, label, 1.0f, nullptr).predicted;
+    const int p_sim = train::sample_loss(loss, net, simrec, label, 1.0f, nullptr).predicted;
+    out.prediction_agreements += p_trainer == p_sim;
+    out.trainer_correct += p_trainer == label;
+    out.simulator_correct += p_sim == label;
+    out.max_output_difference = std::max(out.max_output_difference, sample_difference);
+    out.samples_identical += identical && sample_difference == 0.0;
+  }
+  out.trainer_seconds = trainer_seconds;
+  return out;
+}
+
+}  // namespace volley::io
