@@ -23,19 +23,23 @@ std::string seconds(double s) { return fmt::format("\"{} s\"", s); }
 
 std::string layer_name(std::size_t l) { return fmt::format("layer{}", l); }
 
-SynapseTable synapses_of(const train::WeightLayout& W, const std::vector<float>& value) {
+// The synapses of a weight matrix; with `copies` > 1, presynaptic neuron i·copies + c − 1 carries
+// c·w (c = 1 .. copies), the product the trainer forms for an input of value c.
+SynapseTable synapses_of(const train::WeightLayout& W, const std::vector<float>& value,
+                         std::uint32_t copies) {
   SynapseTable t;
-  t.pre.reserve(W.size());
-  t.post.reserve(W.size());
-  t.weight.reserve(W.size());
+  t.pre.reserve(W.size() * copies);
+  t.post.reserve(W.size() * copies);
+  t.weight.reserve(W.size() * copies);
   for (std::size_t i = 0; i < W.n_pre; ++i) {
     const std::size_t b = W.dense ? i * W.n_post : W.row_ptr[i];
     const std::size_t e = W.dense ? (i + 1) * W.n_post : W.row_ptr[i + 1];
-    for (std::size_t k = b; k < e; ++k) {
-      t.pre.push_back(static_cast<std::uint32_t>(i));
-      t.post.push_back(static_cast<std::uint32_t>(W.dense ? k - b : W.cols[k]));
-      t.weight.push_back(value[k]);
-    }
+    for (std::uint32_t c = 1; c <= copies; ++c)
+      for (std::size_t k = b; k < e; ++k) {
+        t.pre.push_back(static_cast<std::uint32_t>(i * copies + c - 1));
+        t.post.push_back(static_cast<std::uint32_t>(W.dense ? k - b : W.cols[k]));
+        t.weight.push_back(static_cast<float>(c) * value[k]);
+      }
   }
   return t;
 }
@@ -89,46 +93,68 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
   sample_range(data, options, first, count);
 
   ExportLayout layout;
+  std::string input;
   layout.dt = c.dt;
   layout.steps = c.n_steps;
   layout.layers = L;
   layout.window = c.n_steps + L + 1;
 
-  // Input spikes, sample after sample.
-  std::string input = "# index time (s): the input spikes of the exported samples, one sample every "
-                      + fmt::format("{} steps of {} s\n", layout.window, c.dt);
+  // Input spikes, sample after sample. An input event of value c (a count of spikes in the
+  // step, as binned spike data have) becomes a spike of input neuron u·K + c − 1, K the largest
+  // count, whose synapses carry c·w: the layer then adds c·w once, as the trainer does.
   data::SampleEvents ev;
   std::vector<std::uint32_t> seen(c.n_inputs, 0);
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::size_t s = first + k;
-    data.fill(s, 0, ev);
-    layout.samples.push_back(s);
-    layout.labels.push_back(data.label(s));
-    for (std::size_t t = 0; t < ev.n_steps(); ++t) {
-      const std::uint32_t stamp = static_cast<std::uint32_t>(k * c.n_steps + t + 1);
-      for (std::uint32_t e = ev.offsets[t]; e < ev.offsets[t + 1]; ++e) {
-        const std::uint32_t u = ev.units[e];
-        if (ev.values[e] != 1.0f || seen[u] == stamp)
-          throw ConfigError(fmt::format(
-              "sample {} has input {} at step {} with value {}{}; the simulator's spike "
-              "generator emits single spikes, so only binary inputs (one spike per unit and step) "
-              "can be exported",
-              s, u, t, ev.values[e], seen[u] == stamp ? " more than once" : ""));
-        seen[u] = stamp;
-        const double time = static_cast<double>(k * layout.window + t) * c.dt;
-        input += fmt::format("{} {}\n", u, time);
+  std::uint32_t copies = 1;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t s = first + k;
+      data.fill(s, 0, ev);
+      for (std::size_t t = 0; t < ev.n_steps(); ++t) {
+        const auto stamp = static_cast<std::uint32_t>((pass * count + k) * c.n_steps + t + 1);
+        for (std::uint32_t e = ev.offsets[t]; e < ev.offsets[t + 1]; ++e) {
+          const std::uint32_t u = ev.units[e];
+          const float v = ev.values[e];
+          if (!(v >= 1.0f && v <= 255.0f && v == std::floor(v)) || seen[u] == stamp)
+            throw ConfigError(fmt::format(
+                "sample {} has input {} at step {} with value {}{}; the simulator's spike "
+                "generator emits spikes, so only inputs that are whole spike counts (1 to 255, "
+                "one event per unit and step) can be exported",
+                s, u, t, v, seen[u] == stamp ? " more than once" : ""));
+          seen[u] = stamp;
+          const auto n = static_cast<std::uint32_t>(v);
+          if (pass == 0) {
+            copies = std::max(copies, n);
+          } else {
+            const double time = static_cast<double>(k * layout.window + t) * c.dt;
+            input += fmt::format("{} {}\n", u * copies + n - 1, time);
+          }
+        }
+      }
+      if (pass == 1) {
+        layout.samples.push_back(s);
+        layout.labels.push_back(data.label(s));
       }
     }
+    if (pass == 0)
+      input = fmt::format(
+          "# index time (s): the input spikes of the exported samples, one sample every {} steps "
+          "of {} s{}\n",
+          layout.window, c.dt,
+          copies == 1 ? std::string()
+                      : fmt::format("; neuron u*{0} + c - 1 is input u with c spikes in the step",
+                                    copies));
   }
+  layout.input_copies = copies;
 
   // Weights.
   std::vector<std::pair<std::string, SynapseTable>> groups;
   for (std::size_t l = 0; l < L; ++l) {
     const auto& W = net.input_weights(l);
-    groups.emplace_back(layer_name(l) + ".w", synapses_of(W, net.params()[W.param].value));
+    groups.emplace_back(layer_name(l) + ".w", synapses_of(W, net.params()[W.param].value,
+                                                          l == 0 ? copies : 1));
     if (c.layers[l].recurrent) {
       const auto& V = net.recurrent_weights(l);
-      groups.emplace_back(layer_name(l) + ".v", synapses_of(V, net.params()[V.param].value));
+      groups.emplace_back(layer_name(l) + ".v", synapses_of(V, net.params()[V.param].value, 1));
     }
   }
 
@@ -142,7 +168,7 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
       layout.window, layout.window, seconds(c.dt), seconds(layout.duration()));
   m += fmt::format("[populations.input]\nmodel = \"spike_generator\"\nfile = \"input.txt\"\n"
                    "time_unit = \"s\"\nsize = {}\n\n",
-                   c.n_inputs);
+                   c.n_inputs * copies);
   for (std::size_t l = 0; l < L; ++l) {
     const train::LayerConfig& lc = c.layers[l];
     m += fmt::format("[populations.{}]\nmodel = \"discrete_lif\"\ntype = \"{}\"\nsize = {}\n",
@@ -188,6 +214,7 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
                       {"steps_per_sample", layout.steps},
                       {"layers", layout.layers},
                       {"window_steps", layout.window},
+                      {"input_copies", copies},
                       {"samples", layout.samples},
                       {"labels", layout.labels},
                       {"timing",

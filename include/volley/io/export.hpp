@@ -6,13 +6,16 @@
 //                 projections with the trained weights (`synapses` from synapses.h5), monitors
 //                 of every layer's spikes and of the readout's output
 //   synapses.h5   one group per weight matrix ("layer0.w", "layer0.v", ...; see synapse_file.hpp)
-//   input.txt     the chosen samples' input spikes, one sample after another
+//   input.txt     the chosen samples' input spikes, one sample after another (binned data whose
+//                 events are counts c > 1: neuron u·K + c − 1 stands for input u with c spikes,
+//                 and its synapses carry c·w, so the sum is formed as the trainer forms it)
 //   export.json   the layout below, the samples and their labels
 // Timing: sample k occupies simulation steps [k·W, (k+1)·W), W = T + L + 1 (T steps per sample, L
 // layers). Its input event of step t is emitted at k·W + t; layer l does its step t at
 // k·W + t + l + 1 (each projection delays by one step); the readout's y_t is its `v` recorded at
 // step k·W + t + L + 1. Every layer's state is zeroed at k·W (`reset_every`).
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,7 @@ struct ExportLayout {
   std::size_t steps = 0;   // T
   std::size_t layers = 0;  // L
   std::size_t window = 0;  // W = T + L + 1
+  std::uint32_t input_copies = 1;  // K: input neuron u·K + c − 1 is input u with c spikes
   std::vector<std::size_t> samples;
   std::vector<int> labels;
   double duration() const { return dt * static_cast<double>(window * samples.size()); }
@@ -40,7 +44,8 @@ struct ExportLayout {
 
 // Writes DIR (created if needed; existing files of these names are replaced). Throws
 // ConfigError for what the simulator cannot run as trained: the smooth-forward mode, learned
-// (per-neuron) time constants, input events whose value is not 1 or that repeat a (step, unit);
+// (per-neuron) time constants, input events whose value is not a whole count in 1..255 or that
+// repeat a (step, unit);
 // and ParameterError for samples outside the data.
 ExportLayout export_network(const train::Net& net, const data::EventSource& data,
                             const ExportOptions& options, const std::string& dir);

@@ -1,0 +1,257 @@
+// `volley export`: a trained network run by the simulator reproduces the trainer's forward pass
+// spike for spike (every spike of every layer at the same step, identical readout outputs), for
+// every layer type, reset mode, recurrent and sparse weights, binned count inputs and threads;
+// and what cannot be exported, or a broken synapse file, is refused with a clear error.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/temp_dir.hpp"
+#include "support/toy_events.hpp"
+#include "volley/error.hpp"
+#include "volley/io/export.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/io/synapse_file.hpp"
+#include "volley/network.hpp"
+#include "volley/train/net.hpp"
+
+namespace vt = volley::train;
+namespace io = volley::io;
+using volley::test::TempDir;
+
+namespace {
+
+// Input events that are spike counts 1..3 (as binned spike data are).
+volley::data::StoredEvents count_data(std::size_t samples) {
+  volley::data::StoredEvents set(20, 30, 2, "counts");
+  for (std::size_t b = 0; b < samples; ++b) {
+    volley::CounterRng rng(7, 2, static_cast<std::uint32_t>(b), 0);
+    std::vector<std::uint32_t> st, un;
+    std::vector<float> va;
+    for (std::uint32_t t = 0; t < 30; ++t)
+      for (std::uint32_t i = 0; i < 20; ++i)
+        if (rng.uniform() < 0.3) {
+          st.push_back(t);
+          un.push_back(i);
+          va.push_back(static_cast<float>(1 + static_cast<int>(rng.uniform() * 3)));
+        }
+    volley::data::SampleEvents s;
+    volley::data::build_sample(st, un, va, 30, s);
+    set.add(s, static_cast<int>(b % 2));
+  }
+  return set;
+}
+
+struct Variant {
+  const char* name;
+  void (*edit)(vt::NetConfig&);
+  bool counts = false;
+  int threads = 1;
+};
+
+const Variant kVariants[] = {
+    {"lif", [](vt::NetConfig&) {}},
+    {"recurrent", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }},
+    {"alif_subtract_no_synapse",
+     [](vt::NetConfig& c) {
+       c.layers[0].kind = vt::LayerKind::alif;
+       c.layers[0].reset = vt::ResetMode::subtract;
+       c.layers[0].tau_syn = 0.0;
+       c.layers[0].recurrent = true;
+     }},
+    {"sparse_two_hidden_reset_none",
+     [](vt::NetConfig& c) {
+       c.layers[0].density = 0.3;
+       c.layers[0].reset = vt::ResetMode::none;
+       vt::LayerConfig h2 = c.layers[0];
+       h2.size = 12;
+       h2.reset = vt::ResetMode::multiply;
+       h2.recurrent = true;
+       h2.recurrent_density = 0.5;
+       c.layers.insert(c.layers.begin() + 1, h2);
+       c.layers.back().tau_syn = 0.0;
+     }},
+    {"counts", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }, true},
+    {"two_threads", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }, false, 2},
+};
+
+}  // namespace
+
+TEST(Export, SimulatorReproducesTheTrainerSpikeForSpike) {
+  const auto toy = volley::test::toy_data(40, 3);
+  const auto counts = count_data(40);
+  for (const Variant& v : kVariants) {
+    SCOPED_TRACE(v.name);
+    vt::NetConfig c = volley::test::toy_net(30);
+    v.edit(c);
+    const vt::Net net(c);
+    const auto& data = v.counts ? counts : toy;
+    TempDir dir;
+    io::ExportOptions o;
+    o.first = 5;
+    o.count = 30;
+    const io::ExportLayout layout = io::export_network(net, data, o, dir.str());
+    EXPECT_EQ(layout.samples.size(), 30u);
+    EXPECT_EQ(layout.window, c.n_steps + c.layers.size() + 1);
+    if (v.counts) EXPECT_EQ(layout.input_copies, 3u);
+    const io::ExportCheck check = io::check_export(net, {}, data, layout, dir.str(), v.threads);
+    EXPECT_GT(check.trainer_spikes, 100u) << "too quiet to test anything";
+    EXPECT_EQ(check.simulator_spikes, check.trainer_spikes);
+    EXPECT_EQ(check.spike_mismatches, 0u);
+    EXPECT_EQ(check.samples_identical, 30u);
+    EXPECT_EQ(check.prediction_agreements, 30u);
+    EXPECT_EQ(check.max_output_difference, 0.0);
+  }
+}
+
+// The check is not blind: a changed weight in the exported file makes spikes differ.
+TEST(Export, CheckSeesAChangedWeight) {
+  const auto data = volley::test::toy_data(10, 3);
+  const vt::Net net(volley::test::toy_net(30, true));
+  TempDir dir;
+  io::ExportOptions o;
+  o.count = 10;
+  const io::ExportLayout layout = io::export_network(net, data, o, dir.str());
+  const std::string h5 = dir / "synapses.h5";
+  io::SynapseTable w = io::read_synapses(h5, "layer0.w");
+  io::SynapseTable v = io::read_synapses(h5, "layer0.v");
+  const io::SynapseTable r = io::read_synapses(h5, "layer1.w");
+  for (auto& x : w.weight) x *= 1.5f;
+  io::write_synapses(h5, {{"layer0.w", w}, {"layer0.v", v}, {"layer1.w", r}});
+  const io::ExportCheck check = io::check_export(net, {}, data, layout, dir.str());
+  EXPECT_GT(check.spike_mismatches, 0u);
+  EXPECT_LT(check.samples_identical, 10u);
+}
+
+TEST(Export, RefusesWhatTheSimulatorCannotRunAsTrained) {
+  const auto data = volley::test::toy_data(4, 3);
+  TempDir dir;
+  auto message = [&](const vt::Net& net, const volley::data::EventSource& d,
+                     io::ExportOptions o) -> std::string {
+    try {
+      io::export_network(net, d, o, dir.str());
+    } catch (const volley::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  {
+    vt::NetConfig c = volley::test::toy_net(8);
+    c.forward = vt::ForwardMode::smooth;
+    EXPECT_NE(message(vt::Net(c), data, {}).find("smooth forward mode"), std::string::npos);
+  }
+  {
+    vt::Net net(volley::test::toy_net(8));
+    net.params()[net.beta_param(0)].value[3] *= 0.9f;  // as learn_tau would
+    const std::string m = message(net, data, {});
+    EXPECT_NE(m.find("layer 0: its membrane decay"), std::string::npos) << m;
+  }
+  {
+    volley::data::StoredEvents analog(20, 30, 2, "analog");
+    volley::data::SampleEvents s;
+    const std::uint32_t st[] = {4}, un[] = {7};
+    const float va[] = {0.5f};
+    volley::data::build_sample(st, un, va, 30, s);
+    analog.add(s, 0);
+    const std::string m = message(vt::Net(volley::test::toy_net(8)), analog, {});
+    EXPECT_NE(m.find("sample 0 has input 7 at step 4 with value 0.5"), std::string::npos) << m;
+  }
+  {
+    io::ExportOptions o;
+    o.first = 3;
+    o.count = 2;
+    const std::string m = message(vt::Net(volley::test::toy_net(8)), data, o);
+    EXPECT_NE(m.find("samples 3..4 exceed the data (4 samples"), std::string::npos) << m;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.toml")) << "nothing written on refusal";
+}
+
+TEST(SynapseFile, RoundTripAndClearErrors) {
+  TempDir dir;
+  const std::string h5 = dir / "s.h5";
+  io::SynapseTable t;
+  t.pre = {2, 0, 1};
+  t.post = {0, 1, 1};
+  t.weight = {0.5f, -1.25f, 3.0f};
+  t.unit = "mV";
+  io::write_synapses(h5, {{"p", t}});
+  const io::SynapseTable back = io::read_synapses(h5, "p");
+  EXPECT_EQ(back.pre, t.pre);
+  EXPECT_EQ(back.post, t.post);
+  EXPECT_EQ(back.weight, t.weight);
+  EXPECT_EQ(back.unit, "mV");
+
+  auto error = [&](const std::string& path, const std::string& group) -> std::string {
+    try {
+      io::read_synapses(path, group);
+    } catch (const volley::IoError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(error(h5, "q").find("group 'q': missing"), std::string::npos);
+  EXPECT_NE(error(dir / "none.h5", "p").find("cannot open"), std::string::npos);
+  io::SynapseTable bad = t;
+  bad.weight.pop_back();
+  io::write_synapses(h5, {{"p", bad}});
+  EXPECT_NE(error(h5, "p").find("different lengths (3, 3, 2)"), std::string::npos);
+  bad = t;
+  bad.pre[2] = 2;
+  bad.post[2] = 0;
+  io::write_synapses(h5, {{"p", bad}});
+  EXPECT_NE(error(h5, "p").find("the pair (2, 0) is given twice"), std::string::npos);
+}
+
+// A model file's projection takes pairs and weights from a synapse file, in any order, with the
+// file's unit.
+TEST(SynapseFile, ModelFileProjectionUsesTheFilesWeights) {
+  TempDir dir;
+  io::SynapseTable t;
+  t.pre = {1, 0, 0};
+  t.post = {0, 2, 1};
+  t.weight = {0.3f, 0.1f, 0.2f};
+  t.unit = "mV";
+  io::write_synapses(dir / "w.h5", {{"g", t}});
+  const std::string model = R"(
+[populations.S]
+model = "spike_generator"
+times = ["1 ms"]
+indices = [0]
+size = 2
+[populations.P]
+model = "lif"
+size = 3
+[projections.C]
+source = "S"
+target = "P"
+synapses = { file = "w.h5", group = "g" }
+)";
+  const std::string path = dir / "m.toml";
+  std::ofstream(path) << model;
+  auto loaded = io::load_model_file(path);
+  const auto& proj = loaded.network->projection("C");
+  ASSERT_EQ(proj.synapse_count(), 3u);
+  // CSR order: (0,1) 0.2 mV, (0,2) 0.1 mV, (1,0) 0.3 mV.
+  EXPECT_FLOAT_EQ(proj.weights()[0], 0.2e-3f);
+  EXPECT_FLOAT_EQ(proj.weights()[1], 0.1e-3f);
+  EXPECT_FLOAT_EQ(proj.weights()[2], 0.3e-3f);
+
+  std::ofstream(path) << model << "weight = \"1 mV\"\n";
+  try {
+    io::load_model_file(path);
+    ADD_FAILURE() << "synapses and weight together were accepted";
+  } catch (const volley::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("give either 'synapses'"), std::string::npos) << e.what();
+  }
+  t.unit = "nS";
+  io::write_synapses(dir / "w.h5", {{"g", t}});
+  std::ofstream(path) << model;
+  try {
+    io::load_model_file(path);
+    ADD_FAILURE() << "siemens into a lif channel was accepted";
+  } catch (const volley::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("projections.C.synapses"), std::string::npos) << e.what();
+  }
+}
