@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end checks of `volley sim`, `train` and `eval`. Usage: cli_test.sh VOLLEY_BINARY TEST_DIR EXAMPLES_DIR
+# End-to-end checks of `volley sim`, `train`, `eval` and `export`. Usage: cli_test.sh VOLLEY_BINARY TEST_DIR EXAMPLES_DIR
 set -uo pipefail
 volley=$1
 here=$2
@@ -102,6 +102,13 @@ if [ -d "$fm" ]; then
   [ "$(wc -l < "$work/resumed/metrics.jsonl")" -eq 2 ] && pass "resumed metrics.jsonl has 2 epochs" || fail "resumed metrics.jsonl"
   "$volley" eval "$work/tr1/checkpoint.bin" --test-limit 256 > "$work/eval.txt" 2>&1 \
     && grep -q "accuracy" "$work/eval.txt" && pass "eval" || fail "eval: $(cat "$work/eval.txt")"
+  "$volley" export "$work/tr1/checkpoint.bin" --out "$work/ex1" --samples 50 --check > "$work/export.txt" 2>&1 \
+    && grep -q "50 samples, 50 identical" "$work/export.txt" && pass "export --check: the simulation equals the trainer" \
+    || fail "export --check: $(cat "$work/export.txt")"
+  "$volley" sim "$work/ex1/model.toml" --out "$work/ex1/run" >/dev/null 2>&1 && [ -f "$work/ex1/run/spikes.h5" ] \
+    && pass "sim runs an exported network" || fail "sim of an exported network"
+  expect_error "export: sample outside the test set" 2 "sample 99999 is outside the data" -- \
+    export "$work/tr1/checkpoint.bin" --first 99999 --out "$work/x"
   expect_error "train into a used directory" 1 "pass --resume" -- train "$cfg" "${quick[@]}" --epochs 1 --out "$work/tr1"
   expect_error "train: wrong dataset path" 1 "no/such/dir" "apt-get install dataset-fashion-mnist" -- \
     train "$cfg" --set 'data.path="no/such/dir"' --out "$work/bad1"
