@@ -233,11 +233,13 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
 
 ExportCheck check_export(const train::Net& net, const train::LossConfig& loss,
                          const data::EventSource& data, const ExportLayout& layout,
-                         const std::string& dir, int threads) {
+                         const std::string& dir, int threads,
+                         const std::vector<std::string>& overrides) {
   const train::NetConfig& c = net.config();
   const std::size_t L = c.layers.size(), T = c.n_steps, W = layout.window;
   LoadOptions lo;
   lo.threads = threads;
+  lo.overrides = overrides;
   LoadedModel model = load_model_file((std::filesystem::path(dir) / "model.toml").string(), lo);
   Network& sim = *model.network;
   ExportCheck out;
@@ -335,6 +337,8 @@ ExportCheck check_export(const train::Net& net, const train::LossConfig& loss,
     const int label = layout.labels[k];
     const int p_trainer = train::sample_loss(loss, net, rec, label, 1.0f, nullptr).predicted;
     const int p_sim = train::sample_loss(loss, net, simrec, label, 1.0f, nullptr).predicted;
+    out.trainer_predicted.push_back(p_trainer);
+    out.simulator_predicted.push_back(p_sim);
     out.prediction_agreements += p_trainer == p_sim;
     out.trainer_correct += p_trainer == label;
     out.simulator_correct += p_sim == label;

@@ -60,12 +60,16 @@ struct ExportCheck {
   std::size_t trainer_correct = 0, simulator_correct = 0;
   double max_output_difference = 0.0;   // max |y_sim − y_trainer| over readout outputs
   double simulate_seconds = 0.0, trainer_seconds = 0.0;
+  std::vector<int> trainer_predicted, simulator_predicted;  // per sample, in layout order
 };
 
 // Loads DIR/model.toml, simulates it with `threads` threads, and runs `net` forward on the same
 // samples, comparing every layer's spikes step by step and the predicted classes (by `loss`).
+// `overrides` ("dotted.path=VALUE", as `volley sim --set`) change the simulated model first, e.g.
+// plasticity on a projection: then the comparison shows what the change did.
 ExportCheck check_export(const train::Net& net, const train::LossConfig& loss,
                          const data::EventSource& data, const ExportLayout& layout,
-                         const std::string& dir, int threads = 1);
+                         const std::string& dir, int threads = 1,
+                         const std::vector<std::string>& overrides = {});
 
 }  // namespace volley::io
