@@ -44,17 +44,26 @@ SynapseTable synapses_of(const train::WeightLayout& W, const std::vector<float>&
   return t;
 }
 
-// The per-neuron decay factors must be the ones the simulator computes from the time constant.
-void check_decays(const train::Net& net, std::size_t l, std::size_t param, double tau,
-                  const char* what) {
-  const float expected = decay_factor(net.config().dt, tau);
-  for (float x : net.params()[param].value)
-    if (x != expected)
+// The time constants that give a layer's decay factors: empty when every neuron has the one the
+// layer's configured τ gives, else one τ per neuron (learn_tau), chosen so that the simulator's
+// float(exp(−dt/τ)) is the trained factor to the bit. Throws ConfigError when no τ gives it.
+std::vector<double> per_neuron_tau(const train::Net& net, std::size_t l, std::size_t param,
+                                   double tau, const char* what) {
+  const double dt = net.config().dt;
+  const auto& values = net.params()[param].value;
+  const float expected = decay_factor(dt, tau);
+  if (std::all_of(values.begin(), values.end(), [&](float x) { return x == expected; })) return {};
+  std::vector<double> taus(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float x = values[i];
+    taus[i] = x > 0.0f && x < 1.0f ? -dt / std::log(static_cast<double>(x)) : 0.0;
+    if (!(taus[i] > 0.0) || decay_factor(dt, taus[i]) != x)
       throw ConfigError(fmt::format(
-          "layer {}: its {} factors were learned per neuron ({} instead of {}); the simulator's "
-          "discrete_lif takes one time constant per population, so this network cannot be "
-          "exported yet",
-          l, what, x, expected));
+          "layer {}: neuron {} has the learned {} factor {}, which no time constant reproduces "
+          "in the simulator; it cannot be exported",
+          l, i, what, x));
+  }
+  return taus;
 }
 
 void sample_range(const data::EventSource& data, const ExportOptions& o, std::size_t& first,
@@ -85,9 +94,18 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     throw ConfigError(fmt::format("the data have {} steps per sample but the network {}",
                                   data.n_steps(), c.n_steps));
   const std::size_t L = c.layers.size();
+  std::vector<std::pair<std::string, NeuronValues>> taus;  // learned per-neuron time constants
+  std::vector<std::vector<std::string>> per_neuron_keys(L);
   for (std::size_t l = 0; l < L; ++l) {
-    check_decays(net, l, net.beta_param(l), c.layers[l].tau_mem, "membrane decay (β)");
-    check_decays(net, l, net.alpha_param(l), c.layers[l].tau_syn, "synaptic decay (α)");
+    auto add = [&](const char* key, std::vector<double> v) {
+      if (v.empty()) return;
+      per_neuron_keys[l].push_back(key);
+      taus.emplace_back(fmt::format("neurons/{}.{}", layer_name(l), key),
+                        NeuronValues{std::move(v), "s"});
+    };
+    add("tau_mem", per_neuron_tau(net, l, net.beta_param(l), c.layers[l].tau_mem, "membrane (β)"));
+    if (c.layers[l].tau_syn > 0.0)
+      add("tau_syn", per_neuron_tau(net, l, net.alpha_param(l), c.layers[l].tau_syn, "synaptic (α)"));
   }
   std::size_t first = 0, count = 0;
   sample_range(data, options, first, count);
@@ -173,7 +191,14 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     const train::LayerConfig& lc = c.layers[l];
     m += fmt::format("[populations.{}]\nmodel = \"discrete_lif\"\ntype = \"{}\"\nsize = {}\n",
                      layer_name(l), train::layer_kinds().name_of(lc.kind), lc.size);
-    m += fmt::format("tau_mem = {}\ntau_syn = {}\n", seconds(lc.tau_mem), seconds(lc.tau_syn));
+    for (const auto& [key, tau] : {std::pair{"tau_mem", lc.tau_mem}, std::pair{"tau_syn", lc.tau_syn}}) {
+      const auto& keys = per_neuron_keys[l];
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        m += fmt::format("{} = {}\n", key, seconds(tau));
+      else  // learned: one value per neuron
+        m += fmt::format("{0} = {{ file = \"synapses.h5\", dataset = \"neurons/{1}.{0}\" }}\n",
+                         key, layer_name(l));
+    }
     if (lc.kind != train::LayerKind::readout)
       m += fmt::format("reset = \"{}\"\nthreshold = {}\n", train::reset_modes().name_of(lc.reset),
                        lc.threshold);
@@ -224,7 +249,7 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
 
   std::filesystem::create_directories(dir);
   const std::filesystem::path d(dir);
-  write_synapses((d / "synapses.h5").string(), groups);
+  write_synapses((d / "synapses.h5").string(), groups, taus);
   detail::write_file_atomically((d / "input.txt").string(), input);
   detail::write_file_atomically((d / "export.json").string(), j.dump(2) + "\n");
   detail::write_file_atomically((d / "model.toml").string(), m);

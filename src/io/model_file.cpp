@@ -352,6 +352,7 @@ class ModelBuilder {
   std::size_t read_spike_list(Table& t, PopulationSpec& spec);
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
   SynapseTable read_synapse_field(const Field& f);
+  void read_population_params(Table& t, const NeuronModel& m, std::size_t size, PopulationSpec& spec);
   StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
 
@@ -622,7 +623,7 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
   if (m.source == SourceKind::kPoisson)
     read_poisson(t, m, spec);
   else
-    read_params(t, m.params, spec.params);
+    read_population_params(t, m, size, spec);
   if (m.methods.size() > 0)
     if (const auto f = t.get("method")) spec.method = lookup(*f, m.methods).name;
   for (const auto& o : m.options)
@@ -915,6 +916,58 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
       w[k] = static_cast<float>(static_cast<double>(st.weight[order[k]]) * to_si *
                                 proj.weight_factor());
   });
+}
+
+// Scalar parameters, and for the keys the model allows, one value per neuron from an HDF5 file:
+// `tau_mem = { file = "net.h5", dataset = "neurons/layer0.tau_mem" }` (the dataset's `unit`
+// attribute gives the unit).
+void ModelBuilder::read_population_params(Table& t, const NeuronModel& m, std::size_t size,
+                                          PopulationSpec& spec) {
+  for (const auto& info : m.params) {
+    const auto f = t.get(info.key);
+    if (!f) continue;
+    if (!f->node().is_table()) {
+      spec.params.emplace_back(std::string(info.key), read_param(*f, info));
+      continue;
+    }
+    if (std::find(m.per_neuron.begin(), m.per_neuron.end(), info.key) == m.per_neuron.end())
+      f->fail(fmt::format("model '{}' takes one value of {} for the whole population", m.name,
+                          info.key));
+    Table pt = f->table();
+    const Field file = pt.need("file");
+    const std::string dataset = pt.need("dataset").string();
+    pt.finish();
+#ifdef VOLLEY_HAVE_HDF5
+    NeuronValues v;
+    try {
+      v = read_neuron_values(file.path(), dataset);
+    } catch (const IoError& e) {
+      file.fail(e.what());
+    }
+    if (v.values.size() != size)
+      f->fail(fmt::format("{} values for a population of {} neurons", v.values.size(), size));
+    double to_si = 1.0;
+    try {
+      const Quantity unit = parse_quantity(v.unit.empty() ? "1" : "1 " + v.unit);
+      if (!(unit.dim == info.dim))
+        f->fail(fmt::format("the values are in '{}', a {}, but {} is a {}", v.unit,
+                            dimension_name(unit.dim), info.key, dimension_name(info.dim)));
+      to_si = unit.value;
+    } catch (const UnitError& e) {
+      f->fail(fmt::format("the unit '{}' in the file: {}", v.unit, e.what()));
+    }
+    for (std::size_t i = 0; i < v.values.size(); ++i) {
+      v.values[i] *= to_si;
+      if (const std::string bad = info.check(v.values[i]); !bad.empty())
+        f->fail(fmt::format("value {} ({}): {}", i, v.values[i], bad));
+    }
+    spec.per_neuron.emplace_back(std::string(info.key), std::move(v.values));
+#else
+    (void)size;
+    (void)dataset;
+    file.fail("per-neuron values are read from HDF5; this volley was built without HDF5");
+#endif
+  }
 }
 
 // `synapses = { file = "net.h5", group = "L0_in" }`: pairs and weights from an HDF5 synapse file.
@@ -1343,6 +1396,14 @@ std::string model_section(const NeuronModel& m) {
       names += fmt::format("{}`{}`{}", names.empty() ? "" : ", ", x.name,
                            x.name == o.default_value ? " (default)" : "");
     out += fmt::format("* `{}`: {}: {}.\n", o.key, o.meaning, names);
+  }
+  if (!m.per_neuron.empty()) {
+    std::string keys;
+    for (const auto k : m.per_neuron) keys += fmt::format("{}`{}`", keys.empty() ? "" : ", ", k);
+    out += fmt::format(
+        "* One value per neuron: {} may also be `{{ file = \"F.h5\", dataset = \"D\" }}`, a 1-D "
+        "HDF5 dataset with one value per neuron and a `unit` attribute.\n",
+        keys);
   }
   if (m.ode)
     out += fmt::format(

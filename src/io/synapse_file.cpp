@@ -65,8 +65,30 @@ SynapseTable read_synapses(const std::string& path, const std::string& group) {
   return t;
 }
 
+NeuronValues read_neuron_values(const std::string& path, const std::string& dataset) {
+  hdf5::quiet();
+  std::string d = dataset;
+  while (!d.empty() && d.front() == '/') d.erase(d.begin());
+  const std::string where = fmt::format("file '{}'", path);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+              fmt::format("file '{}': cannot open (missing, or not HDF5)", path));
+  std::vector<hsize_t> dims;
+  NeuronValues v;
+  v.values = hdf5::read_numbers<double>(file, d, H5T_NATIVE_DOUBLE, where, &dims);
+  if (dims.size() != 1)
+    throw IoError(fmt::format("{}/{}: must be one-dimensional", where, d));
+  for (std::size_t k = 0; k < v.values.size(); ++k)
+    if (!std::isfinite(v.values[k]))
+      throw IoError(fmt::format("{}/{}[{}]: not a finite number", where, d, k));
+  Handle ds(H5Dopen2(file, d.c_str(), H5P_DEFAULT), H5Dclose, where + "/" + d + ": cannot open");
+  v.unit = hdf5::string_attribute(ds, "unit");
+  if (v.unit == "1") v.unit.clear();
+  return v;
+}
+
 void write_synapses(const std::string& path,
-                    const std::vector<std::pair<std::string, SynapseTable>>& groups) {
+                    const std::vector<std::pair<std::string, SynapseTable>>& groups,
+                    const std::vector<std::pair<std::string, NeuronValues>>& values) {
   hdf5::quiet();
   detail::replace_file_atomically(path, [&](const std::string& tmp) {
     Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "HDF5: cannot create a property list");
@@ -78,6 +100,17 @@ void write_synapses(const std::string& path,
       hdf5::write_dataset(g, "post", H5T_NATIVE_UINT32, t.post, {});
       hdf5::write_dataset(g, "weight", H5T_NATIVE_FLOAT, t.weight, {},
                           t.unit.empty() ? "1" : t.unit.c_str());
+    }
+    for (const auto& [name, v] : values) {
+      const auto slash = name.rfind('/');
+      if (slash == std::string::npos) {
+        hdf5::write_dataset(file, name, H5T_NATIVE_DOUBLE, v.values, {},
+                            v.unit.empty() ? "1" : v.unit.c_str());
+      } else {
+        Handle g = hdf5::group(file, name.substr(0, slash));
+        hdf5::write_dataset(g, name.substr(slash + 1), H5T_NATIVE_DOUBLE, v.values, {},
+                            v.unit.empty() ? "1" : v.unit.c_str());
+      }
     }
   });
 }

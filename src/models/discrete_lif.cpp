@@ -64,8 +64,20 @@ DiscreteLifPopulation::DiscreteLifPopulation(std::string name, DiscreteLifParams
 void DiscreteLifPopulation::prepare(double dt) {
   const std::string where = fmt::format("population '{}'", name());
   check_params(DiscreteLifParams::params(), p_, where);
-  std::fill(alpha_.begin(), alpha_.end(), decay_factor(dt, p_.tau_syn));
-  std::fill(beta_.begin(), beta_.end(), decay_factor(dt, p_.tau_mem));
+  auto decays = [&](AlignedVector<float>& out, double tau, const std::vector<double>& per_neuron,
+                    const char* key) {
+    if (per_neuron.empty()) {
+      std::fill(out.begin(), out.end(), decay_factor(dt, tau));
+      return;
+    }
+    if (per_neuron.size() != size())
+      throw ParameterError(fmt::format("{}: {} has {} per-neuron values but the population has {} "
+                                       "neurons",
+                                       where, key, per_neuron.size(), size()));
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = decay_factor(dt, per_neuron[i]);
+  };
+  decays(alpha_, p_.tau_syn, p_.tau_syn_per_neuron, "tau_syn");
+  decays(beta_, p_.tau_mem, p_.tau_mem_per_neuron, "tau_mem");
   rho_ = p_.type == LayerKind::alif ? decay_factor(dt, p_.tau_adapt) : 0.0f;
   reset_steps_ = 0;
   if (p_.reset_every > 0.0) {
@@ -93,7 +105,7 @@ void DiscreteLifPopulation::update(const StepContext& ctx, std::size_t lo, std::
   std::fill(cur_.begin() + lo, cur_.begin() + hi, 0.0f);
   absorb_ring(0, cur_.data(), ctx.step, lo, hi);
   const std::size_t n = hi - lo;
-  const bool has_syn = p_.tau_syn > 0.0;
+  const bool has_syn = p_.tau_syn > 0.0;  // per-neuron tau_syn values only change α
   if (p_.type == LayerKind::readout) {
     readout_step(n, has_syn, alpha_.data() + lo, beta_.data() + lo, cur_.data() + lo,
                  syn_.data() + lo, mem_.data() + lo);

@@ -59,6 +59,7 @@ void apply_params(std::span<const Param<P>> decl, std::span<const Preset<P>> pre
 struct Accepts {
   bool method = false, max_step = false, rates = false, events = false, options = false;
   ChannelStyle channels = ChannelStyle::kNone;
+  std::vector<std::string_view> per_neuron = {};
 };
 
 void reject_unused(const PopulationSpec& s, const Accepts& a, const std::string& where,
@@ -74,6 +75,14 @@ void reject_unused(const PopulationSpec& s, const Accepts& a, const std::string&
          s.channels.has_value(),
      "synaptic channels");
   no(!a.options && !s.options.empty(), "options");
+  for (const auto& [key, values] : s.per_neuron)
+    if (std::find(a.per_neuron.begin(), a.per_neuron.end(), key) == a.per_neuron.end())
+      throw ParameterError(fmt::format("{}: model '{}' takes no per-neuron values for '{}'{}",
+                                       where, model, key,
+                                       a.per_neuron.empty() ? std::string()
+                                                            : " (only for " +
+                                                                  quoted_list(a.per_neuron, [](auto k) { return k; }) +
+                                                                  ")"));
   if (!s.channels) return;
   for (const auto& c : *s.channels) {
     const std::string ch = fmt::format("{}: channel '{}'", where, c.name);
@@ -254,11 +263,21 @@ NeuronModel discrete_lif_entry() {
                 Registry<Named>("reset mode", choice_names(reset_modes())), "multiply"}};
   e.channel_style = ChannelStyle::kFixed;
   e.default_channels = {{"in", 0.0, std::nullopt, std::nullopt}};
+  e.per_neuron = {"tau_mem", "tau_syn"};
   e.make = [e](const std::string& name, const PopulationSpec& s) {
     const std::string where = where_of(name);
     DiscreteLifParams p;
     apply_params<DiscreteLifParams>(DiscreteLifParams::params(), {}, s, p, where, e.name);
-    reject_unused(s, {.options = true, .channels = ChannelStyle::kFixed}, where, e.name);
+    reject_unused(s, {.options = true, .channels = ChannelStyle::kFixed, .per_neuron = e.per_neuron},
+                  where, e.name);
+    for (const auto& [key, values] : s.per_neuron) {
+      const auto info = std::find_if(e.params.begin(), e.params.end(),
+                                      [&](const ParamInfo& x) { return x.key == key; });
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (const std::string bad = info->check(values[i]); !bad.empty())
+          throw ParameterError(fmt::format("{}: {}[{}] {}", where, key, i, bad));
+      (key == "tau_mem" ? p.tau_mem_per_neuron : p.tau_syn_per_neuron) = values;
+    }
     apply_initial(s, {}, where, e.name, [](std::size_t, const Distribution&) {});
     p.type = option_value(s, e, "type", layer_kinds(), where);
     p.reset = option_value(s, e, "reset", reset_modes(), where);

@@ -49,7 +49,20 @@ struct Variant {
   void (*edit)(vt::NetConfig&);
   bool counts = false;
   int threads = 1;
+  void (*edit_net)(vt::Net&) = nullptr;
 };
+
+// Per-neuron decay factors, as training with learn_tau leaves them.
+void learned_taus(vt::Net& net) {
+  for (std::size_t l = 0; l < net.config().layers.size(); ++l) {
+    auto& beta = net.params()[net.beta_param(l)].value;
+    auto& alpha = net.params()[net.alpha_param(l)].value;
+    for (std::size_t i = 0; i < beta.size(); ++i) {
+      beta[i] *= 1.0f - 0.01f * static_cast<float>(i % 7);
+      alpha[i] *= 1.0f - 0.02f * static_cast<float>(i % 5);
+    }
+  }
+}
 
 const Variant kVariants[] = {
     {"lif", [](vt::NetConfig&) {}},
@@ -75,6 +88,8 @@ const Variant kVariants[] = {
      }},
     {"counts", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }, true},
     {"two_threads", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }, false, 2},
+    {"learned_time_constants", [](vt::NetConfig& c) { c.layers[0].learn_tau = true; }, false, 1,
+     learned_taus},
 };
 
 }  // namespace
@@ -86,7 +101,8 @@ TEST(Export, SimulatorReproducesTheTrainerSpikeForSpike) {
     SCOPED_TRACE(v.name);
     vt::NetConfig c = volley::test::toy_net(30);
     v.edit(c);
-    const vt::Net net(c);
+    vt::Net net(c);
+    if (v.edit_net) v.edit_net(net);
     const auto& data = v.counts ? counts : toy;
     TempDir dir;
     io::ExportOptions o;
@@ -144,9 +160,10 @@ TEST(Export, RefusesWhatTheSimulatorCannotRunAsTrained) {
   }
   {
     vt::Net net(volley::test::toy_net(8));
-    net.params()[net.beta_param(0)].value[3] *= 0.9f;  // as learn_tau would
+    net.params()[net.beta_param(0)].value[3] = 1.0f;  // no time constant gives β = 1
     const std::string m = message(net, data, {});
-    EXPECT_NE(m.find("layer 0: its membrane decay"), std::string::npos) << m;
+    EXPECT_NE(m.find("layer 0: neuron 3 has the learned membrane (β) factor 1"), std::string::npos)
+        << m;
   }
   {
     volley::data::StoredEvents analog(20, 30, 2, "analog");
@@ -254,4 +271,39 @@ synapses = { file = "w.h5", group = "g" }
   } catch (const volley::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("projections.C.synapses"), std::string::npos) << e.what();
   }
+}
+
+// Per-neuron time constants from a file: allowed for discrete_lif's tau_mem and tau_syn only,
+// one value per neuron, in seconds.
+TEST(SynapseFile, PerNeuronValuesAreChecked) {
+  TempDir dir;
+  io::write_synapses(dir / "v.h5", {},
+                     {{"neurons/tau", {{0.01, 0.02, 0.03}, "s"}},
+                      {"neurons/volts", {{0.01, 0.02, 0.03}, "V"}}});
+  auto load = [&](const std::string& pop) -> std::string {
+    const std::string path = dir / "m.toml";
+    std::ofstream(path) << "[populations.P]\n" << pop;
+    try {
+      io::load_model_file(path);
+    } catch (const volley::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string file = R"({ file = "v.h5", dataset = "neurons/tau" })";
+  EXPECT_EQ(load("model = \"discrete_lif\"\nsize = 3\ntau_mem = " + file + "\n"), "no error");
+  EXPECT_NE(load("model = \"discrete_lif\"\nsize = 4\ntau_mem = " + file + "\n")
+                .find("3 values for a population of 4 neurons"),
+            std::string::npos);
+  EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\ntau_mem = "
+                 "{ file = \"v.h5\", dataset = \"neurons/volts\" }\n")
+                .find("the values are in 'V', a voltage"),
+            std::string::npos);
+  EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\nthreshold = " + file + "\n")
+                .find("takes one value of threshold for the whole population"),
+            std::string::npos);
+  EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\ntau_mem = "
+                 "{ file = \"v.h5\", dataset = \"neurons/none\" }\n")
+                .find("neurons/none: missing"),
+            std::string::npos);
 }

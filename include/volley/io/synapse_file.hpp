@@ -20,12 +20,22 @@ struct SynapseTable {
   std::string unit;  // "" = dimensionless
 };
 
+// Per-neuron values of a parameter: a 1-D dataset with a `unit` attribute, in the same file.
+struct NeuronValues {
+  std::vector<double> values;
+  std::string unit;  // "" = dimensionless
+};
+
 // Throws IoError naming the file and group: missing or unreadable datasets, lengths that differ,
 // negative indices, a pair given twice, a non-finite weight.
 SynapseTable read_synapses(const std::string& path, const std::string& group);
+// Throws IoError naming the file and dataset: missing, not 1-D numbers, a non-finite value.
+NeuronValues read_neuron_values(const std::string& path, const std::string& dataset);
 
-// Writes (or replaces) `path` with one group per entry, atomically.
+// Writes (or replaces) `path` with one group per synapse table and one dataset per entry of
+// `values` (paths such as "neurons/layer0.tau_mem"), atomically.
 void write_synapses(const std::string& path,
-                    const std::vector<std::pair<std::string, SynapseTable>>& groups);
+                    const std::vector<std::pair<std::string, SynapseTable>>& groups,
+                    const std::vector<std::pair<std::string, NeuronValues>>& values = {});
 
 }  // namespace volley::io

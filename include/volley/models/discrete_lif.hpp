@@ -30,7 +30,8 @@
 // | tau_adapt | s | 200 ms | adaptation time constant (alif) |
 // | adapt_strength | 1 | 1.8 | b, threshold increase per unit of a (alif) |
 // | reset_every | s | 0 | period of the state reset (0 = never) |
-// Options: `type` (lif, alif, readout), `reset` (multiply, subtract, none).
+// Options: `type` (lif, alif, readout), `reset` (multiply, subtract, none). tau_mem and tau_syn
+// may also be given per neuron (one value each, e.g. learned by the trainer with learn_tau).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -125,6 +126,10 @@ struct DiscreteLifParams {
   double tau_adapt = 200e-3;
   double adapt_strength = 1.8;
   double reset_every = 0.0;
+  // One value per neuron instead of tau_mem / tau_syn (learned time constants); empty: the scalar.
+  // Whether the layer has a synaptic current at all is the scalar tau_syn's choice (> 0; its
+  // default when per-neuron values are given).
+  std::vector<double> tau_mem_per_neuron, tau_syn_per_neuron;
 
   static std::span<const Param<DiscreteLifParams>> params() {
     static const Param<DiscreteLifParams> kParams[] = {

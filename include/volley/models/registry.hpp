@@ -57,6 +57,9 @@ struct PopulationSpec {
   std::optional<std::vector<ChannelSpec>> channels;  // replaces the model's default channels
   std::vector<double> rates;                         // poisson: rate series (Hz), see rate_dt
   std::vector<SpikeEvent> events;                    // spike_generator: the spikes
+  // Per-neuron values of parameters (key -> one SI value per neuron), for models that take them
+  // (NeuronModel::per_neuron); e.g. learned time constants of a trained network.
+  std::vector<std::pair<std::string, std::vector<double>>> per_neuron;
   // Named options (key -> chosen name), e.g. {"type", "alif"}; see NeuronModel::options.
   std::vector<std::pair<std::string, std::string>> options;
 };
@@ -94,6 +97,7 @@ struct NeuronModel {
   Registry<Named> methods{"method", {}};  // integration methods; empty: a fixed scheme
   std::string_view default_method;
   std::vector<ModelOption> options;
+  std::vector<std::string_view> per_neuron;  // parameters that may be given one value per neuron
   std::vector<StateInfo> states;  // the state variables, v first; each can be given initially
   bool ode = false;               // an OdePopulation: max_step, initial values of every state
   double default_max_step = 0.0;  // s, for ode models
