@@ -70,19 +70,6 @@ class Reader {
     return H5Aread(a, mem_type, &value) >= 0;
   }
 
-  std::string string_attribute(hid_t loc, const char* name) const {
-    if (H5Aexists(loc, name) <= 0) return {};
-    Handle a(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose, fmt::format("recording '{}': attribute {}", path_, name));
-    Handle type(H5Aget_type(a), H5Tclose, "HDF5: attribute type");
-    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) > 0) return {};
-    std::string s(H5Tget_size(type), '\0');
-    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose, "HDF5: string type");
-    H5Tset_size(mem, s.size());
-    if (H5Aread(a, mem, s.data()) < 0) return {};
-    s.resize(std::strlen(s.c_str()));
-    return s;
-  }
-
   std::vector<std::string> strings(hid_t loc, const std::string& name) const {
     Handle ds(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose,
               fmt::format("recording '{}': {}: cannot open", path_, name));
@@ -120,7 +107,7 @@ class Reader {
         if (dims.size() != 2 || dims[0] != t.size() || dims[1] != idx.size())
           fail(where + "/" + var, fmt::format("shape does not match {} samples × {} neurons", t.size(), idx.size()));
         Handle ds(H5Dopen2(g, var.c_str(), H5P_DEFAULT), H5Dclose, "HDF5: state dataset");
-        s.unit = string_attribute(ds, "unit");
+        s.unit = hdf5::string_attribute(ds, "unit");
         p.states.push_back(std::move(s));
       }
     }
@@ -145,7 +132,7 @@ class Reader {
                                        r.pre.size()));
       if (r.mean.size() != r.t.size()) fail(where + "/mean", "length differs from t");
       Handle ds(H5Dopen2(g, "w", H5P_DEFAULT), H5Dclose, "HDF5: weights dataset");
-      r.unit = string_attribute(ds, "unit");
+      r.unit = hdf5::string_attribute(ds, "unit");
       const auto proj = strings(g, "projection");
       const auto target = strings(g, "target");
       r.projection = proj.empty() ? "" : proj[0];
