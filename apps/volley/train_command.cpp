@@ -415,7 +415,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
       "trainer's neurons (discrete_lif) and test samples as input spikes.");
   c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
       ->required();
-  c->add_option("-o,--out", args->out, "output directory (model.toml, synapses.h5, input.txt, "
+  c->add_option("-o,--out", args->out, "output directory (model.toml, synapses.h5, input.h5, "
                                        "export.json)")
       ->required();
   c->add_option("--data", args->data,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "hdf5_util.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/io/synapse_file.hpp"
@@ -66,6 +67,23 @@ std::vector<double> per_neuron_tau(const train::Net& net, std::size_t l, std::si
   return taus;
 }
 
+// The input spikes in the spikes.h5 layout (/input/times in s, /input/units, attribute size).
+void write_input_spikes(const std::string& path, const std::vector<double>& times,
+                        const std::vector<std::uint32_t>& units, std::size_t size, double duration,
+                        double dt) {
+  hdf5::quiet();
+  detail::replace_file_atomically(path, [&](const std::string& tmp) {
+    hdf5::Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                      fmt::format("cannot create '{}'", path));
+    hdf5::scalar_attribute(file, "duration", H5T_NATIVE_DOUBLE, duration);
+    hdf5::scalar_attribute(file, "dt", H5T_NATIVE_DOUBLE, dt);
+    hdf5::Handle g = hdf5::group(file, "input");
+    hdf5::scalar_attribute(g, "size", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(size));
+    hdf5::write_dataset(g, "times", H5T_NATIVE_DOUBLE, times, {}, "s");
+    hdf5::write_dataset(g, "units", H5T_NATIVE_UINT32, units, {});
+  });
+}
+
 void sample_range(const data::EventSource& data, const ExportOptions& o, std::size_t& first,
                   std::size_t& count) {
   first = o.first;
@@ -111,7 +129,8 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
   sample_range(data, options, first, count);
 
   ExportLayout layout;
-  std::string input;
+  std::vector<double> in_times;
+  std::vector<std::uint32_t> in_units;
   layout.dt = c.dt;
   layout.steps = c.n_steps;
   layout.layers = L;
@@ -143,8 +162,8 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
           if (pass == 0) {
             copies = std::max(copies, n);
           } else {
-            const double time = static_cast<double>(k * layout.window + t) * c.dt;
-            input += fmt::format("{} {}\n", u * copies + n - 1, time);
+            in_times.push_back(static_cast<double>(k * layout.window + t) * c.dt);
+            in_units.push_back(u * copies + n - 1);
           }
         }
       }
@@ -153,14 +172,6 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
         layout.labels.push_back(data.label(s));
       }
     }
-    if (pass == 0)
-      input = fmt::format(
-          "# index time (s): the input spikes of the exported samples, one sample every {} steps "
-          "of {} s{}\n",
-          layout.window, c.dt,
-          copies == 1 ? std::string()
-                      : fmt::format("; neuron u*{0} + c - 1 is input u with c spikes in the step",
-                                    copies));
   }
   layout.input_copies = copies;
 
@@ -184,9 +195,13 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
       "[simulation]\ndt = {}\nduration = {}\n\n",
       options.source.empty() ? "" : " from " + options.source, count, data.description(),
       layout.window, layout.window, seconds(c.dt), seconds(layout.duration()));
-  m += fmt::format("[populations.input]\nmodel = \"spike_generator\"\nfile = \"input.txt\"\n"
-                   "time_unit = \"s\"\nsize = {}\n\n",
-                   c.n_inputs * copies);
+  m += fmt::format("[populations.input]\nmodel = \"spike_generator\"\nfile = \"input.h5\"\n"
+                   "population = \"input\"\nsize = {}\n{}\n",
+                   c.n_inputs * copies,
+                   copies == 1 ? std::string()
+                               : fmt::format("# neuron u*{0} + c - 1 is input u with c spikes in the "
+                                             "step; its synapses carry c*w\n",
+                                             copies));
   for (std::size_t l = 0; l < L; ++l) {
     const train::LayerConfig& lc = c.layers[l];
     m += fmt::format("[populations.{}]\nmodel = \"discrete_lif\"\ntype = \"{}\"\nsize = {}\n",
@@ -250,7 +265,8 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
   std::filesystem::create_directories(dir);
   const std::filesystem::path d(dir);
   write_synapses((d / "synapses.h5").string(), groups, taus);
-  detail::write_file_atomically((d / "input.txt").string(), input);
+  write_input_spikes((d / "input.h5").string(), in_times, in_units, c.n_inputs * copies,
+                     layout.duration(), c.dt);
   detail::write_file_atomically((d / "export.json").string(), j.dump(2) + "\n");
   detail::write_file_atomically((d / "model.toml").string(), m);
   return layout;

@@ -28,6 +28,7 @@
 
 #include "toml_table.hpp"
 #include "volley/error.hpp"
+#include "volley/io/recording.hpp"
 #include "volley/io/synapse_file.hpp"
 #include "volley/models/registry.hpp"
 #include "volley/models/sources.hpp"
@@ -566,8 +567,38 @@ std::size_t ModelBuilder::read_spike_list(Table& t, PopulationSpec& spec) {
   const auto times = t.get("times");
   const auto indices = t.get("indices");
   const auto size = t.get("size");
+  const auto population = t.get("population");
   std::vector<SpikeEvent> events;
-  if (file) {
+  const bool hdf5_file =
+      file && (file->string().ends_with(".h5") || file->string().ends_with(".hdf5"));
+  if (population && !hdf5_file) population->fail("is only used with an HDF5 'file' (.h5)");
+  if (hdf5_file) {
+    // A population of a spikes.h5 (what `volley sim` writes, or `volley export` for its input).
+    if (times || indices)
+      (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
+    if (time_unit) time_unit->fail("is not used with an HDF5 file: its times are in seconds");
+    if (!population) t.missing("population", "needed with an HDF5 'file': the group to read");
+    const std::string name = population->string();
+#ifdef VOLLEY_HAVE_HDF5
+    try {
+      const Recording rec = read_recording(file->path());
+      const PopulationRecording* p = nullptr;
+      for (const auto& x : rec.populations)
+        if (x.name == name) p = &x;
+      if (!p) population->fail(fmt::format("'{}' has no population '{}'", file->path(), name));
+      events.reserve(p->times.size());
+      for (std::size_t k = 0; k < p->times.size(); ++k) {
+        if (!(p->times[k] >= 0.0))
+          file->fail(fmt::format("{}: spike {} has the negative time {} s", name, k, p->times[k]));
+        events.push_back({p->times[k], p->units[k]});
+      }
+    } catch (const IoError& e) {
+      file->fail(e.what());
+    }
+#else
+    file->fail("HDF5 spike files need a volley built with HDF5");
+#endif
+  } else if (file) {
     if (times || indices)
       (times ? times : indices)->fail("give either 'file' or 'times' and 'indices', not both");
     if (!time_unit) t.missing("time_unit", "needed with 'file', e.g. \"ms\"");
@@ -1380,8 +1411,9 @@ std::string model_section(const NeuronModel& m) {
   if (m.source == SourceKind::kSpikeList)
     out +=
         "* Either `times` (times >= 0) and `indices` (integers >= 0) of the same length, or "
-        "`file` (rows `index time`) with `time_unit` (e.g. `\"ms\"`); `size` defaults to "
-        "the largest index + 1.\n";
+        "`file` (rows `index time`) with `time_unit` (e.g. `\"ms\"`), or an HDF5 `file` "
+        "(`.h5`, the spikes.h5 layout: `/NAME/times` in s, `/NAME/units`) with `population = "
+        "\"NAME\"`; `size` defaults to the largest index + 1.\n";
   out += fmt::format("* Channels (`channels.NAME`): {}.\n", channel_text(m));
   if (m.methods.size() > 0) {
     std::string methods;

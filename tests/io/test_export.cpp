@@ -13,6 +13,7 @@
 #include "volley/error.hpp"
 #include "volley/io/export.hpp"
 #include "volley/io/model_file.hpp"
+#include "volley/io/outputs.hpp"
 #include "volley/io/synapse_file.hpp"
 #include "volley/network.hpp"
 #include "volley/train/net.hpp"
@@ -305,5 +306,64 @@ TEST(SynapseFile, PerNeuronValuesAreChecked) {
   EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\ntau_mem = "
                  "{ file = \"v.h5\", dataset = \"neurons/none\" }\n")
                 .find("neurons/none: missing"),
+            std::string::npos);
+}
+
+// A spike generator reads a population of a spikes.h5 (what `volley sim` writes): the output of
+// one run drives another, spike for spike.
+TEST(SynapseFile, SpikeGeneratorReadsSpikesH5) {
+  TempDir dir;
+  const std::string first = R"(
+[simulation]
+dt = "0.1 ms"
+duration = "200 ms"
+[populations.P]
+model = "poisson"
+size = 20
+rate = "50 Hz"
+[monitors.p]
+type = "spikes"
+population = "P"
+)";
+  std::ofstream(dir / "a.toml") << first;
+  auto a = io::load_model_file(dir / "a.toml");
+  a.network->run(a.duration);
+  io::write_spike_file(dir / "spikes.h5", *a.network);
+  const auto& sent = a.network->spike_monitors().front();
+  ASSERT_GT(sent->times.size(), 100u);
+
+  const std::string second = R"(
+[simulation]
+dt = "0.1 ms"
+duration = "200 ms"
+[populations.S]
+model = "spike_generator"
+file = "spikes.h5"
+population = "P"
+size = 20
+[monitors.s]
+type = "spikes"
+population = "S"
+)";
+  std::ofstream(dir / "b.toml") << second;
+  auto b = io::load_model_file(dir / "b.toml");
+  b.network->run(b.duration);
+  const auto& got = b.network->spike_monitors().front();
+  EXPECT_EQ(got->units, sent->units);
+  EXPECT_EQ(got->times, sent->times);
+
+  auto error = [&](const std::string& text) -> std::string {
+    std::ofstream(dir / "c.toml") << text;
+    try {
+      io::load_model_file(dir / "c.toml");
+    } catch (const volley::ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string head = "[populations.S]\nmodel = \"spike_generator\"\nfile = \"spikes.h5\"\n";
+  EXPECT_NE(error(head + "population = \"Q\"\n").find("has no population 'Q'"), std::string::npos);
+  EXPECT_NE(error(head).find("population"), std::string::npos);
+  EXPECT_NE(error(head + "population = \"P\"\ntime_unit = \"ms\"\n").find("its times are in seconds"),
             std::string::npos);
 }

@@ -6,9 +6,10 @@
 //                 projections with the trained weights (`synapses` from synapses.h5), monitors
 //                 of every layer's spikes and of the readout's output
 //   synapses.h5   one group per weight matrix ("layer0.w", "layer0.v", ...; see synapse_file.hpp)
-//   input.txt     the chosen samples' input spikes, one sample after another (binned data whose
-//                 events are counts c > 1: neuron u·K + c − 1 stands for input u with c spikes,
-//                 and its synapses carry c·w, so the sum is formed as the trainer forms it)
+//   input.h5      the chosen samples' input spikes (spikes.h5 layout, population `input`), one
+//                 sample after another (binned data whose events are counts c > 1: neuron
+//                 u·K + c − 1 stands for input u with c spikes, and its synapses carry c·w, so
+//                 the sum is formed as the trainer forms it)
 //   export.json   the layout below, the samples and their labels
 // Timing: sample k occupies simulation steps [k·W, (k+1)·W), W = T + L + 1 (T steps per sample, L
 // layers). Its input event of step t is emitted at k·W + t; layer l does its step t at
