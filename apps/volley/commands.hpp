@@ -26,8 +26,10 @@ void add_fi_command(CLI::App& app, int& exit_code);
 // Registers `volley train` and `volley eval` (surrogate-gradient training).
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
-// Registers `volley export` (a trained network as a model file for `volley sim`).
+// Registers `volley export` (a trained network as a model file for `volley sim`, or as NIR).
 void add_export_command(CLI::App& app, int& exit_code);
+// Registers `volley import` (a NIR graph as a volley network).
+void add_import_command(CLI::App& app, int& exit_code);
 // Registers `volley evolve` (evolution strategies on a training file's network).
 void add_evolve_command(CLI::App& app, int& exit_code);
 // Registers `volley reservoir` (liquid state machine with a ridge-regression readout).

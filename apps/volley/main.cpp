@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   volley::cli::add_train_command(app, exit_code);
   volley::cli::add_eval_command(app, exit_code);
   volley::cli::add_export_command(app, exit_code);
+  volley::cli::add_import_command(app, exit_code);
   volley::cli::add_evolve_command(app, exit_code);
   volley::cli::add_reservoir_command(app, exit_code);
   volley::cli::add_example_command(app, exit_code);

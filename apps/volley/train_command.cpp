@@ -14,6 +14,9 @@
 #include "errors.hpp"
 #include "volley/error.hpp"
 #include "volley/io/export.hpp"
+#ifdef VOLLEY_HAVE_HDF5
+#include "volley/io/nir.hpp"
+#endif
 #include "volley/io/train_config.hpp"
 #include "volley/io/network_recording.hpp"
 #include "volley/io/training.hpp"
@@ -326,6 +329,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
 
 struct ExportArgs {
   std::string checkpoint, out, data;
+  std::string format = "toml";
   long long first = 0, samples = 1;
   bool all = false, check = false;
   int threads = 1;
@@ -339,6 +343,33 @@ int run_export(const ExportArgs& a) {
     throw IoError("export writes the weights as HDF5; rebuild with VOLLEY_HDF5=ON");
     return kFailed;
 #else
+    if (a.format == "nir") {
+      if (a.check)
+        throw ConfigError("--check compares the simulator with the trainer; it applies to --format toml");
+      // The network as trained. Dense input weights give the number of inputs, so the data are
+      // not needed; a sparse first layer needs them (its connectivity depends on it).
+      const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
+      const io::TrainConfig cfg = io::load_train_string(
+          ck.config_text, ck.config_name, train_options(ck.options, a.threads, -1));
+      std::unique_ptr<train::Net> net;
+      const train::LayerConfig& first = cfg.net.layers.front();
+      if (first.density >= 1.0 && a.data.empty() && !ck.params.empty() &&
+          ck.params.front().first == "layer0.w" && first.size > 0 &&
+          ck.params.front().second.size() % first.size == 0) {
+        train::NetConfig nc = cfg.net;
+        nc.n_inputs = ck.params.front().second.size() / first.size;
+        net = std::make_unique<train::Net>(nc);
+        train::restore(ck, *net, nullptr, a.checkpoint);
+      } else {
+        net = std::move(restore_checkpoint(a.checkpoint, a.data, a.threads, -1, false).net);
+      }
+      io::nir::write(a.out, io::nir::to_nir(*net));
+      fmt::print("volley export: {} ({} inputs, {} layers, {} synapses, dt = {} s) as a NIR graph "
+                 "in {}\n",
+                 a.checkpoint, net->config().n_inputs, net->config().layers.size(),
+                 net->n_synapses(), net->config().dt, a.out);
+      return kSuccess;
+    }
     Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, -1, false);
     io::ExportOptions o;
     o.first = static_cast<std::size_t>(a.first);
@@ -416,8 +447,13 @@ void add_export_command(CLI::App& app, int& exit_code) {
   c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
       ->required();
   c->add_option("-o,--out", args->out, "output directory (model.toml, synapses.h5, input.h5, "
-                                       "export.json)")
+                                       "export.json); with --format nir the NIR file")
       ->required();
+  c->add_option("--format", args->format,
+                "toml: a model file for `volley sim` (default); nir: a NIR graph (HDF5) for other "
+                "simulators, training libraries and neuromorphic hardware (docs/nir.md)")
+      ->check(CLI::IsMember({"toml", "nir"}))
+      ->capture_default_str();
   c->add_option("--data", args->data,
                 "test data: the Fashion-MNIST directory, or the SHD test file");
   c->add_option("--first", args->first, "first test sample to include")
