@@ -109,6 +109,14 @@ if [ -d "$fm" ]; then
     && pass "sim runs an exported network" || fail "sim of an exported network"
   expect_error "export: sample outside the test set" 2 "sample 99999 is outside the data" -- \
     export "$work/tr1/checkpoint.bin" --first 99999 --out "$work/x"
+  # NIR out and back in: the imported network evaluates exactly as the original.
+  "$volley" export "$work/tr1/checkpoint.bin" --format nir --out "$work/tr1.nir" >/dev/null 2>&1 \
+    && "$volley" import "$work/tr1.nir" --out "$work/nir1" --train "$cfg" >/dev/null 2>&1 \
+    && "$volley" eval "$work/nir1/checkpoint.bin" --test-limit 256 > "$work/eval_nir.txt" 2>&1 \
+    && [ "$(grep -o 'accuracy [0-9.]*' "$work/eval.txt")" = "$(grep -o 'accuracy [0-9.]*' "$work/eval_nir.txt")" ] \
+    && pass "export --format nir, import, eval: the same accuracy" \
+    || fail "NIR round trip: $(cat "$work/eval.txt" "$work/eval_nir.txt" 2>/dev/null | grep accuracy)"
+  expect_error "import: not a NIR file" 1 "$cfg" -- import "$cfg" --dt "1 ms" --out "$work/x"
   expect_error "train into a used directory" 1 "pass --resume" -- train "$cfg" "${quick[@]}" --epochs 1 --out "$work/tr1"
   expect_error "train: wrong dataset path" 1 "no/such/dir" "apt-get install dataset-fashion-mnist" -- \
     train "$cfg" --set 'data.path="no/such/dir"' --out "$work/bad1"
