@@ -21,6 +21,7 @@
 #include "volley/io/network_recording.hpp"
 #include "volley/io/training.hpp"
 #include "volley/train/checkpoint.hpp"
+#include "volley/train/decision.hpp"
 #include "volley/train/reservoir.hpp"
 #include "volley/train/runner.hpp"
 #include "volley/train/trainer.hpp"
@@ -90,6 +91,8 @@ struct EvalArgs {
   std::string out;
   std::string record;
   std::size_t trace_samples = 8;
+  bool decisions = false;
+  double early_exit = -1.0;
 };
 
 // Class names for the confusion matrix and the report, when the data has them.
@@ -153,11 +156,45 @@ int run_eval(const EvalArgs& a) {
       for (std::size_t p = 0; p < C; ++p) fmt::print("{:>6}", st.confusion[y * C + p]);
       fmt::print("\n");
     }
+    // Decisions in time: accuracy at every step, and early exit.
+    nlohmann::json decisions;
+    if (a.decisions || a.early_exit >= 0.0) {
+      train::DecisionOptions dopt;
+      dopt.threads = std::max(1, cfg.training.threads);
+      const train::DecisionStats full = train::evaluate_decisions(net, cfg.loss, *data.test, dopt);
+      const std::size_t T = full.accuracy_at_step.size();
+      fmt::print("accuracy over time (steps: accuracy, share of the synaptic operations done):");
+      for (std::size_t t = 0; t < T; t += std::max<std::size_t>(1, T / 10))
+        fmt::print(" {}: {:.4f} {:.0f}%", t + 1, full.accuracy_at_step[t],
+                   100.0 * full.synops_by_step[t] / std::max(full.synops_per_sample, 1e-12));
+      fmt::print(" {}: {:.4f}; {:.0f} synaptic operations per sample\n", T, full.accuracy,
+                 full.synops_per_sample);
+      decisions = {{"accuracy_at_step", full.accuracy_at_step},
+                   {"synops_by_step", full.synops_by_step},
+                   {"synops_per_sample", full.synops_per_sample}};
+      if (a.early_exit >= 0.0) {
+        dopt.margin = a.early_exit;
+        const train::DecisionStats ex = train::evaluate_decisions(net, cfg.loss, *data.test, dopt);
+        fmt::print(
+            "early exit at softmax margin {}: accuracy {:.4f} (full length {:.4f}), mean decision "
+            "step {:.1f} of {}, {:.0f} synaptic operations per sample ({:.1f} % of full length), "
+            "{:.2f} s (full length {:.2f} s)\n",
+            a.early_exit, ex.accuracy, full.accuracy, ex.mean_decision_step, T,
+            ex.synops_per_sample, 100.0 * ex.synops_per_sample / std::max(full.synops_per_sample, 1e-12),
+            ex.seconds, full.seconds);
+        decisions["early_exit"] = {{"margin", a.early_exit},
+                                   {"accuracy", ex.accuracy},
+                                   {"mean_decision_step", ex.mean_decision_step},
+                                   {"synops_per_sample", ex.synops_per_sample},
+                                   {"seconds", ex.seconds}};
+      }
+    }
     if (!a.out.empty()) {
       nlohmann::json j = {{"checkpoint", a.checkpoint}, {"accuracy", st.accuracy},
                           {"loss", st.loss},           {"samples", st.samples},
                           {"seconds", st.seconds},     {"confusion", st.confusion},
                           {"classes", C}};
+      if (!decisions.is_null()) j["decisions"] = decisions;
       std::ofstream out(a.out);
       out << j.dump(2) << "\n";
       if (!out) throw IoError(fmt::format("--out: cannot write {}", a.out));
@@ -496,6 +533,12 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                 "`volley report`");
   c->add_option("--trace-samples", args->trace_samples,
                 "samples whose membrane traces --record keeps")->capture_default_str();
+  c->add_flag("--decisions", args->decisions,
+              "also report accuracy as a function of time (the decision at every step)");
+  c->add_option("--early-exit", args->early_exit,
+                "also run with early exit: a sample stops when the softmax of its score puts the "
+                "top class more than MARGIN above the second (0 to 1)")
+      ->check(CLI::Range(0.0, 1.0));
   c->callback([args, &exit_code] { exit_code = run_eval(*args); });
 }
 
