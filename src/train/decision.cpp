@@ -70,6 +70,7 @@ SampleResult run_sample(const Net& net, const LossConfig& loss, const data::Samp
         switch (loss.kind) {
           case LossKind::max_ce: score[k] = t == 0 ? y : std::max(score[k], y); break;
           case LossKind::mean_ce:
+          case LossKind::step_ce:
             score[k] = (score[k] * static_cast<double>(t) + y) / static_cast<double>(t + 1);
             break;
           default: score[k] = y;

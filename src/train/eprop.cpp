@@ -251,8 +251,7 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
           "the maximum, which is known only after the last step; use mean_ce or last_ce");
     default:
       throw ParameterError(fmt::format(
-          "e-prop: loss '{}' is not supported (spike-count losses need a spiking last layer); "
-          "use mean_ce or last_ce with a readout",
+          "e-prop: loss '{}' is not supported; use mean_ce or last_ce with a readout",
           loss_name(loss.kind)));
   }
   for (std::size_t l = 0; l < L; ++l)

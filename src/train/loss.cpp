@@ -18,6 +18,10 @@ const Registry<LossInfo>& losses() {
         false},
        {"mean_ce", LossKind::mean_ce, "cross-entropy of softmax(mean_t y_t) of the readout", false},
        {"last_ce", LossKind::last_ce, "cross-entropy of softmax(y_{T−1}) of the readout", false},
+       {"step_ce", LossKind::step_ce,
+        "(1/T)·Σ_t cross-entropy of softmax(y_t): the readout is trained to be right at every "
+        "step, which rewards early decisions; the prediction is argmax of mean_t y_t",
+        false},
        {"count_ce", LossKind::count_ce,
         "cross-entropy of softmax(spike counts) of a spiking last layer", true},
        {"count_mse", LossKind::count_mse,
@@ -99,7 +103,8 @@ SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord
           m[c] = best;
           break;
         }
-        case LossKind::mean_ce: {
+        case LossKind::mean_ce:
+        case LossKind::step_ce: {
           double s = 0.0;
           for (std::size_t t = 0; t < T; ++t) s += y[t * C + c];
           m[c] = s / static_cast<double>(T);
@@ -127,6 +132,20 @@ SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord
       g[c] = 2.0 * d / static_cast<double>(C);
     }
     result.loss = loss / static_cast<double>(C);
+  } else if (cfg.kind == LossKind::step_ce) {
+    // The mean over steps of each step's cross-entropy; the prediction from the mean output.
+    result.predicted = static_cast<int>(std::max_element(m.begin(), m.end()) - m.begin());
+    if (dy) dy->assign(T * C, 0.0f);
+    std::vector<double> yt(C), gt;
+    for (std::size_t t = 0; t < T; ++t) {
+      for (std::size_t c = 0; c < C; ++c) yt[c] = out.y[t * C + c];
+      const SampleLoss st = cross_entropy(yt, label, dy ? &gt : nullptr);
+      result.loss += st.loss / static_cast<double>(T);
+      if (dy)
+        for (std::size_t c = 0; c < C; ++c)
+          (*dy)[t * C + c] = static_cast<float>(gt[c] * scale / static_cast<double>(T));
+    }
+    return result;
   } else {
     result = cross_entropy(m, label, &g);
   }

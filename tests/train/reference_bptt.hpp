@@ -33,10 +33,12 @@
 //              mean_over_time  m_k = (1/T) sum_t y_t[k]
 //              last_step       m_k = y_{T-1}[k]
 //              spike_count     m_k = sum_t s_t[k] of a spiking last layer
+//              each_step       the criterion on every step's y_t, averaged over the T steps
 //   criteria   cross_entropy   -log softmax(m)[c]
 //              squared_error   (1/C) sum_k (m_k - T*(k==c ? r_correct : r_incorrect))^2
 // The engine's losses are combinations of the two, listed by name in reference_losses():
-//   max_ce, mean_ce, last_ce (cross-entropy of the three readout scores), count_ce and
+//   max_ce, mean_ce, last_ce (cross-entropy of the three readout scores), step_ce (cross-entropy
+//   at each step), count_ce and
 //   count_mse (the spike counts with each criterion).
 // Batch loss = (1/B) sum_b loss_b
 //   + reg_l1 * sum_{regularised layers} sum_{b,t,j} s
@@ -77,7 +79,7 @@ struct Layer {
 
 // A loss as the reference computes it (see the top of the file).
 struct Loss {
-  enum Score { max_over_time, mean_over_time, last_step, spike_count };
+  enum Score { max_over_time, mean_over_time, last_step, spike_count, each_step };
   enum Criterion { cross_entropy, squared_error };
   Score score = max_over_time;
   Criterion criterion = cross_entropy;
@@ -86,6 +88,7 @@ struct Loss {
 inline constexpr Loss max_ce{Loss::max_over_time, Loss::cross_entropy};
 inline constexpr Loss mean_ce{Loss::mean_over_time, Loss::cross_entropy};
 inline constexpr Loss last_ce{Loss::last_step, Loss::cross_entropy};
+inline constexpr Loss step_ce{Loss::each_step, Loss::cross_entropy};
 inline constexpr Loss count_ce{Loss::spike_count, Loss::cross_entropy};
 inline constexpr Loss count_mse{Loss::spike_count, Loss::squared_error};
 
@@ -95,7 +98,7 @@ inline constexpr Loss count_mse{Loss::spike_count, Loss::squared_error};
 inline const std::vector<std::pair<std::string_view, Loss>>& reference_losses() {
   static const std::vector<std::pair<std::string_view, Loss>> table = {
       {"max_ce", max_ce},     {"mean_ce", mean_ce},     {"last_ce", last_ce},
-      {"count_ce", count_ce}, {"count_mse", count_mse},
+      {"step_ce", step_ce},   {"count_ce", count_ce},   {"count_mse", count_mse},
   };
   return table;
 }
@@ -283,6 +286,21 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
   for (std::size_t b = 0; b < B; ++b) {
     const std::vector<double>& y = traces[b].back().out;
     const std::size_t c = static_cast<std::size_t>(labels[b]);
+    if (opt.loss.score == Loss::each_step) {  // cross-entropy of softmax(y_t), mean over t
+      for (std::size_t t = 0; t < T; ++t) {
+        double mx = y[t * C];
+        for (std::size_t k = 1; k < C; ++k) mx = std::max(mx, y[t * C + k]);
+        double sum = 0.0;
+        for (std::size_t k = 0; k < C; ++k) sum += std::exp(y[t * C + k] - mx);
+        const double lse = mx + std::log(sum);
+        total += (lse - y[t * C + c]) / static_cast<double>(T * B);
+        if (g_out)
+          for (std::size_t k = 0; k < C; ++k)
+            (*g_out)[b][nl - 1][t * C + k] +=
+                (std::exp(y[t * C + k] - lse) - (k == c ? 1.0 : 0.0)) / static_cast<double>(T * B);
+      }
+      continue;
+    }
     std::vector<double> m(C, 0.0);
     std::vector<std::size_t> argmax(C, 0);
     for (std::size_t k = 0; k < C; ++k) {
@@ -304,6 +322,8 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
           break;
         case Loss::spike_count:
           for (std::size_t t = 0; t < T; ++t) m[k] += y[t * C + k];
+          break;
+        case Loss::each_step:  // handled above
           break;
       }
     }
@@ -343,6 +363,8 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
             break;
           case Loss::spike_count:
             for (std::size_t t = 0; t < T; ++t) g[t * C + k] += gk;
+            break;
+          case Loss::each_step:  // handled above
             break;
         }
       }

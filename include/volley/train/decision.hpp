@@ -1,7 +1,8 @@
 #pragma once
 // Fast decisions: when does a trained network know the answer? The forward pass is run one step
 // at a time (Net::step_layer, the same numbers as Net::forward) and the loss's score is read at
-// every step — the running maximum of the readout for max_ce, the running mean for mean_ce, the
+// every step — the running maximum of the readout for max_ce, the running mean for mean_ce and
+// step_ce, the
 // current output for last_ce, the spike counts so far for count losses — giving:
 //   * accuracy as a function of time (the class the score would pick if the sample ended at t);
 //   * early exit: a sample stops as soon as the softmax of its score puts the top class more than

@@ -3,6 +3,8 @@
 //   max_ce   cross-entropy of softmax(max_t y_t)   (SpyTorch; gradient to the first argmax step)
 //   mean_ce  cross-entropy of softmax(mean_t y_t)
 //   last_ce  cross-entropy of softmax(y_{T−1})
+//   step_ce  (1/T)·Σ_t cross-entropy of softmax(y_t): every step's output is trained to be right,
+//            which rewards early decisions (prediction: argmax of mean_t y_t)
 //   count_ce cross-entropy of softmax(spike counts) (spiking last layer)
 //   count_mse (1/C)·Σ_c (count_c − T·r_c)², r_c = r_correct for the label, r_incorrect otherwise
 // Regularisers over the spiking hidden layers of a batch (spike tensor s[b, t, j]):
@@ -17,7 +19,7 @@
 
 namespace volley::train {
 
-enum class LossKind { max_ce, mean_ce, last_ce, count_ce, count_mse };
+enum class LossKind { max_ce, mean_ce, last_ce, step_ce, count_ce, count_mse };
 
 struct LossConfig {
   LossKind kind = LossKind::max_ce;
