@@ -172,6 +172,50 @@ int run_eval(const EvalArgs& a) {
       decisions = {{"accuracy_at_step", full.accuracy_at_step},
                    {"synops_by_step", full.synops_by_step},
                    {"synops_per_sample", full.synops_per_sample}};
+      // Energy per sample under stated assumptions, against the ANN twin's multiply-accumulates.
+      const bool static_input = cfg.data.kind == io::DataConfig::Kind::fashion_mnist;
+      const train::EnergyAssumptions ea;
+      const auto energy =
+          train::estimate_energy(net, full, static_input ? 1 : net.config().n_steps, ea);
+      fmt::print("energy per sample ({} pJ per accumulate, {} pJ per multiply-accumulate, {} pJ per "
+                 "32-bit SRAM access; ANN twin: {}):\n",
+                 ea.pj_accumulate, ea.pj_mac, ea.pj_sram_32bit,
+                 static_input ? "one pass on the static input" : "one pass per time step");
+      fmt::print("  {:<8} {:>12} {:>14} {:>14} {:>12} {:>12} {:>12} {:>12}\n", "layer", "spikes",
+                 "synaptic ops", "ANN MACs", "SNN arith", "SNN memory", "ANN arith", "ANN memory");
+      nlohmann::json ej = nlohmann::json::array();
+      double tot[4] = {0, 0, 0, 0};
+      for (std::size_t l = 0; l < energy.size(); ++l) {
+        const auto& e = energy[l];
+        fmt::print("  {:<8} {:>12.1f} {:>14.0f} {:>14.0f} {:>10.1f}nJ {:>10.1f}nJ {:>10.1f}nJ "
+                   "{:>10.1f}nJ\n",
+                   l, e.ops.spikes, e.ops.synops, e.ann_macs, e.snn_arithmetic_pj * 1e-3,
+                   e.snn_memory_pj * 1e-3, e.ann_arithmetic_pj * 1e-3, e.ann_memory_pj * 1e-3);
+        tot[0] += e.snn_arithmetic_pj;
+        tot[1] += e.snn_memory_pj;
+        tot[2] += e.ann_arithmetic_pj;
+        tot[3] += e.ann_memory_pj;
+        ej.push_back({{"layer", l},
+                      {"spikes", e.ops.spikes},
+                      {"synops", e.ops.synops},
+                      {"neuron_updates", e.ops.neuron_updates},
+                      {"ann_macs", e.ann_macs},
+                      {"snn_arithmetic_pj", e.snn_arithmetic_pj},
+                      {"snn_memory_pj", e.snn_memory_pj},
+                      {"ann_arithmetic_pj", e.ann_arithmetic_pj},
+                      {"ann_memory_pj", e.ann_memory_pj}});
+      }
+      fmt::print("  total: SNN {:.1f} nJ arithmetic + {:.1f} nJ memory = {:.1f} nJ; ANN twin {:.1f} "
+                 "nJ arithmetic + {:.1f} nJ memory = {:.1f} nJ\n",
+                 tot[0] * 1e-3, tot[1] * 1e-3, (tot[0] + tot[1]) * 1e-3, tot[2] * 1e-3,
+                 tot[3] * 1e-3, (tot[2] + tot[3]) * 1e-3);
+      decisions["energy"] = {{"assumptions",
+                              {{"pj_accumulate", ea.pj_accumulate},
+                               {"pj_multiply_accumulate", ea.pj_mac},
+                               {"pj_sram_32bit", ea.pj_sram_32bit},
+                               {"source", "45 nm, Horowitz 2014; SRAM: half a 64-bit 8 KB read"},
+                               {"ann_passes_per_sample", static_input ? 1 : net.config().n_steps}}},
+                             {"layers", ej}};
       if (a.early_exit >= 0.0) {
         dopt.margin = a.early_exit;
         const train::DecisionStats ex = train::evaluate_decisions(net, cfg.loss, *data.test, dopt);
@@ -534,7 +578,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   c->add_option("--trace-samples", args->trace_samples,
                 "samples whose membrane traces --record keeps")->capture_default_str();
   c->add_flag("--decisions", args->decisions,
-              "also report accuracy as a function of time (the decision at every step)");
+              "also report accuracy as a function of time (the decision at every step), and spikes, "
+              "synaptic operations and an energy estimate per layer against the ANN twin's "
+              "multiply-accumulates (docs/robustness.md)");
   c->add_option("--early-exit", args->early_exit,
                 "also run with early exit: a sample stops when the softmax of its score puts the "
                 "top class more than MARGIN above the second (0 to 1)")

@@ -23,6 +23,7 @@ struct SampleResult {
   int decision = -1;
   std::size_t decision_step = 0;
   double synops = 0.0;
+  std::vector<double> layer_synops, layer_spikes, layer_updates;  // per layer
 };
 
 // The softmax margin p1 − p2 of a score vector.
@@ -50,16 +51,24 @@ SampleResult run_sample(const Net& net, const LossConfig& loss, const data::Samp
   for (std::size_t l = 0; l < L; ++l) net.reset_state(l, st[l]);
   std::vector<double> score(C, 0.0);
   SampleResult r;
+  r.layer_synops.assign(L, 0.0);
+  r.layer_spikes.assign(L, 0.0);
+  r.layer_updates.assign(L, 0.0);
   for (std::size_t t = 0; t < T; ++t) {
     const std::uint32_t b0 = ev.offsets[t], b1 = ev.offsets[t + 1];
     std::span<const std::uint32_t> idx(ev.units.data() + b0, b1 - b0);
     std::span<const float> val(ev.values.data() + b0, b1 - b0);
     for (std::size_t l = 0; l < L; ++l) {
-      for (std::uint32_t i : idx) r.synops += static_cast<double>(fan_out(net.input_weights(l), i));
+      double ops = 0.0;
+      for (std::uint32_t i : idx) ops += static_cast<double>(fan_out(net.input_weights(l), i));
       if (c.layers[l].recurrent)  // last step's spikes, delivered now
         for (std::uint32_t i : st[l].idx)
-          r.synops += static_cast<double>(fan_out(net.recurrent_weights(l), i));
+          ops += static_cast<double>(fan_out(net.recurrent_weights(l), i));
+      r.synops += ops;
+      r.layer_synops[l] += ops;
+      r.layer_updates[l] += static_cast<double>(c.layers[l].size);
       net.step_layer(l, idx, val, st[l]);
+      if (net.spiking(l)) r.layer_spikes[l] += static_cast<double>(st[l].idx.size());
       idx = st[l].idx;
       val = st[l].val;
     }
@@ -128,12 +137,19 @@ DecisionStats evaluate_decisions(const Net& net, const LossConfig& loss,
   }
   std::size_t correct = 0;
   double steps = 0.0, synops = 0.0;
+  const std::size_t L = c.layers.size();
+  d.layers.assign(L, {});
   for (std::size_t s = 0; s < n; ++s) {
     const SampleResult& r = results[s];
     const int label = data.label(s);
     correct += r.decision == label;
     steps += static_cast<double>(r.decision_step + 1);
     synops += r.synops;
+    for (std::size_t l = 0; l < L; ++l) {
+      d.layers[l].synops += r.layer_synops[l];
+      d.layers[l].spikes += r.layer_spikes[l];
+      d.layers[l].neuron_updates += r.layer_updates[l];
+    }
     if (curve)
       for (std::size_t t = 0; t < T; ++t) {
         d.accuracy_at_step[t] += r.predicted[t] == label;
@@ -145,6 +161,11 @@ DecisionStats evaluate_decisions(const Net& net, const LossConfig& loss,
     d.accuracy = static_cast<double>(correct) / dn;
     d.mean_decision_step = steps / dn;
     d.synops_per_sample = synops / dn;
+    for (auto& x : d.layers) {
+      x.synops /= dn;
+      x.spikes /= dn;
+      x.neuron_updates /= dn;
+    }
     if (curve) {
       d.synops_full_per_sample = d.synops_per_sample;
       for (double& a : d.accuracy_at_step) a /= dn;
@@ -153,6 +174,31 @@ DecisionStats evaluate_decisions(const Net& net, const LossConfig& loss,
   }
   d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return d;
+}
+
+std::vector<LayerEnergy> estimate_energy(const Net& net, const DecisionStats& d,
+                                         std::size_t ann_passes, const EnergyAssumptions& a) {
+  const NetConfig& c = net.config();
+  std::vector<LayerEnergy> out;
+  for (std::size_t l = 0; l < c.layers.size() && l < d.layers.size(); ++l) {
+    LayerEnergy e;
+    e.ops = d.layers[l];
+    // The ANN twin (same sizes): a multiply-accumulate per weight and pass.
+    e.ann_macs = static_cast<double>(net.input_weights(l).size());
+    if (c.layers[l].recurrent) e.ann_macs += static_cast<double>(net.recurrent_weights(l).size());
+    e.ann_macs *= static_cast<double>(ann_passes);
+    e.snn_arithmetic_pj = e.ops.synops * a.pj_accumulate;
+    // Per synaptic operation: read the weight, read and write the target's input current; per
+    // neuron update: read and write its state variables — the input current and the membrane,
+    // plus the synaptic current (tau_syn > 0) and the adaptation (alif).
+    const double states = 2.0 + (c.layers[l].tau_syn > 0.0 ? 1.0 : 0.0) +
+                          (c.layers[l].kind == LayerKind::alif ? 1.0 : 0.0);
+    e.snn_memory_pj = (3.0 * e.ops.synops + 2.0 * states * e.ops.neuron_updates) * a.pj_sram_32bit;
+    e.ann_arithmetic_pj = e.ann_macs * a.pj_mac;
+    e.ann_memory_pj = e.ann_macs * a.pj_sram_32bit;  // the weight of each MAC
+    out.push_back(e);
+  }
+  return out;
 }
 
 }  // namespace volley::train

@@ -100,3 +100,42 @@ TEST(Decisions, RefusesDataThatDoNotFit) {
     EXPECT_NE(std::string(e.what()).find("7 inputs"), std::string::npos) << e.what();
   }
 }
+
+// Per-layer counts add up to the totals, spikes equal the forward records', and the energy lines
+// follow the stated assumptions.
+TEST(Decisions, EnergyFollowsTheCountsAndAssumptions) {
+  const auto data = volley::test::toy_data(30, 9);
+  const vt::Net net(volley::test::toy_net(25, true));
+  const vt::DecisionStats d = vt::evaluate_decisions(net, {}, data, {});
+  ASSERT_EQ(d.layers.size(), 2u);
+  EXPECT_NEAR(d.layers[0].synops + d.layers[1].synops, d.synops_per_sample,
+              1e-9 * d.synops_per_sample);
+  vt::Workspace ws;
+  vt::SampleRecord rec;
+  volley::data::SampleEvents ev;
+  double spikes = 0.0;
+  for (std::size_t s = 0; s < data.size(); ++s) {
+    data.fill(s, 0, ev);
+    net.forward(ev, rec, ws, false);
+    spikes += static_cast<double>(rec.layers[0].idx.size());
+  }
+  EXPECT_NEAR(d.layers[0].spikes, spikes / static_cast<double>(data.size()), 1e-9 * spikes);
+  EXPECT_GT(d.layers[0].spikes, 1.0);
+  EXPECT_EQ(d.layers[0].neuron_updates, 25.0 * 30.0);
+
+  vt::EnergyAssumptions a;
+  a.pj_accumulate = 2.0;
+  a.pj_mac = 7.0;
+  a.pj_sram_32bit = 3.0;
+  const auto e = vt::estimate_energy(net, d, 4, a);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_DOUBLE_EQ(e[0].snn_arithmetic_pj, 2.0 * d.layers[0].synops);
+  EXPECT_DOUBLE_EQ(e[0].ann_macs, 4.0 * (20.0 * 25.0 + 25.0 * 25.0));  // input + recurrent, 4 passes
+  EXPECT_DOUBLE_EQ(e[1].ann_macs, 4.0 * 25.0 * 2.0);
+  EXPECT_DOUBLE_EQ(e[0].ann_arithmetic_pj, 7.0 * e[0].ann_macs);
+  EXPECT_DOUBLE_EQ(e[0].ann_memory_pj, 3.0 * e[0].ann_macs);
+  // Synaptic operations: weight read + read-modify-write of the input (3 accesses); neuron updates:
+  // read and write of the input current, mem and syn (a LIF layer with a synapse: 3 states).
+  EXPECT_DOUBLE_EQ(e[0].snn_memory_pj,
+                   3.0 * (3.0 * d.layers[0].synops + 6.0 * d.layers[0].neuron_updates));
+}

@@ -24,8 +24,15 @@ struct DecisionOptions {
   int threads = 1;
 };
 
+// What one layer did, mean per sample: its synaptic operations (events arriving at its synapses),
+// its spikes, and its neuron updates (neurons × steps run).
+struct LayerOps {
+  double synops = 0.0, spikes = 0.0, neuron_updates = 0.0;
+};
+
 struct DecisionStats {
   std::size_t samples = 0;
+  std::vector<LayerOps> layers;
   // accuracy_at_step[t]: accuracy of the decision at step t (runs without early exit only).
   std::vector<double> accuracy_at_step;
   // synops_by_step[t]: synaptic operations done up to and including step t, mean per sample
@@ -38,6 +45,30 @@ struct DecisionStats {
                                         // only without early exit; else 0)
   double seconds = 0.0;
 };
+
+// Energy under stated assumptions (45 nm, Horowitz 2014, as used across the SNN literature): an
+// accumulate 0.9 pJ, a multiply-accumulate 4.6 pJ, a 32-bit SRAM access 5 pJ (half of the 10 pJ
+// of a 64-bit read from an 8 KB SRAM). The arithmetic-only estimate flatters SNNs (Yan et al.
+// 2024), so the memory accesses are counted too: per synaptic operation a weight read and a
+// read-modify-write of the target's input; per neuron update a read and write of each state
+// variable; per ANN multiply-accumulate a weight read (activations assumed reused from registers).
+struct EnergyAssumptions {
+  double pj_accumulate = 0.9, pj_mac = 4.6, pj_sram_32bit = 5.0;
+};
+
+struct LayerEnergy {
+  LayerOps ops;
+  double ann_macs = 0.0;  // the non-spiking twin of the same sizes, ann_passes passes
+  double snn_arithmetic_pj = 0.0, snn_memory_pj = 0.0;
+  double ann_arithmetic_pj = 0.0, ann_memory_pj = 0.0;
+};
+
+// Per layer, mean per sample, from a run's counts. `ann_passes`: how often the twin runs per
+// sample — 1 for static input (an MLP on the pixels), the number of steps for event data (the same
+// network applied to every time bin).
+std::vector<LayerEnergy> estimate_energy(const Net& net, const DecisionStats& stats,
+                                         std::size_t ann_passes,
+                                         const EnergyAssumptions& assumptions = {});
 
 // Results are the same for any thread count. Throws ParameterError for data that do not fit the
 // network (input count or steps) or a loss that does not fit its last layer.
