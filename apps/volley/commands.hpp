@@ -26,6 +26,8 @@ void add_fi_command(CLI::App& app, int& exit_code);
 // Registers `volley train` and `volley eval` (surrogate-gradient training).
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
+// Registers `volley robustness` (accuracy under input noise).
+void add_robustness_command(CLI::App& app, int& exit_code);
 // Registers `volley export` (a trained network as a model file for `volley sim`, or as NIR).
 void add_export_command(CLI::App& app, int& exit_code);
 // Registers `volley import` (a NIR graph as a volley network).

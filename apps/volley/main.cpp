@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   volley::cli::add_fi_command(app, exit_code);
   volley::cli::add_train_command(app, exit_code);
   volley::cli::add_eval_command(app, exit_code);
+  volley::cli::add_robustness_command(app, exit_code);
   volley::cli::add_export_command(app, exit_code);
   volley::cli::add_import_command(app, exit_code);
   volley::cli::add_evolve_command(app, exit_code);

@@ -22,6 +22,7 @@
 #include "volley/io/training.hpp"
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/decision.hpp"
+#include "volley/train/noise.hpp"
 #include "volley/train/reservoir.hpp"
 #include "volley/train/runner.hpp"
 #include "volley/train/trainer.hpp"
@@ -557,6 +558,113 @@ void add_export_command(CLI::App& app, int& exit_code) {
       ->check(kCount)
       ->capture_default_str();
   c->callback([args, &exit_code] { exit_code = run_export(*args); });
+}
+
+struct RobustnessArgs {
+  std::string checkpoint, out, data;
+  std::vector<std::string> noise;  // "kind" or "kind=l1,l2,..."
+  int threads = 0;
+  long long test_limit = -1;
+  long long seed = 1;
+};
+
+// The default levels of each noise kind (SI units: probability, seconds, hertz).
+std::vector<double> default_levels(train::NoiseKind k) {
+  switch (k) {
+    case train::NoiseKind::deletion: return {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9};
+    case train::NoiseKind::jitter: return {0.0, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3};
+    case train::NoiseKind::spurious: return {0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0};
+  }
+  return {};
+}
+
+int run_robustness(const RobustnessArgs& a) {
+  return run_command("robustness", [&] {
+    Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, a.test_limit, false);
+    train::Trainer trainer(*r.net, r.cfg.loss, r.cfg.optimizer, r.cfg.training);
+    const double dt = r.net->config().dt;
+    std::vector<std::pair<train::NoiseKind, std::vector<double>>> plan;
+    for (const std::string& spec : a.noise.empty() ? std::vector<std::string>{"deletion", "jitter",
+                                                                             "spurious"}
+                                                   : a.noise) {
+      const std::string name = spec.substr(0, spec.find('='));
+      const auto* k = train::noise_kinds().find(name);
+      if (!k) throw ConfigError(fmt::format("--noise: {}", train::noise_kinds().unknown(name)));
+      std::vector<double> levels;
+      if (spec.find('=') == std::string::npos) {
+        levels = default_levels(k->value);
+      } else {
+        std::string rest = spec.substr(spec.find('=') + 1);
+        std::size_t pos = 0;
+        while (pos <= rest.size()) {
+          const std::size_t comma = std::min(rest.find(',', pos), rest.size());
+          const std::string item = rest.substr(pos, comma - pos);
+          try {
+            std::size_t used = 0;
+            levels.push_back(std::stod(item, &used));
+            if (used != item.size()) throw std::invalid_argument(item);
+          } catch (const std::exception&) {
+            throw ConfigError(fmt::format("--noise {}: '{}' is not a number (levels in SI units: a "
+                                          "probability, seconds or hertz)",
+                                          spec, item));
+          }
+          pos = comma + 1;
+        }
+      }
+      plan.emplace_back(k->value, levels);
+    }
+    nlohmann::json runs = nlohmann::json::array();
+    fmt::print("volley robustness: {} on {} ({} samples)\n", a.checkpoint,
+               r.data.test->description(), r.data.test->size());
+    for (const auto& [kind, levels] : plan) {
+      const std::string_view name = train::noise_kinds().name_of(kind);
+      std::vector<double> acc;
+      fmt::print("  {:<9}", name);
+      for (double level : levels) {
+        const train::NoisyEvents noisy(*r.data.test, {kind, level, static_cast<std::uint64_t>(a.seed)},
+                                       dt);
+        acc.push_back(trainer.evaluate(noisy).accuracy);
+        fmt::print(" {:g}: {:.4f}", level, acc.back());
+      }
+      fmt::print("\n");
+      runs.push_back({{"noise", name},
+                      {"unit", kind == train::NoiseKind::deletion ? "1"
+                               : kind == train::NoiseKind::jitter ? "s"
+                                                                   : "Hz"},
+                      {"levels", levels},
+                      {"accuracy", acc}});
+    }
+    std::filesystem::create_directories(a.out);
+    const nlohmann::json j = {{"checkpoint", a.checkpoint},
+                              {"data", r.data.test->description()},
+                              {"samples", r.data.test->size()},
+                              {"seed", a.seed},
+                              {"noise", runs}};
+    std::ofstream out(std::filesystem::path(a.out) / "robustness.json");
+    out << j.dump(2) << "\n";
+    if (!out) throw IoError(fmt::format("cannot write {}/robustness.json", a.out));
+    return kSuccess;
+  });
+}
+
+void add_robustness_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<RobustnessArgs>();
+  CLI::App* c = app.add_subcommand(
+      "robustness",
+      "Accuracy of a trained network under input noise (spike deletion, time jitter, spurious "
+      "spikes), seeded and thread-independent; writes OUT/robustness.json.");
+  c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
+      ->required();
+  c->add_option("-o,--out", args->out, "output directory")->required();
+  c->add_option("--noise", args->noise,
+                "KIND or KIND=L1,L2,... (deletion: probabilities, jitter: seconds, spurious: Hz); "
+                "default: all three kinds at their default levels")
+      ->take_all();
+  c->add_option("--data", args->data, "test data (as for volley eval)");
+  c->add_option("-t,--threads", args->threads, "worker threads")->check(kCount);
+  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(kCount);
+  c->add_option("-s,--seed", args->seed, "seed of the noise")->check(CLI::NonNegativeNumber);
+  c->callback([args, &exit_code] { exit_code = run_robustness(*args); });
 }
 
 void add_eval_command(CLI::App& app, int& exit_code) {

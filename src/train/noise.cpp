@@ -1,0 +1,99 @@
+#include "volley/train/noise.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley::train {
+namespace {
+constexpr std::uint32_t kStreamNoise = 0x7400;
+}
+
+const Registry<Choice<NoiseKind>>& noise_kinds() {
+  static const Registry<Choice<NoiseKind>> r(
+      "noise", {{"deletion", NoiseKind::deletion,
+                 "each input event is dropped with probability LEVEL (0 to 1)"},
+                {"jitter", NoiseKind::jitter,
+                 "each input event moves by a normal time shift of standard deviation LEVEL "
+                 "(seconds), rounded to steps and clipped to the sample"},
+                {"spurious", NoiseKind::spurious,
+                 "each input gains extra spikes at LEVEL Hz (a Bernoulli draw per input and step)"}});
+  return r;
+}
+
+NoisyEvents::NoisyEvents(const data::EventSource& base, NoiseSpec noise, double dt)
+    : base_(base), noise_(noise), dt_(dt) {
+  const std::string name(noise_kinds().name_of(noise.kind));
+  if (!(dt > 0.0)) throw ParameterError(fmt::format("noise '{}': dt must be > 0", name));
+  const double x = noise.level;
+  switch (noise.kind) {
+    case NoiseKind::deletion:
+      if (!(x >= 0.0 && x <= 1.0))
+        throw ParameterError(fmt::format("noise 'deletion': the level is a probability in [0, 1], "
+                                         "got {}",
+                                         x));
+      break;
+    case NoiseKind::jitter:
+      if (!(x >= 0.0 && std::isfinite(x)))
+        throw ParameterError(fmt::format("noise 'jitter': the level is a time >= 0 (s), got {}", x));
+      break;
+    case NoiseKind::spurious:
+      if (!(x >= 0.0 && x * dt <= 1.0))
+        throw ParameterError(fmt::format(
+            "noise 'spurious': the level is a rate >= 0 (Hz) with rate·dt <= 1, got {} Hz at dt = "
+            "{} s",
+            x, dt));
+      break;
+  }
+}
+
+std::string NoisyEvents::description() const {
+  return fmt::format("{} with {} noise {}", base_.description(), noise_kinds().name_of(noise_.kind),
+                     noise_.level);
+}
+
+void NoisyEvents::fill(std::size_t index, std::uint64_t epoch, data::SampleEvents& out) const {
+  data::SampleEvents clean;
+  base_.fill(index, epoch, clean);
+  const std::size_t T = clean.n_steps();
+  const auto sample = static_cast<std::uint32_t>(index);
+  std::vector<std::uint32_t> steps, units;
+  std::vector<float> values;
+  const std::uint32_t stream = kStreamNoise + static_cast<std::uint32_t>(noise_.kind);
+  for (std::size_t t = 0; t < T; ++t)
+    for (std::uint32_t e = clean.offsets[t]; e < clean.offsets[t + 1]; ++e) {
+      // One generator per event: keyed by the sample and the event's position in it.
+      CounterRng rng(noise_.seed, stream, sample, e);
+      std::size_t step = t;
+      if (noise_.kind == NoiseKind::deletion && rng.uniform() < noise_.level) continue;
+      if (noise_.kind == NoiseKind::jitter && noise_.level > 0.0) {
+        const double shift = std::round(rng.normal() * noise_.level / dt_);
+        const double moved = std::clamp(static_cast<double>(t) + shift, 0.0,
+                                        static_cast<double>(T - 1));
+        step = static_cast<std::size_t>(moved);
+      }
+      steps.push_back(static_cast<std::uint32_t>(step));
+      units.push_back(clean.units[e]);
+      values.push_back(clean.values[e]);
+    }
+  if (noise_.kind == NoiseKind::spurious && noise_.level > 0.0) {
+    const double p = noise_.level * dt_;
+    for (std::uint32_t u = 0; u < base_.n_inputs(); ++u) {
+      CounterRng rng(noise_.seed, stream, sample, (std::uint64_t{1} << 40) + u);
+      for (std::size_t t = 0; t < T; ++t)
+        if (rng.uniform() < p) {
+          steps.push_back(static_cast<std::uint32_t>(t));
+          units.push_back(u);
+          values.push_back(1.0f);
+        }
+    }
+  }
+  data::build_sample(steps, units, values, T, out);
+}
+
+}  // namespace volley::train
