@@ -117,6 +117,20 @@ if [ -d "$fm" ]; then
     && pass "export --format nir, import, eval: the same accuracy" \
     || fail "NIR round trip: $(cat "$work/eval.txt" "$work/eval_nir.txt" 2>/dev/null | grep accuracy)"
   expect_error "import: not a NIR file" 1 "$cfg" -- import "$cfg" --dt "1 ms" --out "$work/x"
+  # Input noise: level 0 is the clean accuracy of eval.
+  "$volley" robustness "$work/tr1/checkpoint.bin" --noise deletion=0,0.5 --test-limit 256 --out "$work/rob" \
+    > "$work/rob.txt" 2>&1 && [ -f "$work/rob/robustness.json" ] \
+    && grep -q "deletion  0: $(grep -o 'accuracy [0-9.]*' "$work/eval.txt" | cut -d' ' -f2)" "$work/rob.txt" \
+    && pass "robustness: level 0 equals eval" || fail "robustness: $(cat "$work/rob.txt")"
+  expect_error "robustness: impossible level" 2 "probability in [0, 1]" -- \
+    robustness "$work/tr1/checkpoint.bin" --noise deletion=2 --out "$work/x"
+  expect_error "robustness: unknown noise" 2 "unknown noise 'loud'" -- \
+    robustness "$work/tr1/checkpoint.bin" --noise loud --out "$work/x"
+  # Decisions in time: the last step's accuracy is eval's.
+  "$volley" eval "$work/tr1/checkpoint.bin" --test-limit 256 --early-exit 0.8 > "$work/dec.txt" 2>&1 \
+    && grep -q "100: $(grep -o 'accuracy [0-9.]*' "$work/eval.txt" | cut -d' ' -f2);" "$work/dec.txt" \
+    && grep -q "early exit at softmax margin 0.8" "$work/dec.txt" \
+    && pass "eval --early-exit: full-length accuracy equals eval" || fail "eval --early-exit: $(cat "$work/dec.txt")"
   expect_error "train into a used directory" 1 "pass --resume" -- train "$cfg" "${quick[@]}" --epochs 1 --out "$work/tr1"
   expect_error "train: wrong dataset path" 1 "no/such/dir" "apt-get install dataset-fashion-mnist" -- \
     train "$cfg" --set 'data.path="no/such/dir"' --out "$work/bad1"
