@@ -574,6 +574,8 @@ std::vector<double> default_levels(train::NoiseKind k) {
     case train::NoiseKind::deletion: return {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9};
     case train::NoiseKind::jitter: return {0.0, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3};
     case train::NoiseKind::spurious: return {0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0};
+    case train::NoiseKind::gaussian: return {0.0, 0.05, 0.1, 0.2, 0.3, 0.5};
+    case train::NoiseKind::salt_pepper: return {0.0, 0.02, 0.05, 0.1, 0.2, 0.3};
   }
   return {};
 }
@@ -584,9 +586,13 @@ int run_robustness(const RobustnessArgs& a) {
     train::Trainer trainer(*r.net, r.cfg.loss, r.cfg.optimizer, r.cfg.training);
     const double dt = r.net->config().dt;
     std::vector<std::pair<train::NoiseKind, std::vector<double>>> plan;
-    for (const std::string& spec : a.noise.empty() ? std::vector<std::string>{"deletion", "jitter",
-                                                                             "spurious"}
-                                                   : a.noise) {
+    const auto* images = dynamic_cast<const data::ImageSource*>(r.data.test.get());
+    std::vector<std::string> kinds = a.noise;
+    if (kinds.empty()) {
+      kinds = {"deletion", "jitter", "spurious"};
+      if (images) kinds.insert(kinds.end(), {"gaussian", "salt_pepper"});
+    }
+    for (const std::string& spec : kinds) {
       const std::string name = spec.substr(0, spec.find('='));
       const auto* k = train::noise_kinds().find(name);
       if (!k) throw ConfigError(fmt::format("--noise: {}", train::noise_kinds().unknown(name)));
@@ -611,6 +617,9 @@ int run_robustness(const RobustnessArgs& a) {
           pos = comma + 1;
         }
       }
+      if (train::is_pixel_noise(k->value) && !images)
+        throw ConfigError(fmt::format("--noise {}: pixel noise needs static images; {} are events",
+                                      name, r.data.test->description()));
       plan.emplace_back(k->value, levels);
     }
     nlohmann::json runs = nlohmann::json::array();
@@ -621,16 +630,19 @@ int run_robustness(const RobustnessArgs& a) {
       std::vector<double> acc;
       fmt::print("  {:<9}", name);
       for (double level : levels) {
-        const train::NoisyEvents noisy(*r.data.test, {kind, level, static_cast<std::uint64_t>(a.seed)},
-                                       dt);
-        acc.push_back(trainer.evaluate(noisy).accuracy);
+        const train::NoiseSpec spec{kind, level, static_cast<std::uint64_t>(a.seed)};
+        if (train::is_pixel_noise(kind)) {
+          acc.push_back(trainer.evaluate(*train::noisy_images(*images, spec)).accuracy);
+        } else {
+          acc.push_back(trainer.evaluate(train::NoisyEvents(*r.data.test, spec, dt)).accuracy);
+        }
         fmt::print(" {:g}: {:.4f}", level, acc.back());
       }
       fmt::print("\n");
       runs.push_back({{"noise", name},
-                      {"unit", kind == train::NoiseKind::deletion ? "1"
-                               : kind == train::NoiseKind::jitter ? "s"
-                                                                   : "Hz"},
+                      {"unit", kind == train::NoiseKind::jitter     ? "s"
+                               : kind == train::NoiseKind::spurious ? "Hz"
+                                                                     : "1"},
                       {"levels", levels},
                       {"accuracy", acc}});
     }
@@ -652,13 +664,15 @@ void add_robustness_command(CLI::App& app, int& exit_code) {
   CLI::App* c = app.add_subcommand(
       "robustness",
       "Accuracy of a trained network under input noise (spike deletion, time jitter, spurious "
-      "spikes), seeded and thread-independent; writes OUT/robustness.json.");
+      "spikes; Gaussian and salt-and-pepper pixel noise on static images), seeded and "
+      "thread-independent; writes OUT/robustness.json.");
   c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
       ->required();
   c->add_option("-o,--out", args->out, "output directory")->required();
   c->add_option("--noise", args->noise,
-                "KIND or KIND=L1,L2,... (deletion: probabilities, jitter: seconds, spurious: Hz); "
-                "default: all three kinds at their default levels")
+                "KIND or KIND=L1,L2,... (deletion: probabilities, jitter: seconds, spurious: Hz; "
+                "static images also gaussian: σ of full scale, salt_pepper: probabilities); "
+                "default: every kind that applies, at default levels")
       ->take_all();
   c->add_option("--data", args->data, "test data (as for volley eval)");
   c->add_option("-t,--threads", args->threads, "worker threads")->check(kCount);

@@ -22,14 +22,56 @@ const Registry<Choice<NoiseKind>>& noise_kinds() {
                  "each input event moves by a normal time shift of standard deviation LEVEL "
                  "(seconds), rounded to steps and clipped to the sample"},
                 {"spurious", NoiseKind::spurious,
-                 "each input gains extra spikes at LEVEL Hz (a Bernoulli draw per input and step)"}});
+                 "each input gains extra spikes at LEVEL Hz (a Bernoulli draw per input and step)"},
+                {"gaussian", NoiseKind::gaussian,
+                 "static images: each pixel gains normal noise of standard deviation LEVEL (full "
+                 "scale 1) before encoding"},
+                {"salt_pepper", NoiseKind::salt_pepper,
+                 "static images: each pixel becomes black or white with probability LEVEL before "
+                 "encoding"}});
   return r;
+}
+
+bool is_pixel_noise(NoiseKind kind) {
+  return kind == NoiseKind::gaussian || kind == NoiseKind::salt_pepper;
+}
+
+std::unique_ptr<data::ImageSource> noisy_images(const data::ImageSource& source, NoiseSpec noise) {
+  const std::string name(noise_kinds().name_of(noise.kind));
+  if (!is_pixel_noise(noise.kind))
+    throw ParameterError(fmt::format("noise '{}' acts on events, not on pixels", name));
+  if (!(noise.level >= 0.0 && noise.level <= 1.0))
+    throw ParameterError(fmt::format("noise '{}': the level must be in [0, 1] (full scale), got {}",
+                                     name, noise.level));
+  data::ImageSet set = source.images();
+  const std::size_t per = set.rows * set.cols;
+  const std::uint32_t stream = kStreamNoise + static_cast<std::uint32_t>(noise.kind);
+  for (std::size_t i = 0; i < set.n; ++i) {
+    CounterRng rng(noise.seed, stream, static_cast<std::uint32_t>(i), 0);
+    for (std::size_t k = 0; k < per; ++k) {
+      std::uint8_t& px = set.pixels[i * per + k];
+      if (noise.kind == NoiseKind::gaussian) {
+        const double x = static_cast<double>(px) / 255.0 + noise.level * rng.normal();
+        px = static_cast<std::uint8_t>(std::lround(std::clamp(x, 0.0, 1.0) * 255.0));
+      } else {
+        const double u = rng.uniform();
+        if (u < noise.level) px = u < 0.5 * noise.level ? 0 : 255;
+      }
+    }
+  }
+  return std::make_unique<data::ImageSource>(
+      std::move(set), source.config(),
+      fmt::format("{} with {} noise {}", source.description(), name, noise.level),
+      source.n_classes());
 }
 
 NoisyEvents::NoisyEvents(const data::EventSource& base, NoiseSpec noise, double dt)
     : base_(base), noise_(noise), dt_(dt) {
   const std::string name(noise_kinds().name_of(noise.kind));
   if (!(dt > 0.0)) throw ParameterError(fmt::format("noise '{}': dt must be > 0", name));
+  if (is_pixel_noise(noise.kind))
+    throw ParameterError(fmt::format("noise '{}' acts on the pixels of static images, not on events",
+                                     name));
   const double x = noise.level;
   switch (noise.kind) {
     case NoiseKind::deletion:
@@ -48,6 +90,9 @@ NoisyEvents::NoisyEvents(const data::EventSource& base, NoiseSpec noise, double 
             "noise 'spurious': the level is a rate >= 0 (Hz) with rate·dt <= 1, got {} Hz at dt = "
             "{} s",
             x, dt));
+      break;
+    case NoiseKind::gaussian:
+    case NoiseKind::salt_pepper:
       break;
   }
 }

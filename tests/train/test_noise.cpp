@@ -32,6 +32,7 @@ std::size_t total_events(const volley::data::EventSource& d) {
 TEST(Noise, LevelZeroChangesNothing) {
   const auto data = volley::test::bernoulli_data(20, 30, 2, 10, 3);
   for (const auto& k : vt::noise_kinds()) {
+    if (vt::is_pixel_noise(k.value)) continue;  // PixelNoiseOnStaticImages
     const vt::NoisyEvents noisy(data, {k.value, 0.0, 5}, kDt);
     SampleEvents a, b;
     for (std::size_t s = 0; s < data.size(); ++s) {
@@ -113,4 +114,47 @@ TEST(Noise, RefusesImpossibleLevels) {
   EXPECT_NE(message(vt::NoiseKind::deletion, 1.5).find("probability in [0, 1], got 1.5"), std::string::npos);
   EXPECT_NE(message(vt::NoiseKind::jitter, -1e-3).find("time >= 0"), std::string::npos);
   EXPECT_NE(message(vt::NoiseKind::spurious, 2000.0).find("rate·dt <= 1"), std::string::npos);
+}
+
+// Pixel noise on static images: level 0 gives the same spikes; salt-and-pepper replaces the
+// stated share of pixels by black or white; Gaussian noise moves pixels by about σ; event noise
+// kinds are refused for pixels and pixel kinds for events.
+TEST(Noise, PixelNoiseOnStaticImages) {
+  volley::data::ImageSet set;
+  set.n = 20;
+  set.rows = set.cols = 10;
+  set.labels.assign(20, 0);
+  for (std::size_t i = 0; i < 20 * 100; ++i) set.pixels.push_back(static_cast<std::uint8_t>(60 + i % 120));
+  volley::data::EncoderConfig enc;
+  enc.n_steps = 50;
+  const volley::data::ImageSource clean(set, enc, "test images", 10);
+  SampleEvents a, b;
+  {
+    const auto same = vt::noisy_images(clean, {vt::NoiseKind::gaussian, 0.0, 1});
+    clean.fill(3, 0, a);
+    same->fill(3, 0, b);
+    EXPECT_EQ(a.units, b.units);
+    EXPECT_EQ(a.offsets, b.offsets);
+  }
+  const auto sp = vt::noisy_images(clean, {vt::NoiseKind::salt_pepper, 0.4, 1});
+  std::size_t changed = 0, black = 0;
+  for (std::size_t i = 0; i < set.pixels.size(); ++i) {
+    const std::uint8_t x = sp->images().pixels[i];
+    if (x != set.pixels[i]) {
+      ++changed;
+      EXPECT_TRUE(x == 0 || x == 255);
+      black += x == 0;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(changed), 0.4 * 2000, 5 * std::sqrt(2000 * 0.4 * 0.6));
+  EXPECT_NEAR(static_cast<double>(black), 0.5 * static_cast<double>(changed), 5 * std::sqrt(changed * 0.25));
+  const auto g = vt::noisy_images(clean, {vt::NoiseKind::gaussian, 0.1, 1});
+  double sq = 0.0;
+  for (std::size_t i = 0; i < set.pixels.size(); ++i) {
+    const double d = (static_cast<double>(g->images().pixels[i]) - set.pixels[i]) / 255.0;
+    sq += d * d;
+  }
+  EXPECT_NEAR(std::sqrt(sq / 2000.0), 0.1, 0.01);  // no clipping: pixels stay in [60, 180) ± 4σ
+  EXPECT_THROW(vt::noisy_images(clean, {vt::NoiseKind::deletion, 0.1, 1}), volley::ParameterError);
+  EXPECT_THROW(vt::NoisyEvents(clean, {vt::NoiseKind::gaussian, 0.1, 1}, kDt), volley::ParameterError);
 }
