@@ -39,6 +39,7 @@ struct TrainArgs {
   long long train_limit = -1, test_limit = -1;
   std::vector<std::string> sets;
   bool resume = false;
+  std::string twin;
 };
 
 // The options that change results, as stored in (and checked against) the checkpoint.
@@ -50,6 +51,7 @@ std::vector<std::string> effective_options(const TrainArgs& a) {
   if (a.train_limit >= 0) o.push_back(fmt::format("train_limit={}", a.train_limit));
   if (a.test_limit >= 0) o.push_back(fmt::format("test_limit={}", a.test_limit));
   for (const auto& s : a.sets) o.push_back("set:" + s);
+  if (!a.twin.empty()) o.push_back("twin=" + a.twin);
   return o;
 }
 
@@ -406,6 +408,10 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->take_all();
   c->add_flag("--resume", args->resume,
               "continue the run in OUT from its checkpoint (same file and options)");
+  c->add_option("--twin", args->twin,
+                "ann: train the network's non-spiking twin instead (relu units in place of the "
+                "spiking layers; an MLP on the pixels for static images; overrides twin.kind)")
+      ->check(CLI::IsMember({"snn", "ann"}));
   c->callback([args, &exit_code] { exit_code = run_train(*args); });
 }
 

@@ -81,6 +81,10 @@ template <class F>
 void ImageSource::for_each_event(std::size_t index, std::uint64_t epoch, F&& f) const {
   const std::uint8_t* px = images_->pixels.data() + index * n_inputs_;
   const auto n_steps = static_cast<std::uint32_t>(config_.n_steps);
+  if (config_.kind == EncoderConfig::Kind::analog) {
+    for (std::size_t u = 0; u < n_inputs_; ++u) f(0u, static_cast<std::uint32_t>(u));
+    return;
+  }
   if (config_.kind == EncoderConfig::Kind::latency) {
     for (std::size_t u = 0; u < n_inputs_; ++u) {
       const int s = latency_step_[px[u]];
@@ -123,6 +127,10 @@ void ImageSource::fill(std::size_t index, std::uint64_t epoch, SampleEvents& out
   for (std::size_t t = 0; t < n_steps; ++t) out.offsets[t + 1] += out.offsets[t];
   out.units.resize(out.offsets[n_steps]);
   out.values.assign(out.offsets[n_steps], 1.0f);
+  if (config_.kind == EncoderConfig::Kind::analog) {
+    const std::uint8_t* px = images_->pixels.data() + index * n_inputs_;
+    for (std::size_t u = 0; u < n_inputs_; ++u) out.values[u] = static_cast<float>(px[u] / 255.0);
+  }
   for_each_event(index, epoch,
                  [&](std::uint32_t s, std::uint32_t u) { out.units[out.offsets[s]++] = u; });
   // offsets[s] now holds the end of step s: shift back to the begins.

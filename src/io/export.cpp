@@ -105,6 +105,10 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     throw ConfigError(
         "the network was trained with the smooth forward mode (sigmoid outputs instead of "
         "spikes); only spiking networks (forward = \"heaviside\") can be exported");
+  if (net.is_ann())
+    throw ConfigError(
+        "the checkpoint is an ANN twin (relu units, trained with --twin ann); only spiking "
+        "networks can be exported");
   if (data.n_inputs() != c.n_inputs)
     throw ConfigError(fmt::format("the data have {} inputs but the network {}", data.n_inputs(),
                                   c.n_inputs));

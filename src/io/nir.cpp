@@ -725,6 +725,10 @@ Node to_nir(const train::Net& net) {
     throw ConfigError(
         "the network was trained with the smooth forward mode (sigmoid outputs instead of "
         "spikes); NIR describes spiking neurons, so only forward = \"heaviside\" can be exported");
+  if (net.is_ann())
+    throw ConfigError(
+        "the checkpoint is an ANN twin (relu units, trained with --twin ann); only spiking "
+        "networks can be exported");
   for (std::size_t l = 0; l < c.layers.size(); ++l) {
     const train::LayerConfig& lc = c.layers[l];
     if (lc.kind == train::LayerKind::alif)

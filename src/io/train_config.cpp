@@ -39,7 +39,9 @@ const Registry<Choice<train::EncoderConfig::Kind>>& encodings() {
         "a pixel x ≥ threshold spikes once, at step ⌊tau_eff·ln(x/(x − threshold))/dt⌋ "
         "(SpyTorch)"},
        {"poisson", Kind::poisson,
-        "every pixel spikes at every step with probability max_rate·x·dt"}});
+        "every pixel spikes at every step with probability max_rate·x·dt"},
+       {"analog", Kind::analog,
+        "not spikes: every pixel is an input of value x at step 0 (the ANN twin's input)"}});
   return r;
 }
 
@@ -128,6 +130,14 @@ std::span<const Param<train::TrainSettings>> training_params() {
   return p;
 }
 
+std::span<const Param<train::TwinConfig>> twin_params() {
+  static const Param<train::TwinConfig> p[] = {
+      {"bins", &train::TwinConfig::bins, Dimension::none(), Range::non_negative(),
+       "event data: time bins of the twin's input (counts per bin); 0 = network.steps"},
+  };
+  return p;
+}
+
 std::span<const Param<train::ReservoirConfig>> reservoir_params() {
   using R = train::ReservoirConfig;
   static const Param<R> p[] = {
@@ -193,12 +203,19 @@ train::LayerConfig read_layer(Table t, bool last) {
   if (!t.get("size")) t.missing("size");
   read_params(t, train::layer_params(), c);
   c.learn_tau = flag(t, "learn_tau", false);
-  if (c.kind != train::LayerKind::readout) {
+  if (c.kind == train::LayerKind::lif || c.kind == train::LayerKind::alif) {
     c.recurrent_scale = c.weight_scale;  // unless given
     read_params(t, train::spiking_layer_params(), c);
     if (auto f = t.get("reset")) c.reset = choose(*f, train::reset_modes());
     c.detach_reset = flag(t, "detach_reset", true);
     c.recurrent = flag(t, "recurrent", false);
+  }
+  if (c.kind == train::LayerKind::relu) {
+    c.recurrent_scale = c.weight_scale;
+    read_params(t, train::relu_layer_params(), c);
+    c.recurrent = flag(t, "recurrent", false);
+    c.leaky = flag(t, "leaky", false);
+    if (c.learn_tau && !c.leaky) t.fail("learn_tau on a relu layer needs leaky = true");
   }
   if (c.kind == train::LayerKind::alif) read_params(t, train::alif_params(), c);
   t.finish();
@@ -232,6 +249,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   const auto training = top.get("training");
   const auto evolution = top.get("evolution");
   const auto reservoir = top.get("reservoir");
+  const auto twin = top.get("twin");
   top.finish();
   if (!data) top.missing("data", "add a [data] table, e.g. dataset = \"fashion-mnist\"");
   if (!layers) top.missing("layers", "add [[layers]] tables, the last of type \"readout\"");
@@ -320,6 +338,16 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     cfg.memory_capacity = flag(t, "memory_capacity", cfg.memory_capacity);
     t.finish();
   }
+  std::optional<Field> bins_field;
+  if (twin) {
+    Table t = twin->table();
+    if (auto f = t.get("kind")) cfg.twin.kind = choose(*f, train::twin_kinds());
+    read_params(t, twin_params(), cfg.twin);
+    bins_field = t.get("bins");
+    cfg.twin.leaky = flag(t, "leaky", false);
+    t.finish();
+  }
+  if (opt.twin) cfg.twin.kind = *opt.twin;
   if (opt.seed) s.seed = net.seed = *opt.seed;
   if (opt.threads) s.threads = *opt.threads;
   if (opt.epochs) s.epochs = *opt.epochs;
@@ -329,6 +357,33 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   ev.seed = s.seed;
   ev.threads = s.threads;
   cfg.reservoir.threads = s.threads;
+  if (cfg.twin.kind == train::TwinKind::ann) {
+    const auto fail = [&](const std::string& what) {
+      if (bins_field) bins_field->fail(what);
+      throw ConfigError(fmt::format("{}: twin: {}", src.name, what));
+    };
+    std::size_t steps = net.n_steps;
+    double dt = net.dt;
+    if (cfg.data.kind == DataConfig::Kind::fashion_mnist) {
+      if (cfg.twin.bins > 1) fail("static images have one step in the ANN twin; remove bins");
+      cfg.data.encoder.kind = train::EncoderConfig::Kind::analog;
+      steps = cfg.data.encoder.n_steps = 1;
+    } else if (cfg.twin.bins > 0 && cfg.twin.bins != net.n_steps) {
+      if (cfg.data.kind == DataConfig::Kind::ipd)
+        fail("the ipd task is generated at network.dt; the twin keeps its steps (remove bins)");
+      dt = net.dt * static_cast<double>(net.n_steps) / static_cast<double>(cfg.twin.bins);
+      steps = cfg.twin.bins;
+    }
+    try {
+      net = train::ann_twin(net, steps, dt, cfg.twin.leaky);
+    } catch (const ParameterError& e) {
+      throw ConfigError(fmt::format("{}: {}", src.name, e.what()));
+    }
+    cfg.loss = train::ann_twin_loss(cfg.loss);
+    if (s.gradient != train::GradientKind::bptt)
+      throw ConfigError(fmt::format("{}: the ANN twin is trained by BPTT (training.gradient)",
+                                    src.name));
+  }
   try {
     if (s.threads < 1) throw ParameterError("training: threads must be >= 1");
     if (s.epochs < 0) throw ParameterError("training: epochs must be >= 0");
@@ -443,7 +498,13 @@ std::string training_reference_markdown() {
                     {"detach_reset", "true", kFlag, "the reset is not differentiated (SpyTorch)"},
                     {"recurrent", "false", kFlag, "recurrent weights V within the layer"}},
                    {infos(train::spiking_layer_params(), layer)}) +
-        "\n`alif` only:\n\n" + keys_table({}, {infos(train::alif_params(), layer)}) + "\n";
+        "\n`alif` only:\n\n" + keys_table({}, {infos(train::alif_params(), layer)}) +
+        "\n`relu` only (tau_syn is not used):\n\n" +
+        keys_table({{"leaky", "false", kFlag,
+                     "h_t = β·h_{t−1} + I_t with β = exp(−dt/tau_mem) (else h_t = I_t)"},
+                    {"recurrent", "false", kFlag, "recurrent weights V within the layer"}},
+                   {infos(train::relu_layer_params(), layer)}) +
+        "\n";
   names("Layer types", markdown_names(train::layer_kinds()));
   names("Reset modes", markdown_names(train::reset_modes()));
 
@@ -500,6 +561,16 @@ std::string training_reference_markdown() {
           keys_table({{"memory_capacity", "false", kFlag,
                        "also measure Jaeger's memory capacity of the reservoir"}},
                      {infos(reservoir_params())}));
+
+  section("`[twin]`",
+          "The non-spiking twin (include/volley/train/twin.hpp): the same network with relu units "
+          "in place of the spiking layers, trained by the same engine (`volley train --twin ann` "
+          "sets kind).",
+          keys_table({{"kind", "`\"snn\"`", one_of(train::twin_kinds()), "below"},
+                      {"leaky", "false", kFlag,
+                       "the relu units integrate with the spiking layer's tau_mem"}},
+                     {infos(twin_params())}));
+  names("Twins", markdown_names(train::twin_kinds()));
   return md;
 }
 

@@ -265,6 +265,10 @@ TrainOptions options_from_checkpoint(const std::vector<std::string>& stored) {
     const auto eq = s.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = s.substr(0, eq);
+    if (key == "twin") {
+      if (const auto* k = train::twin_kinds().find(s.substr(eq + 1))) opt.twin = k->value;
+      continue;
+    }
     const auto value = std::stoull(s.substr(eq + 1));
     if (key == "seed") opt.seed = value;
     if (key == "train_limit") opt.train_limit = value;

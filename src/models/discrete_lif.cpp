@@ -17,7 +17,10 @@ const Registry<Choice<LayerKind>>& layer_kinds() {
         "adaptive LIF: the threshold rises by adapt_strength per spike and decays with tau_adapt "
         "(Bellec et al. 2018)"},
        {"readout", LayerKind::readout,
-        "leaky integrator without spikes; output y_t = V_{t+1}; only as the last layer"}});
+        "leaky integrator without spikes; output y_t = V_{t+1}; only as the last layer"},
+       {"relu", LayerKind::relu,
+        "non-spiking rectified linear units, h_t = λ·h_{t−1} + I_t, output max(h_t, 0) (λ = 0, or "
+        "exp(−dt/tau_mem) with leaky = true): the ANN twin's hidden layers; trainer only"}});
   return r;
 }
 
@@ -58,6 +61,10 @@ void neuron_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool a
 DiscreteLifPopulation::DiscreteLifPopulation(std::string name, DiscreteLifParams params)
     : Population(std::move(name)), p_(params) {
   check_params(DiscreteLifParams::params(), p_, fmt::format("population '{}'", this->name()));
+  if (p_.type == LayerKind::relu)
+    throw ParameterError(fmt::format("population '{}': type 'relu' is the trainer's non-spiking "
+                                     "ANN twin; the simulator runs lif, alif and readout",
+                                     this->name()));
   channels_.push_back({"in", Dimension::none(), false});
 }
 

@@ -47,7 +47,7 @@ SampleResult run_sample(const Net& net, const LossConfig& loss, const data::Samp
                         double margin, bool keep_curve, std::vector<LayerState>& st) {
   const NetConfig& c = net.config();
   const std::size_t L = c.layers.size(), T = c.n_steps, C = net.n_outputs();
-  const bool readout = !net.spiking(L - 1);
+  const bool readout = !net.emits_events(L - 1);
   for (std::size_t l = 0; l < L; ++l) net.reset_state(l, st[l]);
   std::vector<double> score(C, 0.0);
   SampleResult r;
@@ -112,7 +112,7 @@ DecisionStats evaluate_decisions(const Net& net, const LossConfig& loss,
     throw ParameterError(fmt::format("the data ({} inputs, {} steps) do not fit the network ({} "
                                      "inputs, {} steps)",
                                      data.n_inputs(), data.n_steps(), c.n_inputs, c.n_steps));
-  if (is_count_loss(loss.kind) == !net.spiking(c.layers.size() - 1))
+  if (is_count_loss(loss.kind) == !net.emits_events(c.layers.size() - 1))
     throw ParameterError(fmt::format("loss '{}' does not fit the network's last layer",
                                      loss_name(loss.kind)));
   const std::size_t n = data.size(), T = c.n_steps;

@@ -236,6 +236,10 @@ std::size_t EpropWorkspace::bytes() const {
 void Eprop::check(const NetConfig& net, const LossConfig& loss) {
   const std::size_t L = net.layers.size();
   if (L == 0) throw ParameterError("e-prop: the network has no layers");
+  for (std::size_t l = 0; l < L; ++l)
+    if (net.layers[l].kind == LayerKind::relu)
+      throw ParameterError(fmt::format(
+          "e-prop: layer {} is relu (non-spiking); e-prop needs spiking layers (use BPTT)", l));
   if (net.layers.back().kind != LayerKind::readout)
     throw ParameterError(fmt::format(
         "e-prop: loss '{}' on a spiking last layer is not supported; e-prop needs a readout last "

@@ -83,7 +83,7 @@ SampleLoss sample_loss(const LossConfig& cfg, const Net& net, const SampleRecord
                        float scale, std::vector<float>* dy) {
   const std::size_t C = net.n_outputs(), T = net.config().n_steps;
   const LayerRecord& out = rec.layers.back();
-  const bool readout = !net.spiking(net.config().layers.size() - 1);
+  const bool readout = !net.emits_events(net.config().layers.size() - 1);
   if (is_count_loss(cfg.kind) == readout)
     throw ParameterError(is_count_loss(cfg.kind)
                              ? "loss: count losses need a spiking last layer, not a readout"

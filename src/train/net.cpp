@@ -218,6 +218,18 @@ bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau,
               : dispatch_adjoint_a<false>(p, mult, syn, learn_tau);
 }
 
+// One step of n relu units: h_t = λ·h_{t−1} + I_t (mem holds h), u = h_t, a_t = max(h_t, 0).
+inline void relu_step(std::size_t n, const float* __restrict lambda, const float* __restrict cur,
+                      float* __restrict mem, float* __restrict u, float* __restrict a) {
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    const float h = lambda[j] * mem[j] + cur[j];
+    mem[j] = h;
+    u[j] = h;
+    a[j] = h > 0.0f ? h : 0.0f;
+  }
+}
+
 [[noreturn]] void bad(std::size_t layer, std::string_view field, const std::string& what) {
   throw ParameterError(fmt::format("layer {}: {}: {}", layer, field, what));
 }
@@ -323,6 +335,16 @@ std::span<const volley::Param<LayerConfig>> spiking_layer_params() {
   return p;
 }
 
+std::span<const volley::Param<LayerConfig>> relu_layer_params() {
+  static const volley::Param<LayerConfig> p[] = {
+      {"recurrent_density", &LayerConfig::recurrent_density, Dimension::none(), kFraction,
+       "connection probability of the recurrent weights"},
+      {"recurrent_scale", &LayerConfig::recurrent_scale, Dimension::none(), kNonNegative,
+       "initial recurrent weights as weight_scale; default: the layer's weight_scale"},
+  };
+  return p;
+}
+
 std::span<const volley::Param<LayerConfig>> alif_params() {
   static const volley::Param<LayerConfig> p[] = {
       {"tau_adapt", &LayerConfig::tau_adapt, Dimension::seconds(), kPositive,
@@ -381,7 +403,13 @@ void NetConfig::validate() const {
     };
     check(layer_params());
     if (c.size > kMaxCount) bad(l, "size", "too large");
-    if (c.kind != LayerKind::readout) check(spiking_layer_params());
+    if (c.kind == LayerKind::lif || c.kind == LayerKind::alif) check(spiking_layer_params());
+    if (c.kind == LayerKind::relu) {
+      check(relu_layer_params());
+      if (l + 1 == layers.size())
+        bad(l, "type", "a relu layer cannot be the output; add a readout layer after it");
+      if (c.learn_tau && !c.leaky) bad(l, "learn_tau", "a relu layer learns λ only when leaky");
+    }
     if (c.kind == LayerKind::alif) check(alif_params());
     if (c.kind == LayerKind::readout) {
       if (c.recurrent) bad(l, "recurrent", "a readout layer cannot be recurrent");
@@ -431,8 +459,10 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
   std::size_t n_pre = config_.n_inputs;
   for (std::size_t l = 0; l < L; ++l) {
     const LayerConfig& c = config_.layers[l];
-    const double beta = std::exp(-config_.dt / c.tau_mem);
-    const double alpha = c.tau_syn > 0.0 ? std::exp(-config_.dt / c.tau_syn) : 0.0;
+    const bool relu = c.kind == LayerKind::relu;
+    has_relu_ = has_relu_ || relu;
+    const double beta = relu && !c.leaky ? 0.0 : std::exp(-config_.dt / c.tau_mem);
+    const double alpha = c.tau_syn > 0.0 && !relu ? std::exp(-config_.dt / c.tau_syn) : 0.0;
     const auto stream = static_cast<std::uint32_t>(2 * l);
     make(w_[l], n_pre, c.size, c.density, c.weight_scale, beta, stream, fmt::format("layer{}.w", l));
     if (c.recurrent)
@@ -441,7 +471,7 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     alpha_[l] = params_.size();
     params_.push_back({fmt::format("layer{}.alpha", l),
                        std::vector<float>(c.size, static_cast<float>(alpha)),
-                       c.learn_tau && c.tau_syn > 0.0});
+                       c.learn_tau && alpha > 0.0});
     beta_[l] = params_.size();
     params_.push_back({fmt::format("layer{}.beta", l),
                        std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau});
@@ -522,10 +552,11 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
   const LayerConfig& c = config_.layers[l];
   const std::size_t N = c.size, T = config_.n_steps;
   const bool readout = c.kind == LayerKind::readout;
+  const bool relu = c.kind == LayerKind::relu;
   const bool has_syn = c.tau_syn > 0.0;
   const bool smooth = config_.forward == ForwardMode::smooth;
   const bool dense_bw = backward_mode() == BackwardMode::dense;
-  const bool need_mt = !readout && !c.detach_reset && c.reset == ResetMode::multiply;
+  const bool need_mt = !readout && !relu && !c.detach_reset && c.reset == ResetMode::multiply;
   const float thr = static_cast<float>(c.threshold);
   const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
   const float rho = rho_[l];
@@ -586,8 +617,12 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       r.off[t + 1] = 0;
       continue;
     }
-    const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
-    neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+    if (relu) {
+      relu_step(N, beta, cur, mem, uu, spike);
+    } else {
+      const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
+      neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+    }
     // Branch-free compaction of the spikes (and below, of the active set): every neuron is
     // written, the count advances only for the ones kept.
     {
@@ -663,12 +698,16 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
     readout_step(N, has_syn, alpha, beta, cur, syn, mem);
     return;
   }
-  const float thr = static_cast<float>(c.threshold);
-  const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
-  const float k = static_cast<float>(config_.smooth_scale);
-  const NeuronStep step{N,   thr, b,   rho_[l],          k,           alpha,       beta,
-                        cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
-  neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+  if (c.kind == LayerKind::relu) {
+    relu_step(N, beta, cur, mem, s.u.data(), s.spike.data());
+  } else {
+    const float thr = static_cast<float>(c.threshold);
+    const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
+    const float k = static_cast<float>(config_.smooth_scale);
+    const NeuronStep step{N,   thr, b,   rho_[l],          k,           alpha,       beta,
+                          cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
+    neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
+  }
   s.idx.resize(N + 16);
   s.val.resize(N + 16);
   const std::size_t n = compact<Keep::nonzero>(s.spike.data(), nullptr, N, 0.0f, s.idx.data(),
@@ -682,7 +721,12 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
 
 void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const float> dy,
                    const std::vector<std::vector<float>>* extra_e,
-                   std::vector<std::vector<float>>& grads, Workspace& ws) const {
+                   std::vector<std::vector<float>>& grads, Workspace& ws,
+                   InputGradients* input_grads) const {
+  if (input_grads) {
+    input_grads->value.assign(input.units.size(), 0.0f);
+    input_grads->time.assign(input.units.size(), 0.0f);
+  }
   const std::size_t L = config_.layers.size();
   const std::size_t n = max_size_;
   for (auto* v : {&ws.gm, &ws.gs, &ws.ga, &ws.gi, &ws.gi_next, &ws.delta, &ws.keep, &ws.econst})
@@ -696,7 +740,7 @@ void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const
       std::span<const float> extra;
       if (extra_e && l < extra_e->size()) extra = (*extra_e)[l];
       backward_layer(l, in, l > 0 ? &rec.layers[l - 1] : nullptr, rec.layers[l], dy, l + 1 == L,
-                     extra, grads, ws, sg);
+                     extra, grads, ws, sg, l == 0 ? input_grads : nullptr);
     }
   };
   if (config_.forward == ForwardMode::smooth)
@@ -709,7 +753,7 @@ template <class S>
 void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
                          std::span<const float> dy, bool top, std::span<const float> extra_e,
                          std::vector<std::vector<float>>& grads, Workspace& ws,
-                         const S& sg) const {
+                         const S& sg, InputGradients* input_grads) const {
   const LayerConfig& c = config_.layers[l];
   const std::size_t N = c.size, T = config_.n_steps;
   const bool readout = c.kind == LayerKind::readout;
@@ -752,10 +796,59 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     econst[j] = (top && !readout ? dy[j] : 0.0f) + (extra_e.empty() ? 0.0f : extra_e[j]);
 
   // The layer below gets dL/ds at the points its own backward will use.
-  const bool below_spiking = below && spiking(l - 1);
+  const bool below_spiking = below && emits_events(l - 1);
   const std::size_t Nb = below ? config_.layers[l - 1].size : 0;
   if (below_spiking) below->e.assign(dense ? T * Nb : below->aidx.size(), 0.0f);
   const bool has_e = !top && !readout;
+
+  // dL/dI_t (in gi) into the weight gradients, the layer below's dL/ds_t and the input events'
+  // gradients; `any`: whether gi is non-zero anywhere.
+  auto deliver = [&](std::size_t t, bool any) {
+    if (input_grads) {
+      // gi_next is dL/dI_{t+1} (0 after the last step).
+      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+        const float a = any ? dot_row(W, w, in.idx[e], gi) : 0.0f;
+        input_grads->value[e] = a;
+        input_grads->time[e] = in.val[e] * (dot_row(W, w, in.idx[e], gi_next) - a);
+      }
+    }
+    if (!any) return;
+    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) acc_row(W, gw, in.idx[e], in.val[e], gi);
+    if (V && t > 0)
+      for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
+    if (below_spiking) {
+      if (dense) {
+        float* eb = below->e.data() + t * Nb;
+        for (std::size_t i = 0; i < Nb; ++i) eb[i] = dot_row(W, w, static_cast<std::uint32_t>(i), gi);
+      } else {
+        for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
+          below->e[a] = dot_row(W, w, below->aidx[a], gi);
+      }
+    }
+  };
+
+  if (c.kind == LayerKind::relu) {
+    // dL/dh_t = 1[h_t > 0]·dL/da_t + λ·dL/dh_{t+1} (gm holds dL/dh_{t+1}); dL/dI_t = dL/dh_t;
+    // dL/dλ += dL/dh_t·h_{t−1}.
+    for (std::size_t t = T; t-- > 0;) {
+      const float* u = r.u.data() + t * N;
+      const float* e = has_e ? r.e.data() + t * N : nullptr;
+      const float* h_prev = c.learn_tau ? r.mem.data() + t * N : nullptr;
+      int nonzero = 0;
+      for (std::size_t j = 0; j < N; ++j) {
+        float ds = (e ? e[j] : 0.0f) + econst[j];
+        if (V) ds += dot_row(*V, v, static_cast<std::uint32_t>(j), gi_next);
+        const float dh = (u[j] > 0.0f ? ds : 0.0f) + beta[j] * gm[j];
+        if (gbeta) gbeta[j] += dh * h_prev[j];
+        gm[j] = dh;
+        gi[j] = dh;
+        nonzero |= dh != 0.0f;
+      }
+      deliver(t, nonzero != 0);
+      std::swap(gi, gi_next);
+    }
+    return;
+  }
 
   for (std::size_t t = T; t-- > 0;) {
     if (readout) {
@@ -799,20 +892,7 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
         dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau, c.kind == LayerKind::alif);
     if (!readout && !dense)
       for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) delta[r.aidx[a]] = 0.0f;
-    if (any) {
-      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) acc_row(W, gw, in.idx[e], in.val[e], gi);
-      if (V && t > 0)
-        for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
-      if (below_spiking) {
-        if (dense) {
-          float* eb = below->e.data() + t * Nb;
-          for (std::size_t i = 0; i < Nb; ++i) eb[i] = dot_row(W, w, static_cast<std::uint32_t>(i), gi);
-        } else {
-          for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
-            below->e[a] = dot_row(W, w, below->aidx[a], gi);
-        }
-      }
-    }
+    deliver(t, any);
     std::swap(gi, gi_next);
   }
 }

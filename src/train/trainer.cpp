@@ -62,7 +62,7 @@ Trainer::Trainer(Net& net, LossConfig loss, OptimizerConfig opt, TrainSettings s
   settings_.validate();
   if (!(loss_.reg_l1 >= 0.0) || !(loss_.reg_l2 >= 0.0))
     throw ParameterError("loss: reg_l1 and reg_l2 must be >= 0");
-  const bool readout = !net_.spiking(net_.config().layers.size() - 1);
+  const bool readout = !net_.emits_events(net_.config().layers.size() - 1);
   if (is_count_loss(loss_.kind) == readout)
     throw ParameterError(fmt::format(
         "loss: '{}' {}", loss_name(loss_.kind),

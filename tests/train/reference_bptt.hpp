@@ -27,6 +27,12 @@
 // Readout layer: I_t = sum_i z_t[i] W[i*n+j]; syn/mem as above without spike
 // or reset; output y_t = mem_{t+1}. A readout layer must be the last layer.
 //
+// Relu layer (non-spiking, the ANN twin): I_t as a spiking layer's (recurrent
+// input out_{t-1}); h_t = beta*h_{t-1} + I_t; out_t = max(h_t, 0), derivative
+// 1 for h_t > 0 and 0 otherwise; no synapse. Not regularised.
+//
+// Grads.dx holds dLoss/dx_t[i] of every input value of every sample.
+//
 // Losses (per sample, label c): a score m_k per class from the last layer's output, then a
 // criterion on m:
 //   scores     max_over_time   m_k = max_t y_t[k] (gradient to the first argmax)
@@ -59,7 +65,7 @@
 namespace volley::reference {
 
 struct Layer {
-  enum Kind { lif, alif, readout };
+  enum Kind { lif, alif, readout, relu };
   enum Reset { multiply, subtract, none };
 
   Kind kind = lif;
@@ -131,6 +137,8 @@ struct Grads {
   std::vector<std::vector<std::vector<double>>> u;
   // out[layer][sample][t*n+j]: the layer's output, s_t or y_t.
   std::vector<std::vector<std::vector<double>>> out;
+  // dx[sample][t*n_in+i]: dLoss/dx_t[i].
+  std::vector<std::vector<double>> dx;
 };
 
 namespace detail {
@@ -142,7 +150,9 @@ struct LayerTrace {
   std::vector<double> I, syn, mem, mt, a, u, s, out;
 };
 
-inline bool is_spiking(const Layer& layer) { return layer.kind != Layer::readout; }
+inline bool is_spiking(const Layer& layer) {
+  return layer.kind == Layer::lif || layer.kind == Layer::alif;
+}
 
 inline bool is_count_loss(const Loss& loss) { return loss.score == Loss::spike_count; }
 
@@ -164,6 +174,10 @@ inline void validate(const std::vector<Layer>& layers, const std::vector<std::ve
     require(L.W.size() == L.n_in * L.n, at + "W must have n_in*n entries");
     require(L.beta.size() == L.n, at + "beta must have n entries");
     if (L.has_syn) require(L.alpha.size() == L.n, at + "alpha must have n entries");
+    if (L.kind == Layer::relu) {
+      require(l + 1 < layers.size(), at + "a relu layer cannot be the last layer");
+      require(!L.has_syn, at + "a relu layer has no synapse");
+    }
     if (L.kind == Layer::readout) {
       require(l + 1 == layers.size(), at + "a readout layer must be the last layer");
       require(!L.recurrent, at + "a readout layer cannot be recurrent");
@@ -213,9 +227,19 @@ inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, st
     for (std::size_t j = 0; j < n; ++j) {
       double I = 0.0;
       for (std::size_t i = 0; i < ni; ++i) I += z[t * ni + i] * L.W[i * n + j];
-      if (spiking && L.recurrent && t > 0)
-        for (std::size_t k = 0; k < n; ++k) I += tr.s[(t - 1) * n + k] * L.V[k * n + j];
+      if (L.kind != Layer::readout && L.recurrent && t > 0)
+        for (std::size_t k = 0; k < n; ++k) I += tr.out[(t - 1) * n + k] * L.V[k * n + j];
       tr.I[t * n + j] = I;
+    }
+    if (L.kind == Layer::relu) {
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t now = t * n + j, next = (t + 1) * n + j;
+        const double h = L.beta[j] * tr.mem[now] + tr.I[now];
+        tr.mem[next] = h;
+        tr.u[now] = h;
+        tr.out[now] = h > 0.0 ? h : 0.0;
+      }
+      continue;
     }
     // Neuron update.
     for (std::size_t j = 0; j < n; ++j) {
@@ -411,7 +435,20 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
 
   for (std::size_t step = T; step-- > 0;) {
     const std::size_t t = step;
-    for (std::size_t j = 0; j < n; ++j) {
+    for (std::size_t j = 0; j < n && L.kind == Layer::relu; ++j) {
+      // G_mem holds dLoss/dh_{t+1}; h_{t+1} = beta*h_t + I_{t+1}.
+      const std::size_t now = t * n + j;
+      double g_o = g_out[now];
+      if (L.recurrent)  // out_t feeds I_{t+1} through V
+        for (std::size_t jj = 0; jj < n; ++jj) g_o += L.V[j * n + jj] * G_I[jj];
+      const double g_h = (tr.u[now] > 0.0 ? g_o : 0.0) + L.beta[j] * G_mem[j];
+      dbeta[j] += g_h * tr.mem[now];  // mem[now] = h_{t-1}
+      g_I[j] = g_h;
+      g_mem[j] = g_h;
+      g_syn[j] = 0.0;
+      g_a[j] = 0.0;
+    }
+    for (std::size_t j = 0; j < n && L.kind != Layer::relu; ++j) {
       const std::size_t now = t * n + j, next = (t + 1) * n + j;
       double g_mem_next = G_mem[j];  // dLoss/dmem_{t+1}
       double g_mt = 0.0;             // dLoss/dmt_{t+1}
@@ -474,9 +511,9 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
     if (g_z)
       for (std::size_t i = 0; i < ni; ++i)
         for (std::size_t j = 0; j < n; ++j) (*g_z)[t * ni + i] += L.W[i * n + j] * g_I[j];
-    if (spiking && L.recurrent && t > 0)
+    if (L.kind != Layer::readout && L.recurrent && t > 0)
       for (std::size_t k = 0; k < n; ++k)
-        for (std::size_t j = 0; j < n; ++j) dV[k * n + j] += tr.s[(t - 1) * n + k] * g_I[j];
+        for (std::size_t j = 0; j < n; ++j) dV[k * n + j] += tr.out[(t - 1) * n + k] * g_I[j];
 
     G_mem = g_mem;
     G_syn = g_syn;
@@ -515,12 +552,14 @@ inline Grads bptt(const std::vector<Layer>& layers, const std::vector<std::vecto
     g.dbeta.push_back(std::vector<double>(L.n, 0.0));
   }
   g.u.assign(nl, std::vector<std::vector<double>>(B));
+  g.dx.assign(B, {});
   g.out.assign(nl, std::vector<std::vector<double>>(B));
 
   for (std::size_t b = 0; b < B; ++b) {
     for (std::size_t l = nl; l-- > 0;) {
       const std::vector<double>& z = l == 0 ? inputs[b] : traces[b][l - 1].out;
-      std::vector<double>* g_z = l == 0 ? nullptr : &g_out[b][l - 1];
+      if (l == 0) g.dx[b].assign(inputs[b].size(), 0.0);
+      std::vector<double>* g_z = l == 0 ? &g.dx[b] : &g_out[b][l - 1];
       detail::backward_layer(layers[l], z, traces[b][l], g_out[b][l], T, opt, g.dW[l], g.dV[l], g.dalpha[l],
                              g.dbeta[l], g_z);
       g.u[l][b] = traces[b][l].u;

@@ -18,6 +18,7 @@
 #include "volley/train/net.hpp"
 #include "volley/train/surrogate.hpp"
 #include "volley/train/trainer.hpp"
+#include "volley/train/twin.hpp"
 
 namespace vt = volley::train;
 namespace ref = volley::reference;
@@ -102,6 +103,7 @@ ref::Layer::Kind reference_kind(vt::LayerKind kind) {
     case vt::LayerKind::lif: return ref::Layer::lif;
     case vt::LayerKind::alif: return ref::Layer::alif;
     case vt::LayerKind::readout: return ref::Layer::readout;
+    case vt::LayerKind::relu: return ref::Layer::relu;
   }
   ADD_FAILURE() << "layer type " << vt::layer_kinds().name_of(kind) << " has no reference";
   return ref::Layer::lif;
@@ -143,7 +145,7 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
     L.kind = reference_kind(lc.kind);
     L.n_in = net.input_weights(l).n_pre;
     L.n = lc.size;
-    L.has_syn = lc.tau_syn > 0.0;
+    L.has_syn = lc.tau_syn > 0.0 && lc.kind != vt::LayerKind::relu;
     L.recurrent = lc.recurrent;
     L.threshold = lc.threshold;
     L.reset = reference_reset(lc.reset);
@@ -235,6 +237,29 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
               fmt_name(l, "alpha"));
     }
   }
+  // dL/dx of every input event (Net::backward's InputGradients) against the reference's dx.
+  if (c.loss.reg_l1 == 0.0 && c.loss.reg_l2 == 0.0) {
+    vt::Workspace ws;
+    vt::SampleRecord rec;
+    std::vector<float> dy;
+    auto grads = net.zero_grads();
+    std::vector<float> got;
+    std::vector<double> want;
+    for (std::size_t b = 0; b < kB; ++b) {
+      data.fill(b, 0, ev);
+      net.forward(ev, rec, ws, true);
+      vt::sample_loss(c.loss, net, rec, data.label(b), 1.0f / kB, &dy);
+      vt::InputGradients ig;
+      net.backward(ev, rec, dy, nullptr, grads, ws, &ig);
+      EXPECT_EQ(ig.value.size(), ev.units.size());
+      for (std::size_t t = 0; t < kT; ++t)
+        for (std::uint32_t e = ev.offsets[t]; e < ev.offsets[t + 1]; ++e) {
+          got.push_back(ig.value[e]);
+          want.push_back(r.reference.dx[b][t * kIn + ev.units[e]]);
+        }
+    }
+    check(got, want, nullptr, "input");
+  }
   EXPECT_NEAR(r.loss, r.reference.loss, 1e-5 * std::fabs(r.reference.loss) + 1e-7);
   return r;
 }
@@ -313,6 +338,20 @@ std::vector<NamedCase> gradient_cases() {
     Case c = basic();
     c.net.surrogate = {sg.value, sg.default_scale};
     add("surrogate_" + std::string(sg.name), c);
+  }
+  {
+    // The ANN twin (relu units, readout without synapse), plain and leaky-recurrent with a
+    // learned leak.
+    Case c = basic();
+    c.net = vt::ann_twin(basic().net, kT, 1e-3, false);
+    c.w_mean = 0.1;
+    add("ann_twin", c);
+    c.net = vt::ann_twin(basic().net, kT, 1e-3, true);
+    c.net.layers[0].recurrent = true;
+    c.net.layers[0].learn_tau = true;
+    c.w_mean = 0.0;
+    c.v_mean = -0.2;
+    add("ann_twin_leaky_recurrent", c);
   }
   {
     Case c = basic();

@@ -204,6 +204,24 @@ void expect_matches_finite_differences(std::vector<Layer> layers, const std::vec
       }
     }
   }
+  // The inputs' gradients (what the attacks use).
+  std::vector<std::vector<double>> xv = x;
+  double max_dx = 0.0;
+  ASSERT_EQ(g.dx.size(), x.size());
+  for (std::size_t b = 0; b < x.size(); ++b) {
+    ASSERT_EQ(g.dx[b].size(), x[b].size());
+    for (std::size_t i = 0; i < x[b].size(); ++i) {
+      const double fd = finite_difference(xv[b], i, [&] { return ref::loss(layers, xv, labels, T, opt); });
+      const double a = g.dx[b][i];
+      max_dx = std::max(max_dx, std::abs(a));
+      ++checked;
+      if (std::abs(a - fd) > rtol * std::max(std::abs(a), std::abs(fd)) + atol) {
+        if (++failures <= 10)
+          ADD_FAILURE() << "dx[" << b << "][" << i << "]: bptt " << a << ", finite difference " << fd;
+      }
+    }
+  }
+  EXPECT_GT(max_dx, 1e-3) << "input gradients are negligible; test too weak";
   EXPECT_EQ(failures, 0) << "of " << checked << " gradient entries";
 }
 
@@ -404,6 +422,38 @@ TEST(ReferenceBpttFiniteDifference, RecurrentLif) {
   net.layers[0].recurrent = true;
   const Options o = smooth_options(ref::mean_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
+  expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
+}
+
+// The ANN twin's layers: leaky recurrent relu units, then plain relu units, then a readout
+// without synapse. The relu kink is exact (no surrogate), so both forward modes agree.
+TEST(ReferenceBpttFiniteDifference, ReluLayers) {
+  std::mt19937_64 rng(31);
+  Net net;
+  net.layers.push_back(make_layer(Layer::relu, kIn, kHidden, rng));
+  net.layers.push_back(make_layer(Layer::relu, kHidden, kHidden, rng));
+  net.layers.push_back(make_layer(Layer::readout, kHidden, kClasses, rng));
+  for (Layer& L : net.layers) {
+    L.has_syn = false;
+    if (L.kind == Layer::relu)
+      for (double& w : L.W) w -= 0.4;  // about half the units below 0
+  }
+  net.layers[0].recurrent = true;
+  for (double& b : net.layers[1].beta) b = 0.0;  // not leaky
+  net.x = make_inputs(kBatch, kT, kIn, rng);
+  net.labels = make_labels(kBatch, kClasses);
+  const Options o = heaviside_options(ref::mean_ce);
+  const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, o);
+  for (std::size_t l : {0u, 1u}) {
+    std::size_t off = 0, total = 0;
+    for (const auto& ob : g.out[l])
+      for (double a : ob) {
+        ++total;
+        off += a == 0.0;
+      }
+    EXPECT_GT(off, total / 10) << "layer " << l << ": the kink is never crossed";
+    EXPECT_LT(off, total * 9 / 10) << "layer " << l << ": nearly always off";
+  }
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
 }
 

@@ -9,7 +9,9 @@
 // poisson  every pixel spikes at every step independently with probability max_rate * x. The
 //          draws come from CounterRng(seed, kImageEncoderStream, sample index, epoch), so a
 //          (sample, epoch) pair always gives the same events, whichever thread asks.
-// Event values are 1; within a step events are in increasing unit order.
+// analog   not spikes: every pixel is an event at step 0 with value x = pixel / 255 (zeros
+//          included), the input of the ANN twin (train/twin.hpp); n_steps is normally 1.
+// Event values are 1 (except analog); within a step events are in increasing unit order.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +24,7 @@
 namespace volley::data {
 
 struct EncoderConfig {
-  enum class Kind { latency, poisson } kind = Kind::latency;
+  enum class Kind { latency, poisson, analog } kind = Kind::latency;
   std::size_t n_steps = 100;
   double tau_eff = 20.0;   // latency: time constant, in steps
   double threshold = 0.2;  // latency: pixels below this fraction of 255 stay silent

@@ -18,6 +18,7 @@
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
 #include "volley/train/trainer.hpp"
+#include "volley/train/twin.hpp"
 
 namespace volley::io {
 
@@ -45,6 +46,9 @@ struct TrainConfig {
   train::EvolutionConfig evolution;  // [evolution], used by `volley evolve`
   train::ReservoirConfig reservoir;  // [reservoir], used by `volley reservoir`
   bool memory_capacity = false;      // [reservoir] memory_capacity: also measure it
+  // [twin]: kind = "ann" trains the non-spiking twin (train/twin.hpp); `net`, `loss` and the
+  // data's encoding are then already the twin's.
+  train::TwinConfig twin;
 };
 
 struct TrainOptions {
@@ -53,6 +57,7 @@ struct TrainOptions {
   std::optional<int> epochs;
   std::optional<std::size_t> train_limit, test_limit;
   std::vector<std::string> overrides;  // "dotted.path=VALUE" as for model files
+  std::optional<train::TwinKind> twin;  // overrides twin.kind (`volley train --twin`)
 };
 
 // The training file's choices that are not the engine's own: data sets and image encodings.

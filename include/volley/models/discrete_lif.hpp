@@ -30,7 +30,8 @@
 // | tau_adapt | s | 200 ms | adaptation time constant (alif) |
 // | adapt_strength | 1 | 1.8 | b, threshold increase per unit of a (alif) |
 // | reset_every | s | 0 | period of the state reset (0 = never) |
-// Options: `type` (lif, alif, readout), `reset` (multiply, subtract, none). tau_mem and tau_syn
+// Options: `type` (lif, alif, readout; the trainer's `relu` is refused here: it does not
+// spike), `reset` (multiply, subtract, none). tau_mem and tau_syn
 // may also be given per neuron (one value each, e.g. learned by the trainer with learn_tau).
 #include <cmath>
 #include <cstddef>
@@ -44,7 +45,7 @@
 
 namespace volley {
 
-enum class LayerKind { lif, alif, readout };
+enum class LayerKind { lif, alif, readout, relu };
 enum class ResetMode { multiply, subtract, none };
 
 // The names of layer types and reset modes in training and model files.

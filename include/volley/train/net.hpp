@@ -16,6 +16,9 @@
 //   mem_{t+1} = m̃·(1 − s_t)  |  m̃ − θ·s_t  |  m̃               (reset multiply | subtract | none)
 //   a_{t+1}   = ρ·a_t + s_t                                       (ALIF)
 // A readout layer has no spike and no reset; its output is y_t = mem_{t+1}.
+// A relu layer (the ANN twin's hidden layers) does not spike: h_t = λ·h_{t−1} + I_t and its
+// output events are a_t = max(h_t, 0) with their values (λ = β when leaky, else 0), so its
+// output reaches the next layer in the same step.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -56,6 +59,7 @@ struct LayerConfig {
   double recurrent_scale = 7.0;
   double tau_adapt = 200e-3;    // s (ALIF: ρ = exp(−dt/τ_adapt))
   double adapt_strength = 1.8;  // b (ALIF; Bellec et al. 2018)
+  bool leaky = false;           // relu: h_t = β·h_{t−1} + I_t (else h_t = I_t)
 };
 
 struct NetConfig {
@@ -85,6 +89,7 @@ std::span<const volley::Param<NetConfig>> backward_params();         // [backwar
 std::span<const volley::Param<LayerConfig>> layer_params();          // [[layers]], every type
 std::span<const volley::Param<LayerConfig>> spiking_layer_params();  // lif and alif only
 std::span<const volley::Param<LayerConfig>> alif_params();           // alif only
+std::span<const volley::Param<LayerConfig>> relu_layer_params();     // relu only
 
 // Weights from n_pre to n_post neurons: dense row-major (pre-major) or CSR by presynaptic row.
 // The values live in the network's parameter list (`param`).
@@ -147,6 +152,16 @@ struct SampleRecord {
   std::vector<LayerRecord> layers;
 };
 
+// Gradients of the loss with respect to a sample's input events, one entry per event in the
+// sample's order (event k: step t, unit i, value x):
+//   value[k] = dL/dx = Σ_j W[i,j]·dL/dI_t[j]
+//   time[k]  = x·Σ_j W[i,j]·(dL/dI_{t+1}[j] − dL/dI_t[j]): the first-order change of the loss
+//              when the event moves one step later (dL/dI_T = 0: it leaves the sample)
+// The attacks of robustness.hpp chain them to the pixels through the encoder.
+struct InputGradients {
+  std::vector<float> value, time;
+};
+
 // One layer's state between steps of `Net::step_layer` (the step-by-step forward that online
 // rules such as e-prop use). After a step: `spike` = s_t, `u` = u_t, `mt` = m̃_{t+1} (spiking
 // layers), `mem` = mem_{t+1} (= y_t for a readout), and `idx`/`val` the layer's output events
@@ -190,10 +205,11 @@ class Net {
   // the gradient of the loss w.r.t. the last layer's output: dL/dy_t (T×N) for a readout, or
   // dL/d(spike count) per neuron (N) for a spiking last layer. `extra_e` (optional, one vector
   // per layer, empty for none) adds a constant per neuron to dL/ds_t of spiking layers (the
-  // spike-count regularisers). Gradients are added into `grads` (shapes of params()).
+  // spike-count regularisers). Gradients are added into `grads` (shapes of params()). With
+  // `input_grads`, also the gradients with respect to the input events (overwritten).
   void backward(const SampleEvents& input, SampleRecord& rec, std::span<const float> dy,
                 const std::vector<std::vector<float>>* extra_e, std::vector<std::vector<float>>& grads,
-                Workspace& ws) const;
+                Workspace& ws, InputGradients* input_grads = nullptr) const;
 
   // Spiking-layer outputs: total events of layer l in a record.
   static std::size_t spike_count(const LayerRecord& r) { return r.idx.size(); }
@@ -208,11 +224,22 @@ class Net {
 
   const WeightLayout& input_weights(std::size_t layer) const { return w_[layer]; }
   const WeightLayout& recurrent_weights(std::size_t layer) const { return v_[layer]; }
-  // Smooth forward has no active set: its backward is always dense.
+  // Smooth forward and relu layers have no active set: their backward is always dense.
   BackwardMode backward_mode() const {
-    return config_.forward == ForwardMode::smooth ? BackwardMode::dense : config_.backward;
+    return config_.forward == ForwardMode::smooth || has_relu_ ? BackwardMode::dense
+                                                                : config_.backward;
   }
-  bool spiking(std::size_t layer) const { return config_.layers[layer].kind != LayerKind::readout; }
+  // Whether the network is a non-spiking ANN (relu hidden layers).
+  bool is_ann() const { return has_relu_; }
+  // lif or alif: binary spikes (relu layers emit graded events, readouts none).
+  bool spiking(std::size_t layer) const {
+    const LayerKind k = config_.layers[layer].kind;
+    return k == LayerKind::lif || k == LayerKind::alif;
+  }
+  // Whether a layer's outputs are events to the layer above (every layer but a readout).
+  bool emits_events(std::size_t layer) const {
+    return config_.layers[layer].kind != LayerKind::readout;
+  }
   // Indices into params() of a layer's α and β, and its adaptation decay ρ (alif; 0 otherwise).
   std::size_t alpha_param(std::size_t layer) const { return alpha_[layer]; }
   std::size_t beta_param(std::size_t layer) const { return beta_[layer]; }
@@ -225,7 +252,8 @@ class Net {
   template <class S>
   void backward_layer(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
                       std::span<const float> dy, bool top, std::span<const float> extra_e,
-                      std::vector<std::vector<float>>& grads, Workspace& ws, const S& sg) const;
+                      std::vector<std::vector<float>>& grads, Workspace& ws, const S& sg,
+                      InputGradients* input_grads) const;
 
   NetConfig config_;
   std::vector<Param> params_;
@@ -233,6 +261,7 @@ class Net {
   std::vector<std::size_t> alpha_, beta_;      // param index of α and β per layer
   std::vector<float> rho_;                     // ALIF adaptation decay per layer
   std::size_t max_size_ = 0;
+  bool has_relu_ = false;
 };
 
 }  // namespace volley::train
