@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "errors.hpp"
+#include "restore.hpp"
 #include "volley/error.hpp"
 #include "volley/io/export.hpp"
 #ifdef VOLLEY_HAVE_HDF5
@@ -53,14 +54,6 @@ std::vector<std::string> effective_options(const TrainArgs& a) {
   for (const auto& s : a.sets) o.push_back("set:" + s);
   if (!a.twin.empty()) o.push_back("twin=" + a.twin);
   return o;
-}
-
-io::TrainOptions train_options(const std::vector<std::string>& effective, int threads,
-                               long long epochs) {
-  io::TrainOptions opt = io::options_from_checkpoint(effective);
-  if (threads > 0) opt.threads = threads;
-  if (epochs >= 0) opt.epochs = static_cast<int>(epochs);
-  return opt;
 }
 
 int run_train(const TrainArgs& a) {
@@ -107,39 +100,6 @@ std::vector<std::string> class_names(const io::TrainConfig& cfg) {
 }
 
 // A checkpoint's network rebuilt as it was trained, with its test data (or `data_path`).
-struct Restored {
-  train::Checkpoint ck;
-  io::TrainConfig cfg;
-  io::DataSets data;
-  std::unique_ptr<train::Net> net;
-};
-
-Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
-                            int threads, long long test_limit, bool dense_backward) {
-  Restored r;
-  r.ck = train::read_checkpoint(checkpoint);
-  io::TrainOptions opt = train_options(r.ck.options, threads, -1);
-  if (test_limit >= 0) opt.test_limit = static_cast<std::size_t>(test_limit);
-  r.cfg = io::load_train_string(r.ck.config_text, r.ck.config_name, opt);
-  if (!data_path.empty()) {
-    if (r.cfg.data.kind == io::DataConfig::Kind::shd) {
-      r.cfg.data.test_file = data_path;
-    } else {
-      r.cfg.data.path = data_path;
-    }
-  }
-  r.cfg.data.train_limit = 1;  // only the test set is used
-  r.data = io::load_data(r.cfg);
-  train::NetConfig nc = r.cfg.net;
-  nc.n_inputs = r.data.test->n_inputs();
-  // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
-  // (the forward computation itself is the same in both modes).
-  if (dense_backward) nc.backward = train::BackwardMode::dense;
-  r.net = std::make_unique<train::Net>(nc);
-  train::restore(r.ck, *r.net, nullptr, checkpoint);
-  return r;
-}
-
 int run_eval(const EvalArgs& a) {
   return run_command("eval", [&] {
     Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, a.test_limit, !a.record.empty());
@@ -176,49 +136,8 @@ int run_eval(const EvalArgs& a) {
                    {"synops_by_step", full.synops_by_step},
                    {"synops_per_sample", full.synops_per_sample}};
       // Energy per sample under stated assumptions, against the ANN twin's multiply-accumulates.
-      const bool static_input = cfg.data.kind == io::DataConfig::Kind::fashion_mnist;
-      const train::EnergyAssumptions ea;
-      const auto energy =
-          train::estimate_energy(net, full, static_input ? 1 : net.config().n_steps, ea);
-      fmt::print("energy per sample ({} pJ per accumulate, {} pJ per multiply-accumulate, {} pJ per "
-                 "32-bit SRAM access; ANN twin: {}):\n",
-                 ea.pj_accumulate, ea.pj_mac, ea.pj_sram_32bit,
-                 static_input ? "one pass on the static input" : "one pass per time step");
-      fmt::print("  {:<8} {:>12} {:>14} {:>14} {:>12} {:>12} {:>12} {:>12}\n", "layer", "spikes",
-                 "synaptic ops", "ANN MACs", "SNN arith", "SNN memory", "ANN arith", "ANN memory");
-      nlohmann::json ej = nlohmann::json::array();
-      double tot[4] = {0, 0, 0, 0};
-      for (std::size_t l = 0; l < energy.size(); ++l) {
-        const auto& e = energy[l];
-        fmt::print("  {:<8} {:>12.1f} {:>14.0f} {:>14.0f} {:>10.1f}nJ {:>10.1f}nJ {:>10.1f}nJ "
-                   "{:>10.1f}nJ\n",
-                   l, e.ops.spikes, e.ops.synops, e.ann_macs, e.snn_arithmetic_pj * 1e-3,
-                   e.snn_memory_pj * 1e-3, e.ann_arithmetic_pj * 1e-3, e.ann_memory_pj * 1e-3);
-        tot[0] += e.snn_arithmetic_pj;
-        tot[1] += e.snn_memory_pj;
-        tot[2] += e.ann_arithmetic_pj;
-        tot[3] += e.ann_memory_pj;
-        ej.push_back({{"layer", l},
-                      {"spikes", e.ops.spikes},
-                      {"synops", e.ops.synops},
-                      {"neuron_updates", e.ops.neuron_updates},
-                      {"ann_macs", e.ann_macs},
-                      {"snn_arithmetic_pj", e.snn_arithmetic_pj},
-                      {"snn_memory_pj", e.snn_memory_pj},
-                      {"ann_arithmetic_pj", e.ann_arithmetic_pj},
-                      {"ann_memory_pj", e.ann_memory_pj}});
-      }
-      fmt::print("  total: SNN {:.1f} nJ arithmetic + {:.1f} nJ memory = {:.1f} nJ; ANN twin {:.1f} "
-                 "nJ arithmetic + {:.1f} nJ memory = {:.1f} nJ\n",
-                 tot[0] * 1e-3, tot[1] * 1e-3, (tot[0] + tot[1]) * 1e-3, tot[2] * 1e-3,
-                 tot[3] * 1e-3, (tot[2] + tot[3]) * 1e-3);
-      decisions["energy"] = {{"assumptions",
-                              {{"pj_accumulate", ea.pj_accumulate},
-                               {"pj_multiply_accumulate", ea.pj_mac},
-                               {"pj_sram_32bit", ea.pj_sram_32bit},
-                               {"source", "45 nm, Horowitz 2014; SRAM: half a 64-bit 8 KB read"},
-                               {"ann_passes_per_sample", static_input ? 1 : net.config().n_steps}}},
-                             {"layers", ej}};
+      decisions["energy"] = energy_report(
+          net, full, cfg.data.kind == io::DataConfig::Kind::fashion_mnist, true);
       if (a.early_exit >= 0.0) {
         dopt.margin = a.early_exit;
         const train::DecisionStats ex = train::evaluate_decisions(net, cfg.loss, *data.test, dopt);
@@ -564,127 +483,6 @@ void add_export_command(CLI::App& app, int& exit_code) {
       ->check(kCount)
       ->capture_default_str();
   c->callback([args, &exit_code] { exit_code = run_export(*args); });
-}
-
-struct RobustnessArgs {
-  std::string checkpoint, out, data;
-  std::vector<std::string> noise;  // "kind" or "kind=l1,l2,..."
-  int threads = 0;
-  long long test_limit = -1;
-  long long seed = 1;
-};
-
-// The default levels of each noise kind (SI units: probability, seconds, hertz).
-std::vector<double> default_levels(train::NoiseKind k) {
-  switch (k) {
-    case train::NoiseKind::deletion: return {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9};
-    case train::NoiseKind::jitter: return {0.0, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3};
-    case train::NoiseKind::spurious: return {0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0};
-    case train::NoiseKind::gaussian: return {0.0, 0.05, 0.1, 0.2, 0.3, 0.5};
-    case train::NoiseKind::salt_pepper: return {0.0, 0.02, 0.05, 0.1, 0.2, 0.3};
-  }
-  return {};
-}
-
-int run_robustness(const RobustnessArgs& a) {
-  return run_command("robustness", [&] {
-    Restored r = restore_checkpoint(a.checkpoint, a.data, a.threads, a.test_limit, false);
-    train::Trainer trainer(*r.net, r.cfg.loss, r.cfg.optimizer, r.cfg.training);
-    const double dt = r.net->config().dt;
-    std::vector<std::pair<train::NoiseKind, std::vector<double>>> plan;
-    const auto* images = dynamic_cast<const data::ImageSource*>(r.data.test.get());
-    std::vector<std::string> kinds = a.noise;
-    if (kinds.empty()) {
-      kinds = {"deletion", "jitter", "spurious"};
-      if (images) kinds.insert(kinds.end(), {"gaussian", "salt_pepper"});
-    }
-    for (const std::string& spec : kinds) {
-      const std::string name = spec.substr(0, spec.find('='));
-      const auto* k = train::noise_kinds().find(name);
-      if (!k) throw ConfigError(fmt::format("--noise: {}", train::noise_kinds().unknown(name)));
-      std::vector<double> levels;
-      if (spec.find('=') == std::string::npos) {
-        levels = default_levels(k->value);
-      } else {
-        std::string rest = spec.substr(spec.find('=') + 1);
-        std::size_t pos = 0;
-        while (pos <= rest.size()) {
-          const std::size_t comma = std::min(rest.find(',', pos), rest.size());
-          const std::string item = rest.substr(pos, comma - pos);
-          try {
-            std::size_t used = 0;
-            levels.push_back(std::stod(item, &used));
-            if (used != item.size()) throw std::invalid_argument(item);
-          } catch (const std::exception&) {
-            throw ConfigError(fmt::format("--noise {}: '{}' is not a number (levels in SI units: a "
-                                          "probability, seconds or hertz)",
-                                          spec, item));
-          }
-          pos = comma + 1;
-        }
-      }
-      if (train::is_pixel_noise(k->value) && !images)
-        throw ConfigError(fmt::format("--noise {}: pixel noise needs static images; {} are events",
-                                      name, r.data.test->description()));
-      plan.emplace_back(k->value, levels);
-    }
-    nlohmann::json runs = nlohmann::json::array();
-    fmt::print("volley robustness: {} on {} ({} samples)\n", a.checkpoint,
-               r.data.test->description(), r.data.test->size());
-    for (const auto& [kind, levels] : plan) {
-      const std::string_view name = train::noise_kinds().name_of(kind);
-      std::vector<double> acc;
-      fmt::print("  {:<9}", name);
-      for (double level : levels) {
-        const train::NoiseSpec spec{kind, level, static_cast<std::uint64_t>(a.seed)};
-        if (train::is_pixel_noise(kind)) {
-          acc.push_back(trainer.evaluate(*train::noisy_images(*images, spec)).accuracy);
-        } else {
-          acc.push_back(trainer.evaluate(train::NoisyEvents(*r.data.test, spec, dt)).accuracy);
-        }
-        fmt::print(" {:g}: {:.4f}", level, acc.back());
-      }
-      fmt::print("\n");
-      runs.push_back({{"noise", name},
-                      {"unit", kind == train::NoiseKind::jitter     ? "s"
-                               : kind == train::NoiseKind::spurious ? "Hz"
-                                                                     : "1"},
-                      {"levels", levels},
-                      {"accuracy", acc}});
-    }
-    std::filesystem::create_directories(a.out);
-    const nlohmann::json j = {{"checkpoint", a.checkpoint},
-                              {"data", r.data.test->description()},
-                              {"samples", r.data.test->size()},
-                              {"seed", a.seed},
-                              {"noise", runs}};
-    std::ofstream out(std::filesystem::path(a.out) / "robustness.json");
-    out << j.dump(2) << "\n";
-    if (!out) throw IoError(fmt::format("cannot write {}/robustness.json", a.out));
-    return kSuccess;
-  });
-}
-
-void add_robustness_command(CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<RobustnessArgs>();
-  CLI::App* c = app.add_subcommand(
-      "robustness",
-      "Accuracy of a trained network under input noise (spike deletion, time jitter, spurious "
-      "spikes; Gaussian and salt-and-pepper pixel noise on static images), seeded and "
-      "thread-independent; writes OUT/robustness.json.");
-  c->add_option("checkpoint", args->checkpoint, "checkpoint.bin written by volley train")
-      ->required();
-  c->add_option("-o,--out", args->out, "output directory")->required();
-  c->add_option("--noise", args->noise,
-                "KIND or KIND=L1,L2,... (deletion: probabilities, jitter: seconds, spurious: Hz; "
-                "static images also gaussian: σ of full scale, salt_pepper: probabilities); "
-                "default: every kind that applies, at default levels")
-      ->take_all();
-  c->add_option("--data", args->data, "test data (as for volley eval)");
-  c->add_option("-t,--threads", args->threads, "worker threads")->check(kCount);
-  c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(kCount);
-  c->add_option("-s,--seed", args->seed, "seed of the noise")->check(CLI::NonNegativeNumber);
-  c->callback([args, &exit_code] { exit_code = run_robustness(*args); });
 }
 
 void add_eval_command(CLI::App& app, int& exit_code) {

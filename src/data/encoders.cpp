@@ -62,19 +62,20 @@ ImageSource::ImageSource(std::shared_ptr<const ImageSet> images, EncoderConfig c
 
   for (int v = 0; v < 256; ++v) {
     const double x = v / 255.0;
-    // Latency, as the reference: T = tau * ln(x / (x - thr)) with x clipped to thr + 1e-7,
-    // truncated to an integer step; below threshold or at/after n_steps: no spike.
-    int step = -1;
-    if (!(x < c.threshold)) {
-      const double xc = std::max(x, c.threshold + 1e-7);
-      const double T = c.tau_eff * std::log(xc / (xc - c.threshold));
-      if (T < static_cast<double>(c.n_steps)) step = static_cast<int>(T);
-    }
-    latency_step_[v] = step;
+    latency_step_[v] = latency_step_of(x, c);
     // Poisson: gaps between spikes are geometric, floor(ln(u) / ln(1 - p)) with u in (0, 1].
     p_[v] = c.max_rate * x;
     inv_log_q_[v] = p_[v] > 0.0 && p_[v] < 1.0 ? 1.0 / std::log1p(-p_[v]) : 0.0;
   }
+}
+
+int ImageSource::latency_step_of(double x, const EncoderConfig& c) {
+  // As the reference: T = tau * ln(x / (x - thr)) with x clipped to thr + 1e-7, truncated to an
+  // integer step; below threshold or at/after n_steps: no spike.
+  if (x < c.threshold) return -1;
+  const double xc = std::max(x, c.threshold + 1e-7);
+  const double T = c.tau_eff * std::log(xc / (xc - c.threshold));
+  return T < static_cast<double>(c.n_steps) ? static_cast<int>(T) : -1;
 }
 
 template <class F>

@@ -118,10 +118,28 @@ if [ -d "$fm" ]; then
     || fail "NIR round trip: $(cat "$work/eval.txt" "$work/eval_nir.txt" 2>/dev/null | grep accuracy)"
   expect_error "import: not a NIR file" 1 "$cfg" -- import "$cfg" --dt "1 ms" --out "$work/x"
   # Input noise: level 0 is the clean accuracy of eval.
+  acc=$(grep -o 'accuracy [0-9.]*' "$work/eval.txt" | cut -d' ' -f2)
   "$volley" robustness "$work/tr1/checkpoint.bin" --noise deletion=0,0.5 --test-limit 256 --out "$work/rob" \
-    > "$work/rob.txt" 2>&1 && [ -f "$work/rob/robustness.json" ] \
-    && grep -q "deletion  0: $(grep -o 'accuracy [0-9.]*' "$work/eval.txt" | cut -d' ' -f2)" "$work/rob.txt" \
+    --attack none > "$work/rob.txt" 2>&1 && [ -f "$work/rob/robustness.json" ] \
+    && grep -q "deletion *0: $acc" "$work/rob.txt" \
     && pass "robustness: level 0 equals eval" || fail "robustness: $(cat "$work/rob.txt")"
+  # Attacks: ε = 0 is the clean accuracy; the ANN twin trains, evaluates and is attacked beside it.
+  "$volley" train "$cfg" "${quick[@]}" --epochs 1 --twin ann --out "$work/twin" > "$work/twin.txt" 2>&1 \
+    && "$volley" eval "$work/twin/checkpoint.bin" --test-limit 256 --decisions > "$work/twin_eval.txt" 2>&1 \
+    && grep -q "this network is the ANN twin" "$work/twin_eval.txt" \
+    && pass "train --twin ann; eval reads the twin" || fail "twin: $(cat "$work/twin.txt" "$work/twin_eval.txt")"
+  "$volley" robustness "$work/tr1/checkpoint.bin" --against "$work/twin/checkpoint.bin" --noise none \
+    --attack fgsm pgd square --eps 0,8 --eps-l2 none --slopes 4 --queries 20 --square-limit 32 --test-limit 256 \
+    --out "$work/rob2" > "$work/rob2.txt" 2>&1 \
+    && grep -q "model   pgd  *linf  eps 0/255 *accuracy $acc" "$work/rob2.txt" \
+    && grep -q "transfer_pgd" "$work/rob2/robustness.json" && grep -q '"worst_attack"' "$work/rob2/robustness.json" \
+    && pass "robustness --against: every attack on both networks, transfer both ways" \
+    || fail "robustness --against: $(cat "$work/rob2.txt")"
+  expect_error "robustness: negative eps" 2 "--eps" "negative" -- \
+    robustness "$work/tr1/checkpoint.bin" --eps -1 --out "$work/x"
+  expect_error "robustness: unknown attack" 2 "--attack" "unknown attack 'deepfool'" -- \
+    robustness "$work/tr1/checkpoint.bin" --attack deepfool --out "$work/x"
+  expect_error "export: the ANN twin" 2 "ANN twin" -- export "$work/twin/checkpoint.bin" --out "$work/x"
   expect_error "robustness: impossible level" 2 "probability in [0, 1]" -- \
     robustness "$work/tr1/checkpoint.bin" --noise deletion=2 --out "$work/x"
   expect_error "robustness: unknown noise" 2 "unknown noise 'loud'" -- \
@@ -197,6 +215,10 @@ if "$volley" "${evo[@]}" --threads 1 --out "$work/evo1" >/dev/null 2>&1 \
     && pass "evolve: same checkpoint with 1 and 2 threads" || fail "evolve: checkpoints differ"
   "$volley" eval "$work/evo1/checkpoint.bin" --test-limit 32 >/dev/null 2>&1 && pass "eval reads an evolve checkpoint" \
     || fail "eval of an evolve checkpoint"
+  if [ -f "$work/tr1/checkpoint.bin" ]; then
+    expect_error "robustness --against: another task" 2 "--against" "another task" -- \
+      robustness "$work/tr1/checkpoint.bin" --against "$work/evo1/checkpoint.bin" --out "$work/x"
+  fi
   "$volley" "${evo[@]}" --set 'evolution.kind="sep_cmaes"' --out "$work/evo3" >/dev/null 2>&1 \
     && pass "evolve: sep_cmaes" || fail "evolve: sep_cmaes"
 else

@@ -57,6 +57,8 @@ class ImageSource final : public EventSource {
   const ImageSet& images() const { return *images_; }
   // Latency encoding: the step at which a pixel of this grey value spikes, -1 if it never does.
   int latency_step(std::uint8_t pixel) const { return latency_step_[pixel]; }
+  // The same for any intensity x in [0, 1] (the table above is this at x = pixel / 255).
+  static int latency_step_of(double x, const EncoderConfig& c);
   // Poisson encoding: the spike probability per step of a pixel of this grey value.
   double spike_probability(std::uint8_t pixel) const { return p_[pixel]; }
 
