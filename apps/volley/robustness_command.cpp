@@ -18,6 +18,7 @@
 #include "volley/error.hpp"
 #include "volley/train/attack.hpp"
 #include "volley/train/decision.hpp"
+#include "volley/train/event_attack.hpp"
 #include "volley/train/noise.hpp"
 #include "volley/train/trainer.hpp"
 
@@ -149,7 +150,8 @@ struct Model {
   std::string role, checkpoint;
   Restored r;
   std::unique_ptr<train::PixelInput> input;
-  std::unique_ptr<train::AttackTarget> target;
+  std::unique_ptr<train::AttackTarget> target;        // static images
+  std::unique_ptr<train::EventAttackTarget> events;   // event data
   std::vector<AttackRun> runs;
   nlohmann::json json;
   bool spiking() const { return !r.net->is_ann(); }
@@ -290,17 +292,13 @@ int run_robustness(const RobustnessArgs& a) {
       if (!e) throw ConfigError(fmt::format("--attack: {}", train::attack_kinds().unknown(k)));
       kinds.push_back(e->value);
     }
-    if (a.attacks.empty() && images)
+    if (a.attacks.empty())
       kinds = {train::AttackKind::fgsm, train::AttackKind::pgd, train::AttackKind::square};
     const std::vector<double> eps_linf = numbers(a.eps, "--eps", true);
     const std::vector<double> eps_l2 = numbers(a.eps_l2, "--eps-l2", true);
     const std::vector<double> slopes = numbers(a.slopes, "--slopes", true);
     for (double s : slopes)
       if (!(s > 0.0)) throw ConfigError(fmt::format("--slopes: {} must be > 0", s));
-    if (!kinds.empty() && !images)
-      throw ConfigError(fmt::format("--attack: adversarial attacks need static images; {} are "
-                                    "events (event-space attacks are not implemented)",
-                                    first.r.data.test->description()));
     if (a.pgd_steps < 1) throw ConfigError("--pgd-steps: must be >= 1");
 
     fmt::print("volley robustness: {} on {} ({} samples){}\n", a.checkpoint,
@@ -321,17 +319,35 @@ int run_robustness(const RobustnessArgs& a) {
                 {"clean_accuracy", full.accuracy},
                 {"energy", energy_report(*m.r.net, full, images != nullptr, false)},
                 {"noise", run_noise(m.r, plan, static_cast<std::uint64_t>(a.seed))}};
-      if (!kinds.empty()) {
+      if (!kinds.empty() && images) {
         const auto* src = dynamic_cast<const data::ImageSource*>(m.r.data.test.get());
         m.input = std::make_unique<train::PixelInput>(*src);
         m.target = std::make_unique<train::AttackTarget>(*m.r.net, m.r.cfg.loss, *m.input);
+      } else if (!kinds.empty()) {
+        m.events = std::make_unique<train::EventAttackTarget>(*m.r.net, m.r.cfg.loss, *m.r.data.test);
       }
     }
 
     // Attacks, ε by ε; PGD's adversarial examples are kept for the transfer attacks.
     const auto seed = static_cast<std::uint64_t>(a.seed);
+    // Adversarial examples kept for the transfer attacks: pixels or event samples.
+    struct Adversarial {
+      std::vector<float> pixels;
+      std::vector<data::SampleEvents> events;
+      bool empty() const { return pixels.empty() && events.empty(); }
+    };
+    auto run_one = [&](Model& m, const train::Net& net, const train::AttackConfig& c, std::size_t n,
+                       Adversarial* keep) {
+      const int threads = std::max(1, m.r.cfg.training.threads);
+      if (m.events) {
+        const train::EventAttackTarget t(net, m.r.cfg.loss, *m.r.data.test);
+        return train::run_event_attack(t, c, n, threads, keep ? &keep->events : nullptr);
+      }
+      const train::AttackTarget t(net, m.r.cfg.loss, *m.input);
+      return train::run_attack(t, c, n, threads, keep ? &keep->pixels : nullptr);
+    };
     auto attack = [&](Model& m, train::AttackKind kind, train::AttackNorm norm, double eps,
-                      std::vector<float>* keep) {
+                      Adversarial* keep) {
       train::AttackConfig c;
       c.kind = kind;
       c.norm = norm;
@@ -339,13 +355,14 @@ int run_robustness(const RobustnessArgs& a) {
       c.steps = a.pgd_steps;
       c.queries = a.queries;
       c.seed = seed;
-      const std::size_t n =
-          kind == train::AttackKind::square && a.square_limit > 0 ? static_cast<std::size_t>(a.square_limit) : 0;
+      const std::size_t n = kind == train::AttackKind::square && a.square_limit > 0
+                                ? static_cast<std::size_t>(a.square_limit)
+                                : 0;
       AttackRun run{std::string(train::attack_kinds().name_of(kind)), norm, eps,
-                    train::run_attack(*m.target, c, n, std::max(1, m.r.cfg.training.threads), keep),
-                    nlohmann::json::object()};
-      if (kind == train::AttackKind::pgd) run.extra = {{"steps", c.steps}, {"step_size", 2.5 * eps / c.steps}};
+                    run_one(m, *m.r.net, c, n, keep), nlohmann::json::object()};
+      if (kind == train::AttackKind::pgd) run.extra = {{"steps", c.steps}};
       if (kind == train::AttackKind::square) run.extra = {{"query_budget", c.queries}};
+      if (m.events) run.extra["budget"] = "L0: at most ceil(eps * events) events added or removed";
       print_run(m, run);
       m.runs.push_back(std::move(run));
     };
@@ -353,13 +370,16 @@ int run_robustness(const RobustnessArgs& a) {
       train::AttackNorm norm;
       std::vector<double> eps;
     };
-    const Budget budgets[] = {{train::AttackNorm::linf, {}}, {train::AttackNorm::l2, eps_l2}};
     std::vector<double> linf;
     for (double e : eps_linf) linf.push_back(e / 255.0);
+    std::vector<Budget> budgets = {{train::AttackNorm::linf, linf}};
+    if (images) budgets.push_back({train::AttackNorm::l2, eps_l2});  // events: L0 only
+    // Transfer needs the same input space: pixels, or events binned to the same steps.
+    const bool transferable = models.size() == 2 && (images || models[0]->r.data.test->n_steps() ==
+                                                                   models[1]->r.data.test->n_steps());
     for (const Budget& b0 : budgets) {
-      const std::vector<double>& eps_list = b0.norm == train::AttackNorm::linf ? linf : b0.eps;
-      for (double eps : kinds.empty() ? std::vector<double>{} : eps_list) {
-        std::vector<std::vector<float>> adv(models.size());
+      for (double eps : kinds.empty() ? std::vector<double>{} : b0.eps) {
+        std::vector<Adversarial> adv(models.size());
         for (std::size_t k = 0; k < models.size(); ++k) {
           Model& m = *models[k];
           for (train::AttackKind kind : kinds) {
@@ -372,14 +392,13 @@ int run_robustness(const RobustnessArgs& a) {
             for (double f : slopes) {
               const double scale = m.r.net->config().surrogate.scale * f;
               const train::Net other = train::with_surrogate_scale(*m.r.net, scale);
-              const train::AttackTarget t(other, m.r.cfg.loss, *m.input);
               train::AttackConfig c;
               c.norm = b0.norm;
               c.eps = eps;
               c.steps = a.pgd_steps;
               c.seed = seed;
               AttackRun run{fmt::format("pgd_slope_x{:g}", f), b0.norm, eps,
-                            train::run_attack(t, c, 0, std::max(1, m.r.cfg.training.threads)),
+                            run_one(m, other, c, 0, nullptr),
                             {{"steps", c.steps}, {"surrogate_scale", scale}}};
               print_run(m, run);
               m.runs.push_back(std::move(run));
@@ -387,12 +406,14 @@ int run_robustness(const RobustnessArgs& a) {
           }
         }
         // Masking check (a): PGD examples crafted on the other network.
-        if (models.size() == 2 && !adv[0].empty() && !adv[1].empty()) {
+        if (transferable && !adv[0].empty() && !adv[1].empty()) {
           for (std::size_t k = 0; k < 2; ++k) {
             Model& m = *models[k];
             const Model& other = *models[1 - k];
+            const int threads = std::max(1, m.r.cfg.training.threads);
             AttackRun run{"transfer_pgd", b0.norm, eps,
-                          train::evaluate_inputs(*m.target, adv[1 - k], std::max(1, m.r.cfg.training.threads)),
+                          m.events ? train::evaluate_events(*m.events, adv[1 - k].events, threads)
+                                   : train::evaluate_inputs(*m.target, adv[1 - k].pixels, threads),
                           {{"source", other.checkpoint}}};
             print_run(m, run);
             m.runs.push_back(std::move(run));
@@ -409,8 +430,8 @@ int run_robustness(const RobustnessArgs& a) {
       mp->json["attacks"] = runs;
       if (!images)
         mp->json["attacks_note"] =
-            "adversarial attacks run on static images only; event-space attacks are not "
-            "implemented";
+            "event data: eps is an L0 budget, the fraction of the sample's events that may be "
+            "added or removed (docs/robustness.md)";
       jm.push_back(mp->json);
     }
     std::filesystem::create_directories(a.out);
@@ -452,9 +473,12 @@ void add_robustness_command(CLI::App& app, int& exit_code) {
                 "none; default: gaussian and salt_pepper for images, the event kinds for events")
       ->take_all();
   c->add_option("--attack", args->attacks,
-                "fgsm, pgd, square (or none); default: all three on static images")
+                "fgsm, pgd, square (or none); default: all three. On event data ε is an L0 "
+                "budget: the fraction of a sample's events that may be added or removed")
       ->take_all();
-  c->add_option("--eps", args->eps, "L∞ radii in units of 1/255 (comma-separated)")
+  c->add_option("--eps", args->eps,
+                "L∞ radii in units of 1/255 (comma-separated); on event data the L0 budget, as "
+                "fractions of the events in units of 1/255")
       ->capture_default_str();
   c->add_option("--eps-l2", args->eps_l2, "L2 radii in units of full scale (or none)")
       ->capture_default_str();

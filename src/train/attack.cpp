@@ -51,19 +51,6 @@ void ascend(std::span<float> x, std::span<const float> g, AttackNorm norm, doubl
   for (std::size_t i = 0; i < n; ++i) x[i] += static_cast<float>(k * g[i]);
 }
 
-// The Square Attack's schedule of the square size (Andriushchenko et al. 2020, for 10 000
-// iterations, rescaled to `n_iters`).
-double square_fraction(double p_init, std::size_t it, std::size_t n_iters) {
-  const double i = static_cast<double>(it) * 10000.0 / static_cast<double>(std::max<std::size_t>(n_iters, 1));
-  static constexpr double bounds[] = {10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000};
-  double p = p_init;
-  for (double b : bounds) {
-    if (i <= b) return p;
-    p /= 2.0;
-  }
-  return p;
-}
-
 struct SampleOutcome {
   bool clean_correct = false, correct = false;
   std::size_t queries = 0;
@@ -89,6 +76,17 @@ const Registry<Choice<AttackNorm>>& attack_norms() {
       "norm", {{"linf", AttackNorm::linf, "every pixel moves by at most ε"},
                {"l2", AttackNorm::l2, "the perturbation's Euclidean length is at most ε"}});
   return r;
+}
+
+double square_fraction(double p_init, std::size_t it, std::size_t n_iters) {
+  const double i = static_cast<double>(it) * 10000.0 / static_cast<double>(std::max<std::size_t>(n_iters, 1));
+  static constexpr double bounds[] = {10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000};
+  double p = p_init;
+  for (double b : bounds) {
+    if (i <= b) return p;
+    p /= 2.0;
+  }
+  return p;
 }
 
 void AttackConfig::validate() const {

@@ -726,6 +726,7 @@ void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const
   if (input_grads) {
     input_grads->value.assign(input.units.size(), 0.0f);
     input_grads->time.assign(input.units.size(), 0.0f);
+    if (input_grads->want_grid) input_grads->grid.assign(config_.n_steps * config_.n_inputs, 0.0f);
   }
   const std::size_t L = config_.layers.size();
   const std::size_t n = max_size_;
@@ -810,6 +811,10 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
         const float a = any ? dot_row(W, w, in.idx[e], gi) : 0.0f;
         input_grads->value[e] = a;
         input_grads->time[e] = in.val[e] * (dot_row(W, w, in.idx[e], gi_next) - a);
+      }
+      if (input_grads->want_grid && any) {
+        float* row = input_grads->grid.data() + t * W.n_pre;
+        for (std::size_t i = 0; i < W.n_pre; ++i) row[i] = dot_row(W, w, static_cast<std::uint32_t>(i), gi);
       }
     }
     if (!any) return;

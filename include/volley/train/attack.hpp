@@ -127,6 +127,11 @@ AttackResult run_attack(const AttackTarget& target, const AttackConfig& config, 
 // Accuracy of `target` on given inputs (n × dim, the rows of `x`), per sample in `correct`.
 AttackResult evaluate_inputs(const AttackTarget& target, std::span<const float> x, int threads);
 
+// The Square Attack's schedule of the fraction changed per query at iteration `it` of
+// `n_iters` (Andriushchenko et al. 2020: halved at iterations 10, 50, 200, 500, 1000, 2000, 4000,
+// 6000 and 8000 of 10 000, rescaled to n_iters).
+double square_fraction(double p_init, std::size_t it, std::size_t n_iters);
+
 // The same network with another surrogate scale (the masking check: PGD with several slopes).
 Net with_surrogate_scale(const Net& net, double scale);
 

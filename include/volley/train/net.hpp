@@ -157,9 +157,12 @@ struct SampleRecord {
 //   value[k] = dL/dx = Σ_j W[i,j]·dL/dI_t[j]
 //   time[k]  = x·Σ_j W[i,j]·(dL/dI_{t+1}[j] − dL/dI_t[j]): the first-order change of the loss
 //              when the event moves one step later (dL/dI_T = 0: it leaves the sample)
-// The attacks of robustness.hpp chain them to the pixels through the encoder.
+//   grid[t·n_inputs + i] (only when `want_grid` is set): dL/dx for every (step, input), events or
+//              not — what adding an event there would do, to first order
+// The attacks of attack.hpp chain them to the pixels through the encoder, or act on the events.
 struct InputGradients {
-  std::vector<float> value, time;
+  bool want_grid = false;
+  std::vector<float> value, time, grid;
 };
 
 // One layer's state between steps of `Net::step_layer` (the step-by-step forward that online
