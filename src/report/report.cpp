@@ -19,6 +19,7 @@
 #include "volley/io/fi_file.hpp"
 #include "volley/io/outputs.hpp"
 #include "volley/io/recording.hpp"
+#include "report/robustness_section.hpp"
 #include "volley/report/plot.hpp"
 #include "volley/train/checkpoint.hpp"
 
@@ -65,7 +66,7 @@ json read_json(const fs::path& p) {
 }
 
 // The page: sections of text, tables and figures; every figure is also written as an SVG file.
-class Page {
+class Page final : public internal::SectionWriter {
  public:
   explicit Page(fs::path figure_dir) : figure_dir_(std::move(figure_dir)) {}
 
@@ -74,9 +75,9 @@ class Page {
     toc_.push_back(title);
     (void)kind;
   }
-  void heading(const std::string& title) { body_ += fmt::format("<h3>{}</h3>\n", esc(title)); }
-  void text(const std::string& html) { body_ += "<p>" + html + "</p>\n"; }
-  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  void heading(const std::string& title) override { body_ += fmt::format("<h3>{}</h3>\n", esc(title)); }
+  void text(const std::string& html) override { body_ += "<p>" + html + "</p>\n"; }
+  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) override {
     body_ += "<table>\n<tr>";
     for (const auto& h : header) body_ += "<th>" + esc(h) + "</th>";
     body_ += "</tr>\n";
@@ -88,7 +89,7 @@ class Page {
     body_ += "</table>\n";
   }
   // Adds the figure inline and as figure_dir/name.svg.
-  void figure(const std::string& name, const std::string& svg, const std::string& caption) {
+  void figure(const std::string& name, const std::string& svg, const std::string& caption) override {
     fs::create_directories(figure_dir_);
     const fs::path file = figure_dir_ / (name + ".svg");
     detail::write_file_atomically(file.string(), svg);
@@ -583,9 +584,14 @@ ReportResult write_report(const std::string& dir_s, const ReportOptions& o) {
     fi_report(page, dir);
     r.kinds.push_back("fi");
   }
+  if (fs::exists(dir / "robustness.json")) {
+    page.section("Robustness", "robustness");
+    internal::robustness_section(page, dir / "robustness.json");
+    r.kinds.push_back("robustness");
+  }
   if (r.kinds.empty())
-    throw IoError(fmt::format("report: '{}' holds no volley results (spikes.h5, metrics.jsonl, record.h5 or "
-                              "fi.json + fi.csv)",
+    throw IoError(fmt::format("report: '{}' holds no volley results (spikes.h5, metrics.jsonl, record.h5, "
+                              "fi.json + fi.csv or robustness.json)",
                               dir_s));
   const std::string html = page.html(fmt::format("volley report: {}", dir.filename().string().empty()
                                                                           ? dir_s

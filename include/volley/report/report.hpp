@@ -10,6 +10,9 @@
 //                  --record) also hidden-layer rasters, tuning curves, selectivity, silent and
 //                  saturated fractions, spikes and synaptic operations per layer, traces
 //   an f–I run     DIR/fi.csv + fi.json: the f–I curve and the excitability class
+//   robustness     DIR/robustness.json (volley robustness): accuracy against noise and against
+//                  ε per attack for the network and its twin, robust accuracy with the worst
+//                  attack, energy per layer with the assumptions
 // Several may apply (a training directory that was also recorded): each adds its sections.
 #include <cstddef>
 #include <string>
@@ -26,7 +29,7 @@ struct ReportOptions {
 struct ReportResult {
   std::string html_path;
   std::vector<std::string> figures;  // paths of the SVG files
-  std::vector<std::string> kinds;    // "simulation", "training", "recording", "fi"
+  std::vector<std::string> kinds;    // "simulation", "training", "recording", "fi", "robustness"
   std::size_t html_bytes = 0;
 };
 
