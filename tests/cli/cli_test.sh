@@ -140,6 +140,10 @@ if [ -d "$fm" ]; then
   expect_error "robustness: unknown attack" 2 "--attack" "unknown attack 'deepfool'" -- \
     robustness "$work/tr1/checkpoint.bin" --attack deepfool --out "$work/x"
   expect_error "export: the ANN twin" 2 "ANN twin" -- export "$work/twin/checkpoint.bin" --out "$work/x"
+  "$volley" train "$cfg" --train-limit 64 --test-limit 256 --epochs 1 --twin ann --set layers.0.size=50 \
+    --out "$work/twin50" > /dev/null 2>&1 || fail "train a twin of 50 units"
+  expect_error "robustness --against: a twin of other sizes" 2 "--against" "layer 0 has 50 units" "not its twin" -- \
+    robustness "$work/tr1/checkpoint.bin" --against "$work/twin50/checkpoint.bin" --test-limit 256 --out "$work/x"
   expect_error "robustness: impossible level" 2 "probability in [0, 1]" -- \
     robustness "$work/tr1/checkpoint.bin" --noise deletion=2 --out "$work/x"
   expect_error "robustness: unknown noise" 2 "unknown noise 'loud'" -- \
