@@ -81,6 +81,22 @@ class CounterRng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   double exponential() { return -std::log(uniform_open0()); }
+  // Gamma(shape k > 0, scale 1) by Marsaglia & Tsang (2000); k < 1 through Gamma(k + 1)·U^(1/k).
+  double gamma(double k) {
+    if (k < 1.0) return gamma(k + 1.0) * std::pow(uniform_open0(), 1.0 / k);
+    const double d = k - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+      double x, v;
+      do {
+        x = normal();
+        v = 1.0 + c * x;
+      } while (v <= 0.0);
+      v = v * v * v;
+      const double u = uniform_open0();
+      if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+      if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+    }
+  }
   // Poisson(mean) by inversion for small means, normal approximation above 30.
   std::uint32_t poisson(double mean);
   // Binomial(n, p): exact inversion when n*p is small, else the normal approximation

@@ -203,6 +203,9 @@ train::LayerConfig read_layer(Table t, bool last) {
   if (!t.get("size")) t.missing("size");
   read_params(t, train::layer_params(), c);
   c.learn_tau = flag(t, "learn_tau", false);
+  if (auto f = t.get("tau_init")) c.tau_init = choose(*f, train::tau_inits());
+  if (c.tau_init == train::TauInit::constant && c.tau_cv > 0.0)
+    t.fail("tau_cv needs tau_init = \"uniform\", \"gamma\" or \"lognormal\"");
   if (c.kind == train::LayerKind::lif || c.kind == train::LayerKind::alif) {
     c.recurrent_scale = c.weight_scale;  // unless given
     read_params(t, train::spiking_layer_params(), c);
@@ -491,7 +494,9 @@ std::string training_reference_markdown() {
           keys_table({{"type", "(required)", one_of(train::layer_kinds()), "the layer (below)"},
                       {"size", "(required)", ">= 1, whole number", "neurons"},
                       {"learn_tau", "false", kFlag,
-                       "train per-neuron α and β (clamped to [0, 0.9999])"}},
+                       "train per-neuron α and β (clamped to [0, 0.9999])"},
+                      {"tau_init", "`\"constant\"`", one_of(train::tau_inits()),
+                       "per-neuron τ_mem and τ_syn at the start (below)"}},
                      {without("size", infos(train::layer_params(), layer))}));
   md += "`lif` and `alif` only:\n\n" +
         keys_table({{"reset", "`\"multiply\"`", one_of(train::reset_modes()), "after a spike"},
@@ -506,6 +511,7 @@ std::string training_reference_markdown() {
                    {infos(train::relu_layer_params(), layer)}) +
         "\n";
   names("Layer types", markdown_names(train::layer_kinds()));
+  names("Initial time constants (tau_init)", markdown_names(train::tau_inits()));
   names("Reset modes", markdown_names(train::reset_modes()));
 
   const train::NetConfig net;

@@ -36,6 +36,7 @@ namespace {
 
 constexpr std::uint32_t kStreamConnect = 0x7000;
 constexpr std::uint32_t kStreamWeights = 0x7100;
+constexpr std::uint32_t kStreamTau = 0x7800;
 
 // ---- row kernels over dense or CSR weights ----
 
@@ -279,6 +280,20 @@ const Registry<Choice<BackwardMode>>& backward_modes() {
   return r;
 }
 
+const Registry<Choice<TauInit>>& tau_inits() {
+  static const Registry<Choice<TauInit>> r(
+      "tau_init",
+      {{"constant", TauInit::constant, "every neuron has tau_mem and tau_syn"},
+       {"uniform", TauInit::uniform,
+        "uniform with mean tau and coefficient of variation tau_cv (< 1/√3, so τ > 0)"},
+       {"gamma", TauInit::gamma,
+        "gamma with mean tau and coefficient of variation tau_cv (shape 1/tau_cv²; Perez-Nieves "
+        "et al. 2021 use shape 3)"},
+       {"lognormal", TauInit::lognormal,
+        "lognormal with mean tau and coefficient of variation tau_cv"}});
+  return r;
+}
+
 std::span<const volley::Param<NetConfig>> network_params() {
   static const volley::Param<NetConfig> p[] = {
       {"dt", &NetConfig::dt, Dimension::seconds(), kPositive, "time step"},
@@ -320,6 +335,8 @@ std::span<const volley::Param<LayerConfig>> layer_params() {
        "trains only existing synapses"},
       {"weight_scale", &LayerConfig::weight_scale, Dimension::none(), kNonNegative,
        "initial input weights N(0, (weight_scale·(1 − β))²/fan_in) (SpyTorch uses 7)"},
+      {"tau_cv", &LayerConfig::tau_cv, Dimension::none(), kNonNegative,
+       "coefficient of variation of the per-neuron τ_mem and τ_syn drawn by tau_init"},
   };
   return p;
 }
@@ -411,6 +428,15 @@ void NetConfig::validate() const {
       if (c.learn_tau && !c.leaky) bad(l, "learn_tau", "a relu layer learns λ only when leaky");
     }
     if (c.kind == LayerKind::alif) check(alif_params());
+    if (c.tau_init == TauInit::constant && c.tau_cv > 0.0)
+      bad(l, "tau_cv", "is used only with tau_init uniform, gamma or lognormal");
+    if (c.tau_init != TauInit::constant && !(c.tau_cv > 0.0))
+      bad(l, "tau_cv", fmt::format("must be > 0 with tau_init = \"{}\"",
+                                   tau_inits().name_of(c.tau_init)));
+    if (c.tau_init == TauInit::uniform && !(c.tau_cv < 1.0 / std::sqrt(3.0)))
+      bad(l, "tau_cv", fmt::format("must be < 1/√3 = 0.577 with tau_init = \"uniform\" (else τ "
+                                   "can be ≤ 0), got {}",
+                                   c.tau_cv));
     if (c.kind == LayerKind::readout) {
       if (c.recurrent) bad(l, "recurrent", "a readout layer cannot be recurrent");
       if (l + 1 != layers.size()) bad(l, "type", "a readout layer must be the last layer");
@@ -475,6 +501,31 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     beta_[l] = params_.size();
     params_.push_back({fmt::format("layer{}.beta", l),
                        std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau});
+    if (c.tau_init != TauInit::constant) {
+      // Heterogeneous time constants: one draw per neuron and constant, keyed by the seed.
+      auto draw = [&](double mean, CounterRng& rng) {
+        const double cv = c.tau_cv;
+        switch (c.tau_init) {
+          case TauInit::constant: return mean;
+          case TauInit::uniform: return mean * (1.0 + std::sqrt(3.0) * cv * (2.0 * rng.uniform() - 1.0));
+          case TauInit::gamma: {
+            const double k = 1.0 / (cv * cv);
+            return mean / k * rng.gamma(k);
+          }
+          case TauInit::lognormal: {
+            const double s2 = std::log1p(cv * cv);
+            return mean * std::exp(std::sqrt(s2) * rng.normal() - 0.5 * s2);
+          }
+        }
+        return mean;
+      };
+      for (std::size_t j = 0; j < c.size; ++j) {
+        CounterRng rng(seed, kStreamTau + static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(j), 0);
+        const double tm = draw(c.tau_mem, rng);
+        params_[beta_[l]].value[j] = relu && !c.leaky ? 0.0f : decay_factor(config_.dt, tm);
+        if (alpha > 0.0) params_[alpha_[l]].value[j] = decay_factor(config_.dt, draw(c.tau_syn, rng));
+      }
+    }
     if (c.kind == LayerKind::alif)
       rho_[l] = static_cast<float>(std::exp(-config_.dt / c.tau_adapt));
     max_size_ = std::max(max_size_, c.size);

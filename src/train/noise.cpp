@@ -11,7 +11,8 @@
 
 namespace volley::train {
 namespace {
-constexpr std::uint32_t kStreamNoise = 0x7400;
+// Not 0x7400 + kind: the IPD task draws its samples from 0x7400 and 0x7401 with the same keys.
+constexpr std::uint32_t kStreamNoise = 0x7700;
 }
 
 const Registry<Choice<NoiseKind>>& noise_kinds() {

@@ -68,3 +68,21 @@ TEST(CounterRng, BatchUniformsEqualSingleDraws) {
   for (std::uint32_t i = 5; i < 1005; ++i)
     ASSERT_EQ(u[i - 5], CounterRng(99, 1234, i, (std::uint64_t{3} << 32) + 17).uniform()) << i;
 }
+
+// Gamma(k): mean k and variance k, for shapes below and above 1 (two code paths).
+TEST(CounterRng, GammaMeanAndVariance) {
+  for (double k : {0.5, 1.0, 3.0, 25.0}) {
+    double s = 0, s2 = 0;
+    const int reps = 200000;
+    for (int i = 0; i < reps; ++i) {
+      CounterRng r(5, 11, static_cast<std::uint32_t>(i), 0);
+      const double x = r.gamma(k);
+      ASSERT_GT(x, 0.0);
+      s += x;
+      s2 += x * x;
+    }
+    const double mean = s / reps, var = s2 / reps - mean * mean;
+    EXPECT_NEAR(mean, k, 4 * std::sqrt(k / reps)) << k;
+    EXPECT_NEAR(var, k, 0.03 * k) << k;
+  }
+}

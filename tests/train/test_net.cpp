@@ -14,6 +14,7 @@
 
 #include "train/reference_bptt.hpp"
 #include "support/toy_events.hpp"
+#include "volley/error.hpp"
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/surrogate.hpp"
@@ -311,6 +312,9 @@ std::vector<NamedCase> gradient_cases() {
     c.net.layers[0].learn_tau = true;
     c.net.layers[1].learn_tau = true;
     add("learned_time_constants", c);
+    c.net.layers[0].tau_init = vt::TauInit::gamma;  // heterogeneous from the start
+    c.net.layers[0].tau_cv = 0.5;
+    add("learned_heterogeneous_time_constants", c);
   }
   {
     Case c = basic();
@@ -490,4 +494,51 @@ TEST(Surrogates, ExponentialIsSlayersEscapeRate) {
   EXPECT_FLOAT_EQ(sg.derivative(0.5f), 2.0f * std::exp(-1.0f));
   EXPECT_FLOAT_EQ(sg.derivative(-0.5f), sg.derivative(0.5f));
   EXPECT_NEAR(sg.primitive(10.0) - sg.primitive(-10.0), 2.0, 1e-8);  // ∫ scale·e^{−scale|u|} = 2
+}
+
+// Heterogeneous time constants (tau_init): per neuron, with the requested mean and coefficient of
+// variation, drawn from the seed (the same network twice, another for another seed), refused
+// where they make no sense.
+TEST(NetConfig, HeterogeneousTimeConstantsHaveTheirMeanAndSpread) {
+  for (auto init : {vt::TauInit::uniform, vt::TauInit::gamma, vt::TauInit::lognormal}) {
+    vt::NetConfig c;
+    c.n_inputs = 4;
+    c.n_steps = 10;
+    c.dt = 1e-3;
+    vt::LayerConfig h = lif(4000);
+    h.tau_mem = 20e-3;
+    h.tau_syn = 5e-3;
+    h.tau_init = init;
+    h.tau_cv = 0.3;
+    c.layers = {h, readout(2)};
+    const vt::Net net(c);
+    auto stats = [&](std::size_t param, double tau) {
+      double s = 0, s2 = 0;
+      const auto& v = net.params()[param].value;
+      for (float x : v) {
+        const double t = -c.dt / std::log(double(x));
+        s += t;
+        s2 += t * t;
+      }
+      const double n = double(v.size()), mean = s / n, sd = std::sqrt(s2 / n - mean * mean);
+      EXPECT_NEAR(mean, tau, 0.03 * tau) << vt::tau_inits().name_of(init);
+      EXPECT_NEAR(sd / mean, 0.3, 0.03) << vt::tau_inits().name_of(init);
+    };
+    stats(net.beta_param(0), 20e-3);
+    stats(net.alpha_param(0), 5e-3);
+    EXPECT_EQ(vt::Net(c).params()[net.beta_param(0)].value, net.params()[net.beta_param(0)].value);
+    c.seed = 2;
+    EXPECT_NE(vt::Net(c).params()[net.beta_param(0)].value, net.params()[net.beta_param(0)].value);
+  }
+  vt::NetConfig c;
+  c.n_inputs = 4;
+  c.layers = {lif(4), readout(2)};
+  c.layers[0].tau_cv = 0.2;  // constant init with a spread
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+  c.layers[0].tau_init = vt::TauInit::uniform;
+  c.layers[0].tau_cv = 0.7;  // τ could be negative
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+  c.layers[0].tau_init = vt::TauInit::gamma;
+  c.layers[0].tau_cv = 0.0;
+  EXPECT_THROW(vt::Net{c}, volley::ParameterError);
 }

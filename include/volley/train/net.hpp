@@ -41,6 +41,9 @@ using volley::layer_kinds;
 using volley::reset_modes;
 
 enum class ForwardMode { heaviside, smooth };
+// How a layer's per-neuron time constants start (heterogeneity, Perez-Nieves et al. 2021): all
+// equal to tau_mem / tau_syn, or drawn with that mean and a coefficient of variation tau_cv.
+enum class TauInit { constant, uniform, gamma, lognormal };
 enum class BackwardMode { dense, sparse };
 
 struct LayerConfig {
@@ -60,6 +63,8 @@ struct LayerConfig {
   double tau_adapt = 200e-3;    // s (ALIF: ρ = exp(−dt/τ_adapt))
   double adapt_strength = 1.8;  // b (ALIF; Bellec et al. 2018)
   bool leaky = false;           // relu: h_t = β·h_{t−1} + I_t (else h_t = I_t)
+  TauInit tau_init = TauInit::constant;  // per-neuron τ_mem and τ_syn at the start
+  double tau_cv = 0.0;          // their coefficient of variation (not constant)
 };
 
 struct NetConfig {
@@ -81,6 +86,7 @@ struct NetConfig {
 // Registries of the network's choices (training-file names, meanings, error messages, docs).
 const Registry<Choice<ForwardMode>>& forward_modes();
 const Registry<Choice<BackwardMode>>& backward_modes();
+const Registry<Choice<TauInit>>& tau_inits();
 
 // The numeric parameters, with the ranges NetConfig::validate enforces, by training-file table:
 std::span<const volley::Param<NetConfig>> network_params();          // [network]: dt, steps, seed
