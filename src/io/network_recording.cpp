@@ -34,6 +34,9 @@ NetworkRecordSummary record_network(const train::Net& net, const train::LossConf
                                     const train::EventSource& data,
                                     const NetworkRecordOptions& o, const std::string& path) {
   const train::NetConfig& nc = net.config();
+  if (net.is_ann())
+    throw ParameterError("--record: the checkpoint is an ANN twin (relu units): it has no spikes "
+                         "to record; record the spiking network");
   if (nc.backward != train::BackwardMode::dense && nc.forward != train::ForwardMode::smooth)
     throw ParameterError("record_network: build the network with the dense backward mode");
   const std::size_t L = nc.layers.size(), T = nc.n_steps, n = data.size();

@@ -140,6 +140,8 @@ if [ -d "$fm" ]; then
   expect_error "robustness: unknown attack" 2 "--attack" "unknown attack 'deepfool'" -- \
     robustness "$work/tr1/checkpoint.bin" --attack deepfool --out "$work/x"
   expect_error "export: the ANN twin" 2 "ANN twin" -- export "$work/twin/checkpoint.bin" --out "$work/x"
+  expect_error "eval --record: the ANN twin" 2 "ANN twin" "no spikes" -- \
+    eval "$work/twin/checkpoint.bin" --test-limit 16 --record "$work/x"
   "$volley" train "$cfg" --train-limit 64 --test-limit 256 --epochs 1 --twin ann --set layers.0.size=50 \
     --out "$work/twin50" > /dev/null 2>&1 || fail "train a twin of 50 units"
   expect_error "robustness --against: a twin of other sizes" 2 "--against" "layer 0 has 50 units" "not its twin" -- \
