@@ -19,6 +19,8 @@
 #include "volley/io/fi_file.hpp"
 #include "volley/io/outputs.hpp"
 #include "volley/io/recording.hpp"
+#include "volley/io/train_config.hpp"
+#include "volley/io/training.hpp"
 #include "report/robustness_section.hpp"
 #include "volley/report/plot.hpp"
 #include "volley/train/checkpoint.hpp"
@@ -336,6 +338,61 @@ void confusion_figure(Page& page, const std::string& name, const std::vector<dou
   page.figure(name, heatmap(f, C, C, conf, labels, labels, C <= 20), "Test samples per (true, predicted) class.");
 }
 
+// ---- learned or heterogeneous time constants of a training checkpoint -----------------------
+
+// τ = −dt/ln(x) of every neuron of a layer's decay factors α or β when they differ between neurons
+// or from the start (learn_tau, tau_init): a histogram of log10 τ after training, and the
+// quartiles after and at the start (the initial network rebuilt from the checkpoint's file) in the
+// caption, with the neurons at the bounds of the learned factors (0: no memory; 0.9999: 10⁴ dt).
+void time_constant_figures(Page& page, const train::Checkpoint& ck) {
+  io::TrainConfig cfg;
+  try {
+    cfg = io::load_train_string(ck.config_text, ck.config_name, io::options_from_checkpoint(ck.options));
+  } catch (const Error&) {
+    return;  // a checkpoint whose file no longer parses (an older format): weights only
+  }
+  const train::Net init(cfg.net);
+  const double dt = cfg.net.dt;
+  auto taus = [&](const std::vector<float>& x) {
+    std::vector<double> t;
+    for (float v : x)
+      if (v > 0.0f && v < 1.0f) t.push_back(-dt / std::log(static_cast<double>(v)) * 1e3);
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  auto quartiles = [](const std::vector<double>& t) {
+    auto q = [&](double f) { return t[static_cast<std::size_t>(f * static_cast<double>(t.size() - 1))]; };
+    return fmt::format("{} / {} / {} ms", number(q(0.25)), number(q(0.5)), number(q(0.75)));
+  };
+  for (std::size_t l = 0; l < cfg.net.layers.size(); ++l) {
+    for (const auto& [param, what] : {std::pair{init.beta_param(l), "membrane"}, std::pair{init.alpha_param(l), "synaptic"}}) {
+      const std::string& name = init.params()[param].name;
+      const auto it = std::find_if(ck.params.begin(), ck.params.end(),
+                                   [&](const auto& p) { return p.first == name; });
+      if (it == ck.params.end()) continue;
+      const std::vector<float>& after = it->second;
+      const std::vector<float>& before = init.params()[param].value;
+      const bool uniform = std::all_of(after.begin(), after.end(), [&](float x) { return x == after.front(); });
+      if (uniform && after == before) continue;
+      const std::vector<double> ta = taus(after), tb = taus(before);
+      if (ta.empty() || tb.empty()) continue;
+      const auto at_zero = std::count(after.begin(), after.end(), 0.0f);
+      const auto at_top = std::count_if(after.begin(), after.end(), [](float x) { return x >= 0.9999f; });
+      std::vector<double> logs;
+      for (double t : ta) logs.push_back(std::log10(t));
+      Figure f;
+      f.title = fmt::format("Layer {} {} time constants after training", l, what);
+      f.x.label = "log10 τ (ms)";
+      f.y.label = "neurons";
+      page.figure(fmt::format("tau_{}", name), histogram(f, logs, 40),
+                  fmt::format("{} neurons. Quartiles of τ after training {}, at the start {} (the "
+                              "initial network rebuilt from the checkpoint's training file). {} "
+                              "neurons at the bound 0.9999 of the factor (τ = 10⁴ dt), {} at 0.",
+                              after.size(), quartiles(ta), quartiles(tb), at_top, at_zero));
+    }
+  }
+}
+
 void training_report(Page& page, const fs::path& dir) {
   page.section("Training", "training");
   const std::vector<io::MetricsLine> epochs = io::read_metrics((dir / "metrics.jsonl").string());
@@ -394,6 +451,7 @@ void training_report(Page& page, const fs::path& dir) {
       std::vector<double> w(values.begin(), values.end());
       page.figure("weights_" + name, histogram(f, w, 60), fmt::format("{} values of {}.", values.size(), name));
     }
+    time_constant_figures(page, ck);
   }
 }
 

@@ -62,6 +62,16 @@ if [ -d "$fm" ]; then
   else
     fail "training report: $(cat "$work/out.txt" 2>/dev/null)"
   fi
+  # Learned, heterogeneous time constants: a histogram per layer with the start in the caption.
+  if "$volley" train "$examples/fmnist.toml" --epochs 1 --train-limit 256 --test-limit 64 --out "$work/tau" \
+       --set 'layers.0.tau_init="gamma"' --set layers.0.tau_cv=0.5 --set layers.0.learn_tau=true >/dev/null 2>&1 \
+     && "$volley" report "$work/tau" >/dev/null 2>&1; then
+    [ -f "$work/tau/figures/tau_layer0.beta.svg" ] && [ -f "$work/tau/figures/tau_layer0.alpha.svg" ] \
+      && grep -q "at the start" "$work/tau/report.html" && [ ! -f "$work/tau/figures/tau_layer1.beta.svg" ] \
+      && pass "report: learned time constants of layer 0 only" || fail "report: time-constant histograms"
+  else
+    fail "report of a learned-τ run"
+  fi
 fi
 
 # --- f-I ---
