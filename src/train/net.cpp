@@ -337,6 +337,8 @@ std::span<const volley::Param<LayerConfig>> layer_params() {
        "initial input weights N(0, (weight_scale·(1 − β))²/fan_in) (SpyTorch uses 7)"},
       {"tau_cv", &LayerConfig::tau_cv, Dimension::none(), kNonNegative,
        "coefficient of variation of the per-neuron τ_mem and τ_syn drawn by tau_init"},
+      {"tau_lr_scale", &LayerConfig::tau_lr_scale, Dimension::none(), kPositive,
+       "learn_tau: the learning rate of α and β is the optimiser's times this"},
   };
   return p;
 }
@@ -497,10 +499,11 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     alpha_[l] = params_.size();
     params_.push_back({fmt::format("layer{}.alpha", l),
                        std::vector<float>(c.size, static_cast<float>(alpha)),
-                       c.learn_tau && alpha > 0.0});
+                       c.learn_tau && alpha > 0.0, c.tau_lr_scale});
     beta_[l] = params_.size();
     params_.push_back({fmt::format("layer{}.beta", l),
-                       std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau});
+                       std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau,
+                       c.tau_lr_scale});
     if (c.tau_init != TauInit::constant) {
       // Heterogeneous time constants: one draw per neuron and constant, keyed by the seed.
       auto draw = [&](double mean, CounterRng& rng) {

@@ -96,6 +96,7 @@ void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<f
   const bool first = t_ == 1;
   for (std::size_t k = 0; k < params.size(); ++k) {
     if (!params[k].trainable) continue;
+    const double plr = lr * params[k].lr_scale;
     float* p = params[k].value.data();
     const float* g = grads[k].data();
     float* m = m_[k].data();
@@ -104,7 +105,7 @@ void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<f
     switch (cfg_.kind) {
       case OptimizerKind::adam: {
         const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
-        const float step = static_cast<float>(lr / bc1);
+        const float step = static_cast<float>(plr / bc1);
         const float rc2 = static_cast<float>(1.0 / std::sqrt(bc2));
         const float eps = static_cast<float>(cfg_.eps);
 #pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
@@ -118,7 +119,7 @@ void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<f
       }
       case OptimizerKind::adamax: {
         const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
-        const float step = static_cast<float>(lr / bc1);
+        const float step = static_cast<float>(plr / bc1);
         const float eps = static_cast<float>(cfg_.eps);
 #pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
         for (std::ptrdiff_t i = 0; i < n; ++i) {
@@ -130,7 +131,7 @@ void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<f
         break;
       }
       case OptimizerKind::sgd: {
-        const float mu = static_cast<float>(cfg_.momentum), flr = static_cast<float>(lr);
+        const float mu = static_cast<float>(cfg_.momentum), flr = static_cast<float>(plr);
 #pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
         for (std::ptrdiff_t i = 0; i < n; ++i) {
           const float gi = g[i] + wd * p[i];

@@ -86,6 +86,22 @@ TEST(Optimizer, AdamMatchesPyTorchsFirstSteps) {
   EXPECT_NEAR(p[0].value[0], 0.8f, 1e-5);
 }
 
+// A parameter's lr_scale (the time constants' tau_lr_scale) scales its steps, for every optimiser;
+// the other parameters are untouched by it.
+TEST(Optimizer, LearningRateScalePerParameter) {
+  for (auto kind : {vt::OptimizerKind::adam, vt::OptimizerKind::adamax, vt::OptimizerKind::sgd}) {
+    std::vector<vt::Param> p{{"w", {1.0f}, true}, {"beta", {0.5f}, true, 0.1}};
+    vt::OptimizerConfig c;
+    c.kind = kind;
+    c.lr = 0.01;
+    vt::Optimizer opt(c, p);
+    opt.step(p, {{1.0f}, {1.0f}}, c.lr, 1);
+    const float dw = 1.0f - p[0].value[0], db = 0.5f - p[1].value[0];
+    EXPECT_GT(dw, 0.0f);
+    EXPECT_NEAR(db, 0.1f * dw, 1e-6f) << vt::optimizer_name(kind);
+  }
+}
+
 TEST(Optimizer, SgdMomentumAndWeightDecay) {
   std::vector<vt::Param> p{{"x", {1.0f}, true}};
   vt::OptimizerConfig c;

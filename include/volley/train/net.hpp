@@ -65,6 +65,7 @@ struct LayerConfig {
   bool leaky = false;           // relu: h_t = β·h_{t−1} + I_t (else h_t = I_t)
   TauInit tau_init = TauInit::constant;  // per-neuron τ_mem and τ_syn at the start
   double tau_cv = 0.0;          // their coefficient of variation (not constant)
+  double tau_lr_scale = 1.0;    // learn_tau: the learning rate of α and β relative to the weights'
 };
 
 struct NetConfig {
@@ -112,6 +113,7 @@ struct Param {
   std::string name;         // "layer0.w", "layer0.v", "layer1.beta", ...
   std::vector<float> value;
   bool trainable = true;    // α and β are parameters but only trained with learn_tau
+  double lr_scale = 1.0;    // the optimiser's learning rate times this (α, β: tau_lr_scale)
 };
 
 // An allocator that leaves new elements uninitialised on resize (for buffers that are always

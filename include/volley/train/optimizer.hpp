@@ -45,7 +45,8 @@ std::string_view optimizer_name(OptimizerKind kind);
 class Optimizer {
  public:
   Optimizer(const OptimizerConfig& cfg, const std::vector<Param>& params);
-  // One update of every trainable parameter with `grads` at learning rate `lr`. Elementwise,
+  // One update of every trainable parameter with `grads` at learning rate lr·Param::lr_scale
+  // (the time constants' tau_lr_scale; 1 for weights). Elementwise,
   // so the result does not depend on the thread count.
   void step(std::vector<Param>& params, const std::vector<std::vector<float>>& grads, double lr,
             int threads);
