@@ -51,11 +51,6 @@ void ascend(std::span<float> x, std::span<const float> g, AttackNorm norm, doubl
   for (std::size_t i = 0; i < n; ++i) x[i] += static_cast<float>(k * g[i]);
 }
 
-struct SampleOutcome {
-  bool clean_correct = false, correct = false;
-  std::size_t queries = 0;
-};
-
 }  // namespace
 
 const Registry<Choice<AttackKind>>& attack_kinds() {
@@ -323,7 +318,6 @@ AttackResult run_attack(const AttackTarget& target, const AttackConfig& config, 
   const std::size_t d = in.dim();
   std::vector<SampleOutcome> outcomes(n);
   if (adversarial) adversarial->assign(n * d, 0.0f);
-  std::vector<double> linf(n, 0.0), l2(n, 0.0);
   const auto ns = static_cast<std::ptrdiff_t>(n);
 #pragma omp parallel num_threads(std::max(1, threads))
   {
@@ -339,11 +333,16 @@ AttackResult run_attack(const AttackTarget& target, const AttackConfig& config, 
         mx = std::max(mx, std::abs(dlt));
         sq += dlt * dlt;
       }
-      linf[i] = mx;
-      l2[i] = std::sqrt(sq);
+      outcomes[i].linf = mx;
+      outcomes[i].l2 = std::sqrt(sq);
       if (adversarial) std::copy(x.begin(), x.end(), adversarial->begin() + static_cast<std::ptrdiff_t>(i * d));
     }
   }
+  return tally(outcomes, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+AttackResult tally(const std::vector<SampleOutcome>& outcomes, double seconds) {
+  const std::size_t n = outcomes.size();
   AttackResult r;
   r.samples = n;
   r.correct.resize(n);
@@ -354,8 +353,8 @@ AttackResult run_attack(const AttackTarget& target, const AttackConfig& config, 
     correct += outcomes[i].correct;
     clean += outcomes[i].clean_correct;
     queries += static_cast<double>(outcomes[i].queries);
-    sum_linf += linf[i];
-    sum_l2 += l2[i];
+    sum_linf += outcomes[i].linf;
+    sum_l2 += outcomes[i].l2;
   }
   if (n > 0) {
     const double dn = static_cast<double>(n);
@@ -365,7 +364,7 @@ AttackResult run_attack(const AttackTarget& target, const AttackConfig& config, 
     r.mean_linf = sum_linf / dn;
     r.mean_l2 = sum_l2 / dn;
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = seconds;
   return r;
 }
 
@@ -377,10 +376,7 @@ AttackResult evaluate_inputs(const AttackTarget& target, std::span<const float> 
     throw ParameterError(fmt::format("{} values are not a whole number of the {} samples' {} pixels",
                                      x.size(), in.size(), d));
   const std::size_t n = x.size() / d;
-  AttackResult r;
-  r.samples = n;
-  r.correct.assign(n, 0);
-  std::vector<std::uint8_t> clean(n, 0);
+  std::vector<SampleOutcome> outcomes(n);
   const auto ns = static_cast<std::ptrdiff_t>(n);
 #pragma omp parallel num_threads(std::max(1, threads))
   {
@@ -391,22 +387,13 @@ AttackResult evaluate_inputs(const AttackTarget& target, std::span<const float> 
       const auto i = static_cast<std::size_t>(k);
       const int label = in.label(i);
       in.clean(i, x0);
-      clean[i] = target.probe(x0, label, s).predicted == label;
-      r.correct[i] = target.probe(x.subspan(i * d, d), label, s).predicted == label;
+      SampleOutcome& o = outcomes[i];
+      o.clean_correct = target.probe(x0, label, s).predicted == label;
+      o.correct = target.probe(x.subspan(i * d, d), label, s).predicted == label;
+      o.queries = 2;
     }
   }
-  std::size_t c = 0, c0 = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    c += r.correct[i];
-    c0 += clean[i];
-  }
-  if (n > 0) {
-    r.accuracy = static_cast<double>(c) / static_cast<double>(n);
-    r.clean_accuracy = static_cast<double>(c0) / static_cast<double>(n);
-    r.mean_queries = 2.0;
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return tally(outcomes, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 Net with_surrogate_scale(const Net& net, double scale) {

@@ -245,28 +245,11 @@ AttackResult run_event_attack(const EventAttackTarget& target, const AttackConfi
       if (adversarial) (*adversarial)[i] = adv;
     }
   }
-  AttackResult r;
-  r.samples = n;
-  r.correct.resize(n);
-  std::size_t correct = 0, clean = 0;
-  double queries = 0.0, changes = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    r.correct[i] = outcomes[i].correct ? 1 : 0;
-    correct += outcomes[i].correct;
-    clean += outcomes[i].clean_correct;
-    queries += static_cast<double>(outcomes[i].queries);
-    changes += static_cast<double>(outcomes[i].changes);
-  }
-  if (n > 0) {
-    const double dn = static_cast<double>(n);
-    r.accuracy = static_cast<double>(correct) / dn;
-    r.clean_accuracy = static_cast<double>(clean) / dn;
-    r.mean_queries = queries / dn;
-    r.mean_linf = 1.0;  // single events
-    r.mean_l2 = changes / dn;  // events changed (L0)
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  std::vector<SampleOutcome> results(n);
+  for (std::size_t i = 0; i < n; ++i)
+    results[i] = {outcomes[i].clean_correct, outcomes[i].correct, outcomes[i].queries, 1.0,
+                  static_cast<double>(outcomes[i].changes)};  // L∞ 1 event, L2: events changed
+  return tally(results, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 AttackResult evaluate_events(const EventAttackTarget& target,
@@ -276,10 +259,7 @@ AttackResult evaluate_events(const EventAttackTarget& target,
   if (samples.size() > d.size())
     throw ParameterError(fmt::format("{} samples, but the data have {}", samples.size(), d.size()));
   const std::size_t n = samples.size();
-  AttackResult r;
-  r.samples = n;
-  r.correct.assign(n, 0);
-  std::vector<std::uint8_t> clean(n, 0);
+  std::vector<SampleOutcome> outcomes(n);
   const auto ns = static_cast<std::ptrdiff_t>(n);
 #pragma omp parallel num_threads(std::max(1, threads))
   {
@@ -290,22 +270,13 @@ AttackResult evaluate_events(const EventAttackTarget& target,
       const auto i = static_cast<std::size_t>(k);
       const int label = d.label(i);
       d.fill(i, 0, ev);
-      clean[i] = target.probe(ev, label, s).predicted == label;
-      r.correct[i] = target.probe(samples[i], label, s).predicted == label;
+      SampleOutcome& o = outcomes[i];
+      o.clean_correct = target.probe(ev, label, s).predicted == label;
+      o.correct = target.probe(samples[i], label, s).predicted == label;
+      o.queries = 2;
     }
   }
-  std::size_t c = 0, c0 = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    c += r.correct[i];
-    c0 += clean[i];
-  }
-  if (n > 0) {
-    r.accuracy = static_cast<double>(c) / static_cast<double>(n);
-    r.clean_accuracy = static_cast<double>(c0) / static_cast<double>(n);
-    r.mean_queries = 2.0;
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return tally(outcomes, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 }  // namespace volley::train

@@ -84,22 +84,24 @@ struct Probe {
   int predicted = -1;
 };
 
+// Per-thread scratch of the attack targets (pixels here, events in event_attack.hpp).
+struct AttackScratch {
+  Workspace ws;
+  SampleRecord rec;
+  data::SampleEvents ev;
+  std::vector<float> dy;
+  std::vector<std::vector<float>> grads;  // weight gradients (computed, not used)
+  std::size_t grads_age = 0;
+  InputGradients ig;
+  std::vector<float> candidate;  // square attack
+};
+
 // A network that attacks can query: forward (and backward for gradients) on pixel inputs.
 class AttackTarget {
  public:
   AttackTarget(const Net& net, const LossConfig& loss, const PixelInput& input);
   const PixelInput& input() const { return input_; }
-  // Per-thread scratch.
-  struct Scratch {
-    Workspace ws;
-    SampleRecord rec;
-    data::SampleEvents ev;
-    std::vector<float> dy;
-    std::vector<std::vector<float>> grads;  // weight gradients (computed, not used)
-    std::size_t grads_age = 0;
-    InputGradients ig;
-    std::vector<float> candidate;  // square attack
-  };
+  using Scratch = AttackScratch;
   Probe probe(std::span<const float> x, int label, Scratch& s) const;
   Probe gradient(std::span<const float> x, int label, std::span<float> dx, Scratch& s) const;
 
@@ -118,6 +120,14 @@ struct AttackResult {
   double seconds = 0.0;
   std::vector<std::uint8_t> correct;   // per sample, on its adversarial example
 };
+
+// One sample's outcome, and the result of many (means over the samples; seconds as given).
+struct SampleOutcome {
+  bool clean_correct = false, correct = false;
+  std::size_t queries = 0;
+  double linf = 0.0, l2 = 0.0;  // of the perturbation (event attacks: 1 and the events changed)
+};
+AttackResult tally(const std::vector<SampleOutcome>& outcomes, double seconds);
 
 // Attacks samples [0, n) of target.input() (n = 0: all). With `adversarial`, the adversarial
 // examples (n × dim, row-major) are stored, e.g. for a transfer attack.

@@ -31,15 +31,7 @@ class EventAttackTarget {
   // Throws ParameterError when the data do not fit the network.
   EventAttackTarget(const Net& net, const LossConfig& loss, const data::EventSource& data);
   const data::EventSource& data() const { return data_; }
-  struct Scratch {
-    Workspace ws;
-    SampleRecord rec;
-    data::SampleEvents ev;
-    std::vector<float> dy;
-    std::vector<std::vector<float>> grads;  // weight gradients (computed, not used)
-    std::size_t grads_age = 0;
-    InputGradients ig;
-  };
+  using Scratch = AttackScratch;
   Probe probe(const data::SampleEvents& ev, int label, Scratch& s) const;
   // dL/dx at every (step, input) into s.ig.grid.
   Probe gradient(const data::SampleEvents& ev, int label, Scratch& s) const;
