@@ -116,18 +116,36 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     throw ConfigError(fmt::format("the data have {} steps per sample but the network {}",
                                   data.n_steps(), c.n_steps));
   const std::size_t L = c.layers.size();
-  std::vector<std::pair<std::string, NeuronValues>> taus;  // learned per-neuron time constants
+  // Learned per-neuron values (time constants, thresholds, adaptation), by dataset name.
+  std::vector<std::pair<std::string, NeuronValues>> taus;
   std::vector<std::vector<std::string>> per_neuron_keys(L);
   for (std::size_t l = 0; l < L; ++l) {
-    auto add = [&](const char* key, std::vector<double> v) {
+    const train::LayerConfig& lc = c.layers[l];
+    auto add = [&](const char* key, std::vector<double> v, const char* unit) {
       if (v.empty()) return;
       per_neuron_keys[l].push_back(key);
       taus.emplace_back(fmt::format("neurons/{}.{}", layer_name(l), key),
-                        NeuronValues{std::move(v), "s"});
+                        NeuronValues{std::move(v), unit});
     };
-    add("tau_mem", per_neuron_tau(net, l, net.beta_param(l), c.layers[l].tau_mem, "membrane (β)"));
-    if (c.layers[l].tau_syn > 0.0)
-      add("tau_syn", per_neuron_tau(net, l, net.alpha_param(l), c.layers[l].tau_syn, "synaptic (α)"));
+    // The values of a parameter, or none when every neuron has the configured one.
+    auto values = [&](std::size_t param, double configured) {
+      const auto& x = net.params()[param].value;
+      const float expected = static_cast<float>(configured);
+      if (std::all_of(x.begin(), x.end(), [&](float v) { return v == expected; }))
+        return std::vector<double>{};
+      return std::vector<double>(x.begin(), x.end());
+    };
+    add("tau_mem", per_neuron_tau(net, l, net.beta_param(l), lc.tau_mem, "membrane (β)"), "s");
+    if (lc.tau_syn > 0.0)
+      add("tau_syn", per_neuron_tau(net, l, net.alpha_param(l), lc.tau_syn, "synaptic (α)"), "s");
+    if (net.threshold_param(l) != train::Net::kNone)
+      add("threshold", values(net.threshold_param(l), lc.threshold), "1");
+    if (lc.kind == train::LayerKind::adlif) {
+      add("tau_adapt",
+          per_neuron_tau(net, l, net.adlif_rho_param(l), lc.tau_adapt, "adaptation (ρ)"), "s");
+      add("adapt_coupling", values(net.adlif_a_param(l), lc.adapt_coupling), "1");
+      add("adapt_strength", values(net.adlif_b_param(l), lc.adapt_strength), "1");
+    }
   }
   std::size_t first = 0, count = 0;
   sample_range(data, options, first, count);
@@ -210,20 +228,27 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     const train::LayerConfig& lc = c.layers[l];
     m += fmt::format("[populations.{}]\nmodel = \"discrete_lif\"\ntype = \"{}\"\nsize = {}\n",
                      layer_name(l), train::layer_kinds().name_of(lc.kind), lc.size);
-    for (const auto& [key, tau] : {std::pair{"tau_mem", lc.tau_mem}, std::pair{"tau_syn", lc.tau_syn}}) {
+    // `key = value`, or the per-neuron dataset when the value was learned.
+    auto key_line = [&](const char* key, const std::string& value) {
       const auto& keys = per_neuron_keys[l];
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        m += fmt::format("{} = {}\n", key, seconds(tau));
-      else  // learned: one value per neuron
+        m += fmt::format("{} = {}\n", key, value);
+      else
         m += fmt::format("{0} = {{ file = \"synapses.h5\", dataset = \"neurons/{1}.{0}\" }}\n",
                          key, layer_name(l));
+    };
+    key_line("tau_mem", seconds(lc.tau_mem));
+    key_line("tau_syn", seconds(lc.tau_syn));
+    if (lc.kind != train::LayerKind::readout) {
+      m += fmt::format("reset = \"{}\"\n", train::reset_modes().name_of(lc.reset));
+      key_line("threshold", fmt::format("{}", lc.threshold));
     }
-    if (lc.kind != train::LayerKind::readout)
-      m += fmt::format("reset = \"{}\"\nthreshold = {}\n", train::reset_modes().name_of(lc.reset),
-                       lc.threshold);
-    if (lc.kind == train::LayerKind::alif)
-      m += fmt::format("tau_adapt = {}\nadapt_strength = {}\n", seconds(lc.tau_adapt),
-                       lc.adapt_strength);
+    if (lc.kind == train::LayerKind::alif || lc.kind == train::LayerKind::adlif) {
+      key_line("tau_adapt", seconds(lc.tau_adapt));
+      key_line("adapt_strength", fmt::format("{}", lc.adapt_strength));
+    }
+    if (lc.kind == train::LayerKind::adlif)
+      key_line("adapt_coupling", fmt::format("{}", lc.adapt_coupling));
     m += fmt::format("reset_every = {}\n\n", seconds(c.dt * static_cast<double>(layout.window)));
   }
   for (std::size_t l = 0; l < L; ++l) {

@@ -731,11 +731,11 @@ Node to_nir(const train::Net& net) {
         "networks can be exported");
   for (std::size_t l = 0; l < c.layers.size(); ++l) {
     const train::LayerConfig& lc = c.layers[l];
-    if (lc.kind == train::LayerKind::alif)
+    if (lc.kind == train::LayerKind::alif || lc.kind == train::LayerKind::adlif)
       throw ConfigError(fmt::format(
-          "layer {} is an adaptive LIF (type \"alif\"); NIR has no adaptive-threshold neuron, so "
-          "only \"lif\" and \"readout\" layers can be exported",
-          l));
+          "layer {} is an adaptive LIF (type \"{}\"); NIR has no adaptive neuron, so only \"lif\" "
+          "and \"readout\" layers can be exported (`volley export` writes it for `volley sim`)",
+          l, train::layer_kinds().name_of(lc.kind)));
     if (lc.kind == train::LayerKind::lif && lc.reset == train::ResetMode::subtract)
       throw ConfigError(fmt::format(
           "layer {} resets by subtracting the threshold; NIR's LIF and CubaLIF set v to v_reset "
@@ -769,6 +769,12 @@ Node to_nir(const train::Net& net) {
     const std::vector<double> tau_syn =
         syn ? time_constants(net, l, net.alpha_param(l), lc.tau_syn, "synaptic decay (α)")
             : std::vector<double>();
+    // θ per neuron (learned, learn_threshold) or the layer's.
+    std::vector<double> theta(n, lc.threshold);
+    if (net.threshold_param(l) != train::Net::kNone) {
+      const auto& x = net.params()[net.threshold_param(l)].value;
+      theta.assign(x.begin(), x.end());
+    }
     std::vector<double> factor(n);
     for (std::size_t j = 0; j < n; ++j) {
       factor[j] = weight_factor(alpha[j], beta[j], syn, 1.0, 1.0);
@@ -810,13 +816,13 @@ Node to_nir(const train::Net& net) {
     neuron.params["r"] = Array::filled(n, 1.0);
     neuron.params["v_leak"] = Array::filled(n, 0.0);
     if (!readout && !threshold_node) {
-      neuron.params["v_threshold"] = Array::filled(n, lc.threshold);
+      neuron.params["v_threshold"] = Array::vector(theta);
       neuron.params["v_reset"] = Array::filled(n, 0.0);
     }
     std::string spikes = name;
     if (threshold_node) {
       spikes = name + "_spike";
-      add(spikes, "Threshold").params["threshold"] = Array::filled(n, lc.threshold);
+      add(spikes, "Threshold").params["threshold"] = Array::vector(theta);
     }
     g.edges.emplace_back(prev, name + "_w");
     g.edges.emplace_back(name + "_w", name);

@@ -203,10 +203,12 @@ train::LayerConfig read_layer(Table t, bool last) {
   if (!t.get("size")) t.missing("size");
   read_params(t, train::layer_params(), c);
   c.learn_tau = flag(t, "learn_tau", false);
+  c.learn_threshold = flag(t, "learn_threshold", false);
+  c.learn_adapt = flag(t, "learn_adapt", false);
   if (auto f = t.get("tau_init")) c.tau_init = choose(*f, train::tau_inits());
   if (c.tau_init == train::TauInit::constant && c.tau_cv > 0.0)
     t.fail("tau_cv needs tau_init = \"uniform\", \"gamma\" or \"lognormal\"");
-  if (c.kind == train::LayerKind::lif || c.kind == train::LayerKind::alif) {
+  if (train::Net::is_spiking(c.kind)) {
     c.recurrent_scale = c.weight_scale;  // unless given
     read_params(t, train::spiking_layer_params(), c);
     if (auto f = t.get("reset")) c.reset = choose(*f, train::reset_modes());
@@ -220,7 +222,24 @@ train::LayerConfig read_layer(Table t, bool last) {
     c.leaky = flag(t, "leaky", false);
     if (c.learn_tau && !c.leaky) t.fail("learn_tau on a relu layer needs leaky = true");
   }
-  if (c.kind == train::LayerKind::alif) read_params(t, train::alif_params(), c);
+  if (c.kind == train::LayerKind::alif || c.kind == train::LayerKind::adlif)
+    read_params(t, train::alif_params(), c);
+  if (c.kind == train::LayerKind::adlif) read_params(t, train::adlif_params(), c);
+  if (c.learn_threshold && !train::Net::is_spiking(c.kind))
+    t.fail("learn_threshold needs a spiking layer (lif, alif or adlif)");
+  if (c.learn_adapt && c.kind != train::LayerKind::adlif)
+    t.fail("learn_adapt needs type = \"adlif\"");
+  // The ranges learning keeps the values in (Net::constrain) must hold at the start.
+  auto at_most = [&](const char* key, double value, float limit, bool on, const char* why) {
+    if (on && value > limit)
+      if (auto f = t.get(key)) f->fail(fmt::format("must be at most {} with {}, got {}", limit, why, value));
+  };
+  at_most("adapt_coupling", c.adapt_coupling, train::kMaxCoupling, c.learn_adapt, "learn_adapt");
+  at_most("adapt_strength", c.adapt_strength, train::kMaxJump, c.learn_adapt, "learn_adapt");
+  if (c.learn_threshold && c.threshold < train::kMinThreshold)
+    if (auto f = t.get("threshold"))
+      f->fail(fmt::format("must be at least {} with learn_threshold, got {}", train::kMinThreshold,
+                          c.threshold));
   t.finish();
   return c;
 }
@@ -498,12 +517,19 @@ std::string training_reference_markdown() {
                       {"tau_init", "`\"constant\"`", one_of(train::tau_inits()),
                        "per-neuron τ_mem and τ_syn at the start (below)"}},
                      {without("size", infos(train::layer_params(), layer))}));
-  md += "`lif` and `alif` only:\n\n" +
+  md += "`lif`, `alif` and `adlif` only:\n\n" +
         keys_table({{"reset", "`\"multiply\"`", one_of(train::reset_modes()), "after a spike"},
                     {"detach_reset", "true", kFlag, "the reset is not differentiated (SpyTorch)"},
-                    {"recurrent", "false", kFlag, "recurrent weights V within the layer"}},
+                    {"recurrent", "false", kFlag, "recurrent weights V within the layer"},
+                    {"learn_threshold", "false", kFlag,
+                     "train a per-neuron threshold θ (kept ≥ 0.01)"}},
                    {infos(train::spiking_layer_params(), layer)}) +
-        "\n`alif` only:\n\n" + keys_table({}, {infos(train::alif_params(), layer)}) +
+        "\n`alif` and `adlif`:\n\n" + keys_table({}, {infos(train::alif_params(), layer)}) +
+        "\n`adlif` only (learn_tau also trains its ρ = exp(−dt/tau_adapt)):\n\n" +
+        keys_table({{"learn_adapt", "false", kFlag,
+                     "train per-neuron a (kept in [0, 120]) and b (kept in [0, 2]), SE-adLIF's "
+                     "ranges"}},
+                   {infos(train::adlif_params(), layer)}) +
         "\n`relu` only (tau_syn is not used):\n\n" +
         keys_table({{"leaky", "false", kFlag,
                      "h_t = β·h_{t−1} + I_t with β = exp(−dt/tau_mem) (else h_t = I_t)"},

@@ -16,6 +16,11 @@ const Registry<Choice<LayerKind>>& layer_kinds() {
        {"alif", LayerKind::alif,
         "adaptive LIF: the threshold rises by adapt_strength per spike and decays with tau_adapt "
         "(Bellec et al. 2018)"},
+       {"adlif", LayerKind::adlif,
+        "adaptive LIF with an adaptation current w (adLIF, Bittar & Garner 2022), updated by "
+        "symplectic Euler (SE-adLIF, Baronig et al. 2025): w has sub-threshold coupling "
+        "adapt_coupling, a jump adapt_strength per spike and decays with tau_adapt; the membrane "
+        "gets −(1 − β)·w"},
        {"readout", LayerKind::readout,
         "leaky integrator without spikes; output y_t = V_{t+1}; only as the last layer"},
        {"relu", LayerKind::relu,
@@ -58,6 +63,37 @@ void neuron_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool a
   alif ? step_a<true>(p, r, syn, smooth) : step_a<false>(p, r, syn, smooth);
 }
 
+namespace {
+
+template <ResetMode R>
+void adlif_r(const AdlifStep& p, bool syn, bool smooth) {
+  if (syn) {
+    smooth ? adlif_step<R, true, true>(p) : adlif_step<R, true, false>(p);
+  } else {
+    smooth ? adlif_step<R, false, true>(p) : adlif_step<R, false, false>(p);
+  }
+}
+
+}  // namespace
+
+void adlif_step(const AdlifStep& p, ResetMode r, bool syn, bool smooth) {
+  switch (r) {
+    case ResetMode::multiply: return adlif_r<ResetMode::multiply>(p, syn, smooth);
+    case ResetMode::subtract: return adlif_r<ResetMode::subtract>(p, syn, smooth);
+    case ResetMode::none: return adlif_r<ResetMode::none>(p, syn, smooth);
+  }
+}
+
+std::vector<double>* DiscreteLifParams::per_neuron(std::string_view key) {
+  if (key == "tau_mem") return &tau_mem_per_neuron;
+  if (key == "tau_syn") return &tau_syn_per_neuron;
+  if (key == "threshold") return &threshold_per_neuron;
+  if (key == "tau_adapt") return &tau_adapt_per_neuron;
+  if (key == "adapt_coupling") return &adapt_coupling_per_neuron;
+  if (key == "adapt_strength") return &adapt_strength_per_neuron;
+  return nullptr;
+}
+
 DiscreteLifPopulation::DiscreteLifPopulation(std::string name, DiscreteLifParams params)
     : Population(std::move(name)), p_(params) {
   check_params(DiscreteLifParams::params(), p_, fmt::format("population '{}'", this->name()));
@@ -71,20 +107,27 @@ DiscreteLifPopulation::DiscreteLifPopulation(std::string name, DiscreteLifParams
 void DiscreteLifPopulation::prepare(double dt) {
   const std::string where = fmt::format("population '{}'", name());
   check_params(DiscreteLifParams::params(), p_, where);
-  auto decays = [&](AlignedVector<float>& out, double tau, const std::vector<double>& per_neuron,
-                    const char* key) {
+  // One value per neuron: f(the scalar), or f(each per-neuron value).
+  auto fill = [&](AlignedVector<float>& out, double scalar, const std::vector<double>& per_neuron,
+                  const char* key, auto f) {
     if (per_neuron.empty()) {
-      std::fill(out.begin(), out.end(), decay_factor(dt, tau));
+      std::fill(out.begin(), out.end(), f(scalar));
       return;
     }
     if (per_neuron.size() != size())
       throw ParameterError(fmt::format("{}: {} has {} per-neuron values but the population has {} "
                                        "neurons",
                                        where, key, per_neuron.size(), size()));
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = decay_factor(dt, per_neuron[i]);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = f(per_neuron[i]);
   };
-  decays(alpha_, p_.tau_syn, p_.tau_syn_per_neuron, "tau_syn");
-  decays(beta_, p_.tau_mem, p_.tau_mem_per_neuron, "tau_mem");
+  const auto decay = [dt](double tau) { return decay_factor(dt, tau); };
+  const auto value = [](double x) { return static_cast<float>(x); };
+  fill(alpha_, p_.tau_syn, p_.tau_syn_per_neuron, "tau_syn", decay);
+  fill(beta_, p_.tau_mem, p_.tau_mem_per_neuron, "tau_mem", decay);
+  fill(thr_, p_.threshold, p_.threshold_per_neuron, "threshold", value);
+  fill(rho_n_, p_.tau_adapt, p_.tau_adapt_per_neuron, "tau_adapt", decay);
+  fill(a_, p_.adapt_coupling, p_.adapt_coupling_per_neuron, "adapt_coupling", value);
+  fill(b_, p_.adapt_strength, p_.adapt_strength_per_neuron, "adapt_strength", value);
   rho_ = p_.type == LayerKind::alif ? decay_factor(dt, p_.tau_adapt) : 0.0f;
   reset_steps_ = 0;
   if (p_.reset_every > 0.0) {
@@ -118,13 +161,31 @@ void DiscreteLifPopulation::update(const StepContext& ctx, std::size_t lo, std::
                  syn_.data() + lo, mem_.data() + lo);
     return;
   }
-  const bool alif = p_.type == LayerKind::alif;
-  const NeuronStep step{n,
-                        static_cast<float>(p_.threshold),
-                        alif ? static_cast<float>(p_.adapt_strength) : 0.0f,
-                        rho_,
-                        0.0f,
-                        alpha_.data() + lo,
+  if (p_.type == LayerKind::adlif) {
+    const AdlifStep step{n,
+                         0.0f,
+                         thr_.data() + lo,
+                         alpha_.data() + lo,
+                         beta_.data() + lo,
+                         rho_n_.data() + lo,
+                         a_.data() + lo,
+                         b_.data() + lo,
+                         cur_.data() + lo,
+                         syn_.data() + lo,
+                         mem_.data() + lo,
+                         adapt_.data() + lo,
+                         spike_.data() + lo,
+                         u_.data() + lo,
+                         mt_.data() + lo};
+    adlif_step(step, p_.reset, has_syn, false);
+  } else {
+    const bool alif = p_.type == LayerKind::alif;
+    const NeuronStep step{n,
+                          alif ? static_cast<float>(p_.adapt_strength) : 0.0f,
+                          rho_,
+                          0.0f,
+                          thr_.data() + lo,
+                          alpha_.data() + lo,
                         beta_.data() + lo,
                         cur_.data() + lo,
                         syn_.data() + lo,
@@ -132,8 +193,9 @@ void DiscreteLifPopulation::update(const StepContext& ctx, std::size_t lo, std::
                         adapt_.data() + lo,
                         spike_.data() + lo,
                         u_.data() + lo,
-                        mt_.data() + lo};
-  neuron_step(step, p_.reset, has_syn, false, alif);
+                          mt_.data() + lo};
+    neuron_step(step, p_.reset, has_syn, false, alif);
+  }
   for (std::size_t i = lo; i < hi; ++i)
     if (spike_[i] != 0.0f) spikes.push_back(static_cast<std::uint32_t>(i));
 }
@@ -141,6 +203,7 @@ void DiscreteLifPopulation::update(const StepContext& ctx, std::size_t lo, std::
 std::vector<std::string> DiscreteLifPopulation::variable_names() const {
   if (p_.type == LayerKind::readout) return {"v", "syn"};
   if (p_.type == LayerKind::alif) return {"v", "syn", "a"};
+  if (p_.type == LayerKind::adlif) return {"v", "syn", "w"};
   return {"v", "syn"};
 }
 
@@ -148,13 +211,13 @@ VariableView DiscreteLifPopulation::find_variable(std::string_view name) {
   if (name == "v") return {mem_.data(), true, 1.0, Dimension::none()};
   if (name == "syn") return {syn_.data(), true, 1.0, Dimension::none()};
   if (name == "a" && p_.type == LayerKind::alif) return {adapt_.data(), true, 1.0, Dimension::none()};
+  if (name == "w" && p_.type == LayerKind::adlif) return {adapt_.data(), true, 1.0, Dimension::none()};
   return {};
 }
 
 void DiscreteLifPopulation::resize_state(std::size_t, std::size_t new_size, std::uint64_t) {
   for (auto* x : {&cur_, &syn_, &mem_, &adapt_, &spike_, &u_, &mt_}) x->resize(new_size, 0.0f);
-  alpha_.resize(new_size, 0.0f);
-  beta_.resize(new_size, 0.0f);
+  for (auto* x : {&alpha_, &beta_, &thr_, &rho_n_, &a_, &b_}) x->resize(new_size, 0.0f);
 }
 
 }  // namespace volley

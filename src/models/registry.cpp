@@ -263,7 +263,7 @@ NeuronModel discrete_lif_entry() {
                 Registry<Named>("reset mode", choice_names(reset_modes())), "multiply"}};
   e.channel_style = ChannelStyle::kFixed;
   e.default_channels = {{"in", 0.0, std::nullopt, std::nullopt}};
-  e.per_neuron = {"tau_mem", "tau_syn"};
+  e.per_neuron = {"tau_mem", "tau_syn", "threshold", "tau_adapt", "adapt_coupling", "adapt_strength"};
   e.make = [e](const std::string& name, const PopulationSpec& s) {
     const std::string where = where_of(name);
     DiscreteLifParams p;
@@ -276,7 +276,7 @@ NeuronModel discrete_lif_entry() {
       for (std::size_t i = 0; i < values.size(); ++i)
         if (const std::string bad = info->check(values[i]); !bad.empty())
           throw ParameterError(fmt::format("{}: {}[{}] {}", where, key, i, bad));
-      (key == "tau_mem" ? p.tau_mem_per_neuron : p.tau_syn_per_neuron) = values;
+      *p.per_neuron(key) = values;
     }
     apply_initial(s, {}, where, e.name, [](std::size_t, const Distribution&) {});
     p.type = option_value(s, e, "type", layer_kinds(), where);

@@ -190,9 +190,9 @@ std::vector<LayerEnergy> estimate_energy(const Net& net, const DecisionStats& d,
     e.snn_arithmetic_pj = e.ops.synops * a.pj_accumulate;
     // Per synaptic operation: read the weight, read and write the target's input current; per
     // neuron update: read and write its state variables — the input current and the membrane,
-    // plus the synaptic current (tau_syn > 0) and the adaptation (alif).
+    // plus the synaptic current (tau_syn > 0) and the adaptation (alif, adlif).
     const double states = 2.0 + (c.layers[l].tau_syn > 0.0 ? 1.0 : 0.0) +
-                          (c.layers[l].kind == LayerKind::alif ? 1.0 : 0.0);
+                          (c.layers[l].kind == LayerKind::alif || c.layers[l].kind == LayerKind::adlif ? 1.0 : 0.0);
     e.snn_memory_pj = (3.0 * e.ops.synops + 2.0 * states * e.ops.neuron_updates) * a.pj_sram_32bit;
     e.ann_arithmetic_pj = e.ann_macs * a.pj_mac;
     e.ann_memory_pj = e.ann_macs * a.pj_sram_32bit;  // the weight of each MAC

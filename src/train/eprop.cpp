@@ -258,10 +258,18 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
           "e-prop: loss '{}' is not supported; use mean_ce or last_ce with a readout",
           loss_name(loss.kind)));
   }
-  for (std::size_t l = 0; l < L; ++l)
-    if (net.layers[l].learn_tau)
+  for (std::size_t l = 0; l < L; ++l) {
+    const LayerConfig& c = net.layers[l];
+    if (c.learn_tau || c.learn_threshold || c.learn_adapt)
       throw ParameterError(fmt::format(
-          "e-prop: layer {}: learn_tau is not supported (e-prop trains weights only)", l));
+          "e-prop: layer {}: {} is not supported (e-prop trains weights only)", l,
+          c.learn_tau ? "learn_tau" : c.learn_threshold ? "learn_threshold" : "learn_adapt"));
+    if (c.kind == LayerKind::adlif)
+      throw ParameterError(fmt::format(
+          "e-prop: layer {}: type 'adlif' is not supported (its eligibility traces are not "
+          "implemented; use lif or alif, or train it by BPTT)",
+          l));
+  }
 }
 
 Eprop::Eprop(const Net& net, const LossConfig& loss, EpropConfig config)

@@ -219,6 +219,70 @@ bool dispatch_adjoint(const AdjointStep& p, bool mult, bool syn, bool learn_tau,
               : dispatch_adjoint_a<false>(p, mult, syn, learn_tau);
 }
 
+// The adjoint step of an adlif layer (G = dL/dmem_{t+1} through both of its uses):
+//   G = gm + (1 − ρ)·a·gw,  dm̃ = G·(1 − s_t) | G,  gm ← β·dm̃ + δ_t,  gw ← ρ·gw − (1 − β)·dm̃
+// and, when the dynamics are learned, dL/dβ += dm̃·(mem_t + w_t), dL/dρ += gw·(w_t − a·mem_{t+1}),
+// dL/da += gw·(1 − ρ)·mem_{t+1}, dL/db += gw·s_t (gw = dL/dw_{t+1} before the update).
+struct AdlifAdjoint {
+  std::size_t n;
+  const float* __restrict alpha;
+  const float* __restrict beta;
+  const float* __restrict rho;
+  const float* __restrict a;
+  const float* __restrict keep;    // 1 − s_t
+  const float* __restrict delta;
+  const float* __restrict mem_t;   // learned dynamics only
+  const float* __restrict mem_next;  // mem_{t+1} (t < T − 1; unused when gw = 0)
+  const float* __restrict syn_t;
+  const float* __restrict w_t;
+  float* __restrict gm;
+  float* __restrict gs;
+  float* __restrict gw;
+  float* __restrict gi;
+  float* __restrict galpha;
+  float* __restrict gbeta;
+  float* __restrict grho;
+  float* __restrict ga;
+  float* __restrict gb;
+};
+
+template <bool Mult, bool Syn, bool Learn>
+bool adlif_adjoint(const AdlifAdjoint& p) {
+  const std::size_t n = p.n;
+  int nonzero = 0;
+#pragma omp simd reduction(| : nonzero)
+  for (std::size_t j = 0; j < n; ++j) {
+    const float rho = p.rho[j], gw = p.gw[j];
+    const float G = p.gm[j] + (1.0f - rho) * p.a[j] * gw;
+    const float dm = Mult ? G * p.keep[j] : G;
+    const float g_in = Syn ? p.gs[j] : dm;
+    if constexpr (Learn) {
+      if (p.gbeta) p.gbeta[j] += dm * (p.mem_t[j] + p.w_t[j]);
+      if constexpr (Syn) {
+        if (p.galpha) p.galpha[j] += p.gs[j] * p.syn_t[j];
+      }
+      if (p.grho) p.grho[j] += gw * (p.w_t[j] - p.a[j] * p.mem_next[j]);
+      if (p.ga) p.ga[j] += gw * (1.0f - rho) * p.mem_next[j];
+      if (p.gb) p.gb[j] += gw * (1.0f - p.keep[j]);
+    }
+    if constexpr (Syn) p.gs[j] = p.alpha[j] * p.gs[j] + dm;
+    p.gi[j] = g_in;
+    nonzero |= g_in != 0.0f;
+    p.gm[j] = p.beta[j] * dm + p.delta[j];
+    p.gw[j] = rho * gw - (1.0f - p.beta[j]) * dm;
+  }
+  return nonzero != 0;
+}
+
+bool dispatch_adlif_adjoint(const AdlifAdjoint& p, bool mult, bool syn, bool learn) {
+  if (learn) {
+    if (mult) return syn ? adlif_adjoint<true, true, true>(p) : adlif_adjoint<true, false, true>(p);
+    return syn ? adlif_adjoint<false, true, true>(p) : adlif_adjoint<false, false, true>(p);
+  }
+  if (mult) return syn ? adlif_adjoint<true, true, false>(p) : adlif_adjoint<true, false, false>(p);
+  return syn ? adlif_adjoint<false, true, false>(p) : adlif_adjoint<false, false, false>(p);
+}
+
 // One step of n relu units: h_t = λ·h_{t−1} + I_t (mem holds h), u = h_t, a_t = max(h_t, 0).
 inline void relu_step(std::size_t n, const float* __restrict lambda, const float* __restrict cur,
                       float* __restrict mem, float* __restrict u, float* __restrict a) {
@@ -369,7 +433,16 @@ std::span<const volley::Param<LayerConfig>> alif_params() {
       {"tau_adapt", &LayerConfig::tau_adapt, Dimension::seconds(), kPositive,
        "adaptation time constant: ρ = exp(−dt/tau_adapt)"},
       {"adapt_strength", &LayerConfig::adapt_strength, Dimension::none(), kNonNegative,
-       "b: threshold increase per unit of adaptation (Bellec et al. 2018)"},
+       "b: threshold increase per unit of adaptation (alif, Bellec et al. 2018); jump of the "
+       "adaptation current per spike (adlif)"},
+  };
+  return p;
+}
+
+std::span<const volley::Param<LayerConfig>> adlif_params() {
+  static const volley::Param<LayerConfig> p[] = {
+      {"adapt_coupling", &LayerConfig::adapt_coupling, Dimension::none(), kNonNegative,
+       "a: sub-threshold coupling of the adaptation current to the membrane (adlif)"},
   };
   return p;
 }
@@ -422,14 +495,33 @@ void NetConfig::validate() const {
     };
     check(layer_params());
     if (c.size > kMaxCount) bad(l, "size", "too large");
-    if (c.kind == LayerKind::lif || c.kind == LayerKind::alif) check(spiking_layer_params());
+    const bool spiking = Net::is_spiking(c.kind);
+    if (spiking) check(spiking_layer_params());
     if (c.kind == LayerKind::relu) {
       check(relu_layer_params());
       if (l + 1 == layers.size())
         bad(l, "type", "a relu layer cannot be the output; add a readout layer after it");
       if (c.learn_tau && !c.leaky) bad(l, "learn_tau", "a relu layer learns λ only when leaky");
     }
-    if (c.kind == LayerKind::alif) check(alif_params());
+    if (c.kind == LayerKind::alif || c.kind == LayerKind::adlif) check(alif_params());
+    if (c.kind == LayerKind::adlif) check(adlif_params());
+    if (c.learn_threshold && !spiking)
+      bad(l, "learn_threshold", "only spiking layers (lif, alif, adlif) have a threshold");
+    if (c.learn_adapt && c.kind != LayerKind::adlif)
+      bad(l, "learn_adapt", "only adlif layers have a learnable adaptation (a, b)");
+    if (c.learn_adapt && c.adapt_coupling > kMaxCoupling)
+      bad(l, "adapt_coupling",
+          fmt::format("must be at most {} with learn_adapt (the range learning keeps a in), got {}",
+                      kMaxCoupling, c.adapt_coupling));
+    if (c.learn_adapt && c.adapt_strength > kMaxJump)
+      bad(l, "adapt_strength",
+          fmt::format("must be at most {} with learn_adapt (the range learning keeps b in), got {}",
+                      kMaxJump, c.adapt_strength));
+    if (c.learn_threshold && c.threshold < kMinThreshold)
+      bad(l, "threshold",
+          fmt::format("must be at least {} with learn_threshold (the bound learning keeps θ above), "
+                      "got {}",
+                      kMinThreshold, c.threshold));
     if (c.tau_init == TauInit::constant && c.tau_cv > 0.0)
       bad(l, "tau_cv", "is used only with tau_init uniform, gamma or lognormal");
     if (c.tau_init != TauInit::constant && !(c.tau_cv > 0.0))
@@ -454,6 +546,11 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
   alpha_.resize(L);
   beta_.resize(L);
   rho_.assign(L, 0.0f);
+  theta_.assign(L, kNone);
+  adl_rho_.assign(L, kNone);
+  adl_a_.assign(L, kNone);
+  adl_b_.assign(L, kNone);
+  thr_.resize(L);
   const std::uint64_t seed = config_.seed;
 
   // Fixed-probability connectivity (rows drawn independently) and SpyTorch's initialisation.
@@ -504,6 +601,27 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     params_.push_back({fmt::format("layer{}.beta", l),
                        std::vector<float>(c.size, static_cast<float>(beta)), c.learn_tau,
                        c.tau_lr_scale});
+    if (is_spiking(c.kind)) {
+      const std::vector<float> theta(c.size, static_cast<float>(c.threshold));
+      if (c.learn_threshold) {
+        theta_[l] = params_.size();
+        params_.push_back({fmt::format("layer{}.theta", l), theta, true});
+      } else {
+        thr_[l] = theta;
+      }
+    }
+    if (c.kind == LayerKind::adlif) {
+      auto add = [&](std::size_t& index, const char* name, double value, bool trainable,
+                     double lr_scale) {
+        index = params_.size();
+        params_.push_back({fmt::format("layer{}.{}", l, name),
+                           std::vector<float>(c.size, static_cast<float>(value)), trainable,
+                           lr_scale});
+      };
+      add(adl_rho_[l], "rho", decay_factor(config_.dt, c.tau_adapt), c.learn_tau, c.tau_lr_scale);
+      add(adl_a_[l], "a", c.adapt_coupling, c.learn_adapt, 1.0);
+      add(adl_b_[l], "b", c.adapt_strength, c.learn_adapt, 1.0);
+    }
     if (c.tau_init != TauInit::constant) {
       // Heterogeneous time constants: one draw per neuron and constant, keyed by the seed.
       auto draw = [&](double mean, CounterRng& rng) {
@@ -527,6 +645,8 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
         const double tm = draw(c.tau_mem, rng);
         params_[beta_[l]].value[j] = relu && !c.leaky ? 0.0f : decay_factor(config_.dt, tm);
         if (alpha > 0.0) params_[alpha_[l]].value[j] = decay_factor(config_.dt, draw(c.tau_syn, rng));
+        if (adl_rho_[l] != kNone)
+          params_[adl_rho_[l]].value[j] = decay_factor(config_.dt, draw(c.tau_adapt, rng));
       }
     }
     if (c.kind == LayerKind::alif)
@@ -553,11 +673,25 @@ std::vector<std::vector<float>> Net::zero_grads() const {
 }
 
 void Net::constrain() {
+  auto clamp = [&](std::size_t idx, float lo, float hi) {
+    if (idx == kNone) return;
+    for (float& x : params_[idx].value) x = std::clamp(x, lo, hi);
+  };
   for (std::size_t l = 0; l < config_.layers.size(); ++l) {
-    if (!config_.layers[l].learn_tau) continue;
-    for (std::size_t idx : {alpha_[l], beta_[l]})
-      for (float& x : params_[idx].value) x = std::clamp(x, 0.0f, 0.9999f);
+    const LayerConfig& c = config_.layers[l];
+    if (c.learn_tau)
+      for (std::size_t idx : {alpha_[l], beta_[l], adl_rho_[l]}) clamp(idx, 0.0f, kMaxDecay);
+    if (c.learn_threshold) clamp(theta_[l], kMinThreshold, std::numeric_limits<float>::max());
+    if (c.learn_adapt) {
+      clamp(adl_a_[l], 0.0f, kMaxCoupling);
+      clamp(adl_b_[l], 0.0f, kMaxJump);
+    }
   }
+}
+
+bool Net::keeps_state(std::size_t l) const {
+  const LayerConfig& c = config_.layers[l];
+  return c.learn_tau || (c.kind == LayerKind::adlif && c.learn_adapt);
 }
 
 std::size_t Net::hidden_pairs() const {
@@ -586,6 +720,25 @@ std::size_t Net::active_pairs(const SampleRecord& rec) const {
 // ---------------------------------------------------------------------------------------------
 // Forward
 
+AdlifStep Net::adlif_kernel(std::size_t l, const float* cur, float* syn, float* mem, float* w,
+                            float* spike, float* u, float* mt) const {
+  return AdlifStep{config_.layers[l].size,
+                   static_cast<float>(config_.smooth_scale),
+                   thresholds(l),
+                   params_[alpha_[l]].value.data(),
+                   params_[beta_[l]].value.data(),
+                   params_[adl_rho_[l]].value.data(),
+                   params_[adl_a_[l]].value.data(),
+                   params_[adl_b_[l]].value.data(),
+                   cur,
+                   syn,
+                   mem,
+                   w,
+                   spike,
+                   u,
+                   mt};
+}
+
 void Net::forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,
                   bool keep_backward) const {
   const std::size_t L = config_.layers.size();
@@ -611,9 +764,10 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
   const bool smooth = config_.forward == ForwardMode::smooth;
   const bool dense_bw = backward_mode() == BackwardMode::dense;
   const bool need_mt = !readout && !relu && !c.detach_reset && c.reset == ResetMode::multiply;
-  const float thr = static_cast<float>(c.threshold);
+  const float* thr = thresholds(l);
   const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
   const float rho = rho_[l];
+  const bool adlif = c.kind == LayerKind::adlif;
   const float k = static_cast<float>(config_.smooth_scale);
   const float window = config_.window > 0.0 ? static_cast<float>(config_.window)
                                             : std::numeric_limits<float>::infinity();
@@ -640,12 +794,13 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
   r.val.clear();
   const bool store_dense = keep && !readout && dense_bw;
   const bool store_sparse = keep && !readout && !dense_bw;
-  const bool store_tau = keep && c.learn_tau;
+  const bool store_tau = keep && keeps_state(l);
   if (store_dense) r.u.resize(T * N);
   if (store_dense && need_mt) r.mt.resize(T * N);
   if (store_tau) {
     r.mem.resize(T * N);
     r.syn.resize(T * N);
+    if (adlif) r.w.resize(T * N);
   }
   if (store_sparse) {
     r.aoff.resize(T + 1);
@@ -664,6 +819,7 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
     if (store_tau) {
       std::copy_n(mem, N, r.mem.data() + t * N);
       std::copy_n(syn, N, r.syn.data() + t * N);
+      if (adlif) std::copy_n(adapt, N, r.w.data() + t * N);
     }
     if (readout) {
       readout_step(N, has_syn, alpha, beta, cur, syn, mem);
@@ -673,8 +829,10 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
     }
     if (relu) {
       relu_step(N, beta, cur, mem, uu, spike);
+    } else if (adlif) {
+      adlif_step(adlif_kernel(l, cur, syn, mem, adapt, spike, uu, mtt), c.reset, has_syn, smooth);
     } else {
-      const NeuronStep step{N, thr, b, rho, k, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
+      const NeuronStep step{N, b, rho, k, thr, alpha, beta, cur, syn, mem, adapt, spike, uu, mtt};
       neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
     }
     // Branch-free compaction of the spikes (and below, of the active set): every neuron is
@@ -754,12 +912,15 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
   }
   if (c.kind == LayerKind::relu) {
     relu_step(N, beta, cur, mem, s.u.data(), s.spike.data());
+  } else if (c.kind == LayerKind::adlif) {
+    adlif_step(adlif_kernel(l, cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(),
+                            s.mt.data()),
+               c.reset, has_syn, smooth);
   } else {
-    const float thr = static_cast<float>(c.threshold);
     const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
     const float k = static_cast<float>(config_.smooth_scale);
-    const NeuronStep step{N,   thr, b,   rho_[l],          k,           alpha,       beta,
-                          cur, syn, mem, s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
+    const NeuronStep step{N,   b,   rho_[l], k,   thresholds(l),   alpha,       beta,
+                          cur, syn, mem,     s.adapt.data(), s.spike.data(), s.u.data(), s.mt.data()};
     neuron_step(step, c.reset, has_syn, smooth, c.kind == LayerKind::alif);
   }
   s.idx.resize(N + 16);
@@ -816,14 +977,21 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   const bool mult = c.reset == ResetMode::multiply;
   const bool diff_reset = !readout && !c.detach_reset && c.reset != ResetMode::none;
   const bool dense = backward_mode() == BackwardMode::dense;
-  const float thr = static_cast<float>(c.threshold);
+  const float* thr = thresholds(l);
   const float b = c.kind == LayerKind::alif ? static_cast<float>(c.adapt_strength) : 0.0f;
   const float rho = rho_[l];
+  const bool adlif = c.kind == LayerKind::adlif;
   const float* alpha = params_[alpha_[l]].value.data();
   const float* beta = params_[beta_[l]].value.data();
   const WeightLayout& W = w_[l];
   const float* w = params_[W.param].value.data();
   float* gw = grads[W.param].data();
+  // adlif: per-neuron ρ, a, b and their gradients (when learned); θ's gradient (learned).
+  const float* arho = adlif ? params_[adl_rho_[l]].value.data() : nullptr;
+  const float* aa = adlif ? params_[adl_a_[l]].value.data() : nullptr;
+  const float* ab = adlif ? params_[adl_b_[l]].value.data() : nullptr;
+  const bool learn_dyn = keeps_state(l);
+  float* gtheta = theta_[l] != kNone ? grads[theta_[l]].data() : nullptr;
   const WeightLayout* V = c.recurrent ? &v_[l] : nullptr;
   const float* v = V ? params_[V->param].value.data() : nullptr;
   float* gv = V ? grads[V->param].data() : nullptr;
@@ -915,10 +1083,15 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
       for (std::size_t j = 0; j < N; ++j) gm[j] += d[j];
     } else {
       // δ_t at the points of the backward mode, from the adjoints of step t + 1.
+      // ga holds dL/da_{t+1} (alif, da/ds = 1) or dL/dw_{t+1} (adlif, dw/ds = b); dL/dmem_{t+1}
+      // reaches mem through w too in an adlif layer.
       auto point = [&](std::size_t j, float u, float e, float mt) {
-        float ds = e + econst[j] + ga[j];
+        float ds = e + econst[j] + (adlif ? ab[j] * ga[j] : ga[j]);
         if (V) ds += dot_row(*V, v, static_cast<std::uint32_t>(j), gi_next);
-        if (diff_reset) ds -= (mult ? mt : thr) * gm[j];
+        if (diff_reset) {
+          const float G = adlif ? gm[j] + (1.0f - arho[j]) * aa[j] * ga[j] : gm[j];
+          ds -= (mult ? mt : thr[j]) * G;
+        }
         return ds * sg.derivative(u);
       };
       if (dense) {
@@ -936,19 +1109,54 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
         }
       }
       // keep = 1 − s_t: reset to all ones after a step with spikes, then the spikes of step t.
-      if (mult) {
+      if (mult || gtheta || (adlif && learn_dyn)) {
         if (keep_dirty) std::fill_n(keep, N, 1.0f);
         keep_dirty = r.off[t + 1] > r.off[t];
         for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) keep[r.idx[e]] = 1.0f - r.val[e];
       }
     }
+    // dL/dθ: u_t = mem_t − θ − …, and mem_{t+1} = m̃ − θ·s_t with the subtractive reset.
+    if (gtheta) {
+      const bool sub = c.reset == ResetMode::subtract;
+      for (std::size_t j = 0; j < N; ++j) {
+        float g = delta[j];
+        if (sub) g += (adlif ? gm[j] + (1.0f - arho[j]) * aa[j] * ga[j] : gm[j]) * (1.0f - keep[j]);
+        gtheta[j] -= g;
+      }
+    }
     // Through time.
-    const float* mem_t = c.learn_tau ? r.mem.data() + t * N : nullptr;
-    const float* syn_t = c.learn_tau ? r.syn.data() + t * N : nullptr;
-    const AdjointStep step{N, rho, b, alpha, beta, keep, delta, mem_t, syn_t, gm, gs, ga, gi,
-                           gbeta, has_syn ? galpha : nullptr};
-    const bool any =
-        dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau, c.kind == LayerKind::alif);
+    const float* mem_t = learn_dyn ? r.mem.data() + t * N : nullptr;
+    const float* syn_t = learn_dyn ? r.syn.data() + t * N : nullptr;
+    bool any;
+    if (adlif) {
+      auto grad = [&](std::size_t idx, bool on) { return on ? grads[idx].data() : nullptr; };
+      const AdlifAdjoint step{N,
+                              alpha,
+                              beta,
+                              arho,
+                              aa,
+                              keep,
+                              delta,
+                              mem_t,
+                              learn_dyn && t + 1 < T ? r.mem.data() + (t + 1) * N : mem_t,
+                              syn_t,
+                              learn_dyn ? r.w.data() + t * N : nullptr,
+                              gm,
+                              gs,
+                              ga,
+                              gi,
+                              has_syn && c.learn_tau ? galpha : nullptr,
+                              c.learn_tau ? gbeta : nullptr,
+                              grad(adl_rho_[l], c.learn_tau),
+                              grad(adl_a_[l], c.learn_adapt),
+                              grad(adl_b_[l], c.learn_adapt)};
+      any = dispatch_adlif_adjoint(step, mult, has_syn, learn_dyn);
+    } else {
+      const AdjointStep step{N, rho, b, alpha, beta, keep, delta, mem_t, syn_t, gm, gs, ga, gi,
+                             gbeta, has_syn ? galpha : nullptr};
+      any = dispatch_adjoint(step, !readout && mult, has_syn, c.learn_tau,
+                             c.kind == LayerKind::alif);
+    }
     if (!readout && !dense)
       for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) delta[r.aidx[a]] = 0.0f;
     deliver(t, any);

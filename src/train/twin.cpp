@@ -38,6 +38,8 @@ NetConfig ann_twin(const NetConfig& snn, std::size_t n_steps, double dt, bool le
     c.kind = LayerKind::relu;
     c.leaky = leaky;
     c.learn_tau = leaky && c.learn_tau;
+    c.learn_threshold = false;
+    c.learn_adapt = false;
     c.tau_syn = 0.0;
     // He initialisation; weight_scale multiplies (1 − β), which integrating units recover.
     const double beta = leaky ? std::exp(-dt / c.tau_mem) : 0.0;

@@ -65,6 +65,31 @@ void learned_taus(vt::Net& net) {
   }
 }
 
+// Per-neuron thresholds and adlif parameters, as learn_threshold and learn_adapt leave them.
+void learned_dynamics(vt::Net& net) {
+  learned_taus(net);
+  for (std::size_t l = 0; l < net.config().layers.size(); ++l) {
+    auto scale = [&](std::size_t param, float step, int period) {
+      if (param == vt::Net::kNone) return;
+      auto& x = net.params()[param].value;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        x[i] *= 1.0f - step * static_cast<float>(i % static_cast<std::size_t>(period));
+    };
+    scale(net.threshold_param(l), 0.05f, 4);
+    scale(net.adlif_rho_param(l), 0.02f, 3);
+    scale(net.adlif_a_param(l), 0.1f, 5);
+    scale(net.adlif_b_param(l), 0.1f, 6);
+  }
+}
+
+void adlif(vt::LayerConfig& h) {
+  h.kind = vt::LayerKind::adlif;
+  h.tau_adapt = 20e-3;
+  h.adapt_coupling = 1.5;
+  h.adapt_strength = 0.5;
+  h.recurrent = true;
+}
+
 const Variant kVariants[] = {
     {"lif", [](vt::NetConfig&) {}},
     {"recurrent", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }},
@@ -91,6 +116,18 @@ const Variant kVariants[] = {
     {"two_threads", [](vt::NetConfig& c) { c.layers[0].recurrent = true; }, false, 2},
     {"learned_time_constants", [](vt::NetConfig& c) { c.layers[0].learn_tau = true; }, false, 1,
      learned_taus},
+    {"adlif_subtract", [](vt::NetConfig& c) {
+       adlif(c.layers[0]);
+       c.layers[0].reset = vt::ResetMode::subtract;
+     }},
+    {"adlif_learned_dynamics",
+     [](vt::NetConfig& c) {
+       adlif(c.layers[0]);
+       vt::LayerConfig& h = c.layers[0];
+       h.learn_tau = h.learn_adapt = h.learn_threshold = true;
+       c.layers[1].learn_tau = true;
+     },
+     false, 2, learned_dynamics},
 };
 
 }  // namespace
@@ -300,8 +337,12 @@ TEST(SynapseFile, PerNeuronValuesAreChecked) {
                  "{ file = \"v.h5\", dataset = \"neurons/volts\" }\n")
                 .find("the values are in 'V', a voltage"),
             std::string::npos);
+  EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\nreset_every = " + file + "\n")
+                .find("takes one value of reset_every for the whole population"),
+            std::string::npos);
+  // Thresholds may be given per neuron (learn_threshold), but they are dimensionless.
   EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\nthreshold = " + file + "\n")
-                .find("takes one value of threshold for the whole population"),
+                .find("the values are in 's', a time (e.g. \"ms\"), but threshold is a dimensionless"),
             std::string::npos);
   EXPECT_NE(load("model = \"discrete_lif\"\nsize = 3\ntau_mem = "
                  "{ file = \"v.h5\", dataset = \"neurons/none\" }\n")

@@ -7,9 +7,10 @@
 // One sample, steps t = 0..T-1, all states start at 0. Layer l gets z_t: the
 // input x_t for the first layer, the previous layer's output otherwise.
 //
-// Spiking layer (lif / alif):
+// Spiking layer (lif / alif / adlif):
 //   I_t[j]   = sum_i z_t[i] W[i*n+j] + (recurrent ? sum_k s_{t-1}[k] V[k*n+j] : 0),  s_{-1} = 0
-//   th_t[j]  = threshold + b*a_t[j]   (alif),   threshold   (lif)
+//   th_t[j]  = theta_j + b*a_t[j]   (alif),   theta_j   (lif, adlif)
+//   (theta_j = theta[j] when per-neuron thresholds are given, else threshold)
 //   u_t      = mem_t - th_t
 //   s_t      = (u_t > 0)                 forward heaviside
 //            = sigmoid(k*u_t)            forward smooth, k = smooth_scale
@@ -19,6 +20,8 @@
 //             = mt_{t+1} - threshold*s_t   (subtract)
 //             = mt_{t+1}                   (none)
 //   alif:      a_{t+1} = rho*a_t + s_t
+//   adlif:     mt_{t+1} = beta*mem_t + d_t - (1 - beta)*w_t (w_t kept in the a state), the reset
+//              as above, then w_{t+1} = wrho_j*w_t + (1 - wrho_j)*wa_j*mem_{t+1} + wb_j*s_t
 //   output z_t = s_t
 //   ds_t/du_t := surrogate_derivative(u_t) (heaviside) or k*s*(1-s) (smooth),
 //   set to 0 where |u_t| >= window when window > 0. With detach_reset the s_t
@@ -65,7 +68,7 @@
 namespace volley::reference {
 
 struct Layer {
-  enum Kind { lif, alif, readout, relu };
+  enum Kind { lif, alif, adlif, readout, relu };
   enum Reset { multiply, subtract, none };
 
   Kind kind = lif;
@@ -77,6 +80,8 @@ struct Layer {
   Reset reset = multiply;  // spiking layers only
   bool detach_reset = true;
   double rho = 0, b = 0;  // alif only
+  std::vector<double> theta;            // n per-neuron thresholds (empty: threshold)
+  std::vector<double> wrho, wa, wb;     // adlif only, n each: decay, coupling, jump of w
   std::vector<double> W;  // n_in*n, W[i*n+j]: input i -> neuron j
   std::vector<double> V;  // n*n when recurrent, V[k*n+j]: neuron k -> neuron j
   std::vector<double> alpha;  // n (needed when has_syn)
@@ -130,8 +135,9 @@ struct Options {
 struct Grads {
   double loss = 0;  // batch loss
   // Per layer, shaped like the parameters: dW n_in*n, dV n*n (empty when not
-  // recurrent), dalpha n (zeros when no syn), dbeta n.
-  std::vector<std::vector<double>> dW, dV, dalpha, dbeta;
+  // recurrent), dalpha n (zeros when no syn), dbeta n, dtheta n (per-neuron θ;
+  // the sum over neurons is dLoss/dthreshold otherwise), dwrho, dwa, dwb n (adlif).
+  std::vector<std::vector<double>> dW, dV, dalpha, dbeta, dtheta, dwrho, dwa, dwb;
   // u[layer][sample][t*n+j]: u_t of spiking layers; for a readout layer the
   // output y_t = mem_{t+1}.
   std::vector<std::vector<std::vector<double>>> u;
@@ -151,7 +157,11 @@ struct LayerTrace {
 };
 
 inline bool is_spiking(const Layer& layer) {
-  return layer.kind == Layer::lif || layer.kind == Layer::alif;
+  return layer.kind == Layer::lif || layer.kind == Layer::alif || layer.kind == Layer::adlif;
+}
+
+inline double theta_of(const Layer& L, std::size_t j) {
+  return L.theta.empty() ? L.threshold : L.theta[j];
 }
 
 inline bool is_count_loss(const Loss& loss) { return loss.score == Loss::spike_count; }
@@ -174,6 +184,10 @@ inline void validate(const std::vector<Layer>& layers, const std::vector<std::ve
     require(L.W.size() == L.n_in * L.n, at + "W must have n_in*n entries");
     require(L.beta.size() == L.n, at + "beta must have n entries");
     if (L.has_syn) require(L.alpha.size() == L.n, at + "alpha must have n entries");
+    require(L.theta.empty() || L.theta.size() == L.n, at + "theta must be empty or have n entries");
+    if (L.kind == Layer::adlif)
+      require(L.wrho.size() == L.n && L.wa.size() == L.n && L.wb.size() == L.n,
+              at + "adlif needs n entries in wrho, wa and wb");
     if (L.kind == Layer::relu) {
       require(l + 1 < layers.size(), at + "a relu layer cannot be the last layer");
       require(!L.has_syn, at + "a relu layer has no synapse");
@@ -246,7 +260,7 @@ inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, st
       const std::size_t now = t * n + j, next = (t + 1) * n + j;
       double s = 0.0;
       if (spiking) {
-        const double th = L.threshold + (L.kind == Layer::alif ? L.b * tr.a[now] : 0.0);
+        const double th = theta_of(L, j) + (L.kind == Layer::alif ? L.b * tr.a[now] : 0.0);
         tr.u[now] = tr.mem[now] - th;
         s = spike(tr.u[now], opt);
         tr.s[now] = s;
@@ -256,7 +270,8 @@ inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, st
         d = tr.syn[now];
         tr.syn[next] = L.alpha[j] * tr.syn[now] + tr.I[now];
       }
-      const double mt = L.beta[j] * tr.mem[now] + d;
+      double mt = L.beta[j] * tr.mem[now] + d;
+      if (L.kind == Layer::adlif) mt -= (1.0 - L.beta[j]) * tr.a[now];
       tr.mt[next] = mt;
       if (!spiking) {
         tr.mem[next] = mt;
@@ -266,10 +281,12 @@ inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, st
       }
       switch (L.reset) {
         case Layer::multiply: tr.mem[next] = mt * (1.0 - s); break;
-        case Layer::subtract: tr.mem[next] = mt - L.threshold * s; break;
+        case Layer::subtract: tr.mem[next] = mt - theta_of(L, j) * s; break;
         case Layer::none: tr.mem[next] = mt; break;
       }
       if (L.kind == Layer::alif) tr.a[next] = L.rho * tr.a[now] + s;
+      if (L.kind == Layer::adlif)
+        tr.a[next] = L.wrho[j] * tr.a[now] + (1.0 - L.wrho[j]) * L.wa[j] * tr.mem[next] + L.wb[j] * s;
       tr.out[now] = s;
     }
   }
@@ -423,10 +440,12 @@ inline double batch_loss(const std::vector<Layer>& layers, const Traces& traces,
 inline void backward_layer(const Layer& L, const std::vector<double>& z, const LayerTrace& tr,
                            const std::vector<double>& g_out, std::size_t T, const Options& opt,
                            std::vector<double>& dW, std::vector<double>& dV, std::vector<double>& dalpha,
-                           std::vector<double>& dbeta, std::vector<double>* g_z) {
+                           std::vector<double>& dbeta, std::vector<double>& dtheta, std::vector<double>& dwrho,
+                           std::vector<double>& dwa, std::vector<double>& dwb, std::vector<double>* g_z) {
   const std::size_t n = L.n, ni = L.n_in;
   const bool spiking = is_spiking(L);
   const bool alif = L.kind == Layer::alif;
+  const bool adlif = L.kind == Layer::adlif;
 
   // Adjoints of the states at t+1 (carried backwards in time), and of I_{t+1}.
   std::vector<double> G_mem(n, 0.0), G_syn(n, 0.0), G_a(n, 0.0), G_I(n, 0.0);
@@ -451,6 +470,14 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
     for (std::size_t j = 0; j < n && L.kind != Layer::relu; ++j) {
       const std::size_t now = t * n + j, next = (t + 1) * n + j;
       double g_mem_next = G_mem[j];  // dLoss/dmem_{t+1}
+      double g_w_next = 0.0;         // dLoss/dw_{t+1} (adlif)
+      if (adlif) {  // w_{t+1} = wrho*w_t + (1 - wrho)*wa*mem_{t+1} + wb*s_t
+        g_w_next = G_a[j];
+        g_mem_next += g_w_next * (1.0 - L.wrho[j]) * L.wa[j];
+        dwrho[j] += g_w_next * (tr.a[now] - L.wa[j] * tr.mem[next]);
+        dwa[j] += g_w_next * (1.0 - L.wrho[j]) * tr.mem[next];
+        dwb[j] += g_w_next * tr.s[now];
+      }
       double g_mt = 0.0;             // dLoss/dmt_{t+1}
       double g_s = 0.0;              // dLoss/ds_t
       double ga = 0.0;               // dLoss/da_t
@@ -471,7 +498,8 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
             break;
           case Layer::subtract:
             g_mt = g_mem_next;
-            if (!L.detach_reset) g_s += -L.threshold * g_mem_next;
+            if (!L.detach_reset) g_s += -theta_of(L, j) * g_mem_next;
+            dtheta[j] -= g_mem_next * s;
             break;
           case Layer::none: g_mt = g_mem_next; break;
         }
@@ -479,10 +507,15 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
           g_s += G_a[j];
           ga = L.rho * G_a[j];
         }
+        if (adlif) {
+          g_s += L.wb[j] * g_w_next;
+          ga = L.wrho[j] * g_w_next;
+        }
       }
 
-      // mt_{t+1} = beta*mem_t + d_t
-      dbeta[j] += g_mt * tr.mem[now];
+      // mt_{t+1} = beta*mem_t + d_t (- (1 - beta)*w_t)
+      dbeta[j] += g_mt * (tr.mem[now] + (adlif ? tr.a[now] : 0.0));
+      if (adlif) ga -= (1.0 - L.beta[j]) * g_mt;
       double gm = L.beta[j] * g_mt;
       double gsyn = 0.0;
       if (L.has_syn) {
@@ -498,6 +531,7 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
       if (spiking) {  // s_t = f(u_t), u_t = mem_t - threshold - b*a_t
         const double g_u = g_s * spike_derivative(tr.u[now], tr.s[now], opt);
         gm += g_u;
+        dtheta[j] -= g_u;
         if (alif) ga += -L.b * g_u;
       }
       g_mem[j] = gm;
@@ -550,6 +584,7 @@ inline Grads bptt(const std::vector<Layer>& layers, const std::vector<std::vecto
     g.dV.push_back(std::vector<double>(L.recurrent ? L.n * L.n : 0, 0.0));
     g.dalpha.push_back(std::vector<double>(L.n, 0.0));
     g.dbeta.push_back(std::vector<double>(L.n, 0.0));
+    for (auto* d : {&g.dtheta, &g.dwrho, &g.dwa, &g.dwb}) d->push_back(std::vector<double>(L.n, 0.0));
   }
   g.u.assign(nl, std::vector<std::vector<double>>(B));
   g.dx.assign(B, {});
@@ -561,7 +596,7 @@ inline Grads bptt(const std::vector<Layer>& layers, const std::vector<std::vecto
       if (l == 0) g.dx[b].assign(inputs[b].size(), 0.0);
       std::vector<double>* g_z = l == 0 ? &g.dx[b] : &g_out[b][l - 1];
       detail::backward_layer(layers[l], z, traces[b][l], g_out[b][l], T, opt, g.dW[l], g.dV[l], g.dalpha[l],
-                             g.dbeta[l], g_z);
+                             g.dbeta[l], g.dtheta[l], g.dwrho[l], g.dwa[l], g.dwb[l], g_z);
       g.u[l][b] = traces[b][l].u;
       g.out[l][b] = traces[b][l].out;
     }

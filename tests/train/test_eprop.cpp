@@ -564,6 +564,19 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   } catch (const volley::ParameterError& e) {
     EXPECT_THAT(e.what(), HasSubstr("learn_tau"));
   }
+  // Learned thresholds and adlif layers (no eligibility traces for w) are refused by name.
+  vt::NetConfig theta = basic().net;
+  theta.layers[0].learn_threshold = true;
+  vt::NetConfig adlif = basic().net;
+  adlif.layers[0].kind = vt::LayerKind::adlif;
+  for (const auto& [cfg, what] : {std::pair{theta, "learn_threshold"}, std::pair{adlif, "adlif"}}) {
+    try {
+      vt::Eprop::check(cfg, loss);
+      ADD_FAILURE() << what << " accepted";
+    } catch (const volley::ParameterError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(what));
+    }
+  }
   // The trainer refuses too.
   vt::TrainSettings st;
   st.gradient = vt::GradientKind::eprop;

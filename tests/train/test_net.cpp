@@ -103,6 +103,7 @@ ref::Layer::Kind reference_kind(vt::LayerKind kind) {
   switch (kind) {
     case vt::LayerKind::lif: return ref::Layer::lif;
     case vt::LayerKind::alif: return ref::Layer::alif;
+    case vt::LayerKind::adlif: return ref::Layer::adlif;
     case vt::LayerKind::readout: return ref::Layer::readout;
     case vt::LayerKind::relu: return ref::Layer::relu;
   }
@@ -160,6 +161,16 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
       L.V = dense_of(net.recurrent_weights(l), net.params()[param_index(net, fmt_name(l, "v"))].value);
     for (float a : net.params()[param_index(net, fmt_name(l, "alpha"))].value) L.alpha.push_back(a);
     for (float b : net.params()[param_index(net, fmt_name(l, "beta"))].value) L.beta.push_back(b);
+    auto values = [&](const char* name) {
+      const auto& v = net.params()[param_index(net, fmt_name(l, name))].value;
+      return std::vector<double>(v.begin(), v.end());
+    };
+    if (lc.learn_threshold) L.theta = values("theta");
+    if (lc.kind == vt::LayerKind::adlif) {
+      L.wrho = values("rho");
+      L.wa = values("a");
+      L.wb = values("b");
+    }
     layers.push_back(L);
   }
   std::vector<std::vector<double>> inputs;
@@ -236,6 +247,18 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
       if (lc.tau_syn > 0.0)
         check(r.grads[param_index(net, fmt_name(l, "alpha"))], r.reference.dalpha[l], nullptr,
               fmt_name(l, "alpha"));
+      if (lc.kind == vt::LayerKind::adlif)
+        check(r.grads[param_index(net, fmt_name(l, "rho"))], r.reference.dwrho[l], nullptr,
+              fmt_name(l, "rho"));
+    }
+    if (lc.learn_threshold)
+      check(r.grads[param_index(net, fmt_name(l, "theta"))], r.reference.dtheta[l], nullptr,
+            fmt_name(l, "theta"));
+    if (lc.learn_adapt) {
+      check(r.grads[param_index(net, fmt_name(l, "a"))], r.reference.dwa[l], nullptr,
+            fmt_name(l, "a"));
+      check(r.grads[param_index(net, fmt_name(l, "b"))], r.reference.dwb[l], nullptr,
+            fmt_name(l, "b"));
     }
   }
   // dL/dx of every input event (Net::backward's InputGradients) against the reference's dx.
@@ -306,6 +329,41 @@ std::vector<NamedCase> gradient_cases() {
     c.net.layers[0].adapt_strength = 0.5;
     c.net.layers[0].recurrent = true;
     add("adaptive_lif", c);
+  }
+  {
+    // adlif: the adaptation current, every dynamic learned (α, β, ρ, a, b, θ), each reset.
+    Case c = basic();
+    vt::LayerConfig& h = c.net.layers[0];
+    h.kind = vt::LayerKind::adlif;
+    h.tau_adapt = 20e-3;
+    h.adapt_coupling = 2.0;
+    h.adapt_strength = 0.5;
+    h.recurrent = true;
+    add("adlif", c);
+    h.learn_tau = true;
+    h.learn_adapt = true;
+    h.learn_threshold = true;
+    h.tau_init = vt::TauInit::gamma;
+    h.tau_cv = 0.4;
+    add("adlif_learned_dynamics", c);
+    h.detach_reset = false;
+    add("adlif_learned_dynamics_differentiated_reset", c);
+    h.reset = vt::ResetMode::subtract;
+    add("adlif_learned_dynamics_subtract_reset", c);
+    h.tau_syn = 0.0;
+    h.reset = vt::ResetMode::none;
+    add("adlif_learned_dynamics_no_synapse_no_reset", c);
+  }
+  {
+    // Learned per-neuron thresholds on lif and alif (subtract reset: θ also enters the reset).
+    Case c = basic();
+    c.net.layers[0].learn_threshold = true;
+    add("learned_thresholds", c);
+    c.net.layers[0].reset = vt::ResetMode::subtract;
+    c.net.layers[0].kind = vt::LayerKind::alif;
+    c.net.layers[0].tau_adapt = 20e-3;
+    c.net.layers[0].adapt_strength = 0.5;
+    add("learned_thresholds_alif_subtract_reset", c);
   }
   {
     Case c = basic();
@@ -400,6 +458,27 @@ TEST(NetGradients, ActiveSetUnboundedEqualsDenseExactly) {
   ASSERT_EQ(dense.grads.size(), sparse.grads.size());
   for (std::size_t k = 0; k < dense.grads.size(); ++k)
     EXPECT_EQ(dense.grads[k], sparse.grads[k]) << "parameter " << k;
+}
+
+TEST(NetGradients, ActiveSetUnboundedEqualsDenseExactlyForAdlifWithLearnedDynamics) {
+  Case c = basic();
+  vt::LayerConfig& h = c.net.layers[0];
+  h.kind = vt::LayerKind::adlif;
+  h.tau_adapt = 20e-3;
+  h.adapt_coupling = 2.0;
+  h.adapt_strength = 0.5;
+  h.learn_tau = h.learn_adapt = h.learn_threshold = true;
+  h.detach_reset = false;
+  const Result dense = run(c);
+  c.net.backward = vt::BackwardMode::sparse;
+  c.net.window = 0.0;
+  const Result sparse = run(c);
+  ASSERT_EQ(dense.grads.size(), sparse.grads.size());
+  for (std::size_t k = 0; k < dense.grads.size(); ++k)
+    EXPECT_EQ(dense.grads[k], sparse.grads[k]) << "parameter " << k;
+  // With a window, the active set matches the reference whose surrogate is zeroed outside it.
+  c.net.window = 0.5;
+  run(c, 3, 0.5);
 }
 
 TEST(NetGradients, ActiveSetWindowEqualsReferenceWithSurrogateZeroedOutside) {

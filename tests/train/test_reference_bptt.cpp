@@ -94,13 +94,19 @@ Options heaviside_options(const ref::Loss& loss) {
   return o;
 }
 
-enum class Param { W, V, alpha, beta };
+enum class Param { W, V, alpha, beta, theta, wrho, wa, wb };
+constexpr Param kParams[] = {Param::W,     Param::V,    Param::alpha, Param::beta,
+                             Param::theta, Param::wrho, Param::wa,    Param::wb};
 const char* name(Param p) {
   switch (p) {
     case Param::W: return "W";
     case Param::V: return "V";
     case Param::alpha: return "alpha";
     case Param::beta: return "beta";
+    case Param::theta: return "theta";
+    case Param::wrho: return "wrho";
+    case Param::wa: return "wa";
+    case Param::wb: return "wb";
   }
   return "?";
 }
@@ -111,6 +117,10 @@ std::vector<double>& param(Layer& L, Param p) {
     case Param::V: return L.V;
     case Param::alpha: return L.alpha;
     case Param::beta: return L.beta;
+    case Param::theta: return L.theta;
+    case Param::wrho: return L.wrho;
+    case Param::wa: return L.wa;
+    case Param::wb: return L.wb;
   }
   return L.W;
 }
@@ -121,6 +131,10 @@ const std::vector<double>& grad(const ref::Grads& g, std::size_t l, Param p) {
     case Param::V: return g.dV[l];
     case Param::alpha: return g.dalpha[l];
     case Param::beta: return g.dbeta[l];
+    case Param::theta: return g.dtheta[l];
+    case Param::wrho: return g.dwrho[l];
+    case Param::wa: return g.dwa[l];
+    case Param::wb: return g.dwb[l];
   }
   return g.dW[l];
 }
@@ -128,7 +142,7 @@ const std::vector<double>& grad(const ref::Grads& g, std::size_t l, Param p) {
 // Largest |gradient| over all parameters of a layer.
 double max_abs_grad(const ref::Grads& g, std::size_t l) {
   double m = 0;
-  for (Param p : {Param::W, Param::V, Param::alpha, Param::beta})
+  for (Param p : kParams)
     for (double v : grad(g, l, p)) m = std::max(m, std::abs(v));
   return m;
 }
@@ -180,12 +194,16 @@ void expect_matches_finite_differences(std::vector<Layer> layers, const std::vec
   std::size_t checked = 0;
   for (std::size_t l = 0; l < layers.size(); ++l) {
     EXPECT_GT(max_abs_grad(g, l), 1e-3) << "layer " << l << " gradients are negligible; test too weak";
-    for (Param p : {Param::W, Param::V, Param::alpha, Param::beta}) {
+    for (Param p : kParams) {
       const std::vector<double>& analytic = grad(g, l, p);
       if (p == Param::V && !layers[l].recurrent) {
         EXPECT_TRUE(analytic.empty());
         continue;
       }
+      // Per-neuron thresholds and adlif's parameters only where the layer has them.
+      if (p != Param::W && p != Param::V && p != Param::alpha && p != Param::beta &&
+          param(layers[l], p).empty())
+        continue;
       if (p == Param::alpha && !layers[l].has_syn) {
         for (double v : analytic) EXPECT_EQ(v, 0.0);
         continue;
@@ -466,6 +484,79 @@ TEST(ReferenceBpttFiniteDifference, AlifWithAdaptation) {
   const Options o = smooth_options(ref::max_ce);
   expect_active(ref::bptt(net.layers, net.x, net.labels, kT, o), 0);
   expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
+}
+
+// adlif (symplectic Euler adaptation current) with per-neuron thresholds, recurrent, and
+// each reset: every parameter (W, V, α, β, θ, ρ, a, b) and the inputs against finite
+// differences.
+Net adlif_readout(unsigned seed, Layer::Reset reset) {
+  Net net = lif_readout(seed);
+  std::mt19937_64 rng(seed + 1000);
+  Layer& L = net.layers[0];
+  L.kind = Layer::adlif;
+  L.recurrent = true;
+  L.reset = reset;
+  L.theta.resize(kHidden);
+  L.wrho.resize(kHidden);
+  L.wa.resize(kHidden);
+  L.wb.resize(kHidden);
+  for (std::size_t j = 0; j < kHidden; ++j) {
+    L.theta[j] = uniform(rng, 0.7, 1.3);
+    L.wrho[j] = uniform(rng, 0.6, 0.95);
+    L.wa[j] = uniform(rng, 0.5, 3.0);
+    L.wb[j] = uniform(rng, 0.2, 1.5);
+  }
+  return net;
+}
+
+TEST(ReferenceBpttFiniteDifference, AdlifEveryResetWithLearnedThresholds) {
+  for (Layer::Reset reset : {Layer::multiply, Layer::subtract, Layer::none}) {
+    SCOPED_TRACE(reset);
+    Net net = adlif_readout(23, reset);
+    const Options o = smooth_options(ref::max_ce);
+    const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, o);
+    expect_active(g, 0);
+    // The adaptation current must matter: w's parameters get non-negligible gradients.
+    double m = 0;
+    for (double v : g.dwa[0]) m = std::max(m, std::abs(v));
+    for (double v : g.dwb[0]) m = std::max(m, std::abs(v));
+    EXPECT_GT(m, 1e-3);
+    expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
+  }
+}
+
+TEST(ReferenceForward, AdlifAdaptationCurrentByHand) {
+  // One neuron, no synapse, threshold 1, multiply reset; input 1.5 at t = 0 only.
+  Layer L;
+  L.kind = Layer::adlif;
+  L.n_in = 1;
+  L.n = 1;
+  L.has_syn = false;
+  L.W = {1.0};
+  L.beta = {0.5};
+  L.wrho = {0.8};
+  L.wa = {2.0};
+  L.wb = {0.5};
+  Layer r;
+  r.kind = Layer::readout;
+  r.n_in = 1;
+  r.n = 1;
+  r.has_syn = false;
+  r.W = {1.0};
+  r.beta = {0.0};
+  std::vector<std::vector<double>> x = {{1.5, 0.0, 0.0, 0.0}};
+  Options o = heaviside_options(ref::last_ce);
+  const ref::Grads g = ref::bptt({L, r}, x, {0}, 4, o);
+  // t0: u = -1, s = 0; mt1 = 1.5; mem1 = 1.5; w1 = 0.2*2*1.5 = 0.6
+  // t1: u = 0.5, s = 1; mt2 = 0.75 - 0.5*0.6 = 0.45; mem2 = 0; w2 = 0.48 + 0 + 0.5 = 0.98
+  // t2: u = -1, s = 0; mt3 = 0 - 0.5*0.98 = -0.49; mem3 = -0.49; w3 = 0.784 + 0.4*(-0.49) = 0.588
+  // t3: u = -1.49
+  const auto& u = g.u[0][0];
+  EXPECT_NEAR(u[0], -1.0, 1e-12);
+  EXPECT_NEAR(u[1], 0.5, 1e-12);
+  EXPECT_NEAR(u[2], -1.0, 1e-12);
+  EXPECT_NEAR(u[3], -1.49, 1e-12);
+  EXPECT_EQ(g.out[0][0][1], 1.0);
 }
 
 TEST(ReferenceBpttFiniteDifference, CountCeSingleSpikingLayer) {

@@ -1,6 +1,6 @@
 #pragma once
-// The trainer's neurons, in one place for both runners: the discrete-time LIF, adaptive LIF and
-// leaky readout that volley trains by BPTT or e-prop (train/net.hpp), and the simulator
+// The trainer's neurons, in one place for both runners: the discrete-time LIF, adaptive LIF
+// (threshold adaptation, and adLIF with an adaptation current) and leaky readout that volley trains by BPTT or e-prop (train/net.hpp), and the simulator
 // population `discrete_lif` that runs them (a trained network exported by `volley export`).
 //
 // One step t of a layer of n neurons, given its input current I_t (α = exp(−dt/τ_syn),
@@ -12,6 +12,13 @@
 //   m̃_{t+1}  = β·mem_t + d_t
 //   mem_{t+1} = m̃·(1 − s_t)  |  m̃ − θ·s_t  |  m̃               (reset multiply | subtract | none)
 //   a_{t+1}   = ρ·a_t + s_t                                       (alif)
+// An adlif layer (Bittar & Garner 2022; symplectic Euler as in SE-adLIF, Baronig et al. 2025)
+// has an adaptation current w instead, with per-neuron a (sub-threshold coupling), b (spike-
+// triggered jump) and ρ; the membrane sees −(1 − β)·w, and w is updated from the new membrane:
+//   u_t       = mem_t − θ
+//   m̃_{t+1}  = β·mem_t + d_t − (1 − β)·w_t,   mem_{t+1} = reset(m̃_{t+1}) as above
+//   w_{t+1}   = ρ·w_t + (1 − ρ)·a·mem_{t+1} + b·s_t
+// θ may be one value per neuron (learned thresholds).
 // A readout has no spike and no reset; its output is y_t = mem_{t+1}.
 //
 // In the simulator every projection has a delay of at least one step, so a `discrete_lif`
@@ -28,16 +35,19 @@
 // | tau_syn | s | 5 ms | synaptic time constant (>= 0; 0 = no synaptic current) |
 // | threshold | 1 | 1 | θ (> 0) |
 // | tau_adapt | s | 200 ms | adaptation time constant (alif) |
-// | adapt_strength | 1 | 1.8 | b, threshold increase per unit of a (alif) |
+// | adapt_strength | 1 | 1.8 | b: threshold increase per unit of a (alif); jump of w per spike (adlif) |
+// | adapt_coupling | 1 | 0 | a: sub-threshold coupling of w to the membrane (adlif) |
 // | reset_every | s | 0 | period of the state reset (0 = never) |
-// Options: `type` (lif, alif, readout; the trainer's `relu` is refused here: it does not
-// spike), `reset` (multiply, subtract, none). tau_mem and tau_syn
-// may also be given per neuron (one value each, e.g. learned by the trainer with learn_tau).
+// Options: `type` (lif, alif, adlif, readout; the trainer's `relu` is refused here: it does not
+// spike), `reset` (multiply, subtract, none). tau_mem, tau_syn, threshold and, for adlif,
+// tau_adapt, adapt_coupling and adapt_strength may also be given per neuron (one value each, e.g.
+// learned by the trainer with learn_tau, learn_threshold or learn_adapt).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "volley/population.hpp"
@@ -45,7 +55,7 @@
 
 namespace volley {
 
-enum class LayerKind { lif, alif, readout, relu };
+enum class LayerKind { lif, alif, adlif, readout, relu };
 enum class ResetMode { multiply, subtract, none };
 
 // The names of layer types and reset modes in training and model files.
@@ -56,7 +66,8 @@ const Registry<Choice<ResetMode>>& reset_modes();
 // `mt` = m̃_{t+1}, and syn, mem, adapt hold their values at t + 1.
 struct NeuronStep {
   std::size_t n;
-  float thr, b, rho, k;  // threshold, adaptation strength and decay, smooth-forward scale
+  float b, rho, k;  // adaptation strength and decay (alif), smooth-forward scale
+  const float* __restrict thr;  // θ per neuron
   const float* __restrict alpha;
   const float* __restrict beta;
   const float* __restrict cur;
@@ -75,7 +86,7 @@ void neuron_step(const NeuronStep& p) {
   const std::size_t n = p.n;
 #pragma GCC ivdep
   for (std::size_t j = 0; j < n; ++j) {
-    const float u = Alif ? p.mem[j] - p.thr - p.b * p.adapt[j] : p.mem[j] - p.thr;
+    const float u = Alif ? p.mem[j] - p.thr[j] - p.b * p.adapt[j] : p.mem[j] - p.thr[j];
     float s;
     if constexpr (Smooth) {
       s = 1.0f / (1.0f + std::exp(-p.k * u));
@@ -88,7 +99,7 @@ void neuron_step(const NeuronStep& p) {
     if constexpr (R == ResetMode::multiply) {
       p.mem[j] = mt * (1.0f - s);
     } else if constexpr (R == ResetMode::subtract) {
-      p.mem[j] = mt - p.thr * s;
+      p.mem[j] = mt - p.thr[j] * s;
     } else {
       p.mem[j] = mt;
     }
@@ -101,6 +112,60 @@ void neuron_step(const NeuronStep& p) {
 
 // neuron_step for run-time choices.
 void neuron_step(const NeuronStep& p, ResetMode r, bool syn, bool smooth, bool alif);
+
+// One step of n adlif neurons (the equations at the top): as NeuronStep, with `adapt` holding w
+// and per-neuron ρ, a and b. After the call `mt` = m̃_{t+1}.
+struct AdlifStep {
+  std::size_t n;
+  float k;
+  const float* __restrict thr;
+  const float* __restrict alpha;
+  const float* __restrict beta;
+  const float* __restrict rho;
+  const float* __restrict a;
+  const float* __restrict b;
+  const float* __restrict cur;
+  float* __restrict syn;
+  float* __restrict mem;
+  float* __restrict w;
+  float* __restrict spike;
+  float* __restrict u;
+  float* __restrict mt;
+};
+
+template <ResetMode R, bool Syn, bool Smooth>
+void adlif_step(const AdlifStep& p) {
+  const std::size_t n = p.n;
+#pragma GCC ivdep
+  for (std::size_t j = 0; j < n; ++j) {
+    const float u = p.mem[j] - p.thr[j];
+    float s;
+    if constexpr (Smooth) {
+      s = 1.0f / (1.0f + std::exp(-p.k * u));
+    } else {
+      s = u > 0.0f ? 1.0f : 0.0f;
+    }
+    const float d = Syn ? p.syn[j] : p.cur[j];
+    const float mt = p.beta[j] * p.mem[j] + d - (1.0f - p.beta[j]) * p.w[j];
+    if constexpr (Syn) p.syn[j] = p.alpha[j] * p.syn[j] + p.cur[j];
+    float m;
+    if constexpr (R == ResetMode::multiply) {
+      m = mt * (1.0f - s);
+    } else if constexpr (R == ResetMode::subtract) {
+      m = mt - p.thr[j] * s;
+    } else {
+      m = mt;
+    }
+    p.mem[j] = m;
+    p.w[j] = p.rho[j] * p.w[j] + (1.0f - p.rho[j]) * p.a[j] * m + p.b[j] * s;
+    p.spike[j] = s;
+    p.u[j] = u;
+    p.mt[j] = mt;
+  }
+}
+
+// adlif_step for run-time choices.
+void adlif_step(const AdlifStep& p, ResetMode r, bool syn, bool smooth);
 
 // One step of n readout neurons: mem becomes mem_{t+1} = y_t, syn becomes syn_{t+1}.
 inline void readout_step(std::size_t n, bool has_syn, const float* alpha, const float* beta,
@@ -126,11 +191,16 @@ struct DiscreteLifParams {
   double threshold = 1.0;
   double tau_adapt = 200e-3;
   double adapt_strength = 1.8;
+  double adapt_coupling = 0.0;
   double reset_every = 0.0;
-  // One value per neuron instead of tau_mem / tau_syn (learned time constants); empty: the scalar.
-  // Whether the layer has a synaptic current at all is the scalar tau_syn's choice (> 0; its
-  // default when per-neuron values are given).
-  std::vector<double> tau_mem_per_neuron, tau_syn_per_neuron;
+  // One value per neuron instead of the scalar (learned values); empty: the scalar. Whether the
+  // layer has a synaptic current at all is the scalar tau_syn's choice (> 0; its default when
+  // per-neuron values are given).
+  std::vector<double> tau_mem_per_neuron, tau_syn_per_neuron, threshold_per_neuron,
+      tau_adapt_per_neuron, adapt_coupling_per_neuron, adapt_strength_per_neuron;
+  // The per-neuron list of a key that has one (tau_mem, tau_syn, threshold, tau_adapt,
+  // adapt_coupling, adapt_strength), else nullptr.
+  std::vector<double>* per_neuron(std::string_view key);
 
   static std::span<const Param<DiscreteLifParams>> params() {
     static const Param<DiscreteLifParams> kParams[] = {
@@ -143,7 +213,11 @@ struct DiscreteLifParams {
         {"tau_adapt", &DiscreteLifParams::tau_adapt, Dimension::seconds(), Range::positive(),
          "adaptation time constant (type alif)"},
         {"adapt_strength", &DiscreteLifParams::adapt_strength, Dimension::none(),
-         Range::non_negative(), "threshold increase b per unit of adaptation (type alif)"},
+         Range::non_negative(),
+         "b: threshold increase per unit of adaptation (type alif); jump of the adaptation "
+         "current per spike (type adlif)"},
+        {"adapt_coupling", &DiscreteLifParams::adapt_coupling, Dimension::none(),
+         Range::non_negative(), "a: sub-threshold coupling of the adaptation current (type adlif)"},
         {"reset_every", &DiscreteLifParams::reset_every, Dimension::seconds(),
          Range::non_negative(),
          "state and incoming events are zeroed at every multiple of this time (0: never)"},
@@ -170,7 +244,8 @@ class DiscreteLifPopulation final : public Population {
 
  private:
   DiscreteLifParams p_;
-  AlignedVector<float> cur_, syn_, mem_, adapt_, spike_, u_, mt_, alpha_, beta_;
+  AlignedVector<float> cur_, syn_, mem_, adapt_, spike_, u_, mt_, alpha_, beta_, thr_, rho_n_,
+      a_, b_;
   float rho_ = 0.0f;
   std::uint64_t reset_steps_ = 0;
 };

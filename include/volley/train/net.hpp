@@ -15,6 +15,9 @@
 //   m̃_{t+1}  = β·mem_t + d_t
 //   mem_{t+1} = m̃·(1 − s_t)  |  m̃ − θ·s_t  |  m̃               (reset multiply | subtract | none)
 //   a_{t+1}   = ρ·a_t + s_t                                       (ALIF)
+// An adlif layer has an adaptation current w (models/discrete_lif.hpp) with per-neuron a, b, ρ:
+//   m̃_{t+1}  = β·mem_t + d_t − (1 − β)·w_t,   w_{t+1} = ρ·w_t + (1 − ρ)·a·mem_{t+1} + b·s_t
+// θ is one value per neuron when learned (learn_threshold).
 // A readout layer has no spike and no reset; its output is y_t = mem_{t+1}.
 // A relu layer (the ANN twin's hidden layers) does not spike: h_t = λ·h_{t−1} + I_t and its
 // output events are a_t = max(h_t, 0) with their values (λ = β when leaky, else 0), so its
@@ -35,6 +38,7 @@
 namespace volley::train {
 
 // The neurons and their names are shared with the simulator (models/discrete_lif.hpp).
+using volley::AdlifStep;
 using volley::LayerKind;
 using volley::ResetMode;
 using volley::layer_kinds;
@@ -66,7 +70,18 @@ struct LayerConfig {
   TauInit tau_init = TauInit::constant;  // per-neuron τ_mem and τ_syn at the start
   double tau_cv = 0.0;          // their coefficient of variation (not constant)
   double tau_lr_scale = 1.0;    // learn_tau: the learning rate of α and β relative to the weights'
+  double adapt_coupling = 0.0;  // a (adlif)
+  bool learn_threshold = false; // per-neuron θ is trained (lif, alif, adlif)
+  bool learn_adapt = false;     // per-neuron a and b are trained (adlif; ρ with learn_tau)
 };
+
+// The ranges that learning keeps parameters in (Net::constrain): decay factors α, β, ρ in
+// [0, kMaxDecay]; θ ≥ kMinThreshold; adlif's a in [0, kMaxCoupling] and b in [0, kMaxJump]
+// (SE-adLIF's ranges, Baronig et al. 2025).
+inline constexpr float kMaxDecay = 0.9999f;
+inline constexpr float kMinThreshold = 0.01f;
+inline constexpr float kMaxCoupling = 120.0f;
+inline constexpr float kMaxJump = 2.0f;
 
 struct NetConfig {
   std::size_t n_inputs = 0;
@@ -95,7 +110,8 @@ std::span<const volley::Param<NetConfig>> smooth_forward_params();   // [surroga
 std::span<const volley::Param<NetConfig>> backward_params();         // [backward]: window
 std::span<const volley::Param<LayerConfig>> layer_params();          // [[layers]], every type
 std::span<const volley::Param<LayerConfig>> spiking_layer_params();  // lif and alif only
-std::span<const volley::Param<LayerConfig>> alif_params();           // alif only
+std::span<const volley::Param<LayerConfig>> alif_params();           // alif and adlif
+std::span<const volley::Param<LayerConfig>> adlif_params();          // adlif only
 std::span<const volley::Param<LayerConfig>> relu_layer_params();     // relu only
 
 // Weights from n_pre to n_post neurons: dense row-major (pre-major) or CSR by presynaptic row.
@@ -144,8 +160,9 @@ struct LayerRecord {
   Buffer<std::uint32_t> idx;
   Buffer<float> val;
   // Dense backward: u_t for every (t, j); m̃_{t+1} when the multiplicative reset is
-  // differentiated; mem_t and syn_t when time constants are learned. T×N each.
-  std::vector<float> u, mt, mem, syn;
+  // differentiated; mem_t and syn_t when time constants are learned (and w_t when an adlif
+  // layer learns its dynamics). T×N each.
+  std::vector<float> u, mt, mem, syn, w;
   // Sparse backward: the active set per step (neuron, u_t, m̃_{t+1} if needed).
   std::vector<std::uint32_t> aoff;
   Buffer<std::uint32_t> aidx;
@@ -242,10 +259,10 @@ class Net {
   }
   // Whether the network is a non-spiking ANN (relu hidden layers).
   bool is_ann() const { return has_relu_; }
-  // lif or alif: binary spikes (relu layers emit graded events, readouts none).
-  bool spiking(std::size_t layer) const {
-    const LayerKind k = config_.layers[layer].kind;
-    return k == LayerKind::lif || k == LayerKind::alif;
+  // lif, alif or adlif: binary spikes (relu layers emit graded events, readouts none).
+  bool spiking(std::size_t layer) const { return is_spiking(config_.layers[layer].kind); }
+  static bool is_spiking(LayerKind k) {
+    return k == LayerKind::lif || k == LayerKind::alif || k == LayerKind::adlif;
   }
   // Whether a layer's outputs are events to the layer above (every layer but a readout).
   bool emits_events(std::size_t layer) const {
@@ -255,6 +272,13 @@ class Net {
   std::size_t alpha_param(std::size_t layer) const { return alpha_[layer]; }
   std::size_t beta_param(std::size_t layer) const { return beta_[layer]; }
   float adapt_decay(std::size_t layer) const { return rho_[layer]; }
+  // Indices into params() of a layer's per-neuron θ (learn_threshold) and adlif's ρ, a and b;
+  // kNone where the layer has none.
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t threshold_param(std::size_t layer) const { return theta_[layer]; }
+  std::size_t adlif_rho_param(std::size_t layer) const { return adl_rho_[layer]; }
+  std::size_t adlif_a_param(std::size_t layer) const { return adl_a_[layer]; }
+  std::size_t adlif_b_param(std::size_t layer) const { return adl_b_[layer]; }
 
  private:
   struct Events;
@@ -271,6 +295,17 @@ class Net {
   std::vector<WeightLayout> w_, v_;             // input and recurrent weights per layer
   std::vector<std::size_t> alpha_, beta_;      // param index of α and β per layer
   std::vector<float> rho_;                     // ALIF adaptation decay per layer
+  std::vector<std::size_t> theta_, adl_rho_, adl_a_, adl_b_;  // kNone where absent
+  std::vector<std::vector<float>> thr_;        // θ per neuron of layers that do not learn it
+  // The thresholds a layer's kernels read: the learned parameter or the constant.
+  const float* thresholds(std::size_t l) const {
+    return theta_[l] != kNone ? params_[theta_[l]].value.data() : thr_[l].data();
+  }
+  // Whether the forward pass keeps the states the dynamics' gradients need (mem, syn, w).
+  bool keeps_state(std::size_t l) const;
+  // The adlif kernel's arguments for layer l over the given state buffers.
+  AdlifStep adlif_kernel(std::size_t l, const float* cur, float* syn, float* mem, float* w,
+                         float* spike, float* u, float* mt) const;
   std::size_t max_size_ = 0;
   bool has_relu_ = false;
 };
