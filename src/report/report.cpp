@@ -338,13 +338,15 @@ void confusion_figure(Page& page, const std::string& name, const std::vector<dou
   page.figure(name, heatmap(f, C, C, conf, labels, labels, C <= 20), "Test samples per (true, predicted) class.");
 }
 
-// ---- learned or heterogeneous time constants of a training checkpoint -----------------------
+// ---- learned or heterogeneous dynamics of a training checkpoint -----------------------------
 
-// τ = −dt/ln(x) of every neuron of a layer's decay factors α or β when they differ between neurons
-// or from the start (learn_tau, tau_init): a histogram of log10 τ after training, and the
-// quartiles after and at the start (the initial network rebuilt from the checkpoint's file) in the
-// caption, with the neurons at the bounds of the learned factors (0: no memory; 0.9999: 10⁴ dt).
-void time_constant_figures(Page& page, const train::Checkpoint& ck) {
+// Per-neuron parameters that differ between neurons or from the start (learn_tau, tau_init,
+// learn_threshold, learn_adapt): for decay factors (α, β, adlif's ρ) a histogram of
+// log10 τ = log10(−dt/ln x) after training, for thresholds θ and adlif's a and b a histogram of
+// the values; the quartiles after and at the start (the initial network rebuilt from the
+// checkpoint's training file) in the caption, and for factors the neurons at the bounds
+// (0: no memory; 0.9999: 10⁴ dt).
+void dynamics_figures(Page& page, const train::Checkpoint& ck) {
   io::TrainConfig cfg;
   try {
     cfg = io::load_train_string(ck.config_text, ck.config_name, io::options_from_checkpoint(ck.options));
@@ -360,35 +362,60 @@ void time_constant_figures(Page& page, const train::Checkpoint& ck) {
     std::sort(t.begin(), t.end());
     return t;
   };
-  auto quartiles = [](const std::vector<double>& t) {
+  auto sorted = [](const std::vector<float>& x) {
+    std::vector<double> t(x.begin(), x.end());
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  auto quartiles = [](const std::vector<double>& t, const char* unit) {
     auto q = [&](double f) { return t[static_cast<std::size_t>(f * static_cast<double>(t.size() - 1))]; };
-    return fmt::format("{} / {} / {} ms", number(q(0.25)), number(q(0.5)), number(q(0.75)));
+    return fmt::format("{} / {} / {}{}", number(q(0.25)), number(q(0.5)), number(q(0.75)), unit);
+  };
+  struct Entry {
+    std::size_t param;
+    const char* what;
+    bool decay;  // a factor shown as its time constant
   };
   for (std::size_t l = 0; l < cfg.net.layers.size(); ++l) {
-    for (const auto& [param, what] : {std::pair{init.beta_param(l), "membrane"}, std::pair{init.alpha_param(l), "synaptic"}}) {
-      const std::string& name = init.params()[param].name;
+    std::vector<Entry> entries = {{init.beta_param(l), "membrane time constants", true},
+                                  {init.alpha_param(l), "synaptic time constants", true},
+                                  {init.adlif_rho_param(l), "adaptation time constants", true},
+                                  {init.threshold_param(l), "thresholds θ", false},
+                                  {init.adlif_a_param(l), "adaptation couplings a", false},
+                                  {init.adlif_b_param(l), "adaptation jumps b", false}};
+    for (const Entry& e : entries) {
+      if (e.param == train::Net::kNone) continue;
+      const std::string& name = init.params()[e.param].name;
       const auto it = std::find_if(ck.params.begin(), ck.params.end(),
                                    [&](const auto& p) { return p.first == name; });
       if (it == ck.params.end()) continue;
       const std::vector<float>& after = it->second;
-      const std::vector<float>& before = init.params()[param].value;
+      const std::vector<float>& before = init.params()[e.param].value;
       const bool uniform = std::all_of(after.begin(), after.end(), [&](float x) { return x == after.front(); });
       if (uniform && after == before) continue;
-      const std::vector<double> ta = taus(after), tb = taus(before);
+      const std::vector<double> ta = e.decay ? taus(after) : sorted(after);
+      const std::vector<double> tb = e.decay ? taus(before) : sorted(before);
       if (ta.empty() || tb.empty()) continue;
-      const auto at_zero = std::count(after.begin(), after.end(), 0.0f);
-      const auto at_top = std::count_if(after.begin(), after.end(), [](float x) { return x >= 0.9999f; });
-      std::vector<double> logs;
-      for (double t : ta) logs.push_back(std::log10(t));
+      std::vector<double> shown = ta;
+      if (e.decay)
+        for (double& t : shown) t = std::log10(t);
       Figure f;
-      f.title = fmt::format("Layer {} {} time constants after training", l, what);
-      f.x.label = "log10 τ (ms)";
+      f.title = fmt::format("Layer {} {} after training", l, e.what);
+      f.x.label = e.decay ? "log10 τ (ms)" : "value";
       f.y.label = "neurons";
-      page.figure(fmt::format("tau_{}", name), histogram(f, logs, 40),
-                  fmt::format("{} neurons. Quartiles of τ after training {}, at the start {} (the "
-                              "initial network rebuilt from the checkpoint's training file). {} "
-                              "neurons at the bound 0.9999 of the factor (τ = 10⁴ dt), {} at 0.",
-                              after.size(), quartiles(ta), quartiles(tb), at_top, at_zero));
+      std::string caption = fmt::format(
+          "{} neurons. Quartiles after training {}, at the start {} (the initial network rebuilt "
+          "from the checkpoint's training file).",
+          after.size(), quartiles(ta, e.decay ? " ms" : ""), quartiles(tb, e.decay ? " ms" : ""));
+      if (e.decay) {
+        const auto at_zero = std::count(after.begin(), after.end(), 0.0f);
+        const auto at_top =
+            std::count_if(after.begin(), after.end(), [](float x) { return x >= train::kMaxDecay; });
+        caption += fmt::format(" {} neurons at the bound 0.9999 of the factor (τ = 10⁴ dt), {} at 0.",
+                               at_top, at_zero);
+      }
+      page.figure(fmt::format("{}_{}", e.decay ? "tau" : "param", name), histogram(f, shown, 40),
+                  caption);
     }
   }
 }
@@ -451,7 +478,7 @@ void training_report(Page& page, const fs::path& dir) {
       std::vector<double> w(values.begin(), values.end());
       page.figure("weights_" + name, histogram(f, w, 60), fmt::format("{} values of {}.", values.size(), name));
     }
-    time_constant_figures(page, ck);
+    dynamics_figures(page, ck);
   }
 }
 

@@ -72,6 +72,18 @@ if [ -d "$fm" ]; then
   else
     fail "report of a learned-τ run"
   fi
+  # adlif with learned adaptation and thresholds: ρ as time constants, θ, a and b as values.
+  if "$volley" train "$examples/fmnist.toml" --epochs 1 --train-limit 256 --test-limit 64 --out "$work/adlif" \
+       --set 'layers.0.type="adlif"' --set layers.0.learn_tau=true --set layers.0.learn_adapt=true \
+       --set layers.0.learn_threshold=true --set layers.0.adapt_coupling=1.0 >/dev/null 2>&1 \
+     && "$volley" report "$work/adlif" >/dev/null 2>&1; then
+    [ -f "$work/adlif/figures/tau_layer0.rho.svg" ] && [ -f "$work/adlif/figures/param_layer0.theta.svg" ] \
+      && [ -f "$work/adlif/figures/param_layer0.a.svg" ] && [ -f "$work/adlif/figures/param_layer0.b.svg" ] \
+      && grep -q "adaptation jumps b" "$work/adlif/report.html" \
+      && pass "report: learned adlif dynamics and thresholds" || fail "report: adlif histograms"
+  else
+    fail "report of an adlif run"
+  fi
 fi
 
 # --- f-I ---
