@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 py=/usr/bin/python3
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF \
-  -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2 >/dev/null
-volley=build-bench/volley
+if [ -z "${VOLLEY:-}" ]; then  # VOLLEY=path/to/volley skips the build (smoke tests of a script)
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVOLLEY_NATIVE=ON -DVOLLEY_BUILD_TESTS=OFF \
+    -DVOLLEY_BUILD_CLI=ON -DVOLLEY_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench -j2 >/dev/null
+fi
+volley=${VOLLEY:-build-bench/volley}
 out=bench/out/$1-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }

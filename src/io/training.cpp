@@ -144,6 +144,7 @@ class FitDirectory final : public train::FitWriter {
                           {"train_seconds_this_run", e.train_seconds},
                           {"data_load_seconds", load_seconds_},
                           {"synapses", e.synapses},
+                          {"trainable_parameters", e.trainable},
                           {"spikes_per_sample", e.test.spikes_per_sample},
                           {"confusion", confusion},
                           {"peak_rss_mb", peak_rss_mb()}};

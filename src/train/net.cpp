@@ -665,6 +665,13 @@ std::size_t Net::n_synapses() const {
   return n;
 }
 
+std::size_t Net::n_trainable() const {
+  std::size_t n = 0;
+  for (const Param& p : params_)
+    if (p.trainable) n += p.value.size();
+  return n;
+}
+
 std::vector<std::vector<float>> Net::zero_grads() const {
   std::vector<std::vector<float>> g;
   g.reserve(params_.size());

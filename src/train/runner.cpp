@@ -141,6 +141,7 @@ FitResult fit(Trainer& trainer, const data::EventSource& train_data,
     end.n_classes = net.n_outputs();
     end.train_samples = train_data.size();
     end.synapses = net.n_synapses();
+    end.trainable = net.n_trainable();
     end.train_seconds = train_seconds;
     writer.finish(end);
   }

@@ -216,6 +216,7 @@ class Net {
   const std::vector<Param>& params() const { return params_; }
   std::size_t n_outputs() const { return config_.layers.back().size; }
   std::size_t n_synapses() const;  // trainable weights
+  std::size_t n_trainable() const; // every value the optimiser changes (weights, learned dynamics)
 
   // Runs one sample. With `keep_backward` false only outputs are recorded (inference).
   void forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,

@@ -60,6 +60,7 @@ struct FitEnd {
   EvalStats test;  // the last evaluation; test.confusion is n_classes x n_classes
   std::size_t n_classes = 0;
   std::size_t train_samples = 0, synapses = 0;
+  std::size_t trainable = 0;  // values the optimiser changes: weights and learned dynamics
   double train_seconds = 0.0;  // training time of the epochs this run did (not a resumed run's
                                // earlier ones)
 };
