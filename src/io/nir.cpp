@@ -736,6 +736,12 @@ Node to_nir(const train::Net& net) {
           "layer {} is an adaptive LIF (type \"{}\"); NIR has no adaptive neuron, so only \"lif\" "
           "and \"readout\" layers can be exported (`volley export` writes it for `volley sim`)",
           l, train::layer_kinds().name_of(lc.kind)));
+    if (lc.max_delay > 0.0)
+      throw ConfigError(fmt::format(
+          "layer {} has synaptic delays (max_delay); NIR's Affine and Linear nodes have none and "
+          "its Delay node is one per neuron, not per synapse, so the network cannot be written "
+          "(`volley export` writes it, delays and all, for `volley sim`)",
+          l));
     if (lc.kind == train::LayerKind::lif && lc.reset == train::ResetMode::subtract)
       throw ConfigError(fmt::format(
           "layer {} resets by subtracting the threshold; NIR's LIF and CubaLIF set v to v_reset "

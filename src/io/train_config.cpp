@@ -195,7 +195,7 @@ void read_data(Table t, DataConfig& d, double dt) {
   t.finish();
 }
 
-train::LayerConfig read_layer(Table t, bool last) {
+train::LayerConfig read_layer(Table t, bool last, const train::NetConfig& net) {
   train::LayerConfig c;
   c.kind = choose(t.need("type"), train::layer_kinds());
   if (c.kind == train::LayerKind::readout && !last)
@@ -205,6 +205,24 @@ train::LayerConfig read_layer(Table t, bool last) {
   c.learn_tau = flag(t, "learn_tau", false);
   c.learn_threshold = flag(t, "learn_threshold", false);
   c.learn_adapt = flag(t, "learn_adapt", false);
+  c.learn_delay = flag(t, "learn_delay", false);
+  if (c.learn_delay && !(c.max_delay > 0.0))
+    t.fail("learn_delay needs max_delay > 0 (the window the delays are learned in)");
+  if (c.max_delay > 0.0) {
+    const double steps = std::round(c.max_delay / net.dt);
+    if (auto f = t.get("max_delay"); f && (steps < 1.0 || steps >= static_cast<double>(net.n_steps)))
+      f->fail(fmt::format("is {} steps of dt = {} s; must be at least 1 and below the {} steps "
+                          "of a sample",
+                          steps, net.dt, net.n_steps));
+    if (c.learn_delay && c.delay_sigma / net.dt < train::kHardDelaySigma) {
+      const std::string why = fmt::format(
+          "must be at least a quarter of a step ({} s) with learn_delay, else the delays get no "
+          "gradient",
+          train::kHardDelaySigma * net.dt);
+      if (auto f = t.get("delay_sigma")) f->fail(why);
+      t.fail("delay_sigma " + why + " (add delay_sigma, e.g. a quarter of max_delay)");
+    }
+  }
   if (auto f = t.get("tau_init")) c.tau_init = choose(*f, train::tau_inits());
   if (c.tau_init == train::TauInit::constant && c.tau_cv > 0.0)
     t.fail("tau_cv needs tau_init = \"uniform\", \"gamma\" or \"lognormal\"");
@@ -288,7 +306,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   const auto elements = layers->elements();
   if (elements.empty()) layers->fail("needs at least one layer");
   for (std::size_t i = 0; i < elements.size(); ++i)
-    net.layers.push_back(read_layer(elements[i].table(), i + 1 == elements.size()));
+    net.layers.push_back(read_layer(elements[i].table(), i + 1 == elements.size(), net));
 
   if (surrogate) read_surrogate(surrogate->table(), net);
   if (backward) {
@@ -514,6 +532,9 @@ std::string training_reference_markdown() {
                       {"size", "(required)", ">= 1, whole number", "neurons"},
                       {"learn_tau", "false", kFlag,
                        "train per-neuron α and β (clamped to [0, 0.9999])"},
+                      {"learn_delay", "false", kFlag,
+                       "train the input weights' delays (Gaussian taps of width delay_sigma that "
+                       "shrink to whole steps, DCLS; needs max_delay)"},
                       {"tau_init", "`\"constant\"`", one_of(train::tau_inits()),
                        "per-neuron τ_mem and τ_syn at the start (below)"}},
                      {without("size", infos(train::layer_params(), layer))}));

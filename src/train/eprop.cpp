@@ -264,6 +264,11 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
       throw ParameterError(fmt::format(
           "e-prop: layer {}: {} is not supported (e-prop trains weights only)", l,
           c.learn_tau ? "learn_tau" : c.learn_threshold ? "learn_threshold" : "learn_adapt"));
+    if (c.max_delay > 0.0)
+      throw ParameterError(fmt::format(
+          "e-prop: layer {}: max_delay is not supported (its eligibility traces assume "
+          "undelayed inputs; train delays by BPTT)",
+          l));
     if (c.kind == LayerKind::adlif)
       throw ParameterError(fmt::format(
           "e-prop: layer {}: type 'adlif' is not supported (its eligibility traces are not "

@@ -37,6 +37,7 @@ namespace {
 constexpr std::uint32_t kStreamConnect = 0x7000;
 constexpr std::uint32_t kStreamWeights = 0x7100;
 constexpr std::uint32_t kStreamTau = 0x7800;
+constexpr std::uint32_t kStreamDelay = 0x7900;
 
 // ---- row kernels over dense or CSR weights ----
 
@@ -90,6 +91,30 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
     for (std::uint32_t k = b; k < e; ++k) s += w[k] * g[cols[k]];
   }
   return s;
+}
+
+// ---- delayed rows (delays.hpp): synapse k of row i spreads over `width` taps from start[k] ----
+
+// Post-synaptic index of synapse k of row i.
+inline std::size_t post_of(const WeightLayout& L, std::uint32_t i, std::size_t k) {
+  return L.dense ? k - static_cast<std::size_t>(i) * L.n_post : L.cols[k];
+}
+inline std::size_t row_begin(const WeightLayout& L, std::uint32_t i) {
+  return L.dense ? static_cast<std::size_t>(i) * L.n_post : L.row_ptr[i];
+}
+inline std::size_t row_end(const WeightLayout& L, std::uint32_t i) {
+  return L.dense ? static_cast<std::size_t>(i + 1) * L.n_post : L.row_ptr[i + 1];
+}
+
+// An event of row i with value x: the rows lo..hi of its dense block (delays.hpp) into the
+// time-major currents from `at` (the step of the event) on.
+inline void add_delayed_block(const DelayTaps& D, std::size_t n_post, std::uint32_t i, float x,
+                              float* at) {
+  const std::size_t lo = D.lo[i] * n_post, n = (D.hi[i] + 1) * n_post - lo;
+  const float* __restrict kw = D.kernel.data() + i * D.window * n_post + lo;
+  float* __restrict out = at + lo;
+#pragma omp simd
+  for (std::size_t m = 0; m < n; ++m) out[m] += x * kw[m];
 }
 
 // Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
@@ -403,6 +428,18 @@ std::span<const volley::Param<LayerConfig>> layer_params() {
        "coefficient of variation of the per-neuron τ_mem and τ_syn drawn by tau_init"},
       {"tau_lr_scale", &LayerConfig::tau_lr_scale, Dimension::none(), kPositive,
        "learn_tau: the learning rate of α and β is the optimiser's times this"},
+      {"max_delay", &LayerConfig::max_delay, Dimension::seconds(), kNonNegative,
+       "synaptic delays of the input weights, one per synapse drawn uniformly in [0, max_delay] "
+       "(rounded to steps at inference); 0 = none"},
+      {"delay_sigma", &LayerConfig::delay_sigma, Dimension::seconds(), kNonNegative,
+       "initial σ of the Gaussian taps that spread each delayed weight (DCLS); 0 = rounded "
+       "delays from the start; learn_delay needs at least a quarter step"},
+      {"delay_anneal", &LayerConfig::delay_anneal, Dimension::none(), kFraction,
+       "σ falls linearly to 0 over this fraction of the epochs; the rest train the weights with "
+       "rounded delays"},
+      {"delay_lr_scale", &LayerConfig::delay_lr_scale, Dimension::none(), kPositive,
+       "learn_delay: the learning rate of the delays (in steps) is the optimiser's times this "
+       "(DCLS uses 100)"},
   };
   return p;
 }
@@ -531,6 +568,20 @@ void NetConfig::validate() const {
       bad(l, "tau_cv", fmt::format("must be < 1/√3 = 0.577 with tau_init = \"uniform\" (else τ "
                                    "can be ≤ 0), got {}",
                                    c.tau_cv));
+    if (c.learn_delay && !(c.max_delay > 0.0))
+      bad(l, "learn_delay", "needs max_delay > 0 (the window the delays are learned in)");
+    if (c.max_delay > 0.0) {
+      const double K = std::round(c.max_delay / dt);
+      if (K < 1.0)
+        bad(l, "max_delay", fmt::format("{} s is less than one step of dt = {} s", c.max_delay, dt));
+      if (K >= static_cast<double>(n_steps))
+        bad(l, "max_delay", fmt::format("{} s is {} steps, beyond the {} steps of a sample",
+                                        c.max_delay, K, n_steps));
+      if (c.learn_delay && c.delay_sigma / dt < kHardDelaySigma)
+        bad(l, "delay_sigma", fmt::format("must be at least {} of a step with learn_delay (else "
+                                          "the delays have no gradient), got {} s",
+                                          kHardDelaySigma, c.delay_sigma));
+    }
     if (c.kind == LayerKind::readout) {
       if (c.recurrent) bad(l, "recurrent", "a readout layer cannot be recurrent");
       if (l + 1 != layers.size()) bad(l, "type", "a readout layer must be the last layer");
@@ -551,6 +602,9 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
   adl_a_.assign(L, kNone);
   adl_b_.assign(L, kNone);
   thr_.resize(L);
+  delay_.assign(L, kNone);
+  delay_sigma_.assign(L, kNone);
+  taps_.resize(L);
   const std::uint64_t seed = config_.seed;
 
   // Fixed-probability connectivity (rows drawn independently) and SpyTorch's initialisation.
@@ -590,6 +644,24 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     const double alpha = c.tau_syn > 0.0 && !relu ? std::exp(-config_.dt / c.tau_syn) : 0.0;
     const auto stream = static_cast<std::uint32_t>(2 * l);
     make(w_[l], n_pre, c.size, c.density, c.weight_scale, beta, stream, fmt::format("layer{}.w", l));
+    if (c.max_delay > 0.0) {
+      // Per-synapse delays in steps, uniform in [0, K − 1], one stream per presynaptic row.
+      const double last = std::round(c.max_delay / config_.dt);
+      const WeightLayout& W = w_[l];
+      Param d{fmt::format("layer{}.delay", l), std::vector<float>(W.size()), c.learn_delay,
+              c.delay_lr_scale};
+      for (std::size_t i = 0; i < n_pre; ++i) {
+        CounterRng rng(seed, kStreamDelay + static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(i), 0);
+        const std::size_t b = W.dense ? i * W.n_post : W.row_ptr[i];
+        const std::size_t e = W.dense ? (i + 1) * W.n_post : W.row_ptr[i + 1];
+        for (std::size_t k = b; k < e; ++k) d.value[k] = static_cast<float>(last * rng.uniform());
+      }
+      delay_[l] = params_.size();
+      params_.push_back(std::move(d));
+      delay_sigma_[l] = params_.size();
+      params_.push_back({fmt::format("layer{}.delay_sigma", l),
+                         {static_cast<float>(c.delay_sigma / config_.dt)}, false});
+    }
     if (c.recurrent)
       make(v_[l], c.size, c.size, c.recurrent_density, c.recurrent_scale, beta, stream + 1,
            fmt::format("layer{}.v", l));
@@ -654,6 +726,7 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
     max_size_ = std::max(max_size_, c.size);
     n_pre = c.size;
   }
+  update_delays();
 }
 
 std::size_t Net::n_synapses() const {
@@ -692,6 +765,56 @@ void Net::constrain() {
     if (c.learn_adapt) {
       clamp(adl_a_[l], 0.0f, kMaxCoupling);
       clamp(adl_b_[l], 0.0f, kMaxJump);
+    }
+    if (c.learn_delay)
+      clamp(delay_[l], 0.0f, static_cast<float>(std::round(c.max_delay / config_.dt)));
+  }
+  update_delays();
+}
+
+void Net::set_training_progress(double progress) {
+  for (std::size_t l = 0; l < config_.layers.size(); ++l) {
+    if (delay_sigma_[l] == kNone) continue;
+    const LayerConfig& c = config_.layers[l];
+    params_[delay_sigma_[l]].value[0] =
+        static_cast<float>(delay_sigma_at(c.delay_sigma / config_.dt, c.delay_anneal, progress));
+  }
+  update_delays();
+}
+
+void Net::update_delays() {
+  for (std::size_t l = 0; l < config_.layers.size(); ++l) {
+    if (delay_[l] == kNone) continue;
+    const std::vector<float>& d = params_[delay_[l]].value;
+    const auto K = static_cast<std::size_t>(std::round(config_.layers[l].max_delay / config_.dt)) + 1;
+    DelayTaps& D = taps_[l];
+    compute_delay_taps(d.data(), d.size(), K, params_[delay_sigma_[l]].value[0], D);
+    // The dense blocks (delays.hpp) from the per-synapse taps and the current weights.
+    const WeightLayout& W = w_[l];
+    const float* w = params_[W.param].value.data();
+    const std::size_t Np = W.n_post, block = K * Np, Wd = D.width;
+    for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) v->assign(W.n_pre * block, 0.0f);
+    D.lo.assign(W.n_pre, 0);
+    D.hi.assign(W.n_pre, 0);
+    for (std::size_t i = 0; i < W.n_pre; ++i) {
+      const auto row = static_cast<std::uint32_t>(i);
+      std::size_t lo = K, hi = 0;
+      for (std::size_t k = row_begin(W, row), e = row_end(W, row); k < e; ++k) {
+        const std::size_t j = post_of(W, row, k);
+        for (std::size_t o = 0; o < Wd; ++o) {
+          const float phi = D.phi[k * Wd + o];
+          if (phi == 0.0f && D.dphi[k * Wd + o] == 0.0f) continue;
+          const std::size_t tap = D.start[k] + o, at = i * block + tap * Np + j;
+          D.kernel[at] = w[k] * phi;
+          D.phi_dense[at] = phi;
+          D.dphi_dense[at] = D.dphi[k * Wd + o];
+          lo = std::min(lo, tap);
+          hi = std::max(hi, tap);
+        }
+      }
+      if (lo > hi) lo = hi = 0;  // a row without synapses: one row of zeros
+      D.lo[i] = static_cast<std::uint32_t>(lo);
+      D.hi[i] = static_cast<std::uint32_t>(hi);
     }
   }
 }
@@ -817,10 +940,22 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
     r.amt.clear();
   }
   if (readout) r.y.resize(T * N);
+  // Delays: the input current of every (neuron, step) accumulates in a row of P steps per
+  // neuron as the events arrive.
+  const DelayTaps* D = delay_taps(l);
+  if (D) ws.dbuf.assign((T + D->window) * N, 0.0f);
 
   for (std::size_t t = 0; t < T; ++t) {
-    std::fill_n(cur, N, 0.0f);
-    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) add_row(W, w, in.idx[e], in.val[e], cur);
+    if (D) {
+      // Time-major: the currents of step t are buf[t·N, (t + 1)·N).
+      float* buf = ws.dbuf.data();
+      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
+        add_delayed_block(*D, N, in.idx[e], in.val[e], buf + t * N);
+      std::copy_n(buf + t * N, N, cur);
+    } else {
+      std::fill_n(cur, N, 0.0f);
+      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) add_row(W, w, in.idx[e], in.val[e], cur);
+    }
     if (v && t > 0)
       for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) add_row(v_[l], v, r.idx[e], r.val[e], cur);
     if (store_tau) {
@@ -881,6 +1016,9 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
 void Net::reset_state(std::size_t l, LayerState& s) const {
   const std::size_t N = config_.layers[l].size;
   for (auto* v : {&s.cur, &s.syn, &s.mem, &s.adapt, &s.spike, &s.u, &s.mt}) v->assign(N, 0.0f);
+  const DelayTaps* D = delay_taps(l);
+  s.dring.assign(D ? N * D->window : 0, 0.0f);
+  s.step = 0;
   s.idx.clear();
   s.val.clear();
   s.prev_idx.clear();
@@ -906,8 +1044,28 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
   float* cur = s.cur.data();
   float* syn = s.syn.data();
   float* mem = s.mem.data();
-  std::fill_n(cur, N, 0.0f);
-  for (std::size_t e = 0; e < in_idx.size(); ++e) add_row(W, w, in_idx[e], in_val[e], cur);
+  if (const DelayTaps* D = delay_taps(l)) {
+    // A ring of R steps per neuron: an event's taps land at (step + τ) mod R; the slot of this
+    // step is read and cleared.
+    // (the products and their order are Net::forward's, so the numbers are the same).
+    const std::size_t R = D->window, t = s.step % R;
+    float* ring = s.dring.data();
+    for (std::size_t e = 0; e < in_idx.size(); ++e) {
+      const std::uint32_t i = in_idx[e];
+      const float x = in_val[e];
+      for (std::size_t o = D->lo[i]; o <= D->hi[i]; ++o) {
+        float* slot = ring + ((t + o) % R) * N;
+        const float* kw = D->kernel.data() + (i * R + o) * N;
+        for (std::size_t j = 0; j < N; ++j) slot[j] += x * kw[j];
+      }
+    }
+    std::copy_n(ring + t * N, N, cur);
+    std::fill_n(ring + t * N, N, 0.0f);
+  } else {
+    std::fill_n(cur, N, 0.0f);
+    for (std::size_t e = 0; e < in_idx.size(); ++e) add_row(W, w, in_idx[e], in_val[e], cur);
+  }
+  ++s.step;
   if (v)
     for (std::size_t e = 0; e < s.prev_idx.size(); ++e)
       add_row(v_[l], v, s.prev_idx[e], s.prev_val[e], cur);
@@ -945,6 +1103,10 @@ void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const
                    const std::vector<std::vector<float>>* extra_e,
                    std::vector<std::vector<float>>& grads, Workspace& ws,
                    InputGradients* input_grads) const {
+  if (input_grads && delay_taps(0))
+    throw ParameterError(
+        "gradients with respect to the input events (attacks, saliency) are not available for a "
+        "first layer with synaptic delays (max_delay)");
   if (input_grads) {
     input_grads->value.assign(input.units.size(), 0.0f);
     input_grads->time.assign(input.units.size(), 0.0f);
@@ -970,6 +1132,52 @@ void Net::backward(const SampleEvents& input, SampleRecord& rec, std::span<const
     run(SmoothDerivative{static_cast<float>(config_.smooth_scale)});
   else
     with_surrogate(config_.surrogate, run);
+  if (!ws.defer_fold) fold_gradients(ws, grads);
+}
+
+void Net::fold_gradients(Workspace& ws, std::vector<std::vector<float>>& grads) const {
+  for (std::size_t l = 0; l < ws.dcorr.size(); ++l) {
+    const DelayTaps* D = delay_taps(l);
+    DelayCorrelation& C = ws.dcorr[l];
+    if (!D || C.c.empty()) continue;
+    const WeightLayout& W = w_[l];
+    const float* w = params_[W.param].value.data();
+    float* gw = grads[W.param].data();
+    float* gd = config_.layers[l].learn_delay ? grads[delay_[l]].data() : nullptr;
+    const std::size_t Np = W.n_post, block = D->window * Np;
+    // dL/dw = Σ_τ φ(τ)·c(τ), dL/dd = w·Σ_τ dφ/dd(τ)·c(τ) per synapse.
+    for (std::size_t i = 0; i < W.n_pre; ++i) {
+      if (!C.touched[i]) continue;
+      C.touched[i] = 0;
+      float* c = C.c.data() + i * block;
+      const float* phi = D->phi_dense.data() + i * block;
+      const float* dphi = D->dphi_dense.data() + i * block;
+      const auto row = static_cast<std::uint32_t>(i);
+      for (std::size_t o = D->lo[i]; o <= D->hi[i]; ++o) {
+        const float* co = c + o * Np;
+        const float* po = phi + o * Np;
+        const float* dpo = dphi + o * Np;
+        if (W.dense) {
+          float* __restrict gwr = gw + i * Np;
+#pragma omp simd
+          for (std::size_t j = 0; j < Np; ++j) gwr[j] += po[j] * co[j];
+          if (gd) {
+            float* __restrict gdr = gd + i * Np;
+            const float* __restrict wr = w + i * Np;
+#pragma omp simd
+            for (std::size_t j = 0; j < Np; ++j) gdr[j] += wr[j] * dpo[j] * co[j];
+          }
+        } else {
+          for (std::size_t k = row_begin(W, row), e = row_end(W, row); k < e; ++k) {
+            const std::size_t j = W.cols[k];
+            gw[k] += po[j] * co[j];
+            if (gd) gd[k] += w[k] * dpo[j] * co[j];
+          }
+        }
+      }
+      std::fill(c + D->lo[i] * Np, c + (D->hi[i] + 1) * Np, 0.0f);
+    }
+  }
 }
 
 template <class S>
@@ -1031,9 +1239,69 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   if (below_spiking) below->e.assign(dense ? T * Nb : below->aidx.size(), 0.0f);
   const bool has_e = !top && !readout;
 
+  // Delays: dL/dI of every step is kept (time-major, as the forward's currents); an event of row
+  // i at step t adds x·dL/dI of steps t + lo..t + hi to the row's correlation block in the
+  // workspace, which fold_gradients turns into the weights' and delays' gradients;
+  // `last_any` is the earliest step after t with a non-zero dL/dI (an event further back than
+  // the taps reach gets nothing).
+  const DelayTaps* D = delay_taps(l);
+  std::size_t last_any = std::numeric_limits<std::size_t>::max();
+  if (D) {
+    ws.dbuf.assign((T + D->window) * N, 0.0f);
+    if (ws.dcorr.size() <= l) ws.dcorr.resize(l + 1);
+    DelayCorrelation& C = ws.dcorr[l];
+    if (C.c.empty()) {
+      C.c.assign(D->kernel.size(), 0.0f);
+      C.touched.assign(W.n_pre, 0);
+    }
+  }
+  auto deliver_delayed = [&](std::size_t t) {
+    if (last_any == std::numeric_limits<std::size_t>::max() || last_any - t >= D->window) return;
+    const float* g = ws.dbuf.data() + t * N;
+    const std::size_t K = D->window;
+    DelayCorrelation& C = ws.dcorr[l];
+    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+      const std::uint32_t i = in.idx[e];
+      const float x = in.val[e];
+      const std::size_t lo = D->lo[i] * N, n = (D->hi[i] + 1) * N - lo;
+      float* __restrict c = C.c.data() + i * K * N + lo;
+      const float* __restrict gg = g + lo;
+#pragma omp simd
+      for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
+      C.touched[i] = 1;
+    }
+    if (!below_spiking) return;
+    auto from_row = [&](std::uint32_t i) {
+      const std::size_t lo = D->lo[i] * N, n = (D->hi[i] + 1) * N - lo;
+      const float* __restrict kw = D->kernel.data() + i * K * N + lo;
+      const float* __restrict gg = g + lo;
+      float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+      for (std::size_t m = 0; m < n; ++m) acc += kw[m] * gg[m];
+      return acc;
+    };
+    if (dense) {
+      float* eb = below->e.data() + t * Nb;
+      for (std::size_t i = 0; i < Nb; ++i) eb[i] = from_row(static_cast<std::uint32_t>(i));
+    } else {
+      for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
+        below->e[a] = from_row(below->aidx[a]);
+    }
+  };
+
   // dL/dI_t (in gi) into the weight gradients, the layer below's dL/ds_t and the input events'
   // gradients; `any`: whether gi is non-zero anywhere.
   auto deliver = [&](std::size_t t, bool any) {
+    if (D) {
+      if (any) {
+        std::copy_n(gi, N, ws.dbuf.data() + t * N);
+        last_any = t;
+      }
+      deliver_delayed(t);
+      if (any && V && t > 0)
+        for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
+      return;
+    }
     if (input_grads) {
       // gi_next is dL/dI_{t+1} (0 after the last step).
       for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {

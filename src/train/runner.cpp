@@ -80,6 +80,7 @@ void restore(const Checkpoint& ck, Net& net, Optimizer* opt, const std::string& 
   }
   // Everything checked: nothing is half-restored when a check fails.
   for (std::size_t k = 0; k < params.size(); ++k) params[k].value = ck.params[k].second;
+  net.update_delays();
   if (!opt) return;
   for (std::size_t k = 0; k < params.size(); ++k) {
     opt->m()[k] = ck.opt_m[k].second;
@@ -107,6 +108,8 @@ FitResult fit(Trainer& trainer, const data::EventSource& train_data,
   EvalStats last_eval;
   double train_seconds = 0.0;
   for (int epoch = start; epoch < epochs; ++epoch) {
+    // The delays' σ of this epoch (delays.hpp); nothing changes for a network without delays.
+    net.set_training_progress(static_cast<double>(epoch) / static_cast<double>(epochs));
     const auto t0 = std::chrono::steady_clock::now();
     const EpochStats st = trainer.train_epoch(train_data, epoch, [&](const BatchProgress& p) {
       writer.batch(epoch, epochs, p,

@@ -153,8 +153,10 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
       for (std::size_t l = 0; l < L; ++l)
         if (use_reg && reg[l])
           for (float v : ts.rec.layers[l].val) reg_spikes[s] += v;
+      ts.ws.defer_fold = true;  // delayed layers: one fold per chunk (the same sums in order)
       net_.backward(ts.events, ts.rec, ts.dy, use_reg ? &extra : nullptr, g, ts.ws);
     }
+    net_.fold_gradients(ts.ws, g);
   }
   // Fixed-order reduction over chunks, parallel over parameter elements.
   for (std::size_t k = 0; k < grads_.size(); ++k) {

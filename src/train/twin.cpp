@@ -26,6 +26,8 @@ NetConfig ann_twin(const NetConfig& snn, std::size_t n_steps, double dt, bool le
   ann.forward = ForwardMode::heaviside;
   bool spiking = false;
   for (LayerConfig& c : ann.layers) {
+    c.max_delay = 0.0;  // a plain ANN: no synaptic delays
+    c.learn_delay = false;
     if (c.kind == LayerKind::readout) {
       c.tau_syn = 0.0;
       c.learn_tau = false;

@@ -9,6 +9,10 @@
 //
 // Spiking layer (lif / alif / adlif):
 //   I_t[j]   = sum_i z_t[i] W[i*n+j] + (recurrent ? sum_k s_{t-1}[k] V[k*n+j] : 0),  s_{-1} = 0
+//   With synaptic delays (delay non-empty: d[i*n+j] in steps, window K, width sigma in steps) the
+//   input term is sum_{tau=0}^{K-1} sum_i z_{t-tau}[i] W[i*n+j] phi_ij(tau) with
+//   phi(tau) = e(tau) / sum_tau' e(tau'), e(tau) = max(0, exp(-(tau-d)^2/(2 sigma^2)) - exp(-4.5))
+//   for sigma >= 1/4, and phi = 1 at tau = round(d) (d clamped to [0, K-1]) otherwise.
 //   th_t[j]  = theta_j + b*a_t[j]   (alif),   theta_j   (lif, adlif)
 //   (theta_j = theta[j] when per-neuron thresholds are given, else threshold)
 //   u_t      = mem_t - th_t
@@ -86,6 +90,9 @@ struct Layer {
   std::vector<double> V;  // n*n when recurrent, V[k*n+j]: neuron k -> neuron j
   std::vector<double> alpha;  // n (needed when has_syn)
   std::vector<double> beta;   // n
+  std::vector<double> delay;  // n_in*n synaptic delays in steps (empty: none)
+  double delay_sigma = 0;     // steps
+  std::size_t delay_window = 1;  // K
 };
 
 // A loss as the reference computes it (see the top of the file).
@@ -138,6 +145,7 @@ struct Grads {
   // recurrent), dalpha n (zeros when no syn), dbeta n, dtheta n (per-neuron θ;
   // the sum over neurons is dLoss/dthreshold otherwise), dwrho, dwa, dwb n (adlif).
   std::vector<std::vector<double>> dW, dV, dalpha, dbeta, dtheta, dwrho, dwa, dwb;
+  std::vector<std::vector<double>> ddelay;  // n_in*n (layers with delays; empty otherwise)
   // u[layer][sample][t*n+j]: u_t of spiking layers; for a readout layer the
   // output y_t = mem_{t+1}.
   std::vector<std::vector<std::vector<double>>> u;
@@ -222,6 +230,48 @@ inline double spike_derivative(double u, double s, const Options& opt) {
   return opt.smooth_scale * s * (1.0 - s);
 }
 
+// The delay kernel of synapse (i, j): phi[tau] and dphi/dd[tau] for tau = 0..K-1.
+inline void delay_kernel(const Layer& L, std::size_t i, std::size_t j, std::vector<double>& phi,
+                         std::vector<double>& dphi) {
+  const std::size_t K = L.delay_window;
+  phi.assign(K, 0.0);
+  dphi.assign(K, 0.0);
+  const double d = std::min(std::max(L.delay[i * L.n + j], 0.0), static_cast<double>(K - 1));
+  const double s = L.delay_sigma;
+  if (s < 0.25 || K == 1) {
+    phi[static_cast<std::size_t>(std::lround(d))] = 1.0;
+    return;
+  }
+  std::vector<double> e(K), de(K);
+  double z = 0.0, zd = 0.0;
+  for (std::size_t tau = 0; tau < K; ++tau) {
+    const double x = static_cast<double>(tau) - d;
+    const double g = std::exp(-x * x / (2.0 * s * s));
+    e[tau] = std::max(0.0, g - std::exp(-4.5));
+    de[tau] = e[tau] > 0.0 ? g * x / (s * s) : 0.0;  // d e / d d
+    z += e[tau];
+    zd += de[tau];
+  }
+  for (std::size_t tau = 0; tau < K; ++tau) {
+    phi[tau] = e[tau] / z;
+    dphi[tau] = de[tau] / z - e[tau] * zd / (z * z);
+  }
+}
+
+// Every synapse's delay kernel, [(i*n + j)*K + tau].
+inline void delay_kernels(const Layer& L, std::vector<double>& phi, std::vector<double>& dphi) {
+  const std::size_t K = L.delay_window, m = L.n_in * L.n;
+  phi.assign(m * K, 0.0);
+  dphi.assign(m * K, 0.0);
+  std::vector<double> p, dp;
+  for (std::size_t i = 0; i < L.n_in; ++i)
+    for (std::size_t j = 0; j < L.n; ++j) {
+      delay_kernel(L, i, j, p, dp);
+      std::copy(p.begin(), p.end(), phi.begin() + static_cast<std::ptrdiff_t>((i * L.n + j) * K));
+      std::copy(dp.begin(), dp.end(), dphi.begin() + static_cast<std::ptrdiff_t>((i * L.n + j) * K));
+    }
+}
+
 inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, std::size_t T,
                                 const Options& opt) {
   const std::size_t n = L.n, ni = L.n_in;
@@ -236,11 +286,21 @@ inline LayerTrace forward_layer(const Layer& L, const std::vector<double>& z, st
   tr.mt.assign((T + 1) * n, 0.0);
   tr.a.assign((T + 1) * n, 0.0);
 
+  const bool delayed = !L.delay.empty();
+  std::vector<double> phi, dphi;
+  if (delayed) delay_kernels(L, phi, dphi);
+  const std::size_t K = L.delay_window;
   for (std::size_t t = 0; t < T; ++t) {
     // Input current.
     for (std::size_t j = 0; j < n; ++j) {
       double I = 0.0;
-      for (std::size_t i = 0; i < ni; ++i) I += z[t * ni + i] * L.W[i * n + j];
+      if (delayed) {
+        for (std::size_t tau = 0; tau < K && tau <= t; ++tau)
+          for (std::size_t i = 0; i < ni; ++i)
+            I += z[(t - tau) * ni + i] * L.W[i * n + j] * phi[(i * n + j) * K + tau];
+      } else {
+        for (std::size_t i = 0; i < ni; ++i) I += z[t * ni + i] * L.W[i * n + j];
+      }
       if (L.kind != Layer::readout && L.recurrent && t > 0)
         for (std::size_t k = 0; k < n; ++k) I += tr.out[(t - 1) * n + k] * L.V[k * n + j];
       tr.I[t * n + j] = I;
@@ -441,8 +501,13 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
                            const std::vector<double>& g_out, std::size_t T, const Options& opt,
                            std::vector<double>& dW, std::vector<double>& dV, std::vector<double>& dalpha,
                            std::vector<double>& dbeta, std::vector<double>& dtheta, std::vector<double>& dwrho,
-                           std::vector<double>& dwa, std::vector<double>& dwb, std::vector<double>* g_z) {
+                           std::vector<double>& dwa, std::vector<double>& dwb, std::vector<double>& ddelay,
+                           std::vector<double>* g_z) {
   const std::size_t n = L.n, ni = L.n_in;
+  const bool delayed = !L.delay.empty();
+  std::vector<double> phi, dphi;
+  if (delayed) delay_kernels(L, phi, dphi);
+  const std::size_t K = L.delay_window;
   const bool spiking = is_spiking(L);
   const bool alif = L.kind == Layer::alif;
   const bool adlif = L.kind == Layer::adlif;
@@ -539,12 +604,24 @@ inline void backward_layer(const Layer& L, const std::vector<double>& z, const L
       g_a[j] = ga;
     }
 
-    // I_t = z_t W + s_{t-1} V
-    for (std::size_t i = 0; i < ni; ++i)
-      for (std::size_t j = 0; j < n; ++j) dW[i * n + j] += z[t * ni + i] * g_I[j];
-    if (g_z)
+    // I_t = z_t W + s_{t-1} V (with delays: sum over tau of z_{t-tau} (W phi(tau)))
+    if (delayed) {
+      for (std::size_t tau = 0; tau < K && tau <= t; ++tau)
+        for (std::size_t i = 0; i < ni; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t k = (i * n + j) * K + tau;
+            const double zi = z[(t - tau) * ni + i];
+            dW[i * n + j] += zi * phi[k] * g_I[j];
+            ddelay[i * n + j] += zi * L.W[i * n + j] * dphi[k] * g_I[j];
+            if (g_z) (*g_z)[(t - tau) * ni + i] += L.W[i * n + j] * phi[k] * g_I[j];
+          }
+    } else {
       for (std::size_t i = 0; i < ni; ++i)
-        for (std::size_t j = 0; j < n; ++j) (*g_z)[t * ni + i] += L.W[i * n + j] * g_I[j];
+        for (std::size_t j = 0; j < n; ++j) dW[i * n + j] += z[t * ni + i] * g_I[j];
+      if (g_z)
+        for (std::size_t i = 0; i < ni; ++i)
+          for (std::size_t j = 0; j < n; ++j) (*g_z)[t * ni + i] += L.W[i * n + j] * g_I[j];
+    }
     if (L.kind != Layer::readout && L.recurrent && t > 0)
       for (std::size_t k = 0; k < n; ++k)
         for (std::size_t j = 0; j < n; ++j) dV[k * n + j] += tr.out[(t - 1) * n + k] * g_I[j];
@@ -585,6 +662,7 @@ inline Grads bptt(const std::vector<Layer>& layers, const std::vector<std::vecto
     g.dalpha.push_back(std::vector<double>(L.n, 0.0));
     g.dbeta.push_back(std::vector<double>(L.n, 0.0));
     for (auto* d : {&g.dtheta, &g.dwrho, &g.dwa, &g.dwb}) d->push_back(std::vector<double>(L.n, 0.0));
+    g.ddelay.push_back(std::vector<double>(L.delay.empty() ? 0 : L.n_in * L.n, 0.0));
   }
   g.u.assign(nl, std::vector<std::vector<double>>(B));
   g.dx.assign(B, {});
@@ -596,7 +674,7 @@ inline Grads bptt(const std::vector<Layer>& layers, const std::vector<std::vecto
       if (l == 0) g.dx[b].assign(inputs[b].size(), 0.0);
       std::vector<double>* g_z = l == 0 ? &g.dx[b] : &g_out[b][l - 1];
       detail::backward_layer(layers[l], z, traces[b][l], g_out[b][l], T, opt, g.dW[l], g.dV[l], g.dalpha[l],
-                             g.dbeta[l], g.dtheta[l], g.dwrho[l], g.dwa[l], g.dwb[l], g_z);
+                             g.dbeta[l], g.dtheta[l], g.dwrho[l], g.dwa[l], g.dwb[l], g.ddelay[l], g_z);
       g.u[l][b] = traces[b][l].u;
       g.out[l][b] = traces[b][l].out;
     }

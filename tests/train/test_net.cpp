@@ -132,6 +132,7 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
     if (p.name.ends_with(".v"))
       for (float& x : p.value) x = static_cast<float>(v(rng));
   }
+  net.update_delays();  // the delayed layers' kernels follow the new weights
   const vt::StoredEvents data = make_data(c, seed + 100);
   vt::TrainSettings st;
   st.batch_size = kB;
@@ -170,6 +171,11 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
       L.wrho = values("rho");
       L.wa = values("a");
       L.wb = values("b");
+    }
+    if (lc.max_delay > 0.0) {
+      L.delay = dense_of(net.input_weights(l), net.params()[param_index(net, fmt_name(l, "delay"))].value);
+      L.delay_sigma = net.params()[param_index(net, fmt_name(l, "delay_sigma"))].value[0];
+      L.delay_window = static_cast<std::size_t>(std::lround(lc.max_delay / c.net.dt)) + 1;
     }
     layers.push_back(L);
   }
@@ -254,6 +260,9 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
     if (lc.learn_threshold)
       check(r.grads[param_index(net, fmt_name(l, "theta"))], r.reference.dtheta[l], nullptr,
             fmt_name(l, "theta"));
+    if (lc.learn_delay)
+      check(r.grads[param_index(net, fmt_name(l, "delay"))], r.reference.ddelay[l],
+            &net.input_weights(l), fmt_name(l, "delay"));
     if (lc.learn_adapt) {
       check(r.grads[param_index(net, fmt_name(l, "a"))], r.reference.dwa[l], nullptr,
             fmt_name(l, "a"));
@@ -262,7 +271,8 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
     }
   }
   // dL/dx of every input event (Net::backward's InputGradients) against the reference's dx.
-  if (c.loss.reg_l1 == 0.0 && c.loss.reg_l2 == 0.0) {
+  // (Not for a first layer with delays: Net::backward refuses input gradients there.)
+  if (c.loss.reg_l1 == 0.0 && c.loss.reg_l2 == 0.0 && !(c.net.layers[0].max_delay > 0.0)) {
     vt::Workspace ws;
     vt::SampleRecord rec;
     std::vector<float> dy;
@@ -420,6 +430,32 @@ std::vector<NamedCase> gradient_cases() {
     c.net.forward = vt::ForwardMode::smooth;
     c.net.smooth_scale = 5.0;
     add("smooth_forward_is_the_exact_gradient", c);
+  }
+  {
+    // Learned delays on both projections (window 5 steps, σ 1.2 steps), dense and sparse
+    // connectivity, a recurrent hidden layer; fixed whole-step delays; learned delays with the
+    // active set.
+    Case c = basic();
+    for (vt::LayerConfig& lc : c.net.layers) {
+      lc.max_delay = 4e-3;
+      lc.delay_sigma = 1.2e-3;
+      lc.learn_delay = true;
+    }
+    add("learned_delays", c);
+    c.net.layers[0].density = 0.6;
+    c.net.layers[0].recurrent = true;
+    add("learned_delays_sparse_recurrent", c);
+    Case f = basic();
+    f.net.layers[0].max_delay = 3e-3;
+    add("fixed_whole_step_delays", f);
+    Case a = basic();
+    a.net.layers = {lif(10), lif(8), readout(4)};
+    a.net.layers[1].max_delay = 4e-3;
+    a.net.layers[1].delay_sigma = 0.8e-3;
+    a.net.layers[1].learn_delay = true;
+    a.net.backward = vt::BackwardMode::sparse;
+    a.net.window = 0.0;
+    add("learned_delays_hidden_to_hidden_active_set", a);
   }
   return out;
 }
@@ -620,4 +656,142 @@ TEST(NetConfig, HeterogeneousTimeConstantsHaveTheirMeanAndSpread) {
   c.layers[0].tau_init = vt::TauInit::gamma;
   c.layers[0].tau_cv = 0.0;
   EXPECT_THROW(vt::Net{c}, volley::ParameterError);
+}
+
+// ---- synaptic delays ----
+
+namespace {
+
+// A net of basic() with delays on both projections, strong random weights.
+vt::Net delayed_net(double sigma, bool learn) {
+  Case c = basic();
+  for (vt::LayerConfig& lc : c.net.layers) {
+    lc.max_delay = 5e-3;
+    lc.delay_sigma = sigma;
+    lc.learn_delay = learn;
+  }
+  vt::Net net(c.net);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> w(0.3, 0.6);
+  for (auto& p : net.params())
+    if (p.name.ends_with(".w"))
+      for (float& x : p.value) x = static_cast<float>(w(rng));
+  net.update_delays();
+  return net;
+}
+
+}  // namespace
+
+// Net::step_layer (e-prop, early decisions) gives the numbers of Net::forward with delays, in
+// the blurred (σ > 0) and the rounded state.
+TEST(NetDelays, StepByStepEqualsForward) {
+  for (double sigma : {1.5e-3, 0.0}) {
+    const vt::Net net = delayed_net(sigma, sigma > 0.0);
+    const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 2, 9);
+    vt::SampleEvents ev;
+    data.fill(0, 0, ev);
+    vt::Workspace ws;
+    vt::SampleRecord rec;
+    net.forward(ev, rec, ws, false);
+    std::vector<vt::LayerState> st(2);
+    for (std::size_t l = 0; l < 2; ++l) net.reset_state(l, st[l]);
+    std::size_t spikes = 0;
+    for (std::size_t t = 0; t < kT; ++t) {
+      std::span<const std::uint32_t> idx(ev.units.data() + ev.offsets[t], ev.offsets[t + 1] - ev.offsets[t]);
+      std::span<const float> val(ev.values.data() + ev.offsets[t], idx.size());
+      net.step_layer(0, idx, val, st[0]);
+      const auto& r0 = rec.layers[0];
+      ASSERT_EQ(st[0].idx.size(), r0.off[t + 1] - r0.off[t]) << "step " << t;
+      spikes += st[0].idx.size();
+      net.step_layer(1, st[0].idx, st[0].val, st[1]);
+      for (std::size_t j = 0; j < 4; ++j)
+        ASSERT_EQ(st[1].mem[j], rec.layers[1].y[t * 4 + j]) << "step " << t << " output " << j;
+    }
+    EXPECT_GT(spikes, 10u);
+  }
+}
+
+// Whole-step delays all equal to m: the network's outputs are those of the same network without
+// delays on the input shifted by m steps (for the first layer), step for step.
+TEST(NetDelays, RoundedDelaysShiftTheInput) {
+  Case c = basic();
+  vt::Net plain(c.net);
+  c.net.layers[0].max_delay = 6e-3;
+  vt::Net delayed(c.net);
+  delayed.params()[delayed.delay_param(0)].value.assign(
+      delayed.params()[delayed.delay_param(0)].value.size(), 3.4f);  // rounds to 3
+  for (const auto& p : plain.params())
+    for (auto& q : delayed.params())
+      if (q.name == p.name && !q.name.ends_with("delay")) q.value = p.value;
+  delayed.update_delays();
+  const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 1, 3);
+  vt::SampleEvents ev, shifted;
+  data.fill(0, 0, ev);
+  shifted.offsets.assign(kT + 1, 0);
+  for (std::size_t t = 0; t < kT; ++t) {
+    if (t >= 3)
+      for (std::uint32_t e = ev.offsets[t - 3]; e < ev.offsets[t - 2]; ++e) {
+        shifted.units.push_back(ev.units[e]);
+        shifted.values.push_back(ev.values[e]);
+      }
+    shifted.offsets[t + 1] = static_cast<std::uint32_t>(shifted.units.size());
+  }
+  vt::Workspace ws;
+  vt::SampleRecord a, b;
+  delayed.forward(ev, a, ws, false);
+  plain.forward(shifted, b, ws, false);
+  EXPECT_EQ(a.layers[0].idx, b.layers[0].idx);
+  EXPECT_EQ(a.layers[0].off, b.layers[0].off);
+  EXPECT_GT(a.layers[0].idx.size(), 10u);
+  EXPECT_EQ(a.layers[1].y, b.layers[1].y);
+}
+
+// σ falls linearly to 0 over delay_anneal of training, and the taps follow: Gaussian taps that
+// sum to one while σ ≥ 1/4 step, one tap at the rounded delay after.
+TEST(NetDelays, SigmaScheduleAndTaps) {
+  vt::Net net = delayed_net(2e-3, true);  // σ0 = 2 steps, anneal 0.75
+  const auto& sig = net.params()[net.delay_param(0) + 1];
+  ASSERT_EQ(sig.name, "layer0.delay_sigma");
+  net.set_training_progress(0.0);
+  EXPECT_FLOAT_EQ(sig.value[0], 2.0f);
+  const vt::DelayTaps* D = net.delay_taps(0);
+  EXPECT_EQ(D->width, 6u);  // min(K = 6, 2·⌈6⌉ + 1)
+  for (std::size_t k = 0; k < 20; ++k) {
+    double s = 0, ds = 0;
+    for (std::size_t o = 0; o < D->width; ++o) {
+      s += D->phi[k * D->width + o];
+      ds += D->dphi[k * D->width + o];
+    }
+    EXPECT_NEAR(s, 1.0, 1e-6);
+    EXPECT_NEAR(ds, 0.0, 1e-5);  // shifting d moves weight between taps, never adds any
+  }
+  net.set_training_progress(0.375);
+  EXPECT_FLOAT_EQ(sig.value[0], 1.0f);
+  net.set_training_progress(0.8);
+  EXPECT_EQ(sig.value[0], 0.0f);
+  EXPECT_EQ(D->width, 1u);
+  const auto& d = net.params()[net.delay_param(0)].value;
+  for (std::size_t k = 0; k < d.size(); ++k) ASSERT_EQ(D->start[k], std::lround(d[k]));
+}
+
+TEST(NetDelays, BadValuesNamed) {
+  auto expect_bad = [](const vt::NetConfig& c, const std::string& what) {
+    try {
+      vt::Net net(c);
+      ADD_FAILURE() << "accepted: " << what;
+    } catch (const volley::ParameterError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  Case c = basic();
+  c.net.layers[0].learn_delay = true;
+  expect_bad(c.net, "layer 0: learn_delay");
+  c.net.layers[0].max_delay = 40e-3;  // 40 steps: the whole sample
+  c.net.layers[0].delay_sigma = 1e-3;
+  expect_bad(c.net, "layer 0: max_delay");
+  c.net.layers[0].max_delay = 5e-3;
+  c.net.layers[0].delay_sigma = 0.1e-3;  // a tenth of a step: no gradient
+  expect_bad(c.net, "layer 0: delay_sigma");
+  c.net.layers[0].delay_sigma = 1e-3;
+  EXPECT_NO_THROW(vt::Net{c.net});
 }

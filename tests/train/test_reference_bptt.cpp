@@ -94,9 +94,9 @@ Options heaviside_options(const ref::Loss& loss) {
   return o;
 }
 
-enum class Param { W, V, alpha, beta, theta, wrho, wa, wb };
-constexpr Param kParams[] = {Param::W,     Param::V,    Param::alpha, Param::beta,
-                             Param::theta, Param::wrho, Param::wa,    Param::wb};
+enum class Param { W, V, alpha, beta, theta, wrho, wa, wb, delay };
+constexpr Param kParams[] = {Param::W,     Param::V,    Param::alpha, Param::beta, Param::theta,
+                             Param::wrho,  Param::wa,   Param::wb,    Param::delay};
 const char* name(Param p) {
   switch (p) {
     case Param::W: return "W";
@@ -107,6 +107,7 @@ const char* name(Param p) {
     case Param::wrho: return "wrho";
     case Param::wa: return "wa";
     case Param::wb: return "wb";
+    case Param::delay: return "delay";
   }
   return "?";
 }
@@ -121,6 +122,7 @@ std::vector<double>& param(Layer& L, Param p) {
     case Param::wrho: return L.wrho;
     case Param::wa: return L.wa;
     case Param::wb: return L.wb;
+    case Param::delay: return L.delay;
   }
   return L.W;
 }
@@ -135,6 +137,7 @@ const std::vector<double>& grad(const ref::Grads& g, std::size_t l, Param p) {
     case Param::wrho: return g.dwrho[l];
     case Param::wa: return g.dwa[l];
     case Param::wb: return g.dwb[l];
+    case Param::delay: return g.ddelay[l];
   }
   return g.dW[l];
 }
@@ -523,6 +526,50 @@ TEST(ReferenceBpttFiniteDifference, AdlifEveryResetWithLearnedThresholds) {
     EXPECT_GT(m, 1e-3);
     expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
   }
+}
+
+// Learned synaptic delays on both projections (window 6 steps, σ 1.3 steps): the delays'
+// gradients against finite differences, with delays away from whole steps and the window's ends.
+TEST(ReferenceBpttFiniteDifference, LearnedDelaysBothLayers) {
+  Net net = lif_readout(31);
+  std::mt19937_64 rng(77);
+  for (Layer& L : net.layers) {
+    L.delay_window = 6;
+    L.delay_sigma = 1.3;
+    L.delay.resize(L.n_in * L.n);
+    for (double& d : L.delay) d = uniform(rng, 0.3, 4.7);
+    for (double& w : L.W) w *= 1.5;  // the kernel spreads a weight over steps: keep neurons active
+  }
+  const Options o = smooth_options(ref::max_ce);
+  const ref::Grads g = ref::bptt(net.layers, net.x, net.labels, kT, o);
+  expect_active(g, 0);
+  for (std::size_t l = 0; l < 2; ++l) {
+    double m = 0;
+    for (double v : g.ddelay[l]) m = std::max(m, std::abs(v));
+    EXPECT_GT(m, 1e-3) << "layer " << l << ": the delays' gradients are negligible";
+  }
+  expect_matches_finite_differences(net.layers, net.x, net.labels, kT, o);
+}
+
+// Whole-step delays (σ below a quarter step): an input reaches the current d steps later.
+TEST(ReferenceForward, RoundedDelayShiftsTheInput) {
+  Layer r;
+  r.kind = Layer::readout;
+  r.n_in = 1;
+  r.n = 1;
+  r.has_syn = false;
+  r.W = {1.0};
+  r.beta = {0.0};
+  r.delay = {2.4};  // rounds to 2
+  r.delay_window = 4;
+  const std::vector<std::vector<double>> x = {{1.0, 0.0, 0.0, 0.0, 0.0}};
+  const ref::Grads g = ref::bptt({r}, x, {0}, 5, heaviside_options(ref::last_ce));
+  // y_t = mem_{t+1} = I_t with β = 0 and no synapse: the input of step 0 appears at step 2.
+  const auto& y = g.out[0][0];
+  EXPECT_EQ(y[0], 0.0);
+  EXPECT_EQ(y[1], 0.0);
+  EXPECT_EQ(y[2], 1.0);
+  EXPECT_EQ(y[3], 0.0);
 }
 
 TEST(ReferenceForward, AdlifAdaptationCurrentByHand) {

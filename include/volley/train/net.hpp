@@ -33,6 +33,7 @@
 #include "volley/models/discrete_lif.hpp"
 #include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
+#include "volley/train/delays.hpp"
 #include "volley/train/surrogate.hpp"
 
 namespace volley::train {
@@ -73,6 +74,13 @@ struct LayerConfig {
   double adapt_coupling = 0.0;  // a (adlif)
   bool learn_threshold = false; // per-neuron θ is trained (lif, alif, adlif)
   bool learn_adapt = false;     // per-neuron a and b are trained (adlif; ρ with learn_tau)
+  // Synaptic delays of the input projection (delays.hpp): one per synapse in [0, max_delay],
+  // drawn uniformly at the start; 0 = no delays.
+  double max_delay = 0.0;       // s
+  bool learn_delay = false;     // the delays are trained (DCLS-style Gaussian taps)
+  double delay_sigma = 0.0;     // s: the taps' initial σ (0 = rounded delays from the start)
+  double delay_anneal = 0.75;   // σ falls linearly to 0 over this fraction of the epochs
+  double delay_lr_scale = 100.0;  // learning rate of the delays (in steps) relative to the weights'
 };
 
 // The ranges that learning keeps parameters in (Net::constrain): decay factors α, β, ρ in
@@ -198,6 +206,16 @@ struct LayerState {
   std::vector<float> cur, syn, mem, adapt, spike, u, mt;
   std::vector<std::uint32_t> idx, prev_idx;  // output events of this step and the step before
   std::vector<float> val, prev_val;
+  std::vector<float> dring;  // delayed input currents (layers with delays), per neuron a ring
+  std::size_t step = 0;      // steps done since reset_state
+};
+
+// The correlation of a delayed layer's input events with its dL/dI (one block per presynaptic
+// row, shaped as DelayTaps::kernel), summed over samples until Net::fold_gradients turns it
+// into the weights' and delays' gradients.
+struct DelayCorrelation {
+  std::vector<float> c;
+  std::vector<std::uint8_t> touched;  // per presynaptic row: c is non-zero there
 };
 
 // Per-thread scratch for forward/backward.
@@ -205,6 +223,11 @@ struct Workspace {
   std::vector<float> cur, syn, mem, adapt, spike;          // forward state (max layer size)
   std::vector<float> gm, gs, ga, gi, gi_next, delta, keep, econst;  // backward state
   std::vector<float> u, mt;                                   // per-step temporaries
+  std::vector<float> dbuf;  // delayed layers: input currents, or dL/dI, time-major over T + K steps
+  std::vector<DelayCorrelation> dcorr;  // per layer (delayed layers only)
+  // Delayed layers: leave the correlations in dcorr for one fold_gradients call after many
+  // samples (the trainer, per chunk) instead of folding after every sample.
+  bool defer_fold = false;
 };
 
 class Net {
@@ -240,6 +263,10 @@ class Net {
                 const std::vector<std::vector<float>>* extra_e, std::vector<std::vector<float>>& grads,
                 Workspace& ws, InputGradients* input_grads = nullptr) const;
 
+  // Adds the correlations a workspace holds for delayed layers into `grads` (the weights' and
+  // delays' gradients) and clears them. backward() does it itself unless ws.defer_fold is set.
+  void fold_gradients(Workspace& ws, std::vector<std::vector<float>>& grads) const;
+
   // Spiking-layer outputs: total events of layer l in a record.
   static std::size_t spike_count(const LayerRecord& r) { return r.idx.size(); }
 
@@ -248,8 +275,16 @@ class Net {
   std::size_t hidden_pairs() const;  // Σ over spiking layers of T·N
 
   std::vector<std::vector<float>> zero_grads() const;
-  // Clamps learned time constants into [0, 0.9999] after an optimiser step.
+  // Clamps learned time constants into [0, 0.9999] (and the other learned dynamics into their
+  // ranges) after an optimiser step; recomputes the delay taps.
   void constrain();
+  // Sets the delays' σ for a point of training (progress = epochs done / epochs, delays.hpp's
+  // schedule) and recomputes the taps. The σ is a parameter (`layerN.delay_sigma`), so a
+  // checkpoint keeps it.
+  void set_training_progress(double progress);
+  // Recomputes the delay taps and their dense blocks from the parameters: needed after the
+  // weights or delays of a layer with delays were written directly (a checkpoint, a test).
+  void update_delays();
 
   const WeightLayout& input_weights(std::size_t layer) const { return w_[layer]; }
   const WeightLayout& recurrent_weights(std::size_t layer) const { return v_[layer]; }
@@ -280,6 +315,12 @@ class Net {
   std::size_t adlif_rho_param(std::size_t layer) const { return adl_rho_[layer]; }
   std::size_t adlif_a_param(std::size_t layer) const { return adl_a_[layer]; }
   std::size_t adlif_b_param(std::size_t layer) const { return adl_b_[layer]; }
+  // Index into params() of a layer's per-synapse delays (steps; the input weights' layout), and
+  // its taps; kNone / nullptr without delays.
+  std::size_t delay_param(std::size_t layer) const { return delay_[layer]; }
+  const DelayTaps* delay_taps(std::size_t layer) const {
+    return delay_[layer] != kNone ? &taps_[layer] : nullptr;
+  }
 
  private:
   struct Events;
@@ -298,6 +339,8 @@ class Net {
   std::vector<float> rho_;                     // ALIF adaptation decay per layer
   std::vector<std::size_t> theta_, adl_rho_, adl_a_, adl_b_;  // kNone where absent
   std::vector<std::vector<float>> thr_;        // θ per neuron of layers that do not learn it
+  std::vector<std::size_t> delay_, delay_sigma_;  // kNone where absent
+  std::vector<DelayTaps> taps_;
   // The thresholds a layer's kernels read: the learned parameter or the constant.
   const float* thresholds(std::size_t l) const {
     return theta_[l] != kNone ? params_[theta_[l]].value.data() : thr_[l].data();

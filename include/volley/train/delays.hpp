@@ -1,0 +1,54 @@
+#pragma once
+// Learned synaptic delays in the spirit of DCLS (Hammouamri et al., ICLR 2024): each synapse of
+// a layer's input projection has a real-valued delay d (in steps, kept in [0, K − 1] for a
+// window of K steps) and spreads its weight over the steps near d with a Gaussian bump of width
+// σ, so that the loss is differentiable in d. σ shrinks during training; below a quarter of a
+// step the bump is a single tap at round(d) — a plain delay, what the simulator's delay queue
+// does at inference.
+//
+// Kernel of one synapse over its taps τ = 0..K−1 (weights of the input at step t − τ):
+//   e_τ = max(0, exp(−(τ − d)²/(2σ²)) − exp(−4.5))     (a bump truncated at 3σ that reaches 0
+//                                                        there, so the kernel is continuous in d)
+//   φ_τ = e_τ / Σ e                                      (it sums to one: the weight is kept)
+//   dφ_τ/dd = (e'_τ − φ_τ·Σ e') / Σ e,   e'_τ = exp(−(τ − d)²/(2σ²))·(τ − d)/σ² where e_τ > 0
+// A synapse has at most `width` non-zero taps starting at `start`, width = min(K, 2⌈3σ⌉ + 1), so
+// delivery and its gradient cost synapses × width (not synapses × K as a dense convolution).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace volley::train {
+
+// Below this σ (steps) a delay is rounded to one tap and has no gradient.
+inline constexpr double kHardDelaySigma = 0.25;
+
+// Taps of every synapse of one projection for the current delays and σ.
+struct DelayTaps {
+  std::size_t window = 0;  // K: delays in [0, K − 1] steps
+  std::size_t width = 1;   // taps per synapse
+  double sigma = 0.0;      // steps; < kHardDelaySigma: rounded delays
+  std::vector<std::uint32_t> start;  // per synapse: first tap
+  std::vector<float> phi, dphi;      // per synapse × width: φ and dφ/dd (0 past the last tap)
+  // The same taps laid out densely for the training kernels (Net::update_delays), per
+  // presynaptic row i a block of K × n_post (tap-major, then postsynaptic neuron; 0 where there
+  // is no synapse): kernel = w·φ, phi_dense = φ, dphi_dense = dφ/dd. An event of row i at step
+  // t adds the rows lo[i]..hi[i] of its block to the currents of steps t + lo[i]..t + hi[i] —
+  // one contiguous run of memory, as in a time-major buffer — so delivery costs
+  // events × (hi − lo + 1) × n_post, vectorised.
+  std::vector<float> kernel, phi_dense, dphi_dense;
+  std::vector<std::uint32_t> lo, hi;  // per presynaptic row: the taps any of its synapses use
+};
+
+// The number of taps per synapse for a window of K steps and a width σ (steps).
+std::size_t delay_taps_width(std::size_t window, double sigma);
+
+// Fills `taps` for the delays `d` (steps, one per synapse; values outside [0, K − 1] are used
+// clamped) at width σ (steps).
+void compute_delay_taps(const float* d, std::size_t n, std::size_t window, double sigma,
+                        DelayTaps& taps);
+
+// σ (steps) at a point of training: σ0 falls linearly to 0 over the fraction `anneal` of it
+// (progress in [0, 1]: epochs done / epochs), and stays 0 after.
+double delay_sigma_at(double sigma0, double anneal, double progress);
+
+}  // namespace volley::train
