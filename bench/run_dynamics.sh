@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Learned dynamics on spoken digits (issue 16): the ablation plain LIF / + learned τ /
-# + adaptation (adlif with learned a and b) / all together (adlif, learned τ, a, b and θ), each
+# + adaptation (adlif with learned a and b) / + learned delays (input weights, window 100 ms) /
+# all together (adlif, learned τ, a, b, θ and delays), each
 # trained for 30 epochs on examples/spoken_digits.toml, over several datasets made with
 # `volley dataset spoken-digits --seed S --out data/NAME.h5`. Prints one row per configuration
 # with each dataset's test accuracy, the mean, the spread (max − min), the trainable parameter
 # count and the median epoch time.
 # Usage: bench/run_dynamics.sh [THREADS=2] [DATASETS="spoken_digits spoken_digits_s2 spoken_digits_s3"]
-#        [CONFIGS="plain tau adapt all"]   (EXTRA="--epochs 1" and the like pass on to every run)
+#        [CONFIGS="plain tau adapt delay all"]   (EXTRA="--epochs 1" and the like pass on to every run)
 source "$(dirname "$0")/common.sh" dynamics
 threads=${1:-2}
 datasets=${2:-"spoken_digits spoken_digits_s2 spoken_digits_s3"}
-configs=${3:-"plain tau adapt all"}
+configs=${3:-"plain tau adapt delay all"}
 
 config_args() {
   local tau=(--set layers.0.learn_tau=true --set layers.1.learn_tau=true
@@ -18,11 +19,14 @@ config_args() {
              --set layers.0.tau_lr_scale=0.1 --set layers.1.tau_lr_scale=0.1)
   local adapt=(--set 'layers.0.type="adlif"' --set layers.0.adapt_coupling=10.0
                --set layers.0.adapt_strength=1.0 --set layers.0.learn_adapt=true)
+  local delay=(--set 'layers.0.max_delay="100 ms"' --set 'layers.0.delay_sigma="30 ms"'
+               --set layers.0.learn_delay=true)
   case $1 in
     plain) ;;
     tau) echo "${tau[@]}" ;;
     adapt) echo "${adapt[@]}" ;;
-    all) echo "${adapt[@]} ${tau[@]} --set layers.0.learn_threshold=true" ;;
+    delay) echo "${delay[@]}" ;;
+    all) echo "${adapt[@]} ${tau[@]} ${delay[@]} --set layers.0.learn_threshold=true" ;;
     *) echo "unknown configuration $1" >&2; exit 2 ;;
   esac
 }

@@ -38,6 +38,9 @@ struct ProjectionSpec {
   Distribution weight = Distribution::constant(0.0);  // in SI units of `weight_dim`
   Dimension weight_dim = Dimension::volts();
   Distribution delay = Distribution::constant(0.0);   // s; rounded to steps, at least one step
+  // One delay per synapse (s), in the order of the synapses sorted by (pre, post) — from a
+  // synapse file; overrides `delay` when not empty.
+  std::vector<double> synapse_delays;
   std::optional<StdpParams> stdp;
 };
 

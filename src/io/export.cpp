@@ -116,6 +116,20 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     throw ConfigError(fmt::format("the data have {} steps per sample but the network {}",
                                   data.n_steps(), c.n_steps));
   const std::size_t L = c.layers.size();
+  // Synaptic delays: whole steps only (the simulator's delay queue); extra steps between samples
+  // so that events delayed past a sample's end arrive before the next sample's reset.
+  std::size_t delay_slack = 0;
+  for (std::size_t l = 0; l < L; ++l) {
+    const train::DelayTaps* D = net.delay_taps(l);
+    if (!D) continue;
+    if (D->width > 1)
+      throw ConfigError(fmt::format(
+          "layer {}: the delays are still spread over {} steps (σ = {} steps): the simulator "
+          "delivers each spike after one whole delay; train until delay_anneal has passed (σ "
+          "reaches 0, the delays are rounded) before exporting",
+          l, D->width, D->sigma));
+    delay_slack += D->window - 1;
+  }
   // Learned per-neuron values (time constants, thresholds, adaptation), by dataset name.
   std::vector<std::pair<std::string, NeuronValues>> taus;
   std::vector<std::vector<std::string>> per_neuron_keys(L);
@@ -156,7 +170,7 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
   layout.dt = c.dt;
   layout.steps = c.n_steps;
   layout.layers = L;
-  layout.window = c.n_steps + L + 1;
+  layout.window = c.n_steps + L + 1 + delay_slack;
 
   // Input spikes, sample after sample. An input event of value c (a count of spikes in the
   // step, as binned spike data have) becomes a spike of input neuron u·K + c − 1, K the largest
@@ -201,8 +215,20 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
   std::vector<std::pair<std::string, SynapseTable>> groups;
   for (std::size_t l = 0; l < L; ++l) {
     const auto& W = net.input_weights(l);
-    groups.emplace_back(layer_name(l) + ".w", synapses_of(W, net.params()[W.param].value,
-                                                          l == 0 ? copies : 1));
+    SynapseTable st = synapses_of(W, net.params()[W.param].value, l == 0 ? copies : 1);
+    if (const train::DelayTaps* D = net.delay_taps(l)) {
+      // The trainer's delay of d steps is the simulator's 1 + d (one step is the layer's own).
+      const std::uint32_t cp = l == 0 ? copies : 1;
+      st.delay.reserve(st.pre.size());
+      for (std::size_t i = 0; i < W.n_pre; ++i) {
+        const std::size_t b = W.dense ? i * W.n_post : W.row_ptr[i];
+        const std::size_t e = W.dense ? (i + 1) * W.n_post : W.row_ptr[i + 1];
+        for (std::uint32_t cc = 0; cc < cp; ++cc)
+          for (std::size_t k = b; k < e; ++k)
+            st.delay.push_back(static_cast<double>(1 + D->start[k]) * c.dt);
+      }
+    }
+    groups.emplace_back(layer_name(l) + ".w", std::move(st));
     if (c.layers[l].recurrent) {
       const auto& V = net.recurrent_weights(l);
       groups.emplace_back(layer_name(l) + ".v", synapses_of(V, net.params()[V.param].value, 1));
@@ -255,8 +281,10 @@ ExportLayout export_network(const train::Net& net, const data::EventSource& data
     const std::string src = l == 0 ? "input" : layer_name(l - 1);
     m += fmt::format(
         "[projections.{0}_w]\nsource = \"{1}\"\ntarget = \"{0}\"\nchannel = \"in\"\n"
-        "synapses = {{ file = \"synapses.h5\", group = \"{0}.w\" }}\ndelay = {2}\n\n",
-        layer_name(l), src, seconds(c.dt));
+        "synapses = {{ file = \"synapses.h5\", group = \"{0}.w\" }}\n{2}\n",
+        layer_name(l), src,
+        net.delay_taps(l) ? "# each synapse's delay is in the file (learned delays + one step)\n"
+                          : "delay = " + seconds(c.dt) + "\n");
     if (c.layers[l].recurrent)
       m += fmt::format(
           "[projections.{0}_v]\nsource = \"{0}\"\ntarget = \"{0}\"\nchannel = \"in\"\n"

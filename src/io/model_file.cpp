@@ -926,8 +926,21 @@ void ModelBuilder::add_projection(const std::string& name, Table t) {
   }
   spec.delay = Distribution::constant(net_.dt());
   if (auto f = t.get("delay")) {
+    if (file_synapses && !file_synapses->delay.empty())
+      f->fail("the synapse file gives every synapse its delay (dataset 'delay'); remove this key");
     spec.delay = distribution(*f, Dimension::seconds());
     if (spec.delay.is_constant() && !(spec.delay.a >= 0.0)) f->fail("must be >= 0");
+  }
+  if (file_synapses && !file_synapses->delay.empty()) {
+    // In the projection's synapse order: sorted by (pre, post), as the weights below.
+    const SynapseTable& st = *file_synapses;
+    std::vector<std::size_t> order(st.pre.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::pair(st.pre[a], st.post[a]) < std::pair(st.pre[b], st.post[b]);
+    });
+    spec.synapse_delays.resize(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) spec.synapse_delays[k] = st.delay[order[k]];
   }
   if (auto f = t.get("plasticity")) spec.stdp = read_stdp(*f, spec.weight_dim);
   t.finish();

@@ -53,6 +53,22 @@ SynapseTable read_synapses(const std::string& path, const std::string& group) {
   for (std::size_t k = 0; k < t.weight.size(); ++k)
     if (!std::isfinite(t.weight[k]))
       throw IoError(fmt::format("{}/weight[{}]: not a finite number", where, k));
+  if (hdf5::link_exists(loc, "delay")) {
+    t.delay = hdf5::read_numbers<double>(loc, "delay", H5T_NATIVE_DOUBLE, where, &dims);
+    if (dims.size() != 1 || t.delay.size() != t.pre.size())
+      throw IoError(fmt::format("{}/delay: must be one-dimensional with one value per synapse "
+                                "({}), has {}",
+                                where, t.pre.size(), t.delay.size()));
+    Handle ds(H5Dopen2(loc, "delay", H5P_DEFAULT), H5Dclose, where + "/delay: cannot open");
+    const std::string unit = hdf5::string_attribute(ds, "unit");
+    if (unit != "s")
+      throw IoError(fmt::format("{}/delay: unit '{}'; delays are stored in seconds (unit \"s\")",
+                                where, unit));
+    for (std::size_t k = 0; k < t.delay.size(); ++k)
+      if (!std::isfinite(t.delay[k]) || t.delay[k] < 0.0)
+        throw IoError(fmt::format("{}/delay[{}]: {} is not a delay (a finite number >= 0 s)",
+                                  where, k, t.delay[k]));
+  }
   std::vector<std::size_t> order(t.pre.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -100,6 +116,7 @@ void write_synapses(const std::string& path,
       hdf5::write_dataset(g, "post", H5T_NATIVE_UINT32, t.post, {});
       hdf5::write_dataset(g, "weight", H5T_NATIVE_FLOAT, t.weight, {},
                           t.unit.empty() ? "1" : t.unit.c_str());
+      if (!t.delay.empty()) hdf5::write_dataset(g, "delay", H5T_NATIVE_DOUBLE, t.delay, {}, "s");
     }
     for (const auto& [name, v] : values) {
       const auto slash = name.rfind('/');

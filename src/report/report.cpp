@@ -371,18 +371,22 @@ void dynamics_figures(Page& page, const train::Checkpoint& ck) {
     auto q = [&](double f) { return t[static_cast<std::size_t>(f * static_cast<double>(t.size() - 1))]; };
     return fmt::format("{} / {} / {}{}", number(q(0.25)), number(q(0.5)), number(q(0.75)), unit);
   };
+  // How a parameter is shown: a decay factor as its time constant (log10 ms), a value as it is,
+  // a delay (steps) in ms.
+  enum class Shown { decay, value, delay };
   struct Entry {
     std::size_t param;
     const char* what;
-    bool decay;  // a factor shown as its time constant
+    Shown shown;
   };
   for (std::size_t l = 0; l < cfg.net.layers.size(); ++l) {
-    std::vector<Entry> entries = {{init.beta_param(l), "membrane time constants", true},
-                                  {init.alpha_param(l), "synaptic time constants", true},
-                                  {init.adlif_rho_param(l), "adaptation time constants", true},
-                                  {init.threshold_param(l), "thresholds θ", false},
-                                  {init.adlif_a_param(l), "adaptation couplings a", false},
-                                  {init.adlif_b_param(l), "adaptation jumps b", false}};
+    std::vector<Entry> entries = {{init.beta_param(l), "membrane time constants", Shown::decay},
+                                  {init.alpha_param(l), "synaptic time constants", Shown::decay},
+                                  {init.adlif_rho_param(l), "adaptation time constants", Shown::decay},
+                                  {init.threshold_param(l), "thresholds θ", Shown::value},
+                                  {init.adlif_a_param(l), "adaptation couplings a", Shown::value},
+                                  {init.adlif_b_param(l), "adaptation jumps b", Shown::value},
+                                  {init.delay_param(l), "synaptic delays", Shown::delay}};
     for (const Entry& e : entries) {
       if (e.param == train::Net::kNone) continue;
       const std::string& name = init.params()[e.param].name;
@@ -393,28 +397,38 @@ void dynamics_figures(Page& page, const train::Checkpoint& ck) {
       const std::vector<float>& before = init.params()[e.param].value;
       const bool uniform = std::all_of(after.begin(), after.end(), [&](float x) { return x == after.front(); });
       if (uniform && after == before) continue;
-      const std::vector<double> ta = e.decay ? taus(after) : sorted(after);
-      const std::vector<double> tb = e.decay ? taus(before) : sorted(before);
+      const bool decay = e.shown == Shown::decay;
+      auto shown_values = [&](const std::vector<float>& x) {
+        if (decay) return taus(x);
+        std::vector<double> v = sorted(x);
+        if (e.shown == Shown::delay)  // whole steps, as the network runs after training
+          for (double& d : v) d = std::round(d) * dt * 1e3;
+        return v;
+      };
+      const std::vector<double> ta = shown_values(after);
+      const std::vector<double> tb = shown_values(before);
       if (ta.empty() || tb.empty()) continue;
       std::vector<double> shown = ta;
-      if (e.decay)
+      if (decay)
         for (double& t : shown) t = std::log10(t);
+      const char* unit = e.shown == Shown::value ? "" : " ms";
+      const char* items = e.shown == Shown::delay ? "synapses" : "neurons";
       Figure f;
       f.title = fmt::format("Layer {} {} after training", l, e.what);
-      f.x.label = e.decay ? "log10 τ (ms)" : "value";
-      f.y.label = "neurons";
+      f.x.label = decay ? "log10 τ (ms)" : e.shown == Shown::delay ? "delay (ms, rounded to steps)" : "value";
+      f.y.label = items;
       std::string caption = fmt::format(
-          "{} neurons. Quartiles after training {}, at the start {} (the initial network rebuilt "
+          "{} {}. Quartiles after training {}, at the start {} (the initial network rebuilt "
           "from the checkpoint's training file).",
-          after.size(), quartiles(ta, e.decay ? " ms" : ""), quartiles(tb, e.decay ? " ms" : ""));
-      if (e.decay) {
+          after.size(), items, quartiles(ta, unit), quartiles(tb, unit));
+      if (decay) {
         const auto at_zero = std::count(after.begin(), after.end(), 0.0f);
         const auto at_top =
             std::count_if(after.begin(), after.end(), [](float x) { return x >= train::kMaxDecay; });
         caption += fmt::format(" {} neurons at the bound 0.9999 of the factor (τ = 10⁴ dt), {} at 0.",
                                at_top, at_zero);
       }
-      page.figure(fmt::format("{}_{}", e.decay ? "tau" : "param", name), histogram(f, shown, 40),
+      page.figure(fmt::format("{}_{}", decay ? "tau" : "param", name), histogram(f, shown, 40),
                   caption);
     }
   }

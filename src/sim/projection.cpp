@@ -190,7 +190,14 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
       }
     }
   }
-  if (spec.delay.is_constant()) {
+  if (!spec.synapse_delays.empty()) {
+    if (spec.synapse_delays.size() != n)
+      throw ParameterError(fmt::format("{}: {} delays for {} synapses", where,
+                                       spec.synapse_delays.size(), n));
+    delays.resize(n);
+    for (std::size_t s = 0; s < n; ++s)
+      delays[s] = static_cast<std::uint16_t>(delay_to_steps(spec.synapse_delays[s], dt, where));
+  } else if (spec.delay.is_constant()) {
     max_delay_ = delay_to_steps(spec.delay.a, dt, where);
   } else {
     delays.resize(n);

@@ -82,6 +82,17 @@ void learned_dynamics(vt::Net& net) {
   }
 }
 
+// Delays as learn_delay leaves them at the end of training: σ annealed to 0, so rounded.
+void annealed_delays(vt::Net& net) { net.set_training_progress(1.0); }
+
+void delays(vt::NetConfig& c) {
+  for (vt::LayerConfig& lc : c.layers) {
+    lc.max_delay = 5e-3;  // 5 steps of the default dt
+    lc.delay_sigma = 2e-3;
+    lc.learn_delay = true;
+  }
+}
+
 void adlif(vt::LayerConfig& h) {
   h.kind = vt::LayerKind::adlif;
   h.tau_adapt = 20e-3;
@@ -128,6 +139,14 @@ const Variant kVariants[] = {
        c.layers[1].learn_tau = true;
      },
      false, 2, learned_dynamics},
+    {"learned_delays_rounded", [](vt::NetConfig& c) {
+       delays(c);
+       c.layers[0].recurrent = true;
+     }, false, 1, annealed_delays},
+    {"learned_delays_counts_sparse", [](vt::NetConfig& c) {
+       delays(c);
+       c.layers[0].density = 0.5;
+     }, true, 2, annealed_delays},
 };
 
 }  // namespace
@@ -148,7 +167,10 @@ TEST(Export, SimulatorReproducesTheTrainerSpikeForSpike) {
     o.count = 30;
     const io::ExportLayout layout = io::export_network(net, data, o, dir.str());
     EXPECT_EQ(layout.samples.size(), 30u);
-    EXPECT_EQ(layout.window, c.n_steps + c.layers.size() + 1);
+    std::size_t slack = 0;  // delayed layers: K − 1 steps each between samples
+    for (const vt::LayerConfig& lc : c.layers)
+      if (lc.max_delay > 0.0) slack += static_cast<std::size_t>(std::lround(lc.max_delay / c.dt));
+    EXPECT_EQ(layout.window, c.n_steps + c.layers.size() + 1 + slack);
     if (v.counts) EXPECT_EQ(layout.input_copies, 3u);
     const io::ExportCheck check = io::check_export(net, {}, data, layout, dir.str(), v.threads);
     EXPECT_GT(check.trainer_spikes, 100u) << "too quiet to test anything";
@@ -257,6 +279,40 @@ TEST(SynapseFile, RoundTripAndClearErrors) {
   bad.post[2] = 0;
   io::write_synapses(h5, {{"p", bad}});
   EXPECT_NE(error(h5, "p").find("the pair (2, 0) is given twice"), std::string::npos);
+  // Per-synapse delays: read back in seconds; a negative one, or the wrong count, is named.
+  io::SynapseTable d = t;
+  d.delay = {1e-3, 2.5e-3, 0.0};
+  io::write_synapses(h5, {{"p", d}});
+  EXPECT_EQ(io::read_synapses(h5, "p").delay, d.delay);
+  d.delay[1] = -1e-3;
+  io::write_synapses(h5, {{"p", d}});
+  EXPECT_NE(error(h5, "p").find("delay[1]: -0.001 is not a delay"), std::string::npos)
+      << error(h5, "p");
+  d.delay.pop_back();
+  io::write_synapses(h5, {{"p", d}});
+  EXPECT_NE(error(h5, "p").find("one value per synapse (3), has 2"), std::string::npos)
+      << error(h5, "p");
+}
+
+// Delays still spread over several steps (σ > 0) have no whole-step equivalent: refused.
+TEST(Export, RefusesDelaysThatAreNotYetRounded) {
+  const auto data = volley::test::toy_data(4, 3);
+  vt::NetConfig c = volley::test::toy_net(8);
+  delays(c);
+  vt::Net net(c);
+  TempDir dir;
+  io::ExportOptions o;
+  o.count = 2;
+  try {
+    io::export_network(net, data, o, dir.str());
+    ADD_FAILURE() << "exported spread delays";
+  } catch (const volley::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 0: the delays are still spread"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.toml"));
+  net.set_training_progress(1.0);
+  EXPECT_NO_THROW(io::export_network(net, data, o, dir.str()));
 }
 
 // A model file's projection takes pairs and weights from a synapse file, in any order, with the

@@ -84,6 +84,16 @@ if [ -d "$fm" ]; then
   else
     fail "report of an adlif run"
   fi
+  # Learned delays: a histogram of the rounded delays after training.
+  if "$volley" train "$examples/fmnist.toml" --epochs 2 --train-limit 256 --test-limit 64 --out "$work/delays" \
+       --set 'layers.0.max_delay="5 ms"' --set 'layers.0.delay_sigma="2 ms"' \
+       --set layers.0.learn_delay=true >/dev/null 2>&1 \
+     && "$volley" report "$work/delays" >/dev/null 2>&1; then
+    [ -f "$work/delays/figures/param_layer0.delay.svg" ] && grep -q "synaptic delays" "$work/delays/report.html" \
+      && pass "report: learned delays" || fail "report: delay histogram"
+  else
+    fail "report of a run with learned delays"
+  fi
 fi
 
 # --- f-I ---
