@@ -256,6 +256,10 @@ if command -v espeak-ng >/dev/null 2>&1; then
       --set "data.train=\"$work/sd1/d_train.h5\"" --set "data.test=\"$work/sd1/d_test.h5\"" >/dev/null 2>&1 \
       && grep -q '"test_acc"' "$work/sd-train/metrics.jsonl" \
       && pass "example spoken_digits.toml trains on the generated files" || fail "example spoken_digits.toml"
+    "$volley" train "$examples/spoken_digits_adlif.toml" --epochs 1 --out "$work/sd-adlif" \
+      --set "data.train=\"$work/sd1/d_train.h5\"" --set "data.test=\"$work/sd1/d_test.h5\"" >/dev/null 2>&1 \
+      && grep -q '"test_acc"' "$work/sd-adlif/metrics.jsonl" && grep -q '"trainable_parameters": *184832' "$work/sd-adlif/summary.json" \
+      && pass "example spoken_digits_adlif.toml trains (184 832 trainable parameters)" || fail "example spoken_digits_adlif.toml"
     "$volley" train "$examples/spoken_digits_eprop.toml" --epochs 1 --out "$work/sd-eprop" \
       --set "data.train=\"$work/sd1/d_train.h5\"" --set "data.test=\"$work/sd1/d_test.h5\"" >"$work/out.txt" 2>&1 \
       && grep -q "e-prop, symmetric feedback" "$work/out.txt" && grep -q '"active_fraction":0.0' "$work/sd-eprop/metrics.jsonl" \
@@ -309,7 +313,7 @@ expect_error "fi: a voltage range for a current-driven model" 2 "--i-min/--i-max
 # --- every example runs as written (shortened): model files with sim, training files with train ---
 for model in "$examples"/*.toml; do
   if grep -q '^dataset = "shd"' "$model"; then
-    continue  # needs generated files: checked above (spoken_digits.toml)
+    continue  # needs generated files: checked above (spoken_digits*.toml)
   elif grep -q '^\[data\]' "$model"; then
     [ -d "$fm" ] || continue
     "$volley" train "$model" --epochs 1 --train-limit 256 --test-limit 256 --out "$work/ex-$(basename "$model")" \
