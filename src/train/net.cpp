@@ -1239,15 +1239,15 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   if (below_spiking) below->e.assign(dense ? T * Nb : below->aidx.size(), 0.0f);
   const bool has_e = !top && !readout;
 
-  // Delays: dL/dI of every step is kept (time-major, as the forward's currents); an event of row
-  // i at step t adds x·dL/dI of steps t + lo..t + hi to the row's correlation block in the
-  // workspace, which fold_gradients turns into the weights' and delays' gradients;
-  // `last_any` is the earliest step after t with a non-zero dL/dI (an event further back than
-  // the taps reach gets nothing).
+  // Delays: dL/dI of every step is kept (time-major, as the forward's currents) and, after the
+  // pass through time, every input event of row i at step t adds x·dL/dI of steps t + lo..t + hi
+  // to the row's correlation block in the workspace (fold_gradients turns the blocks into the
+  // weights' and delays' gradients). The events are taken row by row, so that a row's block
+  // stays in cache while its events stream the (small) dL/dI buffer.
   const DelayTaps* D = delay_taps(l);
-  std::size_t last_any = std::numeric_limits<std::size_t>::max();
   if (D) {
     ws.dbuf.assign((T + D->window) * N, 0.0f);
+    ws.dany.assign(T + D->window, 0);
     if (ws.dcorr.size() <= l) ws.dcorr.resize(l + 1);
     DelayCorrelation& C = ws.dcorr[l];
     if (C.c.empty()) {
@@ -1255,37 +1255,70 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
       C.touched.assign(W.n_pre, 0);
     }
   }
-  auto deliver_delayed = [&](std::size_t t) {
-    if (last_any == std::numeric_limits<std::size_t>::max() || last_any - t >= D->window) return;
-    const float* g = ws.dbuf.data() + t * N;
+  auto correlate_delayed = [&] {
     const std::size_t K = D->window;
+    const float* g = ws.dbuf.data();
+    std::vector<std::uint32_t>& first_nz = ws.dnext;  // the first non-zero step at or after t
+    first_nz.assign(T + K + 1, static_cast<std::uint32_t>(T + K));
+    for (std::size_t t = T + K; t-- > 0;)
+      first_nz[t] = ws.dany[t] ? static_cast<std::uint32_t>(t) : first_nz[t + 1];
+    // Counting sort of the events by row.
+    const std::size_t n_pre = W.n_pre, n_ev = in.off[T];
+    std::vector<std::uint32_t>& row_off = ws.drow_off;
+    std::vector<std::uint32_t>& order = ws.dorder;  // the step of each event, row by row
+    row_off.assign(n_pre + 1, 0);
+    for (std::uint32_t e = 0; e < n_ev; ++e) ++row_off[in.idx[e] + 1];
+    for (std::size_t i = 0; i < n_pre; ++i) row_off[i + 1] += row_off[i];
+    std::vector<std::uint32_t>& events = ws.dev;  // the event index, in the same order
+    order.resize(n_ev);
+    events.resize(n_ev);
+    {
+      std::vector<std::uint32_t>& fill = ws.dfill;
+      fill.assign(row_off.begin(), row_off.end() - 1);
+      for (std::size_t t = 0; t < T; ++t)
+        for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+          const std::uint32_t q = fill[in.idx[e]]++;
+          order[q] = static_cast<std::uint32_t>(t);
+          events[q] = e;
+        }
+    }
     DelayCorrelation& C = ws.dcorr[l];
-    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
-      const std::uint32_t i = in.idx[e];
-      const float x = in.val[e];
-      const std::size_t lo = D->lo[i] * N, n = (D->hi[i] + 1) * N - lo;
-      float* __restrict c = C.c.data() + i * K * N + lo;
-      const float* __restrict gg = g + lo;
+    for (std::size_t i = 0; i < n_pre; ++i) {
+      if (row_off[i] == row_off[i + 1]) continue;
+      const std::size_t lo = D->lo[i], hi = D->hi[i];
+      float* __restrict c = C.c.data() + (i * K + lo) * N;
+      const std::size_t n = (hi - lo + 1) * N;
+      bool any = false;
+      for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
+        const std::size_t t = order[q];
+        if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
+        const float x = in.val[events[q]];
+        const float* __restrict gg = g + (t + lo) * N;
 #pragma omp simd
-      for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
-      C.touched[i] = 1;
+        for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
+        any = true;
+      }
+      if (any) C.touched[i] = 1;
     }
     if (!below_spiking) return;
-    auto from_row = [&](std::uint32_t i) {
+    auto from_row = [&](std::size_t t, std::uint32_t i) {
       const std::size_t lo = D->lo[i] * N, n = (D->hi[i] + 1) * N - lo;
       const float* __restrict kw = D->kernel.data() + i * K * N + lo;
-      const float* __restrict gg = g + lo;
+      const float* __restrict gg = g + t * N + lo;
       float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
       for (std::size_t m = 0; m < n; ++m) acc += kw[m] * gg[m];
       return acc;
     };
-    if (dense) {
-      float* eb = below->e.data() + t * Nb;
-      for (std::size_t i = 0; i < Nb; ++i) eb[i] = from_row(static_cast<std::uint32_t>(i));
-    } else {
-      for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
-        below->e[a] = from_row(below->aidx[a]);
+    for (std::size_t t = 0; t < T; ++t) {
+      if (first_nz[t] >= t + K) continue;
+      if (dense) {
+        float* eb = below->e.data() + t * Nb;
+        for (std::size_t i = 0; i < Nb; ++i) eb[i] = from_row(t, static_cast<std::uint32_t>(i));
+      } else {
+        for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
+          below->e[a] = from_row(t, below->aidx[a]);
+      }
     }
   };
 
@@ -1295,9 +1328,8 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     if (D) {
       if (any) {
         std::copy_n(gi, N, ws.dbuf.data() + t * N);
-        last_any = t;
+        ws.dany[t] = 1;
       }
-      deliver_delayed(t);
       if (any && V && t > 0)
         for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
       return;
@@ -1349,6 +1381,7 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
       deliver(t, nonzero != 0);
       std::swap(gi, gi_next);
     }
+    if (D) correlate_delayed();
     return;
   }
 
@@ -1437,6 +1470,7 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     deliver(t, any);
     std::swap(gi, gi_next);
   }
+  if (D) correlate_delayed();
 }
 
 }  // namespace volley::train

@@ -225,6 +225,8 @@ struct Workspace {
   std::vector<float> u, mt;                                   // per-step temporaries
   std::vector<float> dbuf;  // delayed layers: input currents, or dL/dI, time-major over T + K steps
   std::vector<DelayCorrelation> dcorr;  // per layer (delayed layers only)
+  std::vector<std::uint8_t> dany;       // delayed backward: steps with a non-zero dL/dI
+  std::vector<std::uint32_t> dnext, drow_off, dorder, dfill, dev;  // its events sorted by row
   // Delayed layers: leave the correlations in dcorr for one fold_gradients call after many
   // samples (the trainer, per chunk) instead of folding after every sample.
   bool defer_fold = false;
