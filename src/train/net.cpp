@@ -117,6 +117,29 @@ inline void add_delayed_block(const DelayTaps& D, std::size_t n_post, std::uint3
   for (std::size_t m = 0; m < n; ++m) out[m] += x * kw[m];
 }
 
+// The same with per-synapse taps: each synapse of row i adds x·w·φ to its `width` steps.
+inline void add_delayed_synapses(const DelayTaps& D, const WeightLayout& L, std::size_t n_post,
+                                 std::uint32_t i, float x, float* at) {
+  // Tap by tap: the synapses of a row land on distinct neurons, so the scatter vectorises.
+  const std::size_t S = D.offset.size(), b = row_begin(L, i), e = row_end(L, i);
+  const std::uint32_t* __restrict off = D.offset.data();
+  for (std::size_t o = 0; o < D.width; ++o) {
+    float* __restrict out = at + o * n_post;
+    const float* __restrict ks = D.kernel_syn.data() + o * S;
+#pragma omp simd
+    for (std::size_t k = b; k < e; ++k) out[off[k]] += x * ks[k];
+  }
+}
+
+// An event of row i at `at` (the currents of its step) with either layout.
+inline void add_delayed(const DelayTaps& D, const WeightLayout& L, std::size_t n_post,
+                        std::uint32_t i, float x, float* at) {
+  if (D.per_synapse)
+    add_delayed_synapses(D, L, n_post, i, x, at);
+  else
+    add_delayed_block(D, n_post, i, x, at);
+}
+
 // Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
 // outputs, which must have room for n + 16 entries; returns how many were kept. With AVX-512 a
 // block of 16 neurons is one compare and one in-register compress (full-width stores, hence
@@ -789,11 +812,22 @@ void Net::update_delays() {
     const auto K = static_cast<std::size_t>(std::round(config_.layers[l].max_delay / config_.dt)) + 1;
     DelayTaps& D = taps_[l];
     compute_delay_taps(d.data(), d.size(), K, params_[delay_sigma_[l]].value[0], D);
-    // The dense blocks (delays.hpp) from the per-synapse taps and the current weights.
+    // The dense blocks or the per-synapse taps (delays.hpp) from the taps and the current
+    // weights.
     const WeightLayout& W = w_[l];
     const float* w = params_[W.param].value.data();
     const std::size_t Np = W.n_post, block = K * Np, Wd = D.width;
-    for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) v->assign(W.n_pre * block, 0.0f);
+    D.per_synapse = delay_layout_ == DelayLayout::automatic ? use_per_synapse_taps(Wd, K)
+                                                             : delay_layout_ == DelayLayout::per_synapse;
+    if (D.per_synapse) {
+      for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) std::vector<float>().swap(*v);
+      D.offset.resize(d.size());
+      D.kernel_syn.resize(d.size() * Wd);
+    } else {
+      for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) v->assign(W.n_pre * block, 0.0f);
+      std::vector<float>().swap(D.kernel_syn);
+      std::vector<std::uint32_t>().swap(D.offset);
+    }
     D.lo.assign(W.n_pre, 0);
     D.hi.assign(W.n_pre, 0);
     for (std::size_t i = 0; i < W.n_pre; ++i) {
@@ -801,15 +835,21 @@ void Net::update_delays() {
       std::size_t lo = K, hi = 0;
       for (std::size_t k = row_begin(W, row), e = row_end(W, row); k < e; ++k) {
         const std::size_t j = post_of(W, row, k);
+        if (D.per_synapse) {
+          D.offset[k] = static_cast<std::uint32_t>(D.start[k] * Np + j);
+          for (std::size_t o = 0; o < Wd; ++o) D.kernel_syn[o * d.size() + k] = w[k] * D.phi[k * Wd + o];
+        }
         for (std::size_t o = 0; o < Wd; ++o) {
           const float phi = D.phi[k * Wd + o];
           if (phi == 0.0f && D.dphi[k * Wd + o] == 0.0f) continue;
-          const std::size_t tap = D.start[k] + o, at = i * block + tap * Np + j;
+          const std::size_t tap = D.start[k] + o;
+          lo = std::min(lo, tap);
+          hi = std::max(hi, tap);
+          if (D.per_synapse) continue;
+          const std::size_t at = i * block + tap * Np + j;
           D.kernel[at] = w[k] * phi;
           D.phi_dense[at] = phi;
           D.dphi_dense[at] = D.dphi[k * Wd + o];
-          lo = std::min(lo, tap);
-          hi = std::max(hi, tap);
         }
       }
       if (lo > hi) lo = hi = 0;  // a row without synapses: one row of zeros
@@ -950,7 +990,7 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       // Time-major: the currents of step t are buf[t·N, (t + 1)·N).
       float* buf = ws.dbuf.data();
       for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
-        add_delayed_block(*D, N, in.idx[e], in.val[e], buf + t * N);
+        add_delayed(*D, W, N, in.idx[e], in.val[e], buf + t * N);
       std::copy_n(buf + t * N, N, cur);
     } else {
       std::fill_n(cur, N, 0.0f);
@@ -1053,6 +1093,15 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
     for (std::size_t e = 0; e < in_idx.size(); ++e) {
       const std::uint32_t i = in_idx[e];
       const float x = in_val[e];
+      if (D->per_synapse) {
+        const std::size_t Wd = D->width;
+        for (std::size_t k = row_begin(W, i), e = row_end(W, i); k < e; ++k) {
+          const std::size_t j = post_of(W, i, k);
+          for (std::size_t o = 0; o < Wd; ++o)
+            ring[((t + D->start[k] + o) % R) * N + j] += x * D->kernel_syn[o * D->offset.size() + k];
+        }
+        continue;
+      }
       for (std::size_t o = D->lo[i]; o <= D->hi[i]; ++o) {
         float* slot = ring + ((t + o) % R) * N;
         const float* kw = D->kernel.data() + (i * R + o) * N;
@@ -1149,6 +1198,24 @@ void Net::fold_gradients(Workspace& ws, std::vector<std::vector<float>>& grads) 
     for (std::size_t i = 0; i < W.n_pre; ++i) {
       if (!C.touched[i]) continue;
       C.touched[i] = 0;
+      if (D->per_synapse) {
+        // c holds one value per tap and synapse (tap-major).
+        const std::size_t Wd = D->width;
+        const auto row = static_cast<std::uint32_t>(i);
+        const std::size_t b = row_begin(W, row), e = row_end(W, row);
+        const std::size_t S = D->offset.size();
+        for (std::size_t k = b; k < e; ++k) {
+          const float* pk = D->phi.data() + k * Wd;
+          const float* dk = D->dphi.data() + k * Wd;
+          for (std::size_t o = 0; o < Wd; ++o) {
+            const float ck = C.c[o * S + k];
+            gw[k] += pk[o] * ck;
+            if (gd) gd[k] += w[k] * dk[o] * ck;
+          }
+        }
+        for (std::size_t o = 0; o < Wd; ++o) std::fill(C.c.data() + o * S + b, C.c.data() + o * S + e, 0.0f);
+        continue;
+      }
       float* c = C.c.data() + i * block;
       const float* phi = D->phi_dense.data() + i * block;
       const float* dphi = D->dphi_dense.data() + i * block;
@@ -1250,8 +1317,10 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     ws.dany.assign(T + D->window, 0);
     if (ws.dcorr.size() <= l) ws.dcorr.resize(l + 1);
     DelayCorrelation& C = ws.dcorr[l];
-    if (C.c.empty()) {
-      C.c.assign(D->kernel.size(), 0.0f);
+    // (Re)sized when the layout changes (σ shrinks during training); all folded by then.
+    const std::size_t need = D->per_synapse ? D->kernel_syn.size() : D->kernel.size();
+    if (C.c.size() != need) {
+      C.c.assign(need, 0.0f);
       C.touched.assign(W.n_pre, 0);
     }
   }
@@ -1286,6 +1355,30 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     for (std::size_t i = 0; i < n_pre; ++i) {
       if (row_off[i] == row_off[i + 1]) continue;
       const std::size_t lo = D->lo[i], hi = D->hi[i];
+      if (D->per_synapse) {
+        // Per synapse and tap: c += x·dL/dI at the synapse's place in the steps of its taps.
+        const std::size_t Wd = D->width;
+        const auto row = static_cast<std::uint32_t>(i);
+        const std::size_t b = row_begin(W, row), e = row_end(W, row);
+        bool any = false;
+        for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
+          const std::size_t t = order[q];
+          if (first_nz[t + lo] > t + hi) continue;
+          const float x = in.val[events[q]];
+          const float* gg = g + t * N;
+          const std::size_t nsyn = D->offset.size();
+          const std::uint32_t* __restrict off = D->offset.data();
+          for (std::size_t o = 0; o < Wd; ++o) {
+            float* __restrict cc = C.c.data() + o * nsyn;
+            const float* __restrict go = gg + o * N;
+#pragma omp simd
+            for (std::size_t k = b; k < e; ++k) cc[k] += x * go[off[k]];
+          }
+          any = true;
+        }
+        if (any) C.touched[i] = 1;
+        continue;
+      }
       float* __restrict c = C.c.data() + (i * K + lo) * N;
       const std::size_t n = (hi - lo + 1) * N;
       bool any = false;
@@ -1302,6 +1395,20 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     }
     if (!below_spiking) return;
     auto from_row = [&](std::size_t t, std::uint32_t i) {
+      if (D->per_synapse) {
+        const std::size_t Wd = D->width;
+        const float* gg = g + t * N;
+        float acc = 0.0f;
+        const std::size_t nsyn = D->offset.size(), b = row_begin(W, i), e = row_end(W, i);
+        const std::uint32_t* __restrict off = D->offset.data();
+        for (std::size_t o = 0; o < Wd; ++o) {
+          const float* __restrict ks = D->kernel_syn.data() + o * nsyn;
+          const float* __restrict go = gg + o * N;
+#pragma omp simd reduction(+ : acc)
+          for (std::size_t k = b; k < e; ++k) acc += ks[k] * go[off[k]];
+        }
+        return acc;
+      }
       const std::size_t lo = D->lo[i] * N, n = (D->hi[i] + 1) * N - lo;
       const float* __restrict kw = D->kernel.data() + i * K * N + lo;
       const float* __restrict gg = g + t * N + lo;

@@ -38,6 +38,7 @@ struct Case {
   double w_mean = 0.3, w_sd = 0.6;  // weights large enough that neurons cross threshold
   double v_mean = -0.1, v_sd = 0.4;
   std::size_t classes = 4;
+  vt::DelayLayout delay_layout = vt::DelayLayout::automatic;
 };
 
 vt::LayerConfig lif(std::size_t n) {
@@ -132,7 +133,7 @@ Result run(const Case& c, unsigned seed = 1, double window_for_reference = -1) {
     if (p.name.ends_with(".v"))
       for (float& x : p.value) x = static_cast<float>(v(rng));
   }
-  net.update_delays();  // the delayed layers' kernels follow the new weights
+  net.set_delay_layout(c.delay_layout);  // the delayed layers' kernels follow the new weights
   const vt::StoredEvents data = make_data(c, seed + 100);
   vt::TrainSettings st;
   st.batch_size = kB;
@@ -456,6 +457,18 @@ std::vector<NamedCase> gradient_cases() {
     a.net.backward = vt::BackwardMode::sparse;
     a.net.window = 0.0;
     add("learned_delays_hidden_to_hidden_active_set", a);
+    // The per-synapse taps (delays.hpp) on the same cases, and chosen by width: a window of 25
+    // steps with taps 3 wide (σ 0.3 steps).
+    for (Case* x : {&c, &a}) x->delay_layout = vt::DelayLayout::per_synapse;
+    add("learned_delays_sparse_recurrent_per_synapse_taps", c);
+    add("learned_delays_hidden_to_hidden_active_set_per_synapse_taps", a);
+    Case n = basic();
+    for (vt::LayerConfig& lc : n.net.layers) {
+      lc.max_delay = 24e-3;
+      lc.delay_sigma = 0.3e-3;
+      lc.learn_delay = true;
+    }
+    add("learned_delays_narrow_taps", n);
   }
   return out;
 }
@@ -709,6 +722,70 @@ TEST(NetDelays, StepByStepEqualsForward) {
     }
     EXPECT_GT(spikes, 10u);
   }
+}
+
+// The per-synapse taps (delays.hpp) compute the blocks' sums in the same order: the same
+// outputs and spikes to the bit, step by step too, and the same weight and delay gradients
+// (to rounding: the gradient into the layer below sums in another order). The automatic
+// layout picks them for narrow taps only.
+TEST(NetDelays, PerSynapseTapsGiveTheBlocksNumbers) {
+  for (double sigma : {1.5e-3, 0.4e-3, 0.0}) {
+    vt::Net blocks = delayed_net(sigma, sigma > 0.0);
+    vt::Net taps = blocks;
+    blocks.set_delay_layout(vt::DelayLayout::blocks);
+    taps.set_delay_layout(vt::DelayLayout::per_synapse);
+    ASSERT_FALSE(blocks.delay_taps(0)->per_synapse);
+    ASSERT_TRUE(taps.delay_taps(0)->per_synapse);
+    const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 2, 9);
+    vt::SampleEvents ev;
+    data.fill(0, 0, ev);
+    vt::Workspace wa, wb;
+    vt::SampleRecord ra, rb;
+    blocks.forward(ev, ra, wa, true);
+    taps.forward(ev, rb, wb, true);
+    EXPECT_EQ(ra.layers[0].idx, rb.layers[0].idx) << "sigma " << sigma;
+    EXPECT_EQ(ra.layers[0].off, rb.layers[0].off) << "sigma " << sigma;
+    EXPECT_EQ(ra.layers[1].y, rb.layers[1].y) << "sigma " << sigma;
+    EXPECT_GT(ra.layers[0].idx.size(), 10u);
+    // Step by step with the per-synapse ring.
+    std::vector<vt::LayerState> st(2);
+    for (std::size_t l = 0; l < 2; ++l) taps.reset_state(l, st[l]);
+    for (std::size_t t = 0; t < kT; ++t) {
+      std::span<const std::uint32_t> idx(ev.units.data() + ev.offsets[t], ev.offsets[t + 1] - ev.offsets[t]);
+      std::span<const float> val(ev.values.data() + ev.offsets[t], idx.size());
+      taps.step_layer(0, idx, val, st[0]);
+      taps.step_layer(1, st[0].idx, st[0].val, st[1]);
+      for (std::size_t j = 0; j < 4; ++j)
+        ASSERT_EQ(st[1].mem[j], rb.layers[1].y[t * 4 + j]) << "step " << t << " output " << j;
+    }
+    std::vector<float> dy(rb.layers[1].y.size());
+    for (std::size_t k = 0; k < dy.size(); ++k) dy[k] = 0.01f * static_cast<float>(k % 7) - 0.03f;
+    auto ga = blocks.zero_grads(), gb = taps.zero_grads();
+    blocks.backward(ev, ra, dy, nullptr, ga, wa);
+    taps.backward(ev, rb, dy, nullptr, gb, wb);
+    for (std::size_t p = 0; p < ga.size(); ++p) {
+      double scale = 0.0;
+      for (float x : ga[p]) scale = std::max(scale, static_cast<double>(std::fabs(x)));
+      for (std::size_t k = 0; k < ga[p].size(); ++k)
+        ASSERT_NEAR(gb[p][k], ga[p][k], 1e-5 * scale + 1e-9)
+            << blocks.params()[p].name << "[" << k << "] sigma " << sigma;
+    }
+    // Layer 1's own gradients do not depend on the sums into layer 0: the same bits.
+    EXPECT_EQ(ga[blocks.delay_param(1)], gb[taps.delay_param(1)]) << "sigma " << sigma;
+  }
+  // Automatic: blocks while the taps are wide, per synapse when 7 × width ≤ window.
+  EXPECT_FALSE(delayed_net(1.5e-3, true).delay_taps(0)->per_synapse);  // window 6, width 6
+  EXPECT_FALSE(delayed_net(0.0, false).delay_taps(0)->per_synapse);    // window 6, width 1
+  Case n = basic();
+  n.net.layers[0].max_delay = 24e-3;  // window 25
+  n.net.layers[0].delay_sigma = 0.3e-3;
+  n.net.layers[0].learn_delay = true;
+  const vt::Net narrow(n.net);
+  EXPECT_EQ(narrow.delay_taps(0)->width, 3u);
+  EXPECT_TRUE(narrow.delay_taps(0)->per_synapse);
+  EXPECT_TRUE(vt::use_per_synapse_taps(1, 7));
+  EXPECT_FALSE(vt::use_per_synapse_taps(1, 6));
+  EXPECT_FALSE(vt::use_per_synapse_taps(3, 20));
 }
 
 // Whole-step delays all equal to m: the network's outputs are those of the same network without

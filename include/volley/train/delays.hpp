@@ -37,7 +37,23 @@ struct DelayTaps {
   // events × (hi − lo + 1) × n_post, vectorised.
   std::vector<float> kernel, phi_dense, dphi_dense;
   std::vector<std::uint32_t> lo, hi;  // per presynaptic row: the taps any of its synapses use
+  // Narrow taps (use_per_synapse_taps): instead of the blocks, per synapse k its place in a
+  // time-major buffer, offset = start·n_post + post, and kernel_syn = w·φ (width × synapses,
+  // tap-major, so that one tap of a row's synapses is one vectorised scatter): an event
+  // costs synapses × width, scattered, instead of K × n_post. Same sums in the same order as
+  // the blocks, so the same numbers.
+  bool per_synapse = false;
+  std::vector<std::uint32_t> offset;
+  std::vector<float> kernel_syn;
 };
+
+// Which layout Net::update_delays builds: the dense blocks, the per-synapse taps, or the one
+// that costs less for the width (use_per_synapse_taps).
+enum class DelayLayout { automatic, blocks, per_synapse };
+
+// Whether taps of this width in a window of K steps are cheaper per synapse than as blocks: a
+// scattered tap costs about as much as 7 vectorised block rows (delays.cpp).
+bool use_per_synapse_taps(std::size_t width, std::size_t window);
 
 // The number of taps per synapse for a window of K steps and a width σ (steps).
 std::size_t delay_taps_width(std::size_t window, double sigma);

@@ -287,6 +287,12 @@ class Net {
   // Recomputes the delay taps and their dense blocks from the parameters: needed after the
   // weights or delays of a layer with delays were written directly (a checkpoint, a test).
   void update_delays();
+  // The layout of the delay taps (delays.hpp; automatic by default, a test may force one) and
+  // recomputes them.
+  void set_delay_layout(DelayLayout layout) {
+    delay_layout_ = layout;
+    update_delays();
+  }
 
   const WeightLayout& input_weights(std::size_t layer) const { return w_[layer]; }
   const WeightLayout& recurrent_weights(std::size_t layer) const { return v_[layer]; }
@@ -343,6 +349,7 @@ class Net {
   std::vector<std::vector<float>> thr_;        // θ per neuron of layers that do not learn it
   std::vector<std::size_t> delay_, delay_sigma_;  // kNone where absent
   std::vector<DelayTaps> taps_;
+  DelayLayout delay_layout_ = DelayLayout::automatic;
   // The thresholds a layer's kernels read: the learned parameter or the constant.
   const float* thresholds(std::size_t l) const {
     return theta_[l] != kNone ? params_[theta_[l]].value.data() : thr_[l].data();
