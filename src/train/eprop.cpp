@@ -53,6 +53,8 @@ void presynaptic_step(bool has_syn, float alpha, std::size_t n, const std::uint3
 
 // The eligibility updates of one presynaptic row over a block of K steps (eprop.hpp):
 //   e = ψ·(ε^m − b·ε^a);  A += w_t·e;  [R += e];  ε^m ← keep·(β·ε^m + ε^d) − r·e;  ε^a ← ρ·ε^a + e
+// With SynT (neurons with their own α) d holds the presynaptic events x and ε^d = ε^s is kept
+// per synapse: ε^d = ε^s, then ε^s ← α_j·ε^s + x.
 struct Block {
   std::size_t K = 0;       // steps in the block
   std::size_t N = 0;       // neurons of the layer (stride of psi, keep, reset)
@@ -63,53 +65,36 @@ struct Block {
   const float* d = nullptr;
   const float* wt = nullptr;
   const float* beta = nullptr;
+  const float* alpha = nullptr;  // SynT only
   float b = 0.0f, rho = 0.0f;
 };
 
-template <bool Alif, bool Reset, bool Reg>
-void row_dense(const Block& k, std::size_t i, float* __restrict em, float* __restrict ea,
-               float* __restrict acc, float* __restrict reg) {
+// The synapses of one row: n of them, neuron j of synapse q at cols[q] (dense rows: j = q).
+template <bool Dense, bool Alif, bool Reset, bool Reg, bool SynT>
+void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, std::size_t n,
+         float* __restrict em, float* __restrict ea, float* __restrict acc, float* __restrict reg,
+         float* __restrict es) {
   const std::size_t N = k.N;
   const float* __restrict beta = k.beta;
+  const float* __restrict alpha = k.alpha;
   const float b = k.b, rho = k.rho;
   for (std::size_t t = 0; t < k.K; ++t) {
-    const float d = k.d[t * k.n_rows + i];
-    const float w = k.wt[t];
-    const float* __restrict psi = k.psi + t * N;
-    const float* __restrict keep = k.keep + t * N;
-    const float* __restrict rs = k.reset + t * N;
-#pragma GCC ivdep
-    for (std::size_t j = 0; j < N; ++j) {
-      const float e = Alif ? psi[j] * (em[j] - b * ea[j]) : psi[j] * em[j];
-      acc[j] += w * e;
-      if constexpr (Reg) reg[j] += e;
-      float m = keep[j] * (beta[j] * em[j] + d);
-      if constexpr (Reset) m -= rs[j] * e;
-      em[j] = m;
-      if constexpr (Alif) ea[j] = rho * ea[j] + e;
-    }
-  }
-}
-
-template <bool Alif, bool Reset, bool Reg>
-void row_sparse(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, std::size_t n,
-                float* __restrict em, float* __restrict ea, float* __restrict acc,
-                float* __restrict reg) {
-  const std::size_t N = k.N;
-  const float* __restrict beta = k.beta;
-  const float b = k.b, rho = k.rho;
-  for (std::size_t t = 0; t < k.K; ++t) {
-    const float d = k.d[t * k.n_rows + i];
+    const float x = k.d[t * k.n_rows + i];
     const float w = k.wt[t];
     const float* __restrict psi = k.psi + t * N;
     const float* __restrict keep = k.keep + t * N;
     const float* __restrict rs = k.reset + t * N;
 #pragma GCC ivdep
     for (std::size_t q = 0; q < n; ++q) {
-      const std::uint32_t j = cols[q];
+      const std::size_t j = Dense ? q : cols[q];
       const float e = Alif ? psi[j] * (em[q] - b * ea[q]) : psi[j] * em[q];
       acc[q] += w * e;
       if constexpr (Reg) reg[q] += e;
+      float d = x;
+      if constexpr (SynT) {
+        d = es[q];
+        es[q] = alpha[j] * es[q] + x;
+      }
       float m = keep[j] * (beta[j] * em[q] + d);
       if constexpr (Reset) m -= rs[j] * e;
       em[q] = m;
@@ -118,42 +103,44 @@ void row_sparse(const Block& k, std::size_t i, const std::uint32_t* __restrict c
   }
 }
 
-template <bool Alif, bool Reset, bool Reg>
+template <bool Alif, bool Reset, bool Reg, bool SynT>
 void rows(const Block& k, const WeightLayout& W, const std::uint8_t* live, float* em, float* ea,
-          float* acc, float* reg) {
+          float* acc, float* reg, float* es) {
   for (std::size_t i = 0; i < W.n_pre; ++i) {
     if (!live[i]) continue;
-    if (W.dense) {
-      const std::size_t o = i * W.n_post;
-      row_dense<Alif, Reset, Reg>(k, i, em + o, Alif ? ea + o : nullptr, acc + o,
-                                  Reg ? reg + o : nullptr);
-    } else {
-      const std::size_t o = W.row_ptr[i];
-      row_sparse<Alif, Reset, Reg>(k, i, W.cols.data() + o, W.row_ptr[i + 1] - o, em + o,
-                                   Alif ? ea + o : nullptr, acc + o, Reg ? reg + o : nullptr);
-    }
+    const std::size_t o = W.dense ? i * W.n_post : W.row_ptr[i];
+    const std::size_t n = W.dense ? W.n_post : W.row_ptr[i + 1] - o;
+    float* ea_o = Alif ? ea + o : nullptr;
+    float* reg_o = Reg ? reg + o : nullptr;
+    float* es_o = SynT ? es + o : nullptr;
+    if (W.dense)
+      row<true, Alif, Reset, Reg, SynT>(k, i, nullptr, n, em + o, ea_o, acc + o, reg_o, es_o);
+    else
+      row<false, Alif, Reset, Reg, SynT>(k, i, W.cols.data() + o, n, em + o, ea_o, acc + o, reg_o,
+                                         es_o);
   }
 }
 
-void dispatch_rows(bool alif, bool reset, bool reg, const Block& k, const WeightLayout& W,
-                   const std::uint8_t* live, float* em, float* ea, float* acc, float* r) {
-  if (alif) {
-    if (reset) {
-      reg ? rows<true, true, true>(k, W, live, em, ea, acc, r)
-          : rows<true, true, false>(k, W, live, em, ea, acc, r);
-    } else {
-      reg ? rows<true, false, true>(k, W, live, em, ea, acc, r)
-          : rows<true, false, false>(k, W, live, em, ea, acc, r);
-    }
-  } else {
-    if (reset) {
-      reg ? rows<false, true, true>(k, W, live, em, ea, acc, r)
-          : rows<false, true, false>(k, W, live, em, ea, acc, r);
-    } else {
-      reg ? rows<false, false, true>(k, W, live, em, ea, acc, r)
-          : rows<false, false, false>(k, W, live, em, ea, acc, r);
-    }
-  }
+template <class F>
+void with_bool(bool b, F&& f) {
+  if (b)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+
+void dispatch_rows(bool alif, bool reset, bool reg, bool synt, const Block& k, const WeightLayout& W,
+                   const std::uint8_t* live, float* em, float* ea, float* acc, float* r, float* es) {
+  with_bool(alif, [&](auto A) {
+    with_bool(reset, [&](auto R) {
+      with_bool(reg, [&](auto G) {
+        with_bool(synt, [&](auto S) {
+          rows<decltype(A)::value, decltype(R)::value, decltype(G)::value, decltype(S)::value>(
+              k, W, live, em, ea, acc, r, es);
+        });
+      });
+    });
+  });
 }
 
 // Rows that become live in this block: any non-zero ε^d.
@@ -164,7 +151,8 @@ void mark_live(std::size_t K, std::size_t n, const float* d, std::uint8_t* live)
 
 // grad[synapse] += A·signal[j] (+ R·extra[j]) over live rows; then clears the row's traces.
 void finish_rows(const WeightLayout& W, std::uint8_t* live, const float* signal,
-                 const float* extra, float* grad, float* em, float* ea, float* acc, float* reg) {
+                 const float* extra, float* grad, float* em, float* ea, float* acc, float* reg,
+                 float* es) {
   for (std::size_t i = 0; i < W.n_pre; ++i) {
     if (!live[i]) continue;
     live[i] = 0;
@@ -180,7 +168,40 @@ void finish_rows(const WeightLayout& W, std::uint8_t* live, const float* signal,
     std::fill(acc + b, acc + e, 0.0f);
     if (ea) std::fill(ea + b, ea + e, 0.0f);
     if (reg) std::fill(reg + b, reg + e, 0.0f);
+    if (es) std::fill(es + b, es + e, 0.0f);
   }
+}
+
+// The per-neuron traces of one learned parameter (eprop.hpp) over one step: c = ∂m̃/∂p held
+// fixed (per neuron, or null for 0), cu = ∂u/∂p, sub: the spikes s_t to subtract (θ with the
+// subtractive reset; null otherwise).
+struct NeuronStepView {
+  std::size_t N;
+  float wt, b, rho;
+  const float *psi, *keep, *reset, *beta, *sub;
+  bool alif, reg;
+};
+void neuron_traces(const NeuronStepView& v, EpropLayerState::NeuronTrace& q, const float* c, float cu) {
+  for (std::size_t j = 0; j < v.N; ++j) {
+    const float e = v.psi[j] * (q.m[j] - (v.alif ? v.b * q.a[j] : 0.0f) + cu);
+    q.acc[j] += v.wt * e;
+    if (v.reg) q.reg[j] += e;
+    float m = v.keep[j] * (v.beta[j] * q.m[j] + (c ? c[j] : 0.0f)) - v.reset[j] * e;
+    if (v.sub) m -= v.sub[j];
+    q.m[j] = m;
+    if (v.alif) q.a[j] = v.rho * q.a[j] + e;
+  }
+}
+
+// grad += acc·signal (+ reg·extra), then the traces back to 0.
+void finish_neurons(EpropLayerState::NeuronTrace& q, const float* signal, const float* extra,
+                    float* grad) {
+  for (std::size_t j = 0; j < q.acc.size(); ++j) {
+    float g = q.acc[j] * signal[j];
+    if (extra) g += q.reg[j] * extra[j];
+    grad[j] += g;
+  }
+  for (auto* v : {&q.m, &q.a, &q.acc, &q.reg, &q.s}) std::fill(v->begin(), v->end(), 0.0f);
 }
 
 bool uniform(const std::vector<float>& v) {
@@ -229,7 +250,10 @@ std::size_t EpropWorkspace::bytes() const {
     n += cap(s.em_w) + cap(s.ea_w) + cap(s.acc_w) + cap(s.reg_w) + cap(s.em_v) + cap(s.ea_v) +
          cap(s.acc_v) + cap(s.reg_v) + cap(s.es_w) + cap(s.es_v) + cap(s.live_w) +
          cap(s.live_v) + cap(s.psi) + cap(s.keep) + cap(s.reset) + cap(s.d_w) + cap(s.d_v) +
-         cap(s.signal);
+         cap(s.signal) + cap(s.ess_w) + cap(s.ess_v) + cap(s.mem0) + cap(s.syn0);
+  for (const EpropLayerState& s : layer)
+    for (const auto* q : {&s.tr_alpha, &s.tr_beta, &s.tr_theta})
+      n += cap(q->m) + cap(q->a) + cap(q->acc) + cap(q->reg) + cap(q->s);
   return n;
 }
 
@@ -260,10 +284,16 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
   }
   for (std::size_t l = 0; l < L; ++l) {
     const LayerConfig& c = net.layers[l];
-    if (c.learn_tau || c.learn_threshold || c.learn_adapt)
+    if (c.kind == LayerKind::readout && c.learn_tau)
       throw ParameterError(fmt::format(
-          "e-prop: layer {}: {} is not supported (e-prop trains weights only)", l,
-          c.learn_tau ? "learn_tau" : c.learn_threshold ? "learn_threshold" : "learn_adapt"));
+          "e-prop: layer {} (readout): learn_tau is not supported (e-prop folds one fixed readout "
+          "filter into its traces; learn the readout's time constants by BPTT)",
+          l));
+    if (c.learn_adapt)
+      throw ParameterError(fmt::format(
+          "e-prop: layer {}: learn_adapt is not supported (adlif has no eligibility traces here; "
+          "train it by BPTT)",
+          l));
     if (c.max_delay > 0.0)
       throw ParameterError(fmt::format(
           "e-prop: layer {}: max_delay is not supported (its eligibility traces assume "
@@ -372,7 +402,8 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     const WeightLayout& W = net_.input_weights(l);
     const bool alif = c.kind == LayerKind::alif;
     const bool reg = extra_e && l < extra_e->size() && !(*extra_e)[l].empty();
-    if (c.tau_syn > 0.0 && !uniform(params[net_.alpha_param(l)].value))
+    const bool own_alpha = c.learn_tau && c.tau_syn > 0.0;  // ε^s per synapse (eprop.hpp)
+    if (c.tau_syn > 0.0 && !own_alpha && !uniform(params[net_.alpha_param(l)].value))
       throw ParameterError(fmt::format(
           "e-prop: layer {}: the neurons have different synaptic time constants; e-prop keeps "
           "one presynaptic current trace per input and needs one α per layer",
@@ -385,6 +416,8 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     size(s.acc_w, W.size(), true);
     size(s.ea_w, W.size(), alif);
     size(s.reg_w, W.size(), reg);
+    size(s.ess_w, W.size(), own_alpha);
+    if (!own_alpha) s.ess_w.clear();
     if (s.live_w.size() != W.n_pre) s.live_w.assign(W.n_pre, 0);
     s.es_w.assign(W.n_pre, 0.0f);
     s.d_w.resize(K * W.n_pre);
@@ -394,10 +427,24 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       size(s.acc_v, V.size(), true);
       size(s.ea_v, V.size(), alif);
       size(s.reg_v, V.size(), reg);
+      size(s.ess_v, V.size(), own_alpha);
+      if (!own_alpha) s.ess_v.clear();
       if (s.live_v.size() != N) s.live_v.assign(N, 0);
       s.es_v.assign(N, 0.0f);
       s.d_v.resize(K * N);
     }
+    auto traces = [&](EpropLayerState::NeuronTrace& q, bool on, bool with_s) {
+      for (auto* v : {&q.m, &q.a, &q.acc, &q.reg, &q.s}) v->clear();
+      if (!on) return;
+      q.m.assign(N, 0.0f);
+      q.acc.assign(N, 0.0f);
+      if (alif) q.a.assign(N, 0.0f);
+      if (reg) q.reg.assign(N, 0.0f);
+      if (with_s) q.s.assign(N, 0.0f);
+    };
+    traces(s.tr_alpha, own_alpha, true);
+    traces(s.tr_beta, c.learn_tau, false);
+    traces(s.tr_theta, c.learn_threshold, false);
     s.psi.resize(K * N);
     s.keep.assign(K * N, 1.0f);
     s.reset.assign(K * N, 0.0f);
@@ -431,7 +478,8 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
         }
         EpropLayerState& s = ws.layer[l];
         const std::size_t N = c.size;
-        const bool has_syn = c.tau_syn > 0.0;
+        // With per-neuron α the per-synapse ε^s is kept in the rows (d = the events).
+        const bool has_syn = c.tau_syn > 0.0 && s.ess_w.empty();
         const float alpha = has_syn ? params[net_.alpha_param(l)].value[0] : 0.0f;
         const std::size_t n_pre = net_.input_weights(l).n_pre;
         presynaptic_step(has_syn, alpha, n_pre, in_idx.data(), in_val.data(), in_idx.size(),
@@ -440,6 +488,11 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
         if (c.recurrent)
           presynaptic_step(has_syn, alpha, N, st.idx.data(), st.val.data(), st.idx.size(),
                            s.es_v.data(), s.d_v.data() + tt * N);
+        const bool dyn = !s.tr_beta.m.empty() || !s.tr_alpha.m.empty() || !s.tr_theta.m.empty();
+        if (dyn) {
+          s.mem0.assign(st.mem.begin(), st.mem.end());
+          s.syn0.assign(st.syn.begin(), st.syn.end());
+        }
         net_.step_layer(l, in_idx, in_val, st);
         pseudo_derivative(nc, st.u.data(), s.psi.data() + tt * N, N);
         if (c.reset == ResetMode::multiply) {
@@ -450,8 +503,30 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
           float* r = s.reset.data() + tt * N;
           if (c.reset == ResetMode::multiply) {
             std::copy_n(st.mt.data(), N, r);
+          } else if (c.learn_threshold) {
+            std::copy_n(params[net_.threshold_param(l)].value.data(), N, r);
           } else {
             std::fill_n(r, N, static_cast<float>(c.threshold));
+          }
+        }
+        if (dyn) {
+          const bool alif = c.kind == LayerKind::alif;
+          const bool reg = !s.tr_beta.reg.empty() || !s.tr_alpha.reg.empty() || !s.tr_theta.reg.empty();
+          const NeuronStepView v{N, wt, alif ? static_cast<float>(c.adapt_strength) : 0.0f,
+                                 net_.adapt_decay(l), s.psi.data() + tt * N, s.keep.data() + tt * N,
+                                 s.reset.data() + tt * N, params[net_.beta_param(l)].value.data(),
+                                 nullptr, alif, reg};
+          if (!s.tr_beta.m.empty()) neuron_traces(v, s.tr_beta, s.mem0.data(), 0.0f);
+          if (!s.tr_alpha.m.empty()) {
+            // c = S_t = ∂syn_t/∂α, then S_{t+1} = α·S_t + syn_t.
+            neuron_traces(v, s.tr_alpha, s.tr_alpha.s.data(), 0.0f);
+            const float* a = params[net_.alpha_param(l)].value.data();
+            for (std::size_t j = 0; j < N; ++j) s.tr_alpha.s[j] = a[j] * s.tr_alpha.s[j] + s.syn0[j];
+          }
+          if (!s.tr_theta.m.empty()) {
+            NeuronStepView vt = v;
+            if (c.reset == ResetMode::subtract) vt.sub = st.spike.data();
+            neuron_traces(vt, s.tr_theta, nullptr, -1.0f);
           }
         }
         for (float v : st.val) ws.spikes[l] += v;
@@ -475,19 +550,21 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       k.beta = params[net_.beta_param(l)].value.data();
       k.b = alif ? static_cast<float>(c.adapt_strength) : 0.0f;
       k.rho = net_.adapt_decay(l);
+      const bool synt = !s.ess_w.empty();
+      if (synt) k.alpha = params[net_.alpha_param(l)].value.data();
       const WeightLayout& W = net_.input_weights(l);
       k.n_rows = W.n_pre;
       k.d = s.d_w.data();
       mark_live(kb, W.n_pre, s.d_w.data(), s.live_w.data());
-      dispatch_rows(alif, reset, reg, k, W, s.live_w.data(), s.em_w.data(), s.ea_w.data(),
-                    s.acc_w.data(), s.reg_w.data());
+      dispatch_rows(alif, reset, reg, synt, k, W, s.live_w.data(), s.em_w.data(), s.ea_w.data(),
+                    s.acc_w.data(), s.reg_w.data(), s.ess_w.data());
       if (c.recurrent) {
         const WeightLayout& V = net_.recurrent_weights(l);
         k.n_rows = V.n_pre;
         k.d = s.d_v.data();
         mark_live(kb, V.n_pre, s.d_v.data(), s.live_v.data());
-        dispatch_rows(alif, reset, reg, k, V, s.live_v.data(), s.em_v.data(), s.ea_v.data(),
-                      s.acc_v.data(), s.reg_v.data());
+        dispatch_rows(alif, reset, reg, synt, k, V, s.live_v.data(), s.em_v.data(), s.ea_v.data(),
+                      s.acc_v.data(), s.reg_v.data(), s.ess_v.data());
       }
     }
   }
@@ -545,13 +622,22 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     const WeightLayout& W = net_.input_weights(l);
     finish_rows(W, s.live_w.data(), s.signal.data(), extra, grads[W.param].data(),
                 s.em_w.data(), s.ea_w.empty() ? nullptr : s.ea_w.data(), s.acc_w.data(),
-                reg ? s.reg_w.data() : nullptr);
+                reg ? s.reg_w.data() : nullptr, s.ess_w.empty() ? nullptr : s.ess_w.data());
     if (c.recurrent) {
       const WeightLayout& V = net_.recurrent_weights(l);
       finish_rows(V, s.live_v.data(), s.signal.data(), extra, grads[V.param].data(),
                   s.em_v.data(), s.ea_v.empty() ? nullptr : s.ea_v.data(), s.acc_v.data(),
-                  reg ? s.reg_v.data() : nullptr);
+                  reg ? s.reg_v.data() : nullptr, s.ess_v.empty() ? nullptr : s.ess_v.data());
     }
+    // Learned dynamics, per neuron.
+    const float* dyn_extra = !s.tr_beta.reg.empty() || !s.tr_alpha.reg.empty() ||
+                                     !s.tr_theta.reg.empty() ? extra : nullptr;
+    if (!s.tr_beta.m.empty())
+      finish_neurons(s.tr_beta, s.signal.data(), dyn_extra, grads[net_.beta_param(l)].data());
+    if (!s.tr_alpha.m.empty())
+      finish_neurons(s.tr_alpha, s.signal.data(), dyn_extra, grads[net_.alpha_param(l)].data());
+    if (!s.tr_theta.m.empty())
+      finish_neurons(s.tr_theta, s.signal.data(), dyn_extra, grads[net_.threshold_param(l)].data());
   }
   return result;
 }

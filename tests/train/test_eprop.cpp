@@ -140,13 +140,17 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 // Every weight gradient of e-prop equals BPTT's within 1e-4 relative (||Δ|| / ||BPTT||), and the
 // loss is the same number. Returns the largest relative error.
-double expect_equal(const Pair& p, const std::string& what, const std::vector<std::string>& only = {}) {
+// `dynamics`: learned per-neuron parameters (layer0.beta, ...) checked as well.
+double expect_equal(const Pair& p, const std::string& what, const std::vector<std::string>& only = {},
+                    const std::vector<std::string>& dynamics = {}) {
   EXPECT_EQ(p.loss_eprop, p.loss_bptt) << what << ": the forward passes differ";
   double worst = 0.0;
+  for (const std::string& n : dynamics) EXPECT_NE(std::find(p.names.begin(), p.names.end(), n), p.names.end()) << n;
   for (std::size_t k = 0; k < p.names.size(); ++k) {
     const std::string& n = p.names[k];
-    if (!n.ends_with(".w") && !n.ends_with(".v")) continue;
-    if (!only.empty() && std::find(only.begin(), only.end(), n) == only.end()) continue;
+    const bool dyn = std::find(dynamics.begin(), dynamics.end(), n) != dynamics.end();
+    if (!dyn && !n.ends_with(".w") && !n.ends_with(".v")) continue;
+    if (!dyn && !only.empty() && std::find(only.begin(), only.end(), n) == only.end()) continue;
     EXPECT_EQ(p.bptt[k].size(), p.eprop[k].size());
     if (p.bptt[k].size() != p.eprop[k].size()) return 1.0;
     EXPECT_GT(norm(p.bptt[k]), 0.0) << what << " " << n << ": zero gradient, a useless case";
@@ -175,6 +179,7 @@ struct ExactCase {
   Case c;
   unsigned seed = 1;
   std::vector<std::string> only;  // the parameters that must be exact (empty: all weights)
+  std::vector<std::string> dynamics = {};  // learned per-neuron parameters, exact too
 };
 
 std::vector<ExactCase> exact_cases() {
@@ -242,6 +247,43 @@ std::vector<ExactCase> exact_cases() {
     c.w_mean = 0.4;
     out.push_back({"top_layer_of_two", c, 10, {"layer1.w", "layer2.w"}});
   }
+  {
+    // Learned dynamics (per-neuron traces, and per-synapse ε^s for the weights once every neuron
+    // has its own α): learned τ with and without a synaptic current, learned thresholds with
+    // every reset, ALIF with both, with the regularisers.
+    Case c = basic();
+    c.net.surrogate.scale = 10.0f;
+    c.net.layers[0].learn_tau = true;
+    c.net.layers[0].tau_init = vt::TauInit::gamma;  // every neuron its own α and β
+    c.net.layers[0].tau_cv = 0.5;
+    out.push_back({"learned_tau", c, 11, {}, {"layer0.alpha", "layer0.beta"}});
+    c.net.layers[0].tau_syn = 0.0;
+    out.push_back({"learned_tau_no_synaptic_current", c, 12, {}, {"layer0.beta"}});
+    for (const auto& reset : vt::reset_modes()) {
+      for (bool detach : {true, false}) {
+        Case t = basic();
+        t.net.surrogate.scale = 10.0f;
+        t.net.layers[0].learn_threshold = true;
+        t.net.layers[0].reset = reset.value;
+        t.net.layers[0].detach_reset = detach;
+        out.push_back({"learned_threshold_reset_" + std::string(reset.name) +
+                           (detach ? "_detached" : "_differentiated"),
+                       t, 13, {}, {"layer0.theta"}});
+      }
+    }
+    Case a = basic();
+    a.net.surrogate.scale = 10.0f;
+    a.net.layers[0].kind = vt::LayerKind::alif;
+    a.net.layers[0].tau_adapt = 20e-3;
+    a.net.layers[0].adapt_strength = 0.5;
+    a.net.layers[0].learn_tau = true;
+    a.net.layers[0].learn_threshold = true;
+    a.net.layers[0].detach_reset = false;
+    out.push_back({"alif_learned_tau_and_threshold", a, 14, {}, {"layer0.alpha", "layer0.beta", "layer0.theta"}});
+    a.loss.reg_l1 = 2e-3;
+    a.loss.reg_l2 = 1e-3;
+    out.push_back({"alif_learned_dynamics_with_regularisers", a, 15, {}, {"layer0.alpha", "layer0.beta", "layer0.theta"}});
+  }
   return out;
 }
 
@@ -251,7 +293,7 @@ class EpropExactCase : public testing::TestWithParam<ExactCase> {};
 
 TEST_P(EpropExactCase, EqualsBptt) {
   const ExactCase& e = GetParam();
-  expect_equal(gradients(e.c, e.seed), e.name, e.only);
+  expect_equal(gradients(e.c, e.seed), e.name, e.only, e.dynamics);
 }
 
 INSTANTIATE_TEST_SUITE_P(Eprop, EpropExactCase, testing::ValuesIn(exact_cases()),
@@ -555,21 +597,18 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   counts.layers = {lif(8), lif(4)};
   loss.kind = vt::LossKind::count_ce;
   EXPECT_THROW(vt::Eprop::check(counts, loss), volley::ParameterError);
-  vt::NetConfig tau = basic().net;
-  tau.layers[0].learn_tau = true;
+  // Learned τ and θ of spiking layers are taken; the readout's learned τ (one fixed readout
+  // filter) and adlif layers (no eligibility traces) are refused by name.
   loss.kind = vt::LossKind::mean_ce;
-  try {
-    vt::Eprop::check(tau, loss);
-    FAIL() << "learn_tau accepted";
-  } catch (const volley::ParameterError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("learn_tau"));
-  }
-  // Learned thresholds and adlif layers (no eligibility traces for w) are refused by name.
-  vt::NetConfig theta = basic().net;
-  theta.layers[0].learn_threshold = true;
+  vt::NetConfig taken = basic().net;
+  taken.layers[0].learn_tau = true;
+  taken.layers[0].learn_threshold = true;
+  EXPECT_NO_THROW(vt::Eprop::check(taken, loss));
+  vt::NetConfig tau = basic().net;
+  tau.layers[1].learn_tau = true;
   vt::NetConfig adlif = basic().net;
   adlif.layers[0].kind = vt::LayerKind::adlif;
-  for (const auto& [cfg, what] : {std::pair{theta, "learn_threshold"}, std::pair{adlif, "adlif"}}) {
+  for (const auto& [cfg, what] : {std::pair{tau, "readout): learn_tau"}, std::pair{adlif, "adlif"}}) {
     try {
       vt::Eprop::check(cfg, loss);
       ADD_FAILURE() << what << " accepted";

@@ -67,9 +67,19 @@
 // stay exact, since their inputs do not depend on their weights; lower layers and recurrent
 // weights make e-prop an approximation.
 //
-// Not supported (rejected with a ParameterError): learned time constants (learn_tau), per-neuron
-// α in a spiking layer or per-neuron α/β in the readout (set only by learn_tau). The active-set
-// window of the sparse backward mode does not apply: ψ is used everywhere.
+// Learned dynamics of spiking lif / alif layers (learn_tau: α and β per neuron; learn_threshold:
+// θ per neuron). A parameter p of neuron j has traces of the same form as a synapse's, kept per
+// neuron (M = ∂mem/∂p, A = ∂a/∂p, one each per neuron):
+//   e_t = ψ_t·(M_t − b·A_t + ∂u_t/∂p)            (∂u/∂p = −1 for θ, 0 for α and β)
+//   M_{t+1} = keep_t·(β·M_t + c_t) − r_t·e_t − [p = θ, subtract reset]·s_t
+//   A_{t+1} = ρ·A_t + e_t
+// with c_t = ∂m̃_{t+1}/∂p held fixed: mem_t for β, S_t = ∂syn_t/∂α for α (S_{t+1} = α·S_t +
+// syn_t), 0 for θ; the gradient is Σ_t L_j^t·F_κ[e]_t, formed as for the weights. With per-neuron
+// α the weights' presynaptic traces ε^s_ij = α_j·ε^s_ij + x_i are kept per synapse. These are
+// again exact where the weights' are (one spiking layer without recurrent weights).
+// Not supported (rejected with a ParameterError): learned time constants of the readout (e-prop
+// needs one fixed readout filter), adlif layers. The active-set window of the sparse backward
+// mode does not apply: ψ is used everywhere.
 //
 // Cost per sample: O(T·(synapses + events·N)) time; memory O(synapses) per thread (ε^m and A,
 // plus ε^a for alif and Σe with regularisers) plus O(K·(N + fan-in)) for a block of K steps
@@ -108,6 +118,15 @@ struct EpropLayerState {
   std::vector<float> em_w, ea_w, acc_w, reg_w;
   std::vector<float> em_v, ea_v, acc_v, reg_v;
   std::vector<float> es_w, es_v;            // presynaptic current traces ε^s (tau_syn > 0)
+  // Per synapse ε^s when the layer's neurons have their own α (learned τ_syn): ε^s_ij follows
+  // α_j, so it is no longer one trace per presynaptic unit.
+  std::vector<float> ess_w, ess_v;
+  // Learned dynamics (learn_tau, learn_threshold), per neuron: the traces of α, β and θ.
+  struct NeuronTrace {
+    std::vector<float> m, a, acc, reg, s;  // ∂mem/∂p, ∂a/∂p, Σ w_t·e_t, Σ e_t; s: ∂syn/∂α (α)
+  };
+  NeuronTrace tr_alpha, tr_beta, tr_theta;
+  std::vector<float> mem0, syn0;  // the neurons' mem_t and syn_t before the step
   std::vector<std::uint8_t> live_w, live_v;  // presynaptic rows whose traces are not all zero
   // The current block's per-step values (K × n): ψ, keep, r of the layer's neurons and ε^d of
   // its presynaptic units.
