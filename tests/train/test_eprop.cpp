@@ -70,6 +70,17 @@ Case basic() {
   return c;
 }
 
+// basic() with an ALIF hidden layer (τ_adapt 20 ms, b = 0.5) and a flatter surrogate, so that
+// the adaptation path weighs in the gradient.
+Case alif_case() {
+  Case c = basic();
+  c.net.surrogate.scale = 10.0f;
+  c.net.layers[0].kind = vt::LayerKind::alif;
+  c.net.layers[0].tau_adapt = 20e-3;
+  c.net.layers[0].adapt_strength = 0.5;
+  return c;
+}
+
 vt::StoredEvents make_data(const Case& c, unsigned seed) {
   return volley::test::bernoulli_data(kIn, kT, c.classes, c.samples, seed);
 }
@@ -206,11 +217,7 @@ std::vector<ExactCase> exact_cases() {
   {
     // Bellec's ALIF eligibility (ε^a) follows the adaptation through the neuron's own spikes,
     // so without recurrent weights nothing is dropped: e-prop is exact for ALIF too.
-    Case c = basic();
-    c.net.surrogate.scale = 10.0f;  // flatter: the adaptation path weighs more
-    c.net.layers[0].kind = vt::LayerKind::alif;
-    c.net.layers[0].tau_adapt = 20e-3;
-    c.net.layers[0].adapt_strength = 0.5;
+    Case c = alif_case();
     out.push_back({"alif", c, 4});
     c.net.layers[0].detach_reset = false;
     c.loss.kind = vt::LossKind::last_ce;
@@ -271,11 +278,7 @@ std::vector<ExactCase> exact_cases() {
                        t, 13, {}, {"layer0.theta"}});
       }
     }
-    Case a = basic();
-    a.net.surrogate.scale = 10.0f;
-    a.net.layers[0].kind = vt::LayerKind::alif;
-    a.net.layers[0].tau_adapt = 20e-3;
-    a.net.layers[0].adapt_strength = 0.5;
+    Case a = alif_case();
     a.net.layers[0].learn_tau = true;
     a.net.layers[0].learn_threshold = true;
     a.net.layers[0].detach_reset = false;
@@ -335,11 +338,7 @@ TEST(Eprop, EveryLossIsTestedOrRefusedByName) {
 
 TEST(Eprop, AdaptationMattersInTheAlifCase) {
   // With b = 0 the gradient is a different one: the ALIF case tests the adaptation path.
-  Case c = basic();
-  c.net.surrogate.scale = 10.0f;
-  c.net.layers[0].kind = vt::LayerKind::alif;
-  c.net.layers[0].tau_adapt = 20e-3;
-  c.net.layers[0].adapt_strength = 0.5;
+  Case c = alif_case();
   c.net.layers[0].detach_reset = false;
   c.loss.kind = vt::LossKind::last_ce;
   Case d = c;
