@@ -61,6 +61,7 @@ class PoissonInput final : public Input {
   double rate_, p_ = 0.0;
   float weight_;
   std::vector<double> cdf_;  // cumulative Binomial(n, p), empty for large means
+  static constexpr std::size_t kHead = 8;  // entries apply() compares without branching
 };
 
 // A piecewise-constant time series.

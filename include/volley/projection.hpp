@@ -154,6 +154,7 @@ class Projection {
   AlignedVector<float> weights_;
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
   std::uint32_t max_delay_ = 1;
+  bool uniform_weight_ = false;  // static and every weight equal (set by prepare)
 
   // Plasticity.
   std::optional<StdpParams> stdp_;

@@ -117,22 +117,26 @@ inline void uniform_batch(std::uint64_t seed, std::uint32_t stream, std::uint64_
   const auto key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
   const auto ctr2 = static_cast<std::uint32_t>(step);
   const auto ctr3 = static_cast<std::uint32_t>((step >> 32) << 16);
+  // The 32-bit words live in 64-bit lanes: (x & mask) * M is then one 32x32->64 multiply per
+  // lane (vpmuludq), where 32-bit words widened on the fly cost a full 64-bit multiply.
+  constexpr std::uint64_t kLow = 0xFFFFFFFFu;
   for (std::size_t i = lo; i < hi; ++i) {
-    std::uint32_t c0 = stream, c1 = static_cast<std::uint32_t>(i), c2 = ctr2, c3 = ctr3;
-    std::uint32_t k0 = key0, k1 = key1;
+    std::uint64_t c0 = stream, c1 = static_cast<std::uint32_t>(i), c2 = ctr2, c3 = ctr3;
+    std::uint64_t k0 = key0, k1 = key1;
     for (int round = 0; round < 10; ++round) {
-      const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0;
-      const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c2;
-      const auto n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k0;
-      const auto n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k1;
-      c1 = static_cast<std::uint32_t>(p1);
-      c3 = static_cast<std::uint32_t>(p0);
+      const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * (c0 & kLow);
+      const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * (c2 & kLow);
+      const std::uint64_t n0 = (p1 >> 32) ^ c1 ^ k0;
+      const std::uint64_t n2 = (p0 >> 32) ^ c3 ^ k1;
+      c1 = p1 & kLow;
+      c3 = p0 & kLow;
       c0 = n0;
       c2 = n2;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
+      k0 = (k0 + 0x9E3779B9u) & kLow;
+      k1 = (k1 + 0xBB67AE85u) & kLow;
     }
-    const auto a = static_cast<std::int32_t>(c0 >> 5), b = static_cast<std::int32_t>(c1 >> 6);
+    const auto a = static_cast<std::int32_t>((c0 & kLow) >> 5),
+               b = static_cast<std::int32_t>(c1 >> 6);
     out[i - lo] = (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) * 0x1.0p-53;
   }
 }

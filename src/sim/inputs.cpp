@@ -59,6 +59,8 @@ void PoissonInput::prepare(double dt) {
       pk *= p_ / (1.0 - p_) * static_cast<double>(n_sources_ - k) / static_cast<double>(k + 1);
     }
     cdf_.back() = 1.0;
+    // Entries past the end (above any uniform draw) let apply() count a fixed kHead entries.
+    if (cdf_.size() < kHead + 1) cdf_.resize(kHead + 1, 2.0);
   }
 }
 
@@ -70,16 +72,38 @@ void PoissonInput::apply(const StepContext& ctx, std::size_t lo, std::size_t hi)
   float* state = target_->channel_state(channel_);
   float* row = state ? state : target_->ring(channel_).row(ctx.step);
   if (!cdf_.empty()) {
-    thread_local std::vector<double> u;
-    u.resize(hi - lo);
+    // k = the first index with cdf[k] > u = the number of entries <= u (the table does not
+    // decrease). Counting over the first kHead entries has no branch and vectorises; the rare
+    // draw past them continues the search. This replaced a data-dependent search loop whose
+    // mispredictions cost most of a Brunel run (identical draws, identical counts).
+    thread_local std::vector<double> u, count;
+    const std::size_t n = hi - lo;
+    u.resize(n);
+    count.resize(n);
     uniform_batch(ctx.seed, stream_, ctx.step, lo, hi, u.data());
-    const double p0 = cdf_[0];
-    for (std::size_t i = lo; i < hi; ++i) {
-      const double x = u[i - lo];
-      if (x < p0) continue;  // no event: the common case
-      std::uint32_t k = 1;
-      while (cdf_[k] <= x) ++k;
-      row[i] += static_cast<float>(k) * weight_;
+    double head[kHead];
+    std::copy_n(cdf_.begin(), kHead, head);
+    const double* __restrict x = u.data();
+    double* __restrict k = count.data();
+    std::int64_t past_head = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double m = 0.0;
+      for (std::size_t j = 0; j < kHead; ++j) m += head[j] <= x[i] ? 1.0 : 0.0;
+      k[i] = m;
+      past_head |= m == static_cast<double>(kHead) ? 1 : 0;
+    }
+    if (past_head) [[unlikely]]
+      for (std::size_t i = 0; i < n; ++i)
+        if (k[i] == static_cast<double>(kHead)) {
+          std::size_t m = kHead;
+          while (cdf_[m] <= x[i]) ++m;
+          k[i] = static_cast<double>(m);
+        }
+    float* __restrict out = row + lo;
+    const float w = weight_;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float m = static_cast<float>(k[i]);
+      out[i] = m != 0.0f ? out[i] + m * w : out[i];
     }
     return;
   }

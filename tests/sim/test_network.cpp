@@ -252,6 +252,33 @@ TEST(Network, SynapsesAndNeuronsCanBeAddedAndRemovedBetweenRuns) {
             (std::vector<std::uint32_t>{2, 3, 5, 1}));
 }
 
+// A projection whose weights are all equal delivers one shared number; a weight changed
+// between runs must end that (regression guard for the per-run uniform-weight check).
+TEST(Network, AWeightChangedBetweenRunsIsDeliveredEvenWhenAllWereEqual) {
+  Network net(kDt, 1);
+  LifParams p;
+  p.channels = {{"jump", 0.0}};
+  p.v_init = Distribution::constant(-70e-3);
+  net.add<LifPopulation>("n", 3, p);
+  net.add(std::make_unique<SpikeGenerator>("g", std::vector<SpikeEvent>{{1e-3, 0}, {11e-3, 0}}),
+          1);
+  ProjectionSpec s;
+  s.name = "c";
+  s.source = "g";
+  s.target = "n";
+  s.channel = "jump";
+  s.connector = ExplicitList{{{0, 0}, {0, 1}, {0, 2}}};
+  s.weight = Distribution::constant(30e-3);
+  auto& c = net.connect(s);
+  auto& spk = net.record_spikes("s", "n");
+  net.run(0.01);
+  EXPECT_EQ(spk.units, (std::vector<std::uint32_t>{0, 1, 2}));
+  c.weights()[1] = 0.0f;
+  net.run(0.01);
+  EXPECT_EQ(std::vector<std::uint32_t>(spk.units.begin() + 3, spk.units.end()),
+            (std::vector<std::uint32_t>{0, 2}));
+}
+
 TEST(Network, RejectsBadReferencesAndNames) {
   Network net(kDt, 1);
   net.add<LifPopulation>("n", 4, LifParams{});
