@@ -5,6 +5,7 @@
 // unless delays differ, in which case each synapse also stores a 2-byte delay in steps.
 // Plastic projections add a post->pre index (CSC) and pre/post traces (one of each per neuron;
 // the triplet rule a second of each, see plasticity.hpp).
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +78,8 @@ class Projection {
   // Bytes held per synapse, and in total (row pointers, plasticity index and traces included).
   std::size_t bytes_per_synapse() const;
   std::size_t memory_bytes() const;
+  // Synaptic events delivered since construction (one per synapse of each spike it carried).
+  std::uint64_t events() const { return events_.load(std::memory_order_relaxed); }
 
   // Read access in CSR order. Weights are in the target channel's internal units; `weight_si`
   // divides by the factor used at construction.
@@ -155,6 +158,7 @@ class Projection {
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
   std::uint32_t max_delay_ = 1;
   bool uniform_weight_ = false;  // static and every weight equal (set by prepare)
+  std::atomic<std::uint64_t> events_{0};
 
   // Plasticity.
   std::optional<StdpParams> stdp_;

@@ -109,7 +109,8 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
     s.populations.push_back(std::move(e));
   }
   for (const auto& p : net.projections())
-    s.projections.push_back({p->name(), p->synapse_count(), p->bytes_per_synapse(), p->memory_bytes()});
+    s.projections.push_back(
+        {p->name(), p->synapse_count(), p->bytes_per_synapse(), p->memory_bytes(), p->events()});
   for (const auto& m : net.modulators())
     s.modulators.push_back({m->name(), m->releases(), m->pending(), m->level(), m->release_times()});
   for (const auto& r : net.rewards()) {
@@ -154,7 +155,8 @@ void write_summary(const std::string& path, const SimSummary& s) {
   for (const auto& p : s.projections)
     projs[p.name] = {{"synapses", p.synapses},
                      {"bytes_per_synapse", p.bytes_per_synapse},
-                     {"memory_bytes", p.memory_bytes}};
+                     {"memory_bytes", p.memory_bytes},
+                     {"events", p.events}};
   j["projections"] = std::move(projs);
   if (!s.modulators.empty()) {
     ordered_json mods = ordered_json::object();
@@ -211,8 +213,10 @@ SimSummary read_summary(const std::string& path) {
     s.populations.push_back(std::move(e));
   });
   for_each_entry(f, "projections", [&](const std::string& name, const Fields& p) {
-    s.projections.push_back({name, p.get<std::size_t>("synapses"), p.get<std::size_t>("bytes_per_synapse"),
-                             p.get<std::size_t>("memory_bytes")});
+    s.projections.push_back({name, p.get<std::size_t>("synapses"),
+                             p.get<std::size_t>("bytes_per_synapse"),
+                             p.get<std::size_t>("memory_bytes"),
+                             p.get_or<std::uint64_t>("events", 0)});
   });
   for_each_entry(f, "modulators", [&](const std::string& name, const Fields& m) {
     s.modulators.push_back({name, m.get<std::uint64_t>("releases"), m.get<std::size_t>("pending"),

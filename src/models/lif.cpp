@@ -141,15 +141,19 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
   }
 }
 
-// Appends lo + k for every nonzero fired[k], scanning eight bytes at a time.
+// Appends lo + k for every nonzero fired[k]. Spikes are rare in a step, so 64 bytes are tested
+// at once (one vector compare); an eight-byte scan of CUBA's 4000 neurons cost a fifth of the
+// neuron update in mispredicted branches.
 void collect_spikes(const std::uint8_t* fired, std::size_t lo, std::size_t n,
                     std::vector<std::uint32_t>& spikes) {
   std::size_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, fired + k, 8);
-    if (word == 0) continue;
-    for (std::size_t j = 0; j < 8; ++j)
+  for (; k + 64 <= n; k += 64) {
+    std::uint64_t word[8];
+    std::memcpy(word, fired + k, 64);
+    std::uint64_t any = 0;
+    for (std::uint64_t w : word) any |= w;
+    if (any == 0) continue;
+    for (std::size_t j = 0; j < 64; ++j)
       if (fired[k + j]) spikes.push_back(static_cast<std::uint32_t>(lo + k + j));
   }
   for (; k < n; ++k)
@@ -180,7 +184,7 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   for (int k = 0; k < nd; ++k) ID[k] = ring(delta_channels_[k]).row(ctx.step);
   const float* drv = drive();
   thread_local AlignedVector<std::uint8_t> fired;
-  fired.resize(hi - lo + 8);
+  fired.resize(hi - lo + 64);
   const LifConsts consts{v_rest_, leak_, bias_, v_th_, v_reset_, ref_steps_};
   auto args = [&](auto kernel) {
     kernel(lo, hi, v_.data(), refrac_.data(), fired.data(), G, ID, drv, decay_.data(),

@@ -23,6 +23,13 @@ void SpikeMonitor::record(std::uint64_t step, double dt, SpikeList spikes) {
   const double t = static_cast<double>(step) * dt;
   if (whole_) {
     for (const auto& part : spikes) {
+      if (part.size() <= 8) {  // a few spikes a step is typical: no library call per step
+        for (std::uint32_t i : part) {
+          times.push_back(t);
+          units.push_back(i);
+        }
+        continue;
+      }
       times.insert(times.end(), part.size(), t);
       units.insert(units.end(), part.begin(), part.end());
     }

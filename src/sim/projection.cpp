@@ -477,12 +477,14 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
                                           : &Projection::depress_row<true, false>)
                        : (multiplicative_ ? &Projection::depress_row<false, true>
                                           : &Projection::depress_row<false, false>);
+  std::uint64_t delivered = 0;
   auto deliver_row = [&](std::size_t r) {
     std::uint64_t b = row_ptr_[r], e = row_ptr_[r + 1];
     if (!whole) {
       b = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_lo) - cols);
       e = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_hi) - cols);
     }
+    delivered += e - b;
     if (delays_.empty()) {
       float* dst = direct ? direct : ring.row(step + max_delay_);
       if (uniform_weight_) {
@@ -518,6 +520,7 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
       deliver_row(part[j] - lo);
     }
   }
+  if (delivered) events_.fetch_add(delivered, std::memory_order_relaxed);
 }
 
 // Pre spike of pre neuron `pre_rel`: depression of its synapses [b, e) by o1 of their targets

@@ -273,10 +273,12 @@ TEST(Network, AWeightChangedBetweenRunsIsDeliveredEvenWhenAllWereEqual) {
   auto& spk = net.record_spikes("s", "n");
   net.run(0.01);
   EXPECT_EQ(spk.units, (std::vector<std::uint32_t>{0, 1, 2}));
+  EXPECT_EQ(c.events(), 3u);  // one spike through three synapses
   c.weights()[1] = 0.0f;
   net.run(0.01);
   EXPECT_EQ(std::vector<std::uint32_t>(spk.units.begin() + 3, spk.units.end()),
             (std::vector<std::uint32_t>{0, 2}));
+  EXPECT_EQ(c.events(), 6u);
 }
 
 TEST(Network, RejectsBadReferencesAndNames) {

@@ -62,6 +62,7 @@ struct PopulationSummary {
 struct ProjectionSummary {
   std::string name;
   std::size_t synapses = 0, bytes_per_synapse = 0, memory_bytes = 0;
+  std::uint64_t events = 0;  // synaptic events delivered (all runs of the network)
 };
 
 struct ModulatorSummary {
