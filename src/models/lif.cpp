@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "volley/error.hpp"
+#include "volley/models/spike_scan.hpp"
 #include "volley/rng.hpp"
 
 namespace volley {
@@ -139,25 +140,6 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
     rf[i] = spike ? c.ref_steps : (r > 0 ? r - 1 : 0);
     fired[i - lo] = spike;
   }
-}
-
-// Appends lo + k for every nonzero fired[k]. Spikes are rare in a step, so 64 bytes are tested
-// at once (one vector compare); an eight-byte scan of CUBA's 4000 neurons cost a fifth of the
-// neuron update in mispredicted branches.
-void collect_spikes(const std::uint8_t* fired, std::size_t lo, std::size_t n,
-                    std::vector<std::uint32_t>& spikes) {
-  std::size_t k = 0;
-  for (; k + 64 <= n; k += 64) {
-    std::uint64_t word[8];
-    std::memcpy(word, fired + k, 64);
-    std::uint64_t any = 0;
-    for (std::uint64_t w : word) any |= w;
-    if (any == 0) continue;
-    for (std::size_t j = 0; j < 64; ++j)
-      if (fired[k + j]) spikes.push_back(static_cast<std::uint32_t>(lo + k + j));
-  }
-  for (; k < n; ++k)
-    if (fired[k]) spikes.push_back(static_cast<std::uint32_t>(lo + k));
 }
 
 }  // namespace

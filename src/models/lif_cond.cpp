@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "volley/error.hpp"
+#include "volley/models/spike_scan.hpp"
 #include "volley/rng.hpp"
 
 namespace volley {
@@ -87,14 +88,19 @@ void LifCondPopulation::update(const StepContext& ctx, std::size_t lo, std::size
     const float d = decay_[k];
     for (std::size_t i = lo; i < hi; ++i) g[i] *= d;
   }
+  // Pass 4: threshold and reset without a branch per neuron, then the spike list.
   const float th = static_cast<float>(p_.v_th), vr = static_cast<float>(p_.v_reset);
+  const std::int32_t ref = ref_steps_;
+  thread_local AlignedVector<std::uint8_t> fired;
+  fired.resize(hi - lo);
+  std::uint8_t* __restrict f = fired.data();
   for (std::size_t i = lo; i < hi; ++i) {
-    if (v[i] > th) {
-      spikes.push_back(static_cast<std::uint32_t>(i));
-      v[i] = vr;
-      rf[i] = ref_steps_;
-    }
+    const bool spike = v[i] > th;
+    f[i - lo] = spike;
+    v[i] = spike ? vr : v[i];
+    rf[i] = spike ? ref : rf[i];
   }
+  collect_spikes(f, lo, hi - lo, spikes);
 }
 
 std::vector<std::string> LifCondPopulation::variable_names() const {
