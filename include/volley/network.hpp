@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/gap_junctions.hpp"
 #include "volley/inputs.hpp"
 #include "volley/monitors.hpp"
 #include "volley/neuromodulator.hpp"
@@ -57,6 +58,8 @@ class Network {
   PairingReward& add_reward(const PairingRewardSpec& spec);
   PoissonInput& add_input(const PoissonInputSpec& spec);
   CurrentInput& add_input(const CurrentInputSpec& spec);
+  // Electrical synapses within one population (see gap_junctions.hpp); applied as an input.
+  GapJunctions& add_gap_junctions(const GapJunctionSpec& spec);
   SpikeMonitor& record_spikes(std::string name, std::string_view population, Slice slice = {});
   StateMonitor& record_state(std::string name, std::string_view population,
                              std::vector<std::string> variables,

@@ -331,6 +331,7 @@ class ModelBuilder {
   void add_population(const std::string& name, Table t);
   void add_projection(const std::string& name, Table t);
   void add_input(const std::string& name, Table t);
+  void add_gap_junctions(const std::string& name, Table& t);
   void add_monitor(const std::string& name, Table t);
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
@@ -886,7 +887,42 @@ StdpParams ModelBuilder::read_stdp(const Field& f, Dimension weight_dim) {
   return s;
 }
 
+// [projections.NAME] with type = "gap_junction": electrical synapses within one population.
+void ModelBuilder::add_gap_junctions(const std::string& name, Table& t) {
+  GapJunctionSpec spec;
+  spec.name = name;
+  const Field source_field = t.need("source");
+  const PopulationRef source = population_ref(source_field);
+  const PopulationRef target = population_ref(t.need("target"));
+  if (source.name != target.name)
+    source_field.fail(fmt::format(
+        "gap junctions join neurons of one population; '{}' and '{}' differ (put both groups in "
+        "one population and use slices, e.g. source = \"{}[0:100]\")",
+        source.name, target.name, source.name));
+  spec.population = source.name;
+  spec.source_slice = source.slice;
+  spec.target_slice = target.slice;
+  spec.connector = read_connector(t.need("connect"));
+  const Field weight = t.need("weight");
+  if (!weight.node().is_string() && !weight.node().is_number())
+    weight.fail("must be one conductance for every junction, e.g. \"0.1 mS\"");
+  spec.g = weight.quantity(Dimension::siemens(), Bound::kNonNegative);
+  for (const char* key : {"channel", "delay", "plasticity", "synapses"})
+    if (const auto f = t.get(key))
+      f->fail(fmt::format("gap junctions have no '{}' (they couple membrane potentials within the "
+                          "step)", key));
+  t.finish();
+  guarded(t, [&] { net_.add_gap_junctions(spec); });
+}
+
 void ModelBuilder::add_projection(const std::string& name, Table t) {
+  if (const auto type = t.get("type")) {
+    const std::string kind = type->string();
+    if (kind == "gap_junction") return add_gap_junctions(name, t);
+    if (kind != "chemical")
+      type->fail(fmt::format("unknown projection type '{}' (expected 'chemical', the default, or "
+                             "'gap_junction')", kind));
+  }
   ProjectionSpec spec;
   spec.name = name;
   const PopulationRef source = population_ref(t.need("source"));

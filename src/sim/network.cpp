@@ -119,6 +119,15 @@ CurrentInput& Network::add_input(const CurrentInputSpec& spec) {
   return ref;
 }
 
+GapJunctions& Network::add_gap_junctions(const GapJunctionSpec& spec) {
+  check_new_name(spec.name, "gap junctions");
+  auto in = std::make_unique<GapJunctions>(spec, population(spec.population), seed_,
+                                           next_object_id_++);
+  auto& ref = *in;
+  inputs_.push_back(std::move(in));
+  return ref;
+}
+
 SpikeMonitor& Network::record_spikes(std::string name, std::string_view pop, Slice slice) {
   check_new_name(name, "a monitor");
   spike_mons_.push_back(std::make_unique<SpikeMonitor>(std::move(name), population(pop), slice));

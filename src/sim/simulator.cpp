@@ -73,6 +73,13 @@ RunStats Network::run(double duration, const RunOptions& options) {
   for (std::size_t k = 0; k < projs_.size(); ++k)
     if (projs_[k]->uses_ring()) ring_active[tgt_index[k]][projs_[k]->channel()] = true;
   std::vector<std::vector<Input*>> inputs_of(np);
+  // Gap junctions read every neuron's v at the start of the step: a copy phase and a barrier
+  // before any neuron of the step is updated (only when there are gap junctions).
+  std::vector<std::pair<GapJunctions*, std::size_t>> gaps;
+  for (auto& in : inputs_) {
+    if (auto* gj = dynamic_cast<GapJunctions*>(in.get()))
+      gaps.emplace_back(gj, population_index(in->target().name()));
+  }
   for (auto& in : inputs_) {
     in->prepare(dt_);
     const std::size_t p = population_index(in->target().name());
@@ -118,6 +125,10 @@ RunStats Network::run(double duration, const RunOptions& options) {
     for (std::uint64_t s = start; s < end; ++s) {
       const StepContext ctx{s, dt_, seed_};
       auto& now = spikes[s & 1];
+      if (!gaps.empty()) {
+        for (auto& [gj, p] : gaps) gj->snapshot(part[p][t], part[p][t + 1]);
+        barrier();
+      }
       // 1. Inputs, neuron updates and state samples over this thread's slices.
       for (std::size_t p = 0; p < np; ++p) {
         const std::size_t lo = part[p][t], hi = part[p][t + 1];
