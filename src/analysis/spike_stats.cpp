@@ -801,8 +801,48 @@ OperationsSummary synaptic_operations(std::span<const LayerActivity> layers,
 // Run summaries
 // ---------------------------------------------------------------------------------------------
 
+double synchrony_chi(std::span<const float> samples, std::size_t n_neurons) {
+  if (n_neurons < 2 || samples.size() < 2 * n_neurons) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t n_t = samples.size() / n_neurons;
+  std::vector<double> sum(n_neurons, 0.0), sum2(n_neurons, 0.0);
+  double mean_sum = 0.0, mean_sum2 = 0.0;
+  for (std::size_t k = 0; k < n_t; ++k) {
+    double m = 0.0;
+    for (std::size_t i = 0; i < n_neurons; ++i) {
+      const double x = samples[k * n_neurons + i];
+      sum[i] += x;
+      sum2[i] += x * x;
+      m += x;
+    }
+    m /= static_cast<double>(n_neurons);
+    mean_sum += m;
+    mean_sum2 += m * m;
+  }
+  const double nt = static_cast<double>(n_t);
+  double individual = 0.0;
+  for (std::size_t i = 0; i < n_neurons; ++i) {
+    const double mu = sum[i] / nt;
+    individual += std::max(0.0, sum2[i] / nt - mu * mu);
+  }
+  individual /= static_cast<double>(n_neurons);
+  const double mu = mean_sum / nt;
+  const double population = std::max(0.0, mean_sum2 / nt - mu * mu);
+  if (!(individual > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  return std::sqrt(population / individual);
+}
+
 void add_spike_statistics(io::SimSummary& summary, const Network& net) {
   for (auto& p : summary.populations) {
+    for (const auto& m : net.state_monitors()) {
+      if (m->population().name() != p.name || m->indices().size() < 2) continue;
+      const auto& vars = m->variables();
+      const auto it = std::find(vars.begin(), vars.end(), "v");
+      if (it == vars.end()) continue;
+      const double chi =
+          synchrony_chi(m->values[static_cast<std::size_t>(it - vars.begin())], m->indices().size());
+      if (std::isfinite(chi)) p.synchrony_chi = chi;
+      break;
+    }
     for (const auto& m : net.spike_monitors()) {
       if (m->population().name() != p.name) continue;
       SpikeTrains st;

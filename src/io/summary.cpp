@@ -144,12 +144,14 @@ void write_summary(const std::string& path, const SimSummary& s) {
   j["model"] = s.model;
   if (s.peak_rss_bytes) j["peak_rss_bytes"] = s.peak_rss_bytes;
   ordered_json pops = ordered_json::object();
-  for (const auto& p : s.populations)
+  for (const auto& p : s.populations) {
     pops[p.name] = {{"model", p.model},
                     {"size", p.size},
                     {"spikes", p.spikes},
                     {"rate_hz", p.rate_hz},
                     {"cv_isi", optional_number(p.cv_isi)}};
+    if (p.synchrony_chi) pops[p.name]["synchrony_chi"] = *p.synchrony_chi;
+  }
   j["populations"] = std::move(pops);
   ordered_json projs = ordered_json::object();
   for (const auto& p : s.projections)
@@ -210,6 +212,7 @@ SimSummary read_summary(const std::string& path) {
     e.spikes = p.get<std::uint64_t>("spikes");
     e.rate_hz = p.get<double>("rate_hz");
     if (p.has("cv_isi")) e.cv_isi = p.get<double>("cv_isi");
+    if (p.has("synchrony_chi")) e.synchrony_chi = p.get<double>("synchrony_chi");
     s.populations.push_back(std::move(e));
   });
   for_each_entry(f, "projections", [&](const std::string& name, const Fields& p) {

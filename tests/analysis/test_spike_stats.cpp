@@ -830,3 +830,26 @@ TEST(SpikeStatsSummary, CvIsiOfTheRunComesFromCvIsi) {
   EXPECT_FALSE(s.find("quiet")->cv_isi.has_value()) << "no spike monitor";
 }
 
+
+// Golomb's chi: 1 for identical traces, about 1/sqrt(n) for independent ones, in between for a
+// shared signal plus private noise (chi² = s² / (s² + σ²) for large n), NaN without variation.
+TEST(SynchronyChi, IdenticalIndependentAndPartlySharedTraces) {
+  const std::size_t n = 400, steps = 2000;
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> same(n * steps), independent(n * steps), mixed(n * steps);
+  for (std::size_t k = 0; k < steps; ++k) {
+    const float common = std::sin(0.01f * static_cast<float>(k)) * 2.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+      same[k * n + i] = common;
+      independent[k * n + i] = normal(gen);
+      mixed[k * n + i] = common + normal(gen) * 2.0f;
+    }
+  }
+  EXPECT_NEAR(volley::analysis::synchrony_chi(same, n), 1.0, 1e-6);
+  EXPECT_NEAR(volley::analysis::synchrony_chi(independent, n), 1.0 / std::sqrt(400.0), 0.01);
+  // Shared variance 2 (a sine of amplitude 2), private variance 4: chi² ≈ 2 / 6.
+  EXPECT_NEAR(volley::analysis::synchrony_chi(mixed, n), std::sqrt(2.0 / 6.0), 0.03);
+  EXPECT_TRUE(std::isnan(volley::analysis::synchrony_chi(std::vector<float>(n * steps, 1.0f), n)));
+  EXPECT_TRUE(std::isnan(volley::analysis::synchrony_chi(same, 1)));
+}
