@@ -801,7 +801,7 @@ OperationsSummary synaptic_operations(std::span<const LayerActivity> layers,
 // Run summaries
 // ---------------------------------------------------------------------------------------------
 
-double synchrony_chi(std::span<const float> samples, std::size_t n_neurons) {
+double voltage_synchrony_chi(std::span<const float> samples, std::size_t n_neurons) {
   if (n_neurons < 2 || samples.size() < 2 * n_neurons) return std::numeric_limits<double>::quiet_NaN();
   const std::size_t n_t = samples.size() / n_neurons;
   std::vector<double> sum(n_neurons, 0.0), sum2(n_neurons, 0.0);
@@ -838,9 +838,9 @@ void add_spike_statistics(io::SimSummary& summary, const Network& net) {
       const auto& vars = m->variables();
       const auto it = std::find(vars.begin(), vars.end(), "v");
       if (it == vars.end()) continue;
-      const double chi =
-          synchrony_chi(m->values[static_cast<std::size_t>(it - vars.begin())], m->indices().size());
-      if (std::isfinite(chi)) p.synchrony_chi = chi;
+      const auto& v = m->values[static_cast<std::size_t>(it - vars.begin())];
+      const double chi = voltage_synchrony_chi(v, m->indices().size());
+      if (std::isfinite(chi)) p.synchrony_chi_v = chi;
       break;
     }
     for (const auto& m : net.spike_monitors()) {

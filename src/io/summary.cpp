@@ -150,7 +150,7 @@ void write_summary(const std::string& path, const SimSummary& s) {
                     {"spikes", p.spikes},
                     {"rate_hz", p.rate_hz},
                     {"cv_isi", optional_number(p.cv_isi)}};
-    if (p.synchrony_chi) pops[p.name]["synchrony_chi"] = *p.synchrony_chi;
+    if (p.synchrony_chi_v) pops[p.name]["synchrony_chi_v"] = *p.synchrony_chi_v;
   }
   j["populations"] = std::move(pops);
   ordered_json projs = ordered_json::object();
@@ -212,7 +212,7 @@ SimSummary read_summary(const std::string& path) {
     e.spikes = p.get<std::uint64_t>("spikes");
     e.rate_hz = p.get<double>("rate_hz");
     if (p.has("cv_isi")) e.cv_isi = p.get<double>("cv_isi");
-    if (p.has("synchrony_chi")) e.synchrony_chi = p.get<double>("synchrony_chi");
+    if (p.has("synchrony_chi_v")) e.synchrony_chi_v = p.get<double>("synchrony_chi_v");
     s.populations.push_back(std::move(e));
   });
   for_each_entry(f, "projections", [&](const std::string& name, const Fields& p) {

@@ -833,7 +833,7 @@ TEST(SpikeStatsSummary, CvIsiOfTheRunComesFromCvIsi) {
 
 // Golomb's chi: 1 for identical traces, about 1/sqrt(n) for independent ones, in between for a
 // shared signal plus private noise (chi² = s² / (s² + σ²) for large n), NaN without variation.
-TEST(SynchronyChi, IdenticalIndependentAndPartlySharedTraces) {
+TEST(VoltageSynchronyChi, IdenticalIndependentAndPartlySharedTraces) {
   const std::size_t n = 400, steps = 2000;
   std::mt19937 gen(3);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -846,10 +846,12 @@ TEST(SynchronyChi, IdenticalIndependentAndPartlySharedTraces) {
       mixed[k * n + i] = common + normal(gen) * 2.0f;
     }
   }
-  EXPECT_NEAR(volley::analysis::synchrony_chi(same, n), 1.0, 1e-6);
-  EXPECT_NEAR(volley::analysis::synchrony_chi(independent, n), 1.0 / std::sqrt(400.0), 0.01);
+  EXPECT_NEAR(volley::analysis::voltage_synchrony_chi(same, n), 1.0, 1e-6);
+  EXPECT_NEAR(volley::analysis::voltage_synchrony_chi(independent, n), 1.0 / std::sqrt(400.0),
+              0.01);
   // Shared variance 2 (a sine of amplitude 2), private variance 4: chi² ≈ 2 / 6.
-  EXPECT_NEAR(volley::analysis::synchrony_chi(mixed, n), std::sqrt(2.0 / 6.0), 0.03);
-  EXPECT_TRUE(std::isnan(volley::analysis::synchrony_chi(std::vector<float>(n * steps, 1.0f), n)));
-  EXPECT_TRUE(std::isnan(volley::analysis::synchrony_chi(same, 1)));
+  EXPECT_NEAR(volley::analysis::voltage_synchrony_chi(mixed, n), std::sqrt(2.0 / 6.0), 0.03);
+  EXPECT_TRUE(std::isnan(
+      volley::analysis::voltage_synchrony_chi(std::vector<float>(n * steps, 1.0f), n)));
+  EXPECT_TRUE(std::isnan(volley::analysis::voltage_synchrony_chi(same, 1)));
 }

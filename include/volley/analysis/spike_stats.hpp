@@ -335,18 +335,18 @@ OperationsSummary synaptic_operations(std::span<const LayerActivity> layers, std
 // Run summaries
 // ---------------------------------------------------------------------------------------------
 
-// Golomb's synchrony measure (Golomb & Rinzel 1993; Golomb 2007): chi² is the variance over time
-// of the population mean of x divided by the mean over neurons of each neuron's variance over
-// time; chi is 1 for identical traces and falls as 1/sqrt(n) for independent ones. `samples`
+// Golomb's chi in its original form, on sampled traces (membrane potentials from a state
+// monitor) rather than golomb_synchrony's filtered spike trains: the same ratio of the variance of
+// the population mean to the mean of the neurons' variances, over the given samples. `samples`
 // holds rows of n_neurons values, one row per time. NaN with fewer than 2 rows or neurons, or
 // when no neuron varies.
-double synchrony_chi(std::span<const float> samples, std::size_t n_neurons);
+double voltage_synchrony_chi(std::span<const float> samples, std::size_t n_neurons);
 
 // Fills the spike statistics of a summary.json (io::SimSummary, made by io::summarize after the
 // run): each population's cv_isi, CvIsi::mean of its first spike monitor's spikes over
 // [0, net.time()]. Populations without a monitor, or without a neuron of two or more intervals,
-// keep none (written as null). Also synchrony_chi of v from the population's first state monitor
-// that records v of two or more neurons.
+// keep none (written as null). Also synchrony_chi_v, the chi of v, from the population's first
+// state monitor that records v of two or more neurons.
 void add_spike_statistics(io::SimSummary& summary, const Network& net);
 
 }  // namespace volley::analysis

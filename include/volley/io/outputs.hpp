@@ -57,8 +57,9 @@ struct PopulationSummary {
   double rate_hz = 0.0;           // spikes / size / duration
   std::optional<double> cv_isi;   // mean ISI CV over neurons (analysis::cv_isi); none without a
                                   // spike monitor or with no neuron of >= 2 intervals
-  std::optional<double> synchrony_chi;  // Golomb's chi of v (analysis::synchrony_chi); only with
-                                        // a state monitor recording v of >= 2 neurons
+  // Golomb's chi of v (analysis::voltage_synchrony_chi); only with a state monitor recording v
+  // of >= 2 neurons.
+  std::optional<double> synchrony_chi_v;
 };
 
 struct ProjectionSummary {
