@@ -18,6 +18,7 @@
 // couples each unordered pair with probability 2p - p²: for a mean of M partners per neuron use
 // p ≈ M / (2 (N - 1)).
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "volley/aligned.hpp"
@@ -29,6 +30,10 @@ struct Slice {
   std::size_t start = 0;
   std::size_t count = npos;
 };
+
+// (first neuron, count) of a slice of `p`; ParameterError prefixed with `what` when it does not fit.
+std::pair<std::size_t, std::size_t> resolve_slice(const Slice& s, const Population& p,
+                                                  const std::string& what);
 
 struct ProjectionSpec {
   std::string name;

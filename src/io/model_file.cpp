@@ -331,12 +331,13 @@ class ModelBuilder {
   void add_population(const std::string& name, Table t);
   void add_projection(const std::string& name, Table t);
   void add_input(const std::string& name, Table t);
-  void add_gap_junctions(const std::string& name, Table& t);
   void add_monitor(const std::string& name, Table t);
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
 
-  // One per registered input, monitor and reward type (see input_types() etc.).
+  // One per registered projection, input, monitor and reward type (see input_types() etc.).
+  void add_chemical_projection(const std::string& name, Table& t);
+  void add_gap_junctions(const std::string& name, Table& t);
   void add_poisson_input(const std::string& name, Table& t);
   void add_current_input(const std::string& name, Table& t);
   void add_spike_monitor(const std::string& name, Table& t);
@@ -421,6 +422,22 @@ const Registry<TypedTable>& monitor_types() {
        {"weights", "`projection`, `synapses`, `every`",
         "weights of chosen synapses and the mean of all, every `every`, after plasticity",
         &ModelBuilder::add_weight_monitor}});
+  return r;
+}
+
+// The first entry is the default when a projection has no `type`.
+const Registry<TypedTable>& projection_types() {
+  static const Registry<TypedTable> r(
+      "projection type",
+      {{"chemical",
+        "`source`, `target`, `channel`, `connect` and `weight` (or `synapses`), `delay`, "
+        "`plasticity`",
+        "synapses that carry spikes after a delay into a channel of the target (the default)",
+        &ModelBuilder::add_chemical_projection},
+       {"gap_junction", "`source`, `target` (slices of one population), `connect`, `weight`",
+        "electrical synapses: a symmetric conductance `weight` (siemens) per junction, current "
+        "g (v_j - v_i) into both neurons within the step",
+        &ModelBuilder::add_gap_junctions}});
   return r;
 }
 
@@ -916,13 +933,12 @@ void ModelBuilder::add_gap_junctions(const std::string& name, Table& t) {
 }
 
 void ModelBuilder::add_projection(const std::string& name, Table t) {
-  if (const auto type = t.get("type")) {
-    const std::string kind = type->string();
-    if (kind == "gap_junction") return add_gap_junctions(name, t);
-    if (kind != "chemical")
-      type->fail(fmt::format("unknown projection type '{}' (expected 'chemical', the default, or "
-                             "'gap_junction')", kind));
-  }
+  const auto type = t.get("type");
+  const TypedTable& kind = type ? lookup(*type, projection_types()) : projection_types().entries().front();
+  (this->*kind.add)(name, t);
+}
+
+void ModelBuilder::add_chemical_projection(const std::string& name, Table& t) {
   ProjectionSpec spec;
   spec.name = name;
   const PopulationRef source = population_ref(t.need("source"));
@@ -1530,6 +1546,9 @@ std::string model_reference_markdown() {
 
   out += "## Connection rules\n\n`connect = { rule = \"...\", ... }` of a projection.\n\n";
   out += keyed_table("rule", connectors()) + "\n";
+
+  out += "## Projection types\n\n`[projections.NAME]`, `type` (default `chemical`):\n\n" +
+         keyed_table("type", projection_types()) + "\n";
 
   out += "## Plasticity\n\n`[projections.NAME.plasticity]`, `rule`:\n\n";
   out += markdown_names(plasticity_rules()) + "\n";

@@ -11,26 +11,14 @@
 
 namespace volley {
 
-namespace {
-
-std::pair<std::size_t, std::size_t> range(const Slice& s, const Population& p, const std::string& what) {
-  const std::size_t n = s.count == Slice::npos ? (s.start <= p.size() ? p.size() - s.start : 0) : s.count;
-  if (s.start + n > p.size() || s.start > p.size())
-    throw ParameterError(fmt::format("{}: slice [{}, {}) exceeds population '{}' of size {}", what,
-                                     s.start, s.start + n, p.name(), p.size()));
-  return {s.start, n};
-}
-
-}  // namespace
-
 GapJunctions::GapJunctions(const GapJunctionSpec& spec, Population& pop, std::uint64_t seed,
                            std::uint32_t id)
     : Input(spec.name, pop, Slice{}), g_(spec.g) {
   const std::string where = fmt::format("gap junctions '{}'", spec.name);
   if (!(spec.g >= 0.0) || !std::isfinite(spec.g))
     throw ParameterError(fmt::format("{}: conductance must be >= 0 S, got {} S", where, spec.g));
-  const auto [src_lo, n_src] = range(spec.source_slice, pop, where);
-  const auto [tgt_lo, n_tgt] = range(spec.target_slice, pop, where);
+  const auto [src_lo, n_src] = resolve_slice(spec.source_slice, pop, where);
+  const auto [tgt_lo, n_tgt] = resolve_slice(spec.target_slice, pop, where);
   ConnectGeometry geo;
   geo.n_pre = n_src;
   geo.n_post = n_tgt;

@@ -111,18 +111,6 @@ const char* to_string(WeightDependence dependence) {
 
 namespace {
 
-std::pair<std::size_t, std::size_t> resolve(const Slice& s, const Population& p,
-                                            const std::string& what) {
-  if (s.start > p.size())
-    throw ParameterError(fmt::format("{}: slice starts at {} but population '{}' has {} neurons",
-                                     what, s.start, p.name(), p.size()));
-  const std::size_t n = s.count == Slice::npos ? p.size() - s.start : s.count;
-  if (s.start + n > p.size())
-    throw ParameterError(fmt::format("{}: slice [{}, {}) exceeds population '{}' of size {}", what,
-                                     s.start, s.start + n, p.name(), p.size()));
-  return {s.start, n};
-}
-
 std::uint32_t delay_to_steps(double delay, double dt, const std::string& where) {
   if (!(delay >= 0.0) || !std::isfinite(delay))
     throw ParameterError(fmt::format("{}: delay must be >= 0, got {} s", where, delay));
@@ -133,6 +121,19 @@ std::uint32_t delay_to_steps(double delay, double dt, const std::string& where) 
 }
 
 }  // namespace
+
+std::pair<std::size_t, std::size_t> resolve_slice(const Slice& s, const Population& p,
+                                                  const std::string& what) {
+  if (s.start > p.size())
+    throw ParameterError(fmt::format("{}: slice starts at {} but population '{}' has {} neurons",
+                                     what, s.start, p.name(), p.size()));
+  const std::size_t n = s.count == Slice::npos ? p.size() - s.start : s.count;
+  if (s.start + n > p.size())
+    throw ParameterError(fmt::format("{}: slice [{}, {}) exceeds population '{}' of size {}", what,
+                                     s.start, s.start + n, p.name(), p.size()));
+  return {s.start, n};
+}
+
 
 Projection::Projection(const ProjectionSpec& spec, Population& source, Population& target,
                        double dt, std::uint64_t seed, std::uint32_t id)
@@ -145,8 +146,8 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
       weight_dim_(spec.weight_dim),
       stdp_(spec.stdp) {
   const std::string where = fmt::format("projection '{}'", name_);
-  std::tie(pre_lo_, n_pre_) = resolve(spec.source_slice, source, where);
-  std::tie(post_lo_, n_post_) = resolve(spec.target_slice, target, where);
+  std::tie(pre_lo_, n_pre_) = resolve_slice(spec.source_slice, source, where);
+  std::tie(post_lo_, n_post_) = resolve_slice(spec.target_slice, target, where);
   if (target.channels().empty())
     throw ParameterError(fmt::format("{}: target '{}' ({}) cannot receive synapses", where,
                                      target.name(), target.model()));

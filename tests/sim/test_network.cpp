@@ -64,6 +64,22 @@ std::unique_ptr<Network> busy_network(std::uint64_t seed, std::size_t n = 1000) 
   net->record_spikes("spikes", "P");
   return net;
 }
+
+// A spike generator "g" driving n LIF neurons "n" at -70 mV through an instantaneous channel
+// "jump": returns the spec of projection "c" from g to n, for the caller to finish and connect.
+ProjectionSpec generator_into_jump(Network& net, std::size_t n, std::vector<SpikeEvent> spikes) {
+  LifParams p;
+  p.channels = {{"jump", 0.0}};
+  p.v_init = Distribution::constant(-70e-3);
+  net.add<LifPopulation>("n", n, p);
+  net.add(std::make_unique<SpikeGenerator>("g", std::move(spikes)), 1);
+  ProjectionSpec s;
+  s.name = "c";
+  s.source = "g";
+  s.target = "n";
+  s.channel = "jump";
+  return s;
+}
 }  // namespace
 
 TEST(Network, SameSeedSameSpikesForAnyThreadCount) {
@@ -111,16 +127,7 @@ TEST(Network, SplittingARunChangesNothing) {
 
 TEST(Network, HeterogeneousDelaysArriveOnTheirStep) {
   Network net(kDt, 1);
-  LifParams p;
-  p.channels = {{"jump", 0.0}};
-  p.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("n", 3, p);
-  net.add(std::make_unique<SpikeGenerator>("g", std::vector<SpikeEvent>{{1e-3, 0}}), 1);
-  ProjectionSpec s;
-  s.name = "c";
-  s.source = "g";
-  s.target = "n";
-  s.channel = "jump";
+  ProjectionSpec s = generator_into_jump(net, 3, {{1e-3, 0}});
   s.connector = AllToAll{};
   s.weight = Distribution::constant(1e-3);
   s.delay = Distribution::constant(2e-3);
@@ -216,18 +223,7 @@ TEST(Network, RateMonitorBinsSpikes) {
 
 TEST(Network, SynapsesAndNeuronsCanBeAddedAndRemovedBetweenRuns) {
   Network net(kDt, 1);
-  LifParams p;
-  p.channels = {{"jump", 0.0}};
-  p.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("n", 4, p);
-  net.add(std::make_unique<SpikeGenerator>(
-              "g", std::vector<SpikeEvent>{{1e-3, 0}, {11e-3, 0}, {21e-3, 0}, {31e-3, 0}}),
-          1);
-  ProjectionSpec s;
-  s.name = "c";
-  s.source = "g";
-  s.target = "n";
-  s.channel = "jump";
+  ProjectionSpec s = generator_into_jump(net, 4, {{1e-3, 0}, {11e-3, 0}, {21e-3, 0}, {31e-3, 0}});
   s.connector = ExplicitList{{{0, 0}}};
   s.weight = Distribution::constant(30e-3);
   auto& c = net.connect(s);
@@ -256,17 +252,7 @@ TEST(Network, SynapsesAndNeuronsCanBeAddedAndRemovedBetweenRuns) {
 // between runs must end that (regression guard for the per-run uniform-weight check).
 TEST(Network, AWeightChangedBetweenRunsIsDeliveredEvenWhenAllWereEqual) {
   Network net(kDt, 1);
-  LifParams p;
-  p.channels = {{"jump", 0.0}};
-  p.v_init = Distribution::constant(-70e-3);
-  net.add<LifPopulation>("n", 3, p);
-  net.add(std::make_unique<SpikeGenerator>("g", std::vector<SpikeEvent>{{1e-3, 0}, {11e-3, 0}}),
-          1);
-  ProjectionSpec s;
-  s.name = "c";
-  s.source = "g";
-  s.target = "n";
-  s.channel = "jump";
+  ProjectionSpec s = generator_into_jump(net, 3, {{1e-3, 0}, {11e-3, 0}});
   s.connector = ExplicitList{{{0, 0}, {0, 1}, {0, 2}}};
   s.weight = Distribution::constant(30e-3);
   auto& c = net.connect(s);
