@@ -10,7 +10,9 @@
 //      step + delay (delay >= 1 step), in parallel over target slices; STDP updates weights;
 //   4. plasticity traces decay and take this step's spikes; reward-modulated projections turn
 //      eligibility into weight changes every update interval (see neuromodulator.hpp; reward
-//      rules and modulators advance on one thread during step 2).
+//      rules and modulators advance on one thread during step 2);
+//   5. structural plasticity creates and deletes synapses every update interval, on one thread
+//      between barriers (calcium follows the spikes in step 1, each thread its own neurons).
 // Work is split by contiguous neuron ranges and sums into a target happen in spike order, so
 // results are bit-identical for any thread count.
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include "volley/neuromodulator.hpp"
 #include "volley/population.hpp"
 #include "volley/projection.hpp"
+#include "volley/structural_plasticity.hpp"
 
 namespace volley {
 
@@ -70,6 +73,11 @@ class Network {
                                 std::vector<std::pair<std::uint32_t, std::uint32_t>> synapses,
                                 std::uint32_t every_steps = 1);
 
+  // Homeostatic structural plasticity (see structural_plasticity.hpp); once per network, after
+  // the populations and projections it names.
+  StructuralPlasticity& enable_structural_plasticity(const StructuralPlasticitySpec& spec);
+  const StructuralPlasticity* structural_plasticity() const { return structural_.get(); }
+
   // Adds neurons to a population between runs; projections spanning it to the end follow.
   void grow(std::string_view population, std::size_t n);
 
@@ -106,6 +114,7 @@ class Network {
   std::vector<std::unique_ptr<StateMonitor>> state_mons_;
   std::vector<std::unique_ptr<RateMonitor>> rate_mons_;
   std::vector<std::unique_ptr<WeightMonitor>> weight_mons_;
+  std::unique_ptr<StructuralPlasticity> structural_;
   std::vector<std::uint64_t> spike_counts_;
   std::uint32_t next_object_id_ = 0;
 };

@@ -109,6 +109,10 @@ class Projection {
   // Removes the synapses for which pred(pre_rel, post_rel, weight_internal) is true; returns count.
   template <class Pred>
   std::size_t remove_synapses(Pred pred);
+  // Removes the synapses whose CSR indices `drop` marks (drop.size() == synapse_count()).
+  void remove_synapses_at(const std::vector<char>& drop);
+  // The spec's weight (SI) when it was one constant for every synapse, else NaN.
+  double constant_weight_si() const { return constant_weight_si_; }
   // Follows populations that grew when the projection spans them to the end.
   void sync_sizes();
 
@@ -136,6 +140,7 @@ class Projection {
  private:
   void rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::uint32_t> cols,
                AlignedVector<float> weights, std::vector<std::uint16_t> delays);
+  void find_uniform_weight();
   void build_post_index();
   void resize_traces();
   // The plasticity kernels, one instance per rule (pair/triplet) and weight dependence.
@@ -162,7 +167,8 @@ class Projection {
   AlignedVector<float> weights_;
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
   std::uint32_t max_delay_ = 1;
-  bool uniform_weight_ = false;  // static and every weight equal (set by prepare)
+  bool uniform_weight_ = false;  // static and every weight equal (set by prepare and rebuild)
+  double constant_weight_si_ = 0.0;
   std::atomic<std::uint64_t> events_{0};
 
   // Plasticity.
@@ -190,27 +196,16 @@ class Projection {
 
 template <class Pred>
 std::size_t Projection::remove_synapses(Pred pred) {
-  std::vector<std::uint64_t> rp(n_pre_ + 1, 0);
-  AlignedVector<std::uint32_t> cols;
-  AlignedVector<float> w;
-  std::vector<std::uint16_t> d;
-  cols.reserve(cols_.size());
-  w.reserve(cols_.size());
+  std::vector<char> drop(cols_.size(), 0);
   std::size_t removed = 0;
-  for (std::size_t i = 0; i < n_pre_; ++i) {
-    for (std::uint64_t s = row_ptr_[i]; s < row_ptr_[i + 1]; ++s) {
-      const std::uint32_t post_rel = static_cast<std::uint32_t>(cols_[s] - post_lo_);
-      if (pred(static_cast<std::uint32_t>(i), post_rel, weights_[s])) {
+  for (std::size_t i = 0; i < n_pre_; ++i)
+    for (std::uint64_t s = row_ptr_[i]; s < row_ptr_[i + 1]; ++s)
+      if (pred(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(cols_[s] - post_lo_),
+               weights_[s])) {
+        drop[s] = 1;
         ++removed;
-        continue;
       }
-      cols.push_back(cols_[s]);
-      w.push_back(weights_[s]);
-      if (!delays_.empty()) d.push_back(delays_[s]);
-    }
-    rp[i + 1] = cols.size();
-  }
-  rebuild(std::move(rp), std::move(cols), std::move(w), std::move(d));
+  remove_synapses_at(drop);
   return removed;
 }
 

@@ -45,6 +45,7 @@ enum class RngStream : std::uint32_t {
   kUser = 7u << 24,
   kReward = 8u << 24,
   kNoise = 9u << 24,
+  kStructural = 10u << 24,
 };
 
 inline std::uint32_t stream_id(RngStream s, std::uint32_t object_id) {

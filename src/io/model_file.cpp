@@ -287,6 +287,18 @@ const Registry<Choice<StdpPairing>>& pairings() {
   return r;
 }
 
+const Registry<Choice<GrowthCurveKind>>& growth_curves() {
+  static const Registry<Choice<GrowthCurveKind>> r(
+      "growth curve",
+      {{"gaussian", GrowthCurveKind::kGaussian,
+        "dz/dt = growth_rate (2 exp(-((Ca - xi) / zeta)^2) - 1), zero at `eta` and `eps`, "
+        "growing between them"},
+       {"linear", GrowthCurveKind::kLinear, "dz/dt = growth_rate (1 - Ca / eps)"},
+       {"sigmoid", GrowthCurveKind::kSigmoid,
+        "dz/dt = growth_rate (2 / (1 + exp((Ca - eps) / psi)) - 1)"}});
+  return r;
+}
+
 struct TripletPreset {
   std::string_view name;
   std::string_view meaning;
@@ -334,6 +346,7 @@ class ModelBuilder {
   void add_monitor(const std::string& name, Table t);
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
+  void add_structural_plasticity(Table t);
 
   // One per registered projection, input, monitor and reward type (see input_types() etc.).
   void add_chemical_projection(const std::string& name, Table& t);
@@ -511,6 +524,12 @@ void ModelBuilder::read_channels(Table& pop, const NeuronModel& m, PopulationSpe
     switch (m.channel_style) {
       case ChannelStyle::kVoltage:  // "0 ms" makes an instantaneous (delta) channel
         ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kNonNegative);
+        if (auto shape = c.get("shape")) {
+          const std::string v = shape->string();
+          if (v != "exponential" && v != "alpha")
+            shape->fail(fmt::format("must be \"exponential\" or \"alpha\", got \"{}\"", v));
+          ch.alpha = v == "alpha";
+        }
         break;
       case ChannelStyle::kConductance:
         ch.tau = c.need("tau").quantity(Dimension::seconds(), Bound::kPositive);
@@ -1331,6 +1350,61 @@ void ModelBuilder::add_weight_monitor(const std::string& name, Table& t) {
   guarded(t, [&] { net_.record_weights(name, proj->name(), std::move(pairs), every_steps); });
 }
 
+// [structural_plasticity]: calcium per population, synaptic elements, rules (see
+// structural_plasticity.hpp).
+void ModelBuilder::add_structural_plasticity(Table t) {
+  StructuralPlasticitySpec spec;
+  t.read("update_interval", spec.update_interval, Dimension::seconds(), Bound::kPositive);
+  t.read("record_interval", spec.record_interval, Dimension::seconds(), Bound::kNonNegative);
+  const Field calcium = t.need("calcium");
+  for (auto& [pop, f] : calcium.table().entries()) {
+    Table c = f.table();
+    CalciumSpec cs;
+    cs.population = pop;
+    c.read("tau", cs.tau, Dimension::seconds(), Bound::kPositive);
+    if (const auto b = c.get("beta")) cs.beta = b->quantity(Dimension::none(), Bound::kNonNegative);
+    c.finish();
+    spec.calcium.push_back(cs);
+  }
+  if (spec.calcium.empty()) calcium.fail("needs a table per population, e.g. [structural_plasticity.calcium.E]");
+  if (const auto elements = t.get("elements")) {
+    for (auto& [pop, pf] : elements->table().entries())
+      for (auto& [name, ef] : pf.table().entries()) {
+        Table e = ef.table();
+        SynapticElementSpec es;
+        es.population = pop;
+        es.name = name;
+        es.curve.kind = choose(e.need("growth_curve"), growth_curves());
+        es.curve.growth_rate = e.need("growth_rate").quantity(Dimension::hertz());
+        if (const auto f = e.get("eps")) es.curve.eps = f->quantity(Dimension::none());
+        if (const auto f = e.get("eta")) es.curve.eta = f->quantity(Dimension::none());
+        if (const auto f = e.get("psi")) es.curve.psi = f->quantity(Dimension::none(), Bound::kPositive);
+        if (const auto f = e.get("tau_vacant")) es.tau_vacant = f->probability();
+        if (const auto f = e.get("z_init"))
+          es.z_init = f->quantity(Dimension::none(), Bound::kNonNegative);
+        guarded(e, [&] { es.curve.validate("growth curve"); });
+        e.finish();
+        spec.elements.push_back(es);
+      }
+  }
+  const Field rules = t.need("rules");
+  for (auto& [name, rf] : rules.table().entries()) {
+    Table r = rf.table();
+    StructuralRuleSpec rs;
+    rs.name = name;
+    rs.pre_element = r.need("pre_element").string();
+    rs.post_element = r.need("post_element").string();
+    const Field projs = r.need("projections");
+    for (const auto& f : projs.elements()) rs.projections.push_back(f.string());
+    if (rs.projections.empty()) projs.fail("list at least one projection, e.g. [\"EE\"]");
+    if (const auto f = r.get("allow_autapses")) rs.allow_autapses = f->boolean();
+    r.finish();
+    spec.rules.push_back(rs);
+  }
+  t.finish();
+  guarded(t, [&] { net_.enable_structural_plasticity(spec); });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing, overrides, top level
 
@@ -1345,6 +1419,7 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   const auto monitors = top.get("monitors");
   const auto modulators = top.get("modulators");
   const auto rewards = top.get("rewards");
+  const auto structural = top.get("structural_plasticity");
   top.finish();
 
   SimulationSettings sim = read_simulation(simulation);
@@ -1377,6 +1452,7 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   each(rewards, [&](const std::string& n, Table t) { builder.add_reward(n, std::move(t)); });
   each(inputs, [&](const std::string& n, Table t) { builder.add_input(n, std::move(t)); });
   each(monitors, [&](const std::string& n, Table t) { builder.add_monitor(n, std::move(t)); });
+  if (structural) builder.add_structural_plasticity(structural->table());
   return model;
 }
 
@@ -1561,7 +1637,9 @@ std::string model_reference_markdown() {
   out += "## Inputs\n\n`[inputs.NAME]`, `type`:\n\n" + keyed_table("type", input_types()) + "\n";
   out +=
       "## Monitors\n\n`[monitors.NAME]`, `type`:\n\n" + keyed_table("type", monitor_types()) + "\n";
-  out += "## Rewards\n\n`[rewards.NAME]`, `type`:\n\n" + keyed_table("type", reward_types());
+  out += "## Rewards\n\n`[rewards.NAME]`, `type`:\n\n" + keyed_table("type", reward_types()) + "\n";
+  out += "## Structural plasticity\n\n`[structural_plasticity.elements.POPULATION.NAME]`, "
+         "`growth_curve`:\n\n" + markdown_names(growth_curves());
   return out;
 }
 

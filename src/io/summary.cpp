@@ -130,6 +130,23 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
     e.others = r->others();
     s.rewards.push_back(std::move(e));
   }
+  if (const StructuralPlasticity* sp = net.structural_plasticity()) {
+    StructuralSummary e;
+    e.updates = sp->updates();
+    e.created = sp->created();
+    e.deleted = sp->deleted();
+    for (const auto& name : sp->projection_names())
+      for (const auto& p : net.projections())
+        if (p->name() == name) e.synapses.emplace_back(name, p->synapse_count());
+    for (std::size_t k = 0; k < sp->calcium_populations().size(); ++k) {
+      const auto ca = sp->calcium(k, net.step());
+      double sum = 0.0;
+      for (double x : ca) sum += x;
+      e.mean_ca.emplace_back(sp->calcium_populations()[k],
+                             ca.empty() ? 0.0 : sum / static_cast<double>(ca.size()));
+    }
+    s.structural = std::move(e);
+  }
   return s;
 }
 
@@ -182,6 +199,16 @@ void write_summary(const std::string& path, const SimSummary& s) {
                          {"unit", r.unit},
                          {"record", {{"t", r.t}, {"weight", r.weights}, {"others_mean", r.others}}}};
     j["rewards"] = std::move(rewards);
+  }
+  if (s.structural) {
+    ordered_json syn = ordered_json::object(), ca = ordered_json::object();
+    for (const auto& [name, n] : s.structural->synapses) syn[name] = n;
+    for (const auto& [name, x] : s.structural->mean_ca) ca[name] = x;
+    j["structural_plasticity"] = {{"updates", s.structural->updates},
+                                  {"created", s.structural->created},
+                                  {"deleted", s.structural->deleted},
+                                  {"synapses", std::move(syn)},
+                                  {"mean_ca", std::move(ca)}};
   }
   detail::write_file_atomically(path, j.dump(2) + "\n");
 }
@@ -244,6 +271,19 @@ SimSummary read_summary(const std::string& path) {
       throw IoError(fmt::format("{}.record: t, weight and others_mean differ in length", r.where()));
     s.rewards.push_back(std::move(e));
   });
+  if (f.has("structural_plasticity")) {
+    const Fields sp = f.object("structural_plasticity");
+    StructuralSummary e;
+    e.updates = sp.get<std::uint64_t>("updates");
+    e.created = sp.get<std::uint64_t>("created");
+    e.deleted = sp.get<std::uint64_t>("deleted");
+    const Fields syn = sp.object("synapses"), ca = sp.object("mean_ca");
+    for (const auto& [name, v] : syn.json().items())
+      e.synapses.emplace_back(name, syn.get<std::uint64_t>(name.c_str()));
+    for (const auto& [name, v] : ca.json().items())
+      e.mean_ca.emplace_back(name, ca.get<double>(name.c_str()));
+    s.structural = std::move(e);
+  }
   return s;
 }
 

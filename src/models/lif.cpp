@@ -21,6 +21,8 @@ void LifParams::validate(const std::string& where) const {
     if (!(channels[i].tau >= 0.0))
       fail(fmt::format("channel '{}': tau must be >= 0 (0 = delta synapse), got {} s",
                        channels[i].name, channels[i].tau));
+    if (channels[i].alpha && !(channels[i].tau > 0.0))
+      fail(fmt::format("channel '{}': an alpha-shaped channel needs tau > 0", channels[i].name));
     for (std::size_t j = 0; j < i; ++j)
       if (channels[j].name == channels[i].name)
         fail(fmt::format("channel '{}' is defined twice", channels[i].name));
@@ -33,19 +35,26 @@ LifPopulation::LifPopulation(std::string name, LifParams params)
   p_.validate(fmt::format("population '{}'", this->name()));
   for (std::size_t k = 0; k < p_.channels.size(); ++k) {
     channels_.push_back({p_.channels[k].name, Dimension::volts(), p_.channels[k].tau == 0.0});
-    (p_.channels[k].tau == 0.0 ? delta_channels_ : exp_channels_).push_back(k);
+    if (p_.channels[k].alpha)
+      alpha_channels_.push_back(k);
+    else
+      (p_.channels[k].tau == 0.0 ? delta_channels_ : exp_channels_).push_back(k);
   }
   g_.resize(exp_channels_.size());
+  ah_.resize(alpha_channels_.size());
+  ag_.resize(alpha_channels_.size());
 }
 
 double LifPopulation::weight_factor(std::size_t channel, Dimension given) const {
-  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R;
+  // An alpha channel's event enters h scaled by e, so that w is the current's peak.
+  const double shape = p_.channels.at(channel).alpha ? std::exp(1.0) : 1.0;
+  if (given == Dimension::amperes() && p_.R > 0.0) return p_.R * shape;
   if (given == Dimension::amperes())
     throw ParameterError(fmt::format(
         "weight into {}.{} is a current but the population has no membrane resistance R; give R "
         "or write the weight in volts",
         name(), channels_.at(channel).name));
-  return Population::weight_factor(channel, given);
+  return Population::weight_factor(channel, given) * shape;
 }
 
 double LifPopulation::injection_factor(Dimension given) const {
@@ -76,6 +85,26 @@ void LifPopulation::prepare(double dt) {
     decay_.push_back(static_cast<float>(es));
     prop_.push_back(static_cast<float>(prop));
   }
+  a_decay_.clear();
+  a_prop_g_.clear();
+  a_prop_h_.clear();
+  a_feed_.clear();
+  for (std::size_t k : alpha_channels_) {
+    const double ts = p_.channels[k].tau;
+    const double es = std::exp(-dt / ts);
+    const double a = 1.0 / ts - 1.0 / p_.tau_m;
+    const double x = a * dt;
+    // (1 - e^{-x}(1 + x)) / a^2, by its series where the difference would cancel.
+    const double q = std::abs(x) < 1e-4 ? dt * dt * (0.5 - x / 3.0 + x * x / 8.0)
+                                        : -(std::expm1(-x) + x * std::exp(-x)) / (a * a);
+    const double prop_g = std::abs(ts - p_.tau_m) < 1e-12 * p_.tau_m
+                              ? dt / p_.tau_m * em
+                              : ts / (ts - p_.tau_m) * (es - em);
+    a_decay_.push_back(static_cast<float>(es));
+    a_prop_g_.push_back(static_cast<float>(prop_g));
+    a_prop_h_.push_back(static_cast<float>(em * q / (p_.tau_m * ts)));
+    a_feed_.push_back(static_cast<float>(dt / ts * es));
+  }
   // Brian2's rule: integration resumes in the step where t - t_spike >= t_ref, so v is held
   // for round(t_ref/dt) - 1 steps after the spike step.
   ref_steps_ = static_cast<std::int32_t>(std::max(0LL, std::llround(p_.t_ref / dt) - 1));
@@ -91,11 +120,11 @@ struct LifConsts {
   std::int32_t ref_steps;
 };
 
-template <int NExp, int NDelta, bool HasDrive>
+template <int NExp, int NDelta, bool HasDrive, bool HasExtra = false>
 void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_t* __restrict rf,
                 std::uint8_t* __restrict fired, float* const* g, float* const* in_delta,
                 const float* __restrict drive, const float* decay, const float* prop, int nexp,
-                int ndelta, const LifConsts c) {
+                int ndelta, const float* __restrict extra, const LifConsts c) {
   constexpr int kE = NExp > 0 ? NExp : 1;
   float* __restrict gk[kE];
   float dk[kE], pk[kE];
@@ -120,9 +149,11 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
         g[k][i] = x * decay[k];
       }
     }
+    if constexpr (HasExtra) syn += extra[i - lo];  // alpha channels' share
+    if constexpr (NExp < 0) syn += extra ? extra[i - lo] : 0.0f;
     float drv = c.bias;
-    if constexpr (HasDrive) drv += drive[i];
-    if constexpr (NExp < 0) drv += drive ? drive[i] : 0.0f;
+    if constexpr (NExp >= 0 && HasDrive) drv += drive[i];
+    if constexpr (NExp < 0) drv += drive ? drive[i] : 0.0f;  // the generic kernel checks
     float vi = v[i] + (c.v_rest + drv - v[i]) * c.leak + syn;
     if constexpr (NDelta > 0) {
       vi += dl[i];
@@ -168,9 +199,28 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   thread_local AlignedVector<std::uint8_t> fired;
   fired.resize(hi - lo + 64);
   const LifConsts consts{v_rest_, leak_, bias_, v_th_, v_reset_, ref_steps_};
+  // Alpha channels: their contribution to this step's v, summed per neuron before the kernel.
+  thread_local AlignedVector<float> extra;
+  const float* ex = nullptr;
+  if (!alpha_channels_.empty()) {
+    extra.assign(hi - lo, 0.0f);
+    for (std::size_t k = 0; k < alpha_channels_.size(); ++k) {
+      float* __restrict h = ah_[k].data();
+      float* __restrict g = ag_[k].data();
+      absorb_ring(alpha_channels_[k], h, ctx.step, lo, hi);
+      const float e = a_decay_[k], pg = a_prop_g_[k], ph = a_prop_h_[k], f = a_feed_[k];
+      float* __restrict x = extra.data();
+      for (std::size_t i = lo; i < hi; ++i) {
+        x[i - lo] += g[i] * pg + h[i] * ph;
+        g[i] = g[i] * e + h[i] * f;
+        h[i] *= e;
+      }
+    }
+    ex = extra.data();
+  }
   auto args = [&](auto kernel) {
     kernel(lo, hi, v_.data(), refrac_.data(), fired.data(), G, ID, drv, decay_.data(),
-           prop_.data(), ne, nd, consts);
+           prop_.data(), ne, nd, ex, consts);
   };
 #define VOLLEY_LIF_CASE(E, D)                                  \
   if (ne == E && nd == D) {                                    \
@@ -179,6 +229,14 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
     else                                                       \
       args(lif_kernel<E, D, false>);                           \
   } else
+  if (ex && ne == 0 && nd == 0) {  // alpha channels only (NEST's iaf_psc_alpha)
+    if (drv)
+      args(lif_kernel<0, 0, true, true>);
+    else
+      args(lif_kernel<0, 0, false, true>);
+  } else if (ex) {
+    args(lif_kernel<-1, -1, false>);
+  } else
   VOLLEY_LIF_CASE(0, 0)
   VOLLEY_LIF_CASE(1, 0)
   VOLLEY_LIF_CASE(2, 0)
@@ -186,7 +244,7 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   VOLLEY_LIF_CASE(0, 1)
   VOLLEY_LIF_CASE(1, 1)
   VOLLEY_LIF_CASE(2, 1)
-  args(lif_kernel<-1, -1, true>);
+  args(lif_kernel<-1, -1, false>);
 #undef VOLLEY_LIF_CASE
 
   collect_spikes(fired.data(), lo, hi - lo, spikes);
@@ -195,12 +253,15 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
 std::vector<std::string> LifPopulation::variable_names() const {
   std::vector<std::string> names{"v"};
   for (std::size_t k : exp_channels_) names.push_back(p_.channels[k].name);
+  for (std::size_t k : alpha_channels_) names.push_back(p_.channels[k].name);
   return names;
 }
 
 float* LifPopulation::channel_state(std::size_t channel) {
   for (std::size_t e = 0; e < exp_channels_.size(); ++e)
     if (exp_channels_[e] == channel) return g_[e].data();
+  for (std::size_t a = 0; a < alpha_channels_.size(); ++a)
+    if (alpha_channels_[a] == channel) return ah_[a].data();
   return nullptr;
 }
 
@@ -209,6 +270,9 @@ VariableView LifPopulation::find_variable(std::string_view name) {
   for (std::size_t e = 0; e < exp_channels_.size(); ++e)
     if (p_.channels[exp_channels_[e]].name == name)
       return {g_[e].data(), true, 1.0, Dimension::volts()};
+  for (std::size_t a = 0; a < alpha_channels_.size(); ++a)
+    if (p_.channels[alpha_channels_[a]].name == name)
+      return {ag_[a].data(), true, 1.0, Dimension::volts()};
   return {};
 }
 
@@ -216,6 +280,8 @@ void LifPopulation::resize_state(std::size_t old_size, std::size_t new_size, std
   draw_initial(v_, p_.v_init, old_size, new_size, seed, 0);
   refrac_.resize(new_size, 0);
   for (auto& g : g_) g.resize(new_size, 0.0f);
+  for (auto& h : ah_) h.resize(new_size, 0.0f);
+  for (auto& g : ag_) g.resize(new_size, 0.0f);
 }
 
 }  // namespace volley

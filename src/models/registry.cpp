@@ -59,6 +59,7 @@ void apply_params(std::span<const Param<P>> decl, std::span<const Preset<P>> pre
 struct Accepts {
   bool method = false, max_step = false, rates = false, events = false, options = false;
   ChannelStyle channels = ChannelStyle::kNone;
+  bool alpha_channels = false;
   std::vector<std::string_view> per_neuron = {};
 };
 
@@ -97,6 +98,11 @@ void reject_unused(const PopulationSpec& s, const Accepts& a, const std::string&
     if (a.channels == ChannelStyle::kVoltage && c.e_rev)
       throw ParameterError(fmt::format(
           "{}: model '{}' has current-based channels in volts; e_rev does not apply", ch, model));
+    if (c.alpha && !a.alpha_channels)
+      throw ParameterError(fmt::format(
+          "{}: model '{}' has exponential channels only (shape = \"alpha\" is lif's)", ch, model));
+    if (c.alpha && c.tau == 0.0)
+      throw ParameterError(fmt::format("{}: an alpha-shaped channel needs tau > 0", ch));
     if (a.channels != ChannelStyle::kOde && c.init)
       throw ParameterError(fmt::format("{}: model '{}' takes no initial channel value", ch, model));
   }
@@ -148,12 +154,12 @@ NeuronModel lif_entry() {
     const std::string where = where_of(name);
     LifParams p;
     apply_params<LifParams>(LifParams::params(), {}, s, p, where, "lif");
-    reject_unused(s, {.channels = ChannelStyle::kVoltage}, where, "lif");
+    reject_unused(s, {.channels = ChannelStyle::kVoltage, .alpha_channels = true}, where, "lif");
     apply_initial(s, states, where, "lif",
                   [&](std::size_t, const Distribution& d) { p.v_init = d; });
     if (s.channels) {
       p.channels.clear();
-      for (const auto& c : *s.channels) p.channels.push_back({c.name, c.tau});
+      for (const auto& c : *s.channels) p.channels.push_back({c.name, c.tau, c.alpha});
     }
     return std::unique_ptr<Population>(std::make_unique<LifPopulation>(name, std::move(p)));
   };

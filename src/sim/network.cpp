@@ -159,6 +159,13 @@ WeightMonitor& Network::record_weights(std::string name, std::string_view proj,
   return *weight_mons_.back();
 }
 
+StructuralPlasticity& Network::enable_structural_plasticity(const StructuralPlasticitySpec& spec) {
+  if (structural_)
+    throw ParameterError("structural plasticity is already enabled in this network");
+  structural_ = std::make_unique<StructuralPlasticity>(spec, *this);
+  return *structural_;
+}
+
 void Network::grow(std::string_view name, std::size_t n) {
   population(name).grow(n, seed_);
   for (auto& p : projs_) p->sync_sizes();

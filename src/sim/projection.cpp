@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <bit>
 #include <cmath>
 
@@ -145,6 +146,8 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
       dt_(dt),
       weight_dim_(spec.weight_dim),
       stdp_(spec.stdp) {
+  constant_weight_si_ =
+      spec.weight.is_constant() ? spec.weight.a : std::numeric_limits<double>::quiet_NaN();
   const std::string where = fmt::format("projection '{}'", name_);
   std::tie(pre_lo_, n_pre_) = resolve_slice(spec.source_slice, source, where);
   std::tie(post_lo_, n_post_) = resolve_slice(spec.target_slice, target, where);
@@ -240,6 +243,38 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
     resize_traces();
     if (stdp_->modulated()) elig_.assign(cols_.size(), 0.0f);
   }
+  // Structural changes may happen during a run (structural plasticity), between prepares.
+  find_uniform_weight();
+}
+
+void Projection::find_uniform_weight() {
+  uniform_weight_ = !stdp_ && !weights_.empty() &&
+                    std::all_of(weights_.begin(), weights_.end(),
+                                [w0 = std::bit_cast<std::uint32_t>(weights_[0])](float w) {
+                                  return std::bit_cast<std::uint32_t>(w) == w0;
+                                });
+}
+
+void Projection::remove_synapses_at(const std::vector<char>& drop) {
+  if (drop.size() != cols_.size())
+    throw ParameterError(fmt::format("projection '{}': {} removal marks for {} synapses", name_,
+                                     drop.size(), cols_.size()));
+  std::vector<std::uint64_t> rp(n_pre_ + 1, 0);
+  AlignedVector<std::uint32_t> cols;
+  AlignedVector<float> w;
+  std::vector<std::uint16_t> d;
+  cols.reserve(cols_.size());
+  w.reserve(cols_.size());
+  for (std::size_t i = 0; i < n_pre_; ++i) {
+    for (std::uint64_t s = row_ptr_[i]; s < row_ptr_[i + 1]; ++s) {
+      if (drop[s]) continue;
+      cols.push_back(cols_[s]);
+      w.push_back(weights_[s]);
+      if (!delays_.empty()) d.push_back(delays_[s]);
+    }
+    rp[i + 1] = cols.size();
+  }
+  rebuild(std::move(rp), std::move(cols), std::move(w), std::move(d));
 }
 
 void Projection::resize_traces() {
@@ -272,11 +307,7 @@ void Projection::prepare(double dt) {
                                      dt_, dt));
   // A static projection whose weights are all equal delivers that one number and never reads
   // its weight array: half the bytes per event (weights may change between runs, so per run).
-  uniform_weight_ = !stdp_ && !weights_.empty() &&
-                    std::all_of(weights_.begin(), weights_.end(),
-                                [w0 = std::bit_cast<std::uint32_t>(weights_[0])](float w) {
-                                  return std::bit_cast<std::uint32_t>(w) == w0;
-                                });
+  find_uniform_weight();
   if (stdp_) {
     triplet_ = stdp_->rule == StdpRule::kTriplet;
     multiplicative_ = stdp_->weight_dependence == WeightDependence::kMultiplicative;

@@ -54,6 +54,8 @@ RunStats Network::run(double duration, const RunOptions& options) {
   for (auto& p : projs_) p->prepare(dt_);
   for (auto& m : mods_) m->prepare(dt_);
   for (auto& r : rewards_) r->prepare(dt_);
+  StructuralPlasticity* sp = structural_.get();
+  if (sp) sp->prepare(dt_, step_);
   std::vector<std::size_t> reward_src(rewards_.size()), reward_tgt(rewards_.size());
   for (std::size_t k = 0; k < rewards_.size(); ++k) {
     reward_src[k] = population_index(rewards_[k]->projection().source().name());
@@ -137,6 +139,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
         if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
         for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
         pops_[p]->update(ctx, lo, hi, mine);
+        if (sp) sp->observe(p, mine, s);
         if (s + 1 < end)
           for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
       }
@@ -187,6 +190,16 @@ RunStats Network::run(double duration, const RunOptions& options) {
               p->apply_periodic(n_syn * t / nt, n_syn * (t + 1) / nt);
             }
         }
+      }
+      // 5. Structural plasticity rewires on one thread; nobody may read a projection or touch
+      // calcium meanwhile (the next step's neuron updates do).
+      if (sp && (sp->update_due(s) || sp->record_due(s))) {
+        barrier();
+        if (t == 0) {
+          if (sp->update_due(s)) sp->update(s, seed_);
+          if (sp->record_due(s)) sp->record(s);
+        }
+        barrier();
       }
       // Reward records and weight monitors read every weight: once all updates are done (step 1
       // of the next step touches no weights, and step 3 waits for the barrier thread 0 reaches

@@ -45,6 +45,8 @@ void write_spike_file(const std::string& path, const Network& net);
 //  "populations": {NAME: {"model", "size", "spikes", "rate_hz", "cv_isi" (number or null)}},
 //  "projections": {NAME: {"synapses", "bytes_per_synapse", "memory_bytes"}},
 //  "modulators":  {NAME: {"releases", "pending", "level_hz", "release_times_s"}}   (if any),
+//  "structural_plasticity": {"updates", "created", "deleted", "synapses": {PROJECTION: count},
+//                            "mean_ca": {POPULATION: mean Ca at the end}}      (if enabled),
 //  "rewards":     {NAME: {"projection", "pre", "post", "pairings", "weight", "others_mean",
 //                         "w_max" (number or null), "unit" ("V", "S", "A" or "1"),
 //                         "record": {"t", "weight", "others_mean"}}}               (if any)}
@@ -86,6 +88,12 @@ struct RewardSummary {
   std::vector<double> t, weights, others;  // the record over time
 };
 
+struct StructuralSummary {
+  std::uint64_t updates = 0, created = 0, deleted = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> synapses;  // per rule projection, at the end
+  std::vector<std::pair<std::string, double>> mean_ca;           // per calcium population
+};
+
 struct SimSummary {
   double wall_seconds = 0.0, build_seconds = 0.0, dt = 0.0, duration = 0.0;
   int threads = 1;
@@ -96,6 +104,7 @@ struct SimSummary {
   std::vector<ProjectionSummary> projections;
   std::vector<ModulatorSummary> modulators;
   std::vector<RewardSummary> rewards;
+  std::optional<StructuralSummary> structural;
   const PopulationSummary* find(const std::string& population) const;
 };
 

@@ -2,7 +2,11 @@
 // Leaky integrate-and-fire neuron with current-based synapses.
 //
 //   tau_m dv/dt = (v_rest - v) + sum_k g_k + R (i_offset + I_ext)
-//   tau_k dg_k/dt = -g_k                      (exponential channel k)
+//   tau_k dg_k/dt = -g_k                      (exponential channel k; an event adds w to g_k)
+//   tau_k dh_k/dt = -h_k, tau_k dg_k/dt = h_k - g_k
+//                                             (alpha channel k: an event adds e w to h_k, so
+//                                              g_k = w (t/tau_k) e^{1 - t/tau_k}, peak w at tau_k:
+//                                              NEST's iaf_psc_alpha normalisation)
 //   v += w on arrival                         (instantaneous "delta" channel, tau = 0)
 //   v > v_th  ->  spike, v = v_reset, v held for t_ref
 //
@@ -14,6 +18,9 @@
 //   v(t+dt) = v + (v_rest + R I - v)(1 - e^{-dt/tau_m}) + sum_k g_k P_k
 //   P_k     = tau_k/(tau_k - tau_m) (e^{-dt/tau_k} - e^{-dt/tau_m})   (dt/tau_m e^{-dt/tau_m} if equal)
 //   g_k    <- g_k e^{-dt/tau_k}
+// and for an alpha channel also v += h_k Q_k, g_k <- g_k e^{-dt/tau_k} + h_k (dt/tau_k) e^{-dt/tau_k},
+// h_k <- h_k e^{-dt/tau_k}, with Q_k = e^{-dt/tau_m} (1 - e^{-a dt}(1 + a dt)) / (a^2 tau_m tau_k),
+// a = 1/tau_k - 1/tau_m (dt^2/2 instead of the fraction when a = 0).
 // Events arriving in a step are added to g_k before that step's update. After a spike at t_s
 // the neuron is refractory while t - t_s < t_ref (Brian2's rule: it integrates again in the step
 // that starts at t_s + t_ref): v is held at v_reset, exponential channels keep decaying and delta
@@ -28,7 +35,7 @@
 // | t_ref | s | 0 | absolute refractory period (>= 0) |
 // | R | Ohm | 0 | membrane resistance; 0 = inputs only in volts |
 // | i_offset | A | 0 | constant bias current (needs R) |
-// | channels | | exc 5 ms, inh 10 ms | name and tau (0 = delta) of each synaptic channel |
+// | channels | | exc 5 ms, inh 10 ms | name, tau (0 = delta) and shape (exponential or alpha) |
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +49,7 @@ namespace volley {
 struct SynapticChannel {
   std::string name;
   double tau = 0.0;  // s; 0 makes the channel instantaneous (delta synapse)
+  bool alpha = false;  // alpha-shaped current (lif only; tau > 0)
 };
 
 struct LifParams {
@@ -93,15 +101,14 @@ class LifPopulation final : public Population {
   void resize_state(std::size_t old_size, std::size_t new_size, std::uint64_t seed) override;
 
  private:
-  template <int NExp>
-  void update_fixed(std::uint64_t step, std::size_t lo, std::size_t hi);
-  void update_any(std::uint64_t step, std::size_t lo, std::size_t hi);
 
   LifParams p_;
   AlignedVector<float> v_;
   AlignedVector<std::int32_t> refrac_;  // steps left in the refractory period
   std::vector<AlignedVector<float>> g_;  // one per exponential channel
-  std::vector<std::size_t> exp_channels_, delta_channels_;
+  std::vector<std::size_t> exp_channels_, delta_channels_, alpha_channels_;
+  std::vector<AlignedVector<float>> ah_, ag_;  // per alpha channel: h (events land here) and g
+  std::vector<float> a_decay_, a_prop_g_, a_prop_h_, a_feed_;
   // Constants from (params, dt).
   float leak_ = 0, v_rest_ = 0, v_th_ = 0, v_reset_ = 0, bias_ = 0, drive_scale_ = 0;
   std::vector<float> decay_, prop_;

@@ -43,6 +43,7 @@ struct ChannelSpec {
   double tau = 0.0;                  // s
   std::optional<double> e_rev;       // V; conductance channel
   std::optional<Distribution> init;  // initial conductance (S) or current (A)
+  bool alpha = false;                // alpha-shaped instead of exponential (lif only)
 };
 
 // A population described independently of any file format. Everything is optional: what is not
