@@ -995,3 +995,107 @@ TEST(ModelFile, ReferenceMarkdownCoversEveryRegistry) {
     EXPECT_THAT(md, HasSubstr(fmt::format("| `{}` |", name))) << name;
   EXPECT_EQ(md, io::model_reference_markdown());  // deterministic
 }
+
+// ---- structural plasticity and alpha channels ----------------------------------------------
+
+TEST(ModelFile, StructuralPlasticityExampleLoads) {
+  const auto path = repository_file("examples/structural_plasticity.toml");
+  LoadedModel m = load_model_file(path.string());
+  const StructuralPlasticity* sp = m.network->structural_plasticity();
+  ASSERT_NE(sp, nullptr);
+  EXPECT_EQ(sp->spec().update_interval, 1.0);
+  EXPECT_EQ(sp->element_names().size(), 6u);
+  EXPECT_EQ(sp->projection_names(), (std::vector<std::string>{"EE", "EI", "IE", "II"}));
+  EXPECT_EQ(sp->spec().elements[0].curve.kind, GrowthCurveKind::kGaussian);
+  EXPECT_DOUBLE_EQ(sp->spec().elements[3].curve.growth_rate, 0.4);  // I.Den_ex, "0.4 /s"
+  const auto& lif = dynamic_cast<const LifPopulation&>(m.network->population("E"));
+  EXPECT_TRUE(lif.params().channels[0].alpha);
+  // NEST's weight convention: 585 pA peak -> R * 585 pA * e in h.
+  EXPECT_NEAR(m.network->projection("EE").weight_factor(), 40e6 * std::exp(1.0), 1e-3);
+}
+
+namespace {
+constexpr std::string_view kSpBase = R"(
+[populations.A]
+model = "lif"
+size = 10
+[projections.AA]
+source = "A"
+target = "A"
+connect = { rule = "fixed_probability", p = 0.0 }
+weight = "1 mV"
+[structural_plasticity]
+update_interval = "10 ms"
+[structural_plasticity.calcium.A]
+tau = "1 s"
+[structural_plasticity.elements.A.axon]
+growth_curve = "linear"
+growth_rate = "10 /s"
+eps = 0.05
+[structural_plasticity.elements.A.den]
+growth_curve = "linear"
+growth_rate = "10 /s"
+eps = 0.05
+[structural_plasticity.rules.r]
+pre_element = "axon"
+post_element = "den"
+projections = ["AA"]
+)";
+
+std::string sp_error(const std::string& from, const std::string& to) {
+  std::string text(kSpBase);
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  return error_of(text);
+}
+}  // namespace
+
+TEST(ModelFileErrors, StructuralPlasticityMistakesNameTheField) {
+  EXPECT_NO_THROW(load(kSpBase));
+  EXPECT_THAT(sp_error("growth_curve = \"linear\"", "growth_curve = \"cubic\""),
+              AllOf(HasSubstr("m.toml:"), HasSubstr("elements.A.axon.growth_curve"),
+                    HasSubstr("gaussian")));
+  EXPECT_THAT(sp_error("growth_rate = \"10 /s\"", "growth_rate = \"10 ms\""),
+              AllOf(HasSubstr("growth_rate"), HasSubstr("m.toml:")));
+  EXPECT_THAT(sp_error("[structural_plasticity.calcium.A]", "[structural_plasticity.calcium.B]"),
+              HasSubstr("unknown population 'B'"));
+  EXPECT_THAT(sp_error("projections = [\"AA\"]", "projections = [\"AB\"]"),
+              HasSubstr("unknown projection 'AB'"));
+  EXPECT_THAT(sp_error("projections = [\"AA\"]", "projections = []"),
+              HasSubstr("at least one projection"));
+  EXPECT_THAT(sp_error("update_interval = \"10 ms\"", "update_interval = \"10 ms\"\nbogus = 1"),
+              HasSubstr("bogus"));
+  EXPECT_THAT(sp_error("weight = \"1 mV\"", "weight = { dist = \"uniform\", low = \"0 mV\", high = \"1 mV\" }"),
+              HasSubstr("one constant weight"));
+}
+
+TEST(ModelFileErrors, AlphaChannelsOnlyForLif) {
+  EXPECT_THAT(error_of(R"(
+[populations.A]
+model = "lif"
+size = 1
+[populations.A.channels.exc]
+tau = "2 ms"
+shape = "square"
+)"),
+              AllOf(HasSubstr("shape"), HasSubstr("alpha")));
+  EXPECT_THAT(error_of(R"(
+[populations.A]
+model = "izhikevich"
+size = 1
+[populations.A.channels.exc]
+tau = "2 ms"
+shape = "alpha"
+)"),
+              HasSubstr("exponential channels only"));
+  EXPECT_THAT(error_of(R"(
+[populations.A]
+model = "lif"
+size = 1
+[populations.A.channels.exc]
+tau = "0 ms"
+shape = "alpha"
+)"),
+              HasSubstr("tau > 0"));
+}
