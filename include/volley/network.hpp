@@ -25,6 +25,7 @@
 #include "volley/inputs.hpp"
 #include "volley/monitors.hpp"
 #include "volley/neuromodulator.hpp"
+#include "volley/neuron_changes.hpp"
 #include "volley/population.hpp"
 #include "volley/projection.hpp"
 #include "volley/structural_plasticity.hpp"
@@ -78,8 +79,18 @@ class Network {
   StructuralPlasticity& enable_structural_plasticity(const StructuralPlasticitySpec& spec);
   const StructuralPlasticity* structural_plasticity() const { return structural_.get(); }
 
-  // Adds neurons to a population between runs; projections spanning it to the end follow.
-  void grow(std::string_view population, std::size_t n);
+  // Adds neurons to a population between runs; projections spanning it to the end follow, and
+  // `connect` gives the new neurons synapses (see neuron_changes.hpp).
+  void grow(std::string_view population, std::size_t n,
+            const std::vector<GrowthConnection>& connect = {});
+  // Removes neurons now (between runs): see neuron_changes.hpp. Throws ParameterError for an
+  // index out of range or already removed, or a population with gap junctions.
+  void remove_neurons(std::string_view population, std::vector<std::uint32_t> indices);
+  // Changes applied during later runs, at their time; rules checked every rule.every seconds.
+  void schedule(const NeuronChange& change);
+  void add_neuron_rule(const NeuronRule& rule);
+  // Sizes of a population after each change (the first entry: when it was added).
+  const std::vector<SizeChange>& size_history(std::string_view population) const;
 
   Population& population(std::string_view name);
   Projection& projection(std::string_view name);
@@ -100,6 +111,13 @@ class Network {
 
  private:
   void check_new_name(const std::string& name, const char* what) const;
+  RunStats run_steps(std::uint64_t n_steps, const RunOptions& options);
+  // Applies the scheduled changes due at the current step and the rules checked now.
+  void apply_changes();
+  void apply(const NeuronChange& change);
+  void check_growth(const Population& pop, std::size_t n,
+                    const std::vector<GrowthConnection>& connect) const;
+  void record_size(std::size_t population);
   std::size_t population_index(std::string_view name) const;
 
   double dt_;
@@ -115,6 +133,16 @@ class Network {
   std::vector<std::unique_ptr<RateMonitor>> rate_mons_;
   std::vector<std::unique_ptr<WeightMonitor>> weight_mons_;
   std::unique_ptr<StructuralPlasticity> structural_;
+  std::vector<NeuronChange> schedule_;  // pending, in time order
+  struct RuleState {
+    NeuronRule rule;
+    std::uint64_t every_steps = 1;
+    std::uint64_t checked = 0;        // the last step checked at (once per step, across runs)
+    std::vector<double> below_since;  // remove_inactive: time Ca went below level, or -1
+  };
+  std::vector<RuleState> neuron_rules_;
+  std::vector<std::vector<SizeChange>> size_history_;
+  std::uint64_t changes_applied_ = 0;
   std::vector<std::uint64_t> spike_counts_;
   std::uint32_t next_object_id_ = 0;
 };

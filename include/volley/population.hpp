@@ -36,6 +36,8 @@ class DelayRing {
   std::size_t slots() const { return slots_; }
   float* row(std::uint64_t step) { return data_.data() + (step % slots_) * size_; }
   void resize_neurons(std::size_t size);
+  // Zeroes neuron i in every slot (events in flight to it are dropped).
+  void clear_neuron(std::size_t i);
 
  private:
   std::size_t slots_ = 1, size_ = 0;
@@ -85,6 +87,15 @@ class Population {
   VariableView variable(std::string_view name);
   // Adds `n` neurons at the end, initialised from the model's initial-state description.
   void grow(std::size_t n, std::uint64_t seed);
+  // Removed neurons keep their index (never reused) but never spike again; the network drops
+  // their synapses and the events in flight to them (Network::remove_neurons).
+  bool alive(std::size_t i) const { return removed_.empty() || !removed_[i]; }
+  bool has_removed() const { return removed_count_ > 0; }
+  std::size_t living() const { return size_ - removed_count_; }
+  // Marks neurons removed and clears the ring entries waiting for them (already checked).
+  void mark_removed(const std::vector<std::uint32_t>& indices);
+  // Drops the spikes of removed neurons from a list of this population's spikes.
+  void drop_removed(std::vector<std::uint32_t>& spikes) const;
 
   // State variable of an exponential channel (its conductance/current array), or nullptr for
   // instantaneous channels. Events with a delay of exactly one step are added here directly
@@ -124,6 +135,8 @@ class Population {
  private:
   std::string name_;
   std::size_t size_ = 0;
+  std::vector<char> removed_;  // empty until a neuron is removed
+  std::size_t removed_count_ = 0;
   std::vector<DelayRing> rings_;
   std::vector<char> ring_active_;
   AlignedVector<float> drive_;

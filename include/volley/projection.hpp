@@ -115,6 +115,13 @@ class Projection {
   double constant_weight_si() const { return constant_weight_si_; }
   // Follows populations that grew when the projection spans them to the end.
   void sync_sizes();
+  // After a growth (sync_sizes done), synapses by connection rule `c` for the new neurons: the
+  // block (new pre x all post) and the block (old pre x new post), self-pairs as the rule says;
+  // constant weight and delay of the spec (ParameterError otherwise). Returns synapses added.
+  std::size_t connect_grown(const Connector& c, std::size_t old_pre, std::size_t old_post,
+                            std::uint64_t seed, std::uint32_t stream);
+  bool spans_source_to_end() const { return source_slice_.count == Slice::npos; }
+  bool spans_target_to_end() const { return target_slice_.count == Slice::npos; }
 
   // ---- kernel interface (used by the simulator) ----
   // Delivers the source population's spikes (absolute indices) to targets in [post_lo, post_hi)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "hdf5_util.hpp"
 #include "volley/error.hpp"
@@ -14,6 +15,9 @@ namespace volley::io {
 namespace {
 
 using hdf5::Handle;
+
+// The top-level group the writer gives structural plasticity (outputs.hpp).
+constexpr const char* kStructuralGroup = "structural_plasticity";
 
 class Reader {
  public:
@@ -153,6 +157,92 @@ class Reader {
     }
   }
 
+  // Whether the top-level group `name` is structural plasticity's rather than a population's:
+  // the writer gives it an update_interval attribute and refuses a population of that name.
+  bool is_structural(hid_t file, const std::string& name) const {
+    if (name != kStructuralGroup || !is_group(file, name)) return false;
+    Handle g(H5Gopen2(file, name.c_str(), H5P_DEFAULT), H5Gclose, "HDF5: structural group");
+    return H5Aexists(g, "update_interval") > 0;
+  }
+
+  // A one-dimensional dataset of `expected` values (t's length, when given), else IoError
+  // naming it.
+  template <class T>
+  std::vector<T> series(hid_t loc, const std::string& name, hid_t mem_type,
+                        const std::string& where, std::optional<std::size_t> expected) const {
+    std::vector<hsize_t> dims;
+    std::vector<T> v = read<T>(loc, name, mem_type, where, &dims);
+    if (dims.size() != 1) fail(where + "/" + name, fmt::format("rank {}, expected 1", dims.size()));
+    if (expected && v.size() != *expected)
+      fail(where + "/" + name,
+           fmt::format("{} values but t has {}; the series must match it", v.size(), *expected));
+    return v;
+  }
+
+  // A subgroup that the layout requires, opened; IoError naming it when missing.
+  Handle required_group(hid_t loc, const std::string& name, const std::string& where) const {
+    if (!is_group(loc, name)) fail(where + "/" + name, "missing (or not a group)");
+    return Handle(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose,
+                  fmt::format("recording '{}': {}/{}: cannot open", path_, where, name));
+  }
+
+  StructuralRecording structural(hid_t file) const {
+    const std::string where = kStructuralGroup;
+    Handle g(H5Gopen2(file, kStructuralGroup, H5P_DEFAULT), H5Gclose, "HDF5: structural group");
+    StructuralRecording s;
+    auto need = [&](const char* name, hid_t type, auto& value) {
+      if (!attribute(g, name, type, value))
+        fail(where, fmt::format("attribute {} missing or unreadable", name));
+    };
+    need("update_interval", H5T_NATIVE_DOUBLE, s.update_interval);
+    need("updates", H5T_NATIVE_UINT64, s.updates);
+    need("created", H5T_NATIVE_UINT64, s.created);
+    need("deleted", H5T_NATIVE_UINT64, s.deleted);
+    s.t = series<double>(g, "t", H5T_NATIVE_DOUBLE, where, std::nullopt);
+    for (double t : s.t)
+      if (!std::isfinite(t)) fail(where + "/t", "holds a non-finite time");
+    const std::size_t n = s.t.size();
+    {
+      const std::string w = where + "/calcium";
+      Handle ca = required_group(g, "calcium", where);
+      for (const auto& pop : children(ca)) {
+        StructuralRecording::Series x{pop, series<double>(ca, pop, H5T_NATIVE_DOUBLE, w, n),
+                                      std::nullopt};
+        Handle ds(H5Dopen2(ca, pop.c_str(), H5P_DEFAULT), H5Dclose, "HDF5: calcium dataset");
+        double target = 0.0;
+        if (H5Aexists(ds, "target") > 0) {
+          if (!attribute(ds, "target", H5T_NATIVE_DOUBLE, target))
+            fail(w + "/" + pop, "unreadable target attribute");
+          x.target = target;
+        }
+        s.calcium.push_back(std::move(x));
+      }
+    }
+    {
+      const std::string w = where + "/calcium_final";
+      Handle ca = required_group(g, "calcium_final", where);
+      for (const auto& pop : children(ca))  // one value per neuron: no length to match
+        s.calcium_final.push_back(
+            {pop, series<double>(ca, pop, H5T_NATIVE_DOUBLE, w, std::nullopt), std::nullopt});
+    }
+    {
+      Handle elements = required_group(g, "elements", where);
+      for (const auto& name : children(elements)) {
+        const std::string w = where + "/elements/" + name;
+        Handle e = required_group(elements, name, where + "/elements");
+        s.elements.push_back({name, series<double>(e, "z", H5T_NATIVE_DOUBLE, w, n),
+                              series<std::uint64_t>(e, "connected", H5T_NATIVE_UINT64, w, n)});
+      }
+    }
+    {
+      const std::string w = where + "/synapses";
+      Handle syn = required_group(g, "synapses", where);
+      for (const auto& proj : children(syn))
+        s.synapses.push_back({proj, series<std::uint64_t>(syn, proj, H5T_NATIVE_UINT64, w, n)});
+    }
+    return s;
+  }
+
   PopulationRecording population(hid_t file, const std::string& name) const {
     PopulationRecording p;
     p.name = name;
@@ -213,7 +303,9 @@ Recording read_recording(const std::string& path) {
   r.attribute(file, "dt", H5T_NATIVE_DOUBLE, rec.dt);
   r.attribute(file, "sample_duration", H5T_NATIVE_DOUBLE, rec.sample_duration);
   for (const auto& name : r.children(file)) {
-    if (r.is_group(file, name)) {
+    if (r.is_structural(file, name)) {
+      rec.structural = r.structural(file);
+    } else if (r.is_group(file, name)) {
       rec.populations.push_back(r.population(file, name));
     } else if (name == "labels") {
       rec.labels = r.read<int>(file, name, H5T_NATIVE_INT, "");

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "core/atomic_file.hpp"
@@ -22,12 +23,68 @@ using hdf5::group;
 using hdf5::scalar_attribute;
 using hdf5::write_dataset;
 
+constexpr const char* kStructuralGroup = "structural_plasticity";
+
 const char* unit_of(Dimension d) {
   if (d == Dimension::volts()) return "V";
   if (d == Dimension::amperes()) return "A";
   if (d == Dimension::siemens()) return "S";
   if (d == Dimension::seconds()) return "s";
   return "1";
+}
+
+// The eps shared by every element of calcium population `population` (the Ca its growth curves
+// steer towards), or none when it has no element or its elements disagree: then no single
+// target exists to draw.
+std::optional<double> calcium_target(const StructuralPlasticitySpec& spec,
+                                     const std::string& population) {
+  std::optional<double> eps;
+  for (const auto& e : spec.elements) {
+    if (e.population != population) continue;
+    if (eps && *eps != e.curve.eps) return std::nullopt;
+    eps = e.curve.eps;
+  }
+  return eps;
+}
+
+// /structural_plasticity (layout in outputs.hpp). The reader tells it from a population group
+// by its update_interval attribute; a population of that name would be ambiguous, so it is
+// refused here rather than written into.
+void write_structural(hid_t file, const Network& net, const std::string& path) {
+  const StructuralPlasticity& sp = *net.structural_plasticity();
+  if (H5Lexists(file, kStructuralGroup, H5P_DEFAULT) > 0)
+    throw IoError(
+        fmt::format("'{}': a population named '{}' clashes with the group of structural "
+                    "plasticity; rename the population",
+                    path, kStructuralGroup));
+  const StructuralRecord& rec = sp.recorded();
+  Handle g = group(file, kStructuralGroup);
+  scalar_attribute(g, "update_interval", H5T_NATIVE_DOUBLE, sp.spec().update_interval);
+  scalar_attribute(g, "updates", H5T_NATIVE_UINT64, sp.updates());
+  scalar_attribute(g, "created", H5T_NATIVE_UINT64, sp.created());
+  scalar_attribute(g, "deleted", H5T_NATIVE_UINT64, sp.deleted());
+  write_dataset(g, "t", H5T_NATIVE_DOUBLE, rec.t, {}, "s");
+  Handle ca = group(g, "calcium");
+  Handle ca_final = group(g, "calcium_final");
+  for (std::size_t k = 0; k < sp.calcium_populations().size(); ++k) {
+    const std::string& name = sp.calcium_populations()[k];
+    write_dataset(ca, name, H5T_NATIVE_DOUBLE, rec.mean_ca[k], {});
+    if (const auto target = calcium_target(sp.spec(), name)) {
+      Handle ds(H5Dopen2(ca, name.c_str(), H5P_DEFAULT), H5Dclose,
+                fmt::format("HDF5: cannot open dataset calcium/{}", name));
+      scalar_attribute(ds, "target", H5T_NATIVE_DOUBLE, *target);
+    }
+    write_dataset(ca_final, name, H5T_NATIVE_DOUBLE, sp.calcium(k, net.step()), {});
+  }
+  Handle elements = group(g, "elements");
+  for (std::size_t e = 0; e < sp.element_names().size(); ++e) {
+    Handle eg = group(elements, sp.element_names()[e]);
+    write_dataset(eg, "z", H5T_NATIVE_DOUBLE, rec.mean_z[e], {});
+    write_dataset(eg, "connected", H5T_NATIVE_UINT64, rec.connected[e], {});
+  }
+  Handle synapses = group(g, "synapses");
+  for (std::size_t k = 0; k < sp.projection_names().size(); ++k)
+    write_dataset(synapses, sp.projection_names()[k], H5T_NATIVE_UINT64, rec.synapses[k], {});
 }
 
 }  // namespace
@@ -92,6 +149,7 @@ void write_spike_file(const std::string& path, const Network& net) {
       hdf5::write_strings(mg, "projection", {pr.name()});
       hdf5::write_strings(mg, "target", {pr.target().name()});
     }
+    if (net.structural_plasticity()) write_structural(file, net, path);
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("HDF5: cannot flush '{}'", tmp));
   });

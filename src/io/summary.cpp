@@ -140,10 +140,12 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
         if (p->name() == name) e.synapses.emplace_back(name, p->synapse_count());
     for (std::size_t k = 0; k < sp->calcium_populations().size(); ++k) {
       const auto ca = sp->calcium(k, net.step());
+      const Population& pop = *net.populations()[sp->population_of(k)];
       double sum = 0.0;
-      for (double x : ca) sum += x;
+      for (std::size_t i = 0; i < ca.size(); ++i)
+        if (pop.alive(i)) sum += ca[i];
       e.mean_ca.emplace_back(sp->calcium_populations()[k],
-                             ca.empty() ? 0.0 : sum / static_cast<double>(ca.size()));
+                             pop.living() ? sum / static_cast<double>(pop.living()) : 0.0);
     }
     s.structural = std::move(e);
   }

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "volley/analysis/spike_stats.hpp"
@@ -297,7 +298,66 @@ void reward_figures(Page& page, const std::vector<io::RewardSummary>& rewards) {
   }
 }
 
-void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) {
+// Homeostatic structural plasticity (/structural_plasticity of spikes.h5): the counts, the
+// final state against the targets, and mean Ca and synapse counts over time.
+void structural_report(Page& page, const io::StructuralRecording& s) {
+  page.section("Structural plasticity", "structural");
+  page.text(fmt::format("{} structural updates, one every {} s; {} samples of the record.",
+                        s.updates, number(s.update_interval), s.t.size()));
+  std::vector<std::vector<std::string>> rows = {
+      {"updates", number(static_cast<double>(s.updates)), ""},
+      {"synapses created", number(static_cast<double>(s.created)), ""},
+      {"synapses deleted", number(static_cast<double>(s.deleted)), ""}};
+  for (const auto& c : s.synapses)
+    rows.push_back({fmt::format("synapses of {} at the end", c.name),
+                    c.values.empty() ? "–" : number(static_cast<double>(c.values.back())), ""});
+  for (const auto& c : s.calcium)
+    rows.push_back({fmt::format("mean Ca of {} at the end", c.name),
+                    c.values.empty() ? "–" : number(c.values.back()),
+                    c.target ? number(*c.target) : "–"});
+  page.table({"structural plasticity", "value", "target"}, rows);
+  if (s.t.empty()) return;  // nothing sampled (a run shorter than the record interval)
+
+  std::vector<Series> ca;
+  for (const auto& c : s.calcium) ca.push_back(Series{c.name, s.t, c.values});
+  // The targets as flat lines (a plot has no dashes), to show whether the means settle on them.
+  for (const auto& c : s.calcium)
+    if (c.target)
+      ca.push_back(Series{"target " + c.name, s.t, std::vector<double>(s.t.size(), *c.target)});
+  if (!s.calcium.empty()) {
+    Figure f;
+    f.title = "Structural plasticity: mean calcium";
+    f.x.label = "time (s)";
+    f.y.label = "mean Ca";
+    page.figure(
+        "structural_calcium", line_plot(f, ca),
+        "Mean calcium per population and, where its growth curves share one, the target eps "
+        "that the synaptic elements grow or shrink towards.");
+  }
+  if (!s.synapses.empty()) {
+    std::vector<Series> syn;
+    std::vector<double> total(s.t.size(), 0.0);
+    for (const auto& c : s.synapses) {
+      Series line{c.name, s.t, {}};
+      for (std::size_t i = 0; i < c.values.size(); ++i) {
+        line.y.push_back(static_cast<double>(c.values[i]));
+        total[i] += static_cast<double>(c.values[i]);
+      }
+      syn.push_back(std::move(line));
+    }
+    syn.push_back(Series{"total", s.t, total});
+    Figure f;
+    f.title = "Structural plasticity: synapses";
+    f.x.label = "time (s)";
+    f.y.label = "synapses";
+    page.figure("structural_synapses", line_plot(f, syn),
+                "Synapses of each projection the structural rules rewire, and their total.");
+  }
+}
+
+// Returns spikes.h5's structural-plasticity record, if any: its section follows this one.
+std::optional<io::StructuralRecording> simulation_report(Page& page, const fs::path& dir,
+                                                         const ReportOptions& o) {
   page.section("Simulation", "simulation");
   if (fs::exists(dir / "summary.json")) {
     const io::SimSummary s = io::read_summary((dir / "summary.json").string());
@@ -319,8 +379,9 @@ void simulation_report(Page& page, const fs::path& dir, const ReportOptions& o) 
     page.table({"population", "model", "size", "spikes", "rate (Hz)", "CV ISI"}, pr);
     reward_figures(page, s.rewards);
   }
-  const io::Recording rec = io::read_recording((dir / "spikes.h5").string());
+  io::Recording rec = io::read_recording((dir / "spikes.h5").string());
   for (const auto& p : rec.populations) population_sections(page, rec, p, o);
+  return std::move(rec.structural);
 }
 
 // ---- training ------------------------------------------------------------------------------
@@ -668,8 +729,12 @@ ReportResult write_report(const std::string& dir_s, const ReportOptions& o) {
   Page page(dir / "figures");
   ReportResult r;
   if (fs::exists(dir / "spikes.h5")) {
-    simulation_report(page, dir, o);
+    const auto structural = simulation_report(page, dir, o);
     r.kinds.push_back("simulation");
+    if (structural) {
+      structural_report(page, *structural);
+      r.kinds.push_back("structural");
+    }
   }
   if (fs::exists(dir / "metrics.jsonl")) {
     training_report(page, dir);

@@ -95,7 +95,7 @@ void RateMonitor::record(std::uint64_t step, double dt, std::size_t spike_count)
   count_ += spike_count;
   if (++filled_ == bin_) {
     times.push_back(bin_start_);
-    const double n = static_cast<double>(pop_->size());
+    const double n = static_cast<double>(pop_->living());  // removed neurons do not count
     rates.push_back(n > 0 ? static_cast<double>(count_) / (n * bin_ * dt) : 0.0);
     count_ = 0;
     filled_ = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "draws.hpp"
 #include "volley/error.hpp"
 
 namespace volley {
@@ -31,6 +32,7 @@ Population& Network::add(std::unique_ptr<Population> pop, std::size_t size) {
   pop->grow(size, seed_);
   pops_.push_back(std::move(pop));
   spike_counts_.push_back(0);
+  size_history_.push_back({{time(), size, size}});
   return *pops_.back();
 }
 
@@ -166,9 +168,210 @@ StructuralPlasticity& Network::enable_structural_plasticity(const StructuralPlas
   return *structural_;
 }
 
-void Network::grow(std::string_view name, std::size_t n) {
-  population(name).grow(n, seed_);
-  for (auto& p : projs_) p->sync_sizes();
+void Network::record_size(std::size_t p) {
+  size_history_[p].push_back({time(), pops_[p]->size(), pops_[p]->living()});
 }
 
+const std::vector<SizeChange>& Network::size_history(std::string_view name) const {
+  return size_history_[population_index(name)];
+}
+
+void Network::check_growth(const Population& pop, std::size_t n,
+                           const std::vector<GrowthConnection>& connect) const {
+  if (pop.model() == "spike_generator")
+    throw ParameterError(fmt::format("population '{}' is a spike generator: its neurons are its "
+                                     "spike list and cannot grow",
+                                     pop.name()));
+  if (n == 0) throw ParameterError(fmt::format("growing '{}' needs n >= 1", pop.name()));
+  for (const auto& gc : connect) {
+    const Projection* pr = nullptr;
+    for (const auto& p : projs_)
+      if (p->name() == gc.projection) pr = p.get();
+    if (!pr)
+      throw ParameterError(fmt::format("growing '{}': unknown projection '{}'", pop.name(),
+                                       gc.projection));
+    const bool in = &pr->target() == &pop && pr->spans_target_to_end();
+    const bool out = &pr->source() == &pop && pr->spans_source_to_end();
+    if (!in && !out)
+      throw ParameterError(fmt::format(
+          "growing '{}': projection '{}' does not span the population to its end, so the new "
+          "neurons are not part of it",
+          pop.name(), gc.projection));
+    if (!std::isfinite(pr->constant_weight_si()) || !pr->homogeneous_delay())
+      throw ParameterError(fmt::format("growing '{}': projection '{}' needs one constant weight "
+                                       "and delay to connect new neurons",
+                                       pop.name(), gc.projection));
+  }
+}
+
+void Network::grow(std::string_view name, std::size_t n,
+                   const std::vector<GrowthConnection>& connect) {
+  const std::size_t idx = population_index(name);
+  Population& pop = *pops_[idx];
+  check_growth(pop, n, connect);
+  std::vector<std::pair<std::size_t, std::size_t>> before;
+  for (const auto& p : projs_) before.emplace_back(p->pre_count(), p->post_count());
+  pop.grow(n, seed_);
+  for (auto& p : projs_) p->sync_sizes();
+  for (std::size_t c = 0; c < connect.size(); ++c) {
+    for (std::size_t k = 0; k < projs_.size(); ++k) {
+      if (projs_[k]->name() != connect[c].projection) continue;
+      const auto stream = stream_id(RngStream::kStructural,
+                                    0x800000u | static_cast<std::uint32_t>(
+                                                    ((changes_applied_ << 8) | (c << 1)) & 0x7FFFFF));
+      projs_[k]->connect_grown(connect[c].connector, before[k].first, before[k].second, seed_,
+                               stream);
+    }
+  }
+  ++changes_applied_;
+  record_size(idx);
+}
+
+void Network::remove_neurons(std::string_view name, std::vector<std::uint32_t> indices) {
+  const std::size_t idx = population_index(name);
+  Population& pop = *pops_[idx];
+  for (const auto& in : inputs_)
+    if (&in->target() == &pop && dynamic_cast<const GapJunctions*>(in.get()))
+      throw ParameterError(fmt::format("population '{}' has gap junctions; removing its neurons "
+                                       "is not supported",
+                                       pop.name()));
+  std::sort(indices.begin(), indices.end());
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+  for (const std::uint32_t i : indices) {
+    if (i >= pop.size())
+      throw ParameterError(fmt::format("cannot remove neuron {} of '{}': it has {} neurons", i,
+                                       pop.name(), pop.size()));
+    if (!pop.alive(i))
+      throw ParameterError(fmt::format("neuron {} of '{}' was already removed", i, pop.name()));
+  }
+  if (indices.empty()) return;
+  std::vector<char> gone(pop.size(), 0);
+  for (const std::uint32_t i : indices) gone[i] = 1;
+  for (auto& p : projs_) {
+    const bool from = &p->source() == &pop, to = &p->target() == &pop;
+    if (!from && !to) continue;
+    const std::size_t pre0 = p->pre_begin(), post0 = p->post_begin();
+    p->remove_synapses([&](std::uint32_t pre, std::uint32_t post, float) {
+      return (from && gone[pre0 + pre]) || (to && gone[post0 + post]);
+    });
+  }
+  pop.mark_removed(indices);
+  ++changes_applied_;
+  record_size(idx);
+}
+
+void Network::schedule(const NeuronChange& change) {
+  const std::string where = fmt::format("change at {} s", change.time);
+  if (!std::isfinite(change.time) || change.time < time() - 0.5 * dt_)
+    throw ParameterError(fmt::format("{}: the time must not be before now ({} s)", where, time()));
+  const Population& pop = population(change.population);
+  if (change.kind == NeuronChange::Kind::kGrow) {
+    try {
+      check_growth(pop, change.n, change.connect);
+    } catch (const ParameterError& e) {
+      throw ParameterError(fmt::format("{}: {}", where, e.what()));
+    }
+  } else {
+    if (!change.indices.empty() && change.fraction != 0.0)
+      throw ParameterError(fmt::format("{}: give either indices or a fraction, not both", where));
+    if (!(change.fraction >= 0.0 && change.fraction <= 1.0))
+      throw ParameterError(fmt::format("{}: fraction must be in [0, 1], got {}", where,
+                                       change.fraction));
+  }
+  // Stable in time order: changes at the same time apply in the order they were given.
+  const auto at = std::upper_bound(schedule_.begin(), schedule_.end(), change.time,
+                                   [](double t, const NeuronChange& c) { return t < c.time; });
+  schedule_.insert(at, change);
+}
+
+void Network::add_neuron_rule(const NeuronRule& rule) {
+  const std::string where = fmt::format("neuron rule '{}'", rule.name);
+  const std::size_t p = population_index(rule.population);
+  if (!structural_ || structural_->calcium_index(p) == static_cast<std::size_t>(-1))
+    throw ParameterError(fmt::format("{}: population '{}' needs a calcium trace (structural "
+                                     "plasticity's calcium table)",
+                                     where, rule.population));
+  const double steps = std::round(rule.every / dt_);
+  if (!(steps >= 1.0) || std::abs(steps * dt_ - rule.every) > 1e-6 * rule.every)
+    throw ParameterError(fmt::format("{}: every = {} s is not a whole number of steps of {} s",
+                                     where, rule.every, dt_));
+  if (rule.kind == NeuronRule::Kind::kGrowWhenActive) {
+    try {
+      check_growth(*pops_[p], rule.n, rule.connect);
+    } catch (const ParameterError& e) {
+      throw ParameterError(fmt::format("{}: {}", where, e.what()));
+    }
+  } else if (!(rule.duration >= 0.0)) {
+    throw ParameterError(fmt::format("{}: duration must be >= 0 s", where));
+  }
+  neuron_rules_.push_back({rule, static_cast<std::uint64_t>(steps), 0, {}});
+}
+
+void Network::apply(const NeuronChange& c) {
+  const std::string where = fmt::format("change at {} s", c.time);
+  try {
+    if (c.kind == NeuronChange::Kind::kGrow) {
+      grow(c.population, c.n, c.connect);
+      return;
+    }
+    const Population& pop = population(c.population);
+    std::vector<std::uint32_t> chosen = c.indices;
+    if (chosen.empty()) {
+      std::vector<std::uint32_t> living;
+      for (std::size_t i = 0; i < pop.size(); ++i)
+        if (pop.alive(i)) living.push_back(static_cast<std::uint32_t>(i));
+      const auto k = static_cast<std::size_t>(std::llround(c.fraction * static_cast<double>(living.size())));
+      detail::Draws(seed_, stream_id(RngStream::kStructural, 0x700000u | (changes_applied_ & 0xFFFFF)),
+                    0, step_)
+          .choose_front(living, k);
+      chosen.assign(living.begin(), living.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    remove_neurons(c.population, std::move(chosen));
+  } catch (const ParameterError& e) {
+    throw ParameterError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+void Network::apply_changes() {
+  while (!schedule_.empty() &&
+         static_cast<std::uint64_t>(std::llround(schedule_.front().time / dt_)) <= step_) {
+    const NeuronChange c = schedule_.front();
+    schedule_.erase(schedule_.begin());
+    apply(c);
+  }
+  if (step_ == 0) return;
+  for (auto& rs : neuron_rules_) {
+    if (step_ % rs.every_steps != 0 || rs.checked == step_) continue;
+    rs.checked = step_;
+    const NeuronRule& r = rs.rule;
+    const std::size_t p = population_index(r.population);
+    const Population& pop = *pops_[p];
+    const auto ca = structural_->calcium(structural_->calcium_index(p), step_);
+    if (r.kind == NeuronRule::Kind::kRemoveInactive) {
+      rs.below_since.resize(pop.size(), -1.0);
+      std::vector<std::uint32_t> gone;
+      for (std::size_t i = 0; i < pop.size(); ++i) {
+        if (!pop.alive(i)) continue;
+        if (ca[i] >= r.level) {
+          rs.below_since[i] = -1.0;
+          continue;
+        }
+        if (rs.below_since[i] < 0.0) rs.below_since[i] = time();
+        if (time() - rs.below_since[i] >= r.duration - 0.5 * dt_)
+          gone.push_back(static_cast<std::uint32_t>(i));
+      }
+      if (!gone.empty()) remove_neurons(r.population, std::move(gone));
+    } else {
+      double sum = 0.0;
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < pop.size(); ++i)
+        if (pop.alive(i)) sum += ca[i], ++n;
+      const std::size_t room = r.max_size == 0 ? r.n
+                               : r.max_size > pop.size() ? std::min(r.n, r.max_size - pop.size())
+                                                         : 0;
+      if (n > 0 && sum / static_cast<double>(n) > r.level && room > 0)
+        grow(r.population, room, r.connect);
+    }
+  }
+}
 }  // namespace volley

@@ -67,10 +67,29 @@ VariableView Population::variable(std::string_view name) {
   return v;
 }
 
+void DelayRing::clear_neuron(std::size_t i) {
+  for (std::size_t k = 0; k < slots_ && i < size_; ++k) data_[k * size_ + i] = 0.0f;
+}
+
+void Population::mark_removed(const std::vector<std::uint32_t>& indices) {
+  if (removed_.empty()) removed_.assign(size_, 0);
+  for (const std::uint32_t i : indices) {
+    if (removed_[i]) continue;
+    removed_[i] = 1;
+    ++removed_count_;
+    for (auto& r : rings_) r.clear_neuron(i);
+  }
+}
+
+void Population::drop_removed(std::vector<std::uint32_t>& spikes) const {
+  std::erase_if(spikes, [this](std::uint32_t i) { return removed_[i] != 0; });
+}
+
 void Population::grow(std::size_t n, std::uint64_t seed) {
   const std::size_t old = size_;
   resize_state(old, old + n, seed);
   size_ = old + n;
+  if (!removed_.empty()) removed_.resize(size_, 0);
   for (auto& r : rings_) r.resize_neurons(size_);
   if (!drive_.empty()) drive_.resize(size_, 0.0f);
 }

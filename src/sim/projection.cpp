@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "volley/error.hpp"
 #include "volley/neuromodulator.hpp"
@@ -462,6 +462,40 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
     rp[i + 1] = cols.size();
   }
   rebuild(std::move(rp), std::move(cols), std::move(ws), std::move(ds));
+}
+
+std::size_t Projection::connect_grown(const Connector& c, std::size_t old_pre,
+                                      std::size_t old_post, std::uint64_t seed,
+                                      std::uint32_t stream) {
+  const std::string where = fmt::format("projection '{}'", name_);
+  if (!std::isfinite(constant_weight_si_) || !delays_.empty())
+    throw ParameterError(fmt::format("{}: connecting grown neurons needs one constant weight and "
+                                     "delay",
+                                     where));
+  const bool same = source_ == target_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  auto block = [&](std::size_t pre0, std::size_t n_pre, std::size_t post0, std::size_t n_post,
+                   std::uint32_t sub) {
+    if (n_pre == 0 || n_post == 0) return;
+    const ConnectGeometry g{n_pre, n_post, same,
+                            static_cast<std::int64_t>(post_lo_ + post0) -
+                                static_cast<std::int64_t>(pre_lo_ + pre0)};
+    SparsityPattern sp;
+    try {
+      sp = build_pattern(c, g, seed, stream + sub);
+    } catch (const ParameterError& e) {
+      throw ParameterError(fmt::format("{}: {}", where, e.what()));
+    }
+    for (std::size_t i = 0; i < n_pre; ++i)
+      for (std::uint64_t s = sp.row_ptr[i]; s < sp.row_ptr[i + 1]; ++s)
+        pairs.emplace_back(static_cast<std::uint32_t>(pre0 + i),
+                           static_cast<std::uint32_t>(post0 + sp.cols[s]));
+  };
+  block(old_pre, n_pre_ - old_pre, 0, n_post_, 0);  // new sources onto every target
+  block(0, old_pre, old_post, n_post_ - old_post, 1);  // old sources onto the new targets
+  if (!pairs.empty())
+    add_synapses(pairs, constant_weight_si_, static_cast<double>(max_delay_) * dt_);
+  return pairs.size();
 }
 
 std::uint64_t Projection::find_synapse(std::uint32_t pre_rel, std::uint32_t post_rel) const {

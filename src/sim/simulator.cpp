@@ -44,8 +44,28 @@ RunStats Network::run(double duration, const RunOptions& options) {
     throw ParameterError(fmt::format("run duration must be >= 0, got {} s", duration));
   if (options.threads < 1)
     throw ParameterError(fmt::format("threads must be >= 1, got {}", options.threads));
+  const std::uint64_t end = step_ + static_cast<std::uint64_t>(std::llround(duration / dt_));
+  // Neuron changes and rule checks split the run: each part is run as usual, the changes are
+  // applied between parts on this thread.
+  RunStats total;
+  apply_changes();
+  while (step_ < end) {
+    std::uint64_t next = end;
+    if (!schedule_.empty())
+      next = std::min(next, std::max(step_ + 1, static_cast<std::uint64_t>(
+                                                    std::llround(schedule_.front().time / dt_))));
+    for (const auto& r : neuron_rules_)
+      next = std::min(next, (step_ / r.every_steps + 1) * r.every_steps);
+    const RunStats part = run_steps(next - step_, options);
+    total.wall_seconds += part.wall_seconds;
+    total.steps += part.steps;
+    apply_changes();
+  }
+  return total;
+}
+
+RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   const int nthreads = options.threads;
-  const auto n_steps = static_cast<std::uint64_t>(std::llround(duration / dt_));
   const std::size_t np = pops_.size();
 
   // Prepare: constants for dt, ring sizes from the largest delay into each population.
@@ -139,6 +159,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
         if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
         for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
         pops_[p]->update(ctx, lo, hi, mine);
+        if (pops_[p]->has_removed()) pops_[p]->drop_removed(mine);
         if (sp) sp->observe(p, mine, s);
         if (s + 1 < end)
           for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);

@@ -9,55 +9,14 @@
 #include "volley/error.hpp"
 #include "volley/network.hpp"
 #include "volley/rng.hpp"
+#include "draws.hpp"
 
 namespace volley {
 namespace {
 
+using detail::Draws;
+
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-
-// Uniform integers from the counter-based generator, re-keyed every 2^14 blocks so that long
-// shuffles never run a single counter past its block field.
-class Draws {
- public:
-  Draws(std::uint64_t seed, std::uint32_t stream, std::uint32_t index, std::uint64_t step)
-      : seed_(seed), stream_(stream), index_(index), step_(step), rng_(seed, stream, index, step) {}
-  // Uniform in [0, n), n > 0 (Lemire's multiply-and-reject).
-  std::uint32_t below(std::uint32_t n) {
-    std::uint64_t m = std::uint64_t{next()} * n;
-    auto low = static_cast<std::uint32_t>(m);
-    if (low < n) {
-      const std::uint32_t threshold = (0u - n) % n;
-      while (low < threshold) {
-        m = std::uint64_t{next()} * n;
-        low = static_cast<std::uint32_t>(m);
-      }
-    }
-    return static_cast<std::uint32_t>(m >> 32);
-  }
-  // Moves a uniformly chosen subset of m elements of v, in random order, to its front.
-  template <class T>
-  void choose_front(std::vector<T>& v, std::size_t m) {
-    for (std::size_t k = 0; k < m && k + 1 < v.size(); ++k) {
-      const std::size_t j = k + below(static_cast<std::uint32_t>(v.size() - k));
-      std::swap(v[k], v[j]);
-    }
-  }
-
- private:
-  std::uint32_t next() {
-    if (++used_ == (1u << 16)) {
-      used_ = 0;
-      ++chunk_;
-      rng_ = CounterRng(seed_, stream_, index_, step_ + (chunk_ << 40));
-    }
-    return rng_.next_u32();
-  }
-  std::uint64_t seed_;
-  std::uint32_t stream_, index_;
-  std::uint64_t step_, chunk_ = 0;
-  std::uint32_t used_ = 0;
-  CounterRng rng_;
-};
 
 std::size_t pop_index(const Network& net, const std::string& name, const std::string& where) {
   const auto& pops = net.populations();
@@ -346,8 +305,14 @@ void StructuralPlasticity::observe(std::size_t population, const std::vector<std
 }
 
 void StructuralPlasticity::update(std::uint64_t step, std::uint64_t seed) {
-  for (auto& c : ca_)
-    for (std::size_t i = 0; i < c.ca.size(); ++i) advance_neuron(c, i, step + 1);
+  for (auto& c : ca_) {
+    const Population& pop = *net_->populations()[c.pop];
+    for (std::size_t i = 0; i < c.ca.size(); ++i) {
+      advance_neuron(c, i, step + 1);
+      if (!pop.alive(i))  // a removed neuron keeps no elements (its synapses are gone)
+        for (auto e : c.elements) elements_[e].z[i] = 0.0;
+    }
+  }
   for (std::size_t r = 0; r < rules_.size(); ++r) apply_rule(rules_[r], step, seed, r);
   for (auto& e : elements_)
     for (std::size_t i = 0; i < e.z.size(); ++i) {
@@ -506,23 +471,28 @@ std::vector<double> StructuralPlasticity::calcium(std::size_t k, std::uint64_t s
 void StructuralPlasticity::record(std::uint64_t step) {
   const std::uint64_t now = step + 1;
   rec_.t.push_back(static_cast<double>(now) * dt_);
+  // Means over the living neurons.
   for (std::size_t k = 0; k < ca_.size(); ++k) {
+    const Population& pop = *net_->populations()[ca_[k].pop];
     const auto v = calcium(k, now);
     double sum = 0.0;
-    for (double x : v) sum += x;
-    rec_.mean_ca[k].push_back(v.empty() ? 0.0 : sum / static_cast<double>(v.size()));
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (pop.alive(i)) sum += v[i];
+    rec_.mean_ca[k].push_back(pop.living() ? sum / static_cast<double>(pop.living()) : 0.0);
   }
   for (std::size_t e = 0; e < elements_.size(); ++e) {
     const Element& el = elements_[e];
     const Calcium& c = ca_[el.ca];
+    const Population& pop = *net_->populations()[c.pop];
     double sum = 0.0;
     std::uint64_t conn = 0;
     for (std::size_t i = 0; i < el.z.size(); ++i) {
+      if (!pop.alive(i)) continue;
       const double span = static_cast<double>(now > c.last[i] ? now - c.last[i] : 0) * dt_;
       sum += el.curve.advance(el.z[i], c.ca[i], span, c.tau);
       conn += static_cast<std::uint64_t>(el.connected[i]);
     }
-    rec_.mean_z[e].push_back(el.z.empty() ? 0.0 : sum / static_cast<double>(el.z.size()));
+    rec_.mean_z[e].push_back(pop.living() ? sum / static_cast<double>(pop.living()) : 0.0);
     rec_.connected[e].push_back(conn);
   }
   for (std::size_t k = 0; k < rec_projs_.size(); ++k)

@@ -14,6 +14,21 @@
 //                  w (float32, [samples, synapses], attribute "unit"), mean (all synapses),
 //                  projection and target (strings); SOURCE is the projection's source population
 // (NAME is the population; a monitor of a slice still writes absolute neuron indices.)
+// structural plasticity (when enabled; see structural_plasticity.hpp), sampled every record
+// interval at the end of the step:
+//   /structural_plasticity             attributes update_interval (float64, s), updates,
+//                                      created, deleted (uint64: updates done, synapses made
+//                                      and removed over the whole run)
+//   /structural_plasticity/t           float64 [samples], s
+//   .../calcium/POP                    float64 [samples], mean Ca of the population; attribute
+//                                      target (float64) = the eps of its elements' growth curves
+//                                      when they all share one (absent otherwise)
+//   .../calcium_final/POP              float64 [neurons], every neuron's Ca at the end of the run
+//   .../elements/POP.ELEM/z            float64 [samples], mean number of elements per neuron
+//   .../elements/POP.ELEM/connected    uint64 [samples], connected elements of the population
+//   .../synapses/PROJ                  uint64 [samples], synapses of each rule projection
+// (a population named "structural_plasticity" with a group of its own cannot be written
+// alongside it: IoError; without the update_interval attribute the group reads as a population.)
 //
 // Every writer replaces its file atomically (a temporary file renamed over it once complete) and
 // throws IoError naming the file; every reader throws IoError naming the file (and the line of

@@ -5,6 +5,7 @@
 // work on what this returns.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,33 @@ struct PopulationRecording {
   std::vector<WeightRecording> weights;  // weight monitors of projections from this population
 };
 
+// Homeostatic structural plasticity (/structural_plasticity of spikes.h5, see outputs.hpp):
+// every series has one value per entry of t; the lists are in name order (as HDF5 lists them).
+struct StructuralRecording {
+  double update_interval = 0.0;  // s
+  std::uint64_t updates = 0, created = 0, deleted = 0;
+  std::vector<double> t;  // s, end of each sampled step
+  struct Series {
+    std::string name;  // the population
+    std::vector<double> values;
+    std::optional<double> target;  // eps shared by the population's growth curves, if one
+  };
+  std::vector<Series> calcium;  // mean Ca per population over t
+  // Ca of every neuron at the end of the run (values per neuron, not per t; no target).
+  std::vector<Series> calcium_final;
+  struct ElementSeries {
+    std::string name;                      // "POPULATION.ELEMENT"
+    std::vector<double> z;                 // mean elements per neuron
+    std::vector<std::uint64_t> connected;  // connected elements of the population
+  };
+  std::vector<ElementSeries> elements;
+  struct Count {
+    std::string name;  // the rule projection
+    std::vector<std::uint64_t> values;
+  };
+  std::vector<Count> synapses;  // synapse count per projection over t
+};
+
 struct Recording {
   double duration = 0.0;  // s; from the "duration" attribute, else the last spike or sample
   double dt = 0.0;        // s; 0 if unknown
@@ -52,13 +80,14 @@ struct Recording {
   double sample_duration = 0.0;  // s, the length of one sample (steps × dt)
   std::vector<int> labels, predictions;
   std::vector<std::string> class_names;  // empty if unknown
+  std::optional<StructuralRecording> structural;  // when the run had structural plasticity
 
   const PopulationRecording* find(const std::string& name) const;
 };
 
 // Throws IoError naming the path (and the object) for a missing or non-HDF5 file, a group whose
 // times and units differ in length, a unit >= size, a non-finite time or a state dataset of the
-// wrong shape.
+// wrong shape, or a structural-plasticity series whose length differs from its t.
 Recording read_recording(const std::string& path);
 
 }  // namespace volley::io

@@ -4,7 +4,10 @@
 // DIR/figures/NAME.svg for papers. It recognises
 //   a simulation   DIR/spikes.h5 (+ summary.json): summary table, and per population a raster
 //                  (downsampled for large N), population rate, ISI and CV distributions,
-//                  spike-train statistics, voltage traces from state monitors
+//                  spike-train statistics, voltage traces from state monitors; when spikes.h5
+//                  holds structural plasticity, a section of its own (updates, synapses created
+//                  and deleted, final synapse counts and mean Ca against the target, mean Ca and
+//                  synapse counts over time)
 //   a training run DIR/metrics.jsonl (+ summary.json, checkpoint.bin): loss and accuracy per
 //                  epoch, confusion matrix, weight histograms; with DIR/record.h5 (volley eval
 //                  --record) also hidden-layer rasters, tuning curves, selectivity, silent and
@@ -29,7 +32,8 @@ struct ReportOptions {
 struct ReportResult {
   std::string html_path;
   std::vector<std::string> figures;  // paths of the SVG files
-  std::vector<std::string> kinds;    // "simulation", "training", "recording", "fi", "robustness"
+  std::vector<std::string> kinds;    // "simulation", "structural", "training", "recording", "fi",
+                                     // "robustness"
   std::size_t html_bytes = 0;
 };
 
