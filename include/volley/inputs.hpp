@@ -26,6 +26,8 @@ class Input {
   const std::string& name() const { return name_; }
   Population& target() const { return *target_; }
   virtual void prepare(double dt) = 0;
+  // An input over the population to its end follows growth (called before every run).
+  void sync_size();
   // Applies this step's drive to target neurons in [lo, hi) (absolute indices).
   virtual void apply(const StepContext& ctx, std::size_t lo, std::size_t hi) = 0;
   virtual bool uses_drive() const { return false; }
@@ -35,6 +37,7 @@ class Input {
   std::string name_;
   Population* target_;
   std::size_t lo_ = 0, n_ = 0;
+  bool to_end_ = false;
 };
 
 struct PoissonInputSpec {

@@ -16,10 +16,15 @@ Input::Input(std::string name, Population& target, Slice slice)
   if (slice.start > target.size())
     throw ParameterError(fmt::format("input '{}': slice start {} exceeds population '{}' of size {}",
                                      name_, slice.start, target.name(), target.size()));
-  n_ = slice.count == Slice::npos ? target.size() - slice.start : slice.count;
+  to_end_ = slice.count == Slice::npos;
+  n_ = to_end_ ? target.size() - slice.start : slice.count;
   if (lo_ + n_ > target.size())
     throw ParameterError(fmt::format("input '{}': slice [{}, {}) exceeds population '{}' of size {}",
                                      name_, lo_, lo_ + n_, target.name(), target.size()));
+}
+
+void Input::sync_size() {
+  if (to_end_) n_ = target_->size() - lo_;
 }
 
 PoissonInput::PoissonInput(const PoissonInputSpec& spec, Population& target, std::uint32_t id)

@@ -103,6 +103,8 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
       gaps.emplace_back(gj, population_index(in->target().name()));
   }
   for (auto& in : inputs_) {
+    // Gap junctions keep the partners they were built with; other inputs follow growth.
+    if (!dynamic_cast<GapJunctions*>(in.get())) in->sync_size();
     in->prepare(dt_);
     const std::size_t p = population_index(in->target().name());
     inputs_of[p].push_back(in.get());
