@@ -38,7 +38,8 @@ struct NeuronChange {
   std::size_t n = 0;                      // grow: neurons to add
   std::vector<GrowthConnection> connect;  // grow: synapses of the new neurons
   std::vector<std::uint32_t> indices;     // remove: these neurons ...
-  double fraction = 0.0;                  // ... or this fraction of the living ones, at random
+  double fraction = 0.0;                  // ... or this fraction of the living ones ...
+  std::size_t count = 0;                  // ... or this many of the living ones, at random
 };
 
 struct NeuronRule {

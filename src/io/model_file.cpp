@@ -347,6 +347,9 @@ class ModelBuilder {
   void add_modulator(const std::string& name, Table t);
   void add_reward(const std::string& name, Table t);
   void add_structural_plasticity(Table t);
+  // [[events]] and [neuron_rules.NAME] (neuron_changes.hpp), once the rest is built.
+  void add_events(const Field& events, double duration);
+  void add_neuron_rule(const std::string& name, Table t);
 
   // One per registered projection, input, monitor and reward type (see input_types() etc.).
   void add_chemical_projection(const std::string& name, Table& t);
@@ -371,6 +374,8 @@ class ModelBuilder {
   void read_population_params(Table& t, const NeuronModel& m, std::size_t size, PopulationSpec& spec);
   StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
+  // The optional `connect` table of a growth: {PROJECTION = {rule = ..., ...}, ...}.
+  std::vector<GrowthConnection> read_growth_connections(Table& t);
 
   // A reference to an existing population, with its slice checked against the size.
   PopulationRef population_ref(const Field& f) const;
@@ -1387,8 +1392,10 @@ void ModelBuilder::add_structural_plasticity(Table t) {
         spec.elements.push_back(es);
       }
   }
-  const Field rules = t.need("rules");
-  for (auto& [name, rf] : rules.table().entries()) {
+  // Without rules, only the calcium traces (e.g. for neuron rules) and element counts run.
+  std::vector<std::pair<std::string, Field>> rules;
+  if (const auto f = t.get("rules")) rules = f->table().entries();
+  for (auto& [name, rf] : rules) {
     Table r = rf.table();
     StructuralRuleSpec rs;
     rs.name = name;
@@ -1403,6 +1410,84 @@ void ModelBuilder::add_structural_plasticity(Table t) {
   }
   t.finish();
   guarded(t, [&] { net_.enable_structural_plasticity(spec); });
+}
+
+std::vector<GrowthConnection> ModelBuilder::read_growth_connections(Table& t) {
+  std::vector<GrowthConnection> out;
+  if (const auto c = t.get("connect"))
+    for (auto& [proj, f] : c->table().entries()) out.push_back({proj, read_connector(f)});
+  return out;
+}
+
+// [[events]]: neurons grown or removed at a time (applied in time order; same time: file order).
+void ModelBuilder::add_events(const Field& events, double duration) {
+  struct Read {
+    NeuronChange change;
+    Table table;
+  };
+  std::vector<Read> read;
+  for (const Field& f : events.elements()) {
+    Table e = f.table();
+    NeuronChange c;
+    const Field time = e.need("time");
+    c.time = time.quantity(Dimension::seconds(), Bound::kNonNegative);
+    if (c.time > duration + 0.5 * net_.dt())
+      time.fail(fmt::format("{} s is beyond the run's duration ({} s)", c.time, duration));
+    const Field action = e.need("action");
+    const std::string what = action.string();
+    const Field pop_field = e.need("population");
+    const PopulationRef pop = population_ref(pop_field);
+    if (pop.sliced) pop_field.fail("name a whole population; pick neurons with `indices`");
+    c.population = pop.name;
+    if (what == "grow") {
+      c.kind = NeuronChange::Kind::kGrow;
+      c.n = static_cast<std::size_t>(e.need("n").integer(1, 1 << 28));
+      c.connect = read_growth_connections(e);
+    } else if (what == "remove") {
+      c.kind = NeuronChange::Kind::kRemove;
+      if (const auto f = e.get("indices"))
+        for (const Field& i : f->elements())
+          c.indices.push_back(static_cast<std::uint32_t>(i.integer(0, 0xFFFFFFFELL)));
+      if (const auto f = e.get("fraction")) c.fraction = f->probability();
+      if (const auto f = e.get("n")) c.count = static_cast<std::size_t>(f->integer(1, 1 << 28));
+    } else {
+      action.fail(fmt::format("unknown action '{}'; expected \"grow\" or \"remove\"", what));
+    }
+    e.finish();
+    read.push_back({std::move(c), std::move(e)});
+  }
+  std::stable_sort(read.begin(), read.end(),
+                   [](const Read& a, const Read& b) { return a.change.time < b.change.time; });
+  for (const Read& r : read) guarded(r.table, [&] { net_.schedule(r.change); });
+}
+
+// [neuron_rules.NAME]: neurons removed or grown by their calcium (structural plasticity's).
+void ModelBuilder::add_neuron_rule(const std::string& name, Table t) {
+  NeuronRule r;
+  r.name = name;
+  const Field type = t.need("type");
+  const std::string what = type.string();
+  const Field pop_field = t.need("population");
+  const PopulationRef pop = population_ref(pop_field);
+  if (pop.sliced) pop_field.fail("name a whole population");
+  r.population = pop.name;
+  t.read("every", r.every, Dimension::seconds(), Bound::kPositive);
+  r.level = t.need("level").quantity(Dimension::none(), Bound::kNonNegative);
+  if (what == "remove_inactive") {
+    r.kind = NeuronRule::Kind::kRemoveInactive;
+    t.read("duration", r.duration, Dimension::seconds(), Bound::kNonNegative);
+  } else if (what == "grow_when_active") {
+    r.kind = NeuronRule::Kind::kGrowWhenActive;
+    r.n = static_cast<std::size_t>(t.need("n").integer(1, 1 << 28));
+    if (const auto f = t.get("max_size")) r.max_size = static_cast<std::size_t>(f->integer(1, 1LL << 32));
+    r.connect = read_growth_connections(t);
+  } else {
+    type.fail(fmt::format("unknown neuron rule type '{}'; expected \"remove_inactive\" or "
+                          "\"grow_when_active\"",
+                          what));
+  }
+  t.finish();
+  guarded(t, [&] { net_.add_neuron_rule(r); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1420,6 +1505,8 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   const auto modulators = top.get("modulators");
   const auto rewards = top.get("rewards");
   const auto structural = top.get("structural_plasticity");
+  const auto events = top.get("events");
+  const auto neuron_rules = top.get("neuron_rules");
   top.finish();
 
   SimulationSettings sim = read_simulation(simulation);
@@ -1453,6 +1540,9 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
   each(inputs, [&](const std::string& n, Table t) { builder.add_input(n, std::move(t)); });
   each(monitors, [&](const std::string& n, Table t) { builder.add_monitor(n, std::move(t)); });
   if (structural) builder.add_structural_plasticity(structural->table());
+  each(neuron_rules,
+       [&](const std::string& n, Table t) { builder.add_neuron_rule(n, std::move(t)); });
+  if (events) builder.add_events(*events, sim.duration);
   return model;
 }
 

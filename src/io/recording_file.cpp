@@ -157,6 +157,28 @@ class Reader {
     }
   }
 
+  void read_sizes(hid_t g, PopulationRecording& p) const {
+    const std::string where = p.name + "/sizes";
+    Handle sg = required_group(g, "sizes", p.name);
+    PopulationRecording::Sizes s;
+    s.t = series<double>(sg, "t", H5T_NATIVE_DOUBLE, where, std::nullopt);
+    s.size = series<std::uint64_t>(sg, "size", H5T_NATIVE_UINT64, where, s.t.size());
+    s.living = series<std::uint64_t>(sg, "living", H5T_NATIVE_UINT64, where, s.t.size());
+    for (std::size_t k = 0; k < s.t.size(); ++k) {
+      if (!std::isfinite(s.t[k]) || (k > 0 && s.t[k] < s.t[k - 1]))
+        fail(where + "/t", "times must be finite and ascending");
+      if (s.living[k] > s.size[k])
+        fail(where, fmt::format("entry {}: {} living neurons of {}", k, s.living[k], s.size[k]));
+    }
+    if (H5Lexists(g, "removed", H5P_DEFAULT) > 0) {
+      p.removed = series<std::uint32_t>(g, "removed", H5T_NATIVE_UINT32, p.name, std::nullopt);
+      for (const std::uint32_t i : p.removed)
+        if (i >= p.size)
+          fail(p.name + "/removed", fmt::format("neuron {} but the population has {}", i, p.size));
+    }
+    p.sizes = std::move(s);
+  }
+
   // Whether the top-level group `name` is structural plasticity's rather than a population's:
   // the writer gives it an update_interval attribute and refuses a population of that name.
   bool is_structural(hid_t file, const std::string& name) const {
@@ -272,6 +294,7 @@ class Reader {
     if (H5Lexists(g, "state", H5P_DEFAULT) > 0) read_states(g, p);
     if (H5Lexists(g, "rate", H5P_DEFAULT) > 0) read_rates(g, p);
     if (H5Lexists(g, "weights", H5P_DEFAULT) > 0) read_weights(g, p);
+    if (H5Lexists(g, "sizes", H5P_DEFAULT) > 0) read_sizes(g, p);
     return p;
   }
 

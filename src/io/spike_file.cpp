@@ -87,6 +87,31 @@ void write_structural(hid_t file, const Network& net, const std::string& path) {
     write_dataset(synapses, sp.projection_names()[k], H5T_NATIVE_UINT64, rec.synapses[k], {});
 }
 
+// /NAME/sizes and /NAME/removed of a population whose neurons were added or removed (layout
+// in outputs.hpp); nothing for one that kept its size.
+void write_sizes(hid_t file, const Network& net, const Population& pop) {
+  const auto& history = net.size_history(pop.name());
+  if (history.size() <= 1) return;
+  Handle g = group(file, pop.name());
+  if (H5Aexists(g, "size") <= 0)
+    scalar_attribute(g, "size", H5T_NATIVE_UINT64, static_cast<std::uint64_t>(pop.size()));
+  Handle sizes = group(g, "sizes");
+  std::vector<double> t;
+  std::vector<std::uint64_t> size, living;
+  for (const auto& h : history) {
+    t.push_back(h.time);
+    size.push_back(h.size);
+    living.push_back(h.living);
+  }
+  write_dataset(sizes, "t", H5T_NATIVE_DOUBLE, t, {}, "s");
+  write_dataset(sizes, "size", H5T_NATIVE_UINT64, size, {});
+  write_dataset(sizes, "living", H5T_NATIVE_UINT64, living, {});
+  std::vector<std::uint32_t> removed;
+  for (std::size_t i = 0; i < pop.size(); ++i)
+    if (!pop.alive(i)) removed.push_back(static_cast<std::uint32_t>(i));
+  write_dataset(g, "removed", H5T_NATIVE_UINT32, removed, {});
+}
+
 }  // namespace
 
 void write_spike_file(const std::string& path, const Network& net) {
@@ -149,6 +174,7 @@ void write_spike_file(const std::string& path, const Network& net) {
       hdf5::write_strings(mg, "projection", {pr.name()});
       hdf5::write_strings(mg, "target", {pr.target().name()});
     }
+    for (const auto& pop : net.populations()) write_sizes(file, net, *pop);
     if (net.structural_plasticity()) write_structural(file, net, path);
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
       throw IoError(fmt::format("HDF5: cannot flush '{}'", tmp));

@@ -272,11 +272,40 @@ void Network::schedule(const NeuronChange& change) {
       throw ParameterError(fmt::format("{}: {}", where, e.what()));
     }
   } else {
-    if (!change.indices.empty() && change.fraction != 0.0)
-      throw ParameterError(fmt::format("{}: give either indices or a fraction, not both", where));
+    const int given = int(!change.indices.empty()) + int(change.fraction != 0.0) +
+                      int(change.count != 0);
+    if (given != 1)
+      throw ParameterError(fmt::format("{}: give exactly one of indices, a fraction or a count "
+                                       "of neurons to remove",
+                                       where));
     if (!(change.fraction >= 0.0 && change.fraction <= 1.0))
       throw ParameterError(fmt::format("{}: fraction must be in [0, 1], got {}", where,
                                        change.fraction));
+    // The population as the changes scheduled before this one leave it (rules may remove more,
+    // which apply() reports when it comes to it).
+    std::size_t size = pop.size(), living = pop.living();
+    for (const auto& c : schedule_) {
+      if (c.time > change.time || c.population != change.population) continue;
+      if (c.kind == NeuronChange::Kind::kGrow) {
+        size += c.n, living += c.n;
+      } else {
+        const std::size_t k =
+            !c.indices.empty() ? c.indices.size()
+            : c.count != 0     ? c.count
+                               : static_cast<std::size_t>(std::llround(
+                                     c.fraction * static_cast<double>(living)));
+        living -= std::min(living, k);
+      }
+    }
+    for (const std::uint32_t i : change.indices)
+      if (i >= size)
+        throw ParameterError(fmt::format("{}: cannot remove neuron {} of '{}': it will have {} "
+                                         "neurons then",
+                                         where, i, pop.name(), size));
+    if (change.count > living)
+      throw ParameterError(fmt::format("{}: cannot remove {} neurons of '{}': {} will be alive "
+                                       "then",
+                                       where, change.count, pop.name(), living));
   }
   // Stable in time order: changes at the same time apply in the order they were given.
   const auto at = std::upper_bound(schedule_.begin(), schedule_.end(), change.time,
@@ -320,7 +349,9 @@ void Network::apply(const NeuronChange& c) {
       std::vector<std::uint32_t> living;
       for (std::size_t i = 0; i < pop.size(); ++i)
         if (pop.alive(i)) living.push_back(static_cast<std::uint32_t>(i));
-      const auto k = static_cast<std::size_t>(std::llround(c.fraction * static_cast<double>(living.size())));
+      const auto k = c.count != 0 ? std::min(c.count, living.size())
+                                  : static_cast<std::size_t>(std::llround(
+                                        c.fraction * static_cast<double>(living.size())));
       detail::Draws(seed_, stream_id(RngStream::kStructural, 0x700000u | (changes_applied_ & 0xFFFFF)),
                     0, step_)
           .choose_front(living, k);

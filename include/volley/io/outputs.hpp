@@ -14,6 +14,11 @@
 //                  w (float32, [samples, synapses], attribute "unit"), mean (all synapses),
 //                  projection and target (strings); SOURCE is the projection's source population
 // (NAME is the population; a monitor of a slice still writes absolute neuron indices.)
+// populations that grew or lost neurons during the run (see neuron_changes.hpp):
+//   /NAME/sizes/t, size, living     float64 (s), uint64, uint64: after each change (the first
+//                                   entry: when the population was made); size counts every
+//                                   neuron ever made (ids are never reused), living the others
+//   /NAME/removed                   uint32: indices of the removed neurons, ascending
 // structural plasticity (when enabled; see structural_plasticity.hpp), sampled every record
 // interval at the end of the step:
 //   /structural_plasticity             attributes update_interval (float64, s), updates,

@@ -43,6 +43,14 @@ struct PopulationRecording {
   std::vector<StateRecording> states;  // one per (monitor, variable)
   std::vector<RateRecording> rates;
   std::vector<WeightRecording> weights;  // weight monitors of projections from this population
+  // Populations whose neurons were added or removed during the run: size (all neurons ever
+  // made) and living after each change; the indices of the removed neurons.
+  struct Sizes {
+    std::vector<double> t;  // s
+    std::vector<std::uint64_t> size, living;
+  };
+  std::optional<Sizes> sizes;
+  std::vector<std::uint32_t> removed;
 };
 
 // Homeostatic structural plasticity (/structural_plasticity of spikes.h5, see outputs.hpp):
