@@ -295,7 +295,7 @@ void append_metrics(const std::string& path, const MetricsLine& m) {
   std::string line;
   if (!m.generation) {
     // nlohmann::json (keys in alphabetical order), as volley train has always written them.
-    const nlohmann::json j = {{"epoch", m.epoch},
+    nlohmann::json j = {{"epoch", m.epoch},
                               {"train_loss", m.train_loss},
                               {"train_acc", m.train_acc},
                               {"test_acc", m.test_acc},
@@ -305,6 +305,12 @@ void append_metrics(const std::string& path, const MetricsLine& m) {
                               {"test_seconds", m.test_seconds},
                               {"active_fraction", m.active_fraction},
                               {"lr", m.lr}};
+    if (!m.rewiring.empty()) {
+      nlohmann::json& r = j["rewiring"];
+      for (const auto& x : m.rewiring)
+        r[x.matrix] = {{"active", x.active}, {"rewired", x.rewired},
+                       {"rows_connected", x.rows_connected}};
+    }
     line = j.dump();
   } else {
     ordered_json j = {{"generation", m.epoch},
@@ -362,6 +368,14 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
     m.mean_fitness = f.number_or_nan("mean_fitness");
     m.sigma = f.number_or_nan("sigma");
     m.evaluations_per_second = f.number_or_nan("evaluations_per_second");
+    if (f.has("rewiring")) {
+      const Fields r = f.object("rewiring");
+      for (const auto& [name, x] : r.json().items()) {
+        const Fields e(x, where + ": rewiring." + name);
+        m.rewiring.push_back({name, e.get<std::uint64_t>("active"), e.get<std::uint64_t>("rewired"),
+                              e.get<std::uint64_t>("rows_connected")});
+      }
+    }
     out.push_back(m);
   }
   return out;

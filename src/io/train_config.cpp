@@ -290,6 +290,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   const auto evolution = top.get("evolution");
   const auto reservoir = top.get("reservoir");
   const auto twin = top.get("twin");
+  const auto rewiring = top.get("rewiring");
   top.finish();
   if (!data) top.missing("data", "add a [data] table, e.g. dataset = \"fashion-mnist\"");
   if (!layers) top.missing("layers", "add [[layers]] tables, the last of type \"readout\"");
@@ -385,6 +386,12 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     read_params(t, twin_params(), cfg.twin);
     bins_field = t.get("bins");
     cfg.twin.leaky = flag(t, "leaky", false);
+    t.finish();
+  }
+  if (rewiring) {
+    Table t = rewiring->table();
+    if (auto f = t.get("kind")) cfg.rewiring.kind = choose(*f, train::rewiring_kinds());
+    read_params(t, train::rewiring_params(), cfg.rewiring);
     t.finish();
   }
   if (opt.twin) cfg.twin.kind = *opt.twin;
@@ -624,6 +631,13 @@ std::string training_reference_markdown() {
                        "the relu units integrate with the spiking layer's tau_mem"}},
                      {infos(twin_params())}));
   names("Twins", markdown_names(train::twin_kinds()));
+
+  section("`[rewiring]`",
+          "Rewiring while training (include/volley/train/rewiring.hpp): Deep R on every sparse "
+          "weight matrix (a layer's `density` or `recurrent_density` below 1 sets its budget).",
+          keys_table({{"kind", "`\"none\"`", one_of(train::rewiring_kinds()), "below"}},
+                     {infos(train::rewiring_params())}));
+  names("Rewiring", markdown_names(train::rewiring_kinds()));
   return md;
 }
 

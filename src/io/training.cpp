@@ -111,6 +111,7 @@ class FitDirectory final : public train::FitWriter {
     line.test_seconds = r.test.seconds;
     line.active_fraction = st.active_fraction;
     line.lr = r.lr;
+    for (const auto& m : st.rewiring) line.rewiring.push_back({m.name, m.active, m.rewired, m.rows_connected});
     append_metrics(metrics_path_, line);
     pending_line_ = fmt::format(
         "epoch {:>3}/{} train_loss {:.4f} train_acc {:.4f} test_acc {:.4f} | {:.1f} s "
@@ -289,6 +290,11 @@ train::FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
   DataSets data = load_data(cfg);
   train::Net net(network_for(cfg, data));
   train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
+  try {
+    trainer.enable_rewiring(cfg.rewiring);
+  } catch (const ParameterError& e) {
+    throw ConfigError(fmt::format("{}: {}", cfg.path, e.what()));
+  }
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
 

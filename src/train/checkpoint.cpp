@@ -17,7 +17,7 @@ namespace volley::train {
 namespace {
 
 constexpr char kMagic[8] = {'V', 'O', 'L', 'L', 'E', 'Y', 'C', 'K'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 class Writer {
  public:
@@ -34,6 +34,11 @@ class Writer {
     pod<std::uint64_t>(v.size());
     const auto* p = reinterpret_cast<const char*>(v.data());
     buf_.insert(buf_.end(), p, p + v.size() * sizeof(float));
+  }
+  void u32s(const std::vector<std::uint32_t>& v) {
+    pod<std::uint64_t>(v.size());
+    const auto* p = reinterpret_cast<const char*>(v.data());
+    buf_.insert(buf_.end(), p, p + v.size() * sizeof(std::uint32_t));
   }
   void named(const std::vector<std::pair<std::string, std::vector<float>>>& list) {
     pod<std::uint64_t>(list.size());
@@ -73,6 +78,14 @@ class Reader {
     std::vector<float> v(n);
     if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(float));  // data() may be null
     pos_ += n * sizeof(float);
+    return v;
+  }
+  std::vector<std::uint32_t> u32s() {
+    const auto n = pod<std::uint64_t>();
+    if (n > (end_ - pos_) / sizeof(std::uint32_t)) corrupt("an array runs past the end");
+    std::vector<std::uint32_t> v(n);
+    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(std::uint32_t));
+    pos_ += n * sizeof(std::uint32_t);
     return v;
   }
   std::vector<std::pair<std::string, std::vector<float>>> named() {
@@ -123,6 +136,12 @@ void write_checkpoint(const std::string& path, const Checkpoint& ck) {
   w.named(ck.params);
   w.named(ck.opt_m);
   w.named(ck.opt_v);
+  w.pod<std::uint64_t>(ck.patterns.size());
+  for (const auto& p : ck.patterns) {
+    w.str(p.name);
+    w.u32s(p.row_ptr);
+    w.u32s(p.cols);
+  }
   const auto& payload = w.bytes();
   const std::uint64_t size = payload.size();
   const std::uint32_t sum = crc(payload.data(), payload.size());
@@ -143,7 +162,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     throw IoError(fmt::format("{}: not a volley checkpoint (no VOLLEYCK header)", path));
   Reader head(b, sizeof kMagic, header, path);
   const auto version = head.pod<std::uint32_t>();
-  if (version != kVersion)
+  if (version != kVersion && version != 1)
     throw IoError(fmt::format("{}: checkpoint version {} is not supported (expected {})", path,
                               version, kVersion));
   const auto size = head.pod<std::uint64_t>();
@@ -166,6 +185,17 @@ Checkpoint read_checkpoint(const std::string& path) {
   ck.params = r.named();
   ck.opt_m = r.named();
   ck.opt_v = r.named();
+  if (version >= 2) {
+    const auto n = r.pod<std::uint64_t>();
+    if (n > size) r.corrupt("bad pattern count");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      Checkpoint::Pattern p;
+      p.name = r.str();
+      p.row_ptr = r.u32s();
+      p.cols = r.u32s();
+      ck.patterns.push_back(std::move(p));
+    }
+  }
   if (!r.done()) r.corrupt("trailing bytes");
   return ck;
 }

@@ -752,6 +752,32 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
   update_delays();
 }
 
+void Net::set_pattern(std::size_t layer, bool recurrent, std::vector<std::uint32_t> row_ptr,
+                      std::vector<std::uint32_t> cols) {
+  if (layer >= w_.size())
+    throw ParameterError(fmt::format("set_pattern: no layer {}", layer));
+  WeightLayout& W = recurrent ? v_[layer] : w_[layer];
+  const std::string name = fmt::format("layer{}.{}", layer, recurrent ? "v" : "w");
+  if (W.dense || W.n_pre == 0)
+    throw ParameterError(fmt::format("{}: not a sparse matrix", name));
+  if (cols.size() != W.cols.size())
+    throw ParameterError(fmt::format("{}: {} synapses where the network has {}", name, cols.size(),
+                                     W.cols.size()));
+  if (row_ptr.size() != W.n_pre + 1 || row_ptr.front() != 0 || row_ptr.back() != cols.size())
+    throw ParameterError(fmt::format("{}: row pointers do not fit {} rows of {} synapses", name,
+                                     W.n_pre, cols.size()));
+  for (std::size_t i = 0; i < W.n_pre; ++i) {
+    if (row_ptr[i] > row_ptr[i + 1])
+      throw ParameterError(fmt::format("{}: row pointers descend at row {}", name, i));
+    for (std::uint32_t k = row_ptr[i]; k < row_ptr[i + 1]; ++k)
+      if (cols[k] >= W.n_post || (k > row_ptr[i] && cols[k] <= cols[k - 1]))
+        throw ParameterError(
+            fmt::format("{}: row {}: columns must ascend and be < {}", name, i, W.n_post));
+  }
+  W.row_ptr = std::move(row_ptr);
+  W.cols = std::move(cols);
+}
+
 std::size_t Net::n_synapses() const {
   std::size_t n = 0;
   for (std::size_t l = 0; l < w_.size(); ++l) {

@@ -86,6 +86,16 @@ Optimizer::Optimizer(const OptimizerConfig& cfg, const std::vector<Param>& param
   }
 }
 
+void Optimizer::remap(std::size_t param, const std::vector<std::int64_t>& from) {
+  for (auto* state : {&m_[param], &v_[param]}) {
+    if (state->empty()) continue;
+    std::vector<float> moved(from.size(), 0.0f);
+    for (std::size_t k = 0; k < from.size(); ++k)
+      if (from[k] >= 0) moved[k] = (*state)[static_cast<std::size_t>(from[k])];
+    *state = std::move(moved);
+  }
+}
+
 void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<float>>& grads,
                      double lr, [[maybe_unused]] int threads) {
   ++t_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string_view>
 
 #include "volley/error.hpp"
@@ -34,6 +35,10 @@ Checkpoint make_checkpoint(const RunIdentity& id, const Net& net, Optimizer* opt
       ck.opt_v.emplace_back(p.name, opt->v()[k]);
     }
   }
+  for (std::size_t l = 0; l < net.config().layers.size(); ++l)
+    for (const WeightLayout* W : {&net.input_weights(l), &net.recurrent_weights(l)})
+      if (!W->dense && W->n_pre > 0)
+        ck.patterns.push_back({net.params()[W->param].name, W->row_ptr, W->cols});
   return ck;
 }
 
@@ -78,7 +83,34 @@ void restore(const Checkpoint& ck, Net& net, Optimizer* opt, const std::string& 
                                   params[k].name));
     }
   }
-  // Everything checked: nothing is half-restored when a check fails.
+  struct Target {
+    std::size_t layer;
+    bool recurrent;
+    const Checkpoint::Pattern* pattern;
+  };
+  std::vector<Target> patterns;
+  for (const auto& p : ck.patterns) {
+    std::optional<Target> found;
+    for (std::size_t l = 0; l < net.config().layers.size() && !found; ++l)
+      for (const bool rec : {false, true}) {
+        const WeightLayout& W = rec ? net.recurrent_weights(l) : net.input_weights(l);
+        if (!W.dense && W.n_pre > 0 && params[W.param].name == p.name) found = Target{l, rec, &p};
+      }
+    if (!found)
+      throw IoError(fmt::format("{}: checkpoint has a sparsity pattern for '{}', which is not a "
+                                "sparse matrix of the network",
+                                source, p.name));
+    patterns.push_back(*found);
+  }
+  // Everything checked: nothing is half-restored when a check fails (a pattern's own content is
+  // checked as it is set; a file that passed its CRC holds what volley wrote).
+  for (const auto& t : patterns) {
+    try {
+      net.set_pattern(t.layer, t.recurrent, t.pattern->row_ptr, t.pattern->cols);
+    } catch (const ParameterError& e) {
+      throw IoError(fmt::format("{}: {}", source, e.what()));
+    }
+  }
   for (std::size_t k = 0; k < params.size(); ++k) params[k].value = ck.params[k].second;
   net.update_delays();
   if (!opt) return;

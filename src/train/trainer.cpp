@@ -200,6 +200,7 @@ EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
   const auto order = permutation(n, settings_.seed, epoch);
   const double lr = opt_cfg_.lr_at(epoch, settings_.epochs);
   EpochStats st;
+  if (deep_r_) deep_r_->reset_counts();
   double loss_total = 0.0;
   std::size_t correct_total = 0, active_total = 0;
   for (std::size_t b = 0; b < batches; ++b) {
@@ -217,6 +218,7 @@ EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
     }
     opt_.step(net_.params(), grads_, lr, settings_.threads);
     net_.constrain();
+    if (deep_r_) deep_r_->rewire(net_, opt_, lr, opt_.steps());
     // An update can overflow even when loss and gradients were finite (a huge learning rate);
     // NaN weights can then silence the network without ever making the loss NaN.
     for (const auto& p : net_.params())
@@ -242,8 +244,13 @@ EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
                          (static_cast<double>(st.samples) *
                           static_cast<double>(std::max<std::size_t>(1, net_.hidden_pairs())));
   }
+  if (deep_r_) st.rewiring = deep_r_->matrices();
   st.seconds = seconds_since(t0);
   return st;
+}
+
+void Trainer::enable_rewiring(const RewiringConfig& config) {
+  deep_r_ = config.kind == RewiringKind::none ? nullptr : std::make_unique<DeepR>(config, net_);
 }
 
 std::vector<std::vector<float>> Trainer::gradients(const data::EventSource& data,

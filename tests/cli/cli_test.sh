@@ -318,11 +318,17 @@ for model in "$examples"/*.toml; do
     [ -d "$fm" ] || continue
     "$volley" train "$model" --epochs 1 --train-limit 256 --test-limit 256 --out "$work/ex-$(basename "$model")" \
       >/dev/null 2>&1 && pass "example $(basename "$model")" || fail "example $(basename "$model")"
+  elif grep -q '^\[\[events\]\]' "$model"; then
+    # Scheduled changes must lie within the run: run it whole (a few seconds at most).
+    "$volley" sim "$model" --out "$work/example" -q && pass "example $(basename "$model")" \
+      || fail "example $(basename "$model")"
   else
     "$volley" sim "$model" --duration "50 ms" --out "$work/example" -q && pass "example $(basename "$model")" \
       || fail "example $(basename "$model")"
   fi
 done
+expect_error "sim: an event after the shortened run" 2 "neuron_turnover.toml:" "events[0].time" \
+  "beyond the run's duration (0.05 s)" -- sim "$examples/neuron_turnover.toml" --duration "50 ms" --out "$work/x"
 
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

@@ -18,6 +18,7 @@
 
 namespace vt = volley::train;
 namespace vio = volley::io;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 namespace {
@@ -273,4 +274,17 @@ TEST(TrainConfig, ReferenceNamesEveryKeyAndEveryRegisteredName) {
   EXPECT_THAT(md, HasSubstr("| `tau_mem` | 10 ms | > 0 |"));
   EXPECT_THAT(md, HasSubstr("| `exponential` | 1 |"));
   EXPECT_EQ(md, vio::training_reference_markdown());  // deterministic
+}
+
+TEST(TrainConfig, RewiringIsReadWithItsKindAndParameters) {
+  EXPECT_EQ(vio::load_train_string(kBase, "t.toml").rewiring.kind, vt::RewiringKind::none);
+  const auto cfg = vio::load_train_string(
+      kBase + "[rewiring]\nkind = \"deep_r\"\nl1 = 1e-5\ntemperature = 1e-9\n", "t.toml");
+  EXPECT_EQ(cfg.rewiring.kind, vt::RewiringKind::deep_r);
+  EXPECT_DOUBLE_EQ(cfg.rewiring.l1, 1e-5);
+  EXPECT_DOUBLE_EQ(cfg.rewiring.temperature, 1e-9);
+  EXPECT_THAT(error_of(kBase + "[rewiring]\nkind = \"deep_q\"\n"),
+              HasSubstr(unknown(vt::rewiring_kinds(), "deep_q")));
+  EXPECT_THAT(error_of(kBase + "[rewiring]\nkind = \"deep_r\"\nl1 = -1\n"),
+              AllOf(HasSubstr("t.toml:"), HasSubstr("rewiring.l1")));
 }

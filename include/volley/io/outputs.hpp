@@ -136,7 +136,9 @@ SimSummary read_summary(const std::string& path);
 
 // ---- metrics.jsonl (`volley train`: one line per epoch; `volley evolve`: one per generation) --
 // train:  {"epoch", "train_loss", "train_acc", "test_acc", "test_loss", "epoch_seconds",
-//          "samples_per_second", "test_seconds", "active_fraction", "lr"}
+//          "samples_per_second", "test_seconds", "active_fraction", "lr"}, and with rewiring
+//         "rewiring": {PARAM: {"active", "rewired", "rows_connected"}} (the budget, synapses
+//         rewired in the epoch, presynaptic neurons with a synapse at its end)
 // evolve: {"generation", "best_fitness", "mean_fitness", "sigma", "generation_seconds",
 //          "evaluations_per_second", "samples_per_second", "test_acc" and "test_loss" (on the
 //          generations with a test evaluation)}
@@ -148,6 +150,11 @@ struct MetricsLine {
   double epoch_seconds = kNaN;  // evolve: generation_seconds
   double samples_per_second = kNaN, test_seconds = kNaN, active_fraction = kNaN, lr = kNaN;
   double best_fitness = kNaN, mean_fitness = kNaN, sigma = kNaN, evaluations_per_second = kNaN;
+  struct Rewiring {
+    std::string matrix;  // "layer0.w"
+    std::uint64_t active = 0, rewired = 0, rows_connected = 0;
+  };
+  std::vector<Rewiring> rewiring;
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 };
 

@@ -18,6 +18,7 @@
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
 #include "volley/train/trainer.hpp"
+#include "volley/train/rewiring.hpp"
 #include "volley/train/twin.hpp"
 
 namespace volley::io {
@@ -49,6 +50,8 @@ struct TrainConfig {
   // [twin]: kind = "ann" trains the non-spiking twin (train/twin.hpp); `net`, `loss` and the
   // data's encoding are then already the twin's.
   train::TwinConfig twin;
+  // [rewiring]: Deep R on the sparse layers during `volley train` (train/rewiring.hpp).
+  train::RewiringConfig rewiring;
 };
 
 struct TrainOptions {

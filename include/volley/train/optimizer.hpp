@@ -51,6 +51,10 @@ class Optimizer {
   void step(std::vector<Param>& params, const std::vector<std::vector<float>>& grads, double lr,
             int threads);
 
+  // Rearranges the state of parameter `param` after its elements moved: element k takes the
+  // state of old element from[k], or zero state where from[k] < 0 (a new element).
+  void remap(std::size_t param, const std::vector<std::int64_t>& from);
+
   // State, for checkpoints.
   std::uint64_t steps() const { return t_; }
   std::vector<std::vector<float>>& m() { return m_; }

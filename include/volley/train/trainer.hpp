@@ -14,6 +14,7 @@
 #include "volley/train/loss.hpp"
 #include "volley/train/net.hpp"
 #include "volley/train/optimizer.hpp"
+#include "volley/train/rewiring.hpp"
 
 namespace volley::train {
 
@@ -41,6 +42,8 @@ struct EpochStats {
   std::size_t samples = 0;
   double active_fraction = 0.0;  // active (neuron, step) pairs / all, spiking layers (0: e-prop)
   bool finite = true;  // false: a NaN/Inf loss, gradient or updated parameter stopped the epoch
+  // With rewiring: each rewired matrix, its budget and the synapses rewired in this epoch.
+  std::vector<DeepR::Matrix> rewiring;
 };
 
 struct EvalStats {
@@ -60,6 +63,11 @@ class Trainer {
                          const std::function<void(const BatchProgress&)>& progress = {});
   EvalStats evaluate(const data::EventSource& data,
                      const std::function<void(const BatchProgress&)>& progress = {});
+
+  // Rewires the sparse matrices after every update (rewiring.hpp); call before training (and
+  // before a resume restores a checkpoint). Throws ParameterError as DeepR does.
+  void enable_rewiring(const RewiringConfig& config);
+  const DeepR* rewiring() const { return deep_r_.get(); }
 
   Net& net() { return net_; }
   Optimizer& optimizer() { return opt_; }
@@ -92,6 +100,7 @@ class Trainer {
   TrainSettings settings_;
   Optimizer opt_;
   std::unique_ptr<Eprop> eprop_;
+  std::unique_ptr<DeepR> deep_r_;
   std::vector<ThreadState> threads_;
   std::vector<std::vector<std::vector<float>>> chunk_grads_;
   std::vector<std::vector<float>> grads_;

@@ -1,0 +1,75 @@
+#pragma once
+// Rewiring while training: Deep R (Bellec, Kappel, Maass & Legenstein, ICLR 2018, "Deep
+// rewiring: training very sparse deep networks"), on every sparse (CSR) weight matrix of the
+// network (a layer's `density` or `recurrent_density` below 1).
+//
+// Each potential synapse k of an n_pre × n_post matrix has a fixed sign s_k (drawn once from the
+// network seed, per (row, column), so dormant synapses need no storage) and a parameter θ_k; it
+// is active when θ_k > 0, with weight w_k = s_k θ_k, and dormant otherwise (no weight). Only the
+// active ones are stored, so memory and time follow the budget K (the number of active
+// synapses, fixed at the initial pattern's count). After every optimiser step (which moves w_k,
+// equivalently θ_k, down the gradient):
+//   θ_k ← θ_k − lr·l1 + sqrt(2·lr·T)·ν_k      (ν_k ~ N(0, 1); the L1 term and the noise)
+//   synapses with θ_k ≤ 0 go dormant; as many dormant positions are drawn uniformly at random
+//   and activated with θ = reset_value (their optimiser state starts at zero),
+// so exactly K synapses stay active. The draws are keyed by (seed, matrix, update), on one
+// thread: the result does not depend on the thread count.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "volley/registry.hpp"
+#include "volley/train/net.hpp"
+#include "volley/train/optimizer.hpp"
+
+namespace volley::train {
+
+enum class RewiringKind { none, deep_r };
+const Registry<Choice<RewiringKind>>& rewiring_kinds();
+
+struct RewiringConfig {
+  RewiringKind kind = RewiringKind::none;
+  double l1 = 1e-4;           // α: θ shrinks by lr·α per update
+  double temperature = 0.0;   // T: noise of std sqrt(2·lr·T) per update
+  double reset_value = 0.0;   // θ of a newly activated synapse
+  // Throws ParameterError naming the field.
+  void validate() const;
+};
+std::span<const volley::Param<RewiringConfig>> rewiring_params();
+
+class DeepR {
+ public:
+  // One sparse matrix under rewiring, with the count of synapses that went dormant (and as many
+  // that were activated) since reset_counts().
+  struct Matrix {
+    std::string name;  // the weight parameter, "layer0.w" / "layer0.v"
+    std::size_t layer = 0;
+    bool recurrent = false;
+    std::size_t active = 0;      // the budget K
+    std::size_t potential = 0;   // n_pre · n_post
+    std::uint64_t rewired = 0;
+    std::size_t rows_connected = 0;  // presynaptic neurons (inputs) with at least one synapse
+  };
+
+  // Gives the active synapses their fixed signs (w = s·|w|). Throws ParameterError when the
+  // network has no sparse matrix, or a rewired layer has synaptic delays.
+  DeepR(const RewiringConfig& config, Net& net);
+
+  // After optimiser update number `update` (1-based: Optimizer::steps()) at learning rate lr.
+  void rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update);
+
+  const std::vector<Matrix>& matrices() const { return matrices_; }
+  void reset_counts();
+  // The fixed sign of potential synapse (i, j) of a matrix (+1 or -1).
+  float sign(const Matrix& m, std::size_t i, std::size_t j) const;
+
+ private:
+  RewiringConfig config_;
+  std::uint64_t seed_;
+  std::vector<Matrix> matrices_;
+  std::vector<char> active_;  // scratch: n_pre × n_post flags of the matrix being rewired
+};
+
+}  // namespace volley::train

@@ -1,0 +1,178 @@
+// Deep R (see rewiring.hpp).
+#include "volley/train/rewiring.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "volley/error.hpp"
+#include "volley/rng.hpp"
+
+namespace volley::train {
+namespace {
+
+constexpr std::uint32_t kStreamSign = 0x7A00;    // + 2·layer (+1 recurrent)
+constexpr std::uint32_t kStreamRewire = 0x7B00;  // + 2·layer (+1 recurrent)
+
+std::uint32_t matrix_stream(const DeepR::Matrix& m) {
+  return static_cast<std::uint32_t>(2 * m.layer + (m.recurrent ? 1 : 0));
+}
+
+std::size_t rows_connected(const std::vector<std::uint32_t>& row_ptr) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i + 1 < row_ptr.size(); ++i) n += row_ptr[i + 1] > row_ptr[i];
+  return n;
+}
+
+}  // namespace
+
+const Registry<Choice<RewiringKind>>& rewiring_kinds() {
+  static const Registry<Choice<RewiringKind>> r(
+      "rewiring kind",
+      {{"none", RewiringKind::none, "a fixed sparsity pattern (the layers' density)"},
+       {"deep_r", RewiringKind::deep_r,
+        "Deep R (Bellec et al. 2018): synapses whose parameter crosses zero go dormant and as "
+        "many dormant ones are activated at random, keeping the budget of the layers' density"}});
+  return r;
+}
+
+std::span<const volley::Param<RewiringConfig>> rewiring_params() {
+  using R = RewiringConfig;
+  static const volley::Param<R> p[] = {
+      {"l1", &R::l1, Dimension::none(), Range::non_negative(),
+       "α: every update moves each active θ by −lr·α (L1 pressure towards dormancy)"},
+      {"temperature", &R::temperature, Dimension::none(), Range::non_negative(),
+       "T: every update adds sqrt(2·lr·T)·N(0, 1) to each active θ (exploration)"},
+      {"reset_value", &R::reset_value, Dimension::none(), Range::non_negative(),
+       "θ (= |w|) of a newly activated synapse"},
+  };
+  return p;
+}
+
+void RewiringConfig::validate() const {
+  for (const auto& p : rewiring_params())
+    if (const std::string why = p.check(p.get(*this)); !why.empty())
+      throw ParameterError(fmt::format("rewiring.{}: {}", p.key, why));
+}
+
+float DeepR::sign(const Matrix& m, std::size_t i, std::size_t j) const {
+  CounterRng rng(seed_, kStreamSign + matrix_stream(m), static_cast<std::uint32_t>(i),
+                 static_cast<std::uint64_t>(j));
+  return (rng.next_u32() & 1u) ? 1.0f : -1.0f;
+}
+
+DeepR::DeepR(const RewiringConfig& config, Net& net) : config_(config), seed_(net.config().seed) {
+  config_.validate();
+  for (std::size_t l = 0; l < net.config().layers.size(); ++l) {
+    for (const bool rec : {false, true}) {
+      const WeightLayout& W = rec ? net.recurrent_weights(l) : net.input_weights(l);
+      if (W.dense || W.n_pre == 0) continue;
+      if (net.delay_param(l) != Net::kNone)
+        throw ParameterError(fmt::format("rewiring: layer {} has synaptic delays; Deep R does "
+                                         "not rewire them (remove max_delay or the rewiring)",
+                                         l));
+      Matrix m;
+      m.name = net.params()[W.param].name;
+      m.layer = l;
+      m.recurrent = rec;
+      m.active = W.cols.size();
+      m.potential = W.n_pre * W.n_post;
+      m.rows_connected = rows_connected(W.row_ptr);
+      matrices_.push_back(m);
+      auto& w = net.params()[W.param].value;
+      for (std::size_t i = 0; i < W.n_pre; ++i)
+        for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k)
+          w[k] = sign(m, i, W.cols[k]) * std::abs(w[k]);
+    }
+  }
+  if (matrices_.empty())
+    throw ParameterError("rewiring: the network has no sparse weight matrix to rewire; give a "
+                         "layer a density below 1 (its budget of synapses)");
+}
+
+void DeepR::reset_counts() {
+  for (auto& m : matrices_) m.rewired = 0;
+}
+
+void DeepR::rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update) {
+  const double shrink = lr * config_.l1;
+  const double noise = std::sqrt(2.0 * lr * config_.temperature);
+  for (Matrix& m : matrices_) {
+    const WeightLayout& W = m.recurrent ? net.recurrent_weights(m.layer) : net.input_weights(m.layer);
+    auto& w = net.params()[W.param].value;
+    const std::size_t n_pre = W.n_pre, n_post = W.n_post;
+    CounterRng rng(seed_, kStreamRewire + matrix_stream(m), 0, update);
+
+    // θ update and pruning; the survivors' flags in active_.
+    active_.assign(n_pre * n_post, 0);
+    std::vector<char> keep(W.cols.size(), 0);
+    std::size_t dormant = 0;
+    for (std::size_t i = 0; i < n_pre; ++i)
+      for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) {
+        const float s = sign(m, i, W.cols[k]);
+        double theta = static_cast<double>(s * w[k]) - shrink;
+        if (noise > 0.0) theta += noise * rng.normal();
+        if (theta > 0.0) {
+          w[k] = s * static_cast<float>(theta);
+          keep[k] = 1;
+          active_[i * n_post + W.cols[k]] = 1;
+        } else {
+          ++dormant;
+        }
+      }
+    if (dormant == 0 && noise == 0.0 && shrink == 0.0) continue;
+
+    // As many dormant positions, uniformly at random (rejection: the matrix is sparse).
+    std::vector<std::vector<std::uint32_t>> grown(n_pre);
+    for (std::size_t g = 0; g < dormant; ++g) {
+      for (;;) {
+        const auto pos = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n_pre * n_post));
+        if (pos >= n_pre * n_post || active_[pos]) continue;
+        active_[pos] = 1;
+        grown[pos / n_post].push_back(static_cast<std::uint32_t>(pos % n_post));
+        break;
+      }
+    }
+
+    // The new pattern, rows in column order; values and optimiser state follow their synapses.
+    std::vector<std::uint32_t> row_ptr(n_pre + 1, 0), cols;
+    std::vector<float> values;
+    std::vector<std::int64_t> from;
+    cols.reserve(W.cols.size());
+    values.reserve(W.cols.size());
+    from.reserve(W.cols.size());
+    for (std::size_t i = 0; i < n_pre; ++i) {
+      auto& add = grown[i];
+      std::sort(add.begin(), add.end());
+      std::uint32_t k = W.row_ptr[i];
+      const std::uint32_t end = W.row_ptr[i + 1];
+      std::size_t a = 0;
+      for (;;) {
+        while (k < end && !keep[k]) ++k;
+        const bool old_left = k < end, new_left = a < add.size();
+        if (!old_left && !new_left) break;
+        if (old_left && (!new_left || W.cols[k] < add[a])) {
+          cols.push_back(W.cols[k]);
+          values.push_back(w[k]);
+          from.push_back(k);
+          ++k;
+        } else {
+          cols.push_back(add[a]);
+          values.push_back(sign(m, i, add[a]) * static_cast<float>(config_.reset_value));
+          from.push_back(-1);
+          ++a;
+        }
+      }
+      row_ptr[i + 1] = static_cast<std::uint32_t>(cols.size());
+    }
+    const std::size_t param = W.param;
+    m.rows_connected = rows_connected(row_ptr);
+    net.set_pattern(m.layer, m.recurrent, std::move(row_ptr), std::move(cols));
+    net.params()[param].value = std::move(values);
+    opt.remap(param, from);
+    m.rewired += dormant;
+  }
+}
+
+}  // namespace volley::train
