@@ -495,6 +495,69 @@ void dynamics_figures(Page& page, const train::Checkpoint& ck) {
   }
 }
 
+// Deep R (metrics.jsonl "rewiring"): synapses per matrix, rewired synapses and connected
+// presynaptic neurons per epoch.
+void rewiring_figures(Page& page, const std::vector<io::MetricsLine>& epochs) {
+  std::vector<std::string> names;
+  for (const auto& m : epochs)
+    for (const auto& r : m.rewiring)
+      if (std::find(names.begin(), names.end(), r.matrix) == names.end()) names.push_back(r.matrix);
+  if (names.empty()) return;
+  std::vector<Series> active, rewired, rows;
+  for (const auto& name : names) {
+    Series a{name, {}, {}}, r{name, {}, {}}, c{name, {}, {}};
+    for (const auto& m : epochs)
+      for (const auto& x : m.rewiring)
+        if (x.matrix == name) {
+          a.x.push_back(m.epoch);
+          a.y.push_back(static_cast<double>(x.active));
+          r.x.push_back(m.epoch);
+          r.y.push_back(static_cast<double>(x.rewired));
+          c.x.push_back(m.epoch);
+          c.y.push_back(static_cast<double>(x.rows_connected));
+        }
+    active.push_back(std::move(a));
+    rewired.push_back(std::move(r));
+    rows.push_back(std::move(c));
+  }
+  Figure f;
+  f.title = "Deep R: synapses rewired per epoch";
+  f.x.label = "epoch";
+  f.y.label = "synapses gone dormant (and as many activated)";
+  page.figure("rewiring_rewired", line_plot(f, rewired),
+              "Synapses whose parameter crossed zero during the epoch, per rewired matrix; as many "
+              "dormant ones were activated at random, keeping the budget.");
+  Figure fa;
+  fa.title = "Deep R: active synapses per matrix";
+  fa.x.label = "epoch";
+  fa.y.label = "active synapses";
+  page.figure("rewiring_active", line_plot(fa, active),
+              "Active synapses of each rewired matrix at the end of each epoch (their total is "
+              "the fixed budget; it flows to the matrices where synapses survive).");
+  Figure fr;
+  fr.title = "Deep R: presynaptic neurons with a synapse";
+  fr.x.label = "epoch";
+  fr.y.label = "rows with >= 1 synapse";
+  page.figure("rewiring_rows", line_plot(fr, rows),
+              "Presynaptic neurons (pixels, for the input layer) that still have at least one "
+              "synapse at the end of each epoch.");
+}
+
+// The synapses per input pixel of a rewired 784-input layer, as an image (checkpoint patterns).
+void rewiring_pixels(Page& page, const train::Checkpoint& ck) {
+  for (const auto& p : ck.patterns) {
+    if (p.name != "layer0.w" || p.row_ptr.size() != 785) continue;
+    std::vector<double> per_pixel(784);
+    for (std::size_t i = 0; i < 784; ++i) per_pixel[i] = p.row_ptr[i + 1] - p.row_ptr[i];
+    Figure f;
+    f.title = "Synapses per input pixel (layer0.w)";
+    page.figure("rewiring_pixels", heatmap(f, 28, 28, per_pixel, {}, {}, false),
+                fmt::format("Synapses leaving each of the 28 × 28 input pixels at the end of "
+                            "training ({} in all).",
+                            p.cols.size()));
+  }
+}
+
 void training_report(Page& page, const fs::path& dir) {
   page.section("Training", "training");
   const std::vector<io::MetricsLine> epochs = io::read_metrics((dir / "metrics.jsonl").string());
@@ -554,7 +617,9 @@ void training_report(Page& page, const fs::path& dir) {
       page.figure("weights_" + name, histogram(f, w, 60), fmt::format("{} values of {}.", values.size(), name));
     }
     dynamics_figures(page, ck);
+    rewiring_pixels(page, ck);
   }
+  rewiring_figures(page, epochs);
 }
 
 // ---- recorded network (volley eval --record) ------------------------------------------------

@@ -753,16 +753,16 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
 }
 
 void Net::set_pattern(std::size_t layer, bool recurrent, std::vector<std::uint32_t> row_ptr,
-                      std::vector<std::uint32_t> cols) {
+                      std::vector<std::uint32_t> cols, std::vector<float> values) {
   if (layer >= w_.size())
     throw ParameterError(fmt::format("set_pattern: no layer {}", layer));
   WeightLayout& W = recurrent ? v_[layer] : w_[layer];
   const std::string name = fmt::format("layer{}.{}", layer, recurrent ? "v" : "w");
   if (W.dense || W.n_pre == 0)
     throw ParameterError(fmt::format("{}: not a sparse matrix", name));
-  if (cols.size() != W.cols.size())
-    throw ParameterError(fmt::format("{}: {} synapses where the network has {}", name, cols.size(),
-                                     W.cols.size()));
+  if (values.size() != cols.size())
+    throw ParameterError(fmt::format("{}: {} values for {} synapses", name, values.size(),
+                                     cols.size()));
   if (row_ptr.size() != W.n_pre + 1 || row_ptr.front() != 0 || row_ptr.back() != cols.size())
     throw ParameterError(fmt::format("{}: row pointers do not fit {} rows of {} synapses", name,
                                      W.n_pre, cols.size()));
@@ -776,6 +776,7 @@ void Net::set_pattern(std::size_t layer, bool recurrent, std::vector<std::uint32
   }
   W.row_ptr = std::move(row_ptr);
   W.cols = std::move(cols);
+  params_[W.param].value = std::move(values);
 }
 
 std::size_t Net::n_synapses() const {

@@ -106,6 +106,14 @@ void Optimizer::step(std::vector<Param>& params, const std::vector<std::vector<f
   const bool first = t_ == 1;
   for (std::size_t k = 0; k < params.size(); ++k) {
     if (!params[k].trainable) continue;
+    const std::size_t size = params[k].value.size();
+    if (grads[k].size() != size)
+      throw ParameterError(fmt::format("optimiser: '{}' has {} values but {} gradients",
+                                       params[k].name, size, grads[k].size()));
+    // A parameter resized behind the optimiser's back (a sparse matrix restored without its
+    // optimiser state) starts again from zero state; remap() keeps state across rewiring.
+    if (m_[k].size() != size) m_[k].assign(size, 0.0f);
+    if (cfg_.kind != OptimizerKind::sgd && v_[k].size() != size) v_[k].assign(size, 0.0f);
     const double plr = lr * params[k].lr_scale;
     float* p = params[k].value.data();
     const float* g = grads[k].data();

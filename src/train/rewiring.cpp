@@ -13,7 +13,7 @@ namespace volley::train {
 namespace {
 
 constexpr std::uint32_t kStreamSign = 0x7A00;    // + 2·layer (+1 recurrent)
-constexpr std::uint32_t kStreamRewire = 0x7B00;  // + 2·layer (+1 recurrent)
+constexpr std::uint32_t kStreamRewire = 0x7B00;
 
 std::uint32_t matrix_stream(const DeepR::Matrix& m) {
   return static_cast<std::uint32_t>(2 * m.layer + (m.recurrent ? 1 : 0));
@@ -77,6 +77,7 @@ DeepR::DeepR(const RewiringConfig& config, Net& net) : config_(config), seed_(ne
       m.layer = l;
       m.recurrent = rec;
       m.active = W.cols.size();
+      budget_ += m.active;
       m.potential = W.n_pre * W.n_post;
       m.rows_connected = rows_connected(W.row_ptr);
       matrices_.push_back(m);
@@ -91,65 +92,94 @@ DeepR::DeepR(const RewiringConfig& config, Net& net) : config_(config), seed_(ne
                          "layer a density below 1 (its budget of synapses)");
 }
 
-void DeepR::reset_counts() {
-  for (auto& m : matrices_) m.rewired = 0;
+void DeepR::reset_counts(const Net& net) {
+  for (auto& m : matrices_) {
+    const WeightLayout& W = m.recurrent ? net.recurrent_weights(m.layer) : net.input_weights(m.layer);
+    m.rewired = m.grown = 0;
+    m.active = W.cols.size();
+    m.rows_connected = rows_connected(W.row_ptr);
+  }
 }
 
 void DeepR::rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update) {
   const double shrink = lr * config_.l1;
   const double noise = std::sqrt(2.0 * lr * config_.temperature);
-  for (Matrix& m : matrices_) {
-    const WeightLayout& W = m.recurrent ? net.recurrent_weights(m.layer) : net.input_weights(m.layer);
-    auto& w = net.params()[W.param].value;
-    const std::size_t n_pre = W.n_pre, n_post = W.n_post;
-    CounterRng rng(seed_, kStreamRewire + matrix_stream(m), 0, update);
+  const std::size_t M = matrices_.size();
+  CounterRng rng(seed_, kStreamRewire, 0, update);
+  auto layout = [&](const Matrix& m) -> const WeightLayout& {
+    return m.recurrent ? net.recurrent_weights(m.layer) : net.input_weights(m.layer);
+  };
 
-    // θ update and pruning; the survivors' flags in active_.
-    active_.assign(n_pre * n_post, 0);
-    std::vector<char> keep(W.cols.size(), 0);
-    std::size_t dormant = 0;
-    for (std::size_t i = 0; i < n_pre; ++i)
+  // θ update and pruning, matrix by matrix; the survivors' flags in active_.
+  active_.resize(M);
+  std::vector<std::vector<char>> keep(M);
+  std::vector<std::size_t> alive(M, 0);
+  std::size_t dormant = 0;
+  for (std::size_t x = 0; x < M; ++x) {
+    Matrix& m = matrices_[x];
+    const WeightLayout& W = layout(m);
+    auto& w = net.params()[W.param].value;
+    active_[x].assign(W.n_pre * W.n_post, 0);
+    keep[x].assign(W.cols.size(), 0);
+    for (std::size_t i = 0; i < W.n_pre; ++i)
       for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) {
         const float s = sign(m, i, W.cols[k]);
         double theta = static_cast<double>(s * w[k]) - shrink;
         if (noise > 0.0) theta += noise * rng.normal();
         if (theta > 0.0) {
           w[k] = s * static_cast<float>(theta);
-          keep[k] = 1;
-          active_[i * n_post + W.cols[k]] = 1;
+          keep[x][k] = 1;
+          active_[x][i * W.n_post + W.cols[k]] = 1;
+          ++alive[x];
         } else {
+          ++m.rewired;
           ++dormant;
         }
       }
-    if (dormant == 0 && noise == 0.0 && shrink == 0.0) continue;
+  }
+  if (dormant == 0) return;  // the patterns stand (values were updated in place)
 
-    // As many dormant positions, uniformly at random (rejection: the matrix is sparse).
-    std::vector<std::vector<std::uint32_t>> grown(n_pre);
-    for (std::size_t g = 0; g < dormant; ++g) {
-      for (;;) {
-        const auto pos = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n_pre * n_post));
-        if (pos >= n_pre * n_post || active_[pos]) continue;
-        active_[pos] = 1;
-        grown[pos / n_post].push_back(static_cast<std::uint32_t>(pos % n_post));
-        break;
-      }
+  // As many dormant positions, uniformly over all matrices' dormant positions: a matrix with
+  // probability proportional to its dormant count, then a position in it by rejection.
+  std::vector<std::vector<std::vector<std::uint32_t>>> grown(M);
+  for (std::size_t x = 0; x < M; ++x) grown[x].resize(layout(matrices_[x]).n_pre);
+  std::vector<std::size_t> free(M);
+  std::size_t total_free = 0;
+  for (std::size_t x = 0; x < M; ++x) total_free += free[x] = matrices_[x].potential - alive[x];
+  for (std::size_t g = 0; g < dormant; ++g) {
+    auto r = static_cast<std::size_t>(rng.uniform() * static_cast<double>(total_free));
+    std::size_t x = 0;
+    while (x + 1 < M && r >= free[x]) r -= free[x++];
+    const WeightLayout& W = layout(matrices_[x]);
+    const std::size_t n = W.n_pre * W.n_post;
+    for (;;) {
+      const auto pos = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n));
+      if (pos >= n || active_[x][pos]) continue;
+      active_[x][pos] = 1;
+      grown[x][pos / W.n_post].push_back(static_cast<std::uint32_t>(pos % W.n_post));
+      break;
     }
+    --free[x];
+    --total_free;
+    ++matrices_[x].grown;
+  }
 
-    // The new pattern, rows in column order; values and optimiser state follow their synapses.
-    std::vector<std::uint32_t> row_ptr(n_pre + 1, 0), cols;
+  // The new patterns, rows in column order; values and optimiser state follow their synapses.
+  for (std::size_t x = 0; x < M; ++x) {
+    Matrix& m = matrices_[x];
+    const WeightLayout& W = layout(m);
+    const auto& w = net.params()[W.param].value;
+    std::vector<std::uint32_t> row_ptr(W.n_pre + 1, 0), cols;
     std::vector<float> values;
     std::vector<std::int64_t> from;
-    cols.reserve(W.cols.size());
-    values.reserve(W.cols.size());
-    from.reserve(W.cols.size());
-    for (std::size_t i = 0; i < n_pre; ++i) {
-      auto& add = grown[i];
+    for (std::size_t i = 0; i < W.n_pre; ++i) {
+      auto& add = grown[x][i];
       std::sort(add.begin(), add.end());
       std::uint32_t k = W.row_ptr[i];
       const std::uint32_t end = W.row_ptr[i + 1];
       std::size_t a = 0;
       for (;;) {
-        while (k < end && !keep[k]) ++k;
+        while (k < end && !keep[x][k]) ++k;
         const bool old_left = k < end, new_left = a < add.size();
         if (!old_left && !new_left) break;
         if (old_left && (!new_left || W.cols[k] < add[a])) {
@@ -167,11 +197,10 @@ void DeepR::rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update) {
       row_ptr[i + 1] = static_cast<std::uint32_t>(cols.size());
     }
     const std::size_t param = W.param;
+    m.active = cols.size();
     m.rows_connected = rows_connected(row_ptr);
-    net.set_pattern(m.layer, m.recurrent, std::move(row_ptr), std::move(cols));
-    net.params()[param].value = std::move(values);
+    net.set_pattern(m.layer, m.recurrent, std::move(row_ptr), std::move(cols), std::move(values));
     opt.remap(param, from);
-    m.rewired += dormant;
   }
 }
 

@@ -67,46 +67,55 @@ void restore(const Checkpoint& ck, Net& net, Optimizer* opt, const std::string& 
     }
   };
   check(ck.params, "parameter");
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (ck.params[k].second.size() != params[k].value.size())
-      throw IoError(fmt::format("{}: parameter '{}' has {} values, the network has {}", source,
-                                params[k].name, ck.params[k].second.size(),
-                                params[k].value.size()));
-  }
-  if (opt) {
-    check(ck.opt_m, "optimiser state");
-    check(ck.opt_v, "optimiser state");
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      if (ck.opt_m[k].second.size() != opt->m()[k].size() ||
-          ck.opt_v[k].second.size() != opt->v()[k].size())
-        throw IoError(fmt::format("{}: optimiser state of '{}' has the wrong size", source,
-                                  params[k].name));
-    }
-  }
+
+  // Sparsity patterns (rewired runs may have changed their synapse counts): the sizes the
+  // parameters will have.
   struct Target {
     std::size_t layer;
     bool recurrent;
+    std::size_t param;
     const Checkpoint::Pattern* pattern;
   };
   std::vector<Target> patterns;
+  std::vector<std::size_t> size(params.size());
+  for (std::size_t k = 0; k < params.size(); ++k) size[k] = params[k].value.size();
   for (const auto& p : ck.patterns) {
     std::optional<Target> found;
     for (std::size_t l = 0; l < net.config().layers.size() && !found; ++l)
       for (const bool rec : {false, true}) {
         const WeightLayout& W = rec ? net.recurrent_weights(l) : net.input_weights(l);
-        if (!W.dense && W.n_pre > 0 && params[W.param].name == p.name) found = Target{l, rec, &p};
+        if (!W.dense && W.n_pre > 0 && params[W.param].name == p.name)
+          found = Target{l, rec, W.param, &p};
       }
     if (!found)
       throw IoError(fmt::format("{}: checkpoint has a sparsity pattern for '{}', which is not a "
                                 "sparse matrix of the network",
                                 source, p.name));
+    size[found->param] = p.cols.size();
     patterns.push_back(*found);
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    if (ck.params[k].second.size() != size[k])
+      throw IoError(fmt::format("{}: parameter '{}' has {} values, {} expected", source,
+                                params[k].name, ck.params[k].second.size(), size[k]));
+  }
+  if (opt) {
+    check(ck.opt_m, "optimiser state");
+    check(ck.opt_v, "optimiser state");
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const std::size_t m = opt->m()[k].empty() ? 0 : size[k];
+      const std::size_t v = opt->v()[k].empty() ? 0 : size[k];
+      if (ck.opt_m[k].second.size() != m || ck.opt_v[k].second.size() != v)
+        throw IoError(fmt::format("{}: optimiser state of '{}' has the wrong size", source,
+                                  params[k].name));
+    }
   }
   // Everything checked: nothing is half-restored when a check fails (a pattern's own content is
   // checked as it is set; a file that passed its CRC holds what volley wrote).
   for (const auto& t : patterns) {
     try {
-      net.set_pattern(t.layer, t.recurrent, t.pattern->row_ptr, t.pattern->cols);
+      net.set_pattern(t.layer, t.recurrent, t.pattern->row_ptr, t.pattern->cols,
+                      ck.params[t.param].second);
     } catch (const ParameterError& e) {
       throw IoError(fmt::format("{}: {}", source, e.what()));
     }

@@ -83,6 +83,13 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
   if (chunk_grads_.size() < n_chunks) chunk_grads_.resize(n_chunks);
   for (std::size_t c = 0; c < n_chunks; ++c)
     if (chunk_grads_[c].empty()) chunk_grads_[c] = net_.zero_grads();
+  // Rewiring (or a checkpoint of a rewired run) may have resized sparse matrices.
+  const auto& params = net_.params();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    grads_[k].resize(params[k].value.size());
+    for (auto& c : chunk_grads_)
+      if (!c.empty()) c[k].resize(params[k].value.size());
+  }
   const std::size_t L = net_.config().layers.size();
   const auto reg = regularised_layers(loss_, net_);
   const bool use_reg = loss_.reg_l1 > 0.0 || loss_.reg_l2 > 0.0;
@@ -200,7 +207,7 @@ EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
   const auto order = permutation(n, settings_.seed, epoch);
   const double lr = opt_cfg_.lr_at(epoch, settings_.epochs);
   EpochStats st;
-  if (deep_r_) deep_r_->reset_counts();
+  if (deep_r_) deep_r_->reset_counts(net_);
   double loss_total = 0.0;
   std::size_t correct_total = 0, active_total = 0;
   for (std::size_t b = 0; b < batches; ++b) {

@@ -168,14 +168,22 @@ TEST(DeepR, TrainingKeepsTheBudgetRewiresAndIsTheSameForAnyThreadCount) {
   auto [a, sa, acc] = run(1);
   auto [b, sb, acc_b] = run(2);
   ASSERT_EQ(sa.back().rewiring.size(), 2u);  // layer0.w and layer0.v
-  std::uint64_t rewired = 0;
-  for (const auto& s : sa)
+  std::uint64_t rewired = 0, grown = 0;
+  const std::size_t budget = 20 * 16 * 0.25 + 16 * 16 * 0.3;  // about: drawn per synapse
+  for (const auto& s : sa) {
+    std::size_t active = 0;
     for (const auto& m : s.rewiring) {
-      EXPECT_EQ(m.active, m.name == "layer0.w" ? a->input_weights(0).cols.size()
-                                               : a->recurrent_weights(0).cols.size());
+      active += m.active;
       rewired += m.rewired;
+      grown += m.grown;
     }
+    EXPECT_EQ(active, a->input_weights(0).cols.size() + a->recurrent_weights(0).cols.size())
+        << "the budget is kept over both matrices together";
+    EXPECT_NEAR(static_cast<double>(active), budget, 0.3 * budget);
+  }
+  EXPECT_EQ(sa.back().rewiring[0].active, a->input_weights(0).cols.size());
   EXPECT_GT(rewired, 0u) << "some synapses crossed zero in 15 epochs";
+  EXPECT_EQ(grown, rewired);
   EXPECT_GT(acc, 0.9) << "it still learns the toy task";
   EXPECT_EQ(a->input_weights(0).cols, b->input_weights(0).cols);
   EXPECT_EQ(a->recurrent_weights(0).cols, b->recurrent_weights(0).cols);
@@ -191,7 +199,7 @@ TEST(DeepR, TrainingKeepsTheBudgetRewiresAndIsTheSameForAnyThreadCount) {
 
 TEST(DeepR, CheckpointsCarryTheRewiredPatterns) {
   const auto data = volley::test::toy_data(120, 5);
-  vt::Net net(sparse_net());
+  vt::Net net(sparse_net(0.25, true));
   vt::TrainSettings st;
   st.batch_size = 40;
   vt::OptimizerConfig oc;
@@ -199,8 +207,10 @@ TEST(DeepR, CheckpointsCarryTheRewiredPatterns) {
   vt::Trainer trainer(net, vt::LossConfig{}, oc, st);
   trainer.enable_rewiring(deep_r(1.0));
   for (int e = 0; e < 3; ++e) trainer.train_epoch(data, e);
-  vt::Net seed_only(sparse_net());
+  vt::Net seed_only(sparse_net(0.25, true));
   ASSERT_NE(net.input_weights(0).cols, seed_only.input_weights(0).cols) << "nothing rewired";
+  // The budget moved between the two matrices (so the checkpoint's sizes differ from the seed's).
+  EXPECT_NE(net.input_weights(0).cols.size(), seed_only.input_weights(0).cols.size());
 
   // What the runner writes (every sparse matrix's pattern), to a file and back, into a fresh
   // network built from the same configuration.
@@ -208,28 +218,41 @@ TEST(DeepR, CheckpointsCarryTheRewiredPatterns) {
   ck.config_name = "toy";
   for (const auto& p : net.params()) ck.params.emplace_back(p.name, p.value);
   const vt::WeightLayout& W = net.input_weights(0);
+  const vt::WeightLayout& V = net.recurrent_weights(0);
   ck.patterns.push_back({"layer0.w", W.row_ptr, W.cols});
+  ck.patterns.push_back({"layer0.v", V.row_ptr, V.cols});
   volley::test::TempDir dir;
   vt::write_checkpoint(dir / "ck.bin", ck);
   const vt::Checkpoint back = vt::read_checkpoint(dir / "ck.bin");
-  ASSERT_EQ(back.patterns.size(), 1u);
-  vt::Net restored(sparse_net());
+  ASSERT_EQ(back.patterns.size(), 2u);
+  vt::Net restored(sparse_net(0.25, true));
   vt::restore(back, restored, nullptr, "ck.bin");
   EXPECT_EQ(restored.input_weights(0).row_ptr, W.row_ptr);
   EXPECT_EQ(restored.input_weights(0).cols, W.cols);
+  EXPECT_EQ(restored.recurrent_weights(0).cols, V.cols);
+  for (std::size_t k = 0; k < net.params().size(); ++k)
+    EXPECT_EQ(restored.params()[k].value, net.params()[k].value) << net.params()[k].name;
   vt::Trainer tr(restored, vt::LossConfig{}, oc, st);
   EXPECT_EQ(tr.evaluate(data).accuracy, trainer.evaluate(data).accuracy);
+  // A trainer made before the restore trains on with the restored sizes.
+  vt::Net resumed(sparse_net(0.25, true));
+  vt::Trainer tr2(resumed, vt::LossConfig{}, oc, st);
+  tr2.enable_rewiring(deep_r(1.0));
+  vt::restore(back, resumed, nullptr, "ck.bin");
+  EXPECT_TRUE(tr2.train_epoch(data, 3).finite);
 
   // A pattern for a matrix the network does not have sparse is refused, naming it.
   vt::Checkpoint bad = back;
   bad.patterns[0].name = "layer1.w";
-  vt::Net other(sparse_net());
+  vt::Net other(sparse_net(0.25, true));
   EXPECT_THAT(error_of([&] { vt::restore(bad, other, nullptr, "ck.bin"); }),
               HasSubstr("'layer1.w', which is not a sparse matrix"));
   bad = back;
   bad.patterns[0].cols.pop_back();
   EXPECT_THAT(error_of([&] { vt::restore(bad, other, nullptr, "ck.bin"); }),
-              HasSubstr("synapses where the network has"));
+              HasSubstr("parameter 'layer0.w' has"));
+  EXPECT_EQ(other.input_weights(0).cols, seed_only.input_weights(0).cols)
+      << "a refused checkpoint changes nothing";
 }
 
 TEST(DeepR, RefusesNetworksWithoutSparseMatricesAndBadParameters) {

@@ -295,12 +295,12 @@ class Net {
   }
 
   // Replaces the sparsity pattern of a CSR matrix (layer's input weights, or its recurrent ones)
-  // with one of the same number of synapses (rewiring, a checkpoint); the values stay in
-  // params() and must be rearranged by the caller. Throws ParameterError for a dense matrix, a
-  // different synapse count or a malformed pattern (row_ptr of n_pre + 1 ascending entries,
-  // columns ascending within a row and < n_post).
+  // and its weights, one per synapse (rewiring, a checkpoint). The synapse count may change:
+  // gradient buffers and optimiser state of the parameter must follow. Throws ParameterError
+  // for a dense matrix or a malformed pattern (row_ptr of n_pre + 1 ascending entries, columns
+  // ascending within a row and < n_post, one value per column).
   void set_pattern(std::size_t layer, bool recurrent, std::vector<std::uint32_t> row_ptr,
-                   std::vector<std::uint32_t> cols);
+                   std::vector<std::uint32_t> cols, std::vector<float> values);
   const WeightLayout& input_weights(std::size_t layer) const { return w_[layer]; }
   const WeightLayout& recurrent_weights(std::size_t layer) const { return v_[layer]; }
   // Smooth forward and relu layers have no active set: their backward is always dense.

@@ -6,14 +6,17 @@
 // Each potential synapse k of an n_pre × n_post matrix has a fixed sign s_k (drawn once from the
 // network seed, per (row, column), so dormant synapses need no storage) and a parameter θ_k; it
 // is active when θ_k > 0, with weight w_k = s_k θ_k, and dormant otherwise (no weight). Only the
-// active ones are stored, so memory and time follow the budget K (the number of active
-// synapses, fixed at the initial pattern's count). After every optimiser step (which moves w_k,
-// equivalently θ_k, down the gradient):
+// active ones are stored, so memory and time follow the budget K: the number of active synapses
+// of all rewired matrices together, fixed at the initial patterns' count (each matrix starts at
+// its layer's density). After every optimiser step (which moves w_k, equivalently θ_k, down the
+// gradient):
 //   θ_k ← θ_k − lr·l1 + sqrt(2·lr·T)·ν_k      (ν_k ~ N(0, 1); the L1 term and the noise)
 //   synapses with θ_k ≤ 0 go dormant; as many dormant positions are drawn uniformly at random
-//   and activated with θ = reset_value (their optimiser state starts at zero),
-// so exactly K synapses stay active. The draws are keyed by (seed, matrix, update), on one
-// thread: the result does not depend on the thread count.
+//   from all the matrices' dormant positions together, and activated with θ = reset_value
+//   (their optimiser state starts at zero),
+// so exactly K synapses stay active, and the budget flows to the layers where synapses survive
+// (Bellec et al.'s global constraint). The draws are keyed by (seed, update), on one thread: the
+// result does not depend on the thread count.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -47,9 +50,10 @@ class DeepR {
     std::string name;  // the weight parameter, "layer0.w" / "layer0.v"
     std::size_t layer = 0;
     bool recurrent = false;
-    std::size_t active = 0;      // the budget K
+    std::size_t active = 0;      // active synapses now (all matrices together: the budget K)
     std::size_t potential = 0;   // n_pre · n_post
-    std::uint64_t rewired = 0;
+    std::uint64_t rewired = 0;   // synapses of this matrix that went dormant
+    std::uint64_t grown = 0;     // synapses activated in this matrix
     std::size_t rows_connected = 0;  // presynaptic neurons (inputs) with at least one synapse
   };
 
@@ -61,7 +65,10 @@ class DeepR {
   void rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update);
 
   const std::vector<Matrix>& matrices() const { return matrices_; }
-  void reset_counts();
+  std::size_t budget() const { return budget_; }
+  // Zeroes the rewired/grown counts and reads each matrix's active synapses and connected rows
+  // from `net` (which a checkpoint may have restored since).
+  void reset_counts(const Net& net);
   // The fixed sign of potential synapse (i, j) of a matrix (+1 or -1).
   float sign(const Matrix& m, std::size_t i, std::size_t j) const;
 
@@ -69,7 +76,8 @@ class DeepR {
   RewiringConfig config_;
   std::uint64_t seed_;
   std::vector<Matrix> matrices_;
-  std::vector<char> active_;  // scratch: n_pre × n_post flags of the matrix being rewired
+  std::size_t budget_ = 0;
+  std::vector<std::vector<char>> active_;  // scratch: n_pre × n_post flags per matrix
 };
 
 }  // namespace volley::train
