@@ -2,7 +2,7 @@
 # Deep R against a fixed random mask of the same budget and the dense network on Fashion-MNIST
 # (B3, 784 → 100 → 10; issue 17 part 3). Budgets as fractions of the dense network's 79 400
 # synapses: 5 % and 2 % with a dense readout (input densities 0.0379 and 0.0075), and 5 % in both
-# layers (the budget flows between them under Deep R). Same seed, same initial pattern for Deep
+# layers (Deep R with the budget flowing between them, or kept per matrix). Same seed, same initial pattern for Deep
 # R and the fixed mask. Prints a Markdown table: synapses, final and best test accuracy, mean
 # epoch time.
 # Then spoken digits (examples/spoken_digits.toml, 700 → 256 → 20; data/spoken_digits_*.h5 from
@@ -49,6 +49,8 @@ if [[ " $parts " == *" fmnist "* ]]; then
   for d in 0.05 0.02; do
     run "fixed-${d}-both" --set 'rewiring.kind="none"' --set layers.0.density=$d --set layers.1.density=$d
     run "deep_r-${d}-both" --set layers.0.density=$d --set layers.1.density=$d
+    run "deep_r-${d}-both-per_matrix" --set layers.0.density=$d --set layers.1.density=$d \
+      --set 'rewiring.budget="per_matrix"'
   done
 fi
 if [[ " $parts " == *" digits "* ]] && [ -f data/spoken_digits_train.h5 ]; then
@@ -63,4 +65,6 @@ if [[ " $parts " == *" digits "* ]] && [ -f data/spoken_digits_train.h5 ]; then
   run digits-fixed-10pct "${data[@]}" --set layers.0.density=0.1 --set layers.1.density=0.1
   run digits-deep_r-10pct "${data[@]}" --set layers.0.density=0.1 --set layers.1.density=0.1 \
     --set 'rewiring.kind="deep_r"'
+  run digits-deep_r-10pct-per_matrix "${data[@]}" --set layers.0.density=0.1 \
+    --set layers.1.density=0.1 --set 'rewiring.kind="deep_r"' --set 'rewiring.budget="per_matrix"'
 fi

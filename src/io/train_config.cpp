@@ -392,6 +392,12 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
     Table t = rewiring->table();
     if (auto f = t.get("kind")) cfg.rewiring.kind = choose(*f, train::rewiring_kinds());
     read_params(t, train::rewiring_params(), cfg.rewiring);
+    if (auto f = t.get("budget")) {
+      const std::string b = f->string();
+      if (b != "global" && b != "per_matrix")
+        f->fail(fmt::format("unknown budget '{}' (expected one of global, per_matrix)", b));
+      cfg.rewiring.global_budget = b == "global";
+    }
     t.finish();
   }
   if (opt.twin) cfg.twin.kind = *opt.twin;
@@ -635,7 +641,10 @@ std::string training_reference_markdown() {
   section("`[rewiring]`",
           "Rewiring while training (include/volley/train/rewiring.hpp): Deep R on every sparse "
           "weight matrix (a layer's `density` or `recurrent_density` below 1 sets its budget).",
-          keys_table({{"kind", "`\"none\"`", one_of(train::rewiring_kinds()), "below"}},
+          keys_table({{"kind", "`\"none\"`", one_of(train::rewiring_kinds()), "below"},
+                      {"budget", "`\"global\"`", "`\"global\"` or `\"per_matrix\"`",
+                       "activated synapses go anywhere (the budget flows between matrices) or "
+                       "back into the matrix that lost them"}},
                      {infos(train::rewiring_params())}));
   names("Rewiring", markdown_names(train::rewiring_kinds()));
   return md;

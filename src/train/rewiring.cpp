@@ -146,10 +146,20 @@ void DeepR::rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update) {
   std::vector<std::size_t> free(M);
   std::size_t total_free = 0;
   for (std::size_t x = 0; x < M; ++x) total_free += free[x] = matrices_[x].potential - alive[x];
+  // Per-matrix budgets: the draws for matrix x are those it lost, in matrix order.
+  std::vector<std::size_t> lost(M, 0);
+  for (std::size_t x = 0; x < M; ++x) lost[x] = keep[x].size() - alive[x];
+  std::size_t local = 0;
   for (std::size_t g = 0; g < dormant; ++g) {
-    auto r = static_cast<std::size_t>(rng.uniform() * static_cast<double>(total_free));
     std::size_t x = 0;
-    while (x + 1 < M && r >= free[x]) r -= free[x++];
+    if (config_.global_budget) {
+      auto r = static_cast<std::size_t>(rng.uniform() * static_cast<double>(total_free));
+      while (x + 1 < M && r >= free[x]) r -= free[x++];
+    } else {
+      while (lost[local] == 0) ++local;
+      --lost[local];
+      x = local;
+    }
     const WeightLayout& W = layout(matrices_[x]);
     const std::size_t n = W.n_pre * W.n_post;
     for (;;) {

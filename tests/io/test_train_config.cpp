@@ -283,6 +283,11 @@ TEST(TrainConfig, RewiringIsReadWithItsKindAndParameters) {
   EXPECT_EQ(cfg.rewiring.kind, vt::RewiringKind::deep_r);
   EXPECT_DOUBLE_EQ(cfg.rewiring.l1, 1e-5);
   EXPECT_DOUBLE_EQ(cfg.rewiring.temperature, 1e-9);
+  EXPECT_FALSE(vio::load_train_string(kBase + "[rewiring]\nkind = \"deep_r\"\nbudget = \"per_matrix\"\n",
+                                      "t.toml")
+                   .rewiring.global_budget);
+  EXPECT_THAT(error_of(kBase + "[rewiring]\nbudget = \"local\"\n"),
+              AllOf(HasSubstr("rewiring.budget"), HasSubstr("unknown budget 'local'")));
   EXPECT_THAT(error_of(kBase + "[rewiring]\nkind = \"deep_q\"\n"),
               HasSubstr(unknown(vt::rewiring_kinds(), "deep_q")));
   EXPECT_THAT(error_of(kBase + "[rewiring]\nkind = \"deep_r\"\nl1 = -1\n"),

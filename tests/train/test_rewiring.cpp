@@ -263,3 +263,26 @@ TEST(DeepR, RefusesNetworksWithoutSparseMatricesAndBadParameters) {
   EXPECT_THAT(error_of<volley::ParameterError>([&] { vt::DeepR(deep_r(-1.0), net); }),
               HasSubstr("rewiring.l1"));
 }
+
+TEST(DeepR, APerMatrixBudgetKeepsEachMatrixsCount) {
+  const auto data = volley::test::toy_data(120, 5);
+  vt::Net net(sparse_net(0.25, true));
+  const std::size_t w0 = net.input_weights(0).cols.size(), v0 = net.recurrent_weights(0).cols.size();
+  vt::TrainSettings st;
+  st.batch_size = 40;
+  vt::OptimizerConfig oc;
+  oc.lr = 5e-2;
+  vt::Trainer trainer(net, vt::LossConfig{}, oc, st);
+  vt::RewiringConfig r = deep_r(1.0);
+  r.global_budget = false;
+  trainer.enable_rewiring(r);
+  std::uint64_t rewired = 0;
+  for (int e = 0; e < 3; ++e)
+    for (const auto& m : trainer.train_epoch(data, e).rewiring) {
+      rewired += m.rewired;
+      EXPECT_EQ(m.grown, m.rewired) << m.name;
+    }
+  EXPECT_GT(rewired, 0u);
+  EXPECT_EQ(net.input_weights(0).cols.size(), w0);
+  EXPECT_EQ(net.recurrent_weights(0).cols.size(), v0);
+}

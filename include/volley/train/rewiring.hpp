@@ -15,7 +15,7 @@
 //   from all the matrices' dormant positions together, and activated with θ = reset_value
 //   (their optimiser state starts at zero),
 // so exactly K synapses stay active, and the budget flows to the layers where synapses survive
-// (Bellec et al.'s global constraint). The draws are keyed by (seed, update), on one thread: the
+// (Bellec et al.'s global constraint; with global_budget = false each matrix keeps its count). The draws are keyed by (seed, update), on one thread: the
 // result does not depend on the thread count.
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +37,10 @@ struct RewiringConfig {
   double l1 = 1e-4;           // α: θ shrinks by lr·α per update
   double temperature = 0.0;   // T: noise of std sqrt(2·lr·T) per update
   double reset_value = 0.0;   // θ of a newly activated synapse
+  // Where activated synapses go: anywhere among all matrices' dormant positions (the budget
+  // flows between matrices; Bellec et al.'s global constraint), or back into the matrix that
+  // lost them (each matrix keeps its own count).
+  bool global_budget = true;
   // Throws ParameterError naming the field.
   void validate() const;
 };
