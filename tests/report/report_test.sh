@@ -94,6 +94,18 @@ if [ -d "$fm" ]; then
   else
     fail "report of a run with learned delays"
   fi
+  # Deep R: the connectivity per epoch and the synapses per pixel.
+  if "$volley" train "$examples/fmnist_deep_r.toml" --epochs 2 --train-limit 512 --test-limit 64 \
+       --out "$work/deep_r" >/dev/null 2>&1 && "$volley" report "$work/deep_r" >/dev/null 2>&1; then
+    ok=1
+    for f in rewiring_rewired rewiring_active rewiring_rows rewiring_pixels; do
+      [ -s "$work/deep_r/figures/$f.svg" ] || ok=0
+    done
+    [ "$ok" -eq 1 ] && grep -q "Synapses per input pixel" "$work/deep_r/report.html" \
+      && pass "report: Deep R connectivity" || fail "report: Deep R figures"
+  else
+    fail "report of a Deep R run"
+  fi
 fi
 
 # --- f-I ---
