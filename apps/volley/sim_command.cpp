@@ -92,11 +92,9 @@ int run_sim(const SimArgs& a) {
     if (!a.quiet) {
       fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s, {} thread{})\n",
                  m.path, m.duration, stats.wall_seconds, build, m.threads, m.threads > 1 ? "s" : "");
-      for (const auto& p : m.network->populations()) {
-        const auto n = m.network->spike_count(p->name());
-        fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p->name(), p->size(), n,
-                   p->size() && m.duration > 0 ? static_cast<double>(n) / p->size() / m.duration : 0.0);
-      }
+      for (const auto& p : summary.populations)  // rate per living neuron (io::summarize)
+        fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p.name, p.size, p.spikes,
+                   p.rate_hz);
       fmt::print("  results in {}/ (summary.json{})\n", a.out,
 #ifdef VOLLEY_HAVE_HDF5
                  ", spikes.h5"

@@ -103,9 +103,17 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
     e.model = std::string(p->model());
     e.size = p->size();
     e.spikes = net.spike_count(p->name());
-    e.rate_hz = p->size() && info.duration > 0
-                    ? static_cast<double>(e.spikes) / static_cast<double>(p->size()) / info.duration
-                    : 0.0;
+    // Per living neuron: spikes over the neuron-seconds the population's neurons were alive
+    // (size × duration unless neurons were added or removed during the run).
+    const auto& history = net.size_history(p->name());
+    const double end = net.time(), begin = end - info.duration;
+    double alive_seconds = 0.0;
+    for (std::size_t k = 0; k < history.size(); ++k) {
+      const double from = k == 0 ? begin : std::max(begin, history[k].time);
+      const double to = k + 1 < history.size() ? std::min(end, history[k + 1].time) : end;
+      if (to > from) alive_seconds += static_cast<double>(history[k].living) * (to - from);
+    }
+    e.rate_hz = alive_seconds > 0.0 ? static_cast<double>(e.spikes) / alive_seconds : 0.0;
     s.populations.push_back(std::move(e));
   }
   for (const auto& p : net.projections())

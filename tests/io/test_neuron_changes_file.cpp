@@ -148,6 +148,22 @@ TEST(NeuronChangesFile, EventsApplyInTimeOrderAndTheRecordingKeepsTheSizes) {
   EXPECT_TRUE(std::is_sorted(e->removed.begin(), e->removed.end()));
 }
 
+TEST(NeuronChangesFile, TheSummaryRateIsPerLivingNeuron) {
+  auto m = loaded(kModel);
+  m.network->run(m.duration);
+  io::RunInfo info;
+  info.duration = m.duration;
+  const io::SimSummary s = io::summarize(*m.network, info);
+  ASSERT_EQ(s.populations.size(), 1u);
+  const auto& e = s.populations[0];
+  ASSERT_GT(e.spikes, 0u);
+  // Living neuron-seconds: 100 for 0.1 s, 97 for 0.1 s, 87 for 0.1 s, 107 for 0.2 s.
+  const double alive = 100 * 0.1 + 97 * 0.1 + 87 * 0.1 + 107 * 0.2;
+  EXPECT_NEAR(e.rate_hz, static_cast<double>(e.spikes) / alive, 1e-6 * e.rate_hz);
+  EXPECT_GT(e.rate_hz, static_cast<double>(e.spikes) / (120 * 0.5) * 1.01)
+      << "not the final size times the duration";
+}
+
 TEST(NeuronChangesFile, OneAndTwoThreadsGiveTheSameSpikes) {
   auto a = loaded(kModel, 1);
   auto b = loaded(kModel, 2);

@@ -76,7 +76,8 @@ struct PopulationSummary {
   std::string name, model;
   std::size_t size = 0;
   std::uint64_t spikes = 0;
-  double rate_hz = 0.0;           // spikes / size / duration
+  double rate_hz = 0.0;           // spikes / (living neurons × time), i.e. size / duration
+                                  // for a population that kept its neurons
   std::optional<double> cv_isi;   // mean ISI CV over neurons (analysis::cv_isi); none without a
                                   // spike monitor or with no neuron of >= 2 intervals
   // Golomb's chi of v (analysis::voltage_synchrony_chi); only with a state monitor recording v
