@@ -7,14 +7,23 @@
 
 namespace volley {
 
-// Exponents of the SI base dimensions used by neuron models: time, voltage, current.
-// (Conductance = current/voltage, capacitance = current*time/voltage, frequency = 1/time.)
+// Exponents of the dimensions used by neuron models: time, voltage, current and length (for
+// densities such as siemens/metre^2). (Conductance = current/voltage, capacitance =
+// current*time/voltage, frequency = 1/time.)
 struct Dimension {
   int time = 0;
   int voltage = 0;
   int current = 0;
+  int length = 0;
 
   friend bool operator==(const Dimension&, const Dimension&) = default;
+  friend constexpr Dimension operator*(Dimension a, Dimension b) {
+    return {a.time + b.time, a.voltage + b.voltage, a.current + b.current, a.length + b.length};
+  }
+  friend constexpr Dimension operator/(Dimension a, Dimension b) {
+    return {a.time - b.time, a.voltage - b.voltage, a.current - b.current, a.length - b.length};
+  }
+  constexpr Dimension pow(int k) const { return {time * k, voltage * k, current * k, length * k}; }
 
   static constexpr Dimension none() { return {}; }
   static constexpr Dimension seconds() { return {1, 0, 0}; }
@@ -25,6 +34,7 @@ struct Dimension {
   static constexpr Dimension ohms() { return {0, 1, -1}; }
   static constexpr Dimension hertz() { return {-1, 0, 0}; }
   static constexpr Dimension volts_per_second() { return {-1, 1, 0}; }
+  static constexpr Dimension metres() { return {0, 0, 0, 1}; }
 };
 
 // Human-readable name of a dimension ("time", "voltage", "conductance", ... or "s^-1 V").
@@ -39,7 +49,7 @@ struct Quantity {
   Dimension dim;
 };
 
-// Parses "<number> [<unit>]"; unit prefixes p n u/µ m k M G; units s V A S F Ohm/ohm/Ω Hz,
+// Parses "<number> [<unit>]"; unit prefixes p n u/µ m c k M G; units s V A S F Ohm/ohm/Ω Hz m,
 // and compound forms such as "mV/ms". A bare number is dimensionless. Throws UnitError.
 Quantity parse_quantity(std::string_view text);
 

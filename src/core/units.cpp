@@ -22,6 +22,7 @@ constexpr UnitDef kUnits[] = {
     {"s", Dimension::seconds()},   {"V", Dimension::volts()},   {"A", Dimension::amperes()},
     {"S", Dimension::siemens()},   {"F", Dimension::farads()},  {"Ohm", Dimension::ohms()},
     {"ohm", Dimension::ohms()},    {"Ω", Dimension::ohms()},    {"Hz", Dimension::hertz()},
+    {"m", Dimension::metres()},
 };
 
 std::optional<Dimension> base_unit(std::string_view s) {
@@ -35,16 +36,15 @@ std::optional<double> prefix_factor(std::string_view p) {
   if (p == "n") return 1e-9;
   if (p == "u" || p == "µ" || p == "μ") return 1e-6;
   if (p == "m") return 1e-3;
+  if (p == "c") return 1e-2;
   if (p == "k") return 1e3;
   if (p == "M") return 1e6;
   if (p == "G") return 1e9;
   return std::nullopt;
 }
 
-Dimension scale(Dimension d, int k) { return {d.time * k, d.voltage * k, d.current * k}; }
-Dimension add(Dimension a, Dimension b) {
-  return {a.time + b.time, a.voltage + b.voltage, a.current + b.current};
-}
+Dimension scale(Dimension d, int k) { return d.pow(k); }
+Dimension add(Dimension a, Dimension b) { return a * b; }
 
 // One factor such as "mV", "ms^2" or "kOhm".
 std::pair<double, Dimension> parse_factor(std::string_view tok, std::string_view whole) {
@@ -74,8 +74,8 @@ std::pair<double, Dimension> parse_factor(std::string_view tok, std::string_view
   }
   if (!dim)
     throw UnitError(fmt::format(
-        "unknown unit '{}' in quantity '{}' (known: s, V, A, S, F, Ohm, Hz with prefixes "
-        "p n u m k M G, e.g. \"20 ms\", \"-50 mV\", \"5 nS\")",
+        "unknown unit '{}' in quantity '{}' (known: s, V, A, S, F, Ohm, Hz, m with prefixes "
+        "p n u m c k M G, e.g. \"20 ms\", \"-50 mV\", \"5 nS\")",
         tok, whole));
   return {std::pow(factor, exponent), scale(*dim, exponent)};
 }
@@ -137,6 +137,7 @@ std::string unit_symbol(Dimension d) {
   part("s", d.time);
   part("V", d.voltage);
   part("A", d.current);
+  part("m", d.length);
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "toml_table.hpp"
+#include "volley/equations/model.hpp"
 #include "volley/error.hpp"
 #include "volley/io/recording.hpp"
 #include "volley/io/synapse_file.hpp"
@@ -372,6 +373,7 @@ class ModelBuilder {
   StdpParams read_stdp(const Field& f, Dimension weight_dim);
   SynapseTable read_synapse_field(const Field& f);
   void read_population_params(Table& t, const NeuronModel& m, std::size_t size, PopulationSpec& spec);
+  void read_equations(Table& t, PopulationSpec& spec);
   StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
   // The optional `connect` table of a growth: {PROJECTION = {rule = ..., ...}, ...}.
@@ -548,6 +550,7 @@ void ModelBuilder::read_channels(Table& pop, const NeuronModel& m, PopulationSpe
         break;
       case ChannelStyle::kNone:
       case ChannelStyle::kFixed:
+      case ChannelStyle::kStates:
         break;
     }
     c.finish();
@@ -693,6 +696,12 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
                                : static_cast<std::size_t>(t.need("size").integer(1, kMaxIndex));
   if (m.presets.size() > 0)
     if (const auto f = t.get("preset")) spec.preset = lookup(*f, m.presets).name;
+  if (m.channel_style == ChannelStyle::kStates) {
+    read_equations(t, spec);
+    t.finish();
+    guarded(t, [&] { net_.add(m.make(name, spec), size); });
+    return;
+  }
   if (m.source == SourceKind::kPoisson)
     read_poisson(t, m, spec);
   else
@@ -709,6 +718,69 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
   read_channels(t, m, spec);
   t.finish();
   guarded(t, [&] { net_.add(m.make(name, spec), size); });
+}
+
+// model = "equations": the equations, threshold, reset, refractory period, method, precision,
+// constants (Brian2's namespace) and the initial values of states and parameters.
+void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
+  eq::ModelText text;
+  const Field equations = t.need("equations");
+  text.equations = equations.string();
+  const auto threshold = t.get("threshold");
+  if (threshold) text.threshold = threshold->string();
+  const auto reset = t.get("reset");
+  if (reset) text.reset = reset->string();
+  if (const auto f = t.get("refractory"))
+    text.refractory = f->quantity(Dimension::seconds(), Bound::kNonNegative);
+  const auto method = t.get("method");
+  if (method) text.method = method->string();
+  if (const auto f = t.get("precision")) {
+    const std::string p = f->string();
+    if (p != "single" && p != "double") f->fail(fmt::format("unknown precision '{}' (expected single or double)", p));
+    text.single_precision = p == "single";
+  }
+  if (const auto f = t.get("constants")) {
+    Table c = f->table();
+    for (auto& [key, field] : c.entries()) {
+      if (field.node().is_string()) {
+        try {
+          text.constants.emplace_back(key, parse_quantity(field.string()));
+        } catch (const UnitError& e) {
+          field.fail(e.what());
+        }
+      } else {
+        text.constants.emplace_back(key, Quantity{field.number(), Dimension::none()});
+      }
+    }
+    c.finish();
+  }
+  std::shared_ptr<const eq::Model> model;
+  try {
+    model = std::make_shared<const eq::Model>(eq::parse_model(text));
+  } catch (const ParameterError& e) {
+    const std::string what = e.what();
+    auto starts = [&](std::string_view p) { return what.rfind(p, 0) == 0; };
+    if (starts("threshold") && threshold) threshold->fail(what);
+    if (starts("reset") && reset) reset->fail(what);
+    if (starts("method") && method) method->fail(what);
+    equations.fail(what);
+  }
+  if (const auto f = t.get("initial")) {
+    Table init = f->table();
+    for (auto& [key, field] : init.entries()) {
+      const eq::Variable* v = model->find(key);
+      if (!v || v->kind == eq::VarKind::kSubexpression) {
+        std::vector<std::string> known;
+        for (const auto& x : model->variables)
+          if (x.kind != eq::VarKind::kSubexpression) known.push_back(x.name);
+        field.fail(fmt::format("'{}' is not a state variable or parameter of the equations (known: {})",
+                               key, join(known)));
+      }
+      spec.initial.emplace_back(key, distribution(field, v->dim));
+    }
+    init.finish();
+  }
+  spec.equations = std::move(model);
 }
 
 PopulationRef ModelBuilder::population_ref(const Field& f) const {
@@ -1593,6 +1665,8 @@ std::string channel_text(const NeuronModel& m) {
           defaults);
     case ChannelStyle::kFixed:
       return "one channel `in`, not configurable; weights are plain numbers (I_t)";
+    case ChannelStyle::kStates:
+      return "every differential variable of the equations, by its name, in its own unit";
   }
   return {};
 }

@@ -8,6 +8,7 @@
 
 #include "volley/error.hpp"
 #include "volley/models/discrete_lif.hpp"
+#include "volley/models/equation_population.hpp"
 #include "volley/models/izhikevich.hpp"
 #include "volley/models/lif.hpp"
 #include "volley/models/lif_cond.hpp"
@@ -372,6 +373,24 @@ NeuronModel ode_entry() {
   return e;
 }
 
+NeuronModel equations_entry() {
+  NeuronModel e;
+  e.name = "equations";
+  e.meaning = "a model written as equations in Brian2's syntax, compiled to a kernel at run time "
+              "(docs/equations.md)";
+  e.channel_style = ChannelStyle::kStates;
+  e.make = [](const std::string& name, const PopulationSpec& s) {
+    if (!s.equations)
+      throw ParameterError(fmt::format("population '{}': model 'equations' needs its equations", name));
+    if (!s.params.empty() || !s.per_neuron.empty() || !s.preset.empty() || s.channels)
+      throw ParameterError(fmt::format("population '{}': an equations model takes its parameters "
+                                       "through its equations and initial values", name));
+    return std::unique_ptr<Population>(
+        std::make_unique<EquationPopulation>(name, s.equations, s.initial));
+  };
+  return e;
+}
+
 std::vector<NeuronModel> all_models() {
   std::vector<NeuronModel> out{lif_entry(), lif_cond_entry(), izhikevich_entry()};
 #define VOLLEY_ODE_ENTRY(M) out.push_back(ode_entry<M>());
@@ -380,6 +399,7 @@ std::vector<NeuronModel> all_models() {
   out.push_back(discrete_lif_entry());
   out.push_back(poisson_entry());
   out.push_back(spike_generator_entry());
+  out.push_back(equations_entry());
   return out;
 }
 

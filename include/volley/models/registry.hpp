@@ -30,6 +30,9 @@ namespace volley {
 
 class Network;
 class Population;
+namespace eq {
+struct Model;
+}
 
 // A named thing with a one-line meaning (presets, integration methods).
 struct Named {
@@ -63,6 +66,9 @@ struct PopulationSpec {
   std::vector<std::pair<std::string, std::vector<double>>> per_neuron;
   // Named options (key -> chosen name), e.g. {"type", "alif"}; see NeuronModel::options.
   std::vector<std::pair<std::string, std::string>> options;
+  // The `equations` model: the parsed equations (volley/equations/model.hpp); `initial` then
+  // gives the initial values of its states and the values of its parameters.
+  std::shared_ptr<const eq::Model> equations;
 };
 
 // An option of a model whose value is one of a set of names (discrete_lif's `type`, `reset`).
@@ -80,6 +86,7 @@ enum class ChannelStyle {
   kConductance,  // tau > 0 and a reversal potential e_rev, weights in siemens
   kOde,          // tau > 0; with e_rev a conductance (S), without a current (A); optional init
   kFixed,        // one fixed dimensionless channel `in`, not configurable (discrete_lif)
+  kStates,       // equations: every differential variable is a channel of its own unit
 };
 
 // Spike sources whose data are not scalar parameters.
