@@ -13,6 +13,7 @@
 #include "core/peak_rss.hpp"
 #include "default_model.hpp"  // generated from examples/cuba.toml
 #include "errors.hpp"
+#include "volley/equations/jit.hpp"
 #include "volley/analysis/spike_stats.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
@@ -51,6 +52,7 @@ struct SimArgs {
   std::string duration;
   std::vector<std::string> sets;
   bool quiet = false;
+  std::string keep_generated;
 };
 
 int run_sim(const SimArgs& a) {
@@ -67,6 +69,7 @@ int run_sim(const SimArgs& a) {
       }
     }
     opt.overrides = a.sets;
+    if (!a.keep_generated.empty()) eq::set_keep_generated(a.keep_generated);
     // Make sure results can be written before spending time on the run.
     std::error_code ec;
     fs::create_directories(a.out, ec);
@@ -90,8 +93,12 @@ int run_sim(const SimArgs& a) {
     analysis::add_spike_statistics(summary, *m.network);
     io::write_summary((fs::path(a.out) / "summary.json").string(), summary);
     if (!a.quiet) {
-      fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s, {} thread{})\n",
-                 m.path, m.duration, stats.wall_seconds, build, m.threads, m.threads > 1 ? "s" : "");
+      fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s{}, {} thread{})\n",
+                 m.path, m.duration, stats.wall_seconds, build,
+                 summary.compile_seconds > 0.0
+                     ? fmt::format(", of which compiling equations {:.3f} s", summary.compile_seconds)
+                     : std::string(),
+                 m.threads, m.threads > 1 ? "s" : "");
       for (const auto& p : summary.populations)  // rate per living neuron (io::summarize)
         fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p.name, p.size, p.spikes,
                    p.rate_hz);
@@ -132,6 +139,8 @@ void add_sim_command(CLI::App& app, int& exit_code) {
                   "projections.Ce.connect.p=0.002 --set 'populations.P.tau_m=\"10 ms\"'")
       ->take_all();
   sim->add_flag("-q,--quiet", args->quiet, "print nothing on success");
+  sim->add_option("--keep-generated", args->keep_generated,
+                  "write the C++ generated for populations written as equations to DIR/NAME.cpp");
   sim->callback([args, &exit_code] { exit_code = run_sim(*args); });
 }
 

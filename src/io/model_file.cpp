@@ -699,7 +699,9 @@ void ModelBuilder::add_population(const std::string& name, Table t) {
   if (m.channel_style == ChannelStyle::kStates) {
     read_equations(t, spec);
     t.finish();
-    guarded(t, [&] { net_.add(m.make(name, spec), size); });
+    // The kernel is generated and compiled now, so that a compiler error is reported here and
+    // the run's time does not include it.
+    guarded(t, [&] { net_.add(m.make(name, spec), size).prepare(net_.dt()); });
     return;
   }
   if (m.source == SourceKind::kPoisson)

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "volley/models/equation_population.hpp"
 #include "volley/error.hpp"
 #include "volley/io/outputs.hpp"
 
@@ -91,6 +92,8 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
   SimSummary s;
   s.wall_seconds = info.wall_seconds;
   s.build_seconds = info.build_seconds;
+  for (const auto& p : net.populations())
+    if (const auto* e = dynamic_cast<const EquationPopulation*>(p.get())) s.compile_seconds += e->compile_seconds();
   s.dt = net.dt();
   s.duration = info.duration;
   s.threads = info.threads;
@@ -164,6 +167,7 @@ void write_summary(const std::string& path, const SimSummary& s) {
   ordered_json j;
   j["wall_seconds"] = s.wall_seconds;
   j["build_seconds"] = s.build_seconds;
+  j["compile_seconds"] = s.compile_seconds;
   j["dt"] = s.dt;
   j["duration"] = s.duration;
   j["threads"] = s.threads;
@@ -234,6 +238,7 @@ SimSummary read_summary(const std::string& path) {
   SimSummary s;
   s.wall_seconds = f.get_or("wall_seconds", 0.0);
   s.build_seconds = f.get_or("build_seconds", 0.0);
+  s.compile_seconds = f.get_or("compile_seconds", 0.0);
   s.dt = f.get<double>("dt");
   s.duration = f.get<double>("duration");
   s.threads = f.get_or("threads", 1);

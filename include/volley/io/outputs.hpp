@@ -60,7 +60,7 @@ struct RunInfo {
 void write_spike_file(const std::string& path, const Network& net);
 
 // ---- summary.json (`volley sim`) -------------------------------------------------------------
-// {"wall_seconds", "build_seconds", "dt", "duration", "threads", "seed", "model",
+// {"wall_seconds", "build_seconds", "compile_seconds" (equation kernels; part of build), "dt", "duration", "threads", "seed", "model",
 //  "peak_rss_bytes" (when known),
 //  "populations": {NAME: {"model", "size", "spikes", "rate_hz", "cv_isi" (number or null)}},
 //  "projections": {NAME: {"synapses", "bytes_per_synapse", "memory_bytes"}},
@@ -117,6 +117,7 @@ struct StructuralSummary {
 
 struct SimSummary {
   double wall_seconds = 0.0, build_seconds = 0.0, dt = 0.0, duration = 0.0;
+  double compile_seconds = 0.0;  // part of build_seconds spent compiling equation kernels
   int threads = 1;
   std::uint64_t seed = 0;
   std::string model;
