@@ -18,6 +18,7 @@
 #include "volley/equations/linear.hpp"
 #include "volley/equations/model.hpp"
 #include "volley/io/model_file.hpp"
+#include "volley/io/outputs.hpp"
 #include "volley/models/equation_population.hpp"
 #include "volley/monitors.hpp"
 #include "volley/network.hpp"
@@ -382,4 +383,26 @@ constants = { El = "-70 mV", tau = "10 ms" }
   unknown += "initial = { w = \"1 mV\" }\n";
   EXPECT_THAT(error_of<ConfigError>([&] { io::load_model_string(unknown, "bad.toml"); }),
               HasSubstr("'w' is not a state variable or parameter of the equations (known: v)"));
+}
+
+// The kernel is compiled when the model is loaded, once; summary.json reports the time.
+TEST_F(EquationsTest, CompileTimeIsReportedAndAWarmCacheSkipsIt) {
+  const std::string text = R"(
+[simulation]
+dt = "0.1 ms"
+duration = "10 ms"
+[populations.E]
+model = "equations"
+size = 3
+equations = "dv/dt = (El - v)/tau : volt"
+constants = { El = "-70 mV", tau = "13 ms" }
+)";
+  auto first = io::load_model_string(text, "a.toml");
+  const io::SimSummary s1 = io::summarize(*first.network, {});
+  EXPECT_GT(s1.compile_seconds, 0.0);
+  auto second = io::load_model_string(text, "a.toml");
+  EXPECT_EQ(io::summarize(*second.network, {}).compile_seconds, 0.0);
+  second.network->run(second.duration);
+  const VariableView v = second.network->population("E").variable("v");
+  EXPECT_NEAR(v.at(0), -0.07 * (1 - std::exp(-0.01 / 0.013)), 1e-12);
 }

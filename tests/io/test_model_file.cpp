@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "volley/equations/model.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
 #include "volley/models/lif.hpp"
@@ -878,6 +879,8 @@ TEST(ModelFile, EveryRegisteredModelBuildsAndRunsWithItsDefaults) {
     else
       text += "size = 3\n";
     if (m.source == SourceKind::kPoisson) text += "rate = \"100 Hz\"\n";
+    if (m.channel_style == ChannelStyle::kStates)  // equations: no defaults, the shortest model
+      text += "equations = \"dv/dt = -v/(10*ms) : volt\"\nthreshold = \"v > 1*volt\"\n";
     text += "[monitors.s]\ntype = \"spikes\"\npopulation = \"P\"\n";
     std::string variables;
     for (const auto& st : m.states)
@@ -898,7 +901,13 @@ TEST(ModelFile, EveryRegisteredModelBuildsAndRunsWithItsDefaults) {
     }
 
     Network direct(1e-4, 1);
-    Population& pop = add_population(direct, m.name, "Q", 4);
+    PopulationSpec spec;
+    if (m.channel_style == ChannelStyle::kStates) {
+      eq::ModelText t;
+      t.equations = "dv/dt = -v/(10*ms) : volt";
+      spec.equations = std::make_shared<const eq::Model>(eq::parse_model(t));
+    }
+    Population& pop = add_population(direct, m.name, "Q", 4, spec);
     EXPECT_EQ(pop.size(), 4u);
     direct.run(0.005);
   }
