@@ -22,10 +22,14 @@ std::mutex g_mutex;
 std::filesystem::path g_keep;
 std::map<std::string, KernelFunction> g_loaded;  // key -> loaded function (this process)
 
+#ifndef VOLLEY_JIT_EXTRA_FLAGS
+#define VOLLEY_JIT_EXTRA_FLAGS ""
+#endif
 #ifdef VOLLEY_JIT_NATIVE
-constexpr const char* kFlags = "-std=c++17 -O3 -march=native -fPIC -shared -fno-math-errno -fopenmp-simd";
+constexpr const char* kFlags =
+    "-std=c++17 -O3 -march=native -fPIC -shared -fno-math-errno -fopenmp-simd" VOLLEY_JIT_EXTRA_FLAGS;
 #else
-constexpr const char* kFlags = "-std=c++17 -O3 -fPIC -shared -fno-math-errno -fopenmp-simd";
+constexpr const char* kFlags = "-std=c++17 -O3 -fPIC -shared -fno-math-errno -fopenmp-simd" VOLLEY_JIT_EXTRA_FLAGS;
 #endif
 
 std::string quote(const std::string& s) {
