@@ -6,6 +6,7 @@
 // Plastic projections add a post->pre index (CSC) and pre/post traces (one of each per neuron;
 // the triplet rule a second of each, see plasticity.hpp).
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@
 #include "volley/units.hpp"
 
 namespace volley {
+namespace eq {
+struct SynapseText;
+}
 
 class Neuromodulator;
 class Population;
@@ -48,6 +52,12 @@ struct ProjectionSpec {
   // synapse file; overrides `delay` when not empty.
   std::vector<double> synapse_delays;
   std::optional<StdpParams> stdp;
+  // Synapses written as equations (Brian2's Synapses: model, on_pre, on_post; see
+  // equations/synapse_model.hpp) instead of `channel` and `stdp`. A synapse variable named `w` is
+  // held in weights() (SI units) and drawn from `weight`; `synapse_initial` gives the others
+  // (SI; unnamed ones start at 0). Delays must be the same for every synapse.
+  std::shared_ptr<const eq::SynapseText> synapse_equations;
+  std::vector<std::pair<std::string, Distribution>> synapse_initial;
 };
 
 class Projection {
@@ -73,6 +83,13 @@ class Projection {
   // into the channel's state instead of through the target's delay ring.
   bool uses_ring() const;
   bool plastic() const { return stdp_.has_value(); }
+  // Synapses written as equations (ProjectionSpec::synapse_equations).
+  bool equations() const { return eq_ != nullptr; }
+  // Seconds spent compiling the synapse equations' kernel (0 when cached or not equations).
+  double compile_seconds() const;
+  // A per-synapse variable of the synapse equations in SI units, CSR order; throws
+  // ParameterError naming the known variables.
+  std::vector<double> synapse_variable(const std::string& name) const;
   // Reward-modulated: STDP fills eligibility traces, the modulator turns them into weight changes.
   bool modulated() const { return stdp_ && stdp_->modulated(); }
   const std::optional<StdpParams>& stdp() const { return stdp_; }
@@ -127,8 +144,9 @@ class Projection {
   // Delivers the source population's spikes (absolute indices) to targets in [post_lo, post_hi)
   // (absolute), applying pre-spike plasticity there.
   void deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
-  // Post-spike plasticity for target spikes within [post_lo, post_hi).
-  void post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi);
+  // Post-spike plasticity (or synapse equations' on_post) for target spikes within
+  // [post_lo, post_hi) at `step`.
+  void post_spikes(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
   // Decays and increments traces of pre neurons in [lo, hi) / post neurons in [lo, hi)
   // (absolute indices of the source / target population).
   void update_pre_traces(SpikeList spikes, std::size_t lo, std::size_t hi);
@@ -141,6 +159,7 @@ class Projection {
   }
   bool hebbian() const { return hebbian_; }
   void apply_periodic(std::size_t lo, std::size_t hi);
+  ~Projection();
   // Re-derives the delay ring layout needs and plasticity constants for dt.
   void prepare(double dt);
 
@@ -158,6 +177,14 @@ class Projection {
   void apply_modulation(std::size_t lo, std::size_t hi);
   template <bool kBcm>
   void apply_hebbian(std::size_t lo, std::size_t hi);
+  // Synapse equations (equation_synapses.cpp).
+  struct Equations;
+  void setup_equations(const ProjectionSpec& spec, std::uint64_t seed, std::uint32_t id);
+  void prepare_equations(double dt);
+  void deliver_equations(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
+  void post_equations(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
+  void require_static(const char* what) const;
+  std::size_t equation_bytes_per_synapse() const;
 
   std::string name_;
   Population* source_;
@@ -199,6 +226,7 @@ class Projection {
   float rate_scale_ = 0, k_mean_ = 0, k_theta_ = 0, inv_y0_ = 0, eta_dt_ = 0, w_ref_ = 0,
         inv_w_ref_ = 0;
   bool triplet_ = false, multiplicative_ = false, nearest_ = false;
+  std::unique_ptr<Equations> eq_;
 };
 
 template <class Pred>

@@ -46,6 +46,8 @@ enum class RngStream : std::uint32_t {
   kReward = 8u << 24,
   kNoise = 9u << 24,
   kStructural = 10u << 24,
+  kSynapsePre = 11u << 24,   // synapse equations' on_pre
+  kSynapsePost = 12u << 24,  // and on_post
 };
 
 inline std::uint32_t stream_id(RngStream s, std::uint32_t object_id) {

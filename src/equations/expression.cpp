@@ -268,6 +268,7 @@ double apply_function(const std::string& f, const std::vector<double>& x) {
     if (f == "cos") return std::cos(x[0]);
     if (f == "tanh") return std::tanh(x[0]);
     if (f == "abs") return std::abs(x[0]);
+    if (f == "exprel") return x[0] == 0.0 ? 1.0 : std::expm1(x[0]) / x[0];  // (e^x - 1)/x
   }
   if (x.size() == 3 && f == "clip") return std::min(std::max(x[0], x[1]), x[2]);
   return nan;

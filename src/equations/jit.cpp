@@ -20,7 +20,7 @@ namespace {
 
 std::mutex g_mutex;
 std::filesystem::path g_keep;
-std::map<std::string, KernelFunction> g_loaded;  // key -> loaded function (this process)
+std::map<std::string, void*> g_loaded;  // key -> loaded library handle (this process)
 
 #ifndef VOLLEY_JIT_EXTRA_FLAGS
 #define VOLLEY_JIT_EXTRA_FLAGS ""
@@ -93,6 +93,12 @@ std::filesystem::path kernel_cache_dir() {
   return std::filesystem::temp_directory_path() / fmt::format("volley-kernels-{}", ::getuid());
 }
 
+void* CompiledKernel::symbol(const char* name) const {
+  void* f = handle ? ::dlsym(handle, name) : nullptr;
+  if (!f) throw Error(fmt::format("the compiled kernel '{}' has no function '{}'", library.string(), name));
+  return f;
+}
+
 CompiledKernel compile_kernel(const std::string& source, const std::string& label) {
   std::lock_guard lock(g_mutex);
   namespace fs = std::filesystem;
@@ -106,7 +112,8 @@ CompiledKernel compile_kernel(const std::string& source, const std::string& labe
   }
   CompiledKernel out;
   if (auto it = g_loaded.find(key); it != g_loaded.end()) {
-    out.step = it->second;
+    out.handle = it->second;
+    out.step = reinterpret_cast<KernelFunction>(::dlsym(out.handle, kKernelSymbol));
     out.from_cache = true;
     return out;
   }
@@ -115,15 +122,15 @@ CompiledKernel compile_kernel(const std::string& source, const std::string& labe
   fs::create_directories(dir, ec);
   if (ec) throw IoError(fmt::format("cannot create the kernel cache '{}': {}", dir.string(), ec.message()));
   const fs::path lib = dir / (key + ".so");
-  auto load = [&](const fs::path& p) -> KernelFunction {
-    void* h = ::dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) return nullptr;
-    return reinterpret_cast<KernelFunction>(::dlsym(h, kKernelSymbol));
+  auto load = [&](const fs::path& p) -> void* { return ::dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL); };
+  auto found = [&](void* h) {
+    g_loaded[key] = h;
+    out.handle = h;
+    out.step = reinterpret_cast<KernelFunction>(::dlsym(h, kKernelSymbol));
   };
   if (fs::exists(lib)) {
-    if (KernelFunction f = load(lib)) {
-      g_loaded[key] = f;
-      out.step = f;
+    if (void* h = load(lib)) {
+      found(h);
       out.from_cache = true;
       out.library = lib;
       return out;
@@ -153,10 +160,9 @@ CompiledKernel compile_kernel(const std::string& source, const std::string& labe
   fs::remove(src, ec);
   fs::rename(tmp_lib, lib, ec);
   if (ec) throw IoError(fmt::format("cannot move the compiled kernel into '{}': {}", lib.string(), ec.message()));
-  KernelFunction f = load(lib);
-  if (!f) throw Error(fmt::format("cannot load the compiled kernel '{}': {}", lib.string(), ::dlerror()));
-  g_loaded[key] = f;
-  out.step = f;
+  void* h = load(lib);
+  if (!h) throw Error(fmt::format("cannot load the compiled kernel '{}': {}", lib.string(), ::dlerror()));
+  found(h);
   out.library = lib;
   return out;
 }

@@ -32,7 +32,7 @@ bool is_identifier(std::string_view s) {
 const std::set<std::string, std::less<>> kReserved = {"t", "dt", "i", "N", "not_refractory",
                                                       "and", "or", "not", "True", "False"};
 const std::set<std::string, std::less<>> kFunctions = {"exp", "log", "sqrt", "sin", "cos", "tanh",
-                                                       "abs", "clip", "rand", "randn"};
+                                                       "abs", "clip", "rand", "randn", "exprel"};
 
 struct BaseUnit {
   std::string_view name, symbol;
@@ -149,7 +149,7 @@ struct Checker {
           arity(0);
           return Dimension::none();
         }
-        if (f == "exp" || f == "log" || f == "sin" || f == "cos" || f == "tanh") {
+        if (f == "exp" || f == "log" || f == "sin" || f == "cos" || f == "tanh" || f == "exprel") {
           arity(1);
           const Dimension a = dim(A[0]);
           if (!(a == Dimension::none()))
@@ -179,7 +179,7 @@ struct Checker {
           return a;
         }
         fail(e->column, fmt::format("unknown function '{}' (known: exp, log, sqrt, sin, cos, tanh, "
-                                    "abs, clip, rand, randn)", f));
+                                    "abs, clip, rand, randn, exprel)", f));
       }
     }
     return Dimension::none();
@@ -255,6 +255,11 @@ Model parse_model(const ModelText& text) {
   Model model;
   model.single_precision = text.single_precision;
   model.refractory = text.refractory;
+  if (text.max_step && !(*text.max_step > 0.0))
+    throw ParameterError(fmt::format("max_step must be > 0, got {} s", *text.max_step));
+  model.max_step = text.max_step;
+  if (text.refractory && !trim(text.refractory_condition).empty())
+    throw ParameterError("refractory: give either a time or a condition, not both");
   std::map<std::string, Quantity, std::less<>> constants;
   for (const auto& [n, q] : text.constants) {
     if (!is_identifier(n)) throw ParameterError(fmt::format("constant '{}' is not a valid name", n));
@@ -282,6 +287,15 @@ Model parse_model(const ModelText& text) {
       start = end + 1;
       if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
       if (trim(line).empty()) continue;
+      // As in Brian2, an equation may run over several lines: one without ':' continues below.
+      while (line.find(':') == std::string::npos && start <= src.size()) {
+        std::size_t next = src.find('\n', start);
+        if (next == std::string::npos) next = src.size();
+        std::string more = src.substr(start, next - start);
+        start = next + 1;
+        if (auto hash = more.find('#'); hash != std::string::npos) more.resize(hash);
+        line += " " + more;
+      }
       auto fail = [&](std::size_t pos, const std::string& what) -> void {
         throw ParameterError(fmt::format("equations line {} (\"{}\"), column {}: {}", line_no,
                                          trim(line), column_of(pos), what));
@@ -370,17 +384,30 @@ Model parse_model(const ModelText& text) {
       for (const auto& f : flags) {
         if (f == "unless refractory" && var.kind == VarKind::kState) var.unless_refractory = true;
         else if (f == "constant" && var.kind == VarKind::kParameter) var.constant = true;
+        else if (f == "per step" && var.kind == VarKind::kState) var.per_step = true;
+        else if (f == "event-driven" && var.kind == VarKind::kState && text.synaptic) var.event_driven = true;
         else
-          fail(colon + 1, fmt::format("flag '{}' is not known for {} (known: 'unless refractory' on "
-                                      "differential equations, 'constant' on parameters)",
+          fail(colon + 1, fmt::format("flag '{}' is not known for {} (known: 'unless refractory' and 'per step' on "
+                                      "differential equations, 'constant' on parameters{})",
                                       f, var.kind == VarKind::kState ? "a differential equation"
-                                         : var.kind == VarKind::kParameter ? "a parameter" : "a subexpression"));
+                                         : var.kind == VarKind::kParameter ? "a parameter" : "a subexpression",
+                                      text.synaptic ? ", 'event-driven' on differential equations of synapses" : ""));
       }
       if (var.kind == VarKind::kState) model.states.push_back(model.variables.size());
       if (var.kind == VarKind::kParameter) model.parameters.push_back(model.variables.size());
       model.variables.push_back(var);
       raw.push_back(r);
     }
+  }
+  for (const auto& [n, d] : text.context) {
+    if (model.find(n) || constants.count(n)) continue;
+    Variable var;
+    var.name = n;
+    var.kind = VarKind::kParameter;
+    var.dim = d;
+    model.parameters.push_back(model.variables.size());
+    model.variables.push_back(var);
+    raw.push_back({});
   }
   if (model.states.empty() && model.parameters.empty())
     throw ParameterError("the equations define no variable (expected lines such as 'dv/dt = -v/tau : volt')");
@@ -479,7 +506,7 @@ Model parse_model(const ModelText& text) {
       if (st.empty()) continue;
       const std::size_t eq = st.find('=');
       if (eq == std::string::npos || eq == 0)
-        throw ParameterError(fmt::format("reset statement \"{}\": expected 'x = value' or 'x += value'", st));
+        throw ParameterError(fmt::format("{} statement \"{}\": expected 'x = value' or 'x += value'", text.reset_name, st));
       Statement s;
       std::size_t name_end = eq;
       const char opc = st[eq - 1];
@@ -490,20 +517,29 @@ Model parse_model(const ModelText& text) {
       s.target = trim(st.substr(0, name_end));
       const Variable* v = model.find(s.target);
       if (!v || v->kind == VarKind::kSubexpression)
-        throw ParameterError(fmt::format("reset statement \"{}\": '{}' is not a state variable or parameter "
-                                         "of the equations", st, s.target));
+        throw ParameterError(fmt::format("{} statement \"{}\": '{}' is not a state variable or parameter "
+                                         "of the equations", text.reset_name, st, s.target));
       if (v->constant)
-        throw ParameterError(fmt::format("reset statement \"{}\": '{}' is a constant parameter", st, s.target));
-      auto [e, d] = check_code("reset statement", st.substr(eq + 1), 0);
+        throw ParameterError(fmt::format("{} statement \"{}\": '{}' is a constant parameter", text.reset_name, st, s.target));
+      auto [e, d] = check_code(text.reset_name + " statement", st.substr(eq + 1), 0);
       const bool scale = s.op == Op::kMul || s.op == Op::kDiv;
       if (scale ? !(d == Dimension::none()) : !(d == v->dim))
-        throw ParameterError(fmt::format("reset statement \"{}\": '{}' is {}, the value is {}", st,
+        throw ParameterError(fmt::format("{} statement \"{}\": '{}' is {}, the value is {}", text.reset_name, st,
                                          s.target, scale ? "scaled, so the factor must be dimensionless"
                                                          : dimension_words(v->dim),
                                          dimension_words(d)));
       s.value = expand(e, 0, st);
       model.reset.push_back(s);
     }
+  }
+  if (!trim(text.refractory_condition).empty()) {
+    const std::string code = trim(text.refractory_condition);
+    auto [e, d] = check_code("refractory", code, 0);
+    const bool condition = e->op >= Op::kLt && e->op <= Op::kOr ? true : e->op == Op::kNot;
+    if (!condition)
+      throw ParameterError(fmt::format("refractory \"{}\" is neither a time nor a condition (expected e.g. "
+                                       "'5 ms' or 'v > -20*mV')", code));
+    model.refractory_condition = expand(e, 0, code);
   }
   auto random_in = [](const ExprPtr& e) {
     std::function<bool(const ExprPtr&)> walk = [&](const ExprPtr& x) -> bool {
@@ -517,13 +553,28 @@ Model parse_model(const ModelText& text) {
   for (const auto& s : model.reset)
     if (random_in(s.value)) model.uses_random = true;
   if (model.threshold && random_in(model.threshold)) model.uses_random = true;
+  if (model.refractory_condition && random_in(model.refractory_condition)) model.uses_random = true;
+  // '(per step)' states are advanced once per step by exponential Euler, outside the substeps.
+  bool per_step = false;
+  for (std::size_t k : model.states) {
+    const Variable& v = model.variables[k];
+    if (!v.per_step) continue;
+    per_step = true;
+    ExprPtr a = derivative(v.rhs, v.name);
+    if (!a || depends_on(a, v.name))
+      throw ParameterError(fmt::format("equations line {}: a '(per step)' equation is advanced by exponential "
+                                       "Euler, so d{}/dt must be linear in {}", v.line, v.name, v.name));
+  }
 
   // Integration method.
   const std::string m = text.method;
   if (m.empty()) {
-    model.method = linear_system(model).ok ? Method::kExact : Method::kEuler;
+    model.method = !per_step && linear_system(model).ok ? Method::kExact : Method::kEuler;
   } else if (m == "exact" || m == "linear") {
     model.method = Method::kExact;
+    if (per_step)
+      throw ParameterError(fmt::format("method '{}' cannot be combined with '(per step)' equations; use "
+                                       "exponential_euler", m));
     const LinearSystem sys = linear_system(model);
     if (!sys.ok) throw ParameterError(fmt::format("method '{}' cannot integrate these equations: {}", m, sys.why));
   } else if (m == "euler") {

@@ -28,6 +28,7 @@
 
 #include "toml_table.hpp"
 #include "volley/equations/model.hpp"
+#include "volley/equations/synapse_model.hpp"
 #include "volley/error.hpp"
 #include "volley/io/recording.hpp"
 #include "volley/io/synapse_file.hpp"
@@ -112,6 +113,31 @@ const Registry<DistributionKind>& distributions() {
 
 // A quantity string (constant) or a distribution table. `dim` as in Field::quantity: all
 // quantities of the distribution share one dimension.
+// The namespace of equations: `constants = { taum = "10 ms", n = 3 }`.
+std::vector<std::pair<std::string, Quantity>> read_constants(const Field& f) {
+  std::vector<std::pair<std::string, Quantity>> out;
+  Table c = f.table();
+  for (auto& [key, field] : c.entries()) {
+    if (field.node().is_string()) {
+      try {
+        out.emplace_back(key, parse_quantity(field.string()));
+      } catch (const UnitError& e) {
+        field.fail(e.what());
+      }
+    } else {
+      out.emplace_back(key, Quantity{field.number(), Dimension::none()});
+    }
+  }
+  c.finish();
+  return out;
+}
+
+bool read_precision(const Field& f) {
+  const std::string p = f.string();
+  if (p != "single" && p != "double") f.fail(fmt::format("unknown precision '{}' (expected single or double)", p));
+  return p == "single";
+}
+
 Distribution distribution(const Field& f, std::optional<Dimension>& dim) {
   if (!f.node().is_table()) return Distribution::constant(f.quantity(dim));
   Table t = f.table();
@@ -374,6 +400,11 @@ class ModelBuilder {
   SynapseTable read_synapse_field(const Field& f);
   void read_population_params(Table& t, const NeuronModel& m, std::size_t size, PopulationSpec& spec);
   void read_equations(Table& t, PopulationSpec& spec);
+  // Synapses written as equations (`model`, `on_pre`, `on_post`); returns false when the
+  // projection has none of these keys.
+  bool read_synapse_equations(Table& t, ProjectionSpec& spec);
+  // The synapse variable w of the equations just read; fails `f` when there is none.
+  const eq::Variable* synapse_w(const Field& f) const;
   StdpParams read_hebbian(Table& t, StdpRule rule, Dimension weight_dim);
   TimeSeries read_series(Table& t, const std::string& target, Dimension& dim);
   // The optional `connect` table of a growth: {PROJECTION = {rule = ..., ...}, ...}.
@@ -381,6 +412,7 @@ class ModelBuilder {
 
   // A reference to an existing population, with its slice checked against the size.
   PopulationRef population_ref(const Field& f) const;
+  eq::SynapseModel synapse_model_;  // of the projection being read
   // The optional 'channel' key (default "exc"), checked against the target population.
   std::string channel(Table& t, const std::string& population) const;
   // Checks that a weight of dimension `dim` can enter `channel` of `population`.
@@ -732,30 +764,26 @@ void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
   if (threshold) text.threshold = threshold->string();
   const auto reset = t.get("reset");
   if (reset) text.reset = reset->string();
-  if (const auto f = t.get("refractory"))
-    text.refractory = f->quantity(Dimension::seconds(), Bound::kNonNegative);
+  // A time ("5 ms") or, as in Brian2, a condition ("v > -20*mV"): refractory while it holds.
+  const auto refractory = t.get("refractory");
+  if (refractory) {
+    bool is_time = !refractory->node().is_string();
+    if (!is_time) try {
+        parse_quantity(refractory->string());
+        is_time = true;
+      } catch (const UnitError&) {
+      }
+    if (is_time)
+      text.refractory = refractory->quantity(Dimension::seconds(), Bound::kNonNegative);
+    else
+      text.refractory_condition = refractory->string();
+  }
+  const auto max_step = t.get("max_step");
+  if (max_step) text.max_step = max_step->quantity(Dimension::seconds());
   const auto method = t.get("method");
   if (method) text.method = method->string();
-  if (const auto f = t.get("precision")) {
-    const std::string p = f->string();
-    if (p != "single" && p != "double") f->fail(fmt::format("unknown precision '{}' (expected single or double)", p));
-    text.single_precision = p == "single";
-  }
-  if (const auto f = t.get("constants")) {
-    Table c = f->table();
-    for (auto& [key, field] : c.entries()) {
-      if (field.node().is_string()) {
-        try {
-          text.constants.emplace_back(key, parse_quantity(field.string()));
-        } catch (const UnitError& e) {
-          field.fail(e.what());
-        }
-      } else {
-        text.constants.emplace_back(key, Quantity{field.number(), Dimension::none()});
-      }
-    }
-    c.finish();
-  }
+  if (const auto f = t.get("constants")) text.constants = read_constants(*f);
+  if (const auto f = t.get("precision")) text.single_precision = read_precision(*f);
   std::shared_ptr<const eq::Model> model;
   try {
     model = std::make_shared<const eq::Model>(eq::parse_model(text));
@@ -765,6 +793,8 @@ void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
     if (starts("threshold") && threshold) threshold->fail(what);
     if (starts("reset") && reset) reset->fail(what);
     if (starts("method") && method) method->fail(what);
+    if (starts("refractory") && refractory) refractory->fail(what);
+    if (starts("max_step") && max_step) max_step->fail(what);
     equations.fail(what);
   }
   if (const auto f = t.get("initial")) {
@@ -783,6 +813,64 @@ void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
     init.finish();
   }
   spec.equations = std::move(model);
+}
+
+bool ModelBuilder::read_synapse_equations(Table& t, ProjectionSpec& spec) {
+  const auto model = t.get("model"), on_pre = t.get("on_pre"), on_post = t.get("on_post");
+  if (!model && !on_pre && !on_post) return false;
+  if (const auto f = t.get("channel"))
+    f->fail("synapses written as equations act on the target through their statements (e.g. "
+            "on_pre = \"ge += w\"); remove 'channel'");
+  auto text = std::make_shared<eq::SynapseText>();
+  if (model) text->model = model->string();
+  if (on_pre) text->on_pre = on_pre->string();
+  if (on_post) text->on_post = on_post->string();
+  if (const auto f = t.get("constants")) text->constants = read_constants(*f);
+  if (const auto f = t.get("precision")) text->single_precision = read_precision(*f);
+  auto variables = [&](const std::string& population) {
+    Population& p = net_.population(population);
+    std::vector<eq::NeuronVariable> out;
+    for (const auto& n : p.variable_names()) out.push_back({n, p.variable(n).dim});
+    return out;
+  };
+  try {
+    synapse_model_ = eq::parse_synapse_model(*text, variables(spec.source), variables(spec.target));
+  } catch (const ParameterError& e) {
+    const std::string what = e.what();
+    auto starts = [&](std::string_view p) { return what.rfind(p, 0) == 0; };
+    if (starts("on_pre") && on_pre) on_pre->fail(what);
+    if (starts("on_post") && on_post) on_post->fail(what);
+    if (model) model->fail(what);
+    (on_pre ? *on_pre : *on_post).fail(what);
+  }
+  if (const auto f = t.get("initial")) {
+    Table init = f->table();
+    const eq::Model& m = synapse_model_.model;
+    std::vector<std::string> known;
+    for (std::size_t k : synapse_model_.synaptic)
+      if (m.variables[k].name != "w") known.push_back(m.variables[k].name);
+    for (auto& [key, field] : init.entries()) {
+      const auto it = std::find_if(synapse_model_.synaptic.begin(), synapse_model_.synaptic.end(),
+                                   [&](std::size_t k) { return m.variables[k].name == key; });
+      if (key == "w")
+        field.fail("w takes its values from the projection's 'weight'");
+      if (it == synapse_model_.synaptic.end())
+        field.fail(fmt::format("'{}' is not a variable of the synapse model (known: {})", key,
+                               known.empty() ? "none" : join(known)));
+      spec.synapse_initial.emplace_back(key, distribution(field, m.variables[*it].dim));
+    }
+    init.finish();
+  }
+  spec.synapse_equations = std::move(text);
+  return true;
+}
+
+const eq::Variable* ModelBuilder::synapse_w(const Field& f) const {
+  const eq::Model& m = synapse_model_.model;
+  for (std::size_t k : synapse_model_.synaptic)
+    if (m.variables[k].name == "w") return &m.variables[k];
+  f.fail("the synapse model has no variable w to take these values (declare e.g. 'w : 1' in "
+         "'model', or set its variables under 'initial')");
 }
 
 PopulationRef ModelBuilder::population_ref(const Field& f) const {
@@ -1045,10 +1133,14 @@ void ModelBuilder::add_chemical_projection(const std::string& name, Table& t) {
   spec.source_slice = source.slice;
   spec.target = target.name;
   spec.target_slice = target.slice;
-  spec.channel = channel(t, target.name);
+  const bool equations = read_synapse_equations(t, spec);
+  if (!equations) spec.channel = channel(t, target.name);
   // Either a connection rule with a weight, or synapses with their own weights from a file.
   std::optional<SynapseTable> file_synapses;
-  if (const auto syn = t.get("synapses")) {
+  if (const auto syn = t.get("synapses"); syn && equations) {
+    syn->fail("synapses written as equations are connected with 'connect' (a synapse file is not "
+              "supported for them)");
+  } else if (syn) {
     for (const char* key : {"connect", "weight"})
       if (const auto f = t.get(key))
         f->fail("give either 'synapses' (pairs and weights from a file) or 'connect' and "
@@ -1069,10 +1161,19 @@ void ModelBuilder::add_chemical_projection(const std::string& name, Table& t) {
   } else {
     spec.connector = read_connector(t.need("connect"));
     std::optional<Dimension> weight_dim;
-    const Field weight = t.need("weight");
-    spec.weight = distribution(weight, weight_dim);
-    spec.weight_dim = *weight_dim;
-    check_weight(weight, spec.target, spec.channel, spec.weight_dim);
+    if (equations) {
+      // The initial values of the synapse variable w, when the model has one.
+      if (const auto weight = t.get("weight")) {
+        const eq::Variable* w = synapse_w(*weight);
+        spec.weight = distribution(*weight, w->dim);
+        spec.weight_dim = w->dim;
+      }
+    } else {
+      const Field weight = t.need("weight");
+      spec.weight = distribution(weight, weight_dim);
+      spec.weight_dim = *weight_dim;
+      check_weight(weight, spec.target, spec.channel, spec.weight_dim);
+    }
   }
   spec.delay = Distribution::constant(net_.dt());
   if (auto f = t.get("delay")) {
@@ -1092,7 +1193,12 @@ void ModelBuilder::add_chemical_projection(const std::string& name, Table& t) {
     spec.synapse_delays.resize(order.size());
     for (std::size_t k = 0; k < order.size(); ++k) spec.synapse_delays[k] = st.delay[order[k]];
   }
-  if (auto f = t.get("plasticity")) spec.stdp = read_stdp(*f, spec.weight_dim);
+  if (auto f = t.get("plasticity")) {
+    if (equations)
+      f->fail("the synapse equations are the plasticity rule here; remove 'plasticity' or write "
+              "the rule in 'model', 'on_pre' and 'on_post'");
+    spec.stdp = read_stdp(*f, spec.weight_dim);
+  }
   t.finish();
   guarded(t, [&] {
     Projection& proj = net_.connect(spec);

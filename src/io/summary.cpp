@@ -94,6 +94,7 @@ SimSummary summarize(const Network& net, const RunInfo& info) {
   s.build_seconds = info.build_seconds;
   for (const auto& p : net.populations())
     if (const auto* e = dynamic_cast<const EquationPopulation*>(p.get())) s.compile_seconds += e->compile_seconds();
+  for (const auto& p : net.projections()) s.compile_seconds += p->compile_seconds();
   s.dt = net.dt();
   s.duration = info.duration;
   s.threads = info.threads;

@@ -44,8 +44,10 @@ void* EquationPopulation::array(std::size_t slot) {
 void EquationPopulation::prepare(double dt) {
   if (kernel_ && dt == kernel_dt_) return;
   std::int32_t ref_steps = 0;
-  if (model_->refractory)  // as lif: held for round(t_ref/dt) - 1 steps after the spike step
-    ref_steps = static_cast<std::int32_t>(std::max(0LL, std::llround(*model_->refractory / dt) - 1));
+  // As lif: held for round(t_ref/h) - 1 (sub)steps of h = dt/substeps after the spike's (sub)step.
+  const double h = dt / eq::substep_count(*model_, dt);
+  if (model_->refractory)
+    ref_steps = static_cast<std::int32_t>(std::max(0LL, std::llround(*model_->refractory / h) - 1));
   source_ = eq::generate_kernel(*model_, dt, ref_steps);
   const eq::CompiledKernel k = eq::compile_kernel(source_, name());
   kernel_ = k.step;

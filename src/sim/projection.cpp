@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "equation_synapses.hpp"
 #include "volley/error.hpp"
 #include "volley/neuromodulator.hpp"
 #include "volley/population.hpp"
@@ -151,12 +152,17 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
   const std::string where = fmt::format("projection '{}'", name_);
   std::tie(pre_lo_, n_pre_) = resolve_slice(spec.source_slice, source, where);
   std::tie(post_lo_, n_post_) = resolve_slice(spec.target_slice, target, where);
-  if (target.channels().empty())
+  if (target.channels().empty() && !spec.synapse_equations)
     throw ParameterError(fmt::format("{}: target '{}' ({}) cannot receive synapses", where,
                                      target.name(), target.model()));
+  if (spec.synapse_equations && stdp_)
+    throw ParameterError(fmt::format("{}: give the plasticity either as synapse equations or as "
+                                     "'plasticity', not both", where));
   try {
-    channel_ = target.channel_index(spec.channel);
-    weight_factor_ = target.weight_factor(channel_, spec.weight_dim);
+    if (!spec.synapse_equations) {
+      channel_ = target.channel_index(spec.channel);
+      weight_factor_ = target.weight_factor(channel_, spec.weight_dim);
+    }
     spec.weight.validate(where + ".weight");
     spec.delay.validate(where + ".delay");
     if (stdp_) stdp_->validate(where + ".plasticity");
@@ -220,7 +226,16 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
   }
   rebuild(std::move(sp.row_ptr), AlignedVector<std::uint32_t>(sp.cols.begin(), sp.cols.end()),
           std::move(w), std::move(delays));
+  if (spec.synapse_equations) setup_equations(spec, seed, id);
   prepare(dt);
+}
+
+Projection::~Projection() = default;
+
+void Projection::require_static(const char* what) const {
+  if (eq_)
+    throw ParameterError(fmt::format("projection '{}': {} is not supported for synapses written as "
+                                     "equations", name_, what));
 }
 
 void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::uint32_t> cols,
@@ -256,6 +271,7 @@ void Projection::find_uniform_weight() {
 }
 
 void Projection::remove_synapses_at(const std::vector<char>& drop) {
+  require_static("removing synapses");
   if (drop.size() != cols_.size())
     throw ParameterError(fmt::format("projection '{}': {} removal marks for {} synapses", name_,
                                      drop.size(), cols_.size()));
@@ -308,6 +324,7 @@ void Projection::prepare(double dt) {
   // A static projection whose weights are all equal delivers that one number and never reads
   // its weight array: half the bytes per event (weights may change between runs, so per run).
   find_uniform_weight();
+  if (eq_) prepare_equations(dt);
   if (stdp_) {
     triplet_ = stdp_->rule == StdpRule::kTriplet;
     multiplicative_ = stdp_->weight_dependence == WeightDependence::kMultiplicative;
@@ -420,15 +437,16 @@ void Projection::sync_sizes() {
   }
   if (target_slice_.count == Slice::npos && target_->size() - post_lo_ > n_post_) {
     n_post_ = target_->size() - post_lo_;
-    if (stdp_) {
+    if (stdp_ || (eq_ && !col_ptr_.empty())) {
       col_ptr_.resize(n_post_ + 1, col_ptr_.back());
-      resize_traces();
+      if (stdp_) resize_traces();
     }
   }
 }
 
 void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
                               double weight_si, double delay_s) {
+  require_static("adding synapses");
   sync_sizes();
   const std::string where = fmt::format("projection '{}'", name_);
   const std::uint32_t d = delay_to_steps(delay_s, dt_, where);
@@ -467,6 +485,7 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
 std::size_t Projection::connect_grown(const Connector& c, std::size_t old_pre,
                                       std::size_t old_post, std::uint64_t seed,
                                       std::uint32_t stream) {
+  require_static("connecting grown neurons");
   const std::string where = fmt::format("projection '{}'", name_);
   if (!std::isfinite(constant_weight_si_) || !delays_.empty())
     throw ParameterError(fmt::format("{}: connecting grown neurons needs one constant weight and "
@@ -508,6 +527,7 @@ std::uint64_t Projection::find_synapse(std::uint32_t pre_rel, std::uint32_t post
 }
 
 bool Projection::uses_ring() const {
+  if (eq_) return false;  // events run the synapse code, which writes the neuron's variables
   return !delays_.empty() || max_delay_ > 1 || target_->channel_state(channel_) == nullptr;
 }
 
@@ -516,6 +536,7 @@ std::size_t Projection::bytes_per_synapse() const {
   if (!delays_.empty()) b += sizeof(std::uint16_t);
   if (stdp_) b += sizeof(std::uint64_t) + sizeof(std::uint32_t);
   if (modulated()) b += sizeof(float);
+  if (eq_) b += equation_bytes_per_synapse();
   return b;
 }
 
@@ -529,6 +550,10 @@ std::size_t Projection::memory_bytes() const {
 
 void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
                          std::size_t post_hi) {
+  if (eq_) {
+    deliver_equations(spikes, step, post_lo, post_hi);
+    return;
+  }
   const bool whole = post_lo <= post_lo_ && post_hi >= post_lo_ + n_post_;
   if (!whole && (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_)) return;
   DelayRing& ring = target_->ring(channel_);
@@ -643,7 +668,12 @@ void Projection::potentiate_column(std::size_t post_rel) {
   }
 }
 
-void Projection::post_spikes(SpikeList target_spikes, std::size_t post_lo, std::size_t post_hi) {
+void Projection::post_spikes(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo,
+                             std::size_t post_hi) {
+  if (eq_) {
+    post_equations(target_spikes, step, post_lo, post_hi);
+    return;
+  }
   if (!stdp_ || hebbian_) return;
   const std::size_t lo = std::max(post_lo, post_lo_), hi = std::min(post_hi, post_lo_ + n_post_);
   if (lo >= hi) return;

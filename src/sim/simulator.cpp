@@ -187,7 +187,7 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
       for (std::size_t k = 0; k < projs_.size(); ++k) {
         const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
         projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
-        projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), lo, hi);
+        projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), s, lo, hi);
       }
       // 4. Plasticity traces, once every thread has read them.
       if (plastic) {

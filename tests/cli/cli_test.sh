@@ -199,6 +199,11 @@ for ex in oja_pca bcm_selectivity; do
     && "$volley" analyze "$work/$ex/spikes.h5" --json >/dev/null && pass "sim $ex" || fail "sim $ex"
 done
 
+# --- synapses written as equations (examples/stdp_equations.toml): every synapse's w at the end ---
+"$volley" sim "$examples/stdp_equations.toml" --duration "2 s" --set 'monitors.w.every="2 s"' \
+  --out "$work/stdp_eq" -q && h5ls "$work/stdp_eq/spikes.h5/input/weights/w" | grep -q "^w .*Dataset {1, 1000}" \
+  && pass "sim stdp_equations (synapse equations, weights recorded)" || fail "sim stdp_equations"
+
 # --- volley reservoir: a liquid state machine with a ridge readout (small, quick) ---
 if [ -d "$fm" ]; then
   res=(reservoir "$examples/fmnist_reservoir.toml" --train-limit 400 --test-limit 100 --set layers.0.size=100)

@@ -406,3 +406,64 @@ constants = { El = "-70 mV", tau = "13 ms" }
   const VariableView v = second.network->population("E").variable("v");
   EXPECT_NEAR(v.at(0), -0.07 * (1 - std::exp(-0.01 / 0.013)), 1e-12);
 }
+
+namespace {
+
+// One neuron of `t` run for `duration`: v every step and the spike times.
+std::pair<std::vector<double>, std::vector<double>> run_one(const eq::ModelText& t, double duration,
+                                                            double v0 = 0.0) {
+  auto model = std::make_shared<const eq::Model>(eq::parse_model(t));
+  Network net(1e-4, 1);
+  net.add(std::make_unique<EquationPopulation>(
+              "n", model, std::vector<std::pair<std::string, Distribution>>{{"v", Distribution::constant(v0)}}),
+          1);
+  auto& mon = net.record_state("v", "n", {"v"}, {0});
+  auto& spikes = net.record_spikes("s", "n");
+  net.run(duration);
+  return {std::vector<double>(mon.values[0].begin(), mon.values[0].end()), spikes.times};
+}
+
+}  // namespace
+
+// Brian2's refractory = 'v > ...': no new spike while the condition holds.
+TEST_F(EquationsTest, RefractoryConditionHoldsTheThresholdWhileTrue) {
+  eq::ModelText t;
+  t.equations = "dv/dt = (2 - v)/(1*ms) : 1";
+  t.threshold = "v > 1";
+  EXPECT_GT(run_one(t, 5e-3).second.size(), 30u);  // above threshold: a spike every step
+  t.refractory_condition = "v > 1";
+  const auto [v, spikes] = run_one(t, 5e-3);
+  ASSERT_EQ(spikes.size(), 1u);                     // only the crossing
+  EXPECT_NEAR(spikes[0], std::log(2.0) * 1e-3, 1.5e-4);  // v = 2 (1 - e^{-t/ms}) crosses 1 at ln 2 ms
+  EXPECT_GT(v.back(), 1.9);
+  t.refractory = 0.002;
+  EXPECT_THAT(error_of<ParameterError>([&] { eq::parse_model(t); }), HasSubstr("either a time or a condition"));
+  t.refractory.reset();
+  t.refractory_condition = "v + 1";
+  EXPECT_THAT(error_of<ParameterError>([&] { eq::parse_model(t); }), HasSubstr("neither a time nor a condition"));
+}
+
+// max_step: Euler in ceil(dt / max_step) substeps, exactly (1 - h/tau)^n per step.
+TEST_F(EquationsTest, MaxStepIntegratesInSubsteps) {
+  eq::ModelText t;
+  t.equations = "dv/dt = -v/(1*ms) : 1";
+  t.method = "euler";
+  const auto coarse = run_one(t, 1e-3, 1.0).first;
+  t.max_step = 1e-5;  // 10 substeps of 0.01 ms
+  const auto fine = run_one(t, 1e-3, 1.0).first;
+  ASSERT_EQ(fine.size(), 10u);
+  // The last sample is the state after 9 steps.
+  EXPECT_NEAR(coarse.back(), std::pow(0.9, 9), 1e-6);
+  EXPECT_NEAR(fine.back(), std::pow(0.99, 90), 1e-6);
+  EXPECT_NEAR(fine.back(), std::exp(-0.9), 2e-3);
+  t.max_step = 0.0;
+  EXPECT_THAT(error_of<ParameterError>([&] { eq::parse_model(t); }), HasSubstr("max_step must be > 0"));
+}
+
+TEST(EquationModel, EquationsContinueOnTheNextLineAndExprelIsKnown) {
+  const eq::Model split = model_of("dv/dt = (exprel(v/(1*volt)) * volt\n  - v)/(10*ms) : volt\n");
+  const eq::Model one = model_of("dv/dt = (exprel(v/(1*volt)) * volt - v)/(10*ms) : volt");
+  EXPECT_EQ(eq::to_text(split.variables[0].rhs), eq::to_text(one.variables[0].rhs));
+  EXPECT_DOUBLE_EQ(eq::evaluate_constant(eq::parse_expression("exprel(1)")), std::exp(1.0) - 1.0);
+  EXPECT_DOUBLE_EQ(eq::evaluate_constant(eq::parse_expression("exprel(0)")), 1.0);
+}

@@ -26,7 +26,18 @@ struct KernelArgs {
 // The symbol the generated library exports: void volley_eq_step(const KernelArgs*).
 inline constexpr const char* kKernelSymbol = "volley_eq_step";
 
-// `ref_steps`: steps a neuron is held after the step of its spike.
+// What every generated kernel starts with: `real` (float or double), the math functions the
+// printed expressions call (vexp, vclip, vexprel, ...) and, with `random`, volley's counter-based
+// RNG with vrand/vrandn.
+std::string math_prelude(bool single_precision, bool random);
+// A number as a C++ literal with every digit of a double (as real(...) when `single`).
+std::string literal(double v, bool single);
+
+// Substeps per network step of `dt`: ceil(dt / max_step), 1 without max_step (as the built-in
+// ODE models count them).
+int substep_count(const Model& model, double dt);
+
+// `ref_steps`: (sub)steps a neuron is held after the (sub)step of its spike.
 std::string generate_kernel(const Model& model, double dt, std::int32_t ref_steps);
 
 }  // namespace volley::eq

@@ -15,10 +15,13 @@ namespace volley::eq {
 using KernelFunction = void (*)(const KernelArgs*);
 
 struct CompiledKernel {
-  KernelFunction step = nullptr;
+  KernelFunction step = nullptr;  // the neuron kernel's symbol (null in other libraries)
+  void* handle = nullptr;         // the loaded library (never unloaded)
   double compile_seconds = 0.0;  // time spent compiling (0 when loaded from the cache)
   bool from_cache = false;
   std::filesystem::path library;
+  // A function the library exports; throws volley::Error when it has none of that name.
+  void* symbol(const char* name) const;
 };
 
 // Compiles (or loads from the cache) `source`; throws volley::Error with the compiler's message

@@ -28,9 +28,18 @@ struct ModelText {
   std::string threshold;                                // "" = never spikes
   std::string reset;                                    // statements, ';' or newline separated
   std::optional<double> refractory;                     // s
+  std::string refractory_condition;                     // or refractory while this is true (Brian2's refractory='v > ...')
+  std::optional<double> max_step;                       // s; integrate in ceil(dt/max_step) substeps
   std::string method;                                   // "" = Brian2's choice: exact, else euler
   std::vector<std::pair<std::string, Quantity>> constants;  // the namespace
   bool single_precision = false;
+  // Synapse models (synapse_model.hpp): differential equations may carry `(event-driven)`, and
+  // messages call the statements `reset_name` ("on_pre", "on_post").
+  bool synaptic = false;
+  std::string reset_name = "reset";
+  // Names the caller provides (e.g. the neuron variables synapse code may use): parameters of
+  // these dimensions, unless the equations declare the name themselves.
+  std::vector<std::pair<std::string, Dimension>> context;
 };
 
 enum class VarKind { kState, kSubexpression, kParameter };
@@ -41,7 +50,9 @@ struct Variable {
   Dimension dim;
   ExprPtr rhs;                     // states: dx/dt; subexpressions: the value (expanded)
   bool unless_refractory = false;  // states: held while refractory
+  bool per_step = false;           // states: advanced once per step, not in the substeps
   bool constant = false;           // parameters: may not be changed by the reset
+  bool event_driven = false;       // states of synapse models: updated only at events
   int line = 0;                    // 1-based line in the equations text
 };
 
@@ -61,6 +72,8 @@ struct Model {
   ExprPtr threshold;                // expanded; null = no threshold
   std::vector<Statement> reset;
   std::optional<double> refractory;
+  ExprPtr refractory_condition;     // expanded; null = none
+  std::optional<double> max_step;   // s
   Method method = Method::kEuler;
   bool single_precision = false;
   bool uses_random = false;
