@@ -99,10 +99,11 @@ void* CompiledKernel::symbol(const char* name) const {
   return f;
 }
 
-CompiledKernel compile_kernel(const std::string& source, const std::string& label) {
+CompiledKernel compile_kernel(const std::string& source, const std::string& label, bool fast_math) {
   std::lock_guard lock(g_mutex);
   namespace fs = std::filesystem;
-  const std::string identity = compiler_identity() + "\n" + kFlags + "\n";
+  const std::string flags = std::string(kFlags) + (fast_math ? " -ffast-math" : "");
+  const std::string identity = compiler_identity() + "\n" + flags + "\n";
   const std::string key = fmt::format("{:016x}{:016x}", fnv1a(identity + source, 0xcbf29ce484222325ull),
                                       fnv1a(source + identity, 0x84222325cbf29ce4ull));
   if (!g_keep.empty()) {
@@ -147,7 +148,7 @@ CompiledKernel compile_kernel(const std::string& source, const std::string& labe
     if (!f) throw IoError(fmt::format("cannot write the generated kernel '{}'", src.string()));
   }
   const auto t0 = std::chrono::steady_clock::now();
-  auto [status, log] = run(fmt::format("{} {} -o {} {}", quote(compiler()), kFlags, quote(tmp_lib.string()),
+  auto [status, log] = run(fmt::format("{} {} -o {} {}", quote(compiler()), flags, quote(tmp_lib.string()),
                                        quote(src.string())));
   out.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (status != 0) {

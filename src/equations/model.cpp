@@ -254,6 +254,7 @@ std::string dimension_words(Dimension d) {
 Model parse_model(const ModelText& text) {
   Model model;
   model.single_precision = text.single_precision;
+  model.fast_math = text.fast_math;
   model.refractory = text.refractory;
   if (text.max_step && !(*text.max_step > 0.0))
     throw ParameterError(fmt::format("max_step must be > 0, got {} s", *text.max_step));

@@ -784,6 +784,7 @@ void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
   if (method) text.method = method->string();
   if (const auto f = t.get("constants")) text.constants = read_constants(*f);
   if (const auto f = t.get("precision")) text.single_precision = read_precision(*f);
+  if (const auto f = t.get("fast_math")) text.fast_math = f->boolean();
   std::shared_ptr<const eq::Model> model;
   try {
     model = std::make_shared<const eq::Model>(eq::parse_model(text));

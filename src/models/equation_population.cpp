@@ -49,7 +49,7 @@ void EquationPopulation::prepare(double dt) {
   if (model_->refractory)
     ref_steps = static_cast<std::int32_t>(std::max(0LL, std::llround(*model_->refractory / h) - 1));
   source_ = eq::generate_kernel(*model_, dt, ref_steps);
-  const eq::CompiledKernel k = eq::compile_kernel(source_, name());
+  const eq::CompiledKernel k = eq::compile_kernel(source_, name(), model_->fast_math);
   kernel_ = k.step;
   kernel_dt_ = dt;
   compile_seconds_ += k.compile_seconds;

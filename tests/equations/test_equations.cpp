@@ -467,3 +467,24 @@ TEST(EquationModel, EquationsContinueOnTheNextLineAndExprelIsKnown) {
   EXPECT_DOUBLE_EQ(eq::evaluate_constant(eq::parse_expression("exprel(1)")), std::exp(1.0) - 1.0);
   EXPECT_DOUBLE_EQ(eq::evaluate_constant(eq::parse_expression("exprel(0)")), 1.0);
 }
+
+// fast_math = true compiles with -ffast-math (vector exp): another library, the same solution.
+TEST_F(EquationsTest, FastMathIsASeparateKernelWithTheSameSolution) {
+  eq::ModelText t;
+  t.equations = "dv/dt = (exp(-v) - 1)/(1*ms) + 0.5/ms : 1";  // non-linear: Euler with exp per step
+  t.method = "euler";
+  const eq::Model ieee = eq::parse_model(t);
+  t.fast_math = true;
+  const eq::Model fast = eq::parse_model(t);
+  const auto a = eq::compile_kernel(eq::generate_kernel(ieee, 1e-4, 0), "ieee", ieee.fast_math);
+  const auto b = eq::compile_kernel(eq::generate_kernel(fast, 1e-4, 0), "fast", fast.fast_math);
+  EXPECT_FALSE(b.from_cache);  // same source, other flags: not the IEEE library
+  EXPECT_NE(a.library, b.library);
+  t.fast_math = false;
+  const auto slow_v = run_one(t, 0.03, 0.0).first;
+  t.fast_math = true;
+  const auto fast_v = run_one(t, 0.03, 0.0).first;
+  ASSERT_EQ(slow_v.size(), fast_v.size());
+  for (std::size_t k = 0; k < slow_v.size(); ++k) EXPECT_NEAR(fast_v[k], slow_v[k], 1e-6) << k;
+  EXPECT_NEAR(slow_v.back(), std::log(2.0), 1e-3);  // the fixed point exp(-v) = 1/2
+}

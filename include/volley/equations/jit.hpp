@@ -26,8 +26,10 @@ struct CompiledKernel {
 
 // Compiles (or loads from the cache) `source`; throws volley::Error with the compiler's message
 // and the source's kept path when compilation fails, or when no compiler is found. `label`
-// names the kept source file ("<label>.cpp") under the keep_generated directory.
-CompiledKernel compile_kernel(const std::string& source, const std::string& label);
+// names the kept source file ("<label>.cpp") under the keep_generated directory. `fast_math`
+// adds -ffast-math (glibc's vector exp/expm1/log, as volley's built-in ODE kernels and Brian2's
+// cpp_standalone use; results differ from IEEE evaluation in the last bits).
+CompiledKernel compile_kernel(const std::string& source, const std::string& label, bool fast_math = false);
 
 // Where generated sources are also written (empty: not kept). Process-wide; the CLI's
 // --keep-generated sets it.

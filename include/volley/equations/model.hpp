@@ -33,6 +33,7 @@ struct ModelText {
   std::string method;                                   // "" = Brian2's choice: exact, else euler
   std::vector<std::pair<std::string, Quantity>> constants;  // the namespace
   bool single_precision = false;
+  bool fast_math = false;  // compile with -ffast-math (jit.hpp)
   // Synapse models (synapse_model.hpp): differential equations may carry `(event-driven)`, and
   // messages call the statements `reset_name` ("on_pre", "on_post").
   bool synaptic = false;
@@ -76,6 +77,7 @@ struct Model {
   std::optional<double> max_step;   // s
   Method method = Method::kEuler;
   bool single_precision = false;
+  bool fast_math = false;
   bool uses_random = false;
   const Variable* find(std::string_view name) const;
 };
