@@ -76,7 +76,8 @@ namespace {
 class Generator {
  public:
   Generator(const Model& m, double dt, std::int32_t ref_steps)
-      : m_(m), dt_(dt), ref_steps_(ref_steps), single_(m.single_precision) {
+      : m_(m), dt_(dt), ref_steps_(ref_steps), single_(m.single_precision && !m.double_arithmetic),
+        store_(m.single_precision ? "float" : "double") {
     nsub_ = substep_count(m, dt);
     h_ = dt / nsub_;
     for (std::size_t k : m.states) (m.variables[k].per_step ? step_states_ : sub_states_).push_back(k);
@@ -95,9 +96,9 @@ class Generator {
     out += "  const real N = real(a->n_total);\n  (void)dt; (void)N;\n";
     std::size_t slot = 0;
     for (std::size_t k : m_.states)
-      out += fmt::format("  real* __restrict X_{} = static_cast<real*>(a->arrays[{}]);\n", name(k), slot++);
+      out += fmt::format("  {0}* __restrict X_{1} = static_cast<{0}*>(a->arrays[{2}]);\n", store_, name(k), slot++);
     for (std::size_t k : m_.parameters)
-      out += fmt::format("  real* __restrict P_{} = static_cast<real*>(a->arrays[{}]);\n", name(k), slot++);
+      out += fmt::format("  {0}* __restrict P_{1} = static_cast<{0}*>(a->arrays[{2}]);\n", store_, name(k), slot++);
     if (m_.refractory) out += "  std::int32_t* __restrict rf = a->refractory;\n";
     out += "  std::uint8_t* __restrict fired = a->fired;\n";
     if (!m_.uses_random) out += "#pragma omp simd\n";
@@ -119,6 +120,15 @@ class Generator {
         ExprPtr cb = with_dt(substitute(v.rhs, [&](const std::string& n) {
           return n == v.name ? number(0.0) : nullptr;
         }), dt_);
+        // A pure decay (dx/dt = a x, a constant): x times exp(a dt), the factor rounded to the
+        // storage precision, as the built-in kernels decay their channels.
+        const double a = evaluate_constant(ca), b = evaluate_constant(cb);
+        if (!v.unless_refractory && std::isfinite(a) && b == 0.0) {
+          const double f = std::exp(a * dt_);
+          out += fmt::format("      n_{0} = s_{0} * {1};\n", v.name,
+                             literal(m_.single_precision ? static_cast<double>(static_cast<float>(f)) : f, single_));
+          continue;
+        }
         out += fmt::format("      const real A_{} = {};\n", v.name, gated(v, cpp(ca, "s_")));
         out += fmt::format("      const real B_{} = {};\n", v.name, gated(v, cpp(cb, "s_")));
         out += fmt::format("      n_{0} = s_{0} + (A_{0} * s_{0} + B_{0}) * {1} * vexprel(A_{0} * {1});\n",
@@ -328,7 +338,8 @@ class Generator {
   const Model& m_;
   double dt_;
   std::int32_t ref_steps_;
-  bool single_;
+  bool single_;       // arithmetic in float
+  std::string store_;  // the arrays' type
   int nsub_ = 1;
   double h_ = 0.0;                                   // dt / nsub_
   std::vector<std::size_t> sub_states_, step_states_;  // integrated in the substeps / per step

@@ -255,6 +255,7 @@ Model parse_model(const ModelText& text) {
   Model model;
   model.single_precision = text.single_precision;
   model.fast_math = text.fast_math;
+  model.double_arithmetic = text.single_precision && text.double_arithmetic;
   model.refractory = text.refractory;
   if (text.max_step && !(*text.max_step > 0.0))
     throw ParameterError(fmt::format("max_step must be > 0, got {} s", *text.max_step));

@@ -132,10 +132,12 @@ std::vector<std::pair<std::string, Quantity>> read_constants(const Field& f) {
   return out;
 }
 
-bool read_precision(const Field& f) {
+// "single", "double" or, where `mixed` is allowed, "mixed" (stored in float, computed in double).
+std::string read_precision(const Field& f, bool mixed) {
   const std::string p = f.string();
-  if (p != "single" && p != "double") f.fail(fmt::format("unknown precision '{}' (expected single or double)", p));
-  return p == "single";
+  if (p != "single" && p != "double" && !(mixed && p == "mixed"))
+    f.fail(fmt::format("unknown precision '{}' (expected single, double{})", p, mixed ? " or mixed" : ""));
+  return p;
 }
 
 Distribution distribution(const Field& f, std::optional<Dimension>& dim) {
@@ -783,7 +785,11 @@ void ModelBuilder::read_equations(Table& t, PopulationSpec& spec) {
   const auto method = t.get("method");
   if (method) text.method = method->string();
   if (const auto f = t.get("constants")) text.constants = read_constants(*f);
-  if (const auto f = t.get("precision")) text.single_precision = read_precision(*f);
+  if (const auto f = t.get("precision")) {
+    const std::string p = read_precision(*f, true);
+    text.single_precision = p != "double";
+    text.double_arithmetic = p == "mixed";
+  }
   if (const auto f = t.get("fast_math")) text.fast_math = f->boolean();
   std::shared_ptr<const eq::Model> model;
   try {
@@ -827,7 +833,7 @@ bool ModelBuilder::read_synapse_equations(Table& t, ProjectionSpec& spec) {
   if (on_pre) text->on_pre = on_pre->string();
   if (on_post) text->on_post = on_post->string();
   if (const auto f = t.get("constants")) text->constants = read_constants(*f);
-  if (const auto f = t.get("precision")) text->single_precision = read_precision(*f);
+  if (const auto f = t.get("precision")) text->single_precision = read_precision(*f, false) == "single";
   auto variables = [&](const std::string& population) {
     Population& p = net_.population(population);
     std::vector<eq::NeuronVariable> out;

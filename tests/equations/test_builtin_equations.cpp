@@ -203,17 +203,15 @@ initial = { v = { dist = "ramp", from = "-70.6 mV", to = "-50 mV" } })";
 }
 
 // izhikevich (forward Euler in 5 us substeps of double precision, v and u stored in single
-// precision between steps, exponential channels held over the step, delta channels jumping v)
-// with method = "euler", max_step = "5 us", the exponential channel '(per step)' and the delta
-// channel a projection into v. Not identical, and not always within one step: the built-in kernel
-// rounds v, u and the channel to float after every step (the language has no precision that
-// stores in float and computes in double: "single" computes in float, which parts much sooner),
-// and multiplies by the substep in ms (h/ms * (...)) where the generated code divides by ms and
-// multiplies by h. Where the input holds a neuron near its saddle-node for a while (a slow
-// passage), these float-level differences are amplified into a spike several steps later,
-// after which the trains lock again. In this network 20 of 12429 spikes move, by at most 2 steps;
-// other seeds and drives moved single spikes by up to 15 ms. So: equal counts per neuron, at
-// most 1 % of the spikes moved, each by at most 1 ms (10 steps).
+// precision between steps, exponential channels held over the step and decayed by a float
+// factor, delta channels jumping v) with method = "euler", max_step = "5 us", precision = "mixed"
+// (stored in float, computed in double, as the built-in kernel does), the exponential channel
+// '(per step)' (a pure decay: multiplied by exp(-dt/tau) rounded to float, as the built-in) and
+// the delta channel a projection into v. Within one step, not guaranteed identical: the built-in
+// multiplies by the substep in ms (h/ms * (...)) where the generated code divides by ms and
+// multiplies by h. In this network no spike moves. (With precision = "double" 20 of 12429 spikes
+// moved, by up to 2 steps; with "single" far more: the model amplifies float-level differences
+// while a neuron passes slowly near its saddle-node.)
 TEST_F(BuiltinEquationsTest, IzhikevichEquationsGiveTheBuiltInSpikes) {
   const std::size_t n = 50;
   const std::string builtin = R"(model = "izhikevich"
@@ -232,11 +230,12 @@ threshold = "v >= vpeak"
 reset = "v = c; u += d"
 method = "euler"
 max_step = "5 us"
+precision = "mixed"
 constants = { a = "20 Hz", b = 0.2, c = "-65 mV", d = "8 mV", vpeak = "30 mV", k1 = 5, k0 = "140 mV", taue = "5 ms" }
 initial = { v = { dist = "ramp", from = "-65 mV", to = "-50 mV" }, u = { dist = "ramp", from = "-13 mV", to = "-10 mV" } })";
   const Compared c = run_and_compare(network(n, builtin, equations, 1000, "exc", "I", "2 mV",
                                              "inh", "v", "-1 mV"),
-                                     n, 10);
+                                     n, 1);
   EXPECT_GT(c.spikes, n * 10 * 5);
   EXPECT_LE(c.moved, c.spikes / 100);
 }

@@ -1,6 +1,7 @@
 // The equation language: parsing, dimensional analysis and its error messages, the symbolic
 // derivatives and propagators the integrators use, and the compiled kernels (against the
 // built-in LIF, analytic solutions, the cache, thread counts).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -487,4 +488,21 @@ TEST_F(EquationsTest, FastMathIsASeparateKernelWithTheSameSolution) {
   ASSERT_EQ(slow_v.size(), fast_v.size());
   for (std::size_t k = 0; k < slow_v.size(); ++k) EXPECT_NEAR(fast_v[k], slow_v[k], 1e-6) << k;
   EXPECT_NEAR(slow_v.back(), std::log(2.0), 1e-3);  // the fixed point exp(-v) = 1/2
+}
+
+// precision = "mixed": variables stored in float, arithmetic in double; a '(per step)' pure decay
+// is a multiplication by exp(-dt/tau) rounded to the storage precision.
+TEST(EquationCodegen, MixedPrecisionStoresFloatAndComputesDouble) {
+  eq::ModelText t;
+  t.equations = "dv/dt = (I - v)/(10*ms) : volt\ndI/dt = -I/(5*ms) : volt (per step)";
+  t.method = "euler";
+  t.single_precision = true;
+  t.double_arithmetic = true;
+  const std::string src = eq::generate_kernel(eq::parse_model(t), 1e-4, 0);
+  EXPECT_THAT(src, HasSubstr("typedef double real;"));
+  EXPECT_THAT(src, HasSubstr("float* __restrict X_v"));
+  const float f = static_cast<float>(std::exp(-1e-4 / 5e-3));
+  EXPECT_THAT(src, HasSubstr(fmt::format("n_I = s_I * {};", eq::literal(static_cast<double>(f), false))));
+  t.double_arithmetic = false;
+  EXPECT_THAT(eq::generate_kernel(eq::parse_model(t), 1e-4, 0), HasSubstr("typedef float real;"));
 }

@@ -32,7 +32,8 @@ struct ModelText {
   std::optional<double> max_step;                       // s; integrate in ceil(dt/max_step) substeps
   std::string method;                                   // "" = Brian2's choice: exact, else euler
   std::vector<std::pair<std::string, Quantity>> constants;  // the namespace
-  bool single_precision = false;
+  bool single_precision = false;   // variables stored (and, unless double_arithmetic, computed) in float
+  bool double_arithmetic = false;  // with single_precision: computed in double ("mixed")
   bool fast_math = false;  // compile with -ffast-math (jit.hpp)
   // Synapse models (synapse_model.hpp): differential equations may carry `(event-driven)`, and
   // messages call the statements `reset_name` ("on_pre", "on_post").
@@ -77,6 +78,7 @@ struct Model {
   std::optional<double> max_step;   // s
   Method method = Method::kEuler;
   bool single_precision = false;
+  bool double_arithmetic = false;
   bool fast_math = false;
   bool uses_random = false;
   const Variable* find(std::string_view name) const;
