@@ -108,7 +108,12 @@ class Projection {
   const std::vector<std::uint64_t>& row_ptr() const { return row_ptr_; }
   const AlignedVector<std::uint32_t>& targets() const { return cols_; }  // absolute indices
   const AlignedVector<float>& weights() const { return weights_; }
-  AlignedVector<float>& weights() { return weights_; }
+  // (Writable access makes the next run check again whether all weights are equal: take the
+  // reference again after a run before changing weights through it.)
+  AlignedVector<float>& weights() {
+    uniform_checked_ = false;
+    return weights_;
+  }
   double weight_factor() const { return weight_factor_; }
   Dimension weight_dim() const { return weight_dim_; }
   std::uint32_t delay_steps(std::size_t synapse) const {
@@ -202,6 +207,7 @@ class Projection {
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
   std::uint32_t max_delay_ = 1;
   bool uniform_weight_ = false;  // static and every weight equal (set by prepare and rebuild)
+  bool uniform_checked_ = false;  // uniform_weight_ is up to date (no writable weights() since)
   double constant_weight_si_ = 0.0;
   std::atomic<std::uint64_t> events_{0};
 
