@@ -1,4 +1,4 @@
-// Checkpoint restoring and the energy table shared by eval and robustness (restore.hpp).
+// The energy table shared by eval and robustness (restore.hpp).
 #include "restore.hpp"
 
 #include <fmt/format.h>
@@ -7,40 +7,6 @@
 #include "volley/train/runner.hpp"
 
 namespace volley::cli {
-
-io::TrainOptions train_options(const std::vector<std::string>& effective, int threads,
-                               long long epochs) {
-  io::TrainOptions opt = io::options_from_checkpoint(effective);
-  if (threads > 0) opt.threads = threads;
-  if (epochs >= 0) opt.epochs = static_cast<int>(epochs);
-  return opt;
-}
-
-Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
-                            int threads, long long test_limit, bool dense_backward) {
-  Restored r;
-  r.ck = train::read_checkpoint(checkpoint);
-  io::TrainOptions opt = train_options(r.ck.options, threads, -1);
-  if (test_limit >= 0) opt.test_limit = static_cast<std::size_t>(test_limit);
-  r.cfg = io::load_train_string(r.ck.config_text, r.ck.config_name, opt);
-  if (!data_path.empty()) {
-    if (r.cfg.data.kind == io::DataConfig::Kind::shd) {
-      r.cfg.data.test_file = data_path;
-    } else {
-      r.cfg.data.path = data_path;
-    }
-  }
-  r.cfg.data.train_limit = 1;  // only the test set is used
-  r.data = io::load_data(r.cfg);
-  train::NetConfig nc = r.cfg.net;
-  nc.n_inputs = r.data.test->n_inputs();
-  // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
-  // (the forward computation itself is the same in both modes).
-  if (dense_backward) nc.backward = train::BackwardMode::dense;
-  r.net = std::make_unique<train::Net>(nc);
-  train::restore(r.ck, *r.net, nullptr, checkpoint);
-  return r;
-}
 
 nlohmann::json energy_report(const train::Net& net, const train::DecisionStats& full,
                              bool static_input, bool print) {

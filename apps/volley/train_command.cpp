@@ -47,13 +47,13 @@ struct TrainArgs {
 // --threads and --epochs are not among them: results do not depend on the thread count, and a
 // resumed run may train for more epochs.
 std::vector<std::string> effective_options(const TrainArgs& a) {
-  std::vector<std::string> o;
-  if (a.seed >= 0) o.push_back(fmt::format("seed={}", a.seed));
-  if (a.train_limit >= 0) o.push_back(fmt::format("train_limit={}", a.train_limit));
-  if (a.test_limit >= 0) o.push_back(fmt::format("test_limit={}", a.test_limit));
-  for (const auto& s : a.sets) o.push_back("set:" + s);
-  if (!a.twin.empty()) o.push_back("twin=" + a.twin);
-  return o;
+  io::StoredOptions o;
+  if (a.seed >= 0) o.seed = static_cast<std::uint64_t>(a.seed);
+  if (a.train_limit >= 0) o.train_limit = static_cast<std::size_t>(a.train_limit);
+  if (a.test_limit >= 0) o.test_limit = static_cast<std::size_t>(a.test_limit);
+  o.sets = a.sets;
+  o.twin = a.twin;
+  return io::stored_options(o);
 }
 
 int run_train(const TrainArgs& a) {

@@ -70,15 +70,17 @@ class FitDirectory final : public train::FitWriter {
     else
       detail::write_file_atomically(metrics_path_, "");
     const auto& t = cfg_.training;
-    fmt::print(o_.log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
+    if (o_.log) fmt::print(o_.log, "volley train: {} | {} train / {} test samples | {} synapses | {} threads{}\n",
                cfg_.path, s.train_samples, s.test_samples, s.synapses, t.threads,
                t.gradient == train::GradientKind::eprop
                    ? fmt::format(" | e-prop, {} feedback", train::feedback_name(t.feedback))
                    : std::string());
+    if (o_.observer) o_.observer->start(s);
   }
 
   void batch(int epoch, int epochs, const train::BatchProgress& p, double seconds) override {
-    if (!o_.progress_bar) return;
+    if (o_.observer) o_.observer->batch(epoch, epochs, p, seconds);
+    if (!o_.progress_bar || !o_.log) return;
     const double rate = static_cast<double>(p.samples) / std::max(seconds, 1e-9);
     const int width = 24;
     const int fill = static_cast<int>(width * static_cast<double>(p.batch) /
@@ -92,8 +94,9 @@ class FitDirectory final : public train::FitWriter {
     std::fflush(o_.log);
   }
 
-  void trained(int, const train::EpochStats&) override {
-    if (o_.progress_bar) fmt::print(o_.log, "\r{:<110}\r", "");
+  void trained(int epoch, const train::EpochStats& stats) override {
+    if (o_.progress_bar && o_.log) fmt::print(o_.log, "\r{:<110}\r", "");
+    if (o_.observer) o_.observer->trained(epoch, stats);
   }
 
   void epoch(const train::EpochRecord& r) override {
@@ -118,14 +121,18 @@ class FitDirectory final : public train::FitWriter {
         "({:.0f} samples/s) | active {:.3f}\n",
         r.epoch, r.epochs, st.loss, st.accuracy, r.test.accuracy, st.seconds, samples_per_second,
         st.active_fraction);
+    if (o_.observer) o_.observer->epoch(r);
   }
 
   // The epoch's console line follows its checkpoint, so that a line on screen means the epoch
   // is safely on disk.
   void checkpoint(const train::Checkpoint& ck) override {
     train::write_checkpoint(ckpt_path_, ck);
-    fmt::print(o_.log, "{}", pending_line_);
-    std::fflush(o_.log);
+    if (o_.log) {
+      fmt::print(o_.log, "{}", pending_line_);
+      std::fflush(o_.log);
+    }
+    if (o_.observer) o_.observer->checkpoint(ck);
   }
 
   void finish(const train::FitEnd& e) override {
@@ -150,6 +157,7 @@ class FitDirectory final : public train::FitWriter {
                           {"confusion", confusion},
                           {"peak_rss_mb", peak_rss_mb()}};
     write_json_atomic((fs::path(o_.out_dir) / "summary.json").string(), summary);
+    if (o_.observer) o_.observer->finish(e);
   }
 
  private:
@@ -306,6 +314,49 @@ train::FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
                      ? fmt::format(" The last good checkpoint ({} epochs) is {}.", r.epochs_done,
                                    dir.checkpoint_path())
                      : std::string(" No epoch finished, so there is no checkpoint.");
+  return r;
+}
+
+std::vector<std::string> stored_options(const StoredOptions& o) {
+  std::vector<std::string> out;
+  if (o.seed) out.push_back(fmt::format("seed={}", *o.seed));
+  if (o.train_limit) out.push_back(fmt::format("train_limit={}", *o.train_limit));
+  if (o.test_limit) out.push_back(fmt::format("test_limit={}", *o.test_limit));
+  for (const auto& s : o.sets) out.push_back("set:" + s);
+  if (!o.twin.empty()) out.push_back("twin=" + o.twin);
+  return out;
+}
+
+TrainOptions train_options(const std::vector<std::string>& stored, int threads, long long epochs) {
+  TrainOptions opt = options_from_checkpoint(stored);
+  if (threads > 0) opt.threads = threads;
+  if (epochs >= 0) opt.epochs = static_cast<int>(epochs);
+  return opt;
+}
+
+Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
+                            int threads, long long test_limit, bool dense_backward) {
+  Restored r;
+  r.ck = train::read_checkpoint(checkpoint);
+  TrainOptions opt = train_options(r.ck.options, threads, -1);
+  if (test_limit >= 0) opt.test_limit = static_cast<std::size_t>(test_limit);
+  r.cfg = load_train_string(r.ck.config_text, r.ck.config_name, opt);
+  if (!data_path.empty()) {
+    if (r.cfg.data.kind == DataConfig::Kind::shd) {
+      r.cfg.data.test_file = data_path;
+    } else {
+      r.cfg.data.path = data_path;
+    }
+  }
+  r.cfg.data.train_limit = 1;  // only the test set is used
+  r.data = load_data(r.cfg);
+  train::NetConfig nc = r.cfg.net;
+  nc.n_inputs = r.data.test->n_inputs();
+  // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
+  // (the forward computation itself is the same in both modes).
+  if (dense_backward) nc.backward = train::BackwardMode::dense;
+  r.net = std::make_unique<train::Net>(nc);
+  train::restore(r.ck, *r.net, nullptr, checkpoint);
   return r;
 }
 

@@ -142,7 +142,8 @@ FitResult fit(Trainer& trainer, const data::EventSource& train_data,
     start = static_cast<int>(from->checkpoint.epochs_done);
   }
   const int epochs = trainer.settings().epochs;
-  writer.start({train_data.size(), test_data.size(), net.n_synapses(), start, epochs});
+  writer.start({train_data.size(), test_data.size(), net.n_synapses(), start, epochs,
+                net.config().n_inputs});
 
   FitResult result;
   result.epochs_done = start;

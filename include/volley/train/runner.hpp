@@ -45,6 +45,7 @@ struct FitStart {
   std::size_t train_samples = 0, test_samples = 0, synapses = 0;
   int first_epoch = 0;  // epochs already done (resumed run); training starts at this 0-based epoch
   int epochs = 0;       // the run ends when this many are done
+  std::size_t n_inputs = 0;  // the network's inputs (NetConfig::n_inputs, from the data)
 };
 
 struct EpochRecord {
