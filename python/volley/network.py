@@ -148,6 +148,7 @@ class StateRecord:
 
     @property
     def variables(self) -> Tuple[str, ...]:
+        """Names of the recorded variables."""
         return tuple(self.values)
 
     def __getitem__(self, variable: str) -> np.ndarray:
@@ -198,10 +199,12 @@ class Population:
 
     @property
     def name(self) -> str:
+        """The population's name in the model."""
         return self._name
 
     @property
     def model(self) -> str:
+        """The neuron model (a registry name: "lif", "equations", ...)."""
         return self._info()["model"]
 
     @property
@@ -214,6 +217,7 @@ class Population:
 
     @property
     def living(self) -> int:
+        """Neurons not removed (see neuron changes in docs/model-format.md)."""
         return self._info()["living"]
 
     @property
@@ -223,6 +227,7 @@ class Population:
 
     @property
     def channels(self) -> List[str]:
+        """Names of the synaptic channels projections can target."""
         return list(self._info()["channels"])
 
     @property
@@ -275,22 +280,27 @@ class Projection:
 
     @property
     def name(self) -> str:
+        """The projection's name in the model."""
         return self._name
 
     @property
     def source(self) -> str:
+        """The source population."""
         return self._info()["source"]
 
     @property
     def target(self) -> str:
+        """The target population."""
         return self._info()["target"]
 
     @property
     def channel(self) -> str:
+        """The target channel ("" for synapses written as equations)."""
         return self._info()["channel"]
 
     @property
     def synapse_count(self) -> int:
+        """Number of synapses (also len(projection))."""
         return self._net._sim.synapse_count(self._name)
 
     def __len__(self) -> int:
@@ -343,6 +353,7 @@ class Projection:
 
     @property
     def plastic(self) -> bool:
+        """True when the weights change during runs (STDP and relatives)."""
         return self._info()["plastic"]
 
     @property
@@ -409,10 +420,12 @@ class Network:
 
     @property
     def step(self) -> int:
+        """Steps simulated so far."""
         return self._sim.step
 
     @property
     def seed(self) -> int:
+        """The network's seed."""
         return self._sim.seed
 
     @property
@@ -477,19 +490,23 @@ class Network:
     # -- structure --
     @property
     def populations(self) -> Dict[str, Population]:
+        """{name: Population} of every population."""
         return {n: Population(self, n) for n in self._sim.population_names()}
 
     @property
     def projections(self) -> Dict[str, Projection]:
+        """{name: Projection} of every projection."""
         return {n: Projection(self, n) for n in self._sim.projection_names()}
 
     def population(self, name: str) -> Population:
+        """The population `name`; KeyError listing the known ones otherwise."""
         names = self._sim.population_names()
         if _name(name, "population") not in names:
             raise KeyError(f"no population '{name}' (known: {', '.join(names) or 'none'})")
         return Population(self, name)
 
     def projection(self, name: str) -> Projection:
+        """The projection `name`; KeyError listing the known ones otherwise."""
         names = self._sim.projection_names()
         if _name(name, "projection") not in names:
             raise KeyError(f"no projection '{name}' (known: {', '.join(names) or 'none'})")
