@@ -485,8 +485,10 @@ const Registry<TypedTable>& projection_types() {
       "projection type",
       {{"chemical",
         "`source`, `target`, `channel`, `connect` and `weight` (or `synapses`), `delay`, "
-        "`plasticity`",
-        "synapses that carry spikes after a delay into a channel of the target (the default)",
+        "`plasticity`; or, instead of `channel` and `plasticity`, synapses written as equations: "
+        "`model`, `on_pre`, `on_post`, `constants`, `initial`, `precision`",
+        "synapses that carry spikes after a delay into a channel of the target (the default), or "
+        "run Brian2-style synapse code (docs/equations.md)",
         &ModelBuilder::add_chemical_projection},
        {"gap_junction", "`source`, `target` (slices of one population), `connect`, `weight`",
         "electrical synapses: a symmetric conductance `weight` (siemens) per junction, current "
