@@ -205,7 +205,7 @@ void Projection::deliver_equations(SpikeList spikes, std::uint64_t step, std::si
     due = SpikeList(&e.pending[(step + 1) % D], 1);
   }
   if (lo >= hi || !e.on_pre) return;
-  const eq::SynapseArgs* a = e.args(*this, step);
+  const eq::SynapseArgs* a = nullptr;  // built at the first spike due (most steps have none)
   const bool whole = lo == post_lo_ && hi == post_lo_ + n_post_;
   const std::uint32_t* cols = cols_.data();
   std::uint64_t delivered = 0;
@@ -216,7 +216,10 @@ void Projection::deliver_equations(SpikeList spikes, std::uint64_t step, std::si
       b = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + en, lo) - cols);
       en = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + en, hi) - cols);
     }
-    if (b < en) e.on_pre(a, pre, b, en);
+    if (b < en) {
+      if (!a) a = e.args(*this, step);
+      e.on_pre(a, pre, b, en);
+    }
     delivered += en - b;
   });
   if (delivered) events_.fetch_add(delivered, std::memory_order_relaxed);
