@@ -91,14 +91,6 @@ struct EvalArgs {
   double early_exit = -1.0;
 };
 
-// Class names for the confusion matrix and the report, when the data has them.
-std::vector<std::string> class_names(const io::TrainConfig& cfg) {
-  if (cfg.data.kind == io::DataConfig::Kind::fashion_mnist)
-    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-  return {};
-}
-
 // A checkpoint's network rebuilt as it was trained, with its test data (or `data_path`).
 int run_eval(const EvalArgs& a) {
   return run_command("eval", [&] {
@@ -173,7 +165,7 @@ int run_eval(const EvalArgs& a) {
       const std::string path = (std::filesystem::path(a.record) / "record.h5").string();
       io::NetworkRecordOptions ro;
       ro.trace_samples = a.trace_samples;
-      ro.class_names = class_names(cfg);
+      ro.class_names = io::class_names(cfg.data);
       const io::NetworkRecordSummary rs = io::record_network(net, cfg.loss, *data.test, ro, path);
       nlohmann::json j = {{"checkpoint", a.checkpoint},        {"accuracy", st.accuracy},
                           {"loss", st.loss},                   {"samples", st.samples},
@@ -355,21 +347,7 @@ int run_export(const ExportArgs& a) {
         throw ConfigError("--check compares the simulator with the trainer; it applies to --format toml");
       // The network as trained. Dense input weights give the number of inputs, so the data are
       // not needed; a sparse first layer needs them (its connectivity depends on it).
-      const train::Checkpoint ck = train::read_checkpoint(a.checkpoint);
-      const io::TrainConfig cfg = io::load_train_string(
-          ck.config_text, ck.config_name, train_options(ck.options, a.threads, -1));
-      std::unique_ptr<train::Net> net;
-      const train::LayerConfig& first = cfg.net.layers.front();
-      if (first.density >= 1.0 && a.data.empty() && !ck.params.empty() &&
-          ck.params.front().first == "layer0.w" && first.size > 0 &&
-          ck.params.front().second.size() % first.size == 0) {
-        train::NetConfig nc = cfg.net;
-        nc.n_inputs = ck.params.front().second.size() / first.size;
-        net = std::make_unique<train::Net>(nc);
-        train::restore(ck, *net, nullptr, a.checkpoint);
-      } else {
-        net = std::move(restore_checkpoint(a.checkpoint, a.data, a.threads, -1, false).net);
-      }
+      const std::unique_ptr<train::Net> net = io::restore_network(a.checkpoint, a.data, a.threads);
       io::nir::write(a.out, io::nir::to_nir(*net));
       fmt::print("volley export: {} ({} inputs, {} layers, {} synapses, dt = {} s) as a NIR graph "
                  "in {}\n",

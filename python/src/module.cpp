@@ -33,6 +33,8 @@
 #include "volley/network.hpp"
 #include "volley/units.hpp"
 
+#include "data.hpp"      // volley.Dataset
+#include "results.hpp"   // recordings, analysis, report, export / import
 #include "training.hpp"  // volley.train, volley.eval
 
 namespace py = pybind11;
@@ -484,6 +486,8 @@ PYBIND11_MODULE(_volley, m) {
   m.def("parse_time", &parse_time, py::arg("text"));
   m.def("parse_quantity", &parse_quantity, py::arg("text"));
   m.def("model_reference", [] { return volley::io::model_reference_markdown(); });
+  volley_python_data::bind(m);
+  volley_python_results::bind(m);
   volley_python_training::bind(m);
 
   py::class_<Sim, std::shared_ptr<Sim>>(m, "Sim")

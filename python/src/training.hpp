@@ -20,7 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "data.hpp"
+#include "results.hpp"
 #include "volley/error.hpp"
+#ifdef VOLLEY_HAVE_HDF5
+#include "volley/io/network_recording.hpp"
+#endif
 #include "volley/io/train_config.hpp"
 #include "volley/io/training.hpp"
 #include "volley/train/checkpoint.hpp"
@@ -165,9 +170,21 @@ py::dict train(const std::string& config, const std::string& out_dir,
                const std::vector<std::string>& sets, std::optional<std::uint64_t> seed,
                std::optional<int> epochs, std::optional<std::size_t> train_limit,
                std::optional<std::size_t> test_limit, std::optional<int> threads, bool resume,
-               py::object callback) {
-  const std::vector<std::string> options =
-      io::stored_options({seed, train_limit, test_limit, sets, ""});
+               py::object callback, const volley_python_data::Dataset* train_data,
+               const volley_python_data::Dataset* test_data) {
+  std::vector<std::string> options = io::stored_options({seed, train_limit, test_limit, sets, ""});
+  // Samples from Python instead of the training file's [data]: noted in the checkpoint, so that
+  // `volley train --resume` (which cannot have them) refuses it.
+  io::DataSets arrays;
+  if ((train_data == nullptr) != (test_data == nullptr))
+    throw py::value_error("train: data needs both a training and a test Dataset");
+  if (train_data) {
+    options.push_back("data=arrays");
+    arrays.train = std::make_unique<volley_python_data::SharedEvents>(train_data->events,
+                                                                      train_limit.value_or(0));
+    arrays.test = std::make_unique<volley_python_data::SharedEvents>(test_data->events,
+                                                                     test_limit.value_or(0));
+  }
   const io::TrainOptions topt = io::train_options(options, threads.value_or(0), epochs.value_or(-1));
   std::optional<PyFitWriter> writer;
   writer.emplace((fs::path(out_dir) / "checkpoint.bin").string(), std::move(callback));
@@ -182,6 +199,7 @@ py::dict train(const std::string& config, const std::string& out_dir,
     fo.options = options;
     fo.log = nullptr;  // Python sees the epochs through the callback
     fo.observer = &*writer;
+    if (train_data) fo.data = &arrays;
     try {
       r = io::fit(*cfg, fo);
     } catch (const StopTraining&) {
@@ -229,37 +247,63 @@ py::dict train(const std::string& config, const std::string& out_dir,
 }
 
 // `volley eval`'s evaluation: the checkpoint's network rebuilt as it was trained
-// (io::restore_checkpoint), evaluated on its test data.
+// (io::restore_checkpoint), evaluated on its test data (the training file's, `data_path`'s or a
+// Dataset's). With `record_dir`, also `volley eval --record`: DIR/record.h5 (every layer's spikes,
+// the first `trace_samples` samples' traces), read back as arrays.
 py::dict evaluate(const std::string& checkpoint, const std::string& data_path,
-                  std::optional<std::size_t> test_limit, std::optional<int> threads) {
-  py::gil_scoped_release nogil;
-  io::Restored r = io::restore_checkpoint(checkpoint, data_path, threads.value_or(0),
-                                          test_limit ? static_cast<long long>(*test_limit) : -1,
-                                          false);
-  train::Trainer trainer(*r.net, r.cfg.loss, r.cfg.optimizer, r.cfg.training);
-  const train::EvalStats st = trainer.evaluate(*r.data.test);
-  py::gil_scoped_acquire gil;
+                  const volley_python_data::Dataset* arrays, std::optional<std::size_t> test_limit,
+                  std::optional<int> threads, const std::string& record_dir,
+                  std::size_t trace_samples) {
+  std::optional<io::Recording> recording;
+  std::optional<io::Restored> r;
+  train::EvalStats st;
+  {
+    py::gil_scoped_release nogil;
+    r.emplace(volley_python_results::restored(
+        checkpoint, data_path, arrays, threads.value_or(0),
+        test_limit ? static_cast<long long>(*test_limit) : -1, !record_dir.empty()));
+    train::Trainer trainer(*r->net, r->cfg.loss, r->cfg.optimizer, r->cfg.training);
+    st = trainer.evaluate(*r->data.test);
+    if (!record_dir.empty()) {
+#ifndef VOLLEY_HAVE_HDF5
+      throw IoError("record writes HDF5; rebuild with VOLLEY_HDF5=ON");
+#else
+      std::error_code ec;
+      fs::create_directories(record_dir, ec);
+      if (ec || !fs::is_directory(record_dir))
+        throw IoError("eval: record: cannot create directory '" + record_dir + "'");
+      const std::string path = (fs::path(record_dir) / "record.h5").string();
+      io::NetworkRecordOptions ro;
+      ro.trace_samples = trace_samples;
+      ro.class_names = io::class_names(r->cfg.data);
+      io::record_network(*r->net, r->cfg.loss, *r->data.test, ro, path);
+      recording = io::read_recording(path);
+#endif
+    }
+  }
   py::dict d;
   d["checkpoint"] = checkpoint;
-  d["config"] = r.ck.config_name;
-  d["epochs"] = r.ck.epochs_done;
+  d["config"] = r->ck.config_name;
+  d["epochs"] = r->ck.epochs_done;
   d["accuracy"] = st.accuracy;
   d["loss"] = st.loss;
   d["samples"] = st.samples;
   d["seconds"] = st.seconds;
-  d["confusion"] = confusion(st.confusion, r.net->n_outputs());
+  d["confusion"] = confusion(st.confusion, r->net->n_outputs());
   d["spikes_per_sample"] = st.spikes_per_sample;
-  d["data"] = r.data.test->description();
-  d["weights"] = parameters(*r.net);
+  d["data"] = r->data.test->description();
+  d["weights"] = parameters(*r->net);
+  d["record"] = recording ? py::object(volley_python_results::recording_dict(std::move(*recording)))
+                          : py::none();
   return d;
 }
 
 void bind(py::module_& m) {
   m.def("train", &train, py::arg("config"), py::arg("out"), py::arg("sets"), py::arg("seed"),
         py::arg("epochs"), py::arg("train_limit"), py::arg("test_limit"), py::arg("threads"),
-        py::arg("resume"), py::arg("callback"));
-  m.def("evaluate", &evaluate, py::arg("checkpoint"), py::arg("data"), py::arg("test_limit"),
-        py::arg("threads"));
+        py::arg("resume"), py::arg("callback"), py::arg("train_data"), py::arg("test_data"));
+  m.def("evaluate", &evaluate, py::arg("checkpoint"), py::arg("data"), py::arg("arrays"),
+        py::arg("test_limit"), py::arg("threads"), py::arg("record"), py::arg("trace_samples"));
 }
 
 }  // namespace volley_python_training

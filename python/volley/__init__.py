@@ -9,14 +9,21 @@
 Networks come from model files (:func:`load`), TOML text (:func:`loads`) or a :class:`Model`
 built in Python; they run in volley's C++ core with the GIL released. Every array handed out is
 a numpy copy that outlives the network. :func:`train` and :func:`eval` train and evaluate
-networks from training files as ``volley train`` and ``volley eval`` do. See docs/python.md.
+networks from training files as ``volley train`` and ``volley eval`` do, on the file's data or on
+numpy arrays (:class:`Dataset`); :func:`read_recording`, :mod:`volley.analysis`,
+:func:`report`, :func:`export`, :func:`export_nir` and :func:`import_nir` are ``volley
+analyze``, ``report``, ``export`` and ``import``. See docs/python.md.
 """
 from . import _volley
+from . import analysis
 from ._errors import ConfigError, Error, IoError, ParameterError, UnitError
 from .model import Model
 from .network import (Network, Population, Projection, Rate, Spikes, StateRecord, WeightRecord,
                       load, loads)
 from .training import EvalResult, TrainResult, eval, train
+from .data import Dataset
+from .recording import Recording, RecordedPopulation, read_recording
+from .exchange import Report, export, export_nir, import_nir, report
 
 _volley._register_errors(Error, ConfigError, ParameterError, UnitError, IoError)
 
@@ -24,6 +31,8 @@ __all__ = [
     "ConfigError", "Error", "IoError", "Model", "Network", "ParameterError", "Population",
     "Projection", "Rate", "Spikes", "StateRecord", "UnitError", "WeightRecord", "load", "loads",
     "parse_quantity", "model_reference", "train", "eval", "TrainResult", "EvalResult",
+    "Dataset", "Recording", "RecordedPopulation", "read_recording", "Report", "report", "export",
+    "export_nir", "import_nir", "analysis",
 ]
 
 

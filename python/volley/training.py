@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _volley
+from .data import Dataset
 from .network import _int, _overrides
+from .recording import Recording
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -53,7 +55,9 @@ class TrainResult:
 class EvalResult:
     """What :func:`eval` returns: ``accuracy``, ``loss``, ``samples``, ``seconds``, ``confusion``
     (int64 ``[true, predicted]``), ``spikes_per_sample`` (per layer), ``epochs`` (of the
-    checkpoint), ``weights`` (as in :class:`TrainResult`), ``data`` (the test set's description)."""
+    checkpoint), ``weights`` (as in :class:`TrainResult`), ``data`` (the test set's description),
+    ``record``: with ``record=DIR``, the :class:`volley.Recording` of DIR/record.h5 (every layer's
+    spikes per test sample, traces, labels and predictions), else None."""
     accuracy: float
     loss: float
     samples: int
@@ -65,6 +69,7 @@ class EvalResult:
     config: str
     data: str
     weights: Dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    record: Optional[Recording] = field(repr=False, default=None)
 
 
 def _path(x: Any, what: str) -> str:
@@ -80,7 +85,8 @@ def _opt_int(x: Any, what: str, minimum: int) -> Optional[int]:
 def train(config: PathLike, out: PathLike = "volley-train", *, epochs: Optional[int] = None,
           set: Any = None, seed: Optional[int] = None, train_limit: Optional[int] = None,
           test_limit: Optional[int] = None, threads: Optional[int] = None, resume: bool = False,
-          callback: Optional[Callable[[Dict[str, Any]], Any]] = None) -> TrainResult:
+          callback: Optional[Callable[[Dict[str, Any]], Any]] = None,
+          data: Optional[Tuple[Dataset, Dataset]] = None) -> TrainResult:
     """Trains the network of a training file (docs/training-format.md) as ``volley train`` does.
 
     Same loader, trainer and epoch loop as the CLI, so the same file and options give the same
@@ -90,6 +96,13 @@ def train(config: PathLike, out: PathLike = "volley-train", *, epochs: Optional[
     or a list of "dotted.path=VALUE" strings, as for :func:`volley.load`), ``seed``,
     ``train_limit`` / ``test_limit`` (the first N samples), ``threads`` (results do not depend on
     it), ``resume`` (continue the run in ``out``).
+
+    ``data=(train_set, test_set)``: two :class:`volley.Dataset` to train and test on instead of
+    the training file's ``[data]`` (which may then say ``dataset = "arrays"``); the network's
+    input count is the data's, and their steps and classes must match the file's network
+    (ConfigError otherwise). ``train_limit`` / ``test_limit`` take their first samples. The
+    checkpoint notes ``data=arrays``, so ``volley train --resume`` refuses it; resume from Python
+    with the same data.
 
     The GIL is released while training. ``callback(metrics)`` is called after every epoch (its
     checkpoint written) with that epoch's metrics dict (see :class:`TrainResult`); returning
@@ -107,10 +120,17 @@ def train(config: PathLike, out: PathLike = "volley-train", *, epochs: Optional[
         raise TypeError(f"train: callback must be callable, got {type(callback).__name__}")
     if not isinstance(resume, bool):
         raise TypeError(f"train: resume must be a bool, got {type(resume).__name__}")
+    train_core = test_core = None
+    if data is not None:
+        if (not isinstance(data, (tuple, list)) or len(data) != 2
+                or not all(isinstance(d, Dataset) for d in data)):
+            raise TypeError("train: data must be a pair (train_set, test_set) of volley.Dataset, "
+                            f"got {type(data).__name__}")
+        train_core, test_core = data[0]._d, data[1]._d
     r = _volley.train(cfg, out_s, _overrides(set), _opt_int(seed, "seed", 0),
                       _opt_int(epochs, "epochs", 0), _opt_int(train_limit, "train_limit", 1),
                       _opt_int(test_limit, "test_limit", 1), _opt_int(threads, "threads", 1),
-                      resume, callback)
+                      resume, callback, train_core, test_core)
     stopped = ("diverged" if r["diverged"] else "interrupted" if r["interrupted"]
                else "callback" if r["stopped_by_callback"] else None)
     result = TrainResult(metrics=list(r["metrics"]), weights=dict(r["weights"]),
@@ -128,25 +148,38 @@ def train(config: PathLike, out: PathLike = "volley-train", *, epochs: Optional[
     return result
 
 
-def eval(checkpoint: PathLike, *, data: Optional[PathLike] = None,
-         test_limit: Optional[int] = None, threads: Optional[int] = None) -> EvalResult:
+def eval(checkpoint: PathLike, *, data: Union[PathLike, Dataset, None] = None,
+         test_limit: Optional[int] = None, threads: Optional[int] = None,
+         record: Optional[PathLike] = None, trace_samples: int = 8) -> EvalResult:
     """Evaluates a training checkpoint on its test data, as ``volley eval`` does.
 
     ``checkpoint``: a ``checkpoint.bin`` or the directory of a run (``out`` of :func:`train` or
     ``volley train --out``). The network is rebuilt from the training file and options stored in
-    the checkpoint. ``data``: other test data (the Fashion-MNIST directory, or the SHD test
-    file); ``test_limit``: the first N test samples; ``threads``: worker threads.
+    the checkpoint. ``data``: other test data — the Fashion-MNIST directory, the SHD test file,
+    or a :class:`volley.Dataset`; ``test_limit``: the first N test samples; ``threads``: worker
+    threads.
 
-    Raises volley.IoError when the checkpoint cannot be read (or does not fit its network).
+    ``record=DIR`` is ``volley eval --record DIR``: DIR/record.h5 receives every layer's spikes on
+    every test sample and the membrane traces (V − θ) of the first ``trace_samples`` samples;
+    the result's ``record`` is that file read back (:class:`volley.Recording`), and
+    :func:`volley.report` on DIR draws rasters, tuning and selectivity from it.
+
+    Raises volley.IoError when the checkpoint cannot be read (or does not fit its network),
+    volley.ConfigError when a Dataset does not fit the network.
     """
     ck = _path(checkpoint, "eval: checkpoint")
     if os.path.isdir(ck):
         ck = os.path.join(ck, "checkpoint.bin")
-    d = "" if data is None else _path(data, "eval: data")
-    r = _volley.evaluate(ck, d, _opt_int(test_limit, "test_limit", 1),
-                         _opt_int(threads, "threads", 1))
+    arrays = data._d if isinstance(data, Dataset) else None
+    d = "" if data is None or arrays is not None else _path(data, "eval: data")
+    rec = "" if record is None else _path(record, "eval: record")
+    r = _volley.evaluate(ck, d, arrays, _opt_int(test_limit, "test_limit", 1),
+                         _opt_int(threads, "threads", 1), rec,
+                         _int(trace_samples, "trace_samples", 0))
     return EvalResult(accuracy=r["accuracy"], loss=r["loss"], samples=r["samples"],
                       seconds=r["seconds"], confusion=r["confusion"],
                       spikes_per_sample=list(r["spikes_per_sample"]), epochs=r["epochs"],
                       checkpoint=r["checkpoint"], config=r["config"], data=r["data"],
-                      weights=dict(r["weights"]))
+                      weights=dict(r["weights"]),
+                      record=None if r["record"] is None else
+                      Recording(r["record"], os.path.join(rec, "record.h5")))

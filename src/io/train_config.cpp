@@ -27,7 +27,11 @@ const Registry<Choice<DataConfig::Kind>>& datasets() {
         "network.dt"},
        {"ipd", DataConfig::Kind::ipd,
         "the sound-localisation tutorial's interaural-phase-difference task, generated "
-        "(include/volley/ear/ipd_task.hpp)"}});
+        "(include/volley/ear/ipd_task.hpp)"},
+       {"arrays", DataConfig::Kind::arrays,
+        "samples handed over by the program that runs the file (Python: "
+        "`volley.train(..., data=(train, test))` with `volley.Dataset`s); `inputs` and "
+        "`classes` as for shd (the data's own counts are checked against the network)"}});
   return r;
 }
 
@@ -187,6 +191,8 @@ void read_data(Table t, DataConfig& d, double dt) {
       f->fail("is more than one spike per step of dt");
     read_params(t, ipd_test_params(), d);
     d.ipd.dt = dt;
+  } else if (d.kind == DataConfig::Kind::arrays) {
+    read_params(t, shd_params(), d);
   } else {
     d.train_file = t.need("train").path();
     d.test_file = t.need("test").path();
@@ -440,7 +446,8 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   try {
     if (s.threads < 1) throw ParameterError("training: threads must be >= 1");
     if (s.epochs < 0) throw ParameterError("training: epochs must be >= 0");
-    net.n_inputs = cfg.data.kind == DataConfig::Kind::shd   ? cfg.data.n_inputs
+    net.n_inputs = (cfg.data.kind == DataConfig::Kind::shd ||
+                    cfg.data.kind == DataConfig::Kind::arrays) ? cfg.data.n_inputs
                    : cfg.data.kind == DataConfig::Kind::ipd ? 2 * cfg.data.ipd.fibres
                                                             : 784;
     net.validate();
@@ -661,6 +668,13 @@ TrainConfig load_train_string(const std::string& text, const std::string& displa
   return load(text, Source{name, fs::path(name).parent_path(), nullptr}, options);
 }
 
+std::vector<std::string> class_names(const DataConfig& data) {
+  if (data.kind == DataConfig::Kind::fashion_mnist)
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return {};
+}
+
 DataSets load_data(const TrainConfig& cfg) {
   DataSets out;
   const DataConfig& d = cfg.data;
@@ -675,6 +689,11 @@ DataSets load_data(const TrainConfig& cfg) {
     out.test = make(false, d.test_limit);
     return out;
   }
+  if (d.kind == DataConfig::Kind::arrays)
+    throw ConfigError(fmt::format(
+        "{}: data.dataset = \"arrays\": the samples come from the program that runs this file "
+        "(volley.train(..., data=...) in Python); they cannot be loaded from the file",
+        cfg.path));
   if (d.kind == DataConfig::Kind::ipd) {
     ear::IpdTaskConfig c = d.ipd;
     c.steps = cfg.net.n_steps;

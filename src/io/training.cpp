@@ -279,6 +279,7 @@ TrainOptions options_from_checkpoint(const std::vector<std::string>& stored) {
       if (const auto* k = train::twin_kinds().find(s.substr(eq + 1))) opt.twin = k->value;
       continue;
     }
+    if (key == "data") continue;  // "data=arrays": samples given by the program (FitOptions::data)
     const auto value = std::stoull(s.substr(eq + 1));
     if (key == "seed") opt.seed = value;
     if (key == "train_limit") opt.train_limit = value;
@@ -295,7 +296,11 @@ train::FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
         "--out",
         o.out_dir, ckpt));
   const auto t_load = std::chrono::steady_clock::now();
-  DataSets data = load_data(cfg);
+  DataSets loaded;
+  if (o.data && (!o.data->train || !o.data->test))
+    throw ParameterError("fit: given data need both a training and a test set");
+  if (!o.data) loaded = load_data(cfg);
+  const DataSets& data = o.data ? *o.data : loaded;
   train::Net net(network_for(cfg, data));
   train::Trainer trainer(net, cfg.loss, cfg.optimizer, cfg.training);
   try {
@@ -334,6 +339,21 @@ TrainOptions train_options(const std::vector<std::string>& stored, int threads, 
   return opt;
 }
 
+namespace {
+
+// r.net from r.ck and r.cfg with r.data.test's input count. Recording keeps V − θ of every
+// neuron, which the dense backward mode's forward pass does (the forward computation itself is
+// the same in both modes).
+void rebuild_network(Restored& r, const std::string& checkpoint, bool dense_backward) {
+  train::NetConfig nc = r.cfg.net;
+  nc.n_inputs = r.data.test->n_inputs();
+  if (dense_backward) nc.backward = train::BackwardMode::dense;
+  r.net = std::make_unique<train::Net>(nc);
+  train::restore(r.ck, *r.net, nullptr, checkpoint);
+}
+
+}  // namespace
+
 Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
                             int threads, long long test_limit, bool dense_backward) {
   Restored r;
@@ -350,14 +370,44 @@ Restored restore_checkpoint(const std::string& checkpoint, const std::string& da
   }
   r.cfg.data.train_limit = 1;  // only the test set is used
   r.data = load_data(r.cfg);
-  train::NetConfig nc = r.cfg.net;
-  nc.n_inputs = r.data.test->n_inputs();
-  // Recording keeps V − θ of every neuron, which the dense backward mode's forward pass does
-  // (the forward computation itself is the same in both modes).
-  if (dense_backward) nc.backward = train::BackwardMode::dense;
-  r.net = std::make_unique<train::Net>(nc);
-  train::restore(r.ck, *r.net, nullptr, checkpoint);
+  rebuild_network(r, checkpoint, dense_backward);
   return r;
+}
+
+Restored restore_checkpoint(const std::string& checkpoint, std::unique_ptr<train::EventSource> test,
+                            int threads, bool dense_backward) {
+  if (!test) throw ParameterError("restore_checkpoint: no test data given");
+  Restored r;
+  r.ck = train::read_checkpoint(checkpoint);
+  r.cfg = load_train_string(r.ck.config_text, r.ck.config_name, train_options(r.ck.options, threads, -1));
+  const train::NetConfig& nc = r.cfg.net;
+  if (test->n_steps() != nc.n_steps || test->n_classes() != nc.layers.back().size)
+    throw ConfigError(fmt::format(
+        "{}: the given test data ({}: {} steps, {} classes) do not fit the network trained in {} "
+        "({} steps, {} outputs)",
+        checkpoint, test->description(), test->n_steps(), test->n_classes(), r.ck.config_name,
+        nc.n_steps, nc.layers.back().size));
+  r.data.test = std::move(test);
+  rebuild_network(r, checkpoint, dense_backward);
+  return r;
+}
+
+std::unique_ptr<train::Net> restore_network(const std::string& checkpoint,
+                                            const std::string& data_path, int threads) {
+  const train::Checkpoint ck = train::read_checkpoint(checkpoint);
+  const TrainConfig cfg =
+      load_train_string(ck.config_text, ck.config_name, train_options(ck.options, threads, -1));
+  const train::LayerConfig& first = cfg.net.layers.front();
+  if (first.density >= 1.0 && data_path.empty() && !ck.params.empty() &&
+      ck.params.front().first == "layer0.w" && first.size > 0 &&
+      ck.params.front().second.size() % first.size == 0) {
+    train::NetConfig nc = cfg.net;
+    nc.n_inputs = ck.params.front().second.size() / first.size;
+    auto net = std::make_unique<train::Net>(nc);
+    train::restore(ck, *net, nullptr, checkpoint);
+    return net;
+  }
+  return std::move(restore_checkpoint(checkpoint, data_path, threads, -1, false).net);
 }
 
 train::EvolveEnd evolve(const TrainConfig& cfg, const EvolveOptions& o) {

@@ -24,13 +24,13 @@
 namespace volley::io {
 
 struct DataConfig {
-  enum class Kind { fashion_mnist, shd, ipd } kind = Kind::fashion_mnist;
+  enum class Kind { fashion_mnist, shd, ipd, arrays } kind = Kind::fashion_mnist;
   std::string path;          // fashion-mnist: directory of the IDX files
   std::string train_file;    // shd: training file
   std::string test_file;     // shd: test file
   train::EncoderConfig encoder;  // fashion-mnist
-  std::size_t n_inputs = 700;    // shd
-  std::size_t n_classes = 20;    // shd
+  std::size_t n_inputs = 700;    // shd, arrays
+  std::size_t n_classes = 20;    // shd, arrays
   ear::IpdTaskConfig ipd;        // ipd (samples = train_samples; the test set has its own seed)
   std::size_t ipd_test_samples = 1000;
   std::size_t train_limit = 0, test_limit = 0;  // 0 = all
@@ -81,5 +81,9 @@ struct DataSets {
   std::unique_ptr<train::EventSource> train, test;
 };
 DataSets load_data(const TrainConfig& config);
+
+// Class names for confusion matrices and reports, when the data has them (Fashion-MNIST's ten);
+// empty otherwise.
+std::vector<std::string> class_names(const DataConfig& data);
 
 }  // namespace volley::io

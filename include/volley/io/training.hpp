@@ -33,6 +33,11 @@ struct FitOptions {
   // disk); it may throw to stop the run (the exception leaves fit). Its resume() is not asked.
   // Programs that drive training themselves (the Python module) watch and stop runs through it.
   train::FitWriter* observer = nullptr;
+  // Train and test on these samples instead of loading the training file's [data] (the Python
+  // module's arrays; the file says dataset = "arrays" or names other data, which are then not
+  // read). Not owned; both sets must be given and outlive fit. The options' train_limit and
+  // test_limit are not applied to them.
+  const DataSets* data = nullptr;
 };
 
 // The options that change a run's results, as `volley train` stores them in (and checks them
@@ -79,5 +84,16 @@ struct Restored {
 };
 Restored restore_checkpoint(const std::string& checkpoint, const std::string& data_path,
                             int threads, long long test_limit, bool dense_backward);
+// The same on given test samples (the Python module's arrays); `test` must not be null. Throws
+// ConfigError when they do not fit the network (input count, steps, classes).
+Restored restore_checkpoint(const std::string& checkpoint, std::unique_ptr<train::EventSource> test,
+                            int threads, bool dense_backward);
+
+// Only the network of a checkpoint, for exports that need no samples: when its first layer is
+// dense, the input count comes from the stored input weights and no data are read; otherwise
+// (a sparse first layer, whose connectivity depends on the input count) as restore_checkpoint
+// with `data_path` (empty: the training file's test data).
+std::unique_ptr<train::Net> restore_network(const std::string& checkpoint,
+                                            const std::string& data_path, int threads);
 
 }  // namespace volley::io
