@@ -1437,7 +1437,12 @@ ImportReport import_to_directory(const ImportDirOptions& o) {
       throw Error(fmt::format("volley import: the training file written for {} does not read "
                               "back as the imported network (a bug)",
                               o.nir_path));
-    try {
+    if (back.data.kind == DataConfig::Kind::arrays) {
+      rep.notes.push_back(fmt::format("the data of {} are given by the program that trains "
+                                      "(dataset = \"arrays\"); their number of inputs is "
+                                      "checked when they are given",
+                                      o.train_path));
+    } else try {
       back.data.train_limit = 1;
       back.data.test_limit = 1;
       const DataSets d = load_data(back);

@@ -51,8 +51,9 @@ def test_every_documented_name_exists():
 
 def test_public_functions_and_methods_have_docstrings():
     missing = []
-    for name in volley.__all__:
-        obj = getattr(volley, name)
+    public = [(name, getattr(volley, name)) for name in volley.__all__]
+    public += [(f"analysis.{n}", getattr(volley.analysis, n)) for n in volley.analysis.__all__]
+    for name, obj in public:
         if not (inspect.getdoc(obj) or "").strip():
             missing.append(name)
         if inspect.isclass(obj) and not issubclass(obj, BaseException):
