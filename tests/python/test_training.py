@@ -263,6 +263,8 @@ def test_example_train_fmnist_py(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "epoch 1/2: " in r.stdout and "epoch 2/2: " in r.stdout  # the live printout
     assert "test accuracy" in r.stdout
+    assert "recorded 256 test images" in r.stdout and "selectivity" in r.stdout
+    assert (tmp_path / "train_fmnist" / "record" / "record.h5").exists()
     png = tmp_path / "train_fmnist.png"
     assert png.exists() and png.stat().st_size > 10_000
 
