@@ -1,11 +1,17 @@
 # Type stubs of the public API of `volley` (python/volley/network.py, model.py, training.py,
-# _errors.py).
+# data.py, recording.py, exchange.py, _errors.py). The submodule volley.analysis (analysis.py) is
+# annotated inline and re-exported here as it is.
 import os
-from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 import numpy.typing as npt
 
+from . import _volley
+from . import analysis as analysis
+
+PathLike = Union[str, os.PathLike[str]]
 Duration = Union[str, float, int, Tuple[float, str]]
 Quantity = Union[str, float, int, Tuple[float, str]]
 Overrides = Union[Mapping[str, Any], Iterable[str], None]
@@ -16,7 +22,7 @@ class ParameterError(Error, ValueError): ...
 class UnitError(Error, ValueError): ...
 class IoError(Error, OSError): ...
 
-def load(path: Union[str, os.PathLike[str]], set: Overrides = ..., *, seed: Optional[int] = ...,
+def load(path: PathLike, set: Overrides = ..., *, seed: Optional[int] = ...,
          duration: Optional[Duration] = ..., threads: Optional[int] = ...) -> Network: ...
 def loads(text: str, set: Overrides = ..., *, name: str = ..., seed: Optional[int] = ...,
           duration: Optional[Duration] = ..., threads: Optional[int] = ...) -> Network: ...
@@ -148,9 +154,72 @@ class Model:
     def structural_plasticity(self, **params: Any) -> Model: ...
     def event(self, **params: Any) -> Model: ...
     def to_toml(self) -> str: ...
-    def save(self, path: Union[str, os.PathLike[str]]) -> None: ...
+    def save(self, path: PathLike) -> None: ...
     def build(self, set: Overrides = ..., *, name: str = ..., seed: Optional[int] = ...,
               duration: Optional[Duration] = ..., threads: Optional[int] = ...) -> Network: ...
+
+# ---- data (data.py) ----
+
+class Dataset:
+    def __init__(self, core: _volley.Dataset) -> None: ...
+    @classmethod
+    def from_events(cls, times: Sequence[npt.ArrayLike], units: Sequence[npt.ArrayLike],
+                    labels: npt.ArrayLike, *, n_inputs: int, dt: Duration, steps: int,
+                    n_classes: Optional[int] = ..., values: Optional[Sequence[npt.ArrayLike]] = ...,
+                    clip: bool = ..., description: str = ...) -> Dataset: ...
+    @classmethod
+    def from_dense(cls, x: npt.ArrayLike, labels: npt.ArrayLike, *, n_classes: Optional[int] = ...,
+                   dt: Optional[Duration] = ..., description: str = ...) -> Dataset: ...
+    def __len__(self) -> int: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_steps(self) -> int: ...
+    @property
+    def n_classes(self) -> int: ...
+    @property
+    def dt(self) -> Optional[float]: ...
+    @property
+    def total_events(self) -> int: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def labels(self) -> npt.NDArray[np.int64]: ...
+    # (steps, units, values) of sample i's events, in step order.
+    def sample(self, i: int) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32],
+                                      npt.NDArray[np.float32]]: ...
+    # [steps, inputs]
+    def dense(self, i: int) -> npt.NDArray[np.float32]: ...
+
+# ---- recordings (recording.py) ----
+
+class RecordedPopulation:
+    name: str
+    size: int
+    times: npt.NDArray[np.float64]
+    units: npt.NDArray[np.uint32]
+    samples: npt.NDArray[np.uint32]  # record.h5: the test sample of each spike
+    removed: npt.NDArray[np.uint32]
+    states: Dict[str, StateRecord]
+    rates: Dict[str, Rate]
+    weights: Dict[str, WeightRecord]
+    def state(self, monitor: Optional[str] = ...) -> StateRecord: ...
+    def counts(self) -> npt.NDArray[np.uint32]: ...  # [samples, size]
+
+class Recording:
+    path: Optional[str]
+    duration: float
+    dt: float
+    sample_duration: float
+    labels: npt.NDArray[np.int64]
+    predictions: npt.NDArray[np.int64]
+    class_names: List[str]
+    populations: Dict[str, RecordedPopulation]
+    def __getitem__(self, name: str) -> RecordedPopulation: ...
+    @property
+    def accuracy(self) -> float: ...
+
+def read_recording(path: PathLike) -> Recording: ...
 
 # ---- training (training.py) ----
 
@@ -180,11 +249,31 @@ class EvalResult:
     config: str
     data: str
     weights: Dict[str, npt.NDArray[np.float32]]
+    record: Optional[Recording]
 
-def train(config: Union[str, os.PathLike[str]], out: Union[str, os.PathLike[str]] = ..., *,
+def train(config: PathLike, out: PathLike = ..., *,
           epochs: Optional[int] = ..., set: Overrides = ..., seed: Optional[int] = ...,
           train_limit: Optional[int] = ..., test_limit: Optional[int] = ...,
           threads: Optional[int] = ..., resume: bool = ...,
-          callback: Optional[Callable[[Dict[str, Any]], Any]] = ...) -> TrainResult: ...
-def eval(checkpoint: Union[str, os.PathLike[str]], *, data: Optional[Union[str, os.PathLike[str]]] = ...,
-         test_limit: Optional[int] = ..., threads: Optional[int] = ...) -> EvalResult: ...
+          callback: Optional[Callable[[Dict[str, Any]], Any]] = ...,
+          data: Optional[Tuple[Dataset, Dataset]] = ...) -> TrainResult: ...
+def eval(checkpoint: PathLike, *, data: Union[PathLike, Dataset, None] = ...,
+         test_limit: Optional[int] = ..., threads: Optional[int] = ...,
+         record: Optional[PathLike] = ..., trace_samples: int = ...) -> EvalResult: ...
+
+# ---- reports and exchange (exchange.py) ----
+
+class Report:
+    html: str
+    figures: List[str]
+    kinds: List[str]  # "simulation", "training", "recording", "fi", "robustness", "structural"
+    bytes: int
+
+def report(directory: PathLike, out: Optional[PathLike] = ..., *,
+           max_raster_points: int = ...) -> Report: ...
+def export(checkpoint: PathLike, out: PathLike, *, first: int = ..., samples: Optional[int] = ...,
+           data: Union[PathLike, Dataset, None] = ..., threads: int = ...) -> Dict[str, Any]: ...
+def export_nir(checkpoint: PathLike, path: PathLike, *, data: Optional[PathLike] = ...,
+               threads: int = ...) -> Dict[str, Any]: ...
+def import_nir(file: PathLike, out: PathLike, *, dt: Optional[Duration] = ...,
+               steps: Optional[int] = ..., train: Optional[PathLike] = ...) -> Dict[str, Any]: ...
