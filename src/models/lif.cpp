@@ -5,9 +5,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#include <utility>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "volley/error.hpp"
 #include "volley/models/spike_scan.hpp"
+
+#include <bit>
 #include "volley/rng.hpp"
 
 namespace volley {
@@ -108,21 +115,31 @@ void LifPopulation::prepare(double dt) {
   // Brian2's rule: integration resumes in the step where t - t_spike >= t_ref, so v is held
   // for round(t_ref/dt) - 1 steps after the spike step.
   ref_steps_ = static_cast<std::int32_t>(std::max(0LL, std::llround(p_.t_ref / dt) - 1));
+  // Counters are at most the mark (ref_steps + 1, see lif_kernel); after t_ref or dt changed, a
+  // larger one would count down through the new mark and read as a spike.
+  for (auto& r : refrac_) r = std::min(r, ref_steps_ + 1);
 }
 
 namespace {
 
-// The membrane kernel, fused with threshold and reset: one pass over the state, spikes marked
-// in `fired` (one byte per neuron, relative to lo). Exponential channels have already absorbed
-// their ring rows. NExp/NDelta < 0 mean "known only at run time" (the generic fallback).
+// The membrane kernel, fused with threshold and reset: one pass over the state. Exponential
+// channels have already absorbed their ring rows. NExp/NDelta < 0 mean "known only at run time"
+// (the generic fallback).
+//
+// Refractoriness and this step's spikes share one counter: a spike sets rf = mark
+// (= ref_steps + 1); every later step holds v while rf > 1 and counts rf down to 0. So v is held
+// for ref_steps steps after the spike step, and rf == mark right after the update marks exactly
+// the neurons that spiked in it (collect_equal lists them). The kernel writes rf anyway; a
+// separate flag array cost one store per neuron and, packed from the compare masks to bytes, a
+// third of the kernel's time on CUBA (perf, bench/RESULTS.md).
 struct LifConsts {
   float v_rest, leak, bias, v_th, v_reset;
-  std::int32_t ref_steps;
+  std::int32_t mark;
 };
 
 template <int NExp, int NDelta, bool HasDrive, bool HasExtra = false>
 void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_t* __restrict rf,
-                std::uint8_t* __restrict fired, float* const* g, float* const* in_delta,
+                float* const* g, float* const* in_delta,
                 const float* __restrict drive, const float* decay, const float* prop, int nexp,
                 int ndelta, const float* __restrict extra, const LifConsts c) {
   constexpr int kE = NExp > 0 ? NExp : 1;
@@ -165,15 +182,104 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
       }
     }
     const std::int32_t r = rf[i];
-    const float vn = r > 0 ? v[i] : vi;  // held neurons sit at v_reset < v_th
+    const float vn = r > 1 ? v[i] : vi;  // held neurons sit at v_reset < v_th
     const bool spike = vn > c.v_th;
     v[i] = spike ? c.v_reset : vn;
-    rf[i] = spike ? c.ref_steps : (r > 0 ? r - 1 : 0);
-    fired[i - lo] = spike;
+    rf[i] = spike ? c.mark : (r > 0 ? r - 1 : 0);
   }
 }
 
+#if defined(__AVX512F__)
+// The same step as lif_kernel for the cases it specialises (up to 3 exponential channels and no
+// delta channel, or up to 2 and one delta channel; no alpha channel), written with AVX-512 so that it can do what the
+// auto-vectorised loop cannot: store the refractory counters only for the 16-neuron blocks where
+// one is counting or a neuron spiked (almost never; the loop stored all of them), and append
+// this step's spikes from the compare mask (no marks to scan afterwards). It performs the same
+// float operations in the same order as lif_kernel compiled by gcc (which contracts x * p + s
+// and v + t * leak into fused multiply-adds), so its results are bit-identical (tested:
+// tests/models/test_lif.cpp, LifKernels). On CUBA the step was store-bound: 4 stores per block.
+// gcc 12 warns that _mm512_max_epi32's internal "undefined" operand may be uninitialised (a false
+// positive of its own header).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <int NExp, int NDelta, bool HasDrive>
+void lif_kernel_avx512(std::size_t lo, std::size_t hi, float* __restrict v,
+                       std::int32_t* __restrict rf, float* const* g, float* const* in_delta,
+                       const float* __restrict drive, const float* decay, const float* prop,
+                       const LifConsts c, std::vector<std::uint32_t>& spikes) {
+  static_assert(NExp >= 0 && NExp + NDelta <= 3 && (NDelta == 0 || NDelta == 1));
+  constexpr int kE = NExp > 0 ? NExp : 1;
+  float* gk[kE];
+  __m512 dk[kE], pk[kE];
+  for (int k = 0; k < NExp; ++k) {
+    gk[k] = g[k];
+    dk[k] = _mm512_set1_ps(decay[k]);
+    pk[k] = _mm512_set1_ps(prop[k]);
+  }
+  float* dl = NDelta > 0 ? in_delta[0] : nullptr;
+  const __m512 v_rest = _mm512_set1_ps(c.v_rest), leak = _mm512_set1_ps(c.leak),
+               bias = _mm512_set1_ps(c.bias), v_th = _mm512_set1_ps(c.v_th),
+               v_reset = _mm512_set1_ps(c.v_reset), zero = _mm512_setzero_ps();
+  const __m512i one = _mm512_set1_epi32(1), none = _mm512_setzero_si512(),
+                mark = _mm512_set1_epi32(c.mark);
+  // Blocks with a spike, (first neuron, mask), appended to `spikes` after the loop: a call in the
+  // loop would make the compiler keep the constants above in memory.
+  thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> fired;
+  fired.resize((hi - lo) / 16 + 1);
+  std::size_t n_fired = 0;
+  auto block = [&](std::size_t i, __mmask16 lane, auto full) {
+    constexpr bool kFull = decltype(full)::value;
+    auto load = [&](const float* p) {
+      if constexpr (kFull) return _mm512_loadu_ps(p);
+      else return _mm512_maskz_loadu_ps(lane, p);
+    };
+    auto store = [&](float* p, __m512 x) {
+      if constexpr (kFull) _mm512_storeu_ps(p, x);
+      else _mm512_mask_storeu_ps(p, lane, x);
+    };
+    __m512i r;
+    if constexpr (kFull) r = _mm512_loadu_si512(rf + i);
+    else r = _mm512_maskz_loadu_epi32(lane, rf + i);
+    const __m512 vo = load(v + i);
+    __m512 syn = zero;
+    for (int k = 0; k < NExp; ++k) {
+      const __m512 x = load(gk[k] + i);
+      syn = _mm512_fmadd_ps(x, pk[k], syn);
+      store(gk[k] + i, _mm512_mul_ps(x, dk[k]));
+    }
+    __m512 drv = bias;
+    if constexpr (HasDrive) drv = _mm512_add_ps(drv, load(drive + i));
+    const __m512 t = _mm512_sub_ps(_mm512_add_ps(v_rest, drv), vo);
+    __m512 vi = _mm512_add_ps(_mm512_fmadd_ps(t, leak, vo), syn);
+    if constexpr (NDelta > 0) {
+      vi = _mm512_add_ps(vi, load(dl + i));
+      store(dl + i, zero);
+    }
+    const __mmask16 held = _mm512_cmpgt_epi32_mask(r, one);
+    const __m512 vn = _mm512_mask_blend_ps(held, vi, vo);
+    const __mmask16 spike = _mm512_mask_cmp_ps_mask(lane, vn, v_th, _CMP_GT_OQ);
+    store(v + i, _mm512_mask_blend_ps(spike, vn, v_reset));
+    const __m512i down = _mm512_max_epi32(_mm512_sub_epi32(r, one), none);
+    const __m512i r_new = _mm512_mask_blend_epi32(spike, down, mark);
+    if constexpr (kFull) _mm512_storeu_si512(rf + i, r_new);
+    else _mm512_mask_storeu_epi32(rf + i, lane, r_new);
+    if (spike) fired[n_fired++] = {static_cast<std::uint32_t>(i), spike};
+  };
+  std::size_t i = lo;
+  for (; i + 16 <= hi; i += 16) block(i, static_cast<__mmask16>(0xFFFF), std::true_type{});
+  if (i < hi) block(i, static_cast<__mmask16>((1u << (hi - i)) - 1u), std::false_type{});
+  for (std::size_t b = 0; b < n_fired; ++b)
+    for (std::uint32_t m = fired[b].second; m != 0; m &= m - 1)
+      spikes.push_back(fired[b].first + static_cast<std::uint32_t>(std::countr_zero(m)));
+}
+#pragma GCC diagnostic pop
+#endif
+
+bool g_portable_kernel = false;
+
 }  // namespace
+
+void LifPopulation::use_portable_kernel(bool on) { g_portable_kernel = on; }
 
 void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t hi,
                            std::vector<std::uint32_t>& spikes) {
@@ -196,9 +302,7 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   }
   for (int k = 0; k < nd; ++k) ID[k] = ring(delta_channels_[k]).row(ctx.step);
   const float* drv = drive();
-  thread_local AlignedVector<std::uint8_t> fired;
-  fired.resize(hi - lo + 64);
-  const LifConsts consts{v_rest_, leak_, bias_, v_th_, v_reset_, ref_steps_};
+  const LifConsts consts{v_rest_, leak_, bias_, v_th_, v_reset_, ref_steps_ + 1};
   // Alpha channels: their contribution to this step's v, summed per neuron before the kernel.
   thread_local AlignedVector<float> extra;
   const float* ex = nullptr;
@@ -218,8 +322,30 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
     }
     ex = extra.data();
   }
+#if defined(__AVX512F__)
+  if (!ex && ne + nd <= 3 && nd <= 1 && !g_portable_kernel) {
+#define VOLLEY_LIF_AVX(E, D)                                                                    \
+  if (ne == E && nd == D) {                                                                     \
+    if (drv)                                                                                    \
+      lif_kernel_avx512<E, D, true>(lo, hi, v_.data(), refrac_.data(), G, ID, drv,              \
+                                    decay_.data(), prop_.data(), consts, spikes);               \
+    else                                                                                        \
+      lif_kernel_avx512<E, D, false>(lo, hi, v_.data(), refrac_.data(), G, ID, drv,             \
+                                     decay_.data(), prop_.data(), consts, spikes);              \
+    return;                                                                                     \
+  }
+    VOLLEY_LIF_AVX(0, 0)
+    VOLLEY_LIF_AVX(1, 0)
+    VOLLEY_LIF_AVX(2, 0)
+    VOLLEY_LIF_AVX(3, 0)
+    VOLLEY_LIF_AVX(0, 1)
+    VOLLEY_LIF_AVX(1, 1)
+    VOLLEY_LIF_AVX(2, 1)  // (3, 1) and the rest: the generic kernel, as in portable builds
+#undef VOLLEY_LIF_AVX
+  }
+#endif
   auto args = [&](auto kernel) {
-    kernel(lo, hi, v_.data(), refrac_.data(), fired.data(), G, ID, drv, decay_.data(),
+    kernel(lo, hi, v_.data(), refrac_.data(), G, ID, drv, decay_.data(),
            prop_.data(), ne, nd, ex, consts);
   };
 #define VOLLEY_LIF_CASE(E, D)                                  \
@@ -247,7 +373,7 @@ void LifPopulation::update(const StepContext& ctx, std::size_t lo, std::size_t h
   args(lif_kernel<-1, -1, false>);
 #undef VOLLEY_LIF_CASE
 
-  collect_spikes(fired.data(), lo, hi - lo, spikes);
+  collect_equal(refrac_.data() + lo, consts.mark, lo, hi - lo, spikes);
 }
 
 std::vector<std::string> LifPopulation::variable_names() const {

@@ -561,9 +561,18 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
   }
   const bool whole = post_lo <= post_lo_ && post_hi >= post_lo_ + n_post_;
   if (!whole && (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_)) return;
+  // Most steps of a sparsely firing source have no spike to deliver: leave before the set-up.
+  bool any = false;
+  for (const auto& part : spikes)
+    if (!part.empty() && part.back() >= pre_lo_ && part.front() < pre_lo_ + n_pre_) {
+      any = true;
+      break;
+    }
+  if (!any) return;
   DelayRing& ring = target_->ring(channel_);
-  // One-step delays into an exponential channel go straight into its state variable.
-  float* direct = uses_ring() ? nullptr : target_->channel_state(channel_);
+  // One-step delays into an exponential channel go straight into its state variable (as
+  // uses_ring() decides, with one call for the state).
+  float* direct = delays_.empty() && max_delay_ <= 1 ? target_->channel_state(channel_) : nullptr;
   const std::uint32_t* cols = cols_.data();
   float* w = weights_.data();
   using Depress = void (Projection::*)(std::size_t, std::uint64_t, std::uint64_t);

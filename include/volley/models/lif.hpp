@@ -95,6 +95,10 @@ class LifPopulation final : public Population {
   std::vector<std::string> variable_names() const override;
   float* channel_state(std::size_t channel) override;
   const LifParams& params() const { return p_; }
+  // For tests: run the portable (auto-vectorised) kernel even where a hand-vectorised one exists
+  // (AVX-512 builds), to check that both give bit-identical results. Process-wide; not for use
+  // while a network runs.
+  static void use_portable_kernel(bool on);
 
  protected:
   VariableView find_variable(std::string_view name) override;
@@ -104,7 +108,7 @@ class LifPopulation final : public Population {
 
   LifParams p_;
   AlignedVector<float> v_;
-  AlignedVector<std::int32_t> refrac_;  // steps left in the refractory period
+  AlignedVector<std::int32_t> refrac_;  // refractory counter: ref_steps + 1 at a spike (lif.cpp)
   std::vector<AlignedVector<float>> g_;  // one per exponential channel
   std::vector<std::size_t> exp_channels_, delta_channels_, alpha_channels_;
   std::vector<AlignedVector<float>> ah_, ag_;  // per alpha channel: h (events land here) and g
