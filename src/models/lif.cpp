@@ -195,9 +195,11 @@ void lif_kernel(std::size_t lo, std::size_t hi, float* __restrict v, std::int32_
 // auto-vectorised loop cannot: store the refractory counters only for the 16-neuron blocks where
 // one is counting or a neuron spiked (almost never; the loop stored all of them), and append
 // this step's spikes from the compare mask (no marks to scan afterwards). It performs the same
-// float operations in the same order as lif_kernel compiled by gcc (which contracts x * p + s
-// and v + t * leak into fused multiply-adds), so its results are bit-identical (tested:
-// tests/models/test_lif.cpp, LifKernels). On CUBA the step was store-bound: 4 stores per block.
+// float operations in the same order as lif_kernel compiled by gcc -O3 (which contracts x * p + s
+// and v + t * leak into fused multiply-adds), so its results are bit-identical to the portable
+// kernel's in release builds (spikes.h5 of CUBA byte for byte; tests/models/test_lif.cpp
+// LifKernels, which allows the last ulps of v for sanitizer builds at -O1, where gcc contracts
+// the portable loop differently).
 // gcc 12 warns that _mm512_max_epi32's internal "undefined" operand may be uninitialised (a false
 // positive of its own header).
 #pragma GCC diagnostic push
