@@ -15,22 +15,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
+#include "train/net_kernels.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 
 namespace volley::train {
 
-// A view of one layer's input events (the data for layer 0, the spikes of the layer below
-// otherwise).
-struct Net::Events {
-  const std::uint32_t* off;
-  const std::uint32_t* idx;
-  const float* val;
-};
+using namespace detail;
 
 namespace {
 
@@ -38,60 +30,6 @@ constexpr std::uint32_t kStreamConnect = 0x7000;
 constexpr std::uint32_t kStreamWeights = 0x7100;
 constexpr std::uint32_t kStreamTau = 0x7800;
 constexpr std::uint32_t kStreamDelay = 0x7900;
-
-// ---- row kernels over dense or CSR weights ----
-
-inline void add_row(const WeightLayout& L, const float* w, std::uint32_t i, float v, float* out) {
-  if (L.dense) {
-    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
-    const std::size_t n = L.n_post;
-#pragma GCC ivdep
-    for (std::size_t j = 0; j < n; ++j) out[j] += v * row[j];
-  } else {
-    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
-    const std::uint32_t* cols = L.cols.data();
-    // The columns of a row are distinct, so the scatter has no conflicts.
-#pragma GCC ivdep
-    for (std::uint32_t k = b; k < e; ++k) out[cols[k]] += v * w[k];
-  }
-}
-
-inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, const float* g) {
-  if (L.dense) {
-    float* row = gw + static_cast<std::size_t>(i) * L.n_post;
-    const std::size_t n = L.n_post;
-#pragma GCC ivdep
-    for (std::size_t j = 0; j < n; ++j) row[j] += v * g[j];
-  } else {
-    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
-    const std::uint32_t* cols = L.cols.data();
-#pragma GCC ivdep
-    for (std::uint32_t k = b; k < e; ++k) gw[k] += v * g[cols[k]];
-  }
-}
-
-inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, const float* g) {
-  float s = 0.0f;
-  if (L.dense) {
-    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
-    const std::size_t n = L.n_post;
-    // Long rows: a vectorised (lane-wise) sum, a fixed order for a given build, so still
-    // deterministic. Short rows (a readout's 10 or 20 weights): a plain loop, which beats the
-    // vector reduction's epilogue.
-    if (n >= 32) {
-#pragma omp simd reduction(+ : s)
-      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
-    } else {
-      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
-    }
-  } else {
-    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
-    const std::uint32_t* cols = L.cols.data();
-#pragma omp simd reduction(+ : s)
-    for (std::uint32_t k = b; k < e; ++k) s += w[k] * g[cols[k]];
-  }
-  return s;
-}
 
 // ---- delayed rows (delays.hpp): synapse k of row i spreads over `width` taps from start[k] ----
 
@@ -138,53 +76,6 @@ inline void add_delayed(const DelayTaps& D, const WeightLayout& L, std::size_t n
     add_delayed_synapses(D, L, n_post, i, x, at);
   else
     add_delayed_block(D, n_post, i, x, at);
-}
-
-// Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
-// outputs, which must have room for n + 16 entries; returns how many were kept. With AVX-512 a
-// block of 16 neurons is one compare and one in-register compress (full-width stores, hence
-// the slack); otherwise a branch-free scalar loop. Both give the same result.
-enum class Keep { nonzero, inside };
-
-template <Keep K>
-std::size_t compact(const float* x, const float* y, std::size_t n, float window,
-                    std::uint32_t* out_i, float* out_x, float* out_y) {
-  std::size_t cnt = 0, j = 0;
-#if defined(__AVX512F__)
-  const __m512 w = _mm512_set1_ps(window);
-  const __m512 zero = _mm512_setzero_ps();
-  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i sixteen = _mm512_set1_epi32(16);
-  for (; j < n; j += 16) {
-    const __mmask16 tail = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(tail, x + j);
-    __mmask16 m;
-    if constexpr (K == Keep::nonzero) {
-      m = _mm512_mask_cmp_ps_mask(tail, v, zero, _CMP_NEQ_UQ);
-    } else {
-      m = _mm512_mask_cmp_ps_mask(tail, _mm512_abs_ps(v), w, _CMP_LT_OQ);
-    }
-    if (m) {
-      _mm512_storeu_si512(out_i + cnt, _mm512_maskz_compress_epi32(m, idx));
-      _mm512_storeu_ps(out_x + cnt, _mm512_maskz_compress_ps(m, v));
-      if (y) _mm512_storeu_ps(out_y + cnt, _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(tail, y + j)));
-      cnt += static_cast<std::size_t>(__builtin_popcount(m));
-    }
-    idx = _mm512_add_epi32(idx, sixteen);
-  }
-#else
-  for (; j < n; ++j) {
-    out_i[cnt] = static_cast<std::uint32_t>(j);
-    out_x[cnt] = x[j];
-    if (y) out_y[cnt] = y[j];
-    if constexpr (K == Keep::nonzero) {
-      cnt += x[j] != 0.0f;
-    } else {
-      cnt += std::fabs(x[j]) < window;
-    }
-  }
-#endif
-  return cnt;
 }
 
 // The smooth-forward "surrogate": the exact derivative of sigmoid(k·u).
@@ -388,7 +279,12 @@ const Registry<Choice<BackwardMode>>& backward_modes() {
       {{"sparse", BackwardMode::sparse,
         "only (neuron, step) pairs with \\|u\\| < window enter the backward pass (Perez-Nieves "
         "& Goodman 2021): the surrogate is 0 outside the window"},
-       {"dense", BackwardMode::dense, "every (neuron, step) pair"}});
+       {"dense", BackwardMode::dense, "every (neuron, step) pair"},
+       {"event", BackwardMode::event,
+        "the sparse mode's active set and gradients, with neuron work that follows events: in "
+        "lif layers without recurrence, delays or learned dynamics, blocks of 16 neurons that get "
+        "no input and stay below θ − window are advanced analytically, forward and backward "
+        "(for sparse connectivity; needs a window > 0)"}});
   return r;
 }
 
@@ -547,6 +443,10 @@ void NetConfig::validate() const {
     throw ParameterError(fmt::format("surrogate: {}", bad));
   if (const std::string bad = first_bad(backward_params(), *this); !bad.empty())
     throw ParameterError(fmt::format("backward: {}", bad));
+  if (backward == BackwardMode::event && !(window > 0.0 && std::isfinite(window)))
+    throw ParameterError(
+        "backward: window: the event mode needs a window > 0 (neurons below θ − window are "
+        "skipped; 0 = unbounded would skip none)");
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const LayerConfig& c = layers[l];
     auto check = [&](std::span<const volley::Param<LayerConfig>> params) {
@@ -953,6 +853,10 @@ void Net::forward(const SampleEvents& input, SampleRecord& rec, Workspace& ws,
 
 void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspace& ws,
                         bool keep) const {
+  if (event_driven(l)) {
+    forward_layer_event(l, in, r, ws, keep);
+    return;
+  }
   const LayerConfig& c = config_.layers[l];
   const std::size_t N = c.size, T = config_.n_steps;
   const bool readout = c.kind == LayerKind::readout;
@@ -1332,6 +1236,18 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
   const std::size_t Nb = below ? config_.layers[l - 1].size : 0;
   if (below_spiking) below->e.assign(dense ? T * Nb : below->aidx.size(), 0.0f);
   const bool has_e = !top && !readout;
+
+  if (event_driven(l) && !input_grads) {
+    // δ at the active pairs does not depend on the layer's own adjoints here (no recurrence,
+    // adaptation or differentiated reset): computed up front, the pass itself is
+    // event_layer.cpp's.
+    std::vector<float>& dact = ws.event.dact;
+    dact.resize(r.aidx.size());
+    for (std::size_t a = 0; a < dact.size(); ++a)
+      dact[a] = ((has_e ? r.e[a] : 0.0f) + econst[r.aidx[a]]) * sg.derivative(r.au[a]);
+    backward_layer_event(l, in, below, r, grads, ws);
+    return;
+  }
 
   // Delays: dL/dI of every step is kept (time-major, as the forward's currents) and, after the
   // pass through time, every input event of row i at step t adds x·dL/dI of steps t + lo..t + hi

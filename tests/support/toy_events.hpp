@@ -4,7 +4,8 @@
 //     and often (probability 0.9 within the first 10 steps), the other half rarely (0.2,
 //     anywhere). Deterministic for (n, seed).
 //   bernoulli_data: `samples` samples of `n_in` inputs × `steps` steps, each (input, step) an
-//     event of value 1 with probability 0.25 (std::mt19937 seeded with `seed`), label b % classes.
+//     event of value 1 with probability `p` (0.25 unless given; std::mt19937 seeded with
+//     `seed`), label b % classes.
 //   toy_net: the network for toy_data: 20 inputs, 30 steps, `hidden` LIF neurons (optionally
 //     recurrent), 2 leaky readouts.
 #include <cstdint>
@@ -40,10 +41,10 @@ inline data::StoredEvents toy_data(std::size_t n, std::uint64_t seed) {
 }
 
 inline data::StoredEvents bernoulli_data(std::size_t n_in, std::size_t steps, std::size_t classes,
-                                          std::size_t samples, unsigned seed) {
+                                          std::size_t samples, unsigned seed, double p = 0.25) {
   data::StoredEvents set(n_in, steps, classes, "test");
   std::mt19937 rng(seed);
-  std::bernoulli_distribution spike(0.25);
+  std::bernoulli_distribution spike(p);
   for (std::size_t b = 0; b < samples; ++b) {
     std::vector<std::uint32_t> st, un;
     std::vector<float> va;

@@ -39,6 +39,7 @@ struct Case {
   double v_mean = -0.1, v_sd = 0.4;
   std::size_t classes = 4;
   vt::DelayLayout delay_layout = vt::DelayLayout::automatic;
+  double p_event = 0.25;  // probability of an input event per (input, step)
 };
 
 vt::LayerConfig lif(std::size_t n) {
@@ -65,7 +66,7 @@ Case basic() {
 }
 
 vt::StoredEvents make_data(const Case& c, unsigned seed) {
-  return volley::test::bernoulli_data(kIn, kT, c.classes, kB, seed);
+  return volley::test::bernoulli_data(kIn, kT, c.classes, kB, seed, c.p_event);
 }
 
 // Dense double matrix of a weight layout's values (0 where there is no synapse).
@@ -547,6 +548,67 @@ TEST(NetGradients, ActiveSetWindowEqualsReferenceWithSurrogateZeroedOutside) {
     for (std::size_t k = 0; k < r.grads[0].size(); ++k)
       diff = std::max(diff, double(std::fabs(r.grads[0][k] - full.grads[0][k])));
     EXPECT_GT(diff, 1e-6) << "window " << w << " changed nothing: the test is not testing";
+  }
+}
+
+// The event mode (event_layer.cpp) where blocks of neurons sit quiet between sparse input events
+// and are advanced analytically: the reference with the windowed surrogate, for each reset, with
+// and without a synaptic current, two event-driven layers, dense input weights, a spiking output
+// layer, and a recurrent layer above (which runs the sparse kernels).
+TEST(NetGradients, EventModeEqualsReferenceWithSurrogateZeroedOutside) {
+  auto event_case = [] {
+    Case c = basic();
+    c.net.layers = {lif(40), readout(4)};
+    c.net.layers[0].density = 0.4;
+    c.net.backward = vt::BackwardMode::event;
+    c.net.window = 0.5;
+    c.p_event = 0.06;
+    c.w_mean = 0.9;
+    c.w_sd = 0.8;
+    return c;
+  };
+  std::vector<NamedCase> cases;
+  cases.push_back({"multiply_reset", event_case()});
+  {
+    Case c = event_case();
+    c.net.layers[0].reset = vt::ResetMode::subtract;
+    cases.push_back({"subtract_reset", c});
+    c.net.layers[0].tau_syn = 0.0;
+    cases.push_back({"no_synapse_subtract_reset", c});
+    c.net.layers[0].reset = vt::ResetMode::none;
+    cases.push_back({"no_synapse_no_reset", c});
+  }
+  {
+    Case c = event_case();
+    c.net.layers[0].density = 1.0;
+    c.w_mean = 0.3;
+    cases.push_back({"dense_input_weights", c});
+  }
+  {
+    Case c = event_case();
+    c.net.layers = {lif(40), lif(24), readout(4)};
+    c.net.layers[0].density = 0.4;
+    c.net.layers[1].density = 0.4;
+    cases.push_back({"two_event_layers", c});
+    c.net.layers[1].density = 1.0;
+    c.net.layers[1].recurrent = true;
+    c.v_mean = -0.2;
+    c.w_mean = 0.5;
+    cases.push_back({"recurrent_layer_above", c});
+  }
+  {
+    Case c = event_case();
+    c.net.layers = {lif(40), lif(4)};
+    c.net.layers[0].density = 0.4;
+    c.w_mean = 0.6;
+    c.loss.kind = vt::LossKind::count_ce;
+    cases.push_back({"spiking_output_layer", c});
+  }
+  for (const NamedCase& nc : cases) {
+    SCOPED_TRACE(nc.name);
+    vt::Net net(nc.c.net);
+    EXPECT_TRUE(net.event_driven(0));
+    run(nc.c, 3, 0.5);
   }
 }
 

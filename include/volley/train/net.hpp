@@ -49,7 +49,10 @@ enum class ForwardMode { heaviside, smooth };
 // How a layer's per-neuron time constants start (heterogeneity, Perez-Nieves et al. 2021): all
 // equal to tau_mem / tau_syn, or drawn with that mean and a coefficient of variation tau_cv.
 enum class TauInit { constant, uniform, gamma, lognormal };
-enum class BackwardMode { dense, sparse };
+// sparse: the active set (|u| < window) in a time-major pass over every neuron; event: the same
+// active set and gradients, with the neuron work of eligible layers following events (blocks of
+// 16 neurons with no input and far from threshold are advanced analytically, event_layer.cpp).
+enum class BackwardMode { dense, sparse, event };
 
 struct LayerConfig {
   LayerKind kind = LayerKind::lif;
@@ -179,6 +182,9 @@ struct LayerRecord {
   std::vector<float> y;
   // dL/ds at the points the backward needs: T×N (dense) or one per active entry (sparse).
   std::vector<float> e;
+  // Event-driven layers: per step, the blocks of 16 neurons that received input (T × ⌈blocks/64⌉
+  // bit-mask words).
+  std::vector<std::uint64_t> touched;
 };
 
 struct SampleRecord {
@@ -218,6 +224,20 @@ struct DelayCorrelation {
   std::vector<std::uint8_t> touched;  // per presynaptic row: c is non-zero there
 };
 
+// Scratch of the event-driven layers (event_layer.cpp), per block of 16 neurons: the state and
+// the step it belongs to; the decay tables α^k, β^k and c_k = Σ_{m<k} β^(k−1−m)·α^m.
+struct EventScratch {
+  std::vector<float> syn, mem, cur, thr, wake, gm, gs, gi, delta, keep, dact;
+  std::vector<float> pa, pb, pc;
+  float cmax = 0.0f, table_alpha = 0.0f, table_beta = 0.0f;
+  std::vector<std::uint32_t> at;
+  std::vector<std::uint64_t> live, awake;  // bit masks of blocks
+  std::vector<std::uint8_t> hit;
+  // Block updates done (forward and backward) since the workspace was made: what was not
+  // skipped (a test reads it).
+  std::size_t updates = 0;
+};
+
 // Per-thread scratch for forward/backward.
 struct Workspace {
   std::vector<float> cur, syn, mem, adapt, spike;          // forward state (max layer size)
@@ -230,10 +250,14 @@ struct Workspace {
   // Delayed layers: leave the correlations in dcorr for one fold_gradients call after many
   // samples (the trainer, per chunk) instead of folding after every sample.
   bool defer_fold = false;
+  EventScratch event;
 };
 
 class Net {
  public:
+  // A view of one layer's input events (net_kernels.hpp).
+  struct Events;
+
   explicit Net(NetConfig config);
 
   const NetConfig& config() const { return config_; }
@@ -308,6 +332,10 @@ class Net {
     return config_.forward == ForwardMode::smooth || has_relu_ ? BackwardMode::dense
                                                                 : config_.backward;
   }
+  // Whether layer l's neuron work follows events (BackwardMode::event): a lif layer without
+  // recurrence, delays, learned dynamics or a differentiated reset, whose α and β are the same
+  // for every neuron. Other layers of an event-mode network run the sparse mode's kernels.
+  bool event_driven(std::size_t l) const;
   // Whether the network is a non-spiking ANN (relu hidden layers).
   bool is_ann() const { return has_relu_; }
   // lif, alif or adlif: binary spikes (relu layers emit graded events, readouts none).
@@ -338,9 +366,13 @@ class Net {
   }
 
  private:
-  struct Events;
   void forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspace& ws,
                      bool keep) const;
+  void forward_layer_event(std::size_t l, const Events& in, LayerRecord& r, Workspace& ws,
+                           bool keep) const;
+  // Needs ws.event.dact: δ at every active entry of the layer (backward_layer computes it).
+  void backward_layer_event(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
+                            std::vector<std::vector<float>>& grads, Workspace& ws) const;
   template <class S>
   void backward_layer(std::size_t l, const Events& in, LayerRecord* below, LayerRecord& r,
                       std::span<const float> dy, bool top, std::span<const float> extra_e,

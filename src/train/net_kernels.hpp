@@ -1,0 +1,128 @@
+#pragma once
+// Kernels shared by the training network's time-major pass (net.cpp) and its event-driven
+// layers (event_layer.cpp): the view of a layer's input events, the row kernels over dense or
+// CSR weights, and the compaction of spikes and active sets.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "volley/train/net.hpp"
+
+namespace volley::train {
+
+// A view of one layer's input events (the data for layer 0, the spikes of the layer below
+// otherwise).
+struct Net::Events {
+  const std::uint32_t* off;
+  const std::uint32_t* idx;
+  const float* val;
+};
+
+namespace detail {
+
+// ---- row kernels over dense or CSR weights ----
+
+inline void add_row(const WeightLayout& L, const float* w, std::uint32_t i, float v, float* out) {
+  if (L.dense) {
+    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) out[j] += v * row[j];
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+    // The columns of a row are distinct, so the scatter has no conflicts.
+#pragma GCC ivdep
+    for (std::uint32_t k = b; k < e; ++k) out[cols[k]] += v * w[k];
+  }
+}
+
+inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, const float* g) {
+  if (L.dense) {
+    float* row = gw + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) row[j] += v * g[j];
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+#pragma GCC ivdep
+    for (std::uint32_t k = b; k < e; ++k) gw[k] += v * g[cols[k]];
+  }
+}
+
+inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, const float* g) {
+  float s = 0.0f;
+  if (L.dense) {
+    const float* row = w + static_cast<std::size_t>(i) * L.n_post;
+    const std::size_t n = L.n_post;
+    // Long rows: a vectorised (lane-wise) sum, a fixed order for a given build, so still
+    // deterministic. Short rows (a readout's 10 or 20 weights): a plain loop, which beats the
+    // vector reduction's epilogue.
+    if (n >= 32) {
+#pragma omp simd reduction(+ : s)
+      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+    } else {
+      for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+    }
+  } else {
+    const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
+    const std::uint32_t* cols = L.cols.data();
+#pragma omp simd reduction(+ : s)
+    for (std::uint32_t k = b; k < e; ++k) s += w[k] * g[cols[k]];
+  }
+  return s;
+}
+// Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
+// outputs (as first + j), which must have room for n + 16 entries; returns how many were kept. With AVX-512 a
+// block of 16 neurons is one compare and one in-register compress (full-width stores, hence
+// the slack); otherwise a branch-free scalar loop. Both give the same result.
+enum class Keep { nonzero, inside };
+
+template <Keep K>
+std::size_t compact(const float* x, const float* y, std::size_t n, float window,
+                    std::uint32_t* out_i, float* out_x, float* out_y, std::uint32_t first = 0) {
+  std::size_t cnt = 0, j = 0;
+#if defined(__AVX512F__)
+  const __m512 w = _mm512_set1_ps(window);
+  const __m512 zero = _mm512_setzero_ps();
+  __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                 _mm512_set1_epi32(static_cast<int>(first)));
+  const __m512i sixteen = _mm512_set1_epi32(16);
+  for (; j < n; j += 16) {
+    const __mmask16 tail = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(tail, x + j);
+    __mmask16 m;
+    if constexpr (K == Keep::nonzero) {
+      m = _mm512_mask_cmp_ps_mask(tail, v, zero, _CMP_NEQ_UQ);
+    } else {
+      m = _mm512_mask_cmp_ps_mask(tail, _mm512_abs_ps(v), w, _CMP_LT_OQ);
+    }
+    if (m) {
+      _mm512_storeu_si512(out_i + cnt, _mm512_maskz_compress_epi32(m, idx));
+      _mm512_storeu_ps(out_x + cnt, _mm512_maskz_compress_ps(m, v));
+      if (y) _mm512_storeu_ps(out_y + cnt, _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(tail, y + j)));
+      cnt += static_cast<std::size_t>(__builtin_popcount(m));
+    }
+    idx = _mm512_add_epi32(idx, sixteen);
+  }
+#else
+  for (; j < n; ++j) {
+    out_i[cnt] = first + static_cast<std::uint32_t>(j);
+    out_x[cnt] = x[j];
+    if (y) out_y[cnt] = y[j];
+    if constexpr (K == Keep::nonzero) {
+      cnt += x[j] != 0.0f;
+    } else {
+      cnt += std::fabs(x[j]) < window;
+    }
+  }
+#endif
+  return cnt;
+}
+
+}  // namespace detail
+}  // namespace volley::train
