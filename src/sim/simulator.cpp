@@ -133,6 +133,14 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
       std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts),
       std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts)};
 
+  // Each thread appends its spikes to a list of its own, on cache lines of its own, and swaps it
+  // into `spikes` once per step: appending straight into the shared lists wrote their headers,
+  // which sit side by side, at every spike (false sharing between the threads).
+  struct alignas(64) OwnSpikes {
+    std::vector<std::uint32_t> list;
+  };
+  std::vector<OwnSpikes> own(static_cast<std::size_t>(nthreads) * np);
+
   const std::uint64_t start = step_, end = step_ + n_steps;
   for (auto& m : state_mons_) {
     m->begin_run(start, end, dt_);
@@ -156,7 +164,7 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
       // 1. Inputs, neuron updates and state samples over this thread's slices.
       for (std::size_t p = 0; p < np; ++p) {
         const std::size_t lo = part[p][t], hi = part[p][t + 1];
-        auto& mine = now[p][t];
+        auto& mine = own[t * np + p].list;
         mine.clear();
         if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
         for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
@@ -165,6 +173,7 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
         if (sp) sp->observe(p, mine, s);
         if (s + 1 < end)
           for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
+        now[p][t].swap(mine);
       }
       barrier();
       // 2. Spike bookkeeping (one thread; it only reads this step's lists).
