@@ -67,10 +67,16 @@ struct Block {
   const float* beta = nullptr;
   const float* alpha = nullptr;  // SynT only
   float b = 0.0f, rho = 0.0f;
+  // adlif: per-neuron ρ, a (coupling) and b (jump) of the adaptation current; ea holds ε^w.
+  const float* arho = nullptr;
+  const float* aa = nullptr;
+  const float* ab = nullptr;
 };
 
 // The synapses of one row: n of them, neuron j of synapse q at cols[q] (dense rows: j = q).
-template <bool Dense, bool Alif, bool Reset, bool Reg, bool SynT>
+// Adl (adlif): e = ψ·ε^m;  ε^m ← keep·(β·ε^m + ε^d − (1 − β)·ε^w) − r·e;
+//              ε^w ← ρ·ε^w + (1 − ρ)·a·ε^m(new) + b·e   (ea holds ε^w).
+template <bool Dense, bool Alif, bool Reset, bool Reg, bool SynT, bool Adl>
 void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, std::size_t n,
          float* __restrict em, float* __restrict ea, float* __restrict acc, float* __restrict reg,
          float* __restrict es) {
@@ -78,6 +84,9 @@ void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, st
   const float* __restrict beta = k.beta;
   const float* __restrict alpha = k.alpha;
   const float b = k.b, rho = k.rho;
+  const float* __restrict arho = k.arho;
+  const float* __restrict aa = k.aa;
+  const float* __restrict ab = k.ab;
   for (std::size_t t = 0; t < k.K; ++t) {
     const float x = k.d[t * k.n_rows + i];
     const float w = k.wt[t];
@@ -95,28 +104,34 @@ void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, st
         d = es[q];
         es[q] = alpha[j] * es[q] + x;
       }
-      float m = keep[j] * (beta[j] * em[q] + d);
+      float m;
+      if constexpr (Adl) {
+        m = keep[j] * (beta[j] * em[q] + d - (1.0f - beta[j]) * ea[q]);
+      } else {
+        m = keep[j] * (beta[j] * em[q] + d);
+      }
       if constexpr (Reset) m -= rs[j] * e;
       em[q] = m;
       if constexpr (Alif) ea[q] = rho * ea[q] + e;
+      if constexpr (Adl) ea[q] = arho[j] * ea[q] + (1.0f - arho[j]) * aa[j] * m + ab[j] * e;
     }
   }
 }
 
-template <bool Alif, bool Reset, bool Reg, bool SynT>
+template <bool Alif, bool Reset, bool Reg, bool SynT, bool Adl>
 void rows(const Block& k, const WeightLayout& W, const std::uint8_t* live, float* em, float* ea,
           float* acc, float* reg, float* es) {
   for (std::size_t i = 0; i < W.n_pre; ++i) {
     if (!live[i]) continue;
     const std::size_t o = W.dense ? i * W.n_post : W.row_ptr[i];
     const std::size_t n = W.dense ? W.n_post : W.row_ptr[i + 1] - o;
-    float* ea_o = Alif ? ea + o : nullptr;
+    float* ea_o = Alif || Adl ? ea + o : nullptr;
     float* reg_o = Reg ? reg + o : nullptr;
     float* es_o = SynT ? es + o : nullptr;
     if (W.dense)
-      row<true, Alif, Reset, Reg, SynT>(k, i, nullptr, n, em + o, ea_o, acc + o, reg_o, es_o);
+      row<true, Alif, Reset, Reg, SynT, Adl>(k, i, nullptr, n, em + o, ea_o, acc + o, reg_o, es_o);
     else
-      row<false, Alif, Reset, Reg, SynT>(k, i, W.cols.data() + o, n, em + o, ea_o, acc + o, reg_o,
+      row<false, Alif, Reset, Reg, SynT, Adl>(k, i, W.cols.data() + o, n, em + o, ea_o, acc + o, reg_o,
                                          es_o);
   }
 }
@@ -129,14 +144,24 @@ void with_bool(bool b, F&& f) {
     f(std::false_type{});
 }
 
+// adlif layers (k.arho set) have no learned dynamics under e-prop (check()), so no SynT.
 void dispatch_rows(bool alif, bool reset, bool reg, bool synt, const Block& k, const WeightLayout& W,
                    const std::uint8_t* live, float* em, float* ea, float* acc, float* r, float* es) {
+  if (k.arho) {
+    with_bool(reset, [&](auto R) {
+      with_bool(reg, [&](auto G) {
+        rows<false, decltype(R)::value, decltype(G)::value, false, true>(k, W, live, em, ea, acc,
+                                                                         r, es);
+      });
+    });
+    return;
+  }
   with_bool(alif, [&](auto A) {
     with_bool(reset, [&](auto R) {
       with_bool(reg, [&](auto G) {
         with_bool(synt, [&](auto S) {
-          rows<decltype(A)::value, decltype(R)::value, decltype(G)::value, decltype(S)::value>(
-              k, W, live, em, ea, acc, r, es);
+          rows<decltype(A)::value, decltype(R)::value, decltype(G)::value, decltype(S)::value,
+               false>(k, W, live, em, ea, acc, r, es);
         });
       });
     });
@@ -289,20 +314,15 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
           "e-prop: layer {} (readout): learn_tau is not supported (e-prop folds one fixed readout "
           "filter into its traces; learn the readout's time constants by BPTT)",
           l));
-    if (c.learn_adapt)
+    if (c.kind == LayerKind::adlif && (c.learn_tau || c.learn_threshold || c.learn_adapt))
       throw ParameterError(fmt::format(
-          "e-prop: layer {}: learn_adapt is not supported (adlif has no eligibility traces here; "
-          "train it by BPTT)",
-          l));
+          "e-prop: layer {}: an adlif layer's {} is not supported (e-prop traces its weights "
+          "only; learn its dynamics by BPTT)",
+          l, c.learn_adapt ? "learn_adapt" : c.learn_tau ? "learn_tau" : "learn_threshold"));
     if (c.max_delay > 0.0)
       throw ParameterError(fmt::format(
           "e-prop: layer {}: max_delay is not supported (its eligibility traces assume "
           "undelayed inputs; train delays by BPTT)",
-          l));
-    if (c.kind == LayerKind::adlif)
-      throw ParameterError(fmt::format(
-          "e-prop: layer {}: type 'adlif' is not supported (its eligibility traces are not "
-          "implemented; use lif or alif, or train it by BPTT)",
           l));
   }
 }
@@ -414,7 +434,8 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     };
     size(s.em_w, W.size(), true);
     size(s.acc_w, W.size(), true);
-    size(s.ea_w, W.size(), alif);
+    const bool adapt_trace = alif || c.kind == LayerKind::adlif;  // ε^a, or adlif's ε^w
+    size(s.ea_w, W.size(), adapt_trace);
     size(s.reg_w, W.size(), reg);
     size(s.ess_w, W.size(), own_alpha);
     if (!own_alpha) s.ess_w.clear();
@@ -425,7 +446,7 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       const WeightLayout& V = net_.recurrent_weights(l);
       size(s.em_v, V.size(), true);
       size(s.acc_v, V.size(), true);
-      size(s.ea_v, V.size(), alif);
+      size(s.ea_v, V.size(), adapt_trace);
       size(s.reg_v, V.size(), reg);
       size(s.ess_v, V.size(), own_alpha);
       if (!own_alpha) s.ess_v.clear();
@@ -550,6 +571,11 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       k.beta = params[net_.beta_param(l)].value.data();
       k.b = alif ? static_cast<float>(c.adapt_strength) : 0.0f;
       k.rho = net_.adapt_decay(l);
+      if (c.kind == LayerKind::adlif) {
+        k.arho = params[net_.adlif_rho_param(l)].value.data();
+        k.aa = params[net_.adlif_a_param(l)].value.data();
+        k.ab = params[net_.adlif_b_param(l)].value.data();
+      }
       const bool synt = !s.ess_w.empty();
       if (synt) k.alpha = params[net_.alpha_param(l)].value.data();
       const WeightLayout& W = net_.input_weights(l);

@@ -224,6 +224,34 @@ std::vector<ExactCase> exact_cases() {
     out.push_back({"alif_reset_differentiated_last_ce", c, 5});
   }
   {
+    // adlif (the adaptation current w, its trace ε^w per synapse): exact without recurrent
+    // weights, for each reset, differentiated or not, with and without a synaptic current.
+    Case c = basic();
+    c.net.surrogate.scale = 10.0f;
+    vt::LayerConfig& h = c.net.layers[0];
+    h.kind = vt::LayerKind::adlif;
+    h.tau_adapt = 20e-3;
+    h.adapt_coupling = 2.0;
+    h.adapt_strength = 0.5;
+    out.push_back({"adlif", c, 16});
+    h.detach_reset = false;
+    c.loss.kind = vt::LossKind::last_ce;
+    out.push_back({"adlif_reset_differentiated_last_ce", c, 17});
+    h.reset = vt::ResetMode::subtract;
+    out.push_back({"adlif_subtract_reset_differentiated", c, 18});
+    h.tau_syn = 0.0;
+    h.reset = vt::ResetMode::none;
+    out.push_back({"adlif_no_synaptic_current_no_reset", c, 19});
+    c = basic();
+    c.net.layers = {lif(10), readout(4)};
+    c.net.layers[0].kind = vt::LayerKind::adlif;
+    c.net.layers[0].adapt_coupling = 4.0;
+    c.net.layers[0].density = 0.5;
+    c.w_mean = 0.4;
+    c.loss.reg_l1 = 2e-3;
+    out.push_back({"adlif_sparse_weights_with_regulariser", c, 20});
+  }
+  {
     Case c = basic();
     c.net.layers = {lif(10), readout(4)};
     c.net.layers[0].density = 0.5;
@@ -596,8 +624,9 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   counts.layers = {lif(8), lif(4)};
   loss.kind = vt::LossKind::count_ce;
   EXPECT_THROW(vt::Eprop::check(counts, loss), volley::ParameterError);
-  // Learned τ and θ of spiking layers are taken; the readout's learned τ (one fixed readout
-  // filter) and adlif layers (no eligibility traces) are refused by name.
+  // Learned τ and θ of lif and alif layers are taken, and adlif layers' weights; the readout's
+  // learned τ (one fixed readout filter) and an adlif layer's learned dynamics are refused by
+  // name.
   loss.kind = vt::LossKind::mean_ce;
   vt::NetConfig taken = basic().net;
   taken.layers[0].learn_tau = true;
@@ -607,7 +636,14 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   tau.layers[1].learn_tau = true;
   vt::NetConfig adlif = basic().net;
   adlif.layers[0].kind = vt::LayerKind::adlif;
-  for (const auto& [cfg, what] : {std::pair{tau, "readout): learn_tau"}, std::pair{adlif, "adlif"}}) {
+  EXPECT_NO_THROW(vt::Eprop::check(adlif, loss));
+  adlif.layers[0].learn_adapt = true;
+  vt::NetConfig adlif_tau = basic().net;
+  adlif_tau.layers[0].kind = vt::LayerKind::adlif;
+  adlif_tau.layers[0].learn_tau = true;
+  for (const auto& [cfg, what] : {std::pair{tau, "readout): learn_tau"},
+                                  std::pair{adlif, "adlif layer's learn_adapt"},
+                                  std::pair{adlif_tau, "adlif layer's learn_tau"}}) {
     try {
       vt::Eprop::check(cfg, loss);
       ADD_FAILURE() << what << " accepted";

@@ -22,6 +22,9 @@
 //                              r_t = m̃_{t+1} (multiply) | θ (subtract) when the reset is
 //                              differentiated (detach_reset = false), else 0
 //   adaptation (alif)          ε^a_{t+1} = ρ·ε^a_t + e_t   (Bellec's ε^a: ψ·ε^v + (ρ − ψ·b)·ε^a)
+//   adlif (adaptation current w, per-neuron a, b, ρ; u = mem − θ, so e_t = ψ_t·ε^m_t):
+//                              ε^m_{t+1} = keep_t·(β_j·ε^m_t + ε^d_t − (1 − β_j)·ε^w_t) − r_t·e_t
+//                              ε^w_{t+1} = ρ_j·ε^w_t + (1 − ρ_j)·a_j·ε^m_{t+1} + b_j·e_t
 //
 // ε^m and ε^a are exactly the forward-mode derivatives of mem and a with respect to W_ij when
 // the other neurons' activity is held fixed: e-prop drops only the paths through other neurons
@@ -61,7 +64,7 @@
 // mean_ce or last_ce. Then the only way a neuron reaches the loss is its own state (handled
 // exactly by ε^m, ε^a, including a differentiated reset, which is local to the neuron) and its
 // spikes into the readout (B = W_out, and the readout filter handled exactly by w_t), so
-// Σ_t L^t·F_κ[e]_t is the full gradient — for LIF and ALIF, with or without a synaptic current,
+// Σ_t L^t·F_κ[e]_t is the full gradient — for LIF, ALIF and adLIF, with or without a synaptic current,
 // for every reset mode, detached or not (tests/train/test_eprop.cpp checks them against the
 // dense BPTT). In a deeper stack without recurrence the top spiking layer (and the readout)
 // stay exact, since their inputs do not depend on their weights; lower layers and recurrent
@@ -78,7 +81,8 @@
 // α the weights' presynaptic traces ε^s_ij = α_j·ε^s_ij + x_i are kept per synapse. These are
 // again exact where the weights' are (one spiking layer without recurrent weights).
 // Not supported (rejected with a ParameterError): learned time constants of the readout (e-prop
-// needs one fixed readout filter), adlif layers. The active-set window of the sparse backward
+// needs one fixed readout filter), learned dynamics of adlif layers (learn_tau, learn_threshold,
+// learn_adapt: their weights are traced). The active-set window of the sparse backward
 // mode does not apply: ψ is used everywhere.
 //
 // Cost per sample: O(T·(synapses + events·N)) time; memory O(synapses) per thread (ε^m and A,
