@@ -329,9 +329,10 @@ void Net::forward_layer_event(std::size_t l, const Events& in, LayerRecord& r, W
   decay_tables(f.alpha, f.beta, T, s);
   if (c.tau_syn <= 0.0) s.cmax = 0.0f;  // (the tables are not used for syn then)
 
-  // Padding lanes never spike and are never active: θ = +∞ and no input.
+  // Padding lanes never spike and are never active: θ = the largest float (finite, so that the
+  // subtractive reset's θ·s stays 0) and no input.
   const float* thr = thresholds(l);
-  s.thr.assign(Np, std::numeric_limits<float>::infinity());
+  s.thr.assign(Np, std::numeric_limits<float>::max());
   s.wake.assign(Np, std::numeric_limits<float>::infinity());
   for (std::size_t j = 0; j < N; ++j) {
     s.thr[j] = thr[j];

@@ -113,6 +113,28 @@ TEST(EventLayer, SameSpikesAndActiveSetAsTheSparseModeWithQuietBlocksSkipped) {
               ws_e.event.updates, all);
 }
 
+// Padding lanes (200 neurons fill 13 blocks of 16) stay finite under every reset: their θ is
+// finite, so the subtractive reset's θ·s is 0 there, not ∞·0.
+TEST(EventLayer, PaddingLanesStayFinite) {
+  const auto data = latency_data(3, 5);
+  for (const auto& reset : vt::reset_modes()) {
+    vt::NetConfig c = net_config(vt::BackwardMode::event);
+    c.layers[0].reset = reset.value;
+    vt::Net net(c);
+    vt::Workspace ws;
+    vt::SampleRecord rec;
+    vt::SampleEvents ev;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      data.fill(i, 0, ev);
+      net.forward(ev, rec, ws, true);
+    }
+    ASSERT_EQ(ws.event.mem.size() % 16, 0u);
+    ASSERT_GT(ws.event.mem.size(), kHidden);
+    for (float v : ws.event.mem) EXPECT_TRUE(std::isfinite(v)) << reset.name;
+    for (float v : ws.event.syn) EXPECT_TRUE(std::isfinite(v)) << reset.name;
+  }
+}
+
 TEST(EventLayer, GradientsEqualTheSparseModesUpToRounding) {
   const auto data = latency_data(9, 2);
   for (double density : {0.1, 1.0}) {
