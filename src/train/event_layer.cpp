@@ -261,20 +261,23 @@ void backward_event(const Backward& g, EventScratch& s) {
       s.delta[j] = dact[a];
       set_bit(proc, j / kBlock);
     }
-    if (Mult)
-      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) s.keep[r.idx[e]] = 0.0f;
+    // Spikes set keep to 0 and mark their blocks (a spike of a block whose adjoint is zero
+    // changes nothing: keep multiplies zeros).
+    std::uint64_t* spiked = s.hit64.data();
+    if (Mult) {
+      std::fill_n(spiked, nw, std::uint64_t{0});
+      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) {
+        s.keep[r.idx[e]] = 0.0f;
+        set_bit(spiked, r.idx[e] / kBlock);
+      }
+    }
     const bool all = g.below && g.below->aoff[t + 1] > g.below->aoff[t];
     const bool has_in = in.off[t + 1] > in.off[t];
     const std::uint64_t* touched = r.touched.data() + t * nw;
     int any = 0;
     for (std::size_t wi = 0; wi < nw; ++wi) {
-      // Spikes of a block whose adjoint is zero change nothing (keep multiplies zeros).
       std::uint64_t m = proc[wi] | (all ? nz[wi] : has_in ? touched[wi] & nz[wi] : 0);
-      if (Mult)
-        for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) {
-          const std::size_t b = r.idx[e] / kBlock;
-          if (b / kWord == wi) m |= nz[wi] & (std::uint64_t{1} << (b % kWord));
-        }
+      if (Mult) m |= spiked[wi] & nz[wi];
       proc[wi] = m;
       s.updates += static_cast<std::size_t>(std::popcount(m));
       std::uint64_t now_nz = nz[wi] & ~m;
@@ -400,6 +403,7 @@ void Net::backward_layer_event(std::size_t l, const Events& in, LayerRecord* bel
   s.at.assign(nb, static_cast<std::uint32_t>(T));  // the adjoints are dL/d·_{at}
   s.live.assign(nw, 0);
   s.awake.assign(nw, 0);
+  s.hit64.assign(nw, 0);
   const bool mult = c.reset == ResetMode::multiply, syn = c.tau_syn > 0.0;
   if (mult)
     syn ? backward_event<true, true>(g, s) : backward_event<true, false>(g, s);

@@ -231,7 +231,7 @@ struct EventScratch {
   std::vector<float> pa, pb, pc;
   float cmax = 0.0f, table_alpha = 0.0f, table_beta = 0.0f;
   std::vector<std::uint32_t> at;
-  std::vector<std::uint64_t> live, awake;  // bit masks of blocks
+  std::vector<std::uint64_t> live, awake, hit64;  // bit masks of blocks
   std::vector<std::uint8_t> hit;
   // Block updates done (forward and backward) since the workspace was made: what was not
   // skipped (a test reads it).
