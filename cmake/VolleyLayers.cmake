@@ -2,6 +2,7 @@
 #
 #   volley (core: sim + models)  <-  data  <-  train  <-  io  <-  analysis  <-  report  <-  CLI
 #                                    data  <-  ear    <-  io
+#   volley (core)  <-  mpi (optional: volley::Communicator over MPI)  <-  CLI
 #
 # An arrow points from a library to one it may use; nothing else is allowed. Two checks keep
 # this true:
@@ -17,6 +18,10 @@
 #                           or volley/report.
 
 set(_volley_libs volley volley_data volley_train volley_ear volley_io volley_analysis volley_report)
+if(TARGET volley_mpi)
+  list(APPEND _volley_libs volley_mpi)
+endif()
+set(_volley_may_link_volley_mpi volley)
 set(_volley_may_link_volley "")
 set(_volley_may_link_volley_data volley)
 set(_volley_may_link_volley_train volley volley_data)
@@ -27,19 +32,21 @@ set(_volley_may_link_volley_report volley volley_data volley_train volley_ear vo
     volley_analysis)
 
 # Layer name | directories (relative to the source tree) | header directories it must not include
-set(_volley_layer_names core data train ear io analysis)
+set(_volley_layer_names core data train ear io analysis mpi)
 set(_volley_dirs_core include/volley src/core src/models src/sim include/volley/models)
 set(_volley_dirs_data include/volley/data src/data)
 set(_volley_dirs_train include/volley/train src/train include/volley/learn src/learn)
 set(_volley_dirs_ear include/volley/ear src/ear)
 set(_volley_dirs_io include/volley/io src/io)
 set(_volley_dirs_analysis include/volley/analysis src/analysis)
-set(_volley_forbidden_core data train learn ear io analysis report)
-set(_volley_forbidden_data train learn ear io analysis report)
-set(_volley_forbidden_train ear io analysis report)
-set(_volley_forbidden_ear train learn io analysis report)
-set(_volley_forbidden_io analysis report)
-set(_volley_forbidden_analysis report)
+set(_volley_dirs_mpi include/volley/mpi src/mpi)
+set(_volley_forbidden_core data train learn ear io analysis report mpi)
+set(_volley_forbidden_data train learn ear io analysis report mpi)
+set(_volley_forbidden_train ear io analysis report mpi)
+set(_volley_forbidden_ear train learn io analysis report mpi)
+set(_volley_forbidden_io analysis report mpi)
+set(_volley_forbidden_analysis report mpi)
+set(_volley_forbidden_mpi data train learn ear io analysis report)
 
 # Scans the layers' files under `source_dir` and reports every forbidden include as a message
 # of type `mode` (FATAL_ERROR or WARNING).

@@ -10,7 +10,8 @@ packages=(build-essential cmake pkg-config git
           zlib1g-dev dataset-fashion-mnist libsndfile1-dev espeak-ng python3-h5py
           gnuplot-nox chromium python3-pil libeigen3-dev
           pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
-          python3-pip python3-setuptools python3-venv)
+          python3-pip python3-setuptools python3-venv
+          libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-brian python3-torch linux-perf valgrind time)
 fi

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "volley/communicator.hpp"
+
 namespace volley::cli {
 
 // A whole number >= 1 (counts: threads, samples, generations), with a message that says so
@@ -20,7 +22,9 @@ inline const CLI::Validator kCount(
     "INT>=1");
 
 // Registers `volley sim` on `app`; the callback runs the simulation and sets `exit_code`.
-void add_sim_command(CLI::App& app, int& exit_code);
+// Under mpirun `world` holds the processes: the network is distributed over them and the first
+// writes the results (nullptr: one process).
+void add_sim_command(CLI::App& app, int& exit_code, Communicator* world = nullptr);
 // Registers `volley fi` (f–I curve and excitability class).
 void add_fi_command(CLI::App& app, int& exit_code);
 // Registers `volley train` and `volley eval` (surrogate-gradient training).

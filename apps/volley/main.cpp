@@ -7,7 +7,35 @@
 #include "errors.hpp"
 #include "volley/version.hpp"
 
+#ifdef VOLLEY_HAVE_MPI
+#include <memory>
+#include <string_view>
+
+#include "volley/mpi/communicator.hpp"
+#endif
+
 int main(int argc, char** argv) {
+  volley::Communicator* world = nullptr;
+#ifdef VOLLEY_HAVE_MPI
+  // Under mpirun (and only then: a plain run needs no MPI runtime) `volley sim` distributes the
+  // network over the processes; the other commands run in one process.
+  std::unique_ptr<volley::mpi::Session> mpi;
+  if (volley::mpi::launched_by_launcher()) {
+    mpi = std::make_unique<volley::mpi::Session>(argc, argv);
+    world = &mpi->world();
+    std::string_view command;
+    for (int i = 1; i < argc && command.empty(); ++i)
+      if (argv[i][0] != '-') command = argv[i];
+    if (world->size() > 1 && command != "sim") {
+      if (world->rank() == 0)
+        fmt::print(stderr,
+                   "volley: error: only `volley sim` runs on several processes (mpirun -np {} "
+                   "was given); run `volley {}` without mpirun\n",
+                   world->size(), command.empty() ? "COMMAND" : command);
+      return volley::cli::kBadInput;
+    }
+  }
+#endif
   CLI::App app{
       "volley — simulate and train spiking neural networks described in TOML files.\n"
       "Quantities carry units (\"20 ms\", \"-50 mV\", \"5 nS\", \"10 Hz\"). Results are written as\n"
@@ -18,7 +46,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("volley {}", volley::kVersion));
   int exit_code = 0;
-  volley::cli::add_sim_command(app, exit_code);
+  volley::cli::add_sim_command(app, exit_code, world);
   volley::cli::add_fi_command(app, exit_code);
   volley::cli::add_train_command(app, exit_code);
   volley::cli::add_eval_command(app, exit_code);
@@ -37,5 +65,10 @@ int main(int argc, char** argv) {
     // --help and --version end here with status 0; a bad command line is bad input (errors.hpp).
     return app.exit(e) == 0 ? volley::cli::kSuccess : volley::cli::kBadInput;
   }
+#ifdef VOLLEY_HAVE_MPI
+  // An error on one process (its share of a monitor, a file it could not write) may leave the
+  // others waiting in a collective call: end them all.
+  if (exit_code != 0 && world != nullptr && world->size() > 1) mpi->abort(exit_code);
+#endif
   return exit_code;
 }

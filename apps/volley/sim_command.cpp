@@ -36,6 +36,9 @@ RunStats run_with_progress(Network& net, double duration, int threads, bool show
     const RunStats s = net.run(static_cast<double>(steps) * net.dt(), {threads});
     sum.wall_seconds += s.wall_seconds;
     sum.steps += s.steps;
+    sum.update_seconds += s.update_seconds;
+    sum.exchange_seconds += s.exchange_seconds;
+    sum.deliver_seconds += s.deliver_seconds;
     const double eta = sum.wall_seconds * static_cast<double>(total - sum.steps) / static_cast<double>(sum.steps);
     fmt::print(stderr, "\r  {:.3f} / {:.3f} s simulated  {:3}%  {:.1f} s  ETA {:.1f} s   ",
                static_cast<double>(sum.steps) * net.dt(), duration, (k + 1) * 100 / parts, sum.wall_seconds, eta);
@@ -55,10 +58,14 @@ struct SimArgs {
   std::string keep_generated;
 };
 
-int run_sim(const SimArgs& a) {
+int run_sim(const SimArgs& a, Communicator* world) {
   namespace fs = std::filesystem;
   return run_command("sim", [&] {
+    // Distributed, every process runs its share and the first writes the results.
+    const bool distributed = world != nullptr && world->size() > 1;
+    const bool writer = !distributed || world->rank() == 0;
     io::LoadOptions opt;
+    if (distributed) opt.communicator = world;
     if (a.threads > 0) opt.threads = a.threads;
     if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
     if (!a.duration.empty()) {
@@ -72,8 +79,8 @@ int run_sim(const SimArgs& a) {
     if (!a.keep_generated.empty()) eq::set_keep_generated(a.keep_generated);
     // Make sure results can be written before spending time on the run.
     std::error_code ec;
-    fs::create_directories(a.out, ec);
-    if (ec || !fs::is_directory(a.out))
+    if (writer) fs::create_directories(a.out, ec);
+    if (writer && (ec || !fs::is_directory(a.out)))
       throw IoError(fmt::format("--out: cannot create directory '{}'", a.out));
 
     const auto b0 = std::chrono::steady_clock::now();
@@ -82,7 +89,18 @@ int run_sim(const SimArgs& a) {
                             : io::load_model_file(a.model, opt);
     const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
     const RunStats stats = run_with_progress(*m.network, m.duration, m.threads,
-                                             !a.quiet && isatty(fileno(stderr)) != 0);
+                                             writer && !a.quiet && isatty(fileno(stderr)) != 0);
+    // Per-projection counts of the whole network (each process holds its targets' synapses).
+    std::vector<std::int64_t> totals;
+    if (distributed) {
+      for (const auto& p : m.network->projections()) {
+        totals.push_back(static_cast<std::int64_t>(p->synapse_count()));
+        totals.push_back(static_cast<std::int64_t>(p->memory_bytes()));
+        totals.push_back(static_cast<std::int64_t>(p->events()));
+      }
+      world->sum(totals);
+    }
+    if (!writer) return 0;
 
     const io::RunInfo info{stats.wall_seconds, build, m.duration, m.threads, m.path,
                            detail::peak_rss_bytes()};
@@ -90,15 +108,24 @@ int run_sim(const SimArgs& a) {
     io::write_spike_file((fs::path(a.out) / "spikes.h5").string(), *m.network);
 #endif
     io::SimSummary summary = io::summarize(*m.network, info);
+    for (std::size_t k = 0; k < totals.size() / 3; ++k) {
+      summary.projections[k].synapses = static_cast<std::size_t>(totals[3 * k]);
+      summary.projections[k].memory_bytes = static_cast<std::size_t>(totals[3 * k + 1]);
+      summary.projections[k].events = static_cast<std::uint64_t>(totals[3 * k + 2]);
+    }
     analysis::add_spike_statistics(summary, *m.network);
     io::write_summary((fs::path(a.out) / "summary.json").string(), summary);
     if (!a.quiet) {
-      fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s{}, {} thread{})\n",
+      fmt::print("volley sim: {} — {} s simulated in {:.3f} s (build {:.3f} s{}, {} thread{}{})\n",
                  m.path, m.duration, stats.wall_seconds, build,
                  summary.compile_seconds > 0.0
                      ? fmt::format(", of which compiling equations {:.3f} s", summary.compile_seconds)
                      : std::string(),
-                 m.threads, m.threads > 1 ? "s" : "");
+                 m.threads, m.threads > 1 ? "s" : "",
+                 distributed ? fmt::format(" x {} processes", world->size()) : std::string());
+      if (distributed)
+        fmt::print("  process 0: update {:.3f} s, spike exchange {:.3f} s, delivery {:.3f} s\n",
+                   stats.update_seconds, stats.exchange_seconds, stats.deliver_seconds);
       for (const auto& p : summary.populations)  // rate per living neuron (io::summarize)
         fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p.name, p.size, p.spikes,
                    p.rate_hz);
@@ -116,7 +143,7 @@ int run_sim(const SimArgs& a) {
 
 }  // namespace
 
-void add_sim_command(CLI::App& app, int& exit_code) {
+void add_sim_command(CLI::App& app, int& exit_code, Communicator* world) {
   auto args = std::make_shared<SimArgs>();
   CLI::App* sim = app.add_subcommand(
       "sim",
@@ -141,7 +168,7 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   sim->add_flag("-q,--quiet", args->quiet, "print nothing on success");
   sim->add_option("--keep-generated", args->keep_generated,
                   "write the C++ generated for populations written as equations to DIR/NAME.cpp");
-  sim->callback([args, &exit_code] { exit_code = run_sim(*args); });
+  sim->callback([args, &exit_code, world] { exit_code = run_sim(*args, world); });
 }
 
 }  // namespace volley::cli

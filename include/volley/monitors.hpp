@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "volley/communicator.hpp"
 #include "volley/projection.hpp"
 #include "volley/spike_list.hpp"
 #include "volley/units.hpp"
@@ -47,6 +48,9 @@ class StateMonitor {
   // Writes the sample of `step` for the recorded neurons in [lo, hi); threads fill their own
   // slices of the same sample concurrently.
   void record(std::uint64_t step, std::size_t lo, std::size_t hi);
+  // Distributed: after a run, makes every process's rows of that run whole (each recorded only
+  // the neurons it owns).
+  void merge(Communicator& comm);
   const std::vector<std::string>& variables() const { return vars_; }
   const std::vector<std::uint32_t>& indices() const { return indices_; }
   std::vector<double> times;  // s
@@ -94,7 +98,10 @@ class WeightMonitor {
   const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs() const { return pairs_; }
   bool due(std::uint64_t step) const { return (step + 1) % every_ == 0; }
   // Samples the weights after step `step` (reads every weight: no thread may be writing them).
-  void record(std::uint64_t step, double dt);
+  // Distributed (`comm` with several processes; a collective call), each process samples the
+  // synapses it holds and the samples and the mean are merged, identical on every process.
+  // The mean is an exact sum, rounded once per float exponent.
+  void record(std::uint64_t step, double dt, Communicator* comm = nullptr);
   std::vector<double> times;   // s, end of the sampled step
   std::vector<float> values;   // [sample][pair], SI
   std::vector<double> means;   // mean of all the projection's weights, SI

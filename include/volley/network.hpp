@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/communicator.hpp"
 #include "volley/gap_junctions.hpp"
 #include "volley/inputs.hpp"
 #include "volley/monitors.hpp"
@@ -39,11 +40,29 @@ struct RunOptions {
 struct RunStats {
   double wall_seconds = 0.0;
   std::uint64_t steps = 0;
+  // Where the first thread of this process spent the run (each includes its waits for the
+  // other threads or processes): neuron updates and inputs; spike exchange between processes
+  // (0 in one process); delivery, plasticity and recording.
+  double update_seconds = 0.0, exchange_seconds = 0.0, deliver_seconds = 0.0;
 };
 
 class Network {
  public:
   explicit Network(double dt = 1e-4, std::uint64_t seed = 1);
+
+  // Distributes the network over the processes of `comm` (MPI: include/volley/mpi/
+  // communicator.hpp); call before adding anything. Every process builds the same network
+  // description; each owns a block of every population (owned_range) and holds only the
+  // synapses onto its neurons. Spikes are exchanged once per minimum delay (once per step when
+  // anything plastic, a reward or a one-step delay into a synaptic current needs them sooner).
+  // Every process ends with the same spike, rate, state and weight recordings, identical to a
+  // run in one process for any number of processes and threads. Gap junctions, structural
+  // plasticity, neuron changes and synapses written as equations are refused.
+  void distribute(Communicator& comm);
+  Communicator* communicator() const { return comm_; }
+  bool distributed() const { return comm_ != nullptr && comm_->size() > 1; }
+  // The neurons of `pop` this process updates: [first, last).
+  std::pair<std::size_t, std::size_t> owned(const Population& pop) const;
 
   double dt() const { return dt_; }
   std::uint64_t seed() const { return seed_; }
@@ -118,10 +137,15 @@ class Network {
   void check_growth(const Population& pop, std::size_t n,
                     const std::vector<GrowthConnection>& connect) const;
   void record_size(std::size_t population);
+  // Throws ParameterError when the network is distributed: `what` cannot be.
+  void refuse_distributed(const std::string& what) const;
+  // Steps between spike exchanges when distributed (the same on every process).
+  std::uint64_t exchange_interval();
   std::size_t population_index(std::string_view name) const;
 
   double dt_;
   std::uint64_t seed_;
+  Communicator* comm_ = nullptr;
   std::uint64_t step_ = 0;
   std::vector<std::unique_ptr<Population>> pops_;
   std::vector<std::unique_ptr<Projection>> projs_;

@@ -62,9 +62,14 @@ struct ProjectionSpec {
 
 class Projection {
  public:
-  // Builds connectivity, weights and delays. Called by Network::connect.
+  // Builds connectivity, weights and delays. Called by Network::connect. In a network
+  // distributed over processes, `owned` is the range of target neurons (absolute) this process
+  // holds: the projection keeps only the synapses onto them, each with the weight and delay it
+  // has in the whole network (draws are keyed by the synapse's place in the whole pattern).
+  static constexpr std::pair<std::size_t, std::size_t> kAllTargets{0, ~std::size_t{0}};
   Projection(const ProjectionSpec& spec, Population& source, Population& target, double dt,
-             std::uint64_t seed, std::uint32_t id);
+             std::uint64_t seed, std::uint32_t id,
+             std::pair<std::size_t, std::size_t> owned = kAllTargets);
 
   const std::string& name() const { return name_; }
   Population& source() const { return *source_; }
@@ -76,8 +81,13 @@ class Projection {
   std::size_t post_count() const { return n_post_; }
 
   std::size_t synapse_count() const { return cols_.size(); }
-  // Largest delay in steps (>= 1).
+  // Largest and smallest delay in steps (>= 1).
   std::uint32_t max_delay_steps() const { return max_delay_; }
+  std::uint32_t min_delay_steps() const;
+  // The target neurons (absolute) whose synapses this process holds (all, unless distributed).
+  bool owns_target(std::size_t post_abs) const {
+    return post_abs >= owned_.first && post_abs < owned_.second;
+  }
   bool homogeneous_delay() const { return delays_.empty(); }
   // False when every delay is one step into an exponential channel: events then go straight
   // into the channel's state instead of through the target's delay ring.
@@ -197,6 +207,7 @@ class Projection {
   std::size_t channel_ = 0;
   Slice source_slice_, target_slice_;
   std::size_t pre_lo_ = 0, n_pre_ = 0, post_lo_ = 0, n_post_ = 0;
+  std::pair<std::size_t, std::size_t> owned_ = kAllTargets;
   double dt_ = 0.0;
   double weight_factor_ = 1.0;
   Dimension weight_dim_;
@@ -205,6 +216,7 @@ class Projection {
   AlignedVector<std::uint32_t> cols_;  // absolute target indices
   AlignedVector<float> weights_;
   std::vector<std::uint16_t> delays_;  // empty when all delays equal max_delay_
+  bool keep_delays_ = false;  // distributed: delays differ elsewhere in the projection
   std::uint32_t max_delay_ = 1;
   bool uniform_weight_ = false;  // static and every weight equal (set by prepare and rebuild)
   bool uniform_checked_ = false;  // uniform_weight_ is up to date (no writable weights() since)

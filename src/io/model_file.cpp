@@ -1520,12 +1520,17 @@ void ModelBuilder::add_weight_monitor(const std::string& name, Table& t) {
         pair.fail(fmt::format("expected [pre, post], got {} numbers", ends.size()));
       const auto pre = static_cast<std::uint32_t>(ends[0].integer(0, kMaxIndex));
       const auto post = static_cast<std::uint32_t>(ends[1].integer(0, kMaxIndex));
-      if (proj->find_synapse(pre, post) == Projection::kNoSynapse)
+      // Distributed, the process holding the target checks (Projection::owns_target).
+      if ((post >= proj->post_count() || proj->owns_target(proj->post_begin() + post)) &&
+          proj->find_synapse(pre, post) == Projection::kNoSynapse)
         pair.fail(fmt::format("projection '{}' has no synapse {} -> {}", proj->name(), pre, post));
       pairs.emplace_back(pre, post);
     }
     if (pairs.empty()) f->fail("is empty; list at least one [pre, post] pair");
   } else {
+    if (net_.distributed())
+      t.missing("synapses", fmt::format("a network distributed over processes records no weights "
+                                        "by default; list them, e.g. synapses = [[0, 1]]"));
     if (proj->synapse_count() > kMaxDefaultWeights)
       t.missing("synapses", fmt::format("projection '{}' has {} synapses; all are recorded by "
                                         "default only up to {}, e.g. synapses = [[0, 1]]",
@@ -1709,6 +1714,7 @@ LoadedModel load(std::string_view text, Source src, const LoadOptions& options) 
 
   LoadedModel model;
   model.network = std::make_unique<Network>(sim.dt, sim.seed);
+  if (options.communicator) model.network->distribute(*options.communicator);
   model.duration = sim.duration;
   model.threads = sim.threads;
   model.path = src.name;

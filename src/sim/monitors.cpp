@@ -5,6 +5,9 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -114,6 +117,19 @@ void StateMonitor::record(std::uint64_t step, std::size_t lo, std::size_t hi) {
   }
 }
 
+void StateMonitor::merge(Communicator& comm) {
+  // Each process wrote its own neurons' columns of this run's rows; the others stayed zero.
+  if (comm.size() <= 1) return;
+  const std::size_t from = first_row_ * indices_.size();
+  std::vector<std::uint32_t> bits;
+  for (auto& v : values) {
+    bits.resize(v.size() - from);
+    for (std::size_t k = 0; k < bits.size(); ++k) bits[k] = std::bit_cast<std::uint32_t>(v[from + k]);
+    comm.bitwise_or(bits);
+    for (std::size_t k = 0; k < bits.size(); ++k) v[from + k] = std::bit_cast<float>(bits[k]);
+  }
+}
+
 RateMonitor::RateMonitor(std::string name, Population& pop, std::uint32_t bin_steps)
     : name_(std::move(name)), pop_(&pop), bin_(bin_steps) {
   if (bin_ == 0) throw ParameterError(fmt::format("monitor '{}': bin must be >= 1 step", name_));
@@ -142,24 +158,69 @@ WeightMonitor::WeightMonitor(std::string name, Projection& projection,
                                        "({} x {} neurons)",
                                        name_, pre, post, proj_->name(), proj_->pre_count(),
                                        proj_->post_count()));
-    if (proj_->find_synapse(pre, post) == Projection::kNoSynapse)
+    // Distributed, the process that holds the target checks.
+    if (proj_->owns_target(proj_->post_begin() + post) &&
+        proj_->find_synapse(pre, post) == Projection::kNoSynapse)
       throw ParameterError(fmt::format("monitor '{}': projection '{}' has no synapse {} -> {}",
                                        name_, proj_->name(), pre, post));
   }
 }
 
-void WeightMonitor::record(std::uint64_t step, double dt) {
+namespace {
+
+// The exact sum of floats: their significands added as integers, one sum per exponent (2^39
+// floats before any can overflow), so the result does not depend on the order of the terms or
+// on how they were split between processes; `count` rides along in the last slot.
+struct ExactSum {
+  static constexpr std::size_t kCount = 256;
+  std::array<std::int64_t, kCount + 1> bins{};
+  void add(float x) {
+    const auto bits = std::bit_cast<std::uint32_t>(x);
+    const std::uint32_t e = (bits >> 23) & 0xFFu;
+    auto m = static_cast<std::int64_t>(bits & 0x7FFFFFu);
+    if (e != 0) m |= 0x800000;
+    bins[e] += (bits >> 31) ? -m : m;
+    ++bins[kCount];
+  }
+  // The sum, rounded once per exponent from the smallest up (the same operations for the same
+  // bins, so the same double).
+  double value() const {
+    double sum = 0.0;
+    for (std::size_t e = 0; e < kCount; ++e)
+      if (bins[e] != 0)
+        sum += std::ldexp(static_cast<double>(bins[e]), static_cast<int>(std::max<std::size_t>(e, 1)) - 150);
+    return sum;
+  }
+};
+
+}  // namespace
+
+void WeightMonitor::record(std::uint64_t step, double dt, Communicator* comm) {
   times.push_back(static_cast<double>(step + 1) * dt);
   const auto& w = proj_->weights();
   const double f = proj_->weight_factor();
+  const std::size_t first = values.size();
   for (const auto& [pre, post] : pairs_) {
-    const std::uint64_t s = proj_->find_synapse(pre, post);
-    values.push_back(s == Projection::kNoSynapse ? std::numeric_limits<float>::quiet_NaN()
-                                                 : static_cast<float>(w[s] / f));
+    // A synapse held by another process is left as zero bits, filled in by the merge below.
+    float v = 0.0f;
+    if (proj_->owns_target(proj_->post_begin() + post)) {
+      const std::uint64_t s = proj_->find_synapse(pre, post);
+      v = s == Projection::kNoSynapse ? std::numeric_limits<float>::quiet_NaN()
+                                      : static_cast<float>(w[s] / f);
+    }
+    values.push_back(v);
   }
-  double sum = 0.0;
-  for (float x : w) sum += x;
-  means.push_back(w.empty() ? 0.0 : sum / static_cast<double>(w.size()) / f);
+  ExactSum sum;
+  for (float x : w) sum.add(x);
+  if (comm != nullptr && comm->size() > 1) {
+    std::vector<std::uint32_t> bits(pairs_.size());
+    for (std::size_t k = 0; k < bits.size(); ++k) bits[k] = std::bit_cast<std::uint32_t>(values[first + k]);
+    comm->bitwise_or(bits);
+    for (std::size_t k = 0; k < bits.size(); ++k) values[first + k] = std::bit_cast<float>(bits[k]);
+    comm->sum(sum.bins);
+  }
+  const auto n = sum.bins[ExactSum::kCount];
+  means.push_back(n == 0 ? 0.0 : sum.value() / static_cast<double>(n) / f);
 }
 
 }  // namespace volley

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "draws.hpp"
 #include "volley/error.hpp"
@@ -13,6 +14,42 @@ namespace volley {
 Network::Network(double dt, std::uint64_t seed) : dt_(dt), seed_(seed) {
   if (!(dt > 0.0) || !std::isfinite(dt))
     throw ParameterError(fmt::format("dt must be > 0, got {} s", dt));
+}
+
+void Network::distribute(Communicator& comm) {
+  if (!pops_.empty() || comm_)
+    throw ParameterError("distribute a network before adding anything to it, and only once");
+  comm_ = &comm;
+}
+
+std::pair<std::size_t, std::size_t> Network::owned(const Population& pop) const {
+  if (!comm_) return {0, pop.size()};
+  return owned_range(pop.size(), comm_->rank(), comm_->size());
+}
+
+void Network::refuse_distributed(const std::string& what) const {
+  if (distributed())
+    throw ParameterError(fmt::format("{} cannot run distributed over {} processes yet: run it in "
+                                     "one process (without mpirun, or with -np 1)",
+                                     what, comm_->size()));
+}
+
+std::uint64_t Network::exchange_interval() {
+  // Spikes of step s reach their targets at s + delay >= s + min delay, so the processes need
+  // each other's spikes only every min-delay steps; plasticity, rewards and direct one-step
+  // delivery into a channel's state use them at the next step.
+  std::int64_t d = std::numeric_limits<std::int64_t>::max();
+  bool every_step = !rewards_.empty() || !mods_.empty();
+  for (const auto& p : projs_) {
+    every_step = every_step || p->plastic();
+    if (p->synapse_count() == 0) continue;
+    every_step = every_step || !p->uses_ring();
+    d = std::min<std::int64_t>(d, p->min_delay_steps());
+  }
+  if (every_step) d = 1;
+  d = comm_->min(d);  // the same interval on every process
+  if (d == std::numeric_limits<std::int64_t>::max()) return 1;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(d, 1));
 }
 
 void Network::check_new_name(const std::string& name, const char* what) const {
@@ -69,7 +106,11 @@ Projection& Network::connect(const ProjectionSpec& spec) {
       throw ParameterError(fmt::format("projection '{}': {}", spec.name, e.what()));
     }
   }
-  projs_.push_back(std::make_unique<Projection>(spec, src, tgt, dt_, seed_, next_object_id_++));
+  if (spec.synapse_equations)
+    refuse_distributed(fmt::format("projection '{}' (synapses written as equations)", spec.name));
+  projs_.push_back(std::make_unique<Projection>(
+      spec, src, tgt, dt_, seed_, next_object_id_++,
+      distributed() ? owned(tgt) : Projection::kAllTargets));
   projs_.back()->set_modulator(mod);
   return *projs_.back();
 }
@@ -91,6 +132,7 @@ Neuromodulator& Network::modulator(std::string_view name) {
 
 PairingReward& Network::add_reward(const PairingRewardSpec& spec) {
   check_new_name(spec.name, "a reward");
+  refuse_distributed(fmt::format("reward '{}' (it follows one synapse)", spec.name));
   Projection* proj = nullptr;
   Neuromodulator* mod = nullptr;
   try {
@@ -123,6 +165,7 @@ CurrentInput& Network::add_input(const CurrentInputSpec& spec) {
 
 GapJunctions& Network::add_gap_junctions(const GapJunctionSpec& spec) {
   check_new_name(spec.name, "gap junctions");
+  refuse_distributed(fmt::format("gap junctions '{}'", spec.name));
   auto in = std::make_unique<GapJunctions>(spec, population(spec.population), seed_,
                                            next_object_id_++);
   auto& ref = *in;
@@ -164,6 +207,7 @@ WeightMonitor& Network::record_weights(std::string name, std::string_view proj,
 StructuralPlasticity& Network::enable_structural_plasticity(const StructuralPlasticitySpec& spec) {
   if (structural_)
     throw ParameterError("structural plasticity is already enabled in this network");
+  refuse_distributed("structural plasticity");
   structural_ = std::make_unique<StructuralPlasticity>(spec, *this);
   return *structural_;
 }
@@ -206,6 +250,7 @@ void Network::check_growth(const Population& pop, std::size_t n,
 
 void Network::grow(std::string_view name, std::size_t n,
                    const std::vector<GrowthConnection>& connect) {
+  refuse_distributed("growing a population");
   const std::size_t idx = population_index(name);
   Population& pop = *pops_[idx];
   check_growth(pop, n, connect);
@@ -228,6 +273,7 @@ void Network::grow(std::string_view name, std::size_t n,
 }
 
 void Network::remove_neurons(std::string_view name, std::vector<std::uint32_t> indices) {
+  refuse_distributed("removing neurons");
   const std::size_t idx = population_index(name);
   Population& pop = *pops_[idx];
   for (const auto& in : inputs_)
@@ -262,6 +308,7 @@ void Network::remove_neurons(std::string_view name, std::vector<std::uint32_t> i
 
 void Network::schedule(const NeuronChange& change) {
   const std::string where = fmt::format("change at {} s", change.time);
+  refuse_distributed(where);
   if (!std::isfinite(change.time) || change.time < time() - 0.5 * dt_)
     throw ParameterError(fmt::format("{}: the time must not be before now ({} s)", where, time()));
   const Population& pop = population(change.population);
@@ -315,6 +362,7 @@ void Network::schedule(const NeuronChange& change) {
 
 void Network::add_neuron_rule(const NeuronRule& rule) {
   const std::string where = fmt::format("neuron rule '{}'", rule.name);
+  refuse_distributed(where);
   const std::size_t p = population_index(rule.population);
   if (!structural_ || structural_->calcium_index(p) == static_cast<std::size_t>(-1))
     throw ParameterError(fmt::format("{}: population '{}' needs a calcium trace (structural "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -138,7 +139,8 @@ std::pair<std::size_t, std::size_t> resolve_slice(const Slice& s, const Populati
 
 
 Projection::Projection(const ProjectionSpec& spec, Population& source, Population& target,
-                       double dt, std::uint64_t seed, std::uint32_t id)
+                       double dt, std::uint64_t seed, std::uint32_t id,
+                       std::pair<std::size_t, std::size_t> owned)
     : name_(spec.name),
       source_(&source),
       target_(&target),
@@ -170,6 +172,7 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
     throw ParameterError(fmt::format("{}: {}", where, e.what()));
   }
 
+  owned_ = owned;
   ConnectGeometry g{n_pre_, n_post_, &source == &target,
                     static_cast<std::int64_t>(post_lo_) - static_cast<std::int64_t>(pre_lo_)};
   SparsityPattern sp;
@@ -224,6 +227,36 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
         delays[s] = static_cast<std::uint16_t>(delay_to_steps(d, dt, where));
       }
   }
+  if (owned_.first > post_lo_ || owned_.second < post_lo_ + n_post_) {
+    // Distributed: keep the synapses onto this process's targets, in the same order. Delays
+    // that differ in the whole projection stay per synapse even where this process's happen to
+    // be equal, so every process delivers the way one process would.
+    if (!delays.empty())
+      keep_delays_ = std::adjacent_find(delays.begin(), delays.end(), std::not_equal_to<>()) !=
+                     delays.end();
+    std::size_t kept = 0;
+    std::uint64_t row_begin = 0;
+    for (std::size_t i = 0; i < n_pre_; ++i) {
+      const std::uint64_t b = row_begin, e = sp.row_ptr[i + 1];
+      for (std::uint64_t s = b; s < e; ++s) {
+        if (!owns_target(sp.cols[s])) continue;
+        sp.cols[kept] = sp.cols[s];
+        w[kept] = w[s];
+        if (!delays.empty()) delays[kept] = delays[s];
+        ++kept;
+      }
+      row_begin = e;
+      sp.row_ptr[i + 1] = kept;
+    }
+    sp.cols.resize(kept);
+    sp.cols.shrink_to_fit();
+    w.resize(kept);
+    w.shrink_to_fit();
+    if (!delays.empty()) {
+      delays.resize(kept);
+      delays.shrink_to_fit();
+    }
+  }
   rebuild(std::move(sp.row_ptr), AlignedVector<std::uint32_t>(sp.cols.begin(), sp.cols.end()),
           std::move(w), std::move(delays));
   if (spec.synapse_equations) setup_equations(spec, seed, id);
@@ -231,6 +264,11 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
 }
 
 Projection::~Projection() = default;
+
+std::uint32_t Projection::min_delay_steps() const {
+  if (delays_.empty()) return max_delay_;
+  return *std::min_element(delays_.begin(), delays_.end());
+}
 
 void Projection::require_static(const char* what) const {
   if (eq_)
@@ -247,7 +285,7 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
   delays_ = std::move(delays);
   if (!delays_.empty()) {
     const auto [mn, mx] = std::minmax_element(delays_.begin(), delays_.end());
-    if (*mn == *mx) {
+    if (*mn == *mx && !keep_delays_) {
       max_delay_ = *mx;
       delays_.clear();
     } else {

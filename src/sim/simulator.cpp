@@ -19,14 +19,18 @@ namespace {
 
 // Splits [0, n) into `parts` contiguous ranges whose boundaries are multiples of 16 elements
 // (64 bytes of float state), so threads never share a cache line of state.
-std::vector<std::size_t> partition(std::size_t n, int parts) {
-  std::vector<std::size_t> b(static_cast<std::size_t>(parts) + 1, n);
-  b[0] = 0;
-  const std::size_t blocks = (n + 15) / 16;
-  for (int t = 1; t < parts; ++t)
-    b[static_cast<std::size_t>(t)] =
-        std::min(n, (blocks * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts)) * 16);
+// [lo, hi) is split the same way (lo a multiple of 16: a process's block, see owned_range).
+std::vector<std::size_t> partition(std::size_t lo, std::size_t hi, int parts) {
+  std::vector<std::size_t> b(static_cast<std::size_t>(parts) + 1);
+  for (int t = 0; t <= parts; ++t)
+    b[static_cast<std::size_t>(t)] = lo + owned_range(hi - lo, t, parts).first;
+  b.back() = hi;
   return b;
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
 
 [[maybe_unused]] int thread_id() {
@@ -59,6 +63,9 @@ RunStats Network::run(double duration, const RunOptions& options) {
     const RunStats part = run_steps(next - step_, options);
     total.wall_seconds += part.wall_seconds;
     total.steps += part.steps;
+    total.update_seconds += part.update_seconds;
+    total.exchange_seconds += part.exchange_seconds;
+    total.deliver_seconds += part.deliver_seconds;
     apply_changes();
   }
   return total;
@@ -113,8 +120,17 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
       ring_active[p][pi->channel()] = true;
   }
   for (std::size_t p = 0; p < np; ++p) pops_[p]->configure_rings(slots[p], step_, ring_active[p]);
-  std::vector<std::vector<std::size_t>> part(np);
-  for (std::size_t p = 0; p < np; ++p) part[p] = partition(pops_[p]->size(), nthreads);
+  // part: the thread slices of this process's neurons (updates, delivery into targets);
+  // tpart: of all neurons (plasticity traces, which every process keeps for every neuron).
+  std::vector<std::vector<std::size_t>> part(np), tpart(np);
+  for (std::size_t p = 0; p < np; ++p) {
+    const auto [lo, hi] = owned(*pops_[p]);
+    part[p] = partition(lo, hi, nthreads);
+    tpart[p] = partition(0, pops_[p]->size(), nthreads);
+  }
+  const bool distributed = this->distributed();
+  const std::uint64_t interval = distributed ? exchange_interval() : 1;
+  const std::size_t nranks = distributed ? static_cast<std::size_t>(comm_->size()) : 1;
   std::vector<std::vector<std::size_t>> spike_mons_of(np), rate_mons_of(np);
   for (std::size_t m = 0; m < spike_mons_.size(); ++m)
     spike_mons_of[population_index(spike_mons_[m]->population().name())].push_back(m);
@@ -125,13 +141,39 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   for (std::size_t m = 0; m < state_mons_.size(); ++m)
     state_mons_of[population_index(state_mons_[m]->population().name())].push_back(m);
 
-  // spikes[parity][population][thread]: each thread appends its slice's spikes; readers see the
-  // step's parts in thread order (a sorted list). Two buffers by step parity let a thread start
-  // the next step while others still read this one, so one barrier per step suffices.
-  std::vector<std::vector<std::uint32_t>> empty_parts(static_cast<std::size_t>(nthreads));
-  std::vector<std::vector<std::vector<std::uint32_t>>> spikes[2] = {
-      std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts),
-      std::vector<std::vector<std::vector<std::uint32_t>>>(np, empty_parts)};
+  // spikes[k][population][thread]: each thread appends its slice's spikes; readers see the
+  // step's parts in thread order (a sorted list). In one process k is the step's parity: two
+  // buffers let a thread start the next step while others still read this one, so one barrier
+  // per step suffices. Distributed, k is the step's place in the exchange interval, and
+  // readers see all[k][population][process] instead: every process's spikes, in rank order.
+  using Lists = std::vector<std::vector<std::vector<std::uint32_t>>>;
+  const std::vector<std::vector<std::uint32_t>> empty_parts(static_cast<std::size_t>(nthreads));
+  std::vector<Lists> spikes(distributed ? interval : 2, Lists(np, empty_parts));
+  std::vector<Lists> all(distributed ? interval : 0,
+                         Lists(np, std::vector<std::vector<std::uint32_t>>(nranks)));
+  std::vector<std::uint32_t> packed, gathered;
+  std::vector<int> counts;
+  // Thread 0 sends this process's spikes of steps [b, e) and unpacks everyone's into `all`:
+  // per step and population, a count and the indices.
+  auto exchange = [&](std::uint64_t b, std::uint64_t e) {
+    packed.clear();
+    for (std::uint64_t s = b; s < e; ++s)
+      for (std::size_t p = 0; p < np; ++p) {
+        const auto& parts = spikes[s - b][p];
+        packed.push_back(static_cast<std::uint32_t>(volley::spike_count(SpikeList(parts))));
+        for (const auto& part_list : parts) packed.insert(packed.end(), part_list.begin(), part_list.end());
+      }
+    comm_->allgather(packed, gathered, counts);
+    std::size_t at = 0;
+    for (std::size_t r = 0; r < nranks; ++r)
+      for (std::uint64_t s = b; s < e; ++s)
+        for (std::size_t p = 0; p < np; ++p) {
+          const std::size_t n = gathered[at++];
+          all[s - b][p][r].assign(gathered.begin() + static_cast<std::ptrdiff_t>(at),
+                                  gathered.begin() + static_cast<std::ptrdiff_t>(at + n));
+          at += n;
+        }
+  };
 
   // Each thread appends its spikes to a list of its own, on cache lines of its own, and swaps it
   // into `spikes` once per step: appending straight into the shared lists wrote their headers,
@@ -152,101 +194,127 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   auto barrier = [parallel, &spin] {
     if (parallel) spin.wait();
   };
-  // The whole run for thread t; with one thread nothing touches OpenMP or the barrier.
+  // The whole run for thread t; with one thread nothing touches OpenMP or the barrier. Steps
+  // go in batches of `interval` (one step unless distributed): updates for the batch, the
+  // exchange, then each step's bookkeeping, delivery and plasticity in step order, so every
+  // ring slot receives its events in the same order as step by step (a spike of step s lands
+  // at s + delay >= the end of its batch).
+  double t_update = 0.0, t_exchange = 0.0, t_deliver = 0.0;
   auto loop = [&](std::size_t t) {
-    for (std::uint64_t s = start; s < end; ++s) {
-      const StepContext ctx{s, dt_, seed_};
-      auto& now = spikes[s & 1];
-      if (!gaps.empty()) {
-        for (auto& [gj, p] : gaps) gj->snapshot(part[p][t], part[p][t + 1]);
-        barrier();
-      }
-      // 1. Inputs, neuron updates and state samples over this thread's slices.
-      for (std::size_t p = 0; p < np; ++p) {
-        const std::size_t lo = part[p][t], hi = part[p][t + 1];
-        auto& mine = own[t * np + p].list;
-        mine.clear();
-        if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
-        for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
-        pops_[p]->update(ctx, lo, hi, mine);
-        if (pops_[p]->has_removed()) pops_[p]->drop_removed(mine);
-        if (sp) sp->observe(p, mine, s);
-        if (s + 1 < end)
-          for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
-        now[p][t].swap(mine);
+    for (std::uint64_t b = start; b < end; b += interval) {
+      const std::uint64_t e = std::min(end, b + interval);
+      const Clock::time_point c0 = t == 0 ? Clock::now() : Clock::time_point{};
+      for (std::uint64_t s = b; s < e; ++s) {
+        const StepContext ctx{s, dt_, seed_};
+        auto& mine_now = spikes[distributed ? s - b : s & 1];
+        if (!gaps.empty()) {
+          for (auto& [gj, p] : gaps) gj->snapshot(part[p][t], part[p][t + 1]);
+          barrier();
+        }
+        // 1. Inputs, neuron updates and state samples over this thread's slices.
+        for (std::size_t p = 0; p < np; ++p) {
+          const std::size_t lo = part[p][t], hi = part[p][t + 1];
+          auto& mine = own[t * np + p].list;
+          mine.clear();
+          if (float* d = pops_[p]->drive()) std::fill(d + lo, d + hi, 0.0f);
+          for (Input* in : inputs_of[p]) in->apply(ctx, lo, hi);
+          pops_[p]->update(ctx, lo, hi, mine);
+          if (pops_[p]->has_removed()) pops_[p]->drop_removed(mine);
+          if (sp) sp->observe(p, mine, s);
+          if (s + 1 < end)
+            for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
+          mine_now[p][t].swap(mine);
+        }
       }
       barrier();
-      // 2. Spike bookkeeping (one thread; it only reads this step's lists).
-      if (t == 0) {
-        for (std::size_t p = 0; p < np; ++p) {
-          const SpikeList list(now[p]);
-          const std::size_t n = volley::spike_count(list);
-          spike_counts_[p] += n;
-          for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, list);
-          for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, n);
-        }
-        // Rewards see this step's spikes; modulators decay and release what is due now. Both
-        // are read only after the barrier before step 4.
-        for (std::size_t k = 0; k < rewards_.size(); ++k)
-          rewards_[k]->observe(s, seed_, SpikeList(now[reward_src[k]]),
-                               SpikeList(now[reward_tgt[k]]));
-        for (auto& m : mods_) m->advance(s);
-      }
-      // 3. Propagation into each thread's target slice; STDP on the same synapses.
-      for (std::size_t k = 0; k < projs_.size(); ++k) {
-        const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
-        projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
-        projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), s, lo, hi);
-      }
-      // 4. Plasticity traces, once every thread has read them.
-      if (plastic) {
+      Clock::time_point c1{};
+      if (t == 0) c1 = Clock::now();
+      if (distributed) {
+        if (t == 0) exchange(b, e);
         barrier();
+      }
+      Clock::time_point c2{};
+      if (t == 0) c2 = Clock::now();
+      for (std::uint64_t s = b; s < e; ++s) {
+        auto& now = distributed ? all[s - b] : spikes[s & 1];
+        // 2. Spike bookkeeping (one thread; it only reads this step's lists).
+        if (t == 0) {
+          for (std::size_t p = 0; p < np; ++p) {
+            const SpikeList list(now[p]);
+            const std::size_t n = volley::spike_count(list);
+            spike_counts_[p] += n;
+            for (auto k : spike_mons_of[p]) spike_mons_[k]->record(s, dt_, list);
+            for (auto k : rate_mons_of[p]) rate_mons_[k]->record(s, dt_, n);
+          }
+          // Rewards see this step's spikes; modulators decay and release what is due now. Both
+          // are read only after the barrier before step 4.
+          for (std::size_t k = 0; k < rewards_.size(); ++k)
+            rewards_[k]->observe(s, seed_, SpikeList(now[reward_src[k]]),
+                                 SpikeList(now[reward_tgt[k]]));
+          for (auto& m : mods_) m->advance(s);
+        }
+        // 3. Propagation into each thread's target slice; STDP on the same synapses.
         for (std::size_t k = 0; k < projs_.size(); ++k) {
-          if (!projs_[k]->plastic()) continue;
-          const auto& ps = part[src_index[k]];
-          const auto& pt = part[tgt_index[k]];
-          projs_[k]->update_pre_traces(SpikeList(now[src_index[k]]), ps[t], ps[t + 1]);
-          projs_[k]->update_post_traces(SpikeList(now[tgt_index[k]]), pt[t], pt[t + 1]);
+          const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
+          projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
+          projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), s, lo, hi);
         }
-        // Periodic weight updates (modulated STDP, Hebbian rules) over this thread's share of
-        // each projection's synapses, once every thread's traces are up to date (Hebbian rules
-        // read all of them; no other step-4 work touches weights).
-        bool periodic = false;
-        for (auto& p : projs_) periodic = periodic || p->periodic_due(s);
-        if (periodic) {
+        // 4. Plasticity traces, once every thread has read them.
+        if (plastic) {
           barrier();
-          const auto nt = static_cast<std::size_t>(nthreads);
-          for (auto& p : projs_)
-            if (p->periodic_due(s)) {
-              const std::size_t n_syn = p->synapse_count();
-              p->apply_periodic(n_syn * t / nt, n_syn * (t + 1) / nt);
-            }
+          for (std::size_t k = 0; k < projs_.size(); ++k) {
+            if (!projs_[k]->plastic()) continue;
+            const auto& ps = tpart[src_index[k]];
+            const auto& pt = tpart[tgt_index[k]];
+            projs_[k]->update_pre_traces(SpikeList(now[src_index[k]]), ps[t], ps[t + 1]);
+            projs_[k]->update_post_traces(SpikeList(now[tgt_index[k]]), pt[t], pt[t + 1]);
+          }
+          // Periodic weight updates (modulated STDP, Hebbian rules) over this thread's share of
+          // each projection's synapses, once every thread's traces are up to date (Hebbian rules
+          // read all of them; no other step-4 work touches weights).
+          bool periodic = false;
+          for (auto& p : projs_) periodic = periodic || p->periodic_due(s);
+          if (periodic) {
+            barrier();
+            const auto nt = static_cast<std::size_t>(nthreads);
+            for (auto& p : projs_)
+              if (p->periodic_due(s)) {
+                const std::size_t n_syn = p->synapse_count();
+                p->apply_periodic(n_syn * t / nt, n_syn * (t + 1) / nt);
+              }
+          }
+        }
+        // 5. Structural plasticity rewires on one thread; nobody may read a projection or touch
+        // calcium meanwhile (the next step's neuron updates do).
+        if (sp && (sp->update_due(s) || sp->record_due(s))) {
+          barrier();
+          if (t == 0) {
+            if (sp->update_due(s)) sp->update(s, seed_);
+            if (sp->record_due(s)) sp->record(s);
+          }
+          barrier();
+        }
+        // Reward records and weight monitors read every weight: once all updates are done (step 1
+        // of the next step touches no weights, and step 3 waits for the barrier thread 0 reaches
+        // after this).
+        bool record = false;
+        for (auto& r : rewards_) record = record || r->record_due(s);
+        for (auto& m : weight_mons_) record = record || m->due(s);
+        if (record) {
+          barrier();
+          if (t == 0) {
+            for (auto& r : rewards_)
+              if (r->record_due(s)) r->record(s);
+            for (auto& m : weight_mons_)
+              if (m->due(s)) m->record(s, dt_, comm_);
+          }
         }
       }
-      // 5. Structural plasticity rewires on one thread; nobody may read a projection or touch
-      // calcium meanwhile (the next step's neuron updates do).
-      if (sp && (sp->update_due(s) || sp->record_due(s))) {
-        barrier();
-        if (t == 0) {
-          if (sp->update_due(s)) sp->update(s, seed_);
-          if (sp->record_due(s)) sp->record(s);
-        }
-        barrier();
-      }
-      // Reward records and weight monitors read every weight: once all updates are done (step 1
-      // of the next step touches no weights, and step 3 waits for the barrier thread 0 reaches
-      // after this).
-      bool record = false;
-      for (auto& r : rewards_) record = record || r->record_due(s);
-      for (auto& m : weight_mons_) record = record || m->due(s);
-      if (record) {
-        barrier();
-        if (t == 0) {
-          for (auto& r : rewards_)
-            if (r->record_due(s)) r->record(s);
-          for (auto& m : weight_mons_)
-            if (m->due(s)) m->record(s, dt_);
-        }
+      if (t == 0) {
+        const Clock::time_point c3 = Clock::now();
+        t_update += seconds(c0, c1);
+        t_exchange += seconds(c1, c2);
+        t_deliver += seconds(c2, c3);
       }
     }
   };
@@ -268,7 +336,15 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   }
   const auto t1 = std::chrono::steady_clock::now();
   step_ = end;
-  return {std::chrono::duration<double>(t1 - t0).count(), n_steps};
+  if (distributed)
+    for (auto& m : state_mons_) m->merge(*comm_);
+  RunStats stats;
+  stats.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  stats.steps = n_steps;
+  stats.update_seconds = t_update;
+  stats.exchange_seconds = t_exchange;
+  stats.deliver_seconds = t_deliver;
+  return stats;
 }
 
 }  // namespace volley

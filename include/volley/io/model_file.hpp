@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/communicator.hpp"
+
 #include "volley/network.hpp"
 
 namespace volley::io {
@@ -21,6 +23,8 @@ struct LoadOptions {
   // syntax ("populations.P.size=40000", "projections.Ce.connect.p=0.002",
   // "populations.P.tau_m=\"10 ms\""); a bare word that is not valid TOML is taken as a string.
   std::vector<std::string> overrides;
+  // Distributes the network over these processes (Network::distribute); nullptr: one process.
+  Communicator* communicator = nullptr;
 };
 
 struct LoadedModel {

@@ -1,0 +1,269 @@
+// Networks distributed over processes (Network::distribute), with the processes played by
+// threads of this test sharing an in-memory Communicator: the same recordings as one process
+// for any number of processes and threads, only the owned synapses held, and the refusals.
+// (tests/mpi/mpi_test.sh runs the same under mpirun with MPI.)
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <bit>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "volley/communicator.hpp"
+#include "volley/error.hpp"
+#include "volley/io/model_file.hpp"
+#include "volley/models/lif.hpp"
+
+namespace volley {
+namespace {
+
+// Ranks as threads: every collective call posts this rank's data, waits for all, reads all.
+class Shared {
+ public:
+  explicit Shared(int n) : n_(n), sync_(n), u32_(n), i64_(n), f64_(n) {}
+  int n_;
+  std::barrier<> sync_;
+  std::vector<std::vector<std::uint32_t>> u32_;
+  std::vector<std::vector<std::int64_t>> i64_;
+  std::vector<double> f64_;
+};
+
+class ThreadComm final : public Communicator {
+ public:
+  ThreadComm(Shared& s, int rank) : s_(s), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return s_.n_; }
+  void allgather(std::span<const std::uint32_t> mine, std::vector<std::uint32_t>& all,
+                 std::vector<int>& counts) override {
+    post_u32(mine);
+    all.clear();
+    counts.clear();
+    for (const auto& v : s_.u32_) {
+      all.insert(all.end(), v.begin(), v.end());
+      counts.push_back(static_cast<int>(v.size()));
+    }
+    s_.sync_.arrive_and_wait();
+  }
+  void sum(std::span<std::int64_t> values) override {
+    s_.i64_[static_cast<std::size_t>(rank_)].assign(values.begin(), values.end());
+    s_.sync_.arrive_and_wait();
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      std::int64_t x = 0;
+      for (const auto& v : s_.i64_) x += v[k];
+      values[k] = x;
+    }
+    s_.sync_.arrive_and_wait();
+  }
+  void bitwise_or(std::span<std::uint32_t> values) override {
+    post_u32(values);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      std::uint32_t x = 0;
+      for (const auto& v : s_.u32_) x |= v[k];
+      values[k] = x;
+    }
+    s_.sync_.arrive_and_wait();
+  }
+  std::int64_t min(std::int64_t value) override {
+    std::int64_t v[1] = {value};
+    s_.i64_[static_cast<std::size_t>(rank_)].assign(v, v + 1);
+    s_.sync_.arrive_and_wait();
+    std::int64_t m = value;
+    for (const auto& x : s_.i64_) m = std::min(m, x[0]);
+    s_.sync_.arrive_and_wait();
+    return m;
+  }
+  double max(double value) override {
+    s_.f64_[static_cast<std::size_t>(rank_)] = value;
+    s_.sync_.arrive_and_wait();
+    double m = value;
+    for (double x : s_.f64_) m = std::max(m, x);
+    s_.sync_.arrive_and_wait();
+    return m;
+  }
+
+ private:
+  void post_u32(std::span<const std::uint32_t> mine) {
+    s_.u32_[static_cast<std::size_t>(rank_)].assign(mine.begin(), mine.end());
+    s_.sync_.arrive_and_wait();
+  }
+  Shared& s_;
+  int rank_;
+};
+
+std::string example(const std::string& name) { return std::string(VOLLEY_SOURCE_DIR) + "/" + name; }
+
+// What a run recorded, bit for bit.
+struct Recording {
+  std::vector<std::vector<double>> spike_times;
+  std::vector<std::vector<std::uint32_t>> spike_units;
+  std::vector<std::vector<std::uint32_t>> state_bits;
+  std::vector<std::vector<std::uint32_t>> weight_bits;
+  std::vector<std::vector<double>> weight_means;
+  std::vector<std::uint64_t> spike_counts;
+  std::size_t synapses = 0;  // held by this process
+  bool operator==(const Recording& o) const {
+    return spike_times == o.spike_times && spike_units == o.spike_units &&
+           state_bits == o.state_bits && weight_bits == o.weight_bits &&
+           weight_means == o.weight_means && spike_counts == o.spike_counts;
+  }
+};
+
+Recording record(const Network& net) {
+  Recording r;
+  for (const auto& m : net.spike_monitors()) {
+    r.spike_times.push_back(m->times);
+    r.spike_units.push_back(m->units);
+  }
+  for (const auto& m : net.state_monitors())
+    for (const auto& v : m->values) {
+      r.state_bits.emplace_back();
+      for (float x : v) r.state_bits.back().push_back(std::bit_cast<std::uint32_t>(x));
+    }
+  for (const auto& m : net.weight_monitors()) {
+    r.weight_bits.emplace_back();
+    for (float x : m->values) r.weight_bits.back().push_back(std::bit_cast<std::uint32_t>(x));
+    r.weight_means.push_back(m->means);
+  }
+  for (const auto& p : net.populations()) r.spike_counts.push_back(net.spike_count(p->name()));
+  for (const auto& p : net.projections()) r.synapses += p->synapse_count();
+  return r;
+}
+
+io::LoadOptions options(double duration, int threads) {
+  io::LoadOptions o;
+  o.duration = duration;
+  o.threads = threads;
+  return o;
+}
+
+Recording run_alone(const std::string& model, double duration) {
+  auto m = io::load_model_file(model, options(duration, 1));
+  m.network->run(m.duration, {1});
+  return record(*m.network);
+}
+
+// Runs `model` on `ranks` thread-processes (each with `threads` threads); every rank's
+// recording. `split` runs it in two parts (the exchange interval restarts at each run).
+std::vector<Recording> run_distributed(const std::string& model, double duration, int ranks,
+                                       int threads, bool split = false) {
+  Shared shared(ranks);
+  std::vector<Recording> out(static_cast<std::size_t>(ranks));
+  std::vector<std::string> errors(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> team;
+  for (int r = 0; r < ranks; ++r)
+    team.emplace_back([&, r] {
+      ThreadComm comm(shared, r);
+      try {
+        auto o = options(duration, threads);
+        o.communicator = &comm;
+        auto m = io::load_model_file(model, o);
+        if (split) {
+          m.network->run(0.37 * m.duration, {threads});
+          m.network->run(m.duration - m.network->time(), {threads});
+        } else {
+          m.network->run(m.duration, {threads});
+        }
+        out[static_cast<std::size_t>(r)] = record(*m.network);
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(r)] = e.what();
+      }
+    });
+  for (auto& t : team) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  return out;
+}
+
+TEST(OwnedRange, BlocksCoverThePopulationInOrderOnSixteenNeuronBoundaries) {
+  for (std::size_t n : {0, 1, 15, 16, 17, 100, 4000, 12500}) {
+    for (int ranks : {1, 2, 3, 4, 7}) {
+      std::size_t next = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const auto [lo, hi] = owned_range(n, r, ranks);
+        EXPECT_EQ(lo, next) << n << " " << ranks << " " << r;
+        EXPECT_LE(lo, hi);
+        EXPECT_EQ(lo % 16, 0u);
+        next = hi;
+      }
+      EXPECT_EQ(next, n);
+    }
+  }
+  // Balanced to within one block.
+  const auto [a, b] = owned_range(4000, 0, 2);
+  EXPECT_EQ(b - a, 2000u);
+}
+
+TEST(Distributed, CubaRecordsWhatOneProcessRecordsForAnyProcessAndThreadCount) {
+  const std::string model = example("examples/cuba.toml");
+  const Recording alone = run_alone(model, 0.1);
+  ASSERT_GT(alone.spike_units.at(0).size(), 500u);
+  for (int ranks : {2, 3}) {
+    for (int threads : {1, 2}) {
+      const auto runs = run_distributed(model, 0.1, ranks, threads);
+      std::size_t held = 0;
+      for (const auto& r : runs) {
+        EXPECT_TRUE(r == alone) << ranks << " processes, " << threads << " threads";
+        held += r.synapses;
+      }
+      // Each process holds only the synapses onto its neurons: together, the network's.
+      EXPECT_EQ(held, alone.synapses);
+      EXPECT_LT(runs[0].synapses, alone.synapses);
+    }
+  }
+}
+
+TEST(Distributed, DelaysExchangeOncePerMinimumDelayAndRunsMaySplit) {
+  // Brunel's 1.5 ms delay: 15 steps between exchanges; a run split at a step that is not a
+  // multiple of 15 still matches.
+  const std::string model = example("examples/brunel_delta.toml");
+  const Recording alone = run_alone(model, 0.03);
+  ASSERT_GT(alone.spike_units.at(0).size(), 1000u);
+  for (const auto& r : run_distributed(model, 0.03, 2, 1, true)) EXPECT_TRUE(r == alone);
+}
+
+TEST(Distributed, StdpWeightAndStateMonitorsMatchOneProcess) {
+  const std::string model = example("tests/mpi/every_section.toml");
+  const Recording alone = run_alone(model, 0.1);
+  ASSERT_FALSE(alone.weight_bits.empty());
+  ASSERT_FALSE(alone.state_bits.empty());
+  for (const auto& r : run_distributed(model, 0.1, 4, 1)) EXPECT_TRUE(r == alone);
+}
+
+TEST(Distributed, RefusesWhatCannotBeDistributedByName) {
+  Shared shared(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> team;
+  for (int r = 0; r < 2; ++r)
+    team.emplace_back([&, r] {
+      ThreadComm comm(shared, r);
+      auto o = options(0.01, 1);
+      o.communicator = &comm;
+      try {
+        io::load_model_file(example("examples/wang_buzsaki_gap.toml"), o);
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(r)] = e.what();
+      }
+    });
+  for (auto& t : team) t.join();
+  for (const auto& e : errors) {
+    EXPECT_NE(e.find("gap junctions"), std::string::npos) << e;
+    EXPECT_NE(e.find("cannot run distributed over 2 processes"), std::string::npos) << e;
+  }
+}
+
+TEST(Distributed, DistributeComesFirst) {
+  Shared one(1);
+  ThreadComm comm(one, 0);
+  Network net;
+  net.add<LifPopulation>("P", 10, LifParams{});
+  EXPECT_THROW(net.distribute(comm), ParameterError);
+  Network fresh;
+  fresh.distribute(comm);
+  EXPECT_FALSE(fresh.distributed());  // one process: nothing changes
+  EXPECT_THROW(fresh.distribute(comm), ParameterError);
+}
+
+}  // namespace
+}  // namespace volley
