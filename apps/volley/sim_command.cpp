@@ -108,6 +108,10 @@ int run_sim(const SimArgs& a, Communicator* world) {
     io::write_spike_file((fs::path(a.out) / "spikes.h5").string(), *m.network);
 #endif
     io::SimSummary summary = io::summarize(*m.network, info);
+    summary.processes = distributed ? world->size() : 1;
+    summary.update_seconds = stats.update_seconds;
+    summary.exchange_seconds = stats.exchange_seconds;
+    summary.deliver_seconds = stats.deliver_seconds;
     for (std::size_t k = 0; k < totals.size() / 3; ++k) {
       summary.projections[k].synapses = static_cast<std::size_t>(totals[3 * k]);
       summary.projections[k].memory_bytes = static_cast<std::size_t>(totals[3 * k + 1]);

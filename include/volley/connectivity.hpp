@@ -36,9 +36,12 @@ using Connector =
     std::variant<AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree, ExplicitList>;
 
 // Row-major sparsity pattern; cols are relative to the target slice and sorted within rows.
+// When only some targets are kept (ConnectGeometry::keep_lo/keep_hi), slot[s] is synapse s's
+// place in its whole row (what keys its weight and delay draws); empty otherwise.
 struct SparsityPattern {
   std::vector<std::uint64_t> row_ptr;  // size n_pre + 1
   std::vector<std::uint32_t> cols;
+  std::vector<std::uint32_t> slot;
 };
 
 // `self_offset` is (first target index) - (first source index) when source and target are the
@@ -47,6 +50,11 @@ struct ConnectGeometry {
   std::size_t n_pre = 0, n_post = 0;
   bool same_population = false;
   std::int64_t self_offset = 0;  // post_rel + self_offset == pre_rel  <=> same neuron
+  // Only the synapses onto targets [keep_lo, keep_hi) are built (a process of a distributed
+  // network); the pattern is the same as the whole one restricted to them, drawn without
+  // holding the rest. keep_hi = npos: all.
+  std::size_t keep_lo = 0, keep_hi = static_cast<std::size_t>(-1);
+  bool keeps_all() const { return keep_lo == 0 && keep_hi >= n_post; }
 };
 
 // Throws ParameterError on impossible requests (p outside [0,1], k larger than the candidates).

@@ -84,6 +84,13 @@ class Projection {
   // Largest and smallest delay in steps (>= 1).
   std::uint32_t max_delay_steps() const { return max_delay_; }
   std::uint32_t min_delay_steps() const;
+  // Distributed: the smallest and largest delay (steps) over every process's synapses (min >
+  // max: none anywhere), so that each process stores delays as one process would: one number
+  // when they are all equal, per synapse otherwise (the choice decides how events are summed).
+  // Called by Network::connect.
+  void settle_delays(std::uint32_t min_steps, std::uint32_t max_steps);
+  // Local extremes for it (min > max when this process holds no synapse).
+  std::pair<std::uint32_t, std::uint32_t> local_delay_range() const;
   // The target neurons (absolute) whose synapses this process holds (all, unless distributed).
   bool owns_target(std::size_t post_abs) const {
     return post_abs >= owned_.first && post_abs < owned_.second;

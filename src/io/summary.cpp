@@ -175,6 +175,10 @@ void write_summary(const std::string& path, const SimSummary& s) {
   j["seed"] = s.seed;
   j["model"] = s.model;
   if (s.peak_rss_bytes) j["peak_rss_bytes"] = s.peak_rss_bytes;
+  j["processes"] = s.processes;
+  j["phases"] = {{"update_seconds", s.update_seconds},
+                 {"exchange_seconds", s.exchange_seconds},
+                 {"deliver_seconds", s.deliver_seconds}};
   ordered_json pops = ordered_json::object();
   for (const auto& p : s.populations) {
     pops[p.name] = {{"model", p.model},
@@ -246,6 +250,13 @@ SimSummary read_summary(const std::string& path) {
   s.seed = f.get_or<std::uint64_t>("seed", 0);
   s.model = f.get_or<std::string>("model", "");
   s.peak_rss_bytes = f.get_or<std::size_t>("peak_rss_bytes", 0);
+  s.processes = f.get_or("processes", 1);
+  if (j.contains("phases") && j["phases"].is_object()) {
+    const Fields ph(j["phases"], path + ": phases");
+    s.update_seconds = ph.get_or("update_seconds", 0.0);
+    s.exchange_seconds = ph.get_or("exchange_seconds", 0.0);
+    s.deliver_seconds = ph.get_or("deliver_seconds", 0.0);
+  }
   f.object("populations");  // required, even if empty
   for_each_entry(f, "populations", [&](const std::string& name, const Fields& p) {
     PopulationSummary e;

@@ -50,18 +50,43 @@ void sample_distinct(CounterRng& rng, std::size_t n, std::size_t k, std::size_t 
   if (sorted) std::sort(out.begin(), out.end());
 }
 
-SparsityPattern from_pairs(std::size_t n_pre, std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs) {
+SparsityPattern from_pairs(const ConnectGeometry& g,
+                           std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs) {
   std::sort(pairs.begin(), pairs.end());
   SparsityPattern sp;
-  sp.row_ptr.assign(n_pre + 1, 0);
+  sp.row_ptr.assign(g.n_pre + 1, 0);
   sp.cols.reserve(pairs.size());
-  for (const auto& [pre, post] : pairs) {
+  const bool all = g.keeps_all();
+  std::uint32_t place = 0;
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const auto [pre, post] = pairs[k];
+    place = (k > 0 && pairs[k - 1].first == pre) ? place + 1 : 0;
+    if (!all && (post < g.keep_lo || post >= g.keep_hi)) continue;
     ++sp.row_ptr[pre + 1];
     sp.cols.push_back(post);
+    if (!all) sp.slot.push_back(place);
   }
-  for (std::size_t i = 0; i < n_pre; ++i) sp.row_ptr[i + 1] += sp.row_ptr[i];
+  for (std::size_t i = 0; i < g.n_pre; ++i) sp.row_ptr[i + 1] += sp.row_ptr[i];
   return sp;
 }
+
+// Appends the targets of one row that are kept, with their places in the whole row.
+struct RowSink {
+  const ConnectGeometry& g;
+  SparsityPattern& sp;
+  bool all = g.keeps_all();
+  std::uint32_t place = 0;
+  void start_row() { place = 0; }
+  void add(std::size_t post) {
+    if (all) {
+      sp.cols.push_back(static_cast<std::uint32_t>(post));
+    } else if (post >= g.keep_lo && post < g.keep_hi) {
+      sp.cols.push_back(static_cast<std::uint32_t>(post));
+      sp.slot.push_back(place);
+    }
+    ++place;
+  }
+};
 
 }  // namespace
 
@@ -75,11 +100,14 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
                ? static_cast<std::size_t>(post)
                : g.n_post;  // "no self target"
   };
+  RowSink row{g, sp};
+  const std::size_t kept_posts = std::min(g.keep_hi, g.n_post) - std::min(g.keep_lo, g.n_post);
   if (const auto* a = std::get_if<AllToAll>(&c)) {
-    sp.cols.reserve(g.n_pre * g.n_post);
+    sp.cols.reserve(g.n_pre * kept_posts);
     for (std::size_t i = 0; i < g.n_pre; ++i) {
+      row.start_row();
       for (std::size_t j = 0; j < g.n_post; ++j)
-        if (a->allow_self || !is_self(g, i, j)) sp.cols.push_back(static_cast<std::uint32_t>(j));
+        if (a->allow_self || !is_self(g, i, j)) row.add(j);
       sp.row_ptr[i + 1] = sp.cols.size();
     }
   } else if (std::holds_alternative<OneToOne>(c)) {
@@ -87,18 +115,20 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
       throw ParameterError(fmt::format("one_to_one needs equal sizes, got {} sources and {} targets",
                                        g.n_pre, g.n_post));
     for (std::size_t i = 0; i < g.n_pre; ++i) {
-      sp.cols.push_back(static_cast<std::uint32_t>(i));
+      row.start_row();
+      row.add(i);
       sp.row_ptr[i + 1] = sp.cols.size();
     }
   } else if (const auto* f = std::get_if<FixedProbability>(&c)) {
     if (!(f->p >= 0.0 && f->p <= 1.0))
       throw ParameterError(fmt::format("connection probability p must be in [0, 1], got {}", f->p));
-    sp.cols.reserve(static_cast<std::size_t>(f->p * g.n_pre * g.n_post * 1.05) + 16);
+    sp.cols.reserve(static_cast<std::size_t>(f->p * g.n_pre * kept_posts * 1.05) + 16);
     // Geometric skipping: the gap to the next synapse is Geometric(p), one draw per synapse.
     const double log_q = f->p < 1.0 ? std::log1p(-f->p) : 0.0;
     for (std::size_t i = 0; i < g.n_pre && f->p > 0.0; ++i) {
       CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
       const std::size_t skip = f->allow_self ? g.n_post : self_target(i);
+      row.start_row();
       double j = -1.0;
       while (true) {
         if (f->p >= 1.0) {
@@ -106,9 +136,10 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
         } else {
           j += 1.0 + std::floor(std::log(rng.uniform_open0()) / log_q);
         }
-        if (j >= static_cast<double>(g.n_post)) break;
+        // (The rest of the row is drawn only for its places: past the kept targets, stop.)
+        if (j >= static_cast<double>(std::min(g.n_post, g.keep_hi))) break;
         const auto jj = static_cast<std::size_t>(j);
-        if (jj != skip) sp.cols.push_back(static_cast<std::uint32_t>(jj));
+        if (jj != skip) row.add(jj);
       }
       sp.row_ptr[i + 1] = sp.cols.size();
     }
@@ -118,11 +149,15 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
       throw ParameterError(fmt::format(
           "fixed_indegree k = {} exceeds the {} available sources", in->k, candidates));
     // Draw each target's sources, then transpose column lists into rows with a counting sort;
-    // visiting targets in ascending order leaves every row sorted.
-    std::vector<std::uint32_t> sources(static_cast<std::size_t>(in->k) * g.n_post);
+    // visiting targets in ascending order leaves every row sorted. Keeping targets
+    // [keep_lo, keep_hi) only, the targets below are drawn just to count each source's
+    // synapses before them (its place in its whole row), and those above are not drawn.
+    const std::size_t lo = std::min(g.keep_lo, g.n_post), hi = std::min(g.keep_hi, g.n_post);
+    std::vector<std::uint32_t> sources(static_cast<std::size_t>(in->k) * (hi - lo));
+    std::vector<std::uint32_t> before(g.keeps_all() ? 0 : g.n_pre, 0);
     std::vector<std::uint32_t> pick;
     std::vector<char> marked;
-    for (std::size_t j = 0; j < g.n_post; ++j) {
+    for (std::size_t j = 0; j < hi; ++j) {
       CounterRng rng(seed, stream, static_cast<std::uint32_t>(j), 0);
       const std::int64_t self_pre = static_cast<std::int64_t>(j) + g.self_offset;
       const std::size_t skip = (!in->allow_self && g.same_population && self_pre >= 0 &&
@@ -132,15 +167,26 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
       // Unsorted: the transpose below orders every row (sorting 12.5 M picks was a third of
       // building Brunel's network).
       sample_distinct(rng, g.n_pre, in->k, skip, pick, marked, false);
-      std::copy(pick.begin(), pick.end(), sources.begin() + static_cast<std::ptrdiff_t>(j * in->k));
+      if (j < lo) {
+        for (auto pre : pick) ++before[pre];
+        continue;
+      }
+      std::copy(pick.begin(), pick.end(),
+                sources.begin() + static_cast<std::ptrdiff_t>((j - lo) * in->k));
     }
     for (auto pre : sources) ++sp.row_ptr[pre + 1];
     for (std::size_t i = 0; i < g.n_pre; ++i) sp.row_ptr[i + 1] += sp.row_ptr[i];
     sp.cols.resize(sources.size());
+    if (!g.keeps_all()) sp.slot.resize(sources.size());
     std::vector<std::uint64_t> fill(sp.row_ptr.begin(), sp.row_ptr.end() - 1);
-    for (std::size_t j = 0; j < g.n_post; ++j)
-      for (std::size_t q = 0; q < in->k; ++q)
-        sp.cols[fill[sources[j * in->k + q]]++] = static_cast<std::uint32_t>(j);
+    for (std::size_t j = lo; j < hi; ++j)
+      for (std::size_t q = 0; q < in->k; ++q) {
+        const std::uint32_t pre = sources[(j - lo) * in->k + q];
+        const std::uint64_t at = fill[pre]++;
+        sp.cols[at] = static_cast<std::uint32_t>(j);
+        if (!g.keeps_all())
+          sp.slot[at] = before[pre] + static_cast<std::uint32_t>(at - sp.row_ptr[pre]);
+      }
     return sp;
   } else if (const auto* out = std::get_if<FixedOutDegree>(&c)) {
     const std::size_t candidates = g.n_post - ((!out->allow_self && g.same_population) ? 1 : 0);
@@ -149,12 +195,13 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
           "fixed_outdegree k = {} exceeds the {} available targets", out->k, candidates));
     std::vector<std::uint32_t> pick;
     std::vector<char> marked;
-    sp.cols.reserve(static_cast<std::size_t>(out->k) * g.n_pre);
+    sp.cols.reserve(static_cast<std::size_t>(out->k) * g.n_pre * kept_posts / std::max<std::size_t>(g.n_post, 1));
     for (std::size_t i = 0; i < g.n_pre; ++i) {
       CounterRng rng(seed, stream, static_cast<std::uint32_t>(i), 0);
       sample_distinct(rng, g.n_post, out->k, out->allow_self ? g.n_post : self_target(i), pick,
                       marked, true);
-      sp.cols.insert(sp.cols.end(), pick.begin(), pick.end());
+      row.start_row();
+      for (auto j : pick) row.add(j);
       sp.row_ptr[i + 1] = sp.cols.size();
     }
   } else if (const auto* ex = std::get_if<ExplicitList>(&c)) {
@@ -165,7 +212,7 @@ SparsityPattern build_pattern(const Connector& c, const ConnectGeometry& g, std:
             "connection {} ({} -> {}) is outside the {} sources x {} targets", k, pre, post,
             g.n_pre, g.n_post));
     }
-    return from_pairs(g.n_pre, ex->pairs);
+    return from_pairs(g, ex->pairs);
   }
   return sp;
 }

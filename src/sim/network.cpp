@@ -112,6 +112,11 @@ Projection& Network::connect(const ProjectionSpec& spec) {
       spec, src, tgt, dt_, seed_, next_object_id_++,
       distributed() ? owned(tgt) : Projection::kAllTargets));
   projs_.back()->set_modulator(mod);
+  if (distributed()) {
+    const auto [lo, hi] = projs_.back()->local_delay_range();
+    projs_.back()->settle_delays(static_cast<std::uint32_t>(comm_->min(lo)),
+                                 static_cast<std::uint32_t>(-comm_->min(-std::int64_t{hi})));
+  }
   return *projs_.back();
 }
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -175,6 +174,16 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
   owned_ = owned;
   ConnectGeometry g{n_pre_, n_post_, &source == &target,
                     static_cast<std::int64_t>(post_lo_) - static_cast<std::int64_t>(pre_lo_)};
+  // Distributed: only the synapses onto this process's targets are drawn (their weights and
+  // delays keyed by their places in the whole rows), except with delays listed per synapse in
+  // whole-projection order (a synapse file): those are built whole and cut below.
+  const bool partial = owned_.first > post_lo_ || owned_.second < post_lo_ + n_post_;
+  if (partial && spec.synapse_delays.empty()) {
+    g.keep_lo = std::clamp(owned_.first, post_lo_, post_lo_ + n_post_) - post_lo_;
+    g.keep_hi = std::clamp(owned_.second, post_lo_, post_lo_ + n_post_) - post_lo_;
+  }
+  // Delays stay per synapse until the network has compared every process's (settle_delays).
+  keep_delays_ = partial;
   SparsityPattern sp;
   try {
     sp = build_pattern(spec.connector, g, seed, stream_id(RngStream::kConnectivity, id));
@@ -188,6 +197,10 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
   auto ramp_value = [this](const Distribution& d, std::size_t pre, std::uint32_t post) {
     return d.over == Distribution::Over::kSource ? d.at(pre, n_pre_) : d.at(post, n_post_);
   };
+  // Synapse s of row i: its place in the whole row.
+  auto place = [&sp](std::size_t i, std::uint64_t s) -> std::uint64_t {
+    return sp.slot.empty() ? s - sp.row_ptr[i] : sp.slot[s];
+  };
   const std::uint32_t wstream = stream_id(RngStream::kWeights, id);
   const std::uint32_t dstream = stream_id(RngStream::kDelays, id);
   for (std::size_t i = 0; i < n_pre_; ++i) {
@@ -199,7 +212,7 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
       } else if (spec.weight.is_constant()) {
         w[s] = static_cast<float>(spec.weight.a * weight_factor_);
       } else {
-        CounterRng rng(seed, wstream, static_cast<std::uint32_t>(i), s - sp.row_ptr[i]);
+        CounterRng rng(seed, wstream, static_cast<std::uint32_t>(i), place(i, s));
         w[s] = static_cast<float>(spec.weight.sample(rng) * weight_factor_);
       }
     }
@@ -221,19 +234,14 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
         if (spec.delay.is_ramp()) {
           d = ramp_value(spec.delay, i, sp.cols[s] - static_cast<std::uint32_t>(post_lo_));
         } else {
-          CounterRng rng(seed, dstream, static_cast<std::uint32_t>(i), s - sp.row_ptr[i]);
+          CounterRng rng(seed, dstream, static_cast<std::uint32_t>(i), place(i, s));
           d = spec.delay.sample(rng);
         }
         delays[s] = static_cast<std::uint16_t>(delay_to_steps(d, dt, where));
       }
   }
-  if (owned_.first > post_lo_ || owned_.second < post_lo_ + n_post_) {
-    // Distributed: keep the synapses onto this process's targets, in the same order. Delays
-    // that differ in the whole projection stay per synapse even where this process's happen to
-    // be equal, so every process delivers the way one process would.
-    if (!delays.empty())
-      keep_delays_ = std::adjacent_find(delays.begin(), delays.end(), std::not_equal_to<>()) !=
-                     delays.end();
+  if (partial && !spec.synapse_delays.empty()) {
+    // Keep the synapses onto this process's targets, in the same order.
     std::size_t kept = 0;
     std::uint64_t row_begin = 0;
     for (std::size_t i = 0; i < n_pre_; ++i) {
@@ -264,6 +272,20 @@ Projection::Projection(const ProjectionSpec& spec, Population& source, Populatio
 }
 
 Projection::~Projection() = default;
+
+void Projection::settle_delays(std::uint32_t min_steps, std::uint32_t max_steps) {
+  keep_delays_ = false;
+  if (min_steps > max_steps) return;  // no synapse anywhere
+  if (min_steps == max_steps) delays_.clear();
+  max_delay_ = std::max(max_delay_, max_steps);
+}
+
+std::pair<std::uint32_t, std::uint32_t> Projection::local_delay_range() const {
+  if (cols_.empty()) return {std::numeric_limits<std::uint32_t>::max(), 0};
+  if (delays_.empty()) return {max_delay_, max_delay_};
+  const auto [mn, mx] = std::minmax_element(delays_.begin(), delays_.end());
+  return {*mn, *mx};
+}
 
 std::uint32_t Projection::min_delay_steps() const {
   if (delays_.empty()) return max_delay_;

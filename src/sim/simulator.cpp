@@ -233,8 +233,8 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
         if (t == 0) exchange(b, e);
         barrier();
       }
-      Clock::time_point c2{};
-      if (t == 0) c2 = Clock::now();
+      Clock::time_point c2 = c1;
+      if (t == 0 && distributed) c2 = Clock::now();
       for (std::uint64_t s = b; s < e; ++s) {
         auto& now = distributed ? all[s - b] : spikes[s & 1];
         // 2. Spike bookkeeping (one thread; it only reads this step's lists).

@@ -90,3 +90,41 @@ TEST(Connectivity, ImpossibleRequestsAreRejected) {
   ConnectGeometry uneven{3, 4, false, 0};
   EXPECT_THROW(build_pattern(OneToOne{}, uneven, 1, 1), ParameterError);
 }
+
+// A process of a distributed network draws only the synapses onto its targets: for every rule,
+// the pattern kept for [keep_lo, keep_hi) is the whole pattern restricted to those targets, in
+// the same order, and slot[] gives each synapse's place in its whole row (what keys its weight).
+TEST(Connectivity, KeptTargetsAreTheWholePatternRestrictedWithTheirPlaces) {
+  const std::vector<Connector> rules = {
+      AllToAll{false}, OneToOne{}, FixedProbability{0.1, false}, FixedInDegree{7, false},
+      FixedOutDegree{9, true},
+      ExplicitList{{{3, 5}, {0, 1}, {3, 2}, {3, 40}, {7, 63}, {7, 0}, {2, 33}}}};
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    const ConnectGeometry whole_g{64, 64, true, 0};
+    const SparsityPattern whole = build_pattern(rules[r], whole_g, 3, 11);
+    ASSERT_TRUE(whole.slot.empty());
+    for (const auto [lo, hi] : {std::pair<std::size_t, std::size_t>{0, 16}, {16, 48}, {48, 64},
+                                {5, 6}, {64, 64}}) {
+      ConnectGeometry g = whole_g;
+      g.keep_lo = lo;
+      g.keep_hi = hi;
+      const SparsityPattern part = build_pattern(rules[r], g, 3, 11);
+      ASSERT_EQ(part.row_ptr.size(), whole.row_ptr.size());
+      ASSERT_EQ(part.slot.size(), part.cols.size());
+      for (std::size_t i = 0; i < 64; ++i) {
+        std::vector<std::uint32_t> cols, places;
+        for (auto s = whole.row_ptr[i]; s < whole.row_ptr[i + 1]; ++s)
+          if (whole.cols[s] >= lo && whole.cols[s] < hi) {
+            cols.push_back(whole.cols[s]);
+            places.push_back(static_cast<std::uint32_t>(s - whole.row_ptr[i]));
+          }
+        const std::vector<std::uint32_t> got(part.cols.begin() + static_cast<std::ptrdiff_t>(part.row_ptr[i]),
+                                             part.cols.begin() + static_cast<std::ptrdiff_t>(part.row_ptr[i + 1]));
+        const std::vector<std::uint32_t> got_places(part.slot.begin() + static_cast<std::ptrdiff_t>(part.row_ptr[i]),
+                                                    part.slot.begin() + static_cast<std::ptrdiff_t>(part.row_ptr[i + 1]));
+        ASSERT_EQ(got, cols) << "rule " << r << " row " << i << " keep [" << lo << ", " << hi << ")";
+        ASSERT_EQ(got_places, places) << "rule " << r << " row " << i;
+      }
+    }
+  }
+}

@@ -122,6 +122,10 @@ struct SimSummary {
   std::uint64_t seed = 0;
   std::string model;
   std::size_t peak_rss_bytes = 0;  // 0: not known (not written)
+  // Processes the network was distributed over (mpirun -np), and where the first process's
+  // first thread spent the run (RunStats; each phase includes its waits for the others).
+  int processes = 1;
+  double update_seconds = 0.0, exchange_seconds = 0.0, deliver_seconds = 0.0;
   std::vector<PopulationSummary> populations;
   std::vector<ProjectionSummary> projections;
   std::vector<ModulatorSummary> modulators;
