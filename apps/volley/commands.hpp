@@ -28,7 +28,8 @@ void add_sim_command(CLI::App& app, int& exit_code, Communicator* world = nullpt
 // Registers `volley fi` (f–I curve and excitability class).
 void add_fi_command(CLI::App& app, int& exit_code);
 // Registers `volley train` and `volley eval` (surrogate-gradient training).
-void add_train_command(CLI::App& app, int& exit_code);
+// Under mpirun `world` holds the processes: `volley train` is data-parallel over them.
+void add_train_command(CLI::App& app, int& exit_code, Communicator* world = nullptr);
 void add_eval_command(CLI::App& app, int& exit_code);
 // Registers `volley robustness` (accuracy under input noise).
 void add_robustness_command(CLI::App& app, int& exit_code);

@@ -56,8 +56,11 @@ std::vector<std::string> effective_options(const TrainArgs& a) {
   return io::stored_options(o);
 }
 
-int run_train(const TrainArgs& a) {
+int run_train(const TrainArgs& a, Communicator* world) {
   return run_command("train", [&] {
+    // Under mpirun: data-parallel over the processes, the first writes and prints.
+    const bool distributed = world != nullptr && world->size() > 1;
+    const bool writer = !distributed || world->rank() == 0;
     const auto effective = effective_options(a);
     const io::TrainConfig cfg =
         io::load_train_config(a.config, train_options(effective, a.threads, a.epochs));
@@ -65,13 +68,15 @@ int run_train(const TrainArgs& a) {
     fo.out_dir = a.out;
     fo.resume = a.resume;
     fo.options = effective;
-    fo.progress_bar = isatty(fileno(stderr)) != 0;
-    fo.log = stderr;
+    fo.progress_bar = writer && isatty(fileno(stderr)) != 0;
+    fo.log = writer ? stderr : nullptr;
+    if (distributed) fo.communicator = world;
     const train::FitResult r = io::fit(cfg, fo);
     if (r.stopped) {
-      fmt::print(stderr, "volley train: error: {}\n", r.message);
+      if (writer) fmt::print(stderr, "volley train: error: {}\n", r.message);
       return kDiverged;
     }
+    if (!writer) return 0;
     fmt::print("volley train: {} epochs, test accuracy {:.4f}; results in {}/ (metrics.jsonl, "
                "checkpoint.bin, summary.json)\n",
                r.epochs_done, r.test_accuracy, a.out);
@@ -294,7 +299,7 @@ void add_evolve_command(CLI::App& app, int& exit_code) {
   c->callback([args, &exit_code] { exit_code = run_evolve(*args); });
 }
 
-void add_train_command(CLI::App& app, int& exit_code) {
+void add_train_command(CLI::App& app, int& exit_code, Communicator* world) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* c = app.add_subcommand(
       "train",
@@ -323,7 +328,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
                 "ann: train the network's non-spiking twin instead (relu units in place of the "
                 "spiking layers; an MLP on the pixels for static images; overrides twin.kind)")
       ->check(CLI::IsMember({"snn", "ann"}));
-  c->callback([args, &exit_code] { exit_code = run_train(*args); });
+  c->callback([args, &exit_code, world] { exit_code = run_train(*args, world); });
 }
 
 struct ExportArgs {

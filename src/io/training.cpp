@@ -312,8 +312,21 @@ train::FitResult fit(const TrainConfig& cfg, const FitOptions& o) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
 
   FitDirectory dir(cfg, o, load_seconds);
+  // Distributed, every process trains; only the first writes (and logs), the others only read
+  // the checkpoint a resumed run continues from.
+  struct Follower final : train::FitWriter {
+    FitDirectory& dir;
+    explicit Follower(FitDirectory& d) : dir(d) {}
+    std::optional<train::ResumePoint> resume() override { return dir.resume(); }
+    void epoch(const train::EpochRecord&) override {}
+    void checkpoint(const train::Checkpoint&) override {}
+  } follower(dir);
+  const bool distributed = o.communicator != nullptr && o.communicator->size() > 1;
+  if (distributed) trainer.distribute(*o.communicator);
+  train::FitWriter& writer =
+      distributed && o.communicator->rank() != 0 ? static_cast<train::FitWriter&>(follower) : dir;
   train::FitResult r =
-      train::fit(trainer, *data.train, *data.test, {cfg.path, cfg.text, o.options}, dir);
+      train::fit(trainer, *data.train, *data.test, {cfg.path, cfg.text, o.options}, writer);
   if (r.stopped)
     r.message += r.epochs_done > 0
                      ? fmt::format(" The last good checkpoint ({} epochs) is {}.", r.epochs_done,

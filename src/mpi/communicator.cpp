@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -63,6 +64,28 @@ class World final : public Communicator {
           "MPI_Allreduce(min)");
     return value;
   }
+  void fold_in_rank_order(std::span<std::byte> running,
+                          const std::function<void()>& add_mine) override {
+    // In pieces of at most 1 GiB, so that counts stay within int.
+    const auto pieces = [&](auto&& op) {
+      constexpr std::size_t kPiece = std::size_t{1} << 30;
+      for (std::size_t at = 0; at < running.size(); at += kPiece)
+        op(running.data() + at, static_cast<int>(std::min(kPiece, running.size() - at)));
+    };
+    if (rank_ > 0)
+      pieces([&](std::byte* p, int n) {
+        check(MPI_Recv(p, n, MPI_BYTE, rank_ - 1, kFoldTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv");
+      });
+    add_mine();
+    if (rank_ + 1 < size_)
+      pieces([&](std::byte* p, int n) {
+        check(MPI_Send(p, n, MPI_BYTE, rank_ + 1, kFoldTag, MPI_COMM_WORLD), "MPI_Send");
+      });
+    pieces([&](std::byte* p, int n) {
+      check(MPI_Bcast(p, n, MPI_BYTE, size_ - 1, MPI_COMM_WORLD), "MPI_Bcast");
+    });
+  }
   double max(double value) override {
     check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
           "MPI_Allreduce(max)");
@@ -70,6 +93,7 @@ class World final : public Communicator {
   }
 
  private:
+  static constexpr int kFoldTag = 21;
   int rank_ = 0, size_ = 1;
   std::vector<int> displs_;
 };

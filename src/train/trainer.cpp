@@ -18,6 +18,33 @@
 namespace volley::train {
 namespace {
 
+// Communicator::fold_in_rank_order over nested vectors of numbers (gradients per parameter,
+// counts per layer), through one flat buffer.
+template <class T>
+void fold_nested(Communicator& comm, std::vector<std::vector<T>>& v, const std::function<void()>& add_mine) {
+  std::size_t total = 0;
+  for (const auto& x : v) total += x.size();
+  std::vector<T> flat(total);
+  auto pack = [&] {
+    std::size_t at = 0;
+    for (const auto& x : v) at = static_cast<std::size_t>(std::copy(x.begin(), x.end(), flat.begin() + static_cast<std::ptrdiff_t>(at)) - flat.begin());
+  };
+  auto unpack = [&] {
+    std::size_t at = 0;
+    for (auto& x : v) {
+      std::copy(flat.begin() + static_cast<std::ptrdiff_t>(at), flat.begin() + static_cast<std::ptrdiff_t>(at + x.size()), x.begin());
+      at += x.size();
+    }
+  };
+  pack();
+  comm.fold_in_rank_order(std::as_writable_bytes(std::span<T>(flat)), [&] {
+    unpack();
+    add_mine();
+    pack();
+  });
+  unpack();
+}
+
 constexpr std::uint32_t kStreamShuffle = 0x7200;
 
 int thread_id() {
@@ -80,8 +107,12 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
                               std::size_t& active) {
   const std::size_t chunk = settings_.chunk;
   const std::size_t n_chunks = (n + chunk - 1) / chunk;
+  // This process's chunks (all of them in one process).
+  const auto [c_lo, c_hi] = comm_ ? share(n_chunks, comm_->rank(), comm_->size())
+                                  : std::pair<std::size_t, std::size_t>{0, n_chunks};
+  const auto my_chunks = static_cast<std::ptrdiff_t>(c_hi - c_lo);
   if (chunk_grads_.size() < n_chunks) chunk_grads_.resize(n_chunks);
-  for (std::size_t c = 0; c < n_chunks; ++c)
+  for (std::size_t c = c_lo; c < c_hi; ++c)
     if (chunk_grads_[c].empty()) chunk_grads_[c] = net_.zero_grads();
   // Rewiring (or a checkpoint of a rewired run) may have resized sparse matrices.
   const auto& params = net_.params();
@@ -105,7 +136,8 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
     if (loss_.reg_l2 > 0.0) {
       std::vector<std::vector<std::vector<double>>> part(n_chunks, counts);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(settings_.threads)
-      for (std::size_t c = 0; c < n_chunks; ++c) {
+      for (std::ptrdiff_t ci = 0; ci < my_chunks; ++ci) {
+        const std::size_t c = c_lo + static_cast<std::size_t>(ci);
         ThreadState& ts = threads_[static_cast<std::size_t>(thread_id())];
         for (std::size_t s = c * chunk; s < std::min(n, (c + 1) * chunk); ++s) {
           data.fill(idx[s], ep, ts.events);
@@ -117,9 +149,15 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
           }
         }
       }
-      for (std::size_t c = 0; c < n_chunks; ++c)
-        for (std::size_t l = 0; l < L; ++l)
-          for (std::size_t j = 0; j < counts[l].size(); ++j) counts[l][j] += part[c][l][j];
+      auto add_chunks = [&] {
+        for (std::size_t c = c_lo; c < c_hi; ++c)
+          for (std::size_t l = 0; l < L; ++l)
+            for (std::size_t j = 0; j < counts[l].size(); ++j) counts[l][j] += part[c][l][j];
+      };
+      if (comm_)
+        fold_nested(*comm_, counts, add_chunks);
+      else
+        add_chunks();
     }
     for (std::size_t l = 0; l < L; ++l) {
       if (!reg[l]) continue;
@@ -135,7 +173,8 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
   std::vector<std::size_t> act(n, 0);
   const float scale = 1.0f / static_cast<float>(n);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(settings_.threads)
-  for (std::size_t c = 0; c < n_chunks; ++c) {
+  for (std::ptrdiff_t ci = 0; ci < my_chunks; ++ci) {
+    const std::size_t c = c_lo + static_cast<std::size_t>(ci);
     ThreadState& ts = threads_[static_cast<std::size_t>(thread_id())];
     auto& g = chunk_grads_[c];
     for (auto& v : g) std::fill(v.begin(), v.end(), 0.0f);
@@ -165,16 +204,29 @@ void Trainer::batch_gradients(const data::EventSource& data, const std::size_t* 
     }
     net_.fold_gradients(ts.ws, g);
   }
-  // Fixed-order reduction over chunks, parallel over parameter elements.
-  for (std::size_t k = 0; k < grads_.size(); ++k) {
-    float* out = grads_[k].data();
-    const auto m = static_cast<std::ptrdiff_t>(grads_[k].size());
+  // Fixed-order reduction over chunks, parallel over parameter elements; distributed, each
+  // process adds its chunks onto the running sums of the processes before it.
+  auto add_chunks = [&](bool from_zero) {
+    for (std::size_t k = 0; k < grads_.size(); ++k) {
+      float* out = grads_[k].data();
+      const auto m = static_cast<std::ptrdiff_t>(grads_[k].size());
 #pragma omp parallel for num_threads(settings_.threads) schedule(static) if (m > 65536)
-    for (std::ptrdiff_t i = 0; i < m; ++i) {
-      float s = 0.0f;
-      for (std::size_t c = 0; c < n_chunks; ++c) s += chunk_grads_[c][k][static_cast<std::size_t>(i)];
-      out[i] = s;
+      for (std::ptrdiff_t i = 0; i < m; ++i) {
+        float s = from_zero ? 0.0f : out[i];
+        for (std::size_t c = c_lo; c < c_hi; ++c) s += chunk_grads_[c][k][static_cast<std::size_t>(i)];
+        out[i] = s;
+      }
     }
+  };
+  if (comm_) {
+    for (auto& g : grads_) std::fill(g.begin(), g.end(), 0.0f);
+    fold_nested(*comm_, grads_, [&] { add_chunks(false); });
+    merge_disjoint(*comm_, losses);
+    merge_disjoint(*comm_, hit);
+    merge_disjoint(*comm_, act);
+    merge_disjoint(*comm_, reg_spikes);
+  } else {
+    add_chunks(true);
   }
   loss_sum = 0.0;
   correct = 0;
@@ -282,24 +334,31 @@ EvalStats Trainer::evaluate(const data::EventSource& data,
   st.spikes_per_sample.assign(L, 0.0);
   std::vector<double> losses(n, 0.0);
   std::vector<int> pred(n, 0);
-  std::vector<std::vector<double>> spikes(n);
+  std::vector<double> spikes(n * L, 0.0);  // [sample][layer]
+  // Distributed, each process evaluates its share of every block.
   for (std::size_t b0 = 0; b0 < n; b0 += block) {
     const std::size_t b1 = std::min(n, b0 + block);
-    const auto m = static_cast<std::ptrdiff_t>(b1 - b0);
+    const auto [k0, k1] = comm_ ? share(b1 - b0, comm_->rank(), comm_->size())
+                                : std::pair<std::size_t, std::size_t>{0, b1 - b0};
+    const auto m = static_cast<std::ptrdiff_t>(k1 - k0);
 #pragma omp parallel for schedule(dynamic, 8) num_threads(settings_.threads)
     for (std::ptrdiff_t k = 0; k < m; ++k) {
-      const std::size_t s = b0 + static_cast<std::size_t>(k);
+      const std::size_t s = b0 + k0 + static_cast<std::size_t>(k);
       ThreadState& ts = threads_[static_cast<std::size_t>(thread_id())];
       data.fill(s, 0, ts.events);
       net_.forward(ts.events, ts.rec, ts.ws, false);
       const SampleLoss sl = sample_loss(loss_, net_, ts.rec, data.label(s), 1.0f, nullptr);
       losses[s] = sl.loss;
       pred[s] = sl.predicted;
-      spikes[s].resize(L);
       for (std::size_t l = 0; l < L; ++l)
-        spikes[s][l] = net_.spiking(l) ? static_cast<double>(ts.rec.layers[l].idx.size()) : 0.0;
+        spikes[s * L + l] = net_.spiking(l) ? static_cast<double>(ts.rec.layers[l].idx.size()) : 0.0;
     }
     if (progress) progress({b1 / block, (n + block - 1) / block, b1, 0.0, 0.0});
+  }
+  if (comm_) {
+    merge_disjoint(*comm_, losses);
+    merge_disjoint(*comm_, pred);
+    merge_disjoint(*comm_, spikes);
   }
   std::size_t correct = 0;
   for (std::size_t s = 0; s < n; ++s) {
@@ -307,7 +366,7 @@ EvalStats Trainer::evaluate(const data::EventSource& data,
     st.loss += losses[s];
     correct += static_cast<int>(y) == pred[s];
     st.confusion[y * C + static_cast<std::size_t>(pred[s])] += 1;
-    for (std::size_t l = 0; l < L; ++l) st.spikes_per_sample[l] += spikes[s][l];
+    for (std::size_t l = 0; l < L; ++l) st.spikes_per_sample[l] += spikes[s * L + l];
   }
   st.samples = n;
   if (n > 0) {

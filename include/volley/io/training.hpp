@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "volley/communicator.hpp"
+
 #include "volley/io/train_config.hpp"
 #include "volley/train/checkpoint.hpp"
 #include "volley/train/net.hpp"
@@ -38,6 +40,9 @@ struct FitOptions {
   // read). Not owned; both sets must be given and outlive fit. The options' train_limit and
   // test_limit are not applied to them.
   const DataSets* data = nullptr;
+  // Data-parallel training over these processes (Trainer::distribute); the first writes the
+  // directory, the others only read a checkpoint to resume from. nullptr: one process.
+  Communicator* communicator = nullptr;
 };
 
 // The options that change a run's results, as `volley train` stores them in (and checks them

@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "volley/communicator.hpp"
+
 #include "volley/data/events.hpp"
 #include "volley/train/eprop.hpp"
 #include "volley/train/loss.hpp"
@@ -64,6 +66,13 @@ class Trainer {
   EvalStats evaluate(const data::EventSource& data,
                      const std::function<void(const BatchProgress&)>& progress = {});
 
+  // Data-parallel training over the processes of `comm` (MPI: volley::mpi): every process runs
+  // the same trainer on the same data; each takes a contiguous share of every batch's chunks
+  // (and of the test samples), and gradients are summed chunk by chunk in rank order
+  // (Communicator::fold_in_rank_order), so parameters, metrics and checkpoints are bit-identical
+  // to one process for any number of processes and threads.
+  void distribute(Communicator& comm) { comm_ = comm.size() > 1 ? &comm : nullptr; }
+
   // Rewires the sparse matrices after every update (rewiring.hpp); call before training (and
   // before a resume restores a checkpoint). Throws ParameterError as DeepR does.
   void enable_rewiring(const RewiringConfig& config);
@@ -104,6 +113,7 @@ class Trainer {
   std::vector<ThreadState> threads_;
   std::vector<std::vector<std::vector<float>>> chunk_grads_;
   std::vector<std::vector<float>> grads_;
+  Communicator* comm_ = nullptr;
 };
 
 }  // namespace volley::train
