@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "support/thread_comm.hpp"
 #include "support/toy_events.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
@@ -17,16 +18,23 @@ using volley::test::toy_data;
 
 vt::NetConfig toy_net(bool recurrent = false) { return volley::test::toy_net(16, recurrent); }
 
-std::vector<vt::Param> train(int threads, int epochs, bool recurrent, double* acc = nullptr) {
+// `comm`: data-parallel over its processes (Trainer::distribute).
+std::vector<vt::Param> train(int threads, int epochs, bool recurrent, double* acc = nullptr,
+                             volley::Communicator* comm = nullptr,
+                             vt::GradientKind gradient = vt::GradientKind::bptt) {
   const auto data = toy_data(200, 3);
   vt::Net net(toy_net(recurrent));
   vt::TrainSettings st;
   st.threads = threads;
   st.batch_size = 40;
   st.chunk = 8;
+  st.gradient = gradient;
   vt::OptimizerConfig opt;
   opt.lr = 5e-3;
-  vt::Trainer trainer(net, vt::LossConfig{}, opt, st);
+  vt::LossConfig loss;
+  if (gradient == vt::GradientKind::eprop) loss.kind = vt::LossKind::mean_ce;  // online loss
+  vt::Trainer trainer(net, loss, opt, st);
+  if (comm) trainer.distribute(*comm);
   for (int e = 0; e < epochs; ++e) trainer.train_epoch(data, e);
   if (acc) *acc = trainer.evaluate(data).accuracy;
   return net.params();
@@ -51,6 +59,31 @@ TEST(Trainer, OneAndTwoThreadsGiveIdenticalWeights) {
     for (std::size_t k = 0; k < a.size(); ++k) {
       EXPECT_EQ(a[k].value, b[k].value) << a[k].name;
       EXPECT_EQ(a[k].value, c[k].value) << a[k].name;
+    }
+  }
+}
+
+// Processes played by threads (tests/support/thread_comm.hpp): each takes a share of every
+// batch's 5 chunks (1 to 3 processes: some take none or one), and the gradients, losses and
+// the evaluation are merged in rank order: the weights of one process, bit for bit.
+TEST(Trainer, DataParallelProcessesGiveTheWeightsOfOne) {
+  for (auto gradient : {vt::GradientKind::bptt, vt::GradientKind::eprop}) {
+    double acc_one = 0.0;
+    const auto one = train(1, 2, false, &acc_one, nullptr, gradient);
+    for (int ranks : {2, 3, 6}) {
+      std::vector<std::vector<vt::Param>> got(static_cast<std::size_t>(ranks));
+      std::vector<double> acc(static_cast<std::size_t>(ranks));
+      const auto errors = volley::test_support::run_ranks(ranks, [&](volley::Communicator& comm) {
+        const auto r = static_cast<std::size_t>(comm.rank());
+        got[r] = train(comm.rank() % 2 + 1, 2, false, &acc[r], &comm, gradient);
+      });
+      for (int r = 0; r < ranks; ++r) {
+        const auto k = static_cast<std::size_t>(r);
+        ASSERT_EQ(errors[k], "");
+        EXPECT_EQ(acc[k], acc_one);
+        for (std::size_t p = 0; p < one.size(); ++p)
+          EXPECT_EQ(got[k][p].value, one[p].value) << one[p].name << ", " << ranks << " processes";
+      }
     }
   }
 }
