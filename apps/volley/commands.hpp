@@ -38,7 +38,8 @@ void add_export_command(CLI::App& app, int& exit_code);
 // Registers `volley import` (a NIR graph as a volley network).
 void add_import_command(CLI::App& app, int& exit_code);
 // Registers `volley evolve` (evolution strategies on a training file's network).
-void add_evolve_command(CLI::App& app, int& exit_code);
+// (Under mpirun, data-parallel over `world`'s processes: candidates shared out.)
+void add_evolve_command(CLI::App& app, int& exit_code, Communicator* world = nullptr);
 // Registers `volley reservoir` (liquid state machine with a ridge-regression readout).
 void add_reservoir_command(CLI::App& app, int& exit_code);
 // Registers `volley example` (built-in experiments: sound-localization).

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   volley::Communicator* world = nullptr;
 #ifdef VOLLEY_HAVE_MPI
   // Under mpirun (and only then: a plain run needs no MPI runtime) `volley sim` distributes the
-  // network over the processes and `volley train` the batches; other commands are refused.
+  // network over the processes, `volley train` the batches and `volley evolve` the candidates;
+  // other commands are refused.
   std::unique_ptr<volley::mpi::Session> mpi;
   if (volley::mpi::launched_by_launcher()) {
     mpi = std::make_unique<volley::mpi::Session>(argc, argv);
@@ -26,11 +27,11 @@ int main(int argc, char** argv) {
     std::string_view command;
     for (int i = 1; i < argc && command.empty(); ++i)
       if (argv[i][0] != '-') command = argv[i];
-    if (world->size() > 1 && command != "sim" && command != "train") {
+    if (world->size() > 1 && command != "sim" && command != "train" && command != "evolve") {
       if (world->rank() == 0)
         fmt::print(stderr,
-                   "volley: error: only `volley sim` and `volley train` run on several processes "
-                   "(mpirun -np {} was given); run `volley {}` without mpirun\n",
+                   "volley: error: only `volley sim`, `volley train` and `volley evolve` run on "
+                   "several processes (mpirun -np {} was given); run `volley {}` without mpirun\n",
                    world->size(), command.empty() ? "COMMAND" : command);
       return volley::cli::kBadInput;
     }
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
   volley::cli::add_robustness_command(app, exit_code);
   volley::cli::add_export_command(app, exit_code);
   volley::cli::add_import_command(app, exit_code);
-  volley::cli::add_evolve_command(app, exit_code);
+  volley::cli::add_evolve_command(app, exit_code, world);
   volley::cli::add_reservoir_command(app, exit_code);
   volley::cli::add_example_command(app, exit_code);
   volley::cli::add_dataset_command(app, exit_code);

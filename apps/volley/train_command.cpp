@@ -193,8 +193,10 @@ struct EvolveArgs : TrainArgs {
   long long generations = -1;
 };
 
-int run_evolve(const EvolveArgs& a) {
+int run_evolve(const EvolveArgs& a, Communicator* world) {
   return run_command("evolve", [&] {
+    const bool distributed = world != nullptr && world->size() > 1;
+    const bool writer = !distributed || world->rank() == 0;
     const auto effective = effective_options(a);
     io::TrainConfig cfg = io::load_train_config(a.config, train_options(effective, a.threads, -1));
     if (a.generations > 0) cfg.evolution.generations = static_cast<std::size_t>(a.generations);
@@ -202,8 +204,10 @@ int run_evolve(const EvolveArgs& a) {
     io::EvolveOptions eo;
     eo.out_dir = a.out;
     eo.options = effective;
-    eo.log = stderr;
+    eo.log = writer ? stderr : nullptr;
+    if (distributed) eo.communicator = world;
     const train::EvolveEnd r = io::evolve(cfg, eo);
+    if (!writer) return 0;
     fmt::print("volley evolve: {} generations, test accuracy {:.4f}, {:.1f} candidate evaluations/s; results in {}/\n",
                r.generations, r.test.accuracy, double(r.evaluations) / std::max(r.seconds, 1e-12), a.out);
     return 0;
@@ -280,7 +284,7 @@ void add_reservoir_command(CLI::App& app, int& exit_code) {
   c->callback([args, &exit_code] { exit_code = run_reservoir(*args); });
 }
 
-void add_evolve_command(CLI::App& app, int& exit_code) {
+void add_evolve_command(CLI::App& app, int& exit_code, Communicator* world) {
   auto args = std::make_shared<EvolveArgs>();
   CLI::App* c = app.add_subcommand(
       "evolve",
@@ -296,7 +300,7 @@ void add_evolve_command(CLI::App& app, int& exit_code) {
   c->add_option("--train-limit", args->train_limit, "use the first N training samples")->check(kCount);
   c->add_option("--test-limit", args->test_limit, "use the first N test samples")->check(kCount);
   c->add_option("--set", args->sets, "override a field: dotted.path=VALUE (TOML syntax)");
-  c->callback([args, &exit_code] { exit_code = run_evolve(*args); });
+  c->callback([args, &exit_code, world] { exit_code = run_evolve(*args, world); });
 }
 
 void add_train_command(CLI::App& app, int& exit_code, Communicator* world) {

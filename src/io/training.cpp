@@ -424,7 +424,9 @@ std::unique_ptr<train::Net> restore_network(const std::string& checkpoint,
 }
 
 train::EvolveEnd evolve(const TrainConfig& cfg, const EvolveOptions& o) {
-  if (fs::exists(prepare_directory(o.out_dir)))
+  // (Distributed, the first process may already have written a checkpoint when another looks.)
+  const bool first = o.communicator == nullptr || o.communicator->rank() == 0;
+  if (first && fs::exists(prepare_directory(o.out_dir)))
     throw IoError(
         fmt::format("{} already holds a run (checkpoint.bin); choose another --out", o.out_dir));
   DataSets data = load_data(cfg);
@@ -432,8 +434,20 @@ train::EvolveEnd evolve(const TrainConfig& cfg, const EvolveOptions& o) {
   train::Evolution evolution(net, cfg.loss, cfg.optimizer, cfg.evolution);
   train::Trainer tester(net, cfg.loss, cfg.optimizer, cfg.training);
   EvolveDirectory dir(cfg, o);
+  struct Follower final : train::EvolveWriter {  // processes other than the first write nothing
+    void generation(const train::GenerationRecord&) override {}
+    void checkpoint(const train::Checkpoint&) override {}
+  } follower;
+  const bool distributed = o.communicator != nullptr && o.communicator->size() > 1;
+  if (distributed) {
+    evolution.distribute(*o.communicator);
+    tester.distribute(*o.communicator);
+  }
+  train::EvolveWriter& writer = distributed && o.communicator->rank() != 0
+                                    ? static_cast<train::EvolveWriter&>(follower)
+                                    : dir;
   return train::evolve(evolution, tester, *data.train, *data.test, {cfg.path, cfg.text, o.options},
-                       dir);
+                       writer);
 }
 
 }  // namespace volley::io

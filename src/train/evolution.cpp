@@ -118,6 +118,15 @@ void Evolution::unflatten(std::span<const float> theta, Net& net) const {
   net.constrain();
 }
 
+void Evolution::evaluate_candidates(std::vector<double>& f,
+                                    const std::function<void(std::size_t, Net&)>& candidate) {
+  const auto [lo, hi] = comm_ ? share(f.size(), comm_->rank(), comm_->size())
+                              : std::pair<std::size_t, std::size_t>{0, f.size()};
+  parallel_candidates(hi - lo, cfg_.threads, net_,
+                      [&](std::size_t k, Net& scratch) { candidate(lo + k, scratch); });
+  if (comm_) merge_disjoint(*comm_, f);
+}
+
 double Evolution::fitness(std::span<const float> theta, Net& scratch, const EventSource& data,
                           std::span<const std::size_t> batch) const {
   unflatten(theta, scratch);
@@ -142,7 +151,7 @@ GenerationStats Evolution::step(const EventSource& data, std::span<const std::si
 
   if (cfg_.kind == EvolutionKind::openai_es) {
     const float sigma = static_cast<float>(cfg_.sigma);
-    parallel_candidates(lambda, cfg_.threads, net_, [&](std::size_t j, Net& scratch) {
+    evaluate_candidates(f, [&](std::size_t j, Net& scratch) {
       std::vector<float> eps(n), x(n);
       noise(cfg_.seed, g, j / 2, eps);
       const float sign = j % 2 == 0 ? 1.0f : -1.0f;
@@ -196,7 +205,7 @@ GenerationStats Evolution::step(const EventSource& data, std::span<const std::si
 
     std::vector<double> sd(n);
     for (std::size_t i = 0; i < n; ++i) sd[i] = std::sqrt(diag_[i]);
-    parallel_candidates(lambda, cfg_.threads, net_, [&](std::size_t j, Net& scratch) {
+    evaluate_candidates(f, [&](std::size_t j, Net& scratch) {
       std::vector<float> z(n), x(n);
       noise(cfg_.seed, g, j, z);
       for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<float>(theta_[i] + sigma_ * sd[i] * z[i]);

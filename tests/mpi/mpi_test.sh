@@ -5,7 +5,8 @@
 # a plastic E/I network with every section of the model format (STDP, weight and state
 # monitors: exchanged every step); features that cannot be distributed are refused by name.
 # `mpirun -np R volley train` writes the metrics and checkpoints of one process (Fashion-MNIST
-# and a small spoken-digits set, BPTT and e-prop), also when resumed under another R.
+# and a small spoken-digits set, BPTT and e-prop), also when resumed under another R, and
+# `mpirun -np R volley evolve` the checkpoint of one process (OpenAI-ES, separable CMA-ES).
 # Files are compared by h5_identical.py (shapes, types, bytes and attributes of everything).
 # Usage: mpi_test.sh VOLLEY_BINARY MPIEXEC PYTHON TEST_DIR EXAMPLES_DIR
 set -uo pipefail
@@ -125,6 +126,22 @@ else
   fail "volley dataset spoken-digits (a small set) failed"
 fi
 
+# Evolution strategies: candidates shared out; the same checkpoint and metrics as one process.
+for kind in openai_es sep_cmaes; do
+  args=("$examples/ipd_evolution.toml" --set "evolution.kind=\"$kind\"" --set evolution.population=12
+        --set evolution.batch_size=32 --generations 3)
+  "$volley" evolve "${args[@]}" -t 1 -o "$work/evolve-$kind-ref" >/dev/null 2>&1 \
+    || fail "evolve $kind: the one-process run failed"
+  for r in 2 4; do
+    out="$work/evolve-$kind-$r"
+    mpi "$r" "$volley" evolve "${args[@]}" -t 2 -o "$out" >/dev/null 2>&1 &&
+      cmp -s "$work/evolve-$kind-ref/checkpoint.bin" "$out/checkpoint.bin" &&
+      diff <(metrics "$work/evolve-$kind-ref/metrics.jsonl") <(metrics "$out/metrics.jsonl") >/dev/null \
+      && pass "evolve $kind R=$r: checkpoint.bin and metrics.jsonl identical to one process" \
+      || fail "evolve $kind R=$r: results differ from one process"
+  done
+done
+
 # Refused by name, with a non-zero exit on every process.
 mpi 2 "$volley" sim "$examples/wang_buzsaki_gap.toml" --duration "10 ms" -q -o "$work/gap" \
   >"$work/out.txt" 2>"$work/err.txt"
@@ -132,11 +149,11 @@ rc=$?
 [ $rc -ne 0 ] && grep -q "cannot run distributed over 2 processes" "$work/err.txt" \
   && pass "gap junctions refused under mpirun -np 2" \
   || fail "gap junctions under mpirun: exit $rc, $(cat "$work/err.txt" | head -5)"
-mpi 2 "$volley" evolve "$examples/ipd_evolution.toml" >"$work/out.txt" 2>"$work/err.txt"
+mpi 2 "$volley" reservoir "$examples/fmnist_reservoir.toml" >"$work/out.txt" 2>"$work/err.txt"
 rc=$?
-[ $rc -ne 0 ] && grep -q "only \`volley sim\` and \`volley train\` run on several processes" "$work/err.txt" \
-  && pass "volley evolve refused under mpirun -np 2" \
-  || fail "volley evolve under mpirun: exit $rc, $(cat "$work/err.txt" | head -5)"
+[ $rc -ne 0 ] && grep -q "only \`volley sim\`, \`volley train\` and \`volley evolve\` run on several" "$work/err.txt" \
+  && pass "volley reservoir refused under mpirun -np 2" \
+  || fail "volley reservoir under mpirun: exit $rc, $(cat "$work/err.txt" | head -5)"
 # -np 1 is one process: everything runs.
 mpi 1 "$volley" sim "$examples/wang_buzsaki_gap.toml" --duration "10 ms" -q -o "$work/gap1" \
   && pass "mpirun -np 1 runs what one process runs" || fail "mpirun -np 1 with gap junctions failed"

@@ -66,6 +66,9 @@ struct EvolveOptions {
   std::string out_dir;
   std::vector<std::string> options;  // as FitOptions::options, stored in the checkpoint
   std::FILE* log = stderr;
+  // Candidates and test samples shared out over these processes (Evolution::distribute); the
+  // first writes the directory. nullptr: one process.
+  Communicator* communicator = nullptr;
 };
 
 // Evolution strategies ([evolution] table) on the training file's network. Throws IoError when

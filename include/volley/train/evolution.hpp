@@ -16,7 +16,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <functional>
 #include <vector>
+
+#include "volley/communicator.hpp"
 
 #include "volley/registry.hpp"
 #include "volley/train/dataset.hpp"
@@ -59,6 +62,10 @@ class Evolution {
 
   // One generation on the samples `batch` of `data`.
   GenerationStats step(const EventSource& data, std::span<const std::size_t> batch);
+  // Candidates shared out over the processes of `comm` (MPI): each evaluates a contiguous share
+  // of every generation's candidates, the fitnesses are merged exactly, and the update runs
+  // identically everywhere, so every process holds the one-process result.
+  void distribute(Communicator& comm) { comm_ = comm.size() > 1 ? &comm : nullptr; }
 
   std::size_t dimension() const { return theta_.size(); }
   const EvolutionConfig& config() const { return cfg_; }
@@ -79,6 +86,11 @@ class Evolution {
   std::vector<std::pair<std::size_t, std::size_t>> slots_;  // (param index, size) of trainables
   std::vector<float> theta_;
   std::uint64_t generation_ = 0;
+  Communicator* comm_ = nullptr;
+  // Evaluates candidates [0, f.size()) (this process's share when distributed) into f, then
+  // merges the processes' fitnesses.
+  void evaluate_candidates(std::vector<double>& f,
+                           const std::function<void(std::size_t, Net&)>& candidate);
   // CMA-ES state.
   double sigma_ = 0.0;
   std::vector<double> diag_, p_sigma_, p_c_;
