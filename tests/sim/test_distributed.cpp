@@ -185,6 +185,18 @@ TEST(Distributed, RefusesWhatCannotBeDistributedByName) {
   }
 }
 
+TEST(Distributed, SynapseChangesBetweenRunsAreRefusedByName) {
+  const auto errors = test_support::run_ranks(2, [&](Communicator& comm) {
+    auto o = options(0.01, 1);
+    o.communicator = &comm;
+    auto m = io::load_model_file(example("examples/cuba.toml"), o);
+    m.network->projection("Ce").add_synapses({{0, 1}}, 1e-3, 1e-4);
+  });
+  for (const auto& e : errors) {
+    EXPECT_NE(e.find("projection 'Ce': adding synapses cannot run distributed"), std::string::npos) << e;
+  }
+}
+
 TEST(Distributed, DistributeComesFirst) {
   Shared one(1);
   ThreadComm comm(one, 0);
