@@ -58,6 +58,7 @@ struct Sim {
   volley::io::LoadedModel model;
   double build_seconds = 0.0;
   double wall_seconds = 0.0;  // all runs together
+  double update_seconds = 0.0, exchange_seconds = 0.0, deliver_seconds = 0.0;  // RunStats phases
   int threads = 1;
 
   volley::Network& net() { return *model.network; }
@@ -131,6 +132,9 @@ double run(Sim& s, double seconds, std::optional<int> threads) {
     done += n;
     wall += st.wall_seconds;
     s.wall_seconds += st.wall_seconds;
+    s.update_seconds += st.update_seconds;
+    s.exchange_seconds += st.exchange_seconds;
+    s.deliver_seconds += st.deliver_seconds;
     if (done < total) {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       // Aim the next part at ~0.1 s of wall time (at least 100 steps, at most 10x the last).
@@ -427,6 +431,9 @@ std::string summary_json(Sim& s) {
   const volley::io::RunInfo info{s.wall_seconds, s.build_seconds, net.time(), s.threads,
                                  s.model.path, volley::detail::peak_rss_bytes()};
   volley::io::SimSummary summary = volley::io::summarize(net, info);
+  summary.update_seconds = s.update_seconds;
+  summary.exchange_seconds = s.exchange_seconds;
+  summary.deliver_seconds = s.deliver_seconds;
   volley::analysis::add_spike_statistics(summary, net);
   std::string tmpl = (fs::temp_directory_path() / "volley-summary-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) throw volley::IoError("cannot create a temporary directory");
