@@ -25,7 +25,9 @@ namespace {
 // Runs the network for `duration`; on a terminal in 100 parts with a progress line (simulated
 // time, wall time, ETA). The parts add up to the same steps, and every random number and
 // monitor sample is keyed by the step, so the results equal one run.
-RunStats run_with_progress(Network& net, double duration, int threads, bool show) {
+// Distributed, every process must split the run alike (each part is a run with its collective
+// calls): `show` is then the same on every process and only `print` differs.
+RunStats run_with_progress(Network& net, double duration, int threads, bool show, bool print) {
   const auto total = static_cast<std::uint64_t>(std::llround(duration / net.dt()));
   if (!show || total < 1000) return net.run(duration, {threads});
   RunStats sum;
@@ -40,10 +42,11 @@ RunStats run_with_progress(Network& net, double duration, int threads, bool show
     sum.exchange_seconds += s.exchange_seconds;
     sum.deliver_seconds += s.deliver_seconds;
     const double eta = sum.wall_seconds * static_cast<double>(total - sum.steps) / static_cast<double>(sum.steps);
-    fmt::print(stderr, "\r  {:.3f} / {:.3f} s simulated  {:3}%  {:.1f} s  ETA {:.1f} s   ",
+    if (print)
+      fmt::print(stderr, "\r  {:.3f} / {:.3f} s simulated  {:3}%  {:.1f} s  ETA {:.1f} s   ",
                static_cast<double>(sum.steps) * net.dt(), duration, (k + 1) * 100 / parts, sum.wall_seconds, eta);
   }
-  fmt::print(stderr, "\r{:<72}\r", "");
+  if (print) fmt::print(stderr, "\r{:<72}\r", "");
   return sum;
 }
 
@@ -88,8 +91,9 @@ int run_sim(const SimArgs& a, Communicator* world) {
                             ? io::load_model_string(kDefaultModel, "<built-in cuba.toml>", opt)
                             : io::load_model_file(a.model, opt);
     const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
-    const RunStats stats = run_with_progress(*m.network, m.duration, m.threads,
-                                             writer && !a.quiet && isatty(fileno(stderr)) != 0);
+    bool show = writer && !a.quiet && isatty(fileno(stderr)) != 0;
+    if (distributed) show = world->max(show ? 1.0 : 0.0) > 0.0;  // the first process decides
+    const RunStats stats = run_with_progress(*m.network, m.duration, m.threads, show, writer);
     // Per-projection counts of the whole network (each process holds its targets' synapses).
     std::vector<std::int64_t> totals;
     if (distributed) {

@@ -1220,10 +1220,18 @@ void ModelBuilder::add_chemical_projection(const std::string& name, Table& t) {
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return std::pair(st.pre[a], st.post[a]) < std::pair(st.pre[b], st.post[b]);
     });
+    // Distributed, the projection holds only the synapses onto this process's targets: they
+    // are the file's synapses onto them, in the same order.
     auto& w = proj.weights();
-    for (std::size_t k = 0; k < order.size(); ++k)
-      w[k] = static_cast<float>(static_cast<double>(st.weight[order[k]]) * to_si *
-                                proj.weight_factor());
+    std::size_t local = 0;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (!proj.owns_target(proj.post_begin() + st.post[order[k]])) continue;
+      if (local >= w.size())
+        throw ParameterError(fmt::format("{} synapses in the file, more than the projection's {}",
+                                         order.size(), w.size()));
+      w[local++] = static_cast<float>(static_cast<double>(st.weight[order[k]]) * to_si *
+                                      proj.weight_factor());
+    }
   });
 }
 

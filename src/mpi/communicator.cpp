@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 namespace volley::mpi {
@@ -30,6 +31,8 @@ class World final : public Communicator {
   void allgather(std::span<const std::uint32_t> mine, std::vector<std::uint32_t>& all,
                  std::vector<int>& counts) override {
     counts.resize(static_cast<std::size_t>(size_));
+    if (mine.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error("MPI: one process's spikes of one exchange exceed 2^31 - 1 words");
     const int n = static_cast<int>(mine.size());
     check(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD),
           "MPI_Allgather");
@@ -39,6 +42,12 @@ class World final : public Communicator {
       displs_[r] = static_cast<int>(total);
       total += static_cast<std::size_t>(counts[r]);
     }
+    // (Every process computes the same total, so all of them stop here together.)
+    if (total > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error(fmt::format(
+          "MPI: {} words in one spike exchange exceed MPI's int counts; use a shorter minimum "
+          "delay or fewer processes",
+          total));
     all.resize(total);
     check(MPI_Allgatherv(mine.data(), n, MPI_UINT32_T, all.data(), counts.data(), displs_.data(),
                          MPI_UINT32_T, MPI_COMM_WORLD),

@@ -186,7 +186,10 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   const std::uint64_t start = step_, end = step_ + n_steps;
   for (auto& m : state_mons_) {
     m->begin_run(start, end, dt_);
-    if (start < end) m->record(start, 0, m->population().size());
+    // Its own neurons only: distributed, the others' state here is stale (the merge takes the
+    // owners' values).
+    const auto [lo, hi] = owned(m->population());
+    if (start < end) m->record(start, lo, hi);
   }
 
   const bool parallel = nthreads > 1;

@@ -7,16 +7,21 @@
 #include <barrier>
 #include <bit>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "support/thread_comm.hpp"
 #include "volley/communicator.hpp"
 #include "volley/error.hpp"
 #include "volley/io/model_file.hpp"
+#ifdef VOLLEY_HAVE_HDF5
+#include "volley/io/synapse_file.hpp"
+#endif
 #include "volley/models/lif.hpp"
 
 namespace volley {
@@ -161,7 +166,68 @@ TEST(Distributed, StdpWeightAndStateMonitorsMatchOneProcess) {
   ASSERT_FALSE(alone.weight_bits.empty());
   ASSERT_FALSE(alone.state_bits.empty());
   for (const auto& r : run_distributed(model, 0.1, 4, 1)) EXPECT_TRUE(r == alone);
+  // Split into two runs: the second run's first state sample is taken by each neuron's owner
+  // (a regression: every process once sampled every neuron, stale ones included).
+  for (const auto& r : run_distributed(model, 0.1, 2, 1, true)) EXPECT_TRUE(r == alone);
 }
+
+#ifdef VOLLEY_HAVE_HDF5
+// Weights and delays from a synapse file (volley export's format): each process gives the
+// synapses it holds their own weights (a regression: it once wrote the whole file's weights
+// into its shorter array).
+TEST(Distributed, SynapseFileWeightsAndDelaysGoToTheirOwners) {
+  test::TempDir dir;
+  io::SynapseTable t;
+  for (std::uint32_t post = 0; post < 64; ++post)
+    for (std::uint32_t pre = 0; pre < 2; ++pre) {
+      t.pre.push_back(pre);
+      t.post.push_back(post);
+      t.weight.push_back(12.0f + 0.5f * static_cast<float>((post * 7 + pre * 3) % 11));
+      t.delay.push_back(1e-3 * (1 + (post + pre) % 4));
+    }
+  t.unit = "mV";
+  io::write_synapses(dir / "w.h5", {{"g", t}});
+  const std::string path = dir / "m.toml";
+  std::ofstream(path) << R"(
+[simulation]
+dt = "0.1 ms"
+duration = "60 ms"
+[populations.S]
+model = "spike_generator"
+times = ["1 ms", "2 ms", "3 ms", "5 ms", "8 ms", "13 ms", "21 ms", "34 ms"]
+indices = [0, 1, 0, 1, 0, 1, 0, 1]
+size = 2
+[populations.P]
+model = "lif"
+size = 64
+v_rest = "-70 mV"
+v_th = "-62 mV"
+v_reset = "-70 mV"
+[populations.P.channels.exc]
+tau = "5 ms"
+[projections.C]
+source = "S"
+target = "P"
+synapses = { file = "w.h5", group = "g" }
+[monitors.spikes]
+type = "spikes"
+population = "P"
+[monitors.v]
+type = "state"
+population = "P"
+variables = ["v"]
+indices = [0, 20, 40, 63]
+[monitors.w]
+type = "weights"
+projection = "C"
+synapses = [[0, 3], [1, 33], [0, 63]]
+every = "10 ms"
+)";
+  const Recording alone = run_alone(path, 0.06);
+  ASSERT_GT(alone.spike_units.at(0).size(), 10u);
+  for (const auto& r : run_distributed(path, 0.06, 2, 1)) EXPECT_TRUE(r == alone);
+}
+#endif
 
 TEST(Distributed, RefusesWhatCannotBeDistributedByName) {
   Shared shared(2);
