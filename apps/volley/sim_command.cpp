@@ -68,7 +68,7 @@ int run_sim(const SimArgs& a, Communicator* world) {
     const bool distributed = world != nullptr && world->size() > 1;
     const bool writer = !distributed || world->rank() == 0;
     io::LoadOptions opt;
-    if (distributed) opt.communicator = world;
+    if (world != nullptr) opt.communicator = world;  // (one process under mpirun: phases timed)
     if (a.threads > 0) opt.threads = a.threads;
     if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
     if (!a.duration.empty()) {

@@ -40,9 +40,9 @@ struct RunOptions {
 struct RunStats {
   double wall_seconds = 0.0;
   std::uint64_t steps = 0;
-  // Where the first thread of this process spent the run (each includes its waits for the
-  // other threads or processes): neuron updates and inputs; spike exchange between processes
-  // (0 in one process); delivery, plasticity and recording.
+  // With a communicator only (Network::distribute, any number of processes; else 0): where the first thread of this process spent the run
+  // (each includes its waits for the other threads or processes): neuron updates and inputs;
+  // spike exchange between processes; delivery, plasticity and recording.
   double update_seconds = 0.0, exchange_seconds = 0.0, deliver_seconds = 0.0;
 };
 

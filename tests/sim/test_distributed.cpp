@@ -86,29 +86,19 @@ Recording run_alone(const std::string& model, double duration) {
 // recording. `split` runs it in two parts (the exchange interval restarts at each run).
 std::vector<Recording> run_distributed(const std::string& model, double duration, int ranks,
                                        int threads, bool split = false) {
-  Shared shared(ranks);
   std::vector<Recording> out(static_cast<std::size_t>(ranks));
-  std::vector<std::string> errors(static_cast<std::size_t>(ranks));
-  std::vector<std::thread> team;
-  for (int r = 0; r < ranks; ++r)
-    team.emplace_back([&, r] {
-      ThreadComm comm(shared, r);
-      try {
-        auto o = options(duration, threads);
-        o.communicator = &comm;
-        auto m = io::load_model_file(model, o);
-        if (split) {
-          m.network->run(0.37 * m.duration, {threads});
-          m.network->run(m.duration - m.network->time(), {threads});
-        } else {
-          m.network->run(m.duration, {threads});
-        }
-        out[static_cast<std::size_t>(r)] = record(*m.network);
-      } catch (const std::exception& e) {
-        errors[static_cast<std::size_t>(r)] = e.what();
-      }
-    });
-  for (auto& t : team) t.join();
+  const auto errors = test_support::run_ranks(ranks, [&](Communicator& comm) {
+    auto o = options(duration, threads);
+    o.communicator = &comm;
+    auto m = io::load_model_file(model, o);
+    if (split) {
+      m.network->run(0.37 * m.duration, {threads});
+      m.network->run(m.duration - m.network->time(), {threads});
+    } else {
+      m.network->run(m.duration, {threads});
+    }
+    out[static_cast<std::size_t>(comm.rank())] = record(*m.network);
+  });
   for (const auto& e : errors) EXPECT_EQ(e, "");
   return out;
 }
@@ -230,21 +220,11 @@ every = "10 ms"
 #endif
 
 TEST(Distributed, RefusesWhatCannotBeDistributedByName) {
-  Shared shared(2);
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> team;
-  for (int r = 0; r < 2; ++r)
-    team.emplace_back([&, r] {
-      ThreadComm comm(shared, r);
-      auto o = options(0.01, 1);
-      o.communicator = &comm;
-      try {
-        io::load_model_file(example("examples/wang_buzsaki_gap.toml"), o);
-      } catch (const std::exception& e) {
-        errors[static_cast<std::size_t>(r)] = e.what();
-      }
-    });
-  for (auto& t : team) t.join();
+  const auto errors = test_support::run_ranks(2, [&](Communicator& comm) {
+    auto o = options(0.01, 1);
+    o.communicator = &comm;
+    io::load_model_file(example("examples/wang_buzsaki_gap.toml"), o);
+  });
   for (const auto& e : errors) {
     EXPECT_NE(e.find("gap junctions"), std::string::npos) << e;
     EXPECT_NE(e.find("cannot run distributed over 2 processes"), std::string::npos) << e;

@@ -123,7 +123,7 @@ struct SimSummary {
   std::string model;
   std::size_t peak_rss_bytes = 0;  // 0: not known (not written)
   // Processes the network was distributed over (mpirun -np), and where the first process's
-  // first thread spent the run (RunStats; each phase includes its waits for the others).
+  // first thread spent the run (RunStats: under mpirun only, any -np; 0 otherwise).
   int processes = 1;
   double update_seconds = 0.0, exchange_seconds = 0.0, deliver_seconds = 0.0;
   std::vector<PopulationSummary> populations;
