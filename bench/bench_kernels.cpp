@@ -42,7 +42,7 @@ void BM_Deliver(benchmark::State& state) {
   std::vector<std::uint32_t> spikes;
   for (std::size_t i = 0; i < n; i += 100) spikes.push_back(static_cast<std::uint32_t>(i));
   std::uint64_t step = 0;
-  for (auto _ : state) proj.deliver(SpikeList(&spikes, 1), step++, 0, n);
+  for (auto _ : state) benchmark::DoNotOptimize(proj.deliver(SpikeList(&spikes, 1), step++, 0, n));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * spikes.size() * 80));
 }
 BENCHMARK(BM_Deliver)->Arg(4000)->Arg(400000);

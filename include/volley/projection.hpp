@@ -5,10 +5,12 @@
 // unless delays differ, in which case each synapse also stores a 2-byte delay in steps.
 // Plastic projections add a post->pre index (CSC) and pre/post traces (one of each per neuron;
 // the triplet rule a second of each, see plasticity.hpp).
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,8 +119,10 @@ class Projection {
   // Bytes held per synapse, and in total (row pointers, plasticity index and traces included).
   std::size_t bytes_per_synapse() const;
   std::size_t memory_bytes() const;
-  // Synaptic events delivered since construction (one per synapse of each spike it carried).
+  // Synaptic events delivered since construction (one per synapse of each spike it carried), as
+  // counted by the runs (add_events).
   std::uint64_t events() const { return events_.load(std::memory_order_relaxed); }
+  void add_events(std::uint64_t n) { events_.fetch_add(n, std::memory_order_relaxed); }
 
   // Read access in CSR order. Weights are in the target channel's internal units; `weight_si`
   // divides by the factor used at construction.
@@ -164,8 +168,16 @@ class Projection {
 
   // ---- kernel interface (used by the simulator) ----
   // Delivers the source population's spikes (absolute indices) to targets in [post_lo, post_hi)
-  // (absolute), applying pre-spike plasticity there.
-  void deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
+  // (absolute), applying pre-spike plasticity there; returns the events delivered (the caller
+  // adds them up: one shared counter written by every thread at every step cost more than the
+  // delivery of a small network).
+  std::uint64_t deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
+  // Threads that deliver into target slices [bounds[t], bounds[t + 1]) (absolute) find their
+  // part of each row in a table made here instead of by a binary search per spike and row, which
+  // cost more than delivering the part of a 80-synapse row. Made only when rows are long enough
+  // for the table to stay small beside the synapses; dropped by any structural change, after
+  // which deliver searches again until the next call.
+  void split_rows(std::span<const std::size_t> bounds);
   // Post-spike plasticity (or synapse equations' on_post) for target spikes within
   // [post_lo, post_hi) at `step`.
   void post_spikes(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
@@ -203,7 +215,31 @@ class Projection {
   struct Equations;
   void setup_equations(const ProjectionSpec& spec, std::uint64_t seed, std::uint32_t id);
   void prepare_equations(double dt);
-  void deliver_equations(SpikeList spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
+  std::uint64_t deliver_equations(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
+                                  std::size_t post_hi);
+  // Where deliver finds a row's synapses onto [lo, hi): the whole row (every synapse kept here is
+  // inside), the split_rows table's column `slot`, or a binary search.
+  struct RowCut {
+    enum class How { kWhole, kTable, kSearch } how;
+    std::size_t slot, lo, hi;
+  };
+  RowCut row_cut(std::size_t post_lo, std::size_t post_hi) const;
+  std::pair<std::uint64_t, std::uint64_t> row_range(const RowCut& cut, std::size_t r) const {
+    switch (cut.how) {
+      case RowCut::How::kWhole:
+        return {row_ptr_[r], row_ptr_[r + 1]};
+      case RowCut::How::kTable: {
+        const std::uint64_t* q = row_cuts_.data() + r * cut_bounds_.size() + cut.slot;
+        return {q[0], q[1]};
+      }
+      default:
+        break;
+    }
+    const std::uint32_t* c = cols_.data();
+    const auto b = std::lower_bound(c + row_ptr_[r], c + row_ptr_[r + 1], cut.lo);
+    const auto e = std::lower_bound(b, c + row_ptr_[r + 1], cut.hi);
+    return {static_cast<std::uint64_t>(b - c), static_cast<std::uint64_t>(e - c)};
+  }
   void post_equations(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo, std::size_t post_hi);
   void require_static(const char* what) const;
   std::size_t equation_bytes_per_synapse() const;
@@ -229,6 +265,10 @@ class Projection {
   bool uniform_checked_ = false;  // uniform_weight_ is up to date (no writable weights() since)
   double constant_weight_si_ = 0.0;
   std::atomic<std::uint64_t> events_{0};
+  // split_rows: row_cuts_[r * cut_bounds_.size() + t] is row r's first synapse onto a target
+  // >= cut_bounds_[t] (the last column: the row's end); empty when not made or out of date.
+  std::vector<std::uint64_t> row_cuts_;
+  std::vector<std::size_t> cut_bounds_;
 
   // Plasticity.
   std::optional<StdpParams> stdp_;

@@ -186,8 +186,8 @@ const eq::SynapseArgs* Projection::Equations::args(Projection& p, std::uint64_t 
   return &a;
 }
 
-void Projection::deliver_equations(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
-                                   std::size_t post_hi) {
+std::uint64_t Projection::deliver_equations(SpikeList spikes, std::uint64_t step,
+                                            std::size_t post_lo, std::size_t post_hi) {
   Equations& e = *eq_;
   const std::size_t lo = std::max(post_lo, post_lo_), hi = std::min(post_hi, post_lo_ + n_post_);
   // The spikes due now: this step's for a one-step delay; otherwise those of step - (D - 1),
@@ -204,25 +204,19 @@ void Projection::deliver_equations(SpikeList spikes, std::uint64_t step, std::si
     }
     due = SpikeList(&e.pending[(step + 1) % D], 1);
   }
-  if (lo >= hi || !e.on_pre) return;
+  if (lo >= hi || !e.on_pre) return 0;
   const eq::SynapseArgs* a = nullptr;  // built at the first spike due (most steps have none)
-  const bool whole = lo == post_lo_ && hi == post_lo_ + n_post_;
-  const std::uint32_t* cols = cols_.data();
+  const RowCut cut = row_cut(lo, hi);
   std::uint64_t delivered = 0;
   for_each_spike(due, pre_lo_, pre_lo_ + n_pre_, [&](std::uint32_t pre) {
-    const std::size_t r = pre - pre_lo_;
-    std::uint64_t b = row_ptr_[r], en = row_ptr_[r + 1];
-    if (!whole) {
-      b = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + en, lo) - cols);
-      en = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + en, hi) - cols);
-    }
+    const auto [b, en] = row_range(cut, pre - pre_lo_);
     if (b < en) {
       if (!a) a = e.args(*this, step);
       e.on_pre(a, pre, b, en);
     }
     delivered += en - b;
   });
-  if (delivered) events_.fetch_add(delivered, std::memory_order_relaxed);
+  return delivered;
 }
 
 void Projection::post_equations(SpikeList target_spikes, std::uint64_t step, std::size_t post_lo,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -308,6 +309,7 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
                          AlignedVector<float> weights, std::vector<std::uint16_t> delays) {
   row_ptr_ = std::move(row_ptr);
   cols_ = std::move(cols);
+  row_cuts_.clear();
   weights_ = std::move(weights);
   uniform_checked_ = false;
   delays_ = std::move(delays);
@@ -504,6 +506,7 @@ void Projection::sync_sizes() {
   if (source_slice_.count == Slice::npos && source_->size() - pre_lo_ > n_pre_) {
     n_pre_ = source_->size() - pre_lo_;
     row_ptr_.resize(n_pre_ + 1, row_ptr_.back());
+    row_cuts_.clear();
     if (stdp_) resize_traces();
   }
   if (target_slice_.count == Slice::npos && target_->size() - post_lo_ > n_post_) {
@@ -612,21 +615,53 @@ std::size_t Projection::bytes_per_synapse() const {
 }
 
 std::size_t Projection::memory_bytes() const {
-  return cols_.size() * bytes_per_synapse() + row_ptr_.size() * sizeof(std::uint64_t) +
+  return cols_.size() * bytes_per_synapse() +
+         (row_ptr_.size() + row_cuts_.size()) * sizeof(std::uint64_t) +
          (stdp_ ? col_ptr_.size() * sizeof(std::uint64_t) +
                       (x_pre_.size() + y_post_.size() + x2_pre_.size() + y2_post_.size()) *
                           sizeof(float)
                 : 0);
 }
 
-void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
-                         std::size_t post_hi) {
-  if (eq_) {
-    deliver_equations(spikes, step, post_lo, post_hi);
+Projection::RowCut Projection::row_cut(std::size_t post_lo, std::size_t post_hi) const {
+  // Distributed, the rows hold only this process's targets.
+  const std::size_t kept_lo = std::max(post_lo_, owned_.first);
+  const std::size_t kept_hi = std::min(post_lo_ + n_post_, owned_.second);
+  if (post_lo <= kept_lo && post_hi >= kept_hi) return {RowCut::How::kWhole, 0, post_lo, post_hi};
+  for (std::size_t t = 0; !row_cuts_.empty() && t + 1 < cut_bounds_.size(); ++t)
+    if (cut_bounds_[t] == post_lo && cut_bounds_[t + 1] == post_hi)
+      return {RowCut::How::kTable, t, post_lo, post_hi};
+  return {RowCut::How::kSearch, 0, post_lo, post_hi};
+}
+
+void Projection::split_rows(std::span<const std::size_t> bounds) {
+  if (cut_bounds_.size() == bounds.size() && std::equal(bounds.begin(), bounds.end(), cut_bounds_.begin()) &&
+      !row_cuts_.empty())
     return;
+  row_cuts_.clear();
+  cut_bounds_.assign(bounds.begin(), bounds.end());
+  // Eight bytes per row and bound: made when that is at most a quarter of 8-byte synapses.
+  const std::size_t rows = row_ptr_.size() - 1;
+  if (eq_ || bounds.size() < 3 || cols_.size() < 4 * bounds.size() * rows) return;
+  const std::size_t stride = bounds.size();
+  row_cuts_.resize(rows * stride);
+  const std::uint32_t* c = cols_.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::uint32_t* b = c + row_ptr_[r];
+    const std::uint32_t* e = c + row_ptr_[r + 1];
+    for (std::size_t t = 0; t + 1 < stride; ++t) {
+      b = std::lower_bound(b, e, bounds[t]);
+      row_cuts_[r * stride + t] = static_cast<std::uint64_t>(b - c);
+    }
+    row_cuts_[r * stride + stride - 1] =
+        static_cast<std::uint64_t>(std::lower_bound(b, e, bounds.back()) - c);
   }
-  const bool whole = post_lo <= post_lo_ && post_hi >= post_lo_ + n_post_;
-  if (!whole && (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_)) return;
+}
+
+std::uint64_t Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_lo,
+                                  std::size_t post_hi) {
+  if (eq_) return deliver_equations(spikes, step, post_lo, post_hi);
+  if (post_hi <= post_lo_ || post_lo >= post_lo_ + n_post_) return 0;
   // Most steps of a sparsely firing source have no spike to deliver: leave before the set-up.
   bool any = false;
   for (const auto& part : spikes)
@@ -634,7 +669,8 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
       any = true;
       break;
     }
-  if (!any) return;
+  if (!any) return 0;
+  const RowCut cut = row_cut(post_lo, post_hi);
   DelayRing& ring = target_->ring(channel_);
   // One-step delays into an exponential channel go straight into its state variable (as
   // uses_ring() decides, with one call for the state).
@@ -649,12 +685,7 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
                        : (multiplicative_ ? &Projection::depress_row<false, true>
                                           : &Projection::depress_row<false, false>);
   std::uint64_t delivered = 0;
-  auto deliver_row = [&](std::size_t r) {
-    std::uint64_t b = row_ptr_[r], e = row_ptr_[r + 1];
-    if (!whole) {
-      b = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_lo) - cols);
-      e = static_cast<std::uint64_t>(std::lower_bound(cols + b, cols + e, post_hi) - cols);
-    }
+  auto deliver_row = [&](std::size_t r, std::uint64_t b, std::uint64_t e) {
     delivered += e - b;
     if (delays_.empty()) {
       float* dst = direct ? direct : ring.row(step + max_delay_);
@@ -669,29 +700,53 @@ void Projection::deliver(SpikeList spikes, std::uint64_t step, std::size_t post_
     }
     if (depress) (this->*depress)(r, b, e);
   };
-  // Rows of spiking neurons are scattered in memory: fetch the whole row of the next spike
-  // (up to kPrefetch synapses) while this one is delivered; the scatter into targets hits cache.
-  // Whole rows one spike ahead beat the first lines two spikes ahead by 20 % on Brunel's
-  // 1000-synapse rows (bench/RESULTS.md, issue 19).
-  constexpr std::uint64_t kPrefetch = 4096;
+  // Rows of spiking neurons are scattered in memory, and delivering a short row takes less time
+  // than fetching the next: a cursor runs ahead of the delivery, fetching rows (up to kPrefetch
+  // synapses each) until about kAheadSyn synapses are in flight past the row being delivered,
+  // and the row bounds kBounds spikes beyond its own position. (One row ahead was enough for
+  // Brunel's 1000-synapse rows, not for CUBA's 80, where each thread's part of a row is shorter
+  // still; issue 21.)
+  constexpr std::uint64_t kPrefetch = 4096, kAheadSyn = 1024;
+  constexpr std::size_t kBounds = 4, kRing = 64;
+  std::array<std::pair<std::uint64_t, std::uint64_t>, kRing> fetched;  // by spike position
   const std::size_t lo = pre_lo_, hi = pre_lo_ + n_pre_;
+  const bool search = cut.how == RowCut::How::kSearch;
+  const bool table = cut.how == RowCut::How::kTable;
+  const std::size_t stride = cut_bounds_.size();
   for (const auto& part : spikes) {
     if (part.empty() || part.back() < lo) continue;
     if (part.front() >= hi) break;
     const auto first = static_cast<std::size_t>(std::lower_bound(part.begin(), part.end(), lo) - part.begin());
     const auto last = static_cast<std::size_t>(std::lower_bound(part.begin() + static_cast<std::ptrdiff_t>(first), part.end(), hi) - part.begin());
+    std::size_t cursor = first;  // the next spike whose row is fetched
+    std::uint64_t ahead = 0;     // synapses fetched for spikes after the one delivered
     for (std::size_t j = first; j < last; ++j) {
-      if (j + 1 < last) {
-        const std::size_t r = part[j + 1] - lo;
-        const std::uint64_t nb = row_ptr_[r], ne = std::min(row_ptr_[r + 1], nb + kPrefetch);
+      while (cursor < last && (cursor <= j || (ahead < kAheadSyn && cursor < j + kRing))) {
+        if (cursor + kBounds < last) {
+          const std::size_t rb = part[cursor + kBounds] - lo;
+          __builtin_prefetch(table ? &row_cuts_[rb * stride] : &row_ptr_[rb]);
+        }
+        // A binary search would read the row before its prefetch: fetch the whole row then.
+        const std::size_t rc = part[cursor] - lo;
+        const auto range = search ? std::pair{row_ptr_[rc], row_ptr_[rc + 1]} : row_range(cut, rc);
+        fetched[cursor % kRing] = range;
+        const std::uint64_t nb = range.first, ne = std::min(range.second, nb + kPrefetch);
         for (std::uint64_t q = nb; q < ne; q += 16) __builtin_prefetch(cols + q);
         if (!uniform_weight_)
           for (std::uint64_t q = nb; q < ne; q += 16) __builtin_prefetch(w + q);
+        if (cursor > j) ahead += ne - nb;
+        ++cursor;
       }
-      deliver_row(part[j] - lo);
+      const std::size_t r = part[j] - lo;
+      const auto [b, e] = search ? row_range(cut, r) : fetched[j % kRing];
+      deliver_row(r, b, e);
+      if (j + 1 < cursor) {
+        const auto& nx = fetched[(j + 1) % kRing];
+        ahead -= std::min(nx.second, nx.first + kPrefetch) - nx.first;
+      }
     }
   }
-  if (delivered) events_.fetch_add(delivered, std::memory_order_relaxed);
+  return delivered;
 }
 
 // Pre spike of pre neuron `pre_rel`: depression of its synapses [b, e) by o1 of their targets

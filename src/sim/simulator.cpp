@@ -128,6 +128,9 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
     part[p] = partition(lo, hi, nthreads);
     tpart[p] = partition(0, pops_[p]->size(), nthreads);
   }
+  // Each thread's part of every row, found once instead of per spike (several threads only).
+  if (nthreads > 1)
+    for (std::size_t k = 0; k < projs_.size(); ++k) projs_[k]->split_rows(part[tgt_index[k]]);
   const bool distributed = this->distributed();
   const std::uint64_t interval = distributed ? exchange_interval() : 1;
   const std::size_t nranks = distributed ? static_cast<std::size_t>(comm_->size()) : 1;
@@ -147,7 +150,10 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   // per step suffices. Distributed, k is the step's place in the exchange interval, and
   // readers see all[k][population][process] instead: every process's spikes, in rank order.
   using Lists = std::vector<std::vector<std::vector<std::uint32_t>>>;
-  const std::vector<std::vector<std::uint32_t>> empty_parts(static_cast<std::size_t>(nthreads));
+  // Thread t's list is part t * stride: the lists' headers, which each thread writes at every
+  // step, then sit on cache lines of their own (the empty parts between cost readers a test).
+  const std::size_t stride = nthreads > 1 ? 64 / sizeof(std::vector<std::uint32_t>) + 2 : 1;
+  const std::vector<std::vector<std::uint32_t>> empty_parts(static_cast<std::size_t>(nthreads) * stride);
   std::vector<Lists> spikes(distributed ? interval : 2, Lists(np, empty_parts));
   std::vector<Lists> all(distributed ? interval : 0,
                          Lists(np, std::vector<std::vector<std::uint32_t>>(nranks)));
@@ -204,6 +210,9 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   // at s + delay >= the end of its batch).
   double t_update = 0.0, t_exchange = 0.0, t_deliver = 0.0;
   auto loop = [&](std::size_t t) {
+    // This thread's event counts, added at the end (padded: written at every step).
+    std::vector<std::uint64_t> padded(projs_.size() + 16, 0);
+    std::uint64_t* events = padded.data() + 8;
     for (std::uint64_t b = start; b < end; b += interval) {
       const std::uint64_t e = std::min(end, b + interval);
       // Phases are timed only with a communicator (any number of processes): three clock reads
@@ -229,7 +238,7 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
           if (sp) sp->observe(p, mine, s);
           if (s + 1 < end)
             for (auto k : state_mons_of[p]) state_mons_[k]->record(s + 1, lo, hi);
-          mine_now[p][t].swap(mine);
+          mine_now[p][t * stride].swap(mine);
         }
       }
       barrier();
@@ -262,7 +271,7 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
         // 3. Propagation into each thread's target slice; STDP on the same synapses.
         for (std::size_t k = 0; k < projs_.size(); ++k) {
           const std::size_t lo = part[tgt_index[k]][t], hi = part[tgt_index[k]][t + 1];
-          projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
+          events[k] += projs_[k]->deliver(SpikeList(now[src_index[k]]), s, lo, hi);
           projs_[k]->post_spikes(SpikeList(now[tgt_index[k]]), s, lo, hi);
         }
         // 4. Plasticity traces, once every thread has read them.
@@ -295,7 +304,12 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
         if (sp && (sp->update_due(s) || sp->record_due(s))) {
           barrier();
           if (t == 0) {
-            if (sp->update_due(s)) sp->update(s, seed_);
+            if (sp->update_due(s)) {
+              sp->update(s, seed_);
+              if (nthreads > 1)
+                for (std::size_t k = 0; k < projs_.size(); ++k)
+                  projs_[k]->split_rows(part[tgt_index[k]]);
+            }
             if (sp->record_due(s)) sp->record(s);
           }
           barrier();
@@ -323,6 +337,8 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
         t_deliver += seconds(c2, c3);
       }
     }
+    for (std::size_t k = 0; k < projs_.size(); ++k)
+      if (events[k]) projs_[k]->add_events(events[k]);
   };
 
   const auto t0 = std::chrono::steady_clock::now();
