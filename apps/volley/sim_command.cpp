@@ -27,24 +27,36 @@ namespace {
 // monitor sample is keyed by the step, so the results equal one run.
 // Distributed, every process must split the run alike (each part is a run with its collective
 // calls): `show` is then the same on every process and only `print` differs.
-RunStats run_with_progress(Network& net, double duration, int threads, bool show, bool print) {
+RunStats run_with_progress(Network& net, double duration, const RunOptions& options, bool show,
+                           bool print) {
   const auto total = static_cast<std::uint64_t>(std::llround(duration / net.dt()));
-  if (!show || total < 1000) return net.run(duration, {threads});
+  if (!show || total < 1000) return net.run(duration, options);
   RunStats sum;
-  const std::uint64_t parts = 100;
+  // The first part is a tenth of the run when threads may fall back: long enough for the
+  // probe (RunOptions::fall_back), whose choice the later parts keep.
+  const bool probe = options.fall_back && options.threads > 1;
+  const std::uint64_t parts = probe ? 91 : 100;
+  auto edge = [&](std::uint64_t k) {
+    if (!probe) return total * k / parts;
+    return k == 0 ? 0 : total / 10 + (total - total / 10) * (k - 1) / (parts - 1);
+  };
   for (std::uint64_t k = 0; k < parts; ++k) {
-    const std::uint64_t steps = total * (k + 1) / parts - total * k / parts;
+    const std::uint64_t steps = edge(k + 1) - edge(k);
     if (steps == 0) continue;
-    const RunStats s = net.run(static_cast<double>(steps) * net.dt(), {threads});
+    const RunStats s = net.run(static_cast<double>(steps) * net.dt(), options);
     sum.wall_seconds += s.wall_seconds;
     sum.steps += s.steps;
     sum.update_seconds += s.update_seconds;
     sum.exchange_seconds += s.exchange_seconds;
     sum.deliver_seconds += s.deliver_seconds;
+    sum.threads_used = s.threads_used;
+    sum.one_thread_step_seconds = s.one_thread_step_seconds;
+    sum.threads_step_seconds = s.threads_step_seconds;
     const double eta = sum.wall_seconds * static_cast<double>(total - sum.steps) / static_cast<double>(sum.steps);
     if (print)
       fmt::print(stderr, "\r  {:.3f} / {:.3f} s simulated  {:3}%  {:.1f} s  ETA {:.1f} s   ",
-               static_cast<double>(sum.steps) * net.dt(), duration, (k + 1) * 100 / parts, sum.wall_seconds, eta);
+               static_cast<double>(sum.steps) * net.dt(), duration, edge(k + 1) * 100 / total,
+               sum.wall_seconds, eta);
   }
   if (print) fmt::print(stderr, "\r{:<72}\r", "");
   return sum;
@@ -58,6 +70,7 @@ struct SimArgs {
   std::string duration;
   std::vector<std::string> sets;
   bool quiet = false;
+  bool fixed_threads = false;
   std::string keep_generated;
 };
 
@@ -93,7 +106,9 @@ int run_sim(const SimArgs& a, Communicator* world) {
     const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
     bool show = writer && !a.quiet && isatty(fileno(stderr)) != 0;
     if (distributed) show = world->max(show ? 1.0 : 0.0) > 0.0;  // the first process decides
-    const RunStats stats = run_with_progress(*m.network, m.duration, m.threads, show, writer);
+    RunOptions run_options{m.threads};
+    run_options.fall_back = !a.fixed_threads;
+    const RunStats stats = run_with_progress(*m.network, m.duration, run_options, show, writer);
     // Per-projection counts of the whole network (each process holds its targets' synapses).
     std::vector<std::int64_t> totals;
     if (distributed) {
@@ -113,6 +128,9 @@ int run_sim(const SimArgs& a, Communicator* world) {
 #endif
     io::SimSummary summary = io::summarize(*m.network, info);
     summary.processes = distributed ? world->size() : 1;
+    summary.threads_used = stats.threads_used;
+    summary.one_thread_step_seconds = stats.one_thread_step_seconds;
+    summary.threads_step_seconds = stats.threads_step_seconds;
     summary.update_seconds = stats.update_seconds;
     summary.exchange_seconds = stats.exchange_seconds;
     summary.deliver_seconds = stats.deliver_seconds;
@@ -134,6 +152,12 @@ int run_sim(const SimArgs& a, Communicator* world) {
       if (distributed)
         fmt::print("  process 0: update {:.3f} s, spike exchange {:.3f} s, delivery {:.3f} s\n",
                    stats.update_seconds, stats.exchange_seconds, stats.deliver_seconds);
+      if (stats.threads_used != m.threads)
+        fmt::print("  ran on {} thread{}: a step took {:.2f} us on one thread and {:.2f} us on {} "
+                   "(--fixed-threads keeps {})\n",
+                   stats.threads_used, stats.threads_used > 1 ? "s" : "",
+                   stats.one_thread_step_seconds * 1e6, stats.threads_step_seconds * 1e6,
+                   m.threads, m.threads);
       for (const auto& p : summary.populations)  // rate per living neuron (io::summarize)
         fmt::print("  {:<12} {:>8} neurons {:>10} spikes {:>8.2f} Hz\n", p.name, p.size, p.spikes,
                    p.rate_hz);
@@ -174,6 +198,10 @@ void add_sim_command(CLI::App& app, int& exit_code, Communicator* world) {
                   "projections.Ce.connect.p=0.002 --set 'populations.P.tau_m=\"10 ms\"'")
       ->take_all();
   sim->add_flag("-q,--quiet", args->quiet, "print nothing on success");
+  sim->add_flag("--fixed-threads", args->fixed_threads,
+                "run on exactly --threads threads; by default a run times a stretch on one thread "
+                "and on --threads and goes on with the faster (a small network's steps are too "
+                "short to share; summary.json says which ran)");
   sim->add_option("--keep-generated", args->keep_generated,
                   "write the C++ generated for populations written as equations to DIR/NAME.cpp");
   sim->callback([args, &exit_code, world] { exit_code = run_sim(*args, world); });

@@ -35,11 +35,24 @@ namespace volley {
 
 struct RunOptions {
   int threads = 1;
+  // With threads > 1, in one process: time a stretch of the run on one thread, then one on
+  // `threads`, and run the rest on whichever took less per step. A small network's step (a few
+  // microseconds) is too short to share: the threads' barrier and the cache lines they pass
+  // between them cost more than the halved work saves. Results do not depend on it; the choice
+  // is kept for later runs of this network while its neuron and synapse counts are unchanged.
+  // Off by default: a library caller who asks for N threads gets N.
+  bool fall_back = false;
 };
 
 struct RunStats {
   double wall_seconds = 0.0;
   std::uint64_t steps = 0;
+  // Threads that ran the steps after any probe; with RunOptions::fall_back, the wall time per
+  // step on one thread and on the requested threads measured by the probe that made the choice
+  // in effect (this run's, or an earlier run's that was kept; 0 when there is none: a run
+  // shorter than 800 steps does not probe).
+  int threads_used = 1;
+  double one_thread_step_seconds = 0.0, threads_step_seconds = 0.0;
   // With a communicator only (Network::distribute, any number of processes; else 0): where the first thread of this process spent the run
   // (each includes its waits for the other threads or processes): neuron updates and inputs;
   // spike exchange between processes; delivery, plasticity and recording.
@@ -157,6 +170,14 @@ class Network {
   std::vector<std::unique_ptr<RateMonitor>> rate_mons_;
   std::vector<std::unique_ptr<WeightMonitor>> weight_mons_;
   std::unique_ptr<StructuralPlasticity> structural_;
+  // RunOptions::fall_back's choice, for `requested` threads on a network of this many neurons
+  // and synapses (0 threads: none made yet).
+  struct ThreadChoice {
+    int requested = 0, chosen = 0;
+    std::size_t neurons = 0, synapses = 0;
+    double one_step = 0.0, many_step = 0.0;
+  };
+  ThreadChoice thread_choice_;
   std::vector<NeuronChange> schedule_;  // pending, in time order
   struct RuleState {
     NeuronRule rule;

@@ -172,6 +172,10 @@ void write_summary(const std::string& path, const SimSummary& s) {
   j["dt"] = s.dt;
   j["duration"] = s.duration;
   j["threads"] = s.threads;
+  j["threads_used"] = s.threads_used > 0 ? s.threads_used : s.threads;
+  if (s.one_thread_step_seconds > 0.0 || s.threads_step_seconds > 0.0)
+    j["thread_probe"] = {{"one_thread_step_seconds", s.one_thread_step_seconds},
+                         {"threads_step_seconds", s.threads_step_seconds}};
   j["seed"] = s.seed;
   j["model"] = s.model;
   if (s.peak_rss_bytes) j["peak_rss_bytes"] = s.peak_rss_bytes;
@@ -247,6 +251,12 @@ SimSummary read_summary(const std::string& path) {
   s.dt = f.get<double>("dt");
   s.duration = f.get<double>("duration");
   s.threads = f.get_or("threads", 1);
+  s.threads_used = f.get_or("threads_used", 0);
+  if (j.contains("thread_probe") && j["thread_probe"].is_object()) {
+    const Fields tp(j["thread_probe"], path + ": thread_probe");
+    s.one_thread_step_seconds = tp.get_or("one_thread_step_seconds", 0.0);
+    s.threads_step_seconds = tp.get_or("threads_step_seconds", 0.0);
+  }
   s.seed = f.get_or<std::uint64_t>("seed", 0);
   s.model = f.get_or<std::string>("model", "");
   s.peak_rss_bytes = f.get_or<std::size_t>("peak_rss_bytes", 0);

@@ -43,15 +43,42 @@ double seconds(Clock::time_point a, Clock::time_point b) {
 
 }  // namespace
 
+// RunOptions::fall_back's probes: long enough to time (a few milliseconds for a small network),
+// short beside the run.
+constexpr std::uint64_t kMinProbeSteps = 100, kMaxProbeSteps = 2000;
+
 RunStats Network::run(double duration, const RunOptions& options) {
   if (!(duration >= 0.0) || !std::isfinite(duration))
     throw ParameterError(fmt::format("run duration must be >= 0, got {} s", duration));
   if (options.threads < 1)
     throw ParameterError(fmt::format("threads must be >= 1, got {}", options.threads));
   const std::uint64_t end = step_ + static_cast<std::uint64_t>(std::llround(duration / dt_));
+  // RunOptions::fall_back: probe one thread, then the requested threads, for `probe` steps
+  // each (one thread first: the run's first steps also warm the caches, which favours the
+  // requested count), unless a choice for this network is kept or the run is too short.
+  RunOptions opt = options;
+  opt.fall_back = false;
+  std::size_t neurons = 0, synapses = 0;
+  for (const auto& p : pops_) neurons += p->size();
+  for (const auto& p : projs_) synapses += p->synapse_count();
+  ThreadChoice& choice = thread_choice_;
+  const bool kept = choice.requested == options.threads && choice.neurons == neurons &&
+                    choice.synapses == synapses;
+  enum class Probe { kNone, kOne, kMany } probe = Probe::kNone;
+  std::uint64_t probe_steps = 0;
+  if (options.fall_back && options.threads > 1 && !distributed()) {
+    if (kept) {
+      opt.threads = choice.chosen;
+    } else if (end - step_ >= 8 * kMinProbeSteps) {
+      probe = Probe::kOne;
+      probe_steps = std::clamp<std::uint64_t>((end - step_) / 8, kMinProbeSteps, kMaxProbeSteps);
+    }
+  }
   // Neuron changes and rule checks split the run: each part is run as usual, the changes are
   // applied between parts on this thread.
   RunStats total;
+  double probe_seconds = 0.0;
+  std::uint64_t probed = 0;
   apply_changes();
   while (step_ < end) {
     std::uint64_t next = end;
@@ -60,13 +87,44 @@ RunStats Network::run(double duration, const RunOptions& options) {
                                                     std::llround(schedule_.front().time / dt_))));
     for (const auto& r : neuron_rules_)
       next = std::min(next, (step_ / r.every_steps + 1) * r.every_steps);
-    const RunStats part = run_steps(next - step_, options);
+    if (probe != Probe::kNone) {
+      next = std::min(next, step_ + probe_steps - probed);
+      opt.threads = probe == Probe::kOne ? 1 : options.threads;
+    }
+    const RunStats part = run_steps(next - step_, opt);
     total.wall_seconds += part.wall_seconds;
     total.steps += part.steps;
     total.update_seconds += part.update_seconds;
     total.exchange_seconds += part.exchange_seconds;
     total.deliver_seconds += part.deliver_seconds;
+    if (probe != Probe::kNone) {
+      probe_seconds += part.wall_seconds;
+      probed += part.steps;
+      if (probed == probe_steps) {
+        const double per_step = probe_seconds / static_cast<double>(probed);
+        if (probe == Probe::kOne) {
+          total.one_thread_step_seconds = per_step;
+          probe = Probe::kMany;
+        } else {
+          total.threads_step_seconds = per_step;
+          probe = Probe::kNone;
+          const int chosen =
+              total.one_thread_step_seconds < total.threads_step_seconds ? 1 : options.threads;
+          choice = {options.threads, chosen, neurons, synapses, total.one_thread_step_seconds,
+                    total.threads_step_seconds};
+          opt.threads = chosen;
+        }
+        probe_seconds = 0.0;
+        probed = 0;
+      }
+    }
     apply_changes();
+  }
+  total.threads_used = opt.threads;
+  if (options.fall_back && choice.requested == options.threads && choice.neurons == neurons &&
+      choice.synapses == synapses) {
+    total.one_thread_step_seconds = choice.one_step;
+    total.threads_step_seconds = choice.many_step;
   }
   return total;
 }

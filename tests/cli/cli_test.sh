@@ -43,11 +43,27 @@ else
   fail "default run"
 fi
 
-# --- same seed, 1 vs 2 threads: identical spikes.h5 ---
+# --- same seed, 1 vs 2 threads: identical spikes.h5 (--fixed-threads: no fall back to one) ---
 "$volley" sim "$here/small.toml" --threads 1 --out "$work/t1" -q || fail "small.toml, 1 thread"
-"$volley" sim "$here/small.toml" --threads 2 --out "$work/t2" -q || fail "small.toml, 2 threads"
+"$volley" sim "$here/small.toml" --threads 2 --fixed-threads --out "$work/t2" -q || fail "small.toml, 2 threads"
 if cmp -s "$work/t1/spikes.h5" "$work/t2/spikes.h5"; then pass "1 and 2 threads give identical spikes.h5"
 else fail "spikes.h5 differs between 1 and 2 threads"; fi
+grep -q '"threads_used": 2' "$work/t2/summary.json" && ! grep -q '"thread_probe"' "$work/t2/summary.json" \
+  && pass "--fixed-threads: 2 threads ran every step" || fail "--fixed-threads: $(grep threads "$work/t2/summary.json")"
+# Without it, a stretch on one thread and one on two are timed and the faster runs the rest;
+# the summary says which, and the spikes are the same.
+"$volley" sim "$here/small.toml" --threads 2 --out "$work/t2fb" -q || fail "small.toml, 2 threads, fall back"
+if python3 - "$work/t2fb/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+p = s["thread_probe"]
+one, two = p["one_thread_step_seconds"], p["threads_step_seconds"]
+assert one > 0 and two > 0, p
+assert s["threads_used"] == (1 if one < two else 2), (s["threads_used"], p)
+PY
+then pass "fall back: the summary's thread_probe explains threads_used"; else fail "fall back: summary"; fi
+cmp -s "$work/t1/spikes.h5" "$work/t2fb/spikes.h5" && pass "fall back: same spikes.h5" \
+  || fail "fall back: spikes.h5 differs"
 n1=$(h5ls -r "$work/t1/spikes.h5" | grep "/E/times" | grep -oE "\{[0-9]+" | tr -d '{')
 [ "${n1:-0}" -gt 100 ] && pass "small.toml produced $n1 spikes" || fail "too few spikes: ${n1:-none}"
 "$volley" sim "$here/small.toml" --seed 8 --out "$work/s8" -q

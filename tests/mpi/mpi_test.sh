@@ -42,7 +42,7 @@ check_model() {
   for r in 1 2 4; do
     for t in 1 2; do
       local out="$work/$name-$r-$t"
-      if ! mpi "$r" "$volley" sim "$model" --duration "$duration" -t "$t" -q -o "$out" \
+      if ! mpi "$r" "$volley" sim "$model" --duration "$duration" -t "$t" --fixed-threads -q -o "$out" \
            >"$work/log.txt" 2>&1; then
         fail "$name R=$r T=$t: mpirun failed: $(tail -5 "$work/log.txt")"; continue
       fi

@@ -107,6 +107,37 @@ TEST(Network, ThreeThreadsAndUnevenSizesAgreeToo) {
   EXPECT_EQ(a->spike_monitors()[0]->times, b->spike_monitors()[0]->times);
 }
 
+// RunOptions::fall_back: one thread and the requested threads each run a probe stretch, the
+// faster one the rest; the spikes are those of one thread whatever it chose, and the choice is
+// kept for the next run of the same network.
+TEST(Network, FallingBackToOneThreadChangesNoSpikeAndIsKept) {
+  auto a = busy_network(11);
+  auto b = busy_network(11);
+  a->run(0.2, {1});
+  RunOptions o{2};
+  o.fall_back = true;
+  const RunStats first = b->run(0.1, o);  // 1000 steps: two probes of 125
+  ASSERT_GT(first.one_thread_step_seconds, 0.0);
+  ASSERT_GT(first.threads_step_seconds, 0.0);
+  EXPECT_EQ(first.threads_used,
+            first.one_thread_step_seconds < first.threads_step_seconds ? 1 : 2);
+  const RunStats second = b->run(0.1, o);
+  EXPECT_EQ(second.threads_used, first.threads_used);
+  EXPECT_EQ(second.one_thread_step_seconds, first.one_thread_step_seconds);
+  EXPECT_EQ(second.threads_step_seconds, first.threads_step_seconds);
+  EXPECT_EQ(a->spike_monitors()[0]->times, b->spike_monitors()[0]->times);
+  EXPECT_EQ(a->spike_monitors()[0]->units, b->spike_monitors()[0]->units);
+  // Without fall_back, or in a run too short to probe, the requested threads run every step.
+  auto c = busy_network(11);
+  const RunStats fixed = c->run(0.05, {2});
+  EXPECT_EQ(fixed.threads_used, 2);
+  EXPECT_EQ(fixed.one_thread_step_seconds, 0.0);
+  auto d = busy_network(11);
+  const RunStats short_run = d->run(0.05, o);  // 500 steps
+  EXPECT_EQ(short_run.threads_used, 2);
+  EXPECT_EQ(short_run.one_thread_step_seconds, 0.0);
+}
+
 TEST(Network, DifferentSeedsDiffer) {
   auto a = busy_network(1);
   auto b = busy_network(2);

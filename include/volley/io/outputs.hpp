@@ -60,7 +60,8 @@ struct RunInfo {
 void write_spike_file(const std::string& path, const Network& net);
 
 // ---- summary.json (`volley sim`) -------------------------------------------------------------
-// {"wall_seconds", "build_seconds", "compile_seconds" (equation kernels; part of build), "dt", "duration", "threads", "seed", "model",
+// {"wall_seconds", "build_seconds", "compile_seconds" (equation kernels; part of build), "dt", "duration", "threads",
+//  "threads_used", "thread_probe": {"one_thread_step_seconds", "threads_step_seconds"} (when probed), "seed", "model",
 //  "peak_rss_bytes" (when known),
 //  "populations": {NAME: {"model", "size", "spikes", "rate_hz", "cv_isi" (number or null)}},
 //  "projections": {NAME: {"synapses", "bytes_per_synapse", "memory_bytes"}},
@@ -119,6 +120,12 @@ struct SimSummary {
   double wall_seconds = 0.0, build_seconds = 0.0, dt = 0.0, duration = 0.0;
   double compile_seconds = 0.0;  // part of build_seconds spent compiling equation kernels
   int threads = 1;
+  // Threads that ran the steps (RunStats::threads_used); 0: not known (a summary written before
+  // it existed), written as `threads`.
+  int threads_used = 0;
+  // RunOptions::fall_back's probe: wall seconds per step on one thread and on `threads`
+  // ("thread_probe", written when there was one).
+  double one_thread_step_seconds = 0.0, threads_step_seconds = 0.0;
   std::uint64_t seed = 0;
   std::string model;
   std::size_t peak_rss_bytes = 0;  // 0: not known (not written)
