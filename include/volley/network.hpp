@@ -69,8 +69,11 @@ class Network {
   // synapses onto its neurons. Spikes are exchanged once per minimum delay (once per step when
   // anything plastic, a reward or a one-step delay into a synaptic current needs them sooner).
   // Every process ends with the same spike, rate, state and weight recordings, identical to a
-  // run in one process for any number of processes and threads. Gap junctions, structural
-  // plasticity, neuron changes and synapses written as equations are refused.
+  // run in one process for any number of processes and threads. Synapses added or removed
+  // between runs (Projection::add_synapses, remove_synapses) and pairing rewards work too: each
+  // process changes or follows the synapses onto its neurons, the same calls on every process.
+  // Gap junctions, structural plasticity, neuron changes and synapses written as equations are
+  // refused.
   void distribute(Communicator& comm);
   Communicator* communicator() const { return comm_; }
   bool distributed() const { return comm_ != nullptr && comm_->size() > 1; }

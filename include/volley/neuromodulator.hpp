@@ -26,12 +26,14 @@
 // network seed, the reward and the step, so runs are identical for any thread count.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "volley/spike_list.hpp"
 
 namespace volley {
 
+class Communicator;
 class Projection;
 
 struct ModulatorSpec {
@@ -84,17 +86,25 @@ struct PairingRewardSpec {
 
 class PairingReward {
  public:
+  // With a communicator of several processes (a distributed network; collective, like every
+  // call below that takes or uses it): the synapse is the k-th of the whole row, held by the
+  // process that owns its target; the others see the same spikes and release the same
+  // modulator, and the records merge every process's part.
   PairingReward(const PairingRewardSpec& spec, Projection& projection, Neuromodulator& modulator,
-                std::uint32_t id);
+                std::uint32_t id, Communicator* comm = nullptr);
   const std::string& name() const { return spec_.name; }
   const PairingRewardSpec& spec() const { return spec_; }
   Projection& projection() const { return *projection_; }
   Neuromodulator& modulator() const { return *modulator_; }
-  // Absolute indices of the watched neurons in their populations, and the synapse (CSR index).
+  // Absolute indices of the watched neurons in their populations, and the synapse (CSR index;
+  // distributed, on the process that holds it).
   std::size_t pre_neuron() const { return pre_abs_; }
   std::size_t post_neuron() const { return post_abs_; }
   std::uint64_t synapse_index() const;
-  // Weight of the synapse and mean of the projection's other weights, in SI weight units.
+  bool holds_synapse() const { return holder_; }  // always, in one process
+  // Weight of the synapse and mean of the projection's other weights (an exact sum, the same
+  // for any split between processes), in SI weight units. Distributed: as of the end of the
+  // last run (settle()), so that one process can read them alone.
   double weight() const;
   double others_mean() const;
   std::uint64_t pairings() const { return pairings_; }
@@ -110,14 +120,23 @@ class PairingReward {
   void observe(std::uint64_t step, std::uint64_t seed, SpikeList pre_spikes, SpikeList post_spikes);
   bool record_due(std::uint64_t step) const;  // true after the last step of a record period
   void record(std::uint64_t step);
+  // Distributed: brings weight() and others_mean() up to date (every process, after a run).
+  void settle();
 
  private:
+  // The weight and the others' mean, merged over processes when distributed.
+  std::pair<double, double> measure() const;
+  bool distributed() const;
+
   PairingRewardSpec spec_;
   Projection* projection_;
   Neuromodulator* modulator_;
   std::uint32_t stream_;
   std::size_t pre_abs_ = 0, post_abs_ = 0;
-  std::uint64_t row_offset_ = 0;  // the synapse's position in the pre neuron's row
+  std::uint64_t row_offset_ = 0;  // the synapse's position in the pre neuron's (local) row
+  Communicator* comm_ = nullptr;
+  bool holder_ = true;  // this process holds the synapse
+  double settled_weight_ = 0.0, settled_others_ = 0.0;
   double dt_ = 0.0;
   std::uint64_t window_steps_ = 0, record_steps_ = 0;
   bool have_pre_ = false;

@@ -1506,7 +1506,13 @@ void ModelBuilder::add_pairing_reward(const std::string& name, Table& t) {
   t.finish();
   guarded(t, [&] {
     PairingReward& r = net_.add_reward(spec);
-    if (weight) proj->weights()[r.synapse_index()] = static_cast<float>(w * proj->weight_factor());
+    if (weight) {
+      // Distributed, the process that holds the synapse sets it; all bring the reward's view up
+      // to date together.
+      if (r.holds_synapse())
+        proj->weights()[r.synapse_index()] = static_cast<float>(w * proj->weight_factor());
+      r.settle();
+    }
   });
 }
 

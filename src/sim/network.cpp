@@ -137,7 +137,6 @@ Neuromodulator& Network::modulator(std::string_view name) {
 
 PairingReward& Network::add_reward(const PairingRewardSpec& spec) {
   check_new_name(spec.name, "a reward");
-  refuse_distributed(fmt::format("reward '{}' (it follows one synapse)", spec.name));
   Projection* proj = nullptr;
   Neuromodulator* mod = nullptr;
   try {
@@ -146,7 +145,8 @@ PairingReward& Network::add_reward(const PairingRewardSpec& spec) {
   } catch (const ParameterError& e) {
     throw ParameterError(fmt::format("reward '{}': {}", spec.name, e.what()));
   }
-  rewards_.push_back(std::make_unique<PairingReward>(spec, *proj, *mod, next_object_id_++));
+  rewards_.push_back(std::make_unique<PairingReward>(spec, *proj, *mod, next_object_id_++,
+                                                     distributed() ? comm_ : nullptr));
   return *rewards_.back();
 }
 

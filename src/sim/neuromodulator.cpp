@@ -3,8 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <span>
+#include <tuple>
 
+#include "exact_sum.hpp"
+#include "volley/communicator.hpp"
 #include "volley/error.hpp"
 #include "volley/population.hpp"
 #include "volley/projection.hpp"
@@ -48,11 +54,12 @@ void Neuromodulator::advance(std::uint64_t step) {
 }
 
 PairingReward::PairingReward(const PairingRewardSpec& spec, Projection& projection,
-                             Neuromodulator& modulator, std::uint32_t id)
+                             Neuromodulator& modulator, std::uint32_t id, Communicator* comm)
     : spec_(spec),
       projection_(&projection),
       modulator_(&modulator),
-      stream_(stream_id(RngStream::kReward, id)) {
+      stream_(stream_id(RngStream::kReward, id)),
+      comm_(comm != nullptr && comm->size() > 1 ? comm : nullptr) {
   const std::string where = fmt::format("reward '{}'", spec.name);
   auto fail = [&](const std::string& m) { throw ParameterError(fmt::format("{}: {}", where, m)); };
   if (!(spec.window > 0.0) || !std::isfinite(spec.window))
@@ -69,14 +76,41 @@ PairingReward::PairingReward(const PairingRewardSpec& spec, Projection& projecti
     fail(fmt::format("pre = {} is outside projection '{}' ({} presynaptic neurons)", spec.pre,
                      projection.name(), projection.pre_count()));
   const auto& rp = projection.row_ptr();
-  const std::uint64_t row = rp[spec.pre + 1] - rp[spec.pre];
+  const std::uint64_t local = rp[spec.pre + 1] - rp[spec.pre];
+  // Distributed, process r holds the part of the row onto its targets, after the parts of the
+  // processes before it (targets are sorted, blocks in rank order).
+  std::uint64_t before = 0, row = local;
+  if (comm_ != nullptr) {
+    std::vector<std::uint32_t> all;
+    std::vector<int> counts;
+    const std::uint32_t mine = static_cast<std::uint32_t>(local);
+    comm_->allgather(std::span<const std::uint32_t>(&mine, 1), all, counts);
+    row = 0;
+    for (std::size_t r = 0; r < all.size(); ++r) {
+      if (static_cast<int>(r) < comm_->rank()) before += all[r];
+      row += all[r];
+    }
+  }
   if (spec.synapse >= row)
     fail(fmt::format("synapse = {} but presynaptic neuron {} of projection '{}' has {} synapses",
                      spec.synapse, spec.pre, projection.name(), row));
-  row_offset_ = spec.synapse;
+  holder_ = spec.synapse >= before && spec.synapse < before + local;
+  row_offset_ = holder_ ? spec.synapse - before : 0;
   pre_abs_ = projection.pre_begin() + spec.pre;
-  post_abs_ = projection.targets()[rp[spec.pre] + spec.synapse];
+  post_abs_ = holder_ ? projection.targets()[rp[spec.pre] + row_offset_] : 0;
+  if (comm_ != nullptr) {
+    std::int64_t post = static_cast<std::int64_t>(post_abs_);
+    comm_->sum(std::span<std::int64_t>(&post, 1));
+    post_abs_ = static_cast<std::size_t>(post);
+    settle();
+  }
 }
+
+bool PairingReward::distributed() const { return comm_ != nullptr; }
+
+namespace {
+constexpr std::uint64_t kNoSynapseHere = ~std::uint64_t{0};
+}  // namespace
 
 std::uint64_t PairingReward::synapse_index() const {
   const auto& rp = projection_->row_ptr();
@@ -88,18 +122,37 @@ std::uint64_t PairingReward::synapse_index() const {
   return s;
 }
 
+std::pair<double, double> PairingReward::measure() const {
+  const auto& w = projection_->weights();
+  const std::uint64_t s = holder_ ? synapse_index() : kNoSynapseHere;
+  double weight = s == kNoSynapseHere ? 0.0 : w[s] / projection_->weight_factor();
+  detail::ExactSum others;
+  for (std::size_t k = 0; k < w.size(); ++k)
+    if (k != s) others.add(w[k]);
+  if (comm_ != nullptr) {
+    // The weight: held by one process, zero bits elsewhere.
+    std::array<std::uint32_t, 2> bits{};
+    std::memcpy(bits.data(), &weight, sizeof weight);
+    comm_->bitwise_or(bits);
+    std::memcpy(&weight, bits.data(), sizeof weight);
+    comm_->sum(others.bins);
+  }
+  const auto n = others.bins[detail::ExactSum::kCount];
+  const double mean = n == 0 ? 0.0 : others.value() / static_cast<double>(n) / projection_->weight_factor();
+  return {weight, mean};
+}
+
 double PairingReward::weight() const {
-  return projection_->weights()[synapse_index()] / projection_->weight_factor();
+  return distributed() ? settled_weight_ : measure().first;
 }
 
 double PairingReward::others_mean() const {
-  const auto& w = projection_->weights();
-  if (w.size() < 2) return 0.0;
-  const std::uint64_t s = synapse_index();
-  double sum = 0.0;
-  for (std::size_t k = 0; k < w.size(); ++k)
-    if (k != s) sum += w[k];
-  return sum / static_cast<double>(w.size() - 1) / projection_->weight_factor();
+  return distributed() ? settled_others_ : measure().second;
+}
+
+void PairingReward::settle() {
+  if (!distributed()) return;
+  std::tie(settled_weight_, settled_others_) = measure();
 }
 
 void PairingReward::prepare(double dt) {
@@ -109,7 +162,21 @@ void PairingReward::prepare(double dt) {
                       ? std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
                                                        std::llround(spec_.record_every / dt)))
                       : 0;
-  synapse_index();  // fails clearly if a structural change removed the synapse
+  // Fails clearly if a structural change removed or moved the synapse; distributed, on every
+  // process (only the holder can tell).
+  std::string why;
+  if (holder_) {
+    try {
+      synapse_index();
+    } catch (const ParameterError& e) {
+      why = e.what();
+    }
+  }
+  if (comm_ != nullptr && comm_->min(why.empty() ? 1 : 0) == 0 && why.empty())
+    why = fmt::format("reward '{}': its synapse {} -> {} of projection '{}' was removed or moved "
+                      "by a structural change (seen by the process that holds it)",
+                      spec_.name, pre_abs_, post_abs_, projection_->name());
+  if (!why.empty()) throw ParameterError(why);
 }
 
 void PairingReward::observe(std::uint64_t step, std::uint64_t seed, SpikeList pre_spikes,
@@ -136,8 +203,9 @@ bool PairingReward::record_due(std::uint64_t step) const {
 
 void PairingReward::record(std::uint64_t step) {
   times_.push_back(static_cast<double>(step + 1) * dt_);
-  weights_.push_back(weight());
-  others_.push_back(others_mean());
+  const auto [weight, others] = measure();
+  weights_.push_back(weight);
+  others_.push_back(others);
 }
 
 }  // namespace volley

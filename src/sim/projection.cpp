@@ -294,12 +294,6 @@ std::uint32_t Projection::min_delay_steps() const {
 }
 
 void Projection::require_static(const char* what) const {
-  // Distributed, each process holds only its targets' synapses; changing them consistently
-  // (and the way delays are stored) needs all processes together: not offered yet.
-  if (owned_.first > post_lo_ || owned_.second < post_lo_ + n_post_)
-    throw ParameterError(fmt::format("projection '{}': {} cannot run distributed over processes "
-                                     "yet: run it in one process",
-                                     name_, what));
   if (eq_)
     throw ParameterError(fmt::format("projection '{}': {} is not supported for synapses written as "
                                      "equations", name_, what));
@@ -530,7 +524,8 @@ void Projection::add_synapses(const std::vector<std::pair<std::uint32_t, std::ui
     if (pre >= n_pre_ || post >= n_post_)
       throw ParameterError(fmt::format("{}: new synapse {} -> {} is outside {} x {}", where, pre,
                                        post, n_pre_, n_post_));
-    extra[pre].emplace_back(static_cast<std::uint32_t>(post + post_lo_), k);
+    // Distributed, each process adds the synapses onto its own targets.
+    if (owns_target(post + post_lo_)) extra[pre].emplace_back(static_cast<std::uint32_t>(post + post_lo_), k);
   }
   const bool need_delays = !delays_.empty() || d != max_delay_;
   const float w = static_cast<float>(weight_si * weight_factor_);

@@ -416,8 +416,10 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
   }
   const auto t1 = std::chrono::steady_clock::now();
   step_ = end;
-  if (distributed)
+  if (distributed) {
     for (auto& m : state_mons_) m->merge(*comm_);
+    for (auto& r : rewards_) r->settle();
+  }
   RunStats stats;
   stats.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   stats.steps = n_steps;

@@ -69,6 +69,37 @@ for name in cuba brunel every_section; do
   [ "${n:-0}" -gt 100 ] && pass "$name: $n spikes in the first population" || fail "$name: too few spikes (${n:-0})"
 done
 
+# Reward-modulated STDP (Izhikevich's distal reward, shortened and made eventful): the pairing
+# reward follows the 50th synapse of neuron 0's row, held by a later process; every process
+# sees the same spikes and releases the same dopamine. The summary's reward records (weight,
+# mean of the others, pairings) and release times equal one process's, and so do the spikes.
+rset=(--set 'rewards.chosen.window="200 ms"' --set 'rewards.chosen.delay_min="0.1 s"'
+      --set 'rewards.chosen.delay_max="0.3 s"' --set 'rewards.chosen.record_every="0.5 s"'
+      --set rewards.chosen.synapse=50)
+rewards() { "$python" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(json.dumps([d['rewards'], d['modulators']], sort_keys=True))" "$1/summary.json"; }
+if "$volley" sim "$examples/distal_reward.toml" --duration "10 s" "${rset[@]}" -q -o "$work/reward-ref"; then
+  n=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['modulators']['dopamine']['releases'])" "$work/reward-ref/summary.json")
+  [ "${n:-0}" -gt 2 ] && pass "reward: $n dopamine releases in one process" || fail "reward: too few releases (${n:-0})"
+  for r in 2 4; do
+    out="$work/reward-$r"
+    if mpi "$r" "$volley" sim "$examples/distal_reward.toml" --duration "10 s" "${rset[@]}" -q -o "$out" \
+         >"$work/log.txt" 2>&1; then
+      [ "$(rewards "$work/reward-ref")" = "$(rewards "$out")" ] \
+        && pass "reward R=$r: rewards and modulators in summary.json identical to one process" \
+        || fail "reward R=$r: summary.json rewards or modulators differ"
+      same "$work/reward-ref/spikes.h5" "$out/spikes.h5" >/dev/null \
+        && pass "reward R=$r: spikes.h5 identical" || fail "reward R=$r: spikes.h5 differs"
+    else
+      fail "reward R=$r: mpirun failed: $(tail -5 "$work/log.txt")"
+    fi
+  done
+else
+  fail "reward: the one-process run failed"
+fi
+
 # Data-parallel training (2 epochs): metrics.jsonl (timings left out) and checkpoint.bin
 # identical to one process for R = 2, 4 x T = 1, 2; a run resumed under another R continues
 # the same run.
