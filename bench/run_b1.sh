@@ -69,7 +69,7 @@ for spec in "4000 10" "40000 1" "400000 1"; do
     b_runs+=("$(cut -d' ' -f1 "/tmp/b2cuba_$n/results/last_run_info.txt")")
     for t in 1 2; do
       # shellcheck disable=SC2046
-      /usr/bin/time -f "%M" -o "$out/rss_${n}_$t" $volley sim examples/cuba.toml $(scale "$n") --duration "$T s" --threads "$t" --out "$out/v${n}_t$t" -q
+      /usr/bin/time -f "%M" -o "$out/rss_${n}_$t" $volley sim examples/cuba.toml $(scale "$n") --duration "$T s" --threads "$t" --fixed-threads --out "$out/v${n}_t$t" -q
       w=$(json "$out/v${n}_t$t/summary.json" "d['wall_seconds']")
       if [ "$t" = 1 ]; then v_runs_1+=("$w"); else v_runs_2+=("$w"); fi
     done

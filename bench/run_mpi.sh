@@ -24,7 +24,7 @@ run() {  # NAME CONFIG(R1T1|R2T1|R1T2) REPEAT ARGS...
   case $cfg in
     R1T1) mpirun --bind-to none -np 1 "$volley" sim "$@" -t 1 -q -o "$dir" ;;
     R2T1) mpirun --bind-to none -np 2 "$volley" sim "$@" -t 1 -q -o "$dir" ;;
-    R1T2) "$volley" sim "$@" -t 2 -q -o "$dir" ;;
+    R1T2) "$volley" sim "$@" -t 2 --fixed-threads -q -o "$dir" ;;
   esac
 }
 for k in $(seq 1 "$repeats"); do
