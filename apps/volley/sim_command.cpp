@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -32,13 +33,15 @@ RunStats run_with_progress(Network& net, double duration, const RunOptions& opti
   const auto total = static_cast<std::uint64_t>(std::llround(duration / net.dt()));
   if (!show || total < 1000) return net.run(duration, options);
   RunStats sum;
-  // The first part is a tenth of the run when threads may fall back: long enough for the
-  // probe (RunOptions::fall_back), whose choice the later parts keep.
+  // The first part is a tenth of the run (at least the 800 steps a probe needs) when threads
+  // may fall back: long enough for the probe (RunOptions::fall_back), whose choice the later
+  // parts keep.
   const bool probe = options.fall_back && options.threads > 1;
   const std::uint64_t parts = probe ? 91 : 100;
+  const std::uint64_t first = std::min<std::uint64_t>(total, std::max<std::uint64_t>(total / 10, 800));
   auto edge = [&](std::uint64_t k) {
     if (!probe) return total * k / parts;
-    return k == 0 ? 0 : total / 10 + (total - total / 10) * (k - 1) / (parts - 1);
+    return k == 0 ? 0 : first + (total - first) * (k - 1) / (parts - 1);
   };
   for (std::uint64_t k = 0; k < parts; ++k) {
     const std::uint64_t steps = edge(k + 1) - edge(k);

@@ -39,7 +39,7 @@ struct RunOptions {
   // `threads`, and run the rest on whichever took less per step. A small network's step (a few
   // microseconds) is too short to share: the threads' barrier and the cache lines they pass
   // between them cost more than the halved work saves. Results do not depend on it; the choice
-  // is kept for later runs of this network while its neuron and synapse counts are unchanged.
+  // is kept for later runs of this network while its neuron count is unchanged.
   // Off by default: a library caller who asks for N threads gets N.
   bool fall_back = false;
 };
@@ -174,10 +174,10 @@ class Network {
   std::vector<std::unique_ptr<WeightMonitor>> weight_mons_;
   std::unique_ptr<StructuralPlasticity> structural_;
   // RunOptions::fall_back's choice, for `requested` threads on a network of this many neurons
-  // and synapses (0 threads: none made yet).
+  // (0 threads: none made yet).
   struct ThreadChoice {
     int requested = 0, chosen = 0;
-    std::size_t neurons = 0, synapses = 0;
+    std::size_t neurons = 0;
     double one_step = 0.0, many_step = 0.0;
   };
   ThreadChoice thread_choice_;

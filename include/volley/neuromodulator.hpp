@@ -127,6 +127,8 @@ class PairingReward {
   // The weight and the others' mean, merged over processes when distributed.
   std::pair<double, double> measure() const;
   bool distributed() const;
+  // (synapses of the followed row held by earlier processes, synapses of the whole row).
+  std::pair<std::uint64_t, std::uint64_t> row_share() const;
 
   PairingRewardSpec spec_;
   Projection* projection_;
@@ -136,6 +138,7 @@ class PairingReward {
   std::uint64_t row_offset_ = 0;  // the synapse's position in the pre neuron's (local) row
   Communicator* comm_ = nullptr;
   bool holder_ = true;  // this process holds the synapse
+  std::uint64_t before_ = 0;  // row_share().first at construction
   double settled_weight_ = 0.0, settled_others_ = 0.0;
   double dt_ = 0.0;
   std::uint64_t window_steps_ = 0, record_steps_ = 0;

@@ -89,7 +89,7 @@ class Projection {
   // Distributed: the smallest and largest delay (steps) over every process's synapses (min >
   // max: none anywhere), so that each process stores delays as one process would: one number
   // when they are all equal, per synapse otherwise (the choice decides how events are summed).
-  // Called by Network::connect.
+  // Called by Network::connect and, distributed, before every run.
   void settle_delays(std::uint32_t min_steps, std::uint32_t max_steps);
   // Local extremes for it (min > max when this process holds no synapse).
   std::pair<std::uint32_t, std::uint32_t> local_delay_range() const;

@@ -79,21 +79,11 @@ PairingReward::PairingReward(const PairingRewardSpec& spec, Projection& projecti
   const std::uint64_t local = rp[spec.pre + 1] - rp[spec.pre];
   // Distributed, process r holds the part of the row onto its targets, after the parts of the
   // processes before it (targets are sorted, blocks in rank order).
-  std::uint64_t before = 0, row = local;
-  if (comm_ != nullptr) {
-    std::vector<std::uint32_t> all;
-    std::vector<int> counts;
-    const std::uint32_t mine = static_cast<std::uint32_t>(local);
-    comm_->allgather(std::span<const std::uint32_t>(&mine, 1), all, counts);
-    row = 0;
-    for (std::size_t r = 0; r < all.size(); ++r) {
-      if (static_cast<int>(r) < comm_->rank()) before += all[r];
-      row += all[r];
-    }
-  }
+  const auto [before, row] = row_share();
   if (spec.synapse >= row)
     fail(fmt::format("synapse = {} but presynaptic neuron {} of projection '{}' has {} synapses",
                      spec.synapse, spec.pre, projection.name(), row));
+  before_ = before;
   holder_ = spec.synapse >= before && spec.synapse < before + local;
   row_offset_ = holder_ ? spec.synapse - before : 0;
   pre_abs_ = projection.pre_begin() + spec.pre;
@@ -107,6 +97,22 @@ PairingReward::PairingReward(const PairingRewardSpec& spec, Projection& projecti
 }
 
 bool PairingReward::distributed() const { return comm_ != nullptr; }
+
+std::pair<std::uint64_t, std::uint64_t> PairingReward::row_share() const {
+  const auto& rp = projection_->row_ptr();
+  const std::uint64_t local = rp[spec_.pre + 1] - rp[spec_.pre];
+  if (comm_ == nullptr) return {0, local};
+  std::vector<std::uint32_t> all;
+  std::vector<int> counts;
+  const auto mine = static_cast<std::uint32_t>(local);
+  comm_->allgather(std::span<const std::uint32_t>(&mine, 1), all, counts);
+  std::uint64_t before = 0, row = 0;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (static_cast<int>(r) < comm_->rank()) before += all[r];
+    row += all[r];
+  }
+  return {before, row};
+}
 
 namespace {
 constexpr std::uint64_t kNoSynapseHere = ~std::uint64_t{0};
@@ -172,6 +178,12 @@ void PairingReward::prepare(double dt) {
       why = e.what();
     }
   }
+  // Distributed, synapses added or removed on earlier processes shift the k-th synapse of the
+  // row too (the holder's own part would not show it).
+  if (comm_ != nullptr && why.empty() && row_share().first != before_)
+    why = fmt::format("reward '{}': its synapse {} -> {} of projection '{}' was moved by a "
+                      "structural change (synapses added or removed before it in the row)",
+                      spec_.name, pre_abs_, post_abs_, projection_->name());
   if (comm_ != nullptr && comm_->min(why.empty() ? 1 : 0) == 0 && why.empty())
     why = fmt::format("reward '{}': its synapse {} -> {} of projection '{}' was removed or moved "
                       "by a structural change (seen by the process that holds it)",

@@ -277,8 +277,9 @@ Projection::~Projection() = default;
 void Projection::settle_delays(std::uint32_t min_steps, std::uint32_t max_steps) {
   keep_delays_ = false;
   if (min_steps > max_steps) return;  // no synapse anywhere
+  // One delay for every synapse of the whole projection: stored once, as max_delay_.
   if (min_steps == max_steps) delays_.clear();
-  max_delay_ = std::max(max_delay_, max_steps);
+  max_delay_ = max_steps;
 }
 
 std::pair<std::uint32_t, std::uint32_t> Projection::local_delay_range() const {
@@ -303,13 +304,18 @@ void Projection::rebuild(std::vector<std::uint64_t> row_ptr, AlignedVector<std::
                          AlignedVector<float> weights, std::vector<std::uint16_t> delays) {
   row_ptr_ = std::move(row_ptr);
   cols_ = std::move(cols);
-  row_cuts_.clear();
+  std::vector<std::uint64_t>().swap(row_cuts_);  // out of date
   weights_ = std::move(weights);
   uniform_checked_ = false;
   delays_ = std::move(delays);
   if (!delays_.empty()) {
+    // Distributed, whether delays are stored per synapse is decided for the whole projection
+    // (settle_delays, before every run): a process must not collapse its own uniform part while
+    // another keeps mixed delays (one-step delivery straight into the state rounds differently
+    // from the ring).
+    const bool partial = owned_.first > post_lo_ || owned_.second < post_lo_ + n_post_;
     const auto [mn, mx] = std::minmax_element(delays_.begin(), delays_.end());
-    if (*mn == *mx && !keep_delays_) {
+    if (*mn == *mx && !keep_delays_ && !partial) {
       max_delay_ = *mx;
       delays_.clear();
     } else {
@@ -500,7 +506,7 @@ void Projection::sync_sizes() {
   if (source_slice_.count == Slice::npos && source_->size() - pre_lo_ > n_pre_) {
     n_pre_ = source_->size() - pre_lo_;
     row_ptr_.resize(n_pre_ + 1, row_ptr_.back());
-    row_cuts_.clear();
+    std::vector<std::uint64_t>().swap(row_cuts_);  // out of date
     if (stdp_) resize_traces();
   }
   if (target_slice_.count == Slice::npos && target_->size() - post_lo_ > n_post_) {
@@ -633,7 +639,7 @@ void Projection::split_rows(std::span<const std::size_t> bounds) {
   if (cut_bounds_.size() == bounds.size() && std::equal(bounds.begin(), bounds.end(), cut_bounds_.begin()) &&
       !row_cuts_.empty())
     return;
-  row_cuts_.clear();
+  std::vector<std::uint64_t>().swap(row_cuts_);
   cut_bounds_.assign(bounds.begin(), bounds.end());
   // Eight bytes per row and bound: made when that is at most a quarter of 8-byte synapses.
   const std::size_t rows = row_ptr_.size() - 1;
@@ -719,7 +725,7 @@ std::uint64_t Projection::deliver(SpikeList spikes, std::uint64_t step, std::siz
       while (cursor < last && (cursor <= j || (ahead < kAheadSyn && cursor < j + kRing))) {
         if (cursor + kBounds < last) {
           const std::size_t rb = part[cursor + kBounds] - lo;
-          __builtin_prefetch(table ? &row_cuts_[rb * stride] : &row_ptr_[rb]);
+          __builtin_prefetch(table ? &row_cuts_[rb * stride + cut.slot] : &row_ptr_[rb]);
         }
         // A binary search would read the row before its prefetch: fetch the whole row then.
         const std::size_t rc = part[cursor] - lo;

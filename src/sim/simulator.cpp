@@ -58,12 +58,16 @@ RunStats Network::run(double duration, const RunOptions& options) {
   // requested count), unless a choice for this network is kept or the run is too short.
   RunOptions opt = options;
   opt.fall_back = false;
-  std::size_t neurons = 0, synapses = 0;
-  for (const auto& p : pops_) neurons += p->size();
-  for (const auto& p : projs_) synapses += p->synapse_count();
+  // The choice is kept while the neuron count is (structural plasticity changes synapses at
+  // every update: keying on them would probe again at every run).
+  auto count_neurons = [this] {
+    std::size_t n = 0;
+    for (const auto& p : pops_) n += p->size();
+    return n;
+  };
+  const std::size_t neurons = count_neurons();
   ThreadChoice& choice = thread_choice_;
-  const bool kept = choice.requested == options.threads && choice.neurons == neurons &&
-                    choice.synapses == synapses;
+  const bool kept = choice.requested == options.threads && choice.neurons == neurons;
   enum class Probe { kNone, kOne, kMany } probe = Probe::kNone;
   std::uint64_t probe_steps = 0;
   if (options.fall_back && options.threads > 1 && !distributed()) {
@@ -110,7 +114,7 @@ RunStats Network::run(double duration, const RunOptions& options) {
           probe = Probe::kNone;
           const int chosen =
               total.one_thread_step_seconds < total.threads_step_seconds ? 1 : options.threads;
-          choice = {options.threads, chosen, neurons, synapses, total.one_thread_step_seconds,
+          choice = {options.threads, chosen, neurons, total.one_thread_step_seconds,
                     total.threads_step_seconds};
           opt.threads = chosen;
         }
@@ -119,10 +123,15 @@ RunStats Network::run(double duration, const RunOptions& options) {
       }
     }
     apply_changes();
+    // Neurons added or removed during a probe: its two stretches timed different networks.
+    if (probe != Probe::kNone && count_neurons() != neurons) {
+      probe = Probe::kNone;
+      opt.threads = options.threads;
+      total.one_thread_step_seconds = 0.0;
+    }
   }
   total.threads_used = opt.threads;
-  if (options.fall_back && choice.requested == options.threads && choice.neurons == neurons &&
-      choice.synapses == synapses) {
+  if (options.fall_back && choice.requested == options.threads && choice.neurons == neurons) {
     total.one_thread_step_seconds = choice.one_step;
     total.threads_step_seconds = choice.many_step;
   }
@@ -135,6 +144,14 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
 
   // Prepare: constants for dt, ring sizes from the largest delay into each population.
   for (auto& p : projs_) p->sync_sizes();
+  // Distributed, the processes agree again on each projection's delay range (synapses added or
+  // removed between runs change it), and so on how delays are stored and events summed.
+  if (distributed())
+    for (auto& p : projs_) {
+      const auto [lo, hi] = p->local_delay_range();
+      p->settle_delays(static_cast<std::uint32_t>(comm_->min(lo)),
+                       static_cast<std::uint32_t>(-comm_->min(-std::int64_t{hi})));
+    }
   for (auto& p : pops_) p->prepare(dt_);
   for (auto& p : projs_) p->prepare(dt_);
   for (auto& m : mods_) m->prepare(dt_);
@@ -186,9 +203,9 @@ RunStats Network::run_steps(std::uint64_t n_steps, const RunOptions& options) {
     part[p] = partition(lo, hi, nthreads);
     tpart[p] = partition(0, pops_[p]->size(), nthreads);
   }
-  // Each thread's part of every row, found once instead of per spike (several threads only).
-  if (nthreads > 1)
-    for (std::size_t k = 0; k < projs_.size(); ++k) projs_[k]->split_rows(part[tgt_index[k]]);
+  // Each thread's part of every row, found once instead of per spike (several threads; one
+  // thread frees a table an earlier run made).
+  for (std::size_t k = 0; k < projs_.size(); ++k) projs_[k]->split_rows(part[tgt_index[k]]);
   const bool distributed = this->distributed();
   const std::uint64_t interval = distributed ? exchange_interval() : 1;
   const std::size_t nranks = distributed ? static_cast<std::size_t>(comm_->size()) : 1;

@@ -290,6 +290,23 @@ TEST(Distributed, SynapseChangesBetweenRunsMatchOneProcess) {
   }
 }
 
+// New delays onto the last process's neurons only: the other processes hold one-step delays
+// still, yet must store and sum them as the whole projection's mix (a ring), as one process
+// does (a regression: each process once decided from its own synapses, and those with uniform
+// delays added events straight into the state, rounding differently).
+TEST(Distributed, NewDelaysOnOneProcessAreStoredAsTheWholeProjectionsMix) {
+  const std::string model = example("examples/cuba.toml");
+  const Between change = [](Network& net) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+    for (std::uint32_t pre = 0; pre < 3200; pre += 3) pairs.emplace_back(pre, 3990 + pre % 10);
+    net.projection("Ce").add_synapses(pairs, 1e-3, 2e-3);
+  };
+  const Recording alone = run_alone_split(model, 0.1, change);
+  for (int ranks : {2, 3})
+    for (const auto& r : run_distributed(model, 0.1, ranks, 1, true, change))
+      EXPECT_TRUE(r == alone) << ranks << " processes";
+}
+
 // Reward-modulated STDP with a pairing reward (Izhikevich 2007): the synapse it follows sits on
 // one process, the others see the same spikes and release the same dopamine; the weights, the
 // reward's records and the release times are those of one process.
@@ -316,6 +333,22 @@ TEST(Distributed, RewardModulatedStdpMatchesOneProcess) {
   for (int ranks : {2, 3})
     for (const auto& r : run_distributed(model, 10.0, ranks, 1, true, none, set))
       EXPECT_TRUE(r == alone) << ranks << " processes";
+  // A synapse added before the followed one in its row (onto the first process's neurons)
+  // moves it: one process refuses the next run, and so does every process when distributed
+  // (a regression: the holder's own part of the row did not show the shift).
+  const Between shift = [](Network& net) { net.projection("EE").add_synapses({{0, 0}}, 1e-3, 1e-3); };
+  EXPECT_THROW(run_alone_split(model, 0.2, shift, set), ParameterError);
+  const auto errors = test_support::run_ranks(2, [&](Communicator& comm) {
+    auto o = options(0.2, 1);
+    o.communicator = &comm;
+    o.overrides = set;
+    auto m = io::load_model_file(model, o);
+    ASSERT_EQ(m.network->rewards()[0]->holds_synapse(), comm.rank() == 1);
+    m.network->run(0.1, {1});
+    shift(*m.network);
+    m.network->run(0.1, {1});
+  });
+  for (const auto& e : errors) EXPECT_NE(e.find("moved by a structural change"), std::string::npos) << e;
 }
 
 TEST(Distributed, DistributeComesFirst) {

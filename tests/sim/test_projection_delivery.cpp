@@ -33,9 +33,12 @@ struct Fixture {
     proj = &net.connect(s);
     proj->prepare(1e-4);
   }
-  // Spikes of two threads' parts, some rows in each.
+  // Spikes of two threads' parts: 100 rows in each (more than the 64 rows the prefetch cursor
+  // keeps in flight), so the cursor's ring wraps.
   static std::vector<std::vector<std::uint32_t>> spikes() {
-    return {{3, 17, 250, 499}, {500, 501, 777, 999}};
+    std::vector<std::vector<std::uint32_t>> parts(2);
+    for (std::uint32_t i = 0; i < kN; i += 5) parts[i < kN / 2 ? 0 : 1].push_back(i);
+    return parts;
   }
   // Every slot of the ring after delivering `spikes` at step 5 in the slices [b_t, b_t+1).
   std::vector<float> deliver_in(const std::vector<std::size_t>& bounds, std::uint64_t* events) {
@@ -75,14 +78,25 @@ TEST(ProjectionDelivery, SlicesThroughTheTableOrASearchEqualTheWholeRow) {
     const auto whole = f.deliver_in({0, kN}, &ev_whole);
     const std::vector<std::size_t> bounds{0, 336, 672, kN};
     const auto searched = f.deliver_in(bounds, &ev_search);  // no table yet
+    const std::size_t before = f.proj->memory_bytes();
     f.proj->split_rows(bounds);
-    EXPECT_GT(f.proj->memory_bytes(), 0u);
+    EXPECT_EQ(f.proj->memory_bytes(), before + kN * bounds.size() * sizeof(std::uint64_t));
     const auto tabled = f.deliver_in(bounds, &ev_table);
     EXPECT_TRUE(bitwise_equal(whole, searched));
     EXPECT_TRUE(bitwise_equal(whole, tabled));
     EXPECT_EQ(ev_whole, f.synapses_of_spiking_rows());
     EXPECT_EQ(ev_search, ev_whole);
     EXPECT_EQ(ev_table, ev_whole);
+    // Eight slices: row parts of about 12 synapses, some empty.
+    std::vector<std::size_t> eight;
+    for (std::size_t t = 0; t <= 8; ++t) eight.push_back(kN * t / 8);
+    f.proj->split_rows(eight);
+    std::uint64_t ev_eight = 0;
+    EXPECT_TRUE(bitwise_equal(whole, f.deliver_in(eight, &ev_eight)));
+    EXPECT_EQ(ev_eight, ev_whole);
+    // One slice frees the table.
+    f.proj->split_rows(std::vector<std::size_t>{0, kN});
+    EXPECT_EQ(f.proj->memory_bytes(), before);
     // Slices the table was not made for fall back to the search.
     std::uint64_t ev_other = 0;
     EXPECT_TRUE(bitwise_equal(whole, f.deliver_in({0, 512, kN}, &ev_other)));
