@@ -13,3 +13,12 @@ volley=${VOLLEY:-build-bench/volley}
 out=bench/out/$1-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 json() { $py -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+# CLI overrides for examples/cuba.toml at size N with 80 synapses per neuron (4:1 E:I).
+cuba_scale() {
+  local n=$1 ne=$(( $1 * 4 / 5 ))
+  local p
+  p=$($py -c "print(80.0/$n)")
+  echo --set populations.P.size=$n --set "projections.Ce.source=\"P[0:$ne]\"" \
+       --set "projections.Ci.source=\"P[$ne:]\"" --set projections.Ce.connect.p=$p \
+       --set projections.Ci.connect.p=$p
+}

@@ -7,14 +7,6 @@ seeds=${1:-5}
 source "$(dirname "$0")/common.sh" b1
 log="$out/log.txt"
 
-scale() {  # CLI overrides for CUBA at size N with 80 synapses per neuron
-  local n=$1 ne=$(( $1 * 4 / 5 ))
-  local p
-  p=$($py -c "print(80.0/$n)")
-  echo --set populations.P.size=$n --set "projections.Ce.source=\"P[0:$ne]\"" \
-       --set "projections.Ci.source=\"P[$ne:]\"" --set projections.Ce.connect.p=$p \
-       --set projections.Ci.connect.p=$p
-}
 b2() {  # N SECONDS SEED -> "run_seconds rate"
   (cd /tmp && $py "$OLDPWD/../shared/anchors/brian2_cuba.py" "$1" "$2" cpp_standalone "$3" 2>/dev/null |
      tail -1 | sed -E 's/.*run_seconds=([0-9.]+).*rate=([0-9.]+)Hz.*/\1 \2/')
@@ -69,7 +61,7 @@ for spec in "4000 10" "40000 1" "400000 1"; do
     b_runs+=("$(cut -d' ' -f1 "/tmp/b2cuba_$n/results/last_run_info.txt")")
     for t in 1 2; do
       # shellcheck disable=SC2046
-      /usr/bin/time -f "%M" -o "$out/rss_${n}_$t" $volley sim examples/cuba.toml $(scale "$n") --duration "$T s" --threads "$t" --fixed-threads --out "$out/v${n}_t$t" -q
+      /usr/bin/time -f "%M" -o "$out/rss_${n}_$t" $volley sim examples/cuba.toml $(cuba_scale "$n") --duration "$T s" --threads "$t" --fixed-threads --out "$out/v${n}_t$t" -q
       w=$(json "$out/v${n}_t$t/summary.json" "d['wall_seconds']")
       if [ "$t" = 1 ]; then v_runs_1+=("$w"); else v_runs_2+=("$w"); fi
     done

@@ -8,14 +8,6 @@
 repeats=${1:-5}
 source "$(dirname "$0")/common.sh" threads
 
-scale() {  # N -> CLI overrides for CUBA at size N with 80 synapses per neuron
-  local n=$1 ne=$(( $1 * 4 / 5 ))
-  local p
-  p=$($py -c "print(80.0/$n)")
-  echo --set populations.P.size=$n --set "projections.Ce.source=\"P[0:$ne]\"" \
-       --set "projections.Ci.source=\"P[$ne:]\"" --set projections.Ce.connect.p=$p \
-       --set projections.Ci.connect.p=$p
-}
 specs=("4000 10" "40000 2" "400000 0.5")
 configs=(T1 T2fixed T2)
 for k in $(seq 1 "$repeats"); do
@@ -28,7 +20,7 @@ for k in $(seq 1 "$repeats"); do
         T2) extra=(-t 2) ;;
       esac
       # shellcheck disable=SC2046
-      "$volley" sim examples/cuba.toml --duration "$secs s" $(scale "$n") "${extra[@]}" -q \
+      "$volley" sim examples/cuba.toml --duration "$secs s" $(cuba_scale "$n") "${extra[@]}" -q \
         -o "$out/$n-$cfg-$k"
     done
   done
