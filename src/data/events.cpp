@@ -83,13 +83,20 @@ void StoredEvents::add(const SampleEvents& sample, int label) {
                                        description_, index, sample.units[k], n_inputs_));
 
   // Everything checked: append (the sample is already in step order).
-  for (std::size_t t = 0; t + 1 < off.size(); ++t)
-    for (std::uint32_t k = off[t]; k < off[t + 1]; ++k)
-      steps_.push_back(static_cast<std::uint32_t>(t));
+  for (std::size_t t = 0; t < n_steps_; ++t)
+    step_begin_.push_back(t + 1 < off.size() ? off[t] : (off.empty() ? 0 : off.back()));
   units_.insert(units_.end(), sample.units.begin(), sample.units.end());
   values_.insert(values_.end(), sample.values.begin(), sample.values.end());
   sample_begin_.push_back(units_.size());
   labels_.push_back(label);
+}
+
+void StoredEvents::reserve(std::size_t samples, std::size_t events) {
+  labels_.reserve(samples);
+  sample_begin_.reserve(samples + 1);
+  step_begin_.reserve(samples * n_steps_);
+  units_.reserve(events);
+  values_.reserve(events);
 }
 
 void StoredEvents::truncate(std::size_t n) {
@@ -97,7 +104,7 @@ void StoredEvents::truncate(std::size_t n) {
   const std::uint64_t end = sample_begin_[n];
   labels_.resize(n);
   sample_begin_.resize(n + 1);
-  steps_.resize(end);
+  step_begin_.resize(n * n_steps_);
   units_.resize(end);
   values_.resize(end);
 }
@@ -108,8 +115,9 @@ void StoredEvents::fill(std::size_t index, std::uint64_t /*epoch*/, SampleEvents
                                      index, labels_.size()));
   const std::uint64_t b = sample_begin_[index], e = sample_begin_[index + 1];
   out.reset(n_steps_);
-  for (std::uint64_t k = b; k < e; ++k) ++out.offsets[steps_[k] + 1];
-  for (std::size_t t = 0; t < n_steps_; ++t) out.offsets[t + 1] += out.offsets[t];
+  const std::uint32_t* begin = step_begin_.data() + index * n_steps_;
+  std::copy(begin, begin + n_steps_, out.offsets.begin());
+  out.offsets[n_steps_] = static_cast<std::uint32_t>(e - b);
   out.units.assign(units_.begin() + static_cast<std::ptrdiff_t>(b),
                    units_.begin() + static_cast<std::ptrdiff_t>(e));
   out.values.assign(values_.begin() + static_cast<std::ptrdiff_t>(b),

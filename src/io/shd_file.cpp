@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <type_traits>
 
 #include "volley/error.hpp"
 #include "volley/io/shd.hpp"
@@ -70,6 +71,16 @@ class Reader {
     }
   }
 
+  // Whether a variable-length dataset's elements are of class `base`, `size` bytes, and (for
+  // integers) unsigned when `is_unsigned`.
+  bool element_is(hid_t ds, H5T_class_t base, std::size_t size, bool is_unsigned) const {
+    Handle type(H5Dget_type(ds), H5Tclose, fmt::format("SHD file '{}': cannot read a type", path_));
+    Handle super(H5Tget_super(type), H5Tclose, fmt::format("SHD file '{}': cannot read a type", path_));
+    if (H5Tget_class(super) != base || H5Tget_size(super) != size) return false;
+    if (base == H5T_FLOAT) return H5Tget_order(super) == H5Tget_order(H5T_NATIVE_FLOAT);
+    return (H5Tget_sign(super) == H5T_SGN_NONE) == is_unsigned;
+  }
+
   // A whole 1-D integer dataset as int.
   std::vector<int> read_ints(const std::string& name) const {
     Handle ds = open(name);
@@ -83,6 +94,80 @@ class Reader {
  private:
   const std::string& path_;
   hid_t file_;
+};
+
+// Bins one sample's spikes into steps of dt, checking every value: keep() takes the spikes
+// inside the window as (step, unit) pairs, bin() sorts them by step, then unit (two stable
+// counting passes, or a comparison sort for very wide inputs), and merges repeats into counts.
+class SampleBinner {
+ public:
+  SampleBinner(const std::string& path, const ShdOptions& opt) : path_(path), opt_(opt) {}
+
+  template <class Time, class Unit>
+  void keep(hsize_t sample, const Time* t, const Unit* u, std::size_t len) {
+    steps_.clear();
+    units_.clear();
+    const double max_step = static_cast<double>(opt_.n_steps);
+    for (std::size_t j = 0; j < len; ++j) {
+      const double tj = static_cast<double>(t[j]);
+      if (std::isnan(tj))
+        throw IoError(
+            fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] is NaN", path_, sample, j));
+      if (tj < 0.0)
+        throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] = {} is negative",
+                                  path_, sample, j, tj));
+      bool negative = false;
+      if constexpr (std::is_signed_v<Unit>) negative = u[j] < 0;
+      if (negative || static_cast<std::uint64_t>(u[j]) >= opt_.n_inputs)
+        throw IoError(fmt::format(
+            "SHD file '{}': sample {}: 'spikes/units'[{}] = {} is outside [0, n_inputs {})", path_,
+            sample, j, static_cast<std::int64_t>(u[j]), opt_.n_inputs));
+      const double step = std::floor(tj / opt_.dt);
+      if (!(step < max_step)) continue;  // at or after the end of the window
+      steps_.push_back(static_cast<std::uint32_t>(step));
+      units_.push_back(static_cast<std::uint32_t>(u[j]));
+    }
+  }
+
+  void bin(train::SampleEvents& out) {
+    const std::size_t n = steps_.size(), S = opt_.n_steps;
+    out.reset(S);
+    order_.resize(n);
+    if (opt_.n_inputs <= kCountingUnits) {
+      // By unit, then stably by step: sorted by (step, unit).
+      std::vector<std::uint32_t>& by_unit = tmp_;
+      by_unit.resize(n);
+      count_.assign(opt_.n_inputs + 1, 0);
+      for (std::size_t j = 0; j < n; ++j) ++count_[units_[j] + 1];
+      for (std::size_t c = 0; c < opt_.n_inputs; ++c) count_[c + 1] += count_[c];
+      for (std::size_t j = 0; j < n; ++j) by_unit[count_[units_[j]]++] = static_cast<std::uint32_t>(j);
+      count_.assign(S + 1, 0);
+      for (std::size_t j = 0; j < n; ++j) ++count_[steps_[j] + 1];
+      for (std::size_t c = 0; c < S; ++c) count_[c + 1] += count_[c];
+      for (const std::uint32_t j : by_unit) order_[count_[steps_[j]]++] = j;
+    } else {
+      for (std::size_t j = 0; j < n; ++j) order_[j] = static_cast<std::uint32_t>(j);
+      std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return steps_[a] != steps_[b] ? steps_[a] < steps_[b] : units_[a] < units_[b];
+      });
+    }
+    for (std::size_t q = 0; q < n;) {
+      const std::uint32_t step = steps_[order_[q]], unit = units_[order_[q]];
+      std::size_t e = q + 1;
+      while (e < n && steps_[order_[e]] == step && units_[order_[e]] == unit) ++e;
+      out.units.push_back(unit);
+      out.values.push_back(static_cast<float>(e - q));
+      ++out.offsets[step + 1];
+      q = e;
+    }
+    for (std::size_t s = 0; s < S; ++s) out.offsets[s + 1] += out.offsets[s];
+  }
+
+ private:
+  static constexpr std::size_t kCountingUnits = std::size_t{1} << 16;
+  const std::string& path_;
+  const ShdOptions& opt_;
+  std::vector<std::uint32_t> steps_, units_, order_, tmp_, count_;
 };
 
 }  // namespace
@@ -140,9 +225,15 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
 
   auto out = std::make_unique<train::StoredEvents>(opt.n_inputs, opt.n_steps, opt.n_classes,
                                                    fs::path(path).filename().string());
-  // Memory types: times as double, units as int64 (so that negative units can be reported).
-  Handle time_type(H5Tvlen_create(H5T_NATIVE_DOUBLE), H5Tclose, "HDF5: cannot create vlen type");
-  Handle unit_type(H5Tvlen_create(H5T_NATIVE_INT64), H5Tclose, "HDF5: cannot create vlen type");
+  // Memory types: the published layout (float32 times, uint16 units) is read as it is stored;
+  // anything else as double and int64 (so that negative units can be reported). Converting
+  // every spike of a 400 MB file to 16 bytes took most of the time of loading it.
+  const bool f32_times = r.element_is(times, H5T_FLOAT, 4, false);
+  const bool u16_units = r.element_is(units, H5T_INTEGER, 2, true);
+  Handle time_type(H5Tvlen_create(f32_times ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE), H5Tclose,
+                   "HDF5: cannot create vlen type");
+  Handle unit_type(H5Tvlen_create(u16_units ? H5T_NATIVE_UINT16 : H5T_NATIVE_INT64), H5Tclose,
+                   "HDF5: cannot create vlen type");
   Handle time_space(H5Dget_space(times), H5Sclose,
                     fmt::format("SHD file '{}': cannot read the shape of 'spikes/times'", path));
   Handle unit_space(H5Dget_space(units), H5Sclose,
@@ -150,9 +241,8 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
 
   constexpr hsize_t kBlock = 256;  // samples converted per H5Dread
   std::vector<hvl_t> tbuf(kBlock), ubuf(kBlock);
-  std::vector<std::uint64_t> keys;  // (step << 32) | unit of one sample's kept spikes
+  SampleBinner binner(path, opt);
   train::SampleEvents sample;
-  const double max_step = static_cast<double>(opt.n_steps);
 
   for (hsize_t b0 = 0; b0 < n_use; b0 += kBlock) {
     const hsize_t count = std::min(kBlock, n_use - b0);
@@ -184,38 +274,23 @@ std::unique_ptr<train::StoredEvents> read_shd(const std::string& path, const Shd
             fmt::format("SHD file '{}': sample {} has label {} in 'labels', must be in "
                         "[0, {})",
                         path, i, label, opt.n_classes));
-      const auto* t = static_cast<const double*>(tbuf[k].p);
-      const auto* u = static_cast<const std::int64_t*>(ubuf[k].p);
-      keys.clear();
-      for (std::size_t j = 0; j < tbuf[k].len; ++j) {
-        if (std::isnan(t[j]))
-          throw IoError(
-              fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] is NaN", path, i, j));
-        if (t[j] < 0.0)
-          throw IoError(fmt::format("SHD file '{}': sample {}: 'spikes/times'[{}] = {} is negative",
-                                    path, i, j, t[j]));
-        if (u[j] < 0 || static_cast<std::uint64_t>(u[j]) >= opt.n_inputs)
-          throw IoError(fmt::format(
-              "SHD file '{}': sample {}: 'spikes/units'[{}] = {} is outside [0, n_inputs {})", path,
-              i, j, u[j], opt.n_inputs));
-        const double step = std::floor(t[j] / opt.dt);
-        if (!(step < max_step)) continue;  // at or after the end of the window
-        keys.push_back((static_cast<std::uint64_t>(step) << 32) | static_cast<std::uint64_t>(u[j]));
-      }
-      // Sort by (step, unit) and merge repeats into counts.
-      std::sort(keys.begin(), keys.end());
-      sample.reset(opt.n_steps);
-      for (std::size_t j = 0; j < keys.size();) {
-        std::size_t e = j + 1;
-        while (e < keys.size() && keys[e] == keys[j]) ++e;
-        const auto step = static_cast<std::uint32_t>(keys[j] >> 32);
-        sample.units.push_back(static_cast<std::uint32_t>(keys[j] & 0xFFFFFFFFu));
-        sample.values.push_back(static_cast<float>(e - j));
-        ++sample.offsets[step + 1];
-        j = e;
-      }
-      for (std::size_t s = 0; s < opt.n_steps; ++s) sample.offsets[s + 1] += sample.offsets[s];
+      const std::size_t len = tbuf[k].len;
+      if (f32_times && u16_units)
+        binner.keep(i, static_cast<const float*>(tbuf[k].p), static_cast<const std::uint16_t*>(ubuf[k].p), len);
+      else if (f32_times)
+        binner.keep(i, static_cast<const float*>(tbuf[k].p), static_cast<const std::int64_t*>(ubuf[k].p), len);
+      else if (u16_units)
+        binner.keep(i, static_cast<const double*>(tbuf[k].p), static_cast<const std::uint16_t*>(ubuf[k].p), len);
+      else
+        binner.keep(i, static_cast<const double*>(tbuf[k].p), static_cast<const std::int64_t*>(ubuf[k].p), len);
+      binner.bin(sample);
       out->add(sample, label);
+    }
+    // Room for the whole file from its first block's events per sample (a margin against
+    // regrowing, which copied hundreds of megabytes).
+    if (b0 == 0 && count < n_use) {
+      const double per_sample = static_cast<double>(out->total_events()) / static_cast<double>(count);
+      out->reserve(n_use, static_cast<std::size_t>(per_sample * 1.1 * static_cast<double>(n_use)) + 1);
     }
   }
   return out;

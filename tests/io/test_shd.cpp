@@ -6,6 +6,7 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -136,6 +137,73 @@ TEST(Shd, RoundTripBinsAndCounts) {
   EXPECT_EQ(out.offsets, (std::vector<std::uint32_t>{0, 3, 5, 5, 5, 5}));
   EXPECT_EQ(out.units, (std::vector<std::uint32_t>{1, 3, 4, 0, 2}));
   EXPECT_EQ(out.values, (std::vector<float>{3, 1, 1, 1, 1}));
+}
+
+// Many samples (several read blocks, so the reader reserves room after the first) of unsorted
+// spikes with repeats, in the published layout (float32, uint16) and in a wider one (float64
+// times, int64 units, read through conversion): both bin exactly as a plain sort-and-count.
+TEST(Shd, ManySamplesBinLikeASortInEitherLayout) {
+  TempDir dir;
+  const std::size_t n = 700, n_in = 50, n_steps = 20;
+  std::vector<std::vector<double>> times(n);
+  std::vector<std::vector<std::uint32_t>> units(n);
+  std::vector<int> labels(n);
+  std::uint64_t x = 12345;
+  auto next = [&x] { return (x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
+  for (std::size_t i = 0; i < n; ++i) {
+    labels[i] = static_cast<int>(i % 20);
+    const std::size_t k = next() % (i % 7 == 0 ? 1 : 400);  // some samples empty
+    for (std::size_t j = 0; j < k; ++j) {
+      // Bin centres (exact in float32 after flooring), some past the 20-step window.
+      times[i].push_back((static_cast<double>(next() % 24) + 0.5) * 1e-3);
+      units[i].push_back(static_cast<std::uint32_t>(next() % n_in));
+    }
+  }
+  const std::string narrow = dir / "narrow.h5", wide = dir / "wide.h5";
+  write_shd(narrow, times, units, labels, nullptr);
+  {
+    H file{H5Fcreate(wide.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+    H spikes{H5Gcreate2(file, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
+    std::vector<std::vector<std::int64_t>> u64(n);
+    for (std::size_t i = 0; i < n; ++i) u64[i].assign(units[i].begin(), units[i].end());
+    put_vlen(spikes, "times", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, times);
+    put_vlen(spikes, "units", H5T_STD_I64LE, H5T_NATIVE_INT64, u64);
+    put_plain(file, "labels", H5T_STD_I32LE, H5T_NATIVE_INT, labels);
+  }
+  ShdOptions o = options(1e-3, n_steps);
+  o.n_inputs = n_in;
+  const auto a = read_shd(narrow, o), b = read_shd(wide, o);
+  ASSERT_EQ(a->size(), n);
+  ASSERT_EQ(b->size(), n);
+  volley::train::SampleEvents got, got_b;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::uint64_t> keys;  // step << 32 | unit
+    for (std::size_t j = 0; j < times[i].size(); ++j) {
+      const auto step = static_cast<std::uint64_t>(std::floor(times[i][j] / 1e-3));
+      if (step < n_steps) keys.push_back(step << 32 | units[i][j]);
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::uint32_t> offsets(n_steps + 1, 0), want_units;
+    std::vector<float> want_values;
+    for (std::size_t j = 0; j < keys.size();) {
+      std::size_t e = j;
+      while (e < keys.size() && keys[e] == keys[j]) ++e;
+      want_units.push_back(static_cast<std::uint32_t>(keys[j] & 0xFFFFFFFFu));
+      want_values.push_back(static_cast<float>(e - j));
+      ++offsets[(keys[j] >> 32) + 1];
+      j = e;
+    }
+    for (std::size_t t = 0; t < n_steps; ++t) offsets[t + 1] += offsets[t];
+    a->fill(i, 0, got);
+    b->fill(i, 0, got_b);
+    ASSERT_EQ(got.offsets, offsets) << "sample " << i;
+    ASSERT_EQ(got.units, want_units) << "sample " << i;
+    ASSERT_EQ(got.values, want_values) << "sample " << i;
+    ASSERT_EQ(got_b.offsets, offsets) << "sample " << i;
+    ASSERT_EQ(got_b.units, want_units) << "sample " << i;
+    ASSERT_EQ(got_b.values, want_values) << "sample " << i;
+    EXPECT_EQ(a->label(i), labels[i]);
+  }
 }
 
 TEST(Shd, SpikesAfterTheWindowAreDropped) {

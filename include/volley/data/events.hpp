@@ -59,6 +59,8 @@ class StoredEvents final : public EventSource {
   // Adds one sample; throws ParameterError naming the sample if a step or unit is out of range
   // or the label is not in [0, n_classes).
   void add(const SampleEvents& sample, int label);
+  // Room for this many samples and events in all (what a reader expects to add).
+  void reserve(std::size_t samples, std::size_t events);
   // Keeps the first n samples (n >= size() keeps all).
   void truncate(std::size_t n);
 
@@ -74,8 +76,10 @@ class StoredEvents final : public EventSource {
  private:
   std::size_t n_inputs_, n_steps_, n_classes_;
   std::string description_;
-  std::vector<std::uint64_t> sample_begin_{0};  // into units_/values_/step_
-  std::vector<std::uint32_t> steps_, units_;
+  std::vector<std::uint64_t> sample_begin_{0};  // into units_/values_
+  // Per sample and step, where the step's events begin (from the sample's first event).
+  std::vector<std::uint32_t> step_begin_;
+  std::vector<std::uint32_t> units_;
   std::vector<float> values_;
   std::vector<int> labels_;
 };
