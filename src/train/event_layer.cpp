@@ -35,7 +35,6 @@ constexpr std::size_t kWord = 64;   // blocks per mask word
 
 std::size_t words_of(std::size_t nb) { return (nb + kWord - 1) / kWord; }
 void set_bit(std::uint64_t* m, std::size_t b) { m[b / kWord] |= std::uint64_t{1} << (b % kWord); }
-bool bit(const std::uint64_t* m, std::size_t b) { return (m[b / kWord] >> (b % kWord)) & 1u; }
 
 // α^k, β^k and c_k for k = 0..T, computed in double; cmax = max_k c_k. Kept while α, β and T
 // stay the same (every sample of a training run).
