@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
 
@@ -71,12 +75,120 @@ struct Block {
   const float* arho = nullptr;
   const float* aa = nullptr;
   const float* ab = nullptr;
+  // Delayed input weights (delays.hpp): each synapse's drive is its own, Σ_o φ_o·ε^d(t − τ_o)
+  // over its taps (the weights' traces) or w·Σ_o dφ_o/dd·ε^d(t − τ_o) (`slope`: the delays'),
+  // built per row into `drive` (K × row length) from the history of ε^d (T × n_rows).
+  const DelayTaps* taps = nullptr;
+  const float* hist = nullptr;
+  std::size_t t0 = 0;
+  bool slope = false;
+  const float* w = nullptr;
+  float* drive = nullptr;
+  float* column = nullptr;  // window + 32 + T: one row's history
+  float* taps_t = nullptr;  // width × row length: the row's taps, tap-major
 };
+
+// The drives of row i's n synapses (the first at `first` in the weights' layout) for the block:
+// row i's ε^d history is copied behind `window` zeros (so a tap before step 0 reads 0) and its
+// taps turned tap-major, then drive[tt·n + q] = scale_q·Σ_o f_qo·h[t − start_q − o], vectorised
+// over the synapses (a broadcast of h where every synapse of the row starts at the same tap, as
+// all do once σ spans the window).
+void fill_drive(const Block& k, std::size_t i, std::size_t first, std::size_t n) {
+  const DelayTaps& D = *k.taps;
+  // At least 32 zeros: the permute below reads 16 values ending at a tap's step.
+  const std::size_t Wd = D.width, pad = D.window + 32, end = k.t0 + k.K;
+  float* __restrict h = k.column;
+  std::fill_n(h, pad, 0.0f);
+  for (std::size_t t = 0; t < end; ++t) h[pad + t] = k.hist[t * k.n_rows + i];
+  const float* __restrict f = (k.slope ? D.dphi.data() : D.phi.data()) + first * Wd;
+  float* __restrict ft = k.taps_t;  // Wd × n
+  for (std::size_t o = 0; o < Wd; ++o) {
+    float* __restrict to = ft + o * n;
+#pragma omp simd
+    for (std::size_t q = 0; q < n; ++q) to[q] = f[q * Wd + o];
+  }
+  const std::uint32_t* __restrict start = D.start.data() + first;
+  const bool same = std::all_of(start, start + n, [&](std::uint32_t x) { return x == start[0]; });
+  const float* __restrict w = k.slope ? k.w + first : nullptr;
+  for (std::size_t tt = 0; tt < k.K; ++tt) {
+    const std::size_t at = pad + k.t0 + tt;  // h index of this step with no delay
+    float* __restrict out = k.drive + tt * n;
+    if (same) {
+      float x[64];  // the row's inputs at this step's taps (width <= window; wider is rare)
+      const std::size_t nw = std::min<std::size_t>(Wd, 64);
+      for (std::size_t o = 0; o < nw; ++o) x[o] = h[at - start[0] - o];
+      std::size_t q0 = 0;
+#if defined(__AVX512F__)
+      // Four vectors at a time: independent sums hide the latency of the multiply-adds.
+      for (; q0 + 64 <= n; q0 += 64) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (std::size_t o = 0; o < nw; ++o) {
+          const __m512 xo = _mm512_set1_ps(x[o]);
+          const float* fo = ft + o * n + q0;
+          a0 = _mm512_fmadd_ps(_mm512_loadu_ps(fo), xo, a0);
+          a1 = _mm512_fmadd_ps(_mm512_loadu_ps(fo + 16), xo, a1);
+          a2 = _mm512_fmadd_ps(_mm512_loadu_ps(fo + 32), xo, a2);
+          a3 = _mm512_fmadd_ps(_mm512_loadu_ps(fo + 48), xo, a3);
+        }
+        _mm512_storeu_ps(out + q0, a0);
+        _mm512_storeu_ps(out + q0 + 16, a1);
+        _mm512_storeu_ps(out + q0 + 32, a2);
+        _mm512_storeu_ps(out + q0 + 48, a3);
+      }
+      for (; q0 + 16 <= n; q0 += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (std::size_t o = 0; o < nw; ++o)
+          acc = _mm512_fmadd_ps(_mm512_loadu_ps(ft + o * n + q0), _mm512_set1_ps(x[o]), acc);
+        _mm512_storeu_ps(out + q0, acc);
+      }
+#endif
+#pragma omp simd
+      for (std::size_t q = q0; q < n; ++q) {
+        float acc = 0.0f;
+        for (std::size_t o = 0; o < nw; ++o) acc += ft[o * n + q] * x[o];
+        out[q] = acc;
+      }
+      for (std::size_t o = nw; o < Wd; ++o) {
+        const float xo = h[at - start[0] - o];
+#pragma omp simd
+        for (std::size_t q = 0; q < n; ++q) out[q] += ft[o * n + q] * xo;
+      }
+    } else {
+      std::size_t q0 = 0;
+#if defined(__AVX512F__)
+      if (D.window <= 16) {
+        // h[at − o − start_q] for 16 synapses: one permute of the 16 steps ending at at − o
+        // (start_q < window <= 16) instead of a gather.
+        const __m512i fifteen = _mm512_set1_epi32(15);
+        for (; q0 + 16 <= n; q0 += 16) {
+          const __m512i idx =
+              _mm512_sub_epi32(fifteen, _mm512_loadu_si512(static_cast<const void*>(start + q0)));
+          __m512 acc = _mm512_setzero_ps();
+          for (std::size_t o = 0; o < Wd; ++o)
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(ft + o * n + q0),
+                                  _mm512_permutexvar_ps(idx, _mm512_loadu_ps(h + at - o - 15)), acc);
+          _mm512_storeu_ps(out + q0, acc);
+        }
+      }
+#endif
+#pragma omp simd
+      for (std::size_t q = q0; q < n; ++q) {
+        float acc = 0.0f;
+        for (std::size_t o = 0; o < Wd; ++o) acc += ft[o * n + q] * h[at - start[q] - o];
+        out[q] = acc;
+      }
+    }
+    if (w) {
+#pragma omp simd
+      for (std::size_t q = 0; q < n; ++q) out[q] *= w[q];
+    }
+  }
+}
 
 // The synapses of one row: n of them, neuron j of synapse q at cols[q] (dense rows: j = q).
 // Adl (adlif): e = ψ·ε^m;  ε^m ← keep·(β·ε^m + ε^d − (1 − β)·ε^w) − r·e;
 //              ε^w ← ρ·ε^w + (1 − ρ)·a·ε^m(new) + b·e   (ea holds ε^w).
-template <bool Dense, bool Alif, bool Reset, bool Reg, bool SynT, bool Adl>
+template <bool Dense, bool Alif, bool Reset, bool Reg, bool SynT, bool Adl, bool PerSyn>
 void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, std::size_t n,
          float* __restrict em, float* __restrict ea, float* __restrict acc, float* __restrict reg,
          float* __restrict es) {
@@ -88,7 +200,8 @@ void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, st
   const float* __restrict aa = k.aa;
   const float* __restrict ab = k.ab;
   for (std::size_t t = 0; t < k.K; ++t) {
-    const float x = k.d[t * k.n_rows + i];
+    const float x = PerSyn ? 0.0f : k.d[t * k.n_rows + i];
+    const float* __restrict xs = PerSyn ? k.drive + t * n : nullptr;
     const float w = k.wt[t];
     const float* __restrict psi = k.psi + t * N;
     const float* __restrict keep = k.keep + t * N;
@@ -99,10 +212,11 @@ void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, st
       const float e = Alif ? psi[j] * (em[q] - b * ea[q]) : psi[j] * em[q];
       acc[q] += w * e;
       if constexpr (Reg) reg[q] += e;
-      float d = x;
+      const float xq = PerSyn ? xs[q] : x;
+      float d = xq;
       if constexpr (SynT) {
         d = es[q];
-        es[q] = alpha[j] * es[q] + x;
+        es[q] = alpha[j] * es[q] + xq;
       }
       float m;
       if constexpr (Adl) {
@@ -118,7 +232,7 @@ void row(const Block& k, std::size_t i, const std::uint32_t* __restrict cols, st
   }
 }
 
-template <bool Alif, bool Reset, bool Reg, bool SynT, bool Adl>
+template <bool Alif, bool Reset, bool Reg, bool SynT, bool Adl, bool PerSyn>
 void rows(const Block& k, const WeightLayout& W, const std::uint8_t* live, float* em, float* ea,
           float* acc, float* reg, float* es) {
   for (std::size_t i = 0; i < W.n_pre; ++i) {
@@ -128,11 +242,13 @@ void rows(const Block& k, const WeightLayout& W, const std::uint8_t* live, float
     float* ea_o = Alif || Adl ? ea + o : nullptr;
     float* reg_o = Reg ? reg + o : nullptr;
     float* es_o = SynT ? es + o : nullptr;
+    if constexpr (PerSyn) fill_drive(k, i, o, n);
     if (W.dense)
-      row<true, Alif, Reset, Reg, SynT, Adl>(k, i, nullptr, n, em + o, ea_o, acc + o, reg_o, es_o);
+      row<true, Alif, Reset, Reg, SynT, Adl, PerSyn>(k, i, nullptr, n, em + o, ea_o, acc + o, reg_o,
+                                                     es_o);
     else
-      row<false, Alif, Reset, Reg, SynT, Adl>(k, i, W.cols.data() + o, n, em + o, ea_o, acc + o, reg_o,
-                                         es_o);
+      row<false, Alif, Reset, Reg, SynT, Adl, PerSyn>(k, i, W.cols.data() + o, n, em + o, ea_o,
+                                                      acc + o, reg_o, es_o);
   }
 }
 
@@ -145,23 +261,27 @@ void with_bool(bool b, F&& f) {
 }
 
 // adlif layers (k.arho set) have no learned dynamics under e-prop (check()), so no SynT.
+// Delayed rows (k.taps set) build each synapse's drive.
 void dispatch_rows(bool alif, bool reset, bool reg, bool synt, const Block& k, const WeightLayout& W,
                    const std::uint8_t* live, float* em, float* ea, float* acc, float* r, float* es) {
-  if (k.arho) {
-    with_bool(reset, [&](auto R) {
-      with_bool(reg, [&](auto G) {
-        rows<false, decltype(R)::value, decltype(G)::value, false, true>(k, W, live, em, ea, acc,
-                                                                         r, es);
+  with_bool(k.taps != nullptr, [&](auto P) {
+    constexpr bool per_syn = decltype(P)::value;
+    if (k.arho) {
+      with_bool(reset, [&](auto R) {
+        with_bool(reg, [&](auto G) {
+          rows<false, decltype(R)::value, decltype(G)::value, false, true, per_syn>(
+              k, W, live, em, ea, acc, r, es);
+        });
       });
-    });
-    return;
-  }
-  with_bool(alif, [&](auto A) {
-    with_bool(reset, [&](auto R) {
-      with_bool(reg, [&](auto G) {
-        with_bool(synt, [&](auto S) {
-          rows<decltype(A)::value, decltype(R)::value, decltype(G)::value, decltype(S)::value,
-               false>(k, W, live, em, ea, acc, r, es);
+      return;
+    }
+    with_bool(alif, [&](auto A) {
+      with_bool(reset, [&](auto R) {
+        with_bool(reg, [&](auto G) {
+          with_bool(synt, [&](auto S) {
+            rows<decltype(A)::value, decltype(R)::value, decltype(G)::value, decltype(S)::value,
+                 false, per_syn>(k, W, live, em, ea, acc, r, es);
+          });
         });
       });
     });
@@ -275,7 +395,9 @@ std::size_t EpropWorkspace::bytes() const {
     n += cap(s.em_w) + cap(s.ea_w) + cap(s.acc_w) + cap(s.reg_w) + cap(s.em_v) + cap(s.ea_v) +
          cap(s.acc_v) + cap(s.reg_v) + cap(s.es_w) + cap(s.es_v) + cap(s.live_w) +
          cap(s.live_v) + cap(s.psi) + cap(s.keep) + cap(s.reset) + cap(s.d_w) + cap(s.d_v) +
-         cap(s.signal) + cap(s.ess_w) + cap(s.ess_v) + cap(s.mem0) + cap(s.syn0);
+         cap(s.signal) + cap(s.ess_w) + cap(s.ess_v) + cap(s.mem0) + cap(s.syn0) +
+         cap(s.em_dl) + cap(s.ea_dl) + cap(s.acc_dl) + cap(s.reg_dl) + cap(s.ess_dl) +
+         cap(s.live_dl) + cap(s.drive) + cap(s.column) + cap(s.taps_t);
   for (const EpropLayerState& s : layer)
     for (const auto* q : {&s.tr_alpha, &s.tr_beta, &s.tr_theta})
       n += cap(q->m) + cap(q->a) + cap(q->acc) + cap(q->reg) + cap(q->s);
@@ -319,10 +441,10 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
           "e-prop: layer {}: an adlif layer's {} is not supported (e-prop traces its weights "
           "only; learn its dynamics by BPTT)",
           l, c.learn_adapt ? "learn_adapt" : c.learn_tau ? "learn_tau" : "learn_threshold"));
-    if (c.max_delay > 0.0)
+    if (c.kind == LayerKind::readout && c.max_delay > 0.0)
       throw ParameterError(fmt::format(
-          "e-prop: layer {}: max_delay is not supported (its eligibility traces assume "
-          "undelayed inputs; train delays by BPTT)",
+          "e-prop: layer {} (readout): max_delay is not supported (e-prop folds one readout "
+          "filter over undelayed inputs; put the delays on a spiking layer's input weights)",
           l));
   }
 }
@@ -441,7 +563,22 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     if (!own_alpha) s.ess_w.clear();
     if (s.live_w.size() != W.n_pre) s.live_w.assign(W.n_pre, 0);
     s.es_w.assign(W.n_pre, 0.0f);
-    s.d_w.resize(K * W.n_pre);
+    // Delayed input weights keep ε^d of every step (their drives reach back over the window),
+    // and with learned delays (σ wide enough to have a gradient) a second set of traces.
+    const DelayTaps* D = net_.delay_taps(l);
+    s.d_w.resize((D ? T : K) * W.n_pre);
+    const bool delay_traces = D && c.learn_delay && D->width > 1;
+    size(s.em_dl, W.size(), delay_traces);
+    size(s.acc_dl, W.size(), delay_traces);
+    size(s.ea_dl, W.size(), delay_traces && adapt_trace);
+    size(s.reg_dl, W.size(), delay_traces && reg);
+    size(s.ess_dl, W.size(), delay_traces && own_alpha);
+    if (!delay_traces) s.em_dl.clear();
+    if (D) {
+      s.drive.resize(K * W.n_post);
+      s.column.resize(D->window + 32 + T);
+      s.taps_t.resize(D->width * W.n_post);
+    }
     if (c.recurrent) {
       const WeightLayout& V = net_.recurrent_weights(l);
       size(s.em_v, V.size(), true);
@@ -503,8 +640,9 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
         const bool has_syn = c.tau_syn > 0.0 && s.ess_w.empty();
         const float alpha = has_syn ? params[net_.alpha_param(l)].value[0] : 0.0f;
         const std::size_t n_pre = net_.input_weights(l).n_pre;
+        const std::size_t at = net_.delay_taps(l) ? t : tt;  // delayed: the whole history
         presynaptic_step(has_syn, alpha, n_pre, in_idx.data(), in_val.data(), in_idx.size(),
-                         s.es_w.data(), s.d_w.data() + tt * n_pre);
+                         s.es_w.data(), s.d_w.data() + at * n_pre);
         // Recurrent input of step t: the layer's own output of step t − 1 (still in st.idx).
         if (c.recurrent)
           presynaptic_step(has_syn, alpha, N, st.idx.data(), st.val.data(), st.idx.size(),
@@ -579,11 +717,31 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       const bool synt = !s.ess_w.empty();
       if (synt) k.alpha = params[net_.alpha_param(l)].value.data();
       const WeightLayout& W = net_.input_weights(l);
+      const DelayTaps* D = net_.delay_taps(l);
       k.n_rows = W.n_pre;
-      k.d = s.d_w.data();
-      mark_live(kb, W.n_pre, s.d_w.data(), s.live_w.data());
+      k.d = s.d_w.data() + (D ? t0 * W.n_pre : 0);
+      // A row stays live from its first event to the end of the sample, so its delayed drives
+      // are followed in later blocks.
+      mark_live(kb, W.n_pre, k.d, s.live_w.data());
+      if (D) {
+        k.taps = D;
+        k.hist = s.d_w.data();
+        k.t0 = t0;
+        k.drive = s.drive.data();
+        k.column = s.column.data();
+        k.taps_t = s.taps_t.data();
+      }
       dispatch_rows(alif, reset, reg, synt, k, W, s.live_w.data(), s.em_w.data(), s.ea_w.data(),
                     s.acc_w.data(), s.reg_w.data(), s.ess_w.data());
+      if (!s.em_dl.empty()) {
+        // The delays' traces: the same recursion driven by w·Σ dφ·ε^d.
+        k.slope = true;
+        k.w = params[W.param].value.data();
+        dispatch_rows(alif, reset, reg, synt, k, W, s.live_w.data(), s.em_dl.data(),
+                      s.ea_dl.data(), s.acc_dl.data(), s.reg_dl.data(), s.ess_dl.data());
+        k.slope = false;
+      }
+      k.taps = nullptr;
       if (c.recurrent) {
         const WeightLayout& V = net_.recurrent_weights(l);
         k.n_rows = V.n_pre;
@@ -646,6 +804,12 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     const bool reg = !s.reg_w.empty() && extra_e && l < extra_e->size() && !(*extra_e)[l].empty();
     const float* extra = reg ? (*extra_e)[l].data() : nullptr;
     const WeightLayout& W = net_.input_weights(l);
+    if (!s.em_dl.empty()) {
+      s.live_dl = s.live_w;  // finish_rows clears the flags it reads
+      finish_rows(W, s.live_dl.data(), s.signal.data(), extra, grads[net_.delay_param(l)].data(),
+                  s.em_dl.data(), s.ea_dl.empty() ? nullptr : s.ea_dl.data(), s.acc_dl.data(),
+                  reg ? s.reg_dl.data() : nullptr, s.ess_dl.empty() ? nullptr : s.ess_dl.data());
+    }
     finish_rows(W, s.live_w.data(), s.signal.data(), extra, grads[W.param].data(),
                 s.em_w.data(), s.ea_w.empty() ? nullptr : s.ea_w.data(), s.acc_w.data(),
                 reg ? s.reg_w.data() : nullptr, s.ess_w.empty() ? nullptr : s.ess_w.data());

@@ -1025,11 +1025,17 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
       const std::uint32_t i = in_idx[e];
       const float x = in_val[e];
       if (D->per_synapse) {
-        const std::size_t Wd = D->width;
-        for (std::size_t k = row_begin(W, i), e = row_end(W, i); k < e; ++k) {
-          const std::size_t j = post_of(W, i, k);
-          for (std::size_t o = 0; o < Wd; ++o)
-            ring[((t + D->start[k] + o) % R) * N + j] += x * D->kernel_syn[o * D->offset.size() + k];
+        // Tap by tap (each cell gets one synapse's tap per event, so the same sums); a tap lands
+        // at t + start + o < 2R (start + o < R), one subtraction from its slot.
+        const std::size_t Wd = D->width, b = row_begin(W, i), e = row_end(W, i);
+        const std::uint32_t* __restrict start = D->start.data();
+        for (std::size_t o = 0; o < Wd; ++o) {
+          const float* __restrict ks = D->kernel_syn.data() + o * D->offset.size();
+          for (std::size_t k = b; k < e; ++k) {
+            std::size_t slot = t + start[k] + o;
+            slot -= slot >= R ? R : 0;
+            ring[slot * N + post_of(W, i, k)] += x * ks[k];
+          }
         }
         continue;
       }

@@ -107,6 +107,7 @@ struct Pair {
 Pair gradients(const Case& c, unsigned seed = 1) {
   vt::Net net(c.net);
   randomise(net, c, seed);
+  net.update_delays();  // the taps hold w·φ
   const vt::StoredEvents data = make_data(c, seed + 100);
   std::vector<std::size_t> idx(c.samples);
   for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
@@ -314,6 +315,53 @@ std::vector<ExactCase> exact_cases() {
     a.loss.reg_l1 = 2e-3;
     a.loss.reg_l2 = 1e-3;
     out.push_back({"alif_learned_dynamics_with_regularisers", a, 15, {}, {"layer0.alpha", "layer0.beta", "layer0.theta"}});
+  }
+  {
+    // Delays of the input weights: each synapse's drive is its delayed, Gaussian-spread input,
+    // and learned delays get traces of their own (w·Σ dφ·ε^d). Windows of 6 and 11 steps so
+    // that delays reach across e-prop's blocks; σ wide (every tap) and narrow; whole-step
+    // delays (weights only); with adlif, learned τ (per-synapse ε^s), the regularisers, sparse
+    // weights and a differentiated reset.
+    auto delayed = [](Case c, double max_delay, double sigma) {
+      vt::LayerConfig& h = c.net.layers[0];
+      h.max_delay = max_delay;
+      h.delay_sigma = sigma;
+      h.learn_delay = sigma > 0.0;
+      return c;
+    };
+    const std::vector<std::string> d = {"layer0.delay"};
+    out.push_back({"learned_delays_wide", delayed(basic(), 10e-3, 3e-3), 21, {}, d});
+    out.push_back({"learned_delays_narrow", delayed(basic(), 5e-3, 0.6e-3), 22, {}, d});
+    out.push_back({"whole_step_delays", delayed(basic(), 10e-3, 0.0), 23});
+    Case wide_layer = basic();  // rows of 37: the 16-synapse vector paths and their tails
+    wide_layer.net.layers[0].size = 37;
+    wide_layer.w_mean = 0.15;
+    out.push_back({"learned_delays_narrow_37_neurons", delayed(wide_layer, 5e-3, 0.6e-3), 28, {}, d});
+    out.push_back({"whole_step_delays_37_neurons", delayed(wide_layer, 10e-3, 0.0), 29});
+    wide_layer.net.layers[0].size = 70;  // σ over the whole window: 64 synapses at a time
+    wide_layer.w_mean = 0.1;
+    out.push_back({"learned_delays_wide_70_neurons", delayed(wide_layer, 10e-3, 3e-3), 30, {}, d});
+    Case r = delayed(basic(), 5e-3, 1.5e-3);
+    r.net.surrogate.scale = 10.0f;
+    r.net.layers[0].detach_reset = false;
+    r.net.layers[0].density = 0.5;
+    r.loss.reg_l1 = 2e-3;
+    r.loss.reg_l2 = 1e-3;
+    r.loss.kind = vt::LossKind::last_ce;
+    out.push_back({"learned_delays_sparse_reset_regularisers_last_ce", r, 24, {}, d});
+    Case a = delayed(basic(), 5e-3, 1.5e-3);
+    a.net.surrogate.scale = 10.0f;
+    a.net.layers[0].kind = vt::LayerKind::adlif;
+    a.net.layers[0].adapt_coupling = 2.0;
+    a.net.layers[0].adapt_strength = 0.5;
+    out.push_back({"learned_delays_adlif", a, 25, {}, d});
+    Case al = delayed(alif_case(), 5e-3, 1.5e-3);
+    out.push_back({"learned_delays_alif", al, 26, {}, d});
+    Case t = delayed(basic(), 5e-3, 1.5e-3);
+    t.net.layers[0].learn_tau = true;
+    t.net.layers[0].tau_init = vt::TauInit::gamma;
+    t.net.layers[0].tau_cv = 0.5;
+    out.push_back({"learned_delays_and_tau", t, 27, {}, {"layer0.delay", "layer0.alpha", "layer0.beta"}});
   }
   return out;
 }
@@ -641,7 +689,14 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   vt::NetConfig adlif_tau = basic().net;
   adlif_tau.layers[0].kind = vt::LayerKind::adlif;
   adlif_tau.layers[0].learn_tau = true;
+  vt::NetConfig delayed = basic().net;  // delays on a spiking layer are taken, not on the readout
+  delayed.layers[0].max_delay = 5e-3;
+  delayed.layers[0].delay_sigma = 1e-3;
+  delayed.layers[0].learn_delay = true;
+  EXPECT_NO_THROW(vt::Eprop::check(delayed, loss));
+  delayed.layers[1].max_delay = 5e-3;
   for (const auto& [cfg, what] : {std::pair{tau, "readout): learn_tau"},
+                                  std::pair{delayed, "layer 1 (readout): max_delay"},
                                   std::pair{adlif, "adlif layer's learn_adapt"},
                                   std::pair{adlif_tau, "adlif layer's learn_tau"}}) {
     try {

@@ -26,6 +26,14 @@
 //                              ε^m_{t+1} = keep_t·(β_j·ε^m_t + ε^d_t − (1 − β_j)·ε^w_t) − r_t·e_t
 //                              ε^w_{t+1} = ρ_j·ε^w_t + (1 − ρ_j)·a_j·ε^m_{t+1} + b_j·e_t
 //
+// Delayed input weights (delays.hpp): synapse ij receives Σ_o φ_o(d_ij)·x_i(t − start − o), so
+// its ε^d is its own, ε^d_ij,t = Σ_o φ_o·ε^d_i,t−start−o (ε^d of the row at earlier steps: the
+// traces are linear, so delaying the input delays ε^s). Learned delays follow a second set of
+// the same traces driven by ∂(drive)/∂d_ij = w_ij·Σ_o ∂φ_o/∂d·ε^d_i,t−start−o; their gradient
+// is formed like the weights'. The cost is synapses × steps × taps per sample (dense in time:
+// the traces run from a row's first event to the end of the sample), against BPTT's
+// events × taps; the rows' history of ε^d is kept for the sample (T × inputs).
+//
 // ε^m and ε^a are exactly the forward-mode derivatives of mem and a with respect to W_ij when
 // the other neurons' activity is held fixed: e-prop drops only the paths through other neurons
 // (recurrent weights, and in deeper stacks the layers between a neuron and the output).
@@ -136,6 +144,13 @@ struct EpropLayerState {
   // its presynaptic units.
   std::vector<float> psi, keep, reset, d_w, d_v;
   std::vector<float> signal;                 // Σ_k B_jk·G_k at the end of the sample
+  // Learned delays of the input weights: the delays' own ε^m, ε^a, A, Σ e and ε^s, per synapse
+  // (empty unless the delays have a gradient), a copy of live_w, the per-synapse drives of
+  // one row over a block (K × row length) the row's history behind the window's zeros and
+  // its taps, tap-major. With delays d_w holds ε^d of every step (T × n).
+  std::vector<float> em_dl, ea_dl, acc_dl, reg_dl, ess_dl;
+  std::vector<std::uint8_t> live_dl;
+  std::vector<float> drive, column, taps_t;
 };
 
 struct EpropWorkspace {
