@@ -77,7 +77,8 @@ class Reader {
     Handle type(H5Dget_type(ds), H5Tclose, fmt::format("SHD file '{}': cannot read a type", path_));
     Handle super(H5Tget_super(type), H5Tclose, fmt::format("SHD file '{}': cannot read a type", path_));
     if (H5Tget_class(super) != base || H5Tget_size(super) != size) return false;
-    if (base == H5T_FLOAT) return H5Tget_order(super) == H5Tget_order(H5T_NATIVE_FLOAT);
+    // Floats: exactly the native IEEE single (a custom 4-byte layout goes through double).
+    if (base == H5T_FLOAT) return H5Tequal(super, H5T_NATIVE_FLOAT) > 0;
     return (H5Tget_sign(super) == H5T_SGN_NONE) == is_unsigned;
   }
 

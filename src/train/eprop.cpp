@@ -94,12 +94,16 @@ struct Block {
 // over the synapses (a broadcast of h where every synapse of the row starts at the same tap, as
 // all do once σ spans the window).
 void fill_drive(const Block& k, std::size_t i, std::size_t first, std::size_t n) {
+  if (n == 0) return;  // a sparse row without synapses (live from its events all the same)
   const DelayTaps& D = *k.taps;
-  // At least 32 zeros: the permute below reads 16 values ending at a tap's step.
+  // At least 32 zeros: the permute below reads 16 values ending at a tap's step. Only the
+  // steps a tap of this block can reach are copied (from t0 − window on); the permute may load
+  // older slots but never selects them.
   const std::size_t Wd = D.width, pad = D.window + 32, end = k.t0 + k.K;
+  const std::size_t from = k.t0 > D.window ? k.t0 - D.window : 0;
   float* __restrict h = k.column;
   std::fill_n(h, pad, 0.0f);
-  for (std::size_t t = 0; t < end; ++t) h[pad + t] = k.hist[t * k.n_rows + i];
+  for (std::size_t t = from; t < end; ++t) h[pad + t] = k.hist[t * k.n_rows + i];
   const float* __restrict f = (k.slope ? D.dphi.data() : D.phi.data()) + first * Wd;
   float* __restrict ft = k.taps_t;  // Wd × n
   for (std::size_t o = 0; o < Wd; ++o) {

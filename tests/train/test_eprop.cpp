@@ -349,6 +349,13 @@ std::vector<ExactCase> exact_cases() {
     r.loss.reg_l2 = 1e-3;
     r.loss.kind = vt::LossKind::last_ce;
     out.push_back({"learned_delays_sparse_reset_regularisers_last_ce", r, 24, {}, d});
+    // Rows without synapses (an input that reaches no neuron of a very sparse layer, the last
+    // ones among them) are live from their events but have nothing to drive: once read past the
+    // end of the taps.
+    Case e = delayed(basic(), 5e-3, 1.5e-3);
+    e.net.layers[0].density = 0.12;
+    e.w_mean = 1.5;
+    out.push_back({"learned_delays_rows_without_synapses", e, 31, {}, d});
     Case a = delayed(basic(), 5e-3, 1.5e-3);
     a.net.surrogate.scale = 10.0f;
     a.net.layers[0].kind = vt::LayerKind::adlif;
@@ -377,6 +384,21 @@ TEST_P(EpropExactCase, EqualsBptt) {
 
 INSTANTIATE_TEST_SUITE_P(Eprop, EpropExactCase, testing::ValuesIn(exact_cases()),
                          [](const testing::TestParamInfo<ExactCase>& info) { return info.param.name; });
+
+// The case above has what it is for: inputs whose rows hold no synapse, the last one among them.
+TEST(Eprop, SparseDelayCaseHasRowsWithoutSynapses) {
+  for (const ExactCase& e : exact_cases()) {
+    if (e.name != "learned_delays_rows_without_synapses") continue;
+    const vt::Net net(e.c.net);
+    const vt::WeightLayout& W = net.input_weights(0);
+    ASSERT_FALSE(W.dense);
+    ASSERT_EQ(W.row_ptr.size(), kIn + 1);
+    EXPECT_EQ(W.row_ptr[kIn - 1], W.row_ptr[kIn]) << "the last input has synapses";
+    EXPECT_GT(W.row_ptr[kIn], 0u);
+    return;
+  }
+  FAIL() << "no such case";
+}
 
 // One number for the estimator: the worst relative error over every exact case above.
 TEST(Eprop, WorstRelativeErrorOverExactCases) {
