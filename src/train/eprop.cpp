@@ -264,8 +264,8 @@ void with_bool(bool b, F&& f) {
     f(std::false_type{});
 }
 
-// adlif layers (k.arho set) have no learned dynamics under e-prop (check()), so no SynT.
-// Delayed rows (k.taps set) build each synapse's drive.
+// adlif layers (k.arho set) take SynT too (learned τ_syn: per-neuron α). Delayed rows (k.taps
+// set) build each synapse's drive.
 void dispatch_rows(bool alif, bool reset, bool reg, bool synt, const Block& k, const WeightLayout& W,
                    const std::uint8_t* live, float* em, float* ea, float* acc, float* r, float* es) {
   with_bool(k.taps != nullptr, [&](auto P) {
@@ -273,8 +273,10 @@ void dispatch_rows(bool alif, bool reset, bool reg, bool synt, const Block& k, c
     if (k.arho) {
       with_bool(reset, [&](auto R) {
         with_bool(reg, [&](auto G) {
-          rows<false, decltype(R)::value, decltype(G)::value, false, true, per_syn>(
-              k, W, live, em, ea, acc, r, es);
+          with_bool(synt, [&](auto S) {
+            rows<false, decltype(R)::value, decltype(G)::value, decltype(S)::value, true, per_syn>(
+                k, W, live, em, ea, acc, r, es);
+          });
         });
       });
       return;
@@ -342,6 +344,58 @@ void neuron_traces(const NeuronStepView& v, EpropLayerState::NeuronTrace& q, con
   }
 }
 
+// The same for an adlif layer (q.a holds ∂w/∂p): c_m = ∂m̃/∂p and c_w = ∂w/∂p held fixed (per
+// neuron, or null for 0):
+//   e = ψ·(∂mem/∂p + cu);  ∂m̃ = β·∂mem + c_m − (1 − β)·∂w;  ∂mem' = keep·∂m̃ − r·e [− s];
+//   ∂w' = ρ·∂w + (1 − ρ)·a·∂mem' + b·e + c_w
+void adlif_traces(const NeuronStepView& v, const float* rho, const float* a, const float* b,
+                  EpropLayerState::NeuronTrace& q, const float* cm, const float* cw, float cu) {
+  for (std::size_t j = 0; j < v.N; ++j) {
+    const float e = v.psi[j] * (q.m[j] + cu);
+    q.acc[j] += v.wt * e;
+    if (v.reg) q.reg[j] += e;
+    float m = v.keep[j] * (v.beta[j] * q.m[j] + (cm ? cm[j] : 0.0f) - (1.0f - v.beta[j]) * q.a[j]) -
+              v.reset[j] * e;
+    if (v.sub) m -= v.sub[j];
+    q.m[j] = m;
+    q.a[j] = rho[j] * q.a[j] + (1.0f - rho[j]) * a[j] * m + b[j] * e + (cw ? cw[j] : 0.0f);
+  }
+}
+
+// One step of every learned adlif parameter's trace: the explicit ∂m̃/∂p and ∂w/∂p of
+// m̃ = β·mem + d − (1 − β)·w and w' = ρ·w + (1 − ρ)·a·mem' + b·s:  β: c_m = mem + w;  α: c_m =
+// ∂syn/∂α;  ρ: c_w = w − a·mem';  a: c_w = (1 − ρ)·mem';  b: c_w = s;  θ: cu = −1 (and −s with
+// the subtractive reset). `st` holds the state after the step, s.mem0/s.w0 before it.
+void adlif_dynamics(const NeuronStepView& v, const LayerConfig& c, const float* rho,
+                    const float* a, const float* b, const float* alpha, const LayerState& st,
+                    EpropLayerState& s) {
+  const std::size_t N = v.N;
+  s.cbuf.resize(N);
+  float* tmp = s.cbuf.data();
+  if (!s.tr_beta.m.empty()) {
+    for (std::size_t j = 0; j < N; ++j) tmp[j] = s.mem0[j] + s.w0[j];
+    adlif_traces(v, rho, a, b, s.tr_beta, tmp, nullptr, 0.0f);
+  }
+  if (!s.tr_alpha.m.empty()) {
+    adlif_traces(v, rho, a, b, s.tr_alpha, s.tr_alpha.s.data(), nullptr, 0.0f);
+    for (std::size_t j = 0; j < N; ++j) s.tr_alpha.s[j] = alpha[j] * s.tr_alpha.s[j] + s.syn0[j];
+  }
+  if (!s.tr_rho.m.empty()) {
+    for (std::size_t j = 0; j < N; ++j) tmp[j] = s.w0[j] - a[j] * st.mem[j];
+    adlif_traces(v, rho, a, b, s.tr_rho, nullptr, tmp, 0.0f);
+  }
+  if (!s.tr_a.m.empty()) {
+    for (std::size_t j = 0; j < N; ++j) tmp[j] = (1.0f - rho[j]) * st.mem[j];
+    adlif_traces(v, rho, a, b, s.tr_a, nullptr, tmp, 0.0f);
+    adlif_traces(v, rho, a, b, s.tr_b, nullptr, st.spike.data(), 0.0f);
+  }
+  if (!s.tr_theta.m.empty()) {
+    NeuronStepView vt = v;
+    if (c.reset == ResetMode::subtract) vt.sub = st.spike.data();
+    adlif_traces(vt, rho, a, b, s.tr_theta, nullptr, nullptr, -1.0f);
+  }
+}
+
 // grad += acc·signal (+ reg·extra), then the traces back to 0.
 void finish_neurons(EpropLayerState::NeuronTrace& q, const float* signal, const float* extra,
                     float* grad) {
@@ -401,9 +455,9 @@ std::size_t EpropWorkspace::bytes() const {
          cap(s.live_v) + cap(s.psi) + cap(s.keep) + cap(s.reset) + cap(s.d_w) + cap(s.d_v) +
          cap(s.signal) + cap(s.ess_w) + cap(s.ess_v) + cap(s.mem0) + cap(s.syn0) +
          cap(s.em_dl) + cap(s.ea_dl) + cap(s.acc_dl) + cap(s.reg_dl) + cap(s.ess_dl) +
-         cap(s.live_dl) + cap(s.drive) + cap(s.column) + cap(s.taps_t);
+         cap(s.live_dl) + cap(s.drive) + cap(s.column) + cap(s.taps_t) + cap(s.w0) + cap(s.cbuf);
   for (const EpropLayerState& s : layer)
-    for (const auto* q : {&s.tr_alpha, &s.tr_beta, &s.tr_theta})
+    for (const auto* q : {&s.tr_alpha, &s.tr_beta, &s.tr_theta, &s.tr_rho, &s.tr_a, &s.tr_b})
       n += cap(q->m) + cap(q->a) + cap(q->acc) + cap(q->reg) + cap(q->s);
   return n;
 }
@@ -440,11 +494,6 @@ void Eprop::check(const NetConfig& net, const LossConfig& loss) {
           "e-prop: layer {} (readout): learn_tau is not supported (e-prop folds one fixed readout "
           "filter into its traces; learn the readout's time constants by BPTT)",
           l));
-    if (c.kind == LayerKind::adlif && (c.learn_tau || c.learn_threshold || c.learn_adapt))
-      throw ParameterError(fmt::format(
-          "e-prop: layer {}: an adlif layer's {} is not supported (e-prop traces its weights "
-          "only; learn its dynamics by BPTT)",
-          l, c.learn_adapt ? "learn_adapt" : c.learn_tau ? "learn_tau" : "learn_threshold"));
     if (c.kind == LayerKind::readout && c.max_delay > 0.0)
       throw ParameterError(fmt::format(
           "e-prop: layer {} (readout): max_delay is not supported (e-prop folds one readout "
@@ -600,13 +649,17 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
       if (!on) return;
       q.m.assign(N, 0.0f);
       q.acc.assign(N, 0.0f);
-      if (alif) q.a.assign(N, 0.0f);
+      if (adapt_trace) q.a.assign(N, 0.0f);  // ∂a/∂p (alif), ∂w/∂p (adlif)
       if (reg) q.reg.assign(N, 0.0f);
       if (with_s) q.s.assign(N, 0.0f);
     };
     traces(s.tr_alpha, own_alpha, true);
     traces(s.tr_beta, c.learn_tau, false);
     traces(s.tr_theta, c.learn_threshold, false);
+    const bool adl = c.kind == LayerKind::adlif;
+    traces(s.tr_rho, adl && c.learn_tau, false);
+    traces(s.tr_a, adl && c.learn_adapt, false);
+    traces(s.tr_b, adl && c.learn_adapt, false);
     s.psi.resize(K * N);
     s.keep.assign(K * N, 1.0f);
     s.reset.assign(K * N, 0.0f);
@@ -651,10 +704,13 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
         if (c.recurrent)
           presynaptic_step(has_syn, alpha, N, st.idx.data(), st.val.data(), st.idx.size(),
                            s.es_v.data(), s.d_v.data() + tt * N);
-        const bool dyn = !s.tr_beta.m.empty() || !s.tr_alpha.m.empty() || !s.tr_theta.m.empty();
+        const bool adl = c.kind == LayerKind::adlif;
+        const bool dyn = !s.tr_beta.m.empty() || !s.tr_alpha.m.empty() || !s.tr_theta.m.empty() ||
+                         !s.tr_rho.m.empty() || !s.tr_a.m.empty();
         if (dyn) {
           s.mem0.assign(st.mem.begin(), st.mem.end());
           s.syn0.assign(st.syn.begin(), st.syn.end());
+          if (adl) s.w0.assign(st.adapt.begin(), st.adapt.end());
         }
         net_.step_layer(l, in_idx, in_val, st);
         pseudo_derivative(nc, st.u.data(), s.psi.data() + tt * N, N);
@@ -674,11 +730,19 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
         }
         if (dyn) {
           const bool alif = c.kind == LayerKind::alif;
-          const bool reg = !s.tr_beta.reg.empty() || !s.tr_alpha.reg.empty() || !s.tr_theta.reg.empty();
+          const bool reg = !s.tr_beta.reg.empty() || !s.tr_alpha.reg.empty() ||
+                           !s.tr_theta.reg.empty() || !s.tr_rho.reg.empty() || !s.tr_a.reg.empty();
           const NeuronStepView v{N, wt, alif ? static_cast<float>(c.adapt_strength) : 0.0f,
                                  net_.adapt_decay(l), s.psi.data() + tt * N, s.keep.data() + tt * N,
                                  s.reset.data() + tt * N, params[net_.beta_param(l)].value.data(),
                                  nullptr, alif, reg};
+          if (adl) {
+            adlif_dynamics(v, c, params[net_.adlif_rho_param(l)].value.data(),
+                           params[net_.adlif_a_param(l)].value.data(),
+                           params[net_.adlif_b_param(l)].value.data(),
+                           s.tr_alpha.m.empty() ? nullptr : params[net_.alpha_param(l)].value.data(), st,
+                           s);
+          } else {
           if (!s.tr_beta.m.empty()) neuron_traces(v, s.tr_beta, s.mem0.data(), 0.0f);
           if (!s.tr_alpha.m.empty()) {
             // c = S_t = ∂syn_t/∂α, then S_{t+1} = α·S_t + syn_t.
@@ -690,6 +754,7 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
             NeuronStepView vt = v;
             if (c.reset == ResetMode::subtract) vt.sub = st.spike.data();
             neuron_traces(vt, s.tr_theta, nullptr, -1.0f);
+          }
           }
         }
         for (float v : st.val) ws.spikes[l] += v;
@@ -825,13 +890,22 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
     }
     // Learned dynamics, per neuron.
     const float* dyn_extra = !s.tr_beta.reg.empty() || !s.tr_alpha.reg.empty() ||
-                                     !s.tr_theta.reg.empty() ? extra : nullptr;
+                                     !s.tr_theta.reg.empty() || !s.tr_rho.reg.empty() ||
+                                     !s.tr_a.reg.empty()
+                                 ? extra
+                                 : nullptr;
     if (!s.tr_beta.m.empty())
       finish_neurons(s.tr_beta, s.signal.data(), dyn_extra, grads[net_.beta_param(l)].data());
     if (!s.tr_alpha.m.empty())
       finish_neurons(s.tr_alpha, s.signal.data(), dyn_extra, grads[net_.alpha_param(l)].data());
     if (!s.tr_theta.m.empty())
       finish_neurons(s.tr_theta, s.signal.data(), dyn_extra, grads[net_.threshold_param(l)].data());
+    if (!s.tr_rho.m.empty())
+      finish_neurons(s.tr_rho, s.signal.data(), dyn_extra, grads[net_.adlif_rho_param(l)].data());
+    if (!s.tr_a.m.empty()) {
+      finish_neurons(s.tr_a, s.signal.data(), dyn_extra, grads[net_.adlif_a_param(l)].data());
+      finish_neurons(s.tr_b, s.signal.data(), dyn_extra, grads[net_.adlif_b_param(l)].data());
+    }
   }
   return result;
 }

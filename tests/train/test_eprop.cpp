@@ -251,6 +251,43 @@ std::vector<ExactCase> exact_cases() {
     c.w_mean = 0.4;
     c.loss.reg_l1 = 2e-3;
     out.push_back({"adlif_sparse_weights_with_regulariser", c, 20});
+    // Learned adlif dynamics: τ (α, β and ρ, every neuron its own), a and b, θ, with each
+    // reset, differentiated or not, and with the regularisers.
+    const std::vector<std::string> all = {"layer0.alpha", "layer0.beta", "layer0.rho", "layer0.a",
+                                          "layer0.b", "layer0.theta"};
+    for (const auto& reset : vt::reset_modes()) {
+      for (bool detach : {true, false}) {
+        Case t = basic();
+        t.net.surrogate.scale = 10.0f;
+        vt::LayerConfig& a = t.net.layers[0];
+        a.kind = vt::LayerKind::adlif;
+        a.tau_adapt = 20e-3;
+        a.adapt_coupling = 2.0;
+        a.adapt_strength = 0.5;
+        a.reset = reset.value;
+        a.detach_reset = detach;
+        a.learn_tau = true;
+        a.tau_init = vt::TauInit::gamma;
+        a.tau_cv = 0.5;
+        a.learn_adapt = true;
+        a.learn_threshold = true;
+        out.push_back({"adlif_learned_dynamics_reset_" + std::string(reset.name) +
+                           (detach ? "_detached" : "_differentiated"),
+                       t, 40, {}, all});
+      }
+    }
+    Case r = basic();
+    r.net.surrogate.scale = 10.0f;
+    r.net.layers[0].kind = vt::LayerKind::adlif;
+    r.net.layers[0].adapt_coupling = 2.0;
+    r.net.layers[0].learn_tau = true;  // one α, β, ρ for all: no per-synapse ε^s
+    r.net.layers[0].learn_adapt = true;
+    r.net.layers[0].tau_syn = 0.0;
+    r.loss.reg_l1 = 2e-3;
+    r.loss.reg_l2 = 1e-3;
+    r.loss.kind = vt::LossKind::last_ce;
+    out.push_back({"adlif_learned_dynamics_no_synaptic_current_regularisers_last_ce", r, 41, {},
+                   {"layer0.beta", "layer0.rho", "layer0.a", "layer0.b"}});
   }
   {
     Case c = basic();
@@ -694,9 +731,8 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   counts.layers = {lif(8), lif(4)};
   loss.kind = vt::LossKind::count_ce;
   EXPECT_THROW(vt::Eprop::check(counts, loss), volley::ParameterError);
-  // Learned τ and θ of lif and alif layers are taken, and adlif layers' weights; the readout's
-  // learned τ (one fixed readout filter) and an adlif layer's learned dynamics are refused by
-  // name.
+  // Learned τ and θ of lif, alif and adlif layers are taken, and adlif layers' learned a and b;
+  // the readout's learned τ (one fixed readout filter) and delays are refused by name.
   loss.kind = vt::LossKind::mean_ce;
   vt::NetConfig taken = basic().net;
   taken.layers[0].learn_tau = true;
@@ -708,9 +744,9 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   adlif.layers[0].kind = vt::LayerKind::adlif;
   EXPECT_NO_THROW(vt::Eprop::check(adlif, loss));
   adlif.layers[0].learn_adapt = true;
-  vt::NetConfig adlif_tau = basic().net;
-  adlif_tau.layers[0].kind = vt::LayerKind::adlif;
-  adlif_tau.layers[0].learn_tau = true;
+  adlif.layers[0].learn_tau = true;
+  adlif.layers[0].learn_threshold = true;
+  EXPECT_NO_THROW(vt::Eprop::check(adlif, loss));
   vt::NetConfig delayed = basic().net;  // delays on a spiking layer are taken, not on the readout
   delayed.layers[0].max_delay = 5e-3;
   delayed.layers[0].delay_sigma = 1e-3;
@@ -718,9 +754,7 @@ TEST(Eprop, RejectsUnsupportedSettings) {
   EXPECT_NO_THROW(vt::Eprop::check(delayed, loss));
   delayed.layers[1].max_delay = 5e-3;
   for (const auto& [cfg, what] : {std::pair{tau, "readout): learn_tau"},
-                                  std::pair{delayed, "layer 1 (readout): max_delay"},
-                                  std::pair{adlif, "adlif layer's learn_adapt"},
-                                  std::pair{adlif_tau, "adlif layer's learn_tau"}}) {
+                                  std::pair{delayed, "layer 1 (readout): max_delay"}}) {
     try {
       vt::Eprop::check(cfg, loss);
       ADD_FAILURE() << what << " accepted";

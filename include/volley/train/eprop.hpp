@@ -88,10 +88,14 @@
 // syn_t), 0 for θ; the gradient is Σ_t L_j^t·F_κ[e]_t, formed as for the weights. With per-neuron
 // α the weights' presynaptic traces ε^s_ij = α_j·ε^s_ij + x_i are kept per synapse. These are
 // again exact where the weights' are (one spiking layer without recurrent weights).
-// Not supported (rejected with a ParameterError): learned time constants of the readout (e-prop
-// needs one fixed readout filter), learned dynamics of adlif layers (learn_tau, learn_threshold,
-// learn_adapt: their weights are traced). The active-set window of the sparse backward
-// mode does not apply: ψ is used everywhere.
+// adlif layers (learn_tau: α, β and ρ; learn_adapt: a and b; learn_threshold: θ): A is ∂w/∂p,
+//   e_t = ψ_t·(M_t + ∂u_t/∂p);  M_{t+1} = keep_t·(β·M_t + c_t − (1 − β)·A_t) − r_t·e_t [− s_t]
+//   A_{t+1} = ρ·A_t + (1 − ρ)·a·M_{t+1} + b·e_t + k_t
+// with c_t = ∂m̃/∂p and k_t = ∂w_{t+1}/∂p held fixed: β: c = mem_t + w_t; α: c = S_t; ρ: k =
+// w_t − a·mem_{t+1}; a: k = (1 − ρ)·mem_{t+1}; b: k = s_t; θ: ∂u/∂p = −1.
+// Not supported (rejected with a ParameterError): learned time constants and delays of the
+// readout (e-prop needs one fixed readout filter over undelayed inputs). The active-set window
+// of the sparse backward mode does not apply: ψ is used everywhere.
 //
 // Cost per sample: O(T·(synapses + events·N)) time; memory O(synapses) per thread (ε^m and A,
 // plus ε^a for alif and Σe with regularisers) plus O(K·(N + fan-in)) for a block of K steps
@@ -138,7 +142,9 @@ struct EpropLayerState {
     std::vector<float> m, a, acc, reg, s;  // ∂mem/∂p, ∂a/∂p, Σ w_t·e_t, Σ e_t; s: ∂syn/∂α (α)
   };
   NeuronTrace tr_alpha, tr_beta, tr_theta;
+  NeuronTrace tr_rho, tr_a, tr_b;  // adlif: ρ (with learn_tau), a and b (learn_adapt); m, a = ∂mem, ∂w
   std::vector<float> mem0, syn0;  // the neurons' mem_t and syn_t before the step
+  std::vector<float> w0, cbuf;    // adlif: w_t before the step; a scratch row of N
   std::vector<std::uint8_t> live_w, live_v;  // presynaptic rows whose traces are not all zero
   // The current block's per-step values (K × n): ψ, keep, r of the layer's neurons and ε^d of
   // its presynaptic units.
