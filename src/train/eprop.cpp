@@ -743,18 +743,18 @@ SampleLoss Eprop::sample(const SampleEvents& input, int label, float scale,
                            s.tr_alpha.m.empty() ? nullptr : params[net_.alpha_param(l)].value.data(), st,
                            s);
           } else {
-          if (!s.tr_beta.m.empty()) neuron_traces(v, s.tr_beta, s.mem0.data(), 0.0f);
-          if (!s.tr_alpha.m.empty()) {
-            // c = S_t = ∂syn_t/∂α, then S_{t+1} = α·S_t + syn_t.
-            neuron_traces(v, s.tr_alpha, s.tr_alpha.s.data(), 0.0f);
-            const float* a = params[net_.alpha_param(l)].value.data();
-            for (std::size_t j = 0; j < N; ++j) s.tr_alpha.s[j] = a[j] * s.tr_alpha.s[j] + s.syn0[j];
-          }
-          if (!s.tr_theta.m.empty()) {
-            NeuronStepView vt = v;
-            if (c.reset == ResetMode::subtract) vt.sub = st.spike.data();
-            neuron_traces(vt, s.tr_theta, nullptr, -1.0f);
-          }
+            if (!s.tr_beta.m.empty()) neuron_traces(v, s.tr_beta, s.mem0.data(), 0.0f);
+            if (!s.tr_alpha.m.empty()) {
+              // c = S_t = ∂syn_t/∂α, then S_{t+1} = α·S_t + syn_t.
+              neuron_traces(v, s.tr_alpha, s.tr_alpha.s.data(), 0.0f);
+              const float* a = params[net_.alpha_param(l)].value.data();
+              for (std::size_t j = 0; j < N; ++j) s.tr_alpha.s[j] = a[j] * s.tr_alpha.s[j] + s.syn0[j];
+            }
+            if (!s.tr_theta.m.empty()) {
+              NeuronStepView vt = v;
+              if (c.reset == ResetMode::subtract) vt.sub = st.spike.data();
+              neuron_traces(vt, s.tr_theta, nullptr, -1.0f);
+            }
           }
         }
         for (float v : st.val) ws.spikes[l] += v;
