@@ -81,6 +81,19 @@ Case alif_case() {
   return c;
 }
 
+// basic() with an adLIF hidden layer (adaptation current: τ_adapt 20 ms, a = 2, b = 0.5) and a
+// flatter surrogate.
+Case adlif_case() {
+  Case c = basic();
+  c.net.surrogate.scale = 10.0f;
+  vt::LayerConfig& h = c.net.layers[0];
+  h.kind = vt::LayerKind::adlif;
+  h.tau_adapt = 20e-3;
+  h.adapt_coupling = 2.0;
+  h.adapt_strength = 0.5;
+  return c;
+}
+
 vt::StoredEvents make_data(const Case& c, unsigned seed) {
   return volley::test::bernoulli_data(kIn, kT, c.classes, c.samples, seed);
 }
@@ -227,13 +240,8 @@ std::vector<ExactCase> exact_cases() {
   {
     // adlif (the adaptation current w, its trace ε^w per synapse): exact without recurrent
     // weights, for each reset, differentiated or not, with and without a synaptic current.
-    Case c = basic();
-    c.net.surrogate.scale = 10.0f;
+    Case c = adlif_case();
     vt::LayerConfig& h = c.net.layers[0];
-    h.kind = vt::LayerKind::adlif;
-    h.tau_adapt = 20e-3;
-    h.adapt_coupling = 2.0;
-    h.adapt_strength = 0.5;
     out.push_back({"adlif", c, 16});
     h.detach_reset = false;
     c.loss.kind = vt::LossKind::last_ce;
@@ -257,13 +265,8 @@ std::vector<ExactCase> exact_cases() {
                                           "layer0.b", "layer0.theta"};
     for (const auto& reset : vt::reset_modes()) {
       for (bool detach : {true, false}) {
-        Case t = basic();
-        t.net.surrogate.scale = 10.0f;
+        Case t = adlif_case();
         vt::LayerConfig& a = t.net.layers[0];
-        a.kind = vt::LayerKind::adlif;
-        a.tau_adapt = 20e-3;
-        a.adapt_coupling = 2.0;
-        a.adapt_strength = 0.5;
         a.reset = reset.value;
         a.detach_reset = detach;
         a.learn_tau = true;
@@ -393,12 +396,7 @@ std::vector<ExactCase> exact_cases() {
     e.net.layers[0].density = 0.12;
     e.w_mean = 1.5;
     out.push_back({"learned_delays_rows_without_synapses", e, 31, {}, d});
-    Case a = delayed(basic(), 5e-3, 1.5e-3);
-    a.net.surrogate.scale = 10.0f;
-    a.net.layers[0].kind = vt::LayerKind::adlif;
-    a.net.layers[0].adapt_coupling = 2.0;
-    a.net.layers[0].adapt_strength = 0.5;
-    out.push_back({"learned_delays_adlif", a, 25, {}, d});
+    out.push_back({"learned_delays_adlif", delayed(adlif_case(), 5e-3, 1.5e-3), 25, {}, d});
     Case al = delayed(alif_case(), 5e-3, 1.5e-3);
     out.push_back({"learned_delays_alif", al, 26, {}, d});
     Case t = delayed(basic(), 5e-3, 1.5e-3);
