@@ -34,7 +34,23 @@ constexpr std::size_t kBlock = 16;  // neurons per block
 constexpr std::size_t kWord = 64;   // blocks per mask word
 
 std::size_t words_of(std::size_t nb) { return (nb + kWord - 1) / kWord; }
-void set_bit(std::uint64_t* m, std::size_t b) { m[b / kWord] |= std::uint64_t{1} << (b % kWord); }
+// ORs into mask the blocks of the neurons idx[0..n). The word is kept in a register while
+// consecutive neurons share it (a step's lists are sorted): OR-ing into memory per neuron made
+// every update wait for the previous one's store.
+void mark_blocks(const std::uint32_t* idx, std::size_t n, std::uint64_t* mask) {
+  std::size_t word = 0;
+  std::uint64_t bits = 0;
+  for (std::size_t a = 0; a < n; ++a) {
+    const std::size_t b = idx[a] / kBlock;
+    if (b / kWord != word) {
+      mask[word] |= bits;
+      word = b / kWord;
+      bits = 0;
+    }
+    bits |= std::uint64_t{1} << (b % kWord);
+  }
+  if (bits) mask[word] |= bits;
+}
 
 // α^k, β^k and c_k for k = 0..T, computed in double; cmax = max_k c_k. Kept while α, β and T
 // stay the same (every sample of a training run).
@@ -62,6 +78,20 @@ bool uniform(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [&](float x) { return x == v.front(); });
 }
 
+// Raw pointers into the scratch, taken once per pass: the block loops then keep them in
+// registers instead of reloading them from the vectors after every store.
+struct Lanes {
+  float *syn, *mem, *cur, *gm, *gs, *gi, *delta, *keep;
+  const float *thr, *wake, *pa, *pb, *pc;
+  std::uint32_t* at;
+  float cmax;
+  explicit Lanes(EventScratch& s)
+      : syn(s.syn.data()), mem(s.mem.data()), cur(s.cur.data()), gm(s.gm.data()),
+        gs(s.gs.data()), gi(s.gi.data()), delta(s.delta.data()), keep(s.keep.data()),
+        thr(s.thr.data()), wake(s.wake.data()), pa(s.pa.data()), pb(s.pb.data()),
+        pc(s.pc.data()), at(s.at.data()), cmax(s.cmax) {}
+};
+
 // ---- forward ----
 
 struct Forward {
@@ -71,20 +101,19 @@ struct Forward {
   const WeightLayout* W;
   const float* w;
   LayerRecord* r;
-  bool keep;
 };
 
 // Brings a block from step `at` to step t (k = t − at quiet steps; k = 0 is the identity),
 // steps it, and returns whether any of its neurons may reach θ − window before its next input.
 template <ResetMode R, bool Syn>
-bool step_block(EventScratch& s, std::size_t b, std::size_t t, float alpha, float beta,
+bool step_block(const Lanes& s, std::size_t b, std::size_t t, float alpha, float beta,
                 float* __restrict u, float* __restrict spike) {
   const std::size_t j0 = b * kBlock, k = t - s.at[b];
-  float* __restrict syn = s.syn.data() + j0;
-  float* __restrict mem = s.mem.data() + j0;
-  float* __restrict cur = s.cur.data() + j0;
-  const float* __restrict thr = s.thr.data() + j0;
-  const float* __restrict wake = s.wake.data() + j0;
+  float* __restrict syn = s.syn + j0;
+  float* __restrict mem = s.mem + j0;
+  float* __restrict cur = s.cur + j0;
+  const float* __restrict thr = s.thr + j0;
+  const float* __restrict wake = s.wake + j0;
   const float ka = s.pa[k], kb = s.pb[k], kc = s.pc[k], cmax = s.cmax;
   int awake = 0;
 #pragma omp simd reduction(| : awake)
@@ -116,79 +145,173 @@ bool step_block(EventScratch& s, std::size_t b, std::size_t t, float alpha, floa
   return awake != 0;
 }
 
-template <ResetMode R, bool Syn>
-void forward_event(const Forward& f, EventScratch& s) {
-  const std::size_t N = f.N, T = f.T, nb = f.nb, nw = words_of(nb);
+#if defined(__AVX512F__)
+// step_block with the block in one vector, and the compaction of its spikes and (KeepActive)
+// active pairs from the registers. Same arithmetic as step_block; returns whether the block
+// stays awake.
+template <ResetMode R, bool Syn, bool KeepActive>
+bool step_block_v(const Lanes& s, std::size_t b, std::size_t t, __m512 alpha, __m512 beta,
+                  __m512 window, std::uint32_t* sidx, float* sval, std::size_t& ns,
+                  std::uint32_t* aidx, float* au, std::size_t& na) {
+  const std::size_t j0 = b * kBlock, k = t - s.at[b];
+  float* syn_p = s.syn + j0;
+  float* mem_p = s.mem + j0;
+  float* cur_p = s.cur + j0;
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+  const __m512 ka = _mm512_set1_ps(s.pa[k]), kb = _mm512_set1_ps(s.pb[k]),
+               kc = _mm512_set1_ps(s.pc[k]);
+  const __m512 syn = _mm512_loadu_ps(syn_p), mem = _mm512_loadu_ps(mem_p),
+               cur = _mm512_loadu_ps(cur_p), thr = _mm512_loadu_ps(s.thr + j0);
+  const __m512 m0 = _mm512_fmadd_ps(kb, mem, _mm512_mul_ps(kc, syn));
+  const __m512 s0 = _mm512_mul_ps(ka, syn);
+  const __m512 u = _mm512_sub_ps(m0, thr);
+  const __mmask16 spk = _mm512_cmp_ps_mask(u, zero, _CMP_GT_OQ);
+  const __m512 mt = _mm512_fmadd_ps(beta, m0, Syn ? s0 : cur);
+  __m512 m1 = mt;
+  if constexpr (R == ResetMode::multiply) {
+    m1 = _mm512_mul_ps(mt, _mm512_sub_ps(one, _mm512_maskz_mov_ps(spk, one)));
+  } else if constexpr (R == ResetMode::subtract) {
+    m1 = _mm512_mask_sub_ps(mt, spk, mt, thr);
+  }
+  __m512 bound = _mm512_max_ps(m1, zero);
+  if constexpr (Syn) {
+    const __m512 s1 = _mm512_fmadd_ps(alpha, s0, cur);
+    _mm512_storeu_ps(syn_p, s1);
+    bound = _mm512_fmadd_ps(_mm512_max_ps(s1, zero), _mm512_set1_ps(s.cmax), bound);
+  }
+  _mm512_storeu_ps(mem_p, m1);
+  _mm512_storeu_ps(cur_p, zero);
+  s.at[b] = static_cast<std::uint32_t>(t + 1);
+  const __m512i lane = _mm512_add_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(static_cast<int>(j0)));
+  // Unconditional stores (the outputs have 16 entries of slack): whether a block has a spike
+  // or an active pair is not predictable, and a mispredicted branch costs more than the stores.
+  _mm512_storeu_si512(sidx + ns, _mm512_maskz_compress_epi32(spk, lane));
+  _mm512_storeu_ps(sval + ns, one);
+  ns += static_cast<std::size_t>(__builtin_popcount(spk));
+  if constexpr (KeepActive) {
+    const __mmask16 act = _mm512_cmp_ps_mask(_mm512_abs_ps(u), window, _CMP_LT_OQ);
+    _mm512_storeu_si512(aidx + na, _mm512_maskz_compress_epi32(act, lane));
+    _mm512_storeu_ps(au + na, _mm512_maskz_compress_ps(act, u));
+    na += static_cast<std::size_t>(__builtin_popcount(act));
+  }
+  return _mm512_cmp_ps_mask(bound, _mm512_loadu_ps(s.wake + j0), _CMP_GE_OQ) != 0;
+}
+#endif
+
+// Adds the step's input events into cur and marks the blocks they reach in live. A layer of at
+// most 64 blocks keeps its mark in a register (no second store per synapse).
+void scatter_events(const Forward& f, EventScratch& s, std::size_t t) {
+  const Net::Events& in = *f.in;
   const WeightLayout& W = *f.W;
+  const std::size_t nb = f.nb, nw = words_of(nb);
+  float* cur = s.cur.data();
+  std::uint64_t* live = s.live.data();
+  if (W.dense) {
+    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
+      add_row(W, f.w, in.idx[e], in.val[e], cur);
+    for (std::size_t wi = 0; wi < nw; ++wi)
+      live[wi] = wi + 1 < nw || nb % kWord == 0 ? ~std::uint64_t{0}
+                                                 : (std::uint64_t{1} << (nb % kWord)) - 1;
+    return;
+  }
+  const std::uint32_t* cols = W.cols.data();
+  if (nw == 1) {
+    std::uint64_t m = 0;
+    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+      const float x = in.val[e];
+      const std::uint32_t i = in.idx[e];
+      for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) {
+        cur[cols[k]] += x * f.w[k];
+        m |= std::uint64_t{1} << (cols[k] / kBlock);
+      }
+    }
+    live[0] = m;
+    return;
+  }
+  std::uint8_t* hit = s.hit.data();  // per block (bytes: independent stores)
+  for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+    const float x = in.val[e];
+    const std::uint32_t i = in.idx[e];
+    for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) {
+      cur[cols[k]] += x * f.w[k];
+      hit[cols[k] / kBlock] = 1;
+    }
+  }
+  for (std::size_t wi = 0; wi < nw; ++wi) {
+    std::uint64_t m = 0;
+    const std::size_t n = std::min(kWord, nb - wi * kWord);
+    for (std::size_t q = 0; q < n; ++q) m |= std::uint64_t{hit[wi * kWord + q]} << q;
+    live[wi] = m;
+  }
+  std::fill_n(hit, nb, std::uint8_t{0});
+}
+
+template <ResetMode R, bool Syn, bool KeepActive>
+void forward_event(const Forward& f, EventScratch& s) {
+  const std::size_t N = f.N, T = f.T, nw = words_of(f.nb);
   const Net::Events& in = *f.in;
   LayerRecord& r = *f.r;
-  float* cur = s.cur.data();
-  std::uint8_t* hit = s.hit.data();  // per block: input this step (bytes: independent stores)
+  const Lanes v(s);
+  std::size_t updates = 0;
   std::uint64_t* live = s.live.data();
   std::uint64_t* awake = s.awake.data();
+#if defined(__AVX512F__)
+  const __m512 alpha = _mm512_set1_ps(f.alpha), beta = _mm512_set1_ps(f.beta),
+               window = _mm512_set1_ps(f.window);
+#endif
   for (std::size_t t = 0; t < T; ++t) {
-    if (in.off[t + 1] > in.off[t]) {
-      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
-        const std::uint32_t i = in.idx[e];
-        const float x = in.val[e];
-        if (W.dense) {
-          add_row(W, f.w, i, x, cur);
-          std::fill_n(hit, nb, std::uint8_t{1});
-        } else {
-          const std::uint32_t* cols = W.cols.data();
-          for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) {
-            cur[cols[k]] += x * f.w[k];
-            hit[cols[k] / kBlock] = 1;
-          }
-        }
-      }
-      for (std::size_t wi = 0; wi < nw; ++wi) {
-        std::uint64_t m = 0;
-        const std::size_t n = std::min(kWord, nb - wi * kWord);
-        for (std::size_t q = 0; q < n; ++q) m |= std::uint64_t{hit[wi * kWord + q]} << q;
-        live[wi] = m;
-      }
-      std::fill_n(hit, nb, std::uint8_t{0});
-    }
-    if (f.keep) std::copy_n(live, nw, r.touched.data() + t * nw);
+    if (in.off[t + 1] > in.off[t]) scatter_events(f, s, t);
+    if (KeepActive) std::copy_n(live, nw, r.touched.data() + t * nw);
     const std::size_t sbase = r.idx.size();
     r.idx.resize(sbase + N + kBlock);
     r.val.resize(sbase + N + kBlock);
     std::size_t ns = 0, na = 0, abase = 0;
-    if (f.keep) {
+    if (KeepActive) {
       abase = r.aidx.size();
       r.aidx.resize(abase + N + kBlock);
       r.au.resize(abase + N + kBlock);
     }
+    std::uint32_t* sidx = r.idx.data() + sbase;
+    float* sval = r.val.data() + sbase;
+    std::uint32_t* aidx = KeepActive ? r.aidx.data() + abase : nullptr;
+    float* au = KeepActive ? r.au.data() + abase : nullptr;
     for (std::size_t wi = 0; wi < nw; ++wi) {
       std::uint64_t m = live[wi] | awake[wi], now_awake = 0;
       live[wi] = 0;
-      s.updates += static_cast<std::size_t>(std::popcount(m));
+      updates += static_cast<std::size_t>(std::popcount(m));
       while (m) {
         const unsigned bit_index = static_cast<unsigned>(std::countr_zero(m));
         m &= m - 1;
         const std::size_t b = wi * kWord + bit_index;
+#if defined(__AVX512F__)
+        const bool stays = step_block_v<R, Syn, KeepActive>(v, b, t, alpha, beta, window, sidx, sval,
+                                                      ns, aidx, au, na);
+#else
         alignas(64) float u[kBlock], sp[kBlock];
-        if (step_block<R, Syn>(s, b, t, f.alpha, f.beta, u, sp))
-          now_awake |= std::uint64_t{1} << bit_index;
+        const bool stays = step_block<R, Syn>(v, b, t, f.alpha, f.beta, u, sp);
         const auto first = static_cast<std::uint32_t>(b * kBlock);
-        ns += compact<Keep::nonzero>(sp, nullptr, kBlock, 0.0f, r.idx.data() + sbase + ns,
-                                     r.val.data() + sbase + ns, nullptr, first);
-        if (f.keep)
-          na += compact<Keep::inside>(u, nullptr, kBlock, f.window, r.aidx.data() + abase + na,
-                                      r.au.data() + abase + na, nullptr, first);
+        ns += compact<Keep::nonzero>(sp, nullptr, kBlock, 0.0f, sidx + ns, sval + ns, nullptr,
+                                     first);
+        if (KeepActive)
+          na += compact<Keep::inside>(u, nullptr, kBlock, f.window, aidx + na, au + na, nullptr,
+                                      first);
+#endif
+        if (stays) now_awake |= std::uint64_t{1} << bit_index;
       }
       awake[wi] = now_awake;  // every awake block was stepped
     }
     r.idx.resize(sbase + ns);
     r.val.resize(sbase + ns);
     r.off[t + 1] = static_cast<std::uint32_t>(r.idx.size());
-    if (f.keep) {
+    if (KeepActive) {
       r.aidx.resize(abase + na);
       r.au.resize(abase + na);
       r.aoff[t + 1] = static_cast<std::uint32_t>(r.aidx.size());
     }
   }
+  s.updates += updates;
 }
 
 // ---- backward ----
@@ -208,13 +331,13 @@ struct Backward {
 // takes step t back (net.cpp's adjoint_step for lif) and clears its δ and keep. Returns bit 0:
 // dL/dI_t is non-zero somewhere in the block, bit 1: the adjoints are.
 template <bool Mult, bool Syn>
-unsigned adjoint_block(EventScratch& s, std::size_t b, std::size_t t, float alpha, float beta) {
+unsigned adjoint_block(const Lanes& s, std::size_t b, std::size_t t, float alpha, float beta) {
   const std::size_t j0 = b * kBlock, k = s.at[b] - (t + 1);
-  float* __restrict gm = s.gm.data() + j0;
-  float* __restrict gs = s.gs.data() + j0;
-  float* __restrict gi = s.gi.data() + j0;
-  float* __restrict delta = s.delta.data() + j0;
-  float* __restrict keep = s.keep.data() + j0;
+  float* __restrict gm = s.gm + j0;
+  float* __restrict gs = s.gs + j0;
+  float* __restrict gi = s.gi + j0;
+  float* __restrict delta = s.delta + j0;
+  float* __restrict keep = s.keep + j0;
   const float ka = s.pa[k], kb = s.pb[k], kc = s.pc[k];
   int any = 0, nonzero = 0;
 #pragma omp simd reduction(| : any, nonzero)
@@ -240,35 +363,70 @@ unsigned adjoint_block(EventScratch& s, std::size_t b, std::size_t t, float alph
   return (any ? 1u : 0u) | (nonzero ? 2u : 0u);
 }
 
+#if defined(__AVX512F__)
+// adjoint_block with the block in one vector: the same arithmetic, its flags from masks.
+template <bool Mult, bool Syn>
+unsigned adjoint_block_v(const Lanes& s, std::size_t b, std::size_t t, __m512 alpha,
+                         __m512 beta) {
+  const std::size_t j0 = b * kBlock, k = s.at[b] - (t + 1);
+  float* gm_p = s.gm + j0;
+  float* gs_p = s.gs + j0;
+  float* delta_p = s.delta + j0;
+  float* keep_p = s.keep + j0;
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 gm = _mm512_loadu_ps(gm_p);
+  const __m512 m0 = _mm512_mul_ps(_mm512_set1_ps(s.pb[k]), gm);
+  const __m512 dm = Mult ? _mm512_mul_ps(m0, _mm512_loadu_ps(keep_p)) : m0;
+  __m512 g_in = dm;
+  __mmask16 nonzero = 0;
+  if constexpr (Syn) {
+    g_in = _mm512_fmadd_ps(_mm512_set1_ps(s.pa[k]), _mm512_loadu_ps(gs_p),
+                           _mm512_mul_ps(_mm512_set1_ps(s.pc[k]), gm));
+    const __m512 g1 = _mm512_fmadd_ps(alpha, g_in, dm);
+    _mm512_storeu_ps(gs_p, g1);
+    nonzero = _mm512_cmp_ps_mask(g1, zero, _CMP_NEQ_UQ);
+  }
+  _mm512_storeu_ps(s.gi + j0, g_in);
+  const __m512 m1 = _mm512_fmadd_ps(beta, dm, _mm512_loadu_ps(delta_p));
+  _mm512_storeu_ps(gm_p, m1);
+  nonzero |= _mm512_cmp_ps_mask(m1, zero, _CMP_NEQ_UQ);
+  _mm512_storeu_ps(delta_p, zero);
+  if constexpr (Mult) _mm512_storeu_ps(keep_p, _mm512_set1_ps(1.0f));
+  s.at[b] = static_cast<std::uint32_t>(t);
+  const bool any = _mm512_cmp_ps_mask(g_in, zero, _CMP_NEQ_UQ) != 0;
+  return (any ? 1u : 0u) | (nonzero ? 2u : 0u);
+}
+#endif
+
 template <bool Mult, bool Syn>
 void backward_event(const Backward& g, EventScratch& s) {
   const std::size_t T = g.T, nb = g.nb, nw = words_of(nb);
   const Net::Events& in = *g.in;
   const LayerRecord& r = *g.r;
-  float* gi = s.gi.data();
+  const Lanes v(s);
+  std::size_t updates = 0;
+  float* gi = v.gi;
   const float* dact = s.dact.data();
   std::uint64_t* proc = s.live.data();  // blocks to visit at this step
   std::uint64_t* nz = s.awake.data();   // blocks with a non-zero adjoint
   std::fill_n(nz, nw, std::uint64_t{0});
+#if defined(__AVX512F__)
+  const __m512 alpha = _mm512_set1_ps(g.alpha), beta = _mm512_set1_ps(g.beta);
+#endif
   for (std::size_t t = T; t-- > 0;) {
     // The blocks to bring to step t: active pairs (δ), spikes of a live adjoint (the reset),
     // and, where dL/dI_t is needed, every live block the step's input reaches (all live ones
     // when the layer below has active pairs at t: their dL/ds reads whole rows).
     for (std::size_t wi = 0; wi < nw; ++wi) proc[wi] = 0;
-    for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) {
-      const std::uint32_t j = r.aidx[a];
-      s.delta[j] = dact[a];
-      set_bit(proc, j / kBlock);
-    }
+    for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) v.delta[r.aidx[a]] = dact[a];
+    mark_blocks(r.aidx.data() + r.aoff[t], r.aoff[t + 1] - r.aoff[t], proc);
     // Spikes set keep to 0 and mark their blocks (a spike of a block whose adjoint is zero
     // changes nothing: keep multiplies zeros).
     std::uint64_t* spiked = s.hit64.data();
     if (Mult) {
       std::fill_n(spiked, nw, std::uint64_t{0});
-      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) {
-        s.keep[r.idx[e]] = 0.0f;
-        set_bit(spiked, r.idx[e] / kBlock);
-      }
+      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) v.keep[r.idx[e]] = 0.0f;
+      mark_blocks(r.idx.data() + r.off[t], r.off[t + 1] - r.off[t], spiked);
     }
     const bool all = g.below && g.below->aoff[t + 1] > g.below->aoff[t];
     const bool has_in = in.off[t + 1] > in.off[t];
@@ -278,13 +436,18 @@ void backward_event(const Backward& g, EventScratch& s) {
       std::uint64_t m = proc[wi] | (all ? nz[wi] : has_in ? touched[wi] & nz[wi] : 0);
       if (Mult) m |= spiked[wi] & nz[wi];
       proc[wi] = m;
-      s.updates += static_cast<std::size_t>(std::popcount(m));
+      updates += static_cast<std::size_t>(std::popcount(m));
       std::uint64_t now_nz = nz[wi] & ~m;
       while (m) {
         const unsigned bit_index = static_cast<unsigned>(std::countr_zero(m));
         m &= m - 1;
+#if defined(__AVX512F__)
         const unsigned flags =
-            adjoint_block<Mult, Syn>(s, wi * kWord + bit_index, t, g.alpha, g.beta);
+            adjoint_block_v<Mult, Syn>(v, wi * kWord + bit_index, t, alpha, beta);
+#else
+        const unsigned flags =
+            adjoint_block<Mult, Syn>(v, wi * kWord + bit_index, t, g.alpha, g.beta);
+#endif
         any |= static_cast<int>(flags & 1u);
         if (flags & 2u) now_nz |= std::uint64_t{1} << bit_index;
       }
@@ -292,13 +455,13 @@ void backward_event(const Backward& g, EventScratch& s) {
     }
     // Spikes of blocks that were not visited leave keep set: clear it.
     if (Mult)
-      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) s.keep[r.idx[e]] = 1.0f;
+      for (std::uint32_t e = r.off[t]; e < r.off[t + 1]; ++e) v.keep[r.idx[e]] = 1.0f;
     if (any) {
       for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
         acc_row(*g.W, g.gw, in.idx[e], in.val[e], gi);
       if (g.below)
-        for (std::uint32_t a = g.below->aoff[t]; a < g.below->aoff[t + 1]; ++a)
-          g.below->e[a] = dot_row(*g.W, g.w, g.below->aidx[a], gi);
+        dot_rows(*g.W, g.w, g.below->aidx.data() + g.below->aoff[t],
+                 g.below->aoff[t + 1] - g.below->aoff[t], gi, g.below->e.data() + g.below->aoff[t]);
     }
     // gi is 0 outside the visited blocks: clear theirs.
     for (std::size_t wi = 0; wi < nw; ++wi)
@@ -306,6 +469,7 @@ void backward_event(const Backward& g, EventScratch& s) {
         std::fill_n(gi + (wi * kWord + static_cast<std::size_t>(std::countr_zero(m))) * kBlock,
                     kBlock, 0.0f);
   }
+  s.updates += updates;
 }
 
 }  // namespace
@@ -326,7 +490,7 @@ void Net::forward_layer_event(std::size_t l, const Events& in, LayerRecord& r, W
   const WeightLayout& W = w_[l];
   const Forward f{N,   T,  nb, params_[alpha_[l]].value[0], params_[beta_[l]].value[0],
                   static_cast<float>(config_.window), &in, &W, params_[W.param].value.data(),
-                  &r,  keep};
+                  &r};
   EventScratch& s = ws.event;
   decay_tables(f.alpha, f.beta, T, s);
   if (c.tau_syn <= 0.0) s.cmax = 0.0f;  // (the tables are not used for syn then)
@@ -362,16 +526,19 @@ void Net::forward_layer_event(std::size_t l, const Events& in, LayerRecord& r, W
     r.touched.assign(T * nw, 0);
   }
   const bool syn = c.tau_syn > 0.0;
+  auto run = [&]<ResetMode R>() {
+    if (syn)
+      keep ? forward_event<R, true, true>(f, s) : forward_event<R, true, false>(f, s);
+    else
+      keep ? forward_event<R, false, true>(f, s) : forward_event<R, false, false>(f, s);
+  };
   switch (c.reset) {
     case ResetMode::multiply:
-      return syn ? forward_event<ResetMode::multiply, true>(f, s)
-                 : forward_event<ResetMode::multiply, false>(f, s);
+      return run.template operator()<ResetMode::multiply>();
     case ResetMode::subtract:
-      return syn ? forward_event<ResetMode::subtract, true>(f, s)
-                 : forward_event<ResetMode::subtract, false>(f, s);
+      return run.template operator()<ResetMode::subtract>();
     case ResetMode::none:
-      return syn ? forward_event<ResetMode::none, true>(f, s)
-                 : forward_event<ResetMode::none, false>(f, s);
+      return run.template operator()<ResetMode::none>();
   }
 }
 

@@ -1407,13 +1407,11 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     if (V && t > 0)
       for (std::uint32_t e = r.off[t - 1]; e < r.off[t]; ++e) acc_row(*V, gv, r.idx[e], r.val[e], gi);
     if (below_spiking) {
-      if (dense) {
-        float* eb = below->e.data() + t * Nb;
-        for (std::size_t i = 0; i < Nb; ++i) eb[i] = dot_row(W, w, static_cast<std::uint32_t>(i), gi);
-      } else {
-        for (std::uint32_t a = below->aoff[t]; a < below->aoff[t + 1]; ++a)
-          below->e[a] = dot_row(W, w, below->aidx[a], gi);
-      }
+      if (dense)
+        dot_rows(W, w, nullptr, Nb, gi, below->e.data() + t * Nb);
+      else
+        dot_rows(W, w, below->aidx.data() + below->aoff[t], below->aoff[t + 1] - below->aoff[t],
+                 gi, below->e.data() + below->aoff[t]);
     }
   };
 

@@ -60,13 +60,24 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
     const float* row = w + static_cast<std::size_t>(i) * L.n_post;
     const std::size_t n = L.n_post;
     // Long rows: a vectorised (lane-wise) sum, a fixed order for a given build, so still
-    // deterministic. Short rows (a readout's 10 or 20 weights): a plain loop, which beats the
-    // vector reduction's epilogue.
+    // deterministic. Short rows (a readout's 10 or 20 weights): masked vectors with AVX-512,
+    // a plain loop otherwise (which beats the vectorised loop's epilogue there).
     if (n >= 32) {
 #pragma omp simd reduction(+ : s)
       for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
     } else {
+#if defined(__AVX512F__)
+      // One or two masked vectors and one reduction: the plain loop below is a chain of n
+      // dependent FMAs (about 4n cycles), paid once per active pair of the layer below.
+      __m512 acc = _mm512_setzero_ps();
+      for (std::size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + j), _mm512_maskz_loadu_ps(m, g + j), acc);
+      }
+      s = _mm512_reduce_add_ps(acc);
+#else
       for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
+#endif
     }
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
@@ -76,6 +87,26 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
   }
   return s;
 }
+// out[a] = dot_row(L, w, idx ? idx[a] : a, g) for a < n, the same sums. Short dense rows (a
+// readout's) with AVX-512: the mask and g's vector made once, and the loop inline.
+inline void dot_rows(const WeightLayout& L, const float* w, const std::uint32_t* idx, std::size_t n,
+                     const float* g, float* out) {
+#if defined(__AVX512F__)
+  if (L.dense && L.n_post <= 16) {
+    const std::size_t m = L.n_post;
+    const __mmask16 mask = static_cast<__mmask16>((1u << m) - 1u);
+    const __m512 gv = _mm512_maskz_loadu_ps(mask, g), zero = _mm512_setzero_ps();
+    for (std::size_t a = 0; a < n; ++a) {
+      const float* row = w + static_cast<std::size_t>(idx ? idx[a] : a) * m;
+      out[a] = _mm512_reduce_add_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row), gv, zero));
+    }
+    return;
+  }
+#endif
+  for (std::size_t a = 0; a < n; ++a)
+    out[a] = dot_row(L, w, idx ? idx[a] : static_cast<std::uint32_t>(a), g);
+}
+
 // Compaction: appends j (and x[j], and y[j] if y) for every j < n with keep(x[j]) to the
 // outputs (as first + j), which must have room for n + 16 entries; returns how many were kept. With AVX-512 a
 // block of 16 neurons is one compare and one in-register compress (full-width stores, hence
