@@ -49,8 +49,25 @@ inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, 
   } else {
     const std::uint32_t b = L.row_ptr[i], e = L.row_ptr[i + 1];
     const std::uint32_t* cols = L.cols.data();
+#if defined(__AVX512F__)
+    // Hardware gathers: GCC's own vectorisation of this loop builds each vector from 16 scalar
+    // loads and inserts.
+    const __m512 vv = _mm512_set1_ps(v);
+    std::uint32_t k = b;
+    for (; k + 16 <= e; k += 16) {
+      const __m512 gk = _mm512_i32gather_ps(_mm512_loadu_si512(cols + k), g, 4);
+      _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(vv, gk, _mm512_loadu_ps(gw + k)));
+    }
+    if (k < e) {
+      const auto m = static_cast<__mmask16>((1u << (e - k)) - 1u);
+      const __m512 gk = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                                 _mm512_maskz_loadu_epi32(m, cols + k), g, 4);
+      _mm512_mask_storeu_ps(gw + k, m, _mm512_fmadd_ps(vv, gk, _mm512_maskz_loadu_ps(m, gw + k)));
+    }
+#else
 #pragma GCC ivdep
     for (std::uint32_t k = b; k < e; ++k) gw[k] += v * g[cols[k]];
+#endif
   }
 }
 
