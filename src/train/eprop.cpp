@@ -170,7 +170,7 @@ void fill_drive(const Block& k, std::size_t i, std::size_t first, std::size_t n)
           __m512 acc = _mm512_setzero_ps();
           for (std::size_t o = 0; o < Wd; ++o)
             acc = _mm512_fmadd_ps(_mm512_loadu_ps(ft + o * n + q0),
-                                  _mm512_permutexvar_ps(idx, _mm512_loadu_ps(h + at - o - 15)), acc);
+                                  _mm512_maskz_permutexvar_ps(0xFFFF, idx, _mm512_loadu_ps(h + at - o - 15)), acc);
           _mm512_storeu_ps(out + q0, acc);
         }
       }

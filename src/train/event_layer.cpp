@@ -173,11 +173,11 @@ bool step_block_v(const Lanes& s, std::size_t b, std::size_t t, __m512 alpha, __
   } else if constexpr (R == ResetMode::subtract) {
     m1 = _mm512_mask_sub_ps(mt, spk, mt, thr);
   }
-  __m512 bound = _mm512_max_ps(m1, zero);
+  __m512 bound = _mm512_maskz_max_ps(0xFFFF, m1, zero);
   if constexpr (Syn) {
     const __m512 s1 = _mm512_fmadd_ps(alpha, s0, cur);
     _mm512_storeu_ps(syn_p, s1);
-    bound = _mm512_fmadd_ps(_mm512_max_ps(s1, zero), _mm512_set1_ps(s.cmax), bound);
+    bound = _mm512_fmadd_ps(_mm512_maskz_max_ps(0xFFFF, s1, zero), _mm512_set1_ps(s.cmax), bound);
   }
   _mm512_storeu_ps(mem_p, m1);
   _mm512_storeu_ps(cur_p, zero);
@@ -435,8 +435,9 @@ void backward_event(const Backward& g, EventScratch& s) {
 #endif
   for (std::size_t t = T; t-- > 0;) {
     // The blocks to bring to step t: active pairs (δ), spikes of a live adjoint (the reset),
-    // and, where dL/dI_t is needed, every live block the step's input reaches (all live ones
-    // when the layer below has active pairs at t: their dL/ds reads whole rows).
+    // and, where dL/dI_t is needed, every live block the forward marked as reached by the
+    // step's input (all live ones when the layer below has active pairs at t: their dL/ds
+    // reads whole rows).
     for (std::size_t wi = 0; wi < nw; ++wi) proc[wi] = 0;
     for (std::uint32_t a = r.aoff[t]; a < r.aoff[t + 1]; ++a) v.delta[r.aidx[a]] = dact[a];
     mark_blocks(r.aidx.data() + r.aoff[t], r.aoff[t + 1] - r.aoff[t], proc);

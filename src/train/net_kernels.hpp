@@ -23,6 +23,20 @@ struct Net::Events {
 
 namespace detail {
 
+#if defined(__AVX512F__)
+// The sum of a vector's 16 lanes, in a fixed order (halves added pairwise). Written out because
+// GCC 12's _mm512_reduce_add_ps and _mm512_castps512_ps256 start from an undefined vector, which
+// -Wmaybe-uninitialized reports at link time (LTO).
+inline float hsum(__m512 v) {
+  const __m512 h8 = _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, 0x4E);  // swap 256-bit halves
+  const __m256 s8 = _mm256_castpd_ps(
+      _mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(_mm512_add_ps(v, h8)), 0));
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+}
+#endif
+
 // ---- row kernels over dense or CSR weights ----
 
 inline void add_row(const WeightLayout& L, const float* w, std::uint32_t i, float v, float* out) {
@@ -55,7 +69,7 @@ inline void acc_row(const WeightLayout& L, float* gw, std::uint32_t i, float v, 
     const __m512 vv = _mm512_set1_ps(v);
     std::uint32_t k = b;
     for (; k + 16 <= e; k += 16) {
-      const __m512 gk = _mm512_i32gather_ps(_mm512_loadu_si512(cols + k), g, 4);
+      const __m512 gk = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, _mm512_loadu_si512(cols + k), g, 4);
       _mm512_storeu_ps(gw + k, _mm512_fmadd_ps(vv, gk, _mm512_loadu_ps(gw + k)));
     }
     if (k < e) {
@@ -91,7 +105,7 @@ inline float dot_row(const WeightLayout& L, const float* w, std::uint32_t i, con
         const __mmask16 m = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
         acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + j), _mm512_maskz_loadu_ps(m, g + j), acc);
       }
-      s = _mm512_reduce_add_ps(acc);
+      s = hsum(acc);
 #else
       for (std::size_t j = 0; j < n; ++j) s += row[j] * g[j];
 #endif
@@ -115,7 +129,7 @@ inline void dot_rows(const WeightLayout& L, const float* w, const std::uint32_t*
     const __m512 gv = _mm512_maskz_loadu_ps(mask, g), zero = _mm512_setzero_ps();
     for (std::size_t a = 0; a < n; ++a) {
       const float* row = w + static_cast<std::size_t>(idx ? idx[a] : a) * m;
-      out[a] = _mm512_reduce_add_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row), gv, zero));
+      out[a] = hsum(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row), gv, zero));
     }
     return;
   }

@@ -182,8 +182,8 @@ struct LayerRecord {
   std::vector<float> y;
   // dL/ds at the points the backward needs: T×N (dense) or one per active entry (sparse).
   std::vector<float> e;
-  // Event-driven layers: per step, the blocks of 16 neurons that received input (T × ⌈blocks/64⌉
-  // bit-mask words).
+  // Event-driven layers: per step, the blocks of 16 neurons marked as receiving input (at least
+  // those the input reaches; T × ⌈blocks/64⌉ bit-mask words).
   std::vector<std::uint64_t> touched;
 };
 
