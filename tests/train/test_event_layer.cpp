@@ -5,6 +5,7 @@
 // the configuration it needs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -135,8 +136,14 @@ TEST(EventLayer, PaddingLanesStayFinite) {
   }
 }
 
+// Up to rounding: the event mode's AVX-512 block steps use explicit FMAs, while the sparse mode's
+// multiply-adds are fused only where the compiler contracts them (at -O2, not at the sanitizer
+// builds' -O1). The two then round differently, and 100 steps of recurrence and the sums over
+// samples take the gap to 4e-5 relative there (2e-9 in the release build). A wrong term gives errors of
+// order 1; test_net.cpp holds the event mode to the double-precision reference at 1e-4.
 TEST(EventLayer, GradientsEqualTheSparseModesUpToRounding) {
   const auto data = latency_data(9, 2);
+  double worst = 0.0;
   for (double density : {0.1, 1.0}) {
     const auto a = gradients(net_config(vt::BackwardMode::sparse, density), data);
     const auto b = gradients(net_config(vt::BackwardMode::event, density), data);
@@ -149,9 +156,11 @@ TEST(EventLayer, GradientsEqualTheSparseModesUpToRounding) {
         den += a[p][k] * a[p][k];
       }
       if (p == 0) EXPECT_GT(den, 0.0) << "no input-weight gradient: the test is not testing";
-      if (den > 0.0) EXPECT_LE(std::sqrt(num / den), 1e-5) << "density " << density << " parameter " << p;
+      if (den > 0.0) EXPECT_LE(std::sqrt(num / den), 1e-4) << "density " << density << " parameter " << p;
+      if (den > 0.0) worst = std::max(worst, std::sqrt(num / den));
     }
   }
+  std::printf("worst relative difference to the sparse mode: %.2g\n", worst);
 }
 
 TEST(EventLayer, OneAndTwoThreadsGiveIdenticalWeights) {
