@@ -215,28 +215,20 @@ void scatter_events(const Forward& f, EventScratch& s, std::size_t t) {
   const std::size_t nb = f.nb, nw = words_of(nb);
   float* cur = s.cur.data();
   std::uint64_t* live = s.live.data();
-  if (W.dense) {
+  // Dense weights reach every block. CSR rows that hold at least N/2 synapses together miss a
+  // block of 16 with probability about e^-8: every block is marked then too (a block stepped
+  // without input is stepped exactly as the time-major pass steps it), and the scatter skips the
+  // per-synapse block marks.
+  std::size_t reach = W.dense ? f.N : 0;
+  for (std::uint32_t e = in.off[t]; !W.dense && e < in.off[t + 1]; ++e)
+    reach += W.row_ptr[in.idx[e] + 1] - W.row_ptr[in.idx[e]];
+  if (2 * reach >= f.N) {
     for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
       add_row(W, f.w, in.idx[e], in.val[e], cur);
     mark_all(nb, live);
     return;
   }
   const std::uint32_t* cols = W.cols.data();
-  // When the step's rows hold at least N/2 synapses, a block of 16 is missed with probability
-  // about e^-8: every block is marked (a block stepped without input is stepped exactly as the
-  // time-major pass steps it), and the scatter skips the per-synapse block marks.
-  std::size_t reach = 0;
-  for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
-    reach += W.row_ptr[in.idx[e] + 1] - W.row_ptr[in.idx[e]];
-  if (2 * reach >= f.N) {
-    for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
-      const float x = in.val[e];
-      const std::uint32_t i = in.idx[e];
-      for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k) cur[cols[k]] += x * f.w[k];
-    }
-    mark_all(nb, live);
-    return;
-  }
   if (nw == 1) {
     std::uint64_t m = 0;
     for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
