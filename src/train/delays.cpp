@@ -68,6 +68,11 @@ void compute_delay_taps(const float* d, std::size_t n, std::size_t window, doubl
   }
 }
 
+std::size_t delay_raster_stride(std::size_t window, std::size_t T) {
+  const std::size_t steps = (T + 15) / 16 * 16;
+  return (window - 1 + steps + 15) / 16 * 16;
+}
+
 bool use_per_synapse_taps(std::size_t width, std::size_t window) {
   // Measured on spoken digits (K = 11, 256 neurons, AVX-512): a scattered tap costs about 7
   // vectorised block rows (per-synapse 10.5 s per epoch at width 1, 24.7 s at 3, 45 s at 7;

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <limits>
 
+#include "train/delay_gather.hpp"
 #include "train/net_kernels.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
@@ -744,8 +745,17 @@ void Net::update_delays() {
     const WeightLayout& W = w_[l];
     const float* w = params_[W.param].value.data();
     const std::size_t Np = W.n_post, block = K * Np, Wd = D.width;
-    D.per_synapse = delay_layout_ == DelayLayout::automatic ? use_per_synapse_taps(Wd, K)
-                                                             : delay_layout_ == DelayLayout::per_synapse;
+    D.per_synapse = delay_layout_ == DelayLayout::automatic
+                        ? use_per_synapse_taps(Wd, K)
+                        : delay_layout_ == DelayLayout::per_synapse || delay_layout_ == DelayLayout::gather;
+    D.gather = D.per_synapse && W.dense && delay_layout_ != DelayLayout::per_synapse;
+    D.gather_always = D.gather && delay_layout_ == DelayLayout::gather;
+    if (D.gather) {
+      build_time_major_taps(D, w, W.n_pre, Np, config_.n_steps);
+    } else {
+      std::vector<float>().swap(D.gather_w);
+      std::vector<std::uint32_t>().swap(D.gather_at);
+    }
     if (D.per_synapse) {
       for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) std::vector<float>().swap(*v);
       D.offset.resize(d.size());
@@ -913,15 +923,25 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
   if (readout) r.y.resize(T * N);
   // Delays: the input current of every (neuron, step) accumulates in a row of P steps per
   // neuron as the events arrive.
+  // Or, where the time-major taps pay (delay_gather.hpp), all of them before the first step.
   const DelayTaps* D = delay_taps(l);
-  if (D) ws.dbuf.assign((T + D->window) * N, 0.0f);
+  bool gathered = false;
+  if (D) {
+    ws.dbuf.assign((T + D->window) * N, 0.0f);
+    if (D->gather) {
+      fill_delay_raster(*D, W.n_pre, T, in.off, in.idx, in.val, ws.draster);
+      gathered = gather_pays(*D, in.off[T], ws.draster.rows.size(), T);
+      if (gathered) gather_delayed_currents(*D, N, T, ws.draster, ws.dscratch, ws.dbuf.data());
+    }
+  }
 
   for (std::size_t t = 0; t < T; ++t) {
     if (D) {
       // Time-major: the currents of step t are buf[t·N, (t + 1)·N).
       float* buf = ws.dbuf.data();
-      for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
-        add_delayed(*D, W, N, in.idx[e], in.val[e], buf + t * N);
+      if (!gathered)
+        for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
+          add_delayed(*D, W, N, in.idx[e], in.val[e], buf + t * N);
       std::copy_n(buf + t * N, N, cur);
     } else {
       std::fill_n(cur, N, 0.0f);
@@ -1280,67 +1300,78 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
     first_nz.assign(T + K + 1, static_cast<std::uint32_t>(T + K));
     for (std::size_t t = T + K; t-- > 0;)
       first_nz[t] = ws.dany[t] ? static_cast<std::uint32_t>(t) : first_nz[t + 1];
-    // Counting sort of the events by row.
-    const std::size_t n_pre = W.n_pre, n_ev = in.off[T];
-    std::vector<std::uint32_t>& row_off = ws.drow_off;
-    std::vector<std::uint32_t>& order = ws.dorder;  // the step of each event, row by row
-    row_off.assign(n_pre + 1, 0);
-    for (std::uint32_t e = 0; e < n_ev; ++e) ++row_off[in.idx[e] + 1];
-    for (std::size_t i = 0; i < n_pre; ++i) row_off[i + 1] += row_off[i];
-    std::vector<std::uint32_t>& events = ws.dev;  // the event index, in the same order
-    order.resize(n_ev);
-    events.resize(n_ev);
-    {
-      std::vector<std::uint32_t>& fill = ws.dfill;
-      fill.assign(row_off.begin(), row_off.end() - 1);
-      for (std::size_t t = 0; t < T; ++t)
-        for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
-          const std::uint32_t q = fill[in.idx[e]]++;
-          order[q] = static_cast<std::uint32_t>(t);
-          events[q] = e;
-        }
-    }
     DelayCorrelation& C = ws.dcorr[l];
-    for (std::size_t i = 0; i < n_pre; ++i) {
-      if (row_off[i] == row_off[i + 1]) continue;
-      const std::size_t lo = D->lo[i], hi = D->hi[i];
-      if (D->per_synapse) {
-        // Per synapse and tap: c += x·dL/dI at the synapse's place in the steps of its taps.
-        const std::size_t Wd = D->width;
-        const auto row = static_cast<std::uint32_t>(i);
-        const std::size_t b = row_begin(W, row), e = row_end(W, row);
+    bool gathered = false;
+    if (D->gather) {
+      fill_delay_raster(*D, W.n_pre, T, in.off, in.idx, in.val, ws.draster);
+      gathered = gather_pays(*D, in.off[T], ws.draster.rows.size(), T);
+      if (gathered) {
+        gather_delayed_correlation(*D, N, T, ws.draster, g, ws.dscratch, C.c.data());
+        for (const std::uint32_t i : ws.draster.rows) C.touched[i] = 1;
+      }
+    }
+    if (!gathered) {
+      // Counting sort of the events by row.
+      const std::size_t n_pre = W.n_pre, n_ev = in.off[T];
+      std::vector<std::uint32_t>& row_off = ws.drow_off;
+      std::vector<std::uint32_t>& order = ws.dorder;  // the step of each event, row by row
+      row_off.assign(n_pre + 1, 0);
+      for (std::uint32_t e = 0; e < n_ev; ++e) ++row_off[in.idx[e] + 1];
+      for (std::size_t i = 0; i < n_pre; ++i) row_off[i + 1] += row_off[i];
+      std::vector<std::uint32_t>& events = ws.dev;  // the event index, in the same order
+      order.resize(n_ev);
+      events.resize(n_ev);
+      {
+        std::vector<std::uint32_t>& fill = ws.dfill;
+        fill.assign(row_off.begin(), row_off.end() - 1);
+        for (std::size_t t = 0; t < T; ++t)
+          for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+            const std::uint32_t q = fill[in.idx[e]]++;
+            order[q] = static_cast<std::uint32_t>(t);
+            events[q] = e;
+          }
+      }
+      for (std::size_t i = 0; i < n_pre; ++i) {
+        if (row_off[i] == row_off[i + 1]) continue;
+        const std::size_t lo = D->lo[i], hi = D->hi[i];
+        if (D->per_synapse) {
+          // Per synapse and tap: c += x·dL/dI at the synapse's place in the steps of its taps.
+          const std::size_t Wd = D->width;
+          const auto row = static_cast<std::uint32_t>(i);
+          const std::size_t b = row_begin(W, row), e = row_end(W, row);
+          bool any = false;
+          for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
+            const std::size_t t = order[q];
+            if (first_nz[t + lo] > t + hi) continue;
+            const float x = in.val[events[q]];
+            const float* gg = g + t * N;
+            const std::size_t nsyn = D->offset.size();
+            const std::uint32_t* __restrict off = D->offset.data();
+            for (std::size_t o = 0; o < Wd; ++o) {
+              float* __restrict cc = C.c.data() + o * nsyn;
+              const float* __restrict go = gg + o * N;
+  #pragma omp simd
+              for (std::size_t k = b; k < e; ++k) cc[k] += x * go[off[k]];
+            }
+            any = true;
+          }
+          if (any) C.touched[i] = 1;
+          continue;
+        }
+        float* __restrict c = C.c.data() + (i * K + lo) * N;
+        const std::size_t n = (hi - lo + 1) * N;
         bool any = false;
         for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
           const std::size_t t = order[q];
-          if (first_nz[t + lo] > t + hi) continue;
+          if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
           const float x = in.val[events[q]];
-          const float* gg = g + t * N;
-          const std::size_t nsyn = D->offset.size();
-          const std::uint32_t* __restrict off = D->offset.data();
-          for (std::size_t o = 0; o < Wd; ++o) {
-            float* __restrict cc = C.c.data() + o * nsyn;
-            const float* __restrict go = gg + o * N;
-#pragma omp simd
-            for (std::size_t k = b; k < e; ++k) cc[k] += x * go[off[k]];
-          }
+          const float* __restrict gg = g + (t + lo) * N;
+  #pragma omp simd
+          for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
           any = true;
         }
         if (any) C.touched[i] = 1;
-        continue;
       }
-      float* __restrict c = C.c.data() + (i * K + lo) * N;
-      const std::size_t n = (hi - lo + 1) * N;
-      bool any = false;
-      for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
-        const std::size_t t = order[q];
-        if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
-        const float x = in.val[events[q]];
-        const float* __restrict gg = g + (t + lo) * N;
-#pragma omp simd
-        for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
-        any = true;
-      }
-      if (any) C.touched[i] = 1;
     }
     if (!below_spiking) return;
     auto from_row = [&](std::size_t t, std::uint32_t i) {

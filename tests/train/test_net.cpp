@@ -470,6 +470,22 @@ std::vector<NamedCase> gradient_cases() {
       lc.learn_delay = true;
     }
     add("learned_delays_narrow_taps", n);
+    // The time-major taps (delay_gather.hpp) for every sample: blurred and whole-step delays on
+    // dense weights, and a delayed hidden-to-hidden projection with the active set.
+    Case g = basic();
+    for (vt::LayerConfig& lc : g.net.layers) {
+      lc.max_delay = 4e-3;
+      lc.delay_sigma = 1.2e-3;
+      lc.learn_delay = true;
+    }
+    g.delay_layout = vt::DelayLayout::gather;
+    add("learned_delays_time_major_taps", g);
+    Case gf = basic();
+    gf.net.layers[0].max_delay = 3e-3;
+    gf.delay_layout = vt::DelayLayout::gather;
+    add("fixed_whole_step_delays_time_major_taps", gf);
+    a.delay_layout = vt::DelayLayout::gather;
+    add("learned_delays_hidden_to_hidden_active_set_time_major_taps", a);
   }
   return out;
 }

@@ -45,11 +45,36 @@ struct DelayTaps {
   bool per_synapse = false;
   std::vector<std::uint32_t> offset;
   std::vector<float> kernel_syn;
+  // With dense input weights the per-synapse taps come with a time-major copy
+  // (src/train/delay_gather.hpp): per tap o, postsynaptic neuron j and row i, at
+  // (o·n_post + j)·n_pre + i, the weight w·φ and the start of its run in a sample's raster,
+  // i·stride + K − 1 − start − o. Samples whose rows carry enough events (gather_pays) use it
+  // instead of the scatter: the same sums in another order.
+  bool gather = false;
+  bool gather_always = false;  // DelayLayout::gather: every sample
+  std::size_t stride = 0;      // floats per raster row (delay_raster_stride)
+  std::vector<float> gather_w;
+  std::vector<std::uint32_t> gather_at;
 };
 
-// Which layout Net::update_delays builds: the dense blocks, the per-synapse taps, or the one
-// that costs less for the width (use_per_synapse_taps).
-enum class DelayLayout { automatic, blocks, per_synapse };
+// One sample's input events as a raster: row i (of `stride` floats) holds the value of input
+// i at step t at [window − 1 + t], zeros elsewhere, so that a tap of delay τ reads the steps
+// t − τ of the sample, 16 at a time, from [window − 1 − τ + t] (steps before 0 read zeros).
+struct DelayRaster {
+  std::vector<float> x;
+  std::vector<std::uint32_t> rows;  // the rows with at least one event, ascending
+  std::vector<std::uint8_t> seen;
+};
+
+// Floats per row of a sample's raster for a window of K steps and T steps: K − 1 leading
+// zeros, then the steps padded to whole vectors of 16, rounded up to a multiple of 16.
+std::size_t delay_raster_stride(std::size_t window, std::size_t T);
+
+// Which layout Net::update_delays builds: the dense blocks, the per-synapse taps (scattered
+// event by event), the per-synapse taps gathered time-major for every sample (dense weights
+// only), or the one that costs less for the width (use_per_synapse_taps; with dense weights
+// the time-major copy too, used per sample where it pays).
+enum class DelayLayout { automatic, blocks, per_synapse, gather };
 
 // Whether taps of this width in a window of K steps are cheaper per synapse than as blocks: a
 // scattered tap costs about as much as 7 vectorised block rows (delays.cpp).
