@@ -16,7 +16,7 @@
 #include <cmath>
 #include <limits>
 
-#include "train/delay_gather.hpp"
+#include "train/delay_kernels.hpp"
 #include "train/net_kernels.hpp"
 #include "volley/error.hpp"
 #include "volley/rng.hpp"
@@ -45,18 +45,8 @@ inline std::size_t row_end(const WeightLayout& L, std::uint32_t i) {
   return L.dense ? static_cast<std::size_t>(i + 1) * L.n_post : L.row_ptr[i + 1];
 }
 
-// An event of row i with value x: the rows lo..hi of its dense block (delays.hpp) into the
-// time-major currents from `at` (the step of the event) on.
-inline void add_delayed_block(const DelayTaps& D, std::size_t n_post, std::uint32_t i, float x,
-                              float* at) {
-  const std::size_t lo = D.lo[i] * n_post, n = (D.hi[i] + 1) * n_post - lo;
-  const float* __restrict kw = D.kernel.data() + i * D.window * n_post + lo;
-  float* __restrict out = at + lo;
-#pragma omp simd
-  for (std::size_t m = 0; m < n; ++m) out[m] += x * kw[m];
-}
-
-// The same with per-synapse taps: each synapse of row i adds x·w·φ to its `width` steps.
+// An event of row i with value x at `at` (the currents of its step) with per-synapse taps:
+// each synapse of row i adds x·w·φ to its `width` steps.
 inline void add_delayed_synapses(const DelayTaps& D, const WeightLayout& L, std::size_t n_post,
                                  std::uint32_t i, float x, float* at) {
   // Tap by tap: the synapses of a row land on distinct neurons, so the scatter vectorises.
@@ -68,15 +58,6 @@ inline void add_delayed_synapses(const DelayTaps& D, const WeightLayout& L, std:
 #pragma omp simd
     for (std::size_t k = b; k < e; ++k) out[off[k]] += x * ks[k];
   }
-}
-
-// An event of row i at `at` (the currents of its step) with either layout.
-inline void add_delayed(const DelayTaps& D, const WeightLayout& L, std::size_t n_post,
-                        std::uint32_t i, float x, float* at) {
-  if (D.per_synapse)
-    add_delayed_synapses(D, L, n_post, i, x, at);
-  else
-    add_delayed_block(D, n_post, i, x, at);
 }
 
 // The smooth-forward "surrogate": the exact derivative of sigmoid(k·u).
@@ -921,27 +902,34 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
     r.amt.clear();
   }
   if (readout) r.y.resize(T * N);
-  // Delays: the input current of every (neuron, step) accumulates in a row of P steps per
-  // neuron as the events arrive.
-  // Or, where the time-major taps pay (delay_gather.hpp), all of them before the first step.
+  // Delays: the currents of all steps (time-major, T + K rows of N) before the first step
+  // (delay_kernels.hpp): gathered time-major where that pays, else the events row by row into
+  // the dense blocks or the per-synapse taps.
   const DelayTaps* D = delay_taps(l);
-  bool gathered = false;
   if (D) {
     ws.dbuf.assign((T + D->window) * N, 0.0f);
+    bool gathered = false;
     if (D->gather) {
       fill_delay_raster(*D, W.n_pre, T, in.off, in.idx, in.val, ws.draster);
       gathered = gather_pays(*D, in.off[T], ws.draster.rows.size(), T);
       if (gathered) gather_delayed_currents(*D, N, T, ws.draster, ws.dscratch, ws.dbuf.data());
     }
+    if (!gathered) {
+      sort_events_by_row(W.n_pre, T, in.off, in.idx, ws.drow_off, ws.dorder, ws.dev, ws.dfill);
+      if (D->per_synapse) {
+        for (std::uint32_t i = 0; i < W.n_pre; ++i)
+          for (std::uint32_t q = ws.drow_off[i]; q < ws.drow_off[i + 1]; ++q)
+            add_delayed_synapses(*D, W, N, i, in.val[ws.dev[q]], ws.dbuf.data() + ws.dorder[q] * N);
+      } else {
+        block_delayed_currents(*D, W.n_pre, N, T, ws.drow_off.data(), ws.dorder.data(),
+                               ws.dev.data(), in.val, ws.dscratch, ws.dbuf.data());
+      }
+    }
   }
 
   for (std::size_t t = 0; t < T; ++t) {
     if (D) {
-      // Time-major: the currents of step t are buf[t·N, (t + 1)·N).
       float* buf = ws.dbuf.data();
-      if (!gathered)
-        for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e)
-          add_delayed(*D, W, N, in.idx[e], in.val[e], buf + t * N);
       std::copy_n(buf + t * N, N, cur);
     } else {
       std::fill_n(cur, N, 0.0f);
@@ -1002,7 +990,9 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
 
 // ---------------------------------------------------------------------------------------------
 // Step-by-step forward (online rules). The same kernels and the same order of operations as
-// forward_layer, so the numbers are identical.
+// forward_layer, so the numbers are identical — except the delayed currents, which forward_layer
+// sums input row by input row (delay_kernels.hpp) and this step in the order the events
+// arrive: equal up to rounding.
 
 void Net::reset_state(std::size_t l, LayerState& s) const {
   const std::size_t N = config_.layers[l].size;
@@ -1037,8 +1027,7 @@ void Net::step_layer(std::size_t l, std::span<const std::uint32_t> in_idx,
   float* mem = s.mem.data();
   if (const DelayTaps* D = delay_taps(l)) {
     // A ring of R steps per neuron: an event's taps land at (step + τ) mod R; the slot of this
-    // step is read and cleared.
-    // (the products and their order are Net::forward's, so the numbers are the same).
+    // step is read and cleared (the products are Net::forward's, summed in arrival order).
     const std::size_t R = D->window, t = s.step % R;
     float* ring = s.dring.data();
     for (std::size_t e = 0; e < in_idx.size(); ++e) {
@@ -1311,38 +1300,24 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
       }
     }
     if (!gathered) {
-      // Counting sort of the events by row.
-      const std::size_t n_pre = W.n_pre, n_ev = in.off[T];
-      std::vector<std::uint32_t>& row_off = ws.drow_off;
-      std::vector<std::uint32_t>& order = ws.dorder;  // the step of each event, row by row
-      row_off.assign(n_pre + 1, 0);
-      for (std::uint32_t e = 0; e < n_ev; ++e) ++row_off[in.idx[e] + 1];
-      for (std::size_t i = 0; i < n_pre; ++i) row_off[i + 1] += row_off[i];
-      std::vector<std::uint32_t>& events = ws.dev;  // the event index, in the same order
-      order.resize(n_ev);
-      events.resize(n_ev);
-      {
-        std::vector<std::uint32_t>& fill = ws.dfill;
-        fill.assign(row_off.begin(), row_off.end() - 1);
-        for (std::size_t t = 0; t < T; ++t)
-          for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
-            const std::uint32_t q = fill[in.idx[e]]++;
-            order[q] = static_cast<std::uint32_t>(t);
-            events[q] = e;
-          }
-      }
-      for (std::size_t i = 0; i < n_pre; ++i) {
-        if (row_off[i] == row_off[i + 1]) continue;
-        const std::size_t lo = D->lo[i], hi = D->hi[i];
-        if (D->per_synapse) {
+      sort_events_by_row(W.n_pre, T, in.off, in.idx, ws.drow_off, ws.dorder, ws.dev, ws.dfill);
+      const std::uint32_t* row_off = ws.drow_off.data();
+      const std::uint32_t* order = ws.dorder.data();  // the step of each event, row by row
+      const std::uint32_t* events = ws.dev.data();    // the event index, in the same order
+      if (!D->per_synapse)
+        block_delayed_correlation(*D, W.n_pre, N, T, row_off, order, events, in.val,
+                                  first_nz.data(), g, ws.dscratch, C.c.data(), C.touched.data());
+      else
+        for (std::size_t i = 0; i < W.n_pre; ++i) {
+          if (row_off[i] == row_off[i + 1]) continue;
           // Per synapse and tap: c += x·dL/dI at the synapse's place in the steps of its taps.
-          const std::size_t Wd = D->width;
+          const std::size_t lo = D->lo[i], hi = D->hi[i], Wd = D->width;
           const auto row = static_cast<std::uint32_t>(i);
           const std::size_t b = row_begin(W, row), e = row_end(W, row);
           bool any = false;
           for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
             const std::size_t t = order[q];
-            if (first_nz[t + lo] > t + hi) continue;
+            if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
             const float x = in.val[events[q]];
             const float* gg = g + t * N;
             const std::size_t nsyn = D->offset.size();
@@ -1350,28 +1325,13 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
             for (std::size_t o = 0; o < Wd; ++o) {
               float* __restrict cc = C.c.data() + o * nsyn;
               const float* __restrict go = gg + o * N;
-  #pragma omp simd
+#pragma omp simd
               for (std::size_t k = b; k < e; ++k) cc[k] += x * go[off[k]];
             }
             any = true;
           }
           if (any) C.touched[i] = 1;
-          continue;
         }
-        float* __restrict c = C.c.data() + (i * K + lo) * N;
-        const std::size_t n = (hi - lo + 1) * N;
-        bool any = false;
-        for (std::uint32_t q = row_off[i]; q < row_off[i + 1]; ++q) {
-          const std::size_t t = order[q];
-          if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
-          const float x = in.val[events[q]];
-          const float* __restrict gg = g + (t + lo) * N;
-  #pragma omp simd
-          for (std::size_t m = 0; m < n; ++m) c[m] += x * gg[m];
-          any = true;
-        }
-        if (any) C.touched[i] = 1;
-      }
     }
     if (!below_spiking) return;
     auto from_row = [&](std::size_t t, std::uint32_t i) {

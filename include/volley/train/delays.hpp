@@ -46,7 +46,7 @@ struct DelayTaps {
   std::vector<std::uint32_t> offset;
   std::vector<float> kernel_syn;
   // With dense input weights the per-synapse taps come with a time-major copy
-  // (src/train/delay_gather.hpp): per tap o, postsynaptic neuron j and row i, at
+  // (src/train/delay_kernels.hpp): per tap o, postsynaptic neuron j and row i, at
   // (o·n_post + j)·n_pre + i, the weight w·φ and the start of its run in a sample's raster,
   // i·stride + K − 1 − start − o. Samples whose rows carry enough events (gather_pays) use it
   // instead of the scatter: the same sums in another order.

@@ -1,4 +1,4 @@
-// The time-major delay kernels (src/train/delay_gather.hpp) against the definitions they
+// The time-major delay kernels (src/train/delay_kernels.hpp) against the definitions they
 // compute, summed in double: currents I_j(t) = Σ w_ij·φ_ij(o)·x_i(t − start_ij − o) and
 // correlations c_ij(o) = Σ_t g_j(t)·x_i(t − start_ij − o), over more steps than one time tile
 // (128), rows that are not a multiple of 16 and of the 48-row passes, blurred and whole-step taps.
@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "train/delay_gather.hpp"
+#include "train/delay_kernels.hpp"
 #include "volley/train/delays.hpp"
 
 namespace vt = volley::train;
