@@ -195,6 +195,29 @@ void correlation_tile(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
   }
 }
 
+// Whole-step taps, in arrival order: for neuron j the rows of gather_order (all of the sample's
+// rows with events, longest delay first), summed in registers over the whole tile.
+template <int V>
+void currents_in_order(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
+                       const DelayRaster& r, std::size_t t0, std::size_t TV, float* out) {
+  const float* x = r.x.data() + t0;
+  const std::uint8_t* seen = r.seen.data();
+  for (std::size_t j = 0; j < n_post; ++j) {
+    const TapRun run = tap_run(D, n_pre, n_post, 0, j);
+    const std::uint32_t* ord = D.gather_order.data() + j * n_pre;
+    __m512 a[V];
+    for (int v = 0; v < V; ++v) a[v] = _mm512_setzero_ps();
+    for (std::size_t q = 0; q < n_pre; ++q) {
+      const std::uint32_t i = ord[q];
+      if (!seen[i]) continue;
+      const float* p = x + run.at[i];
+      const __m512 w = _mm512_set1_ps(run.w[i]);
+      for (int v = 0; v < V; ++v) a[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(p + 16 * v), a[v]);
+    }
+    for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + j * TV + t0 + 16 * v, a[v]);
+  }
+}
+
 template <class F>
 void with_vectors(std::size_t V, F&& f) {
   switch (V) {
@@ -309,6 +332,18 @@ void build_time_major_taps(DelayTaps& D, const float* w, std::size_t n_pre, std:
   D.stride = delay_raster_stride(K, T);
   D.gather_w.resize(n_pre * n_post * Wd);
   D.gather_at.resize(n_pre * n_post * Wd);
+  D.gather_order.clear();
+  if (Wd == 1) {
+    D.gather_order.resize(n_pre * n_post);
+    for (std::size_t j = 0; j < n_post; ++j) {
+      std::uint32_t* ord = D.gather_order.data() + j * n_pre;
+      for (std::size_t i = 0; i < n_pre; ++i) ord[i] = static_cast<std::uint32_t>(i);
+      // Longest delay first (the earliest event), then by row: a stable sort keeps rows ascending.
+      std::stable_sort(ord, ord + n_pre, [&](std::uint32_t a, std::uint32_t b) {
+        return D.start[a * n_post + j] > D.start[b * n_post + j];
+      });
+    }
+  }
   for (std::size_t i = 0; i < n_pre; ++i)
     for (std::size_t j = 0; j < n_post; ++j) {
       const std::size_t k = i * n_post + j;
@@ -349,21 +384,27 @@ void gather_delayed_currents(const DelayTaps& D, std::size_t n_post, std::size_t
   const std::size_t n_pre = r.seen.size(), TV = padded_steps(T), nr = r.rows.size();
   scratch.assign(n_post * TV, 0.0f);
   float* out = scratch.data();
+  const bool in_order = !D.gather_order.empty();
 #if defined(__AVX512F__)
-  for (std::size_t t0 = 0; t0 < TV; t0 += kTile)
+  for (std::size_t t0 = 0; t0 < TV; t0 += kTile) {
+    const std::size_t V = std::min(TV - t0, kTile) / 16;
+    if (in_order) {
+      with_vectors(V, [&]<int Vc>() { currents_in_order<Vc>(D, n_pre, n_post, r, t0, TV, out); });
+      continue;
+    }
     for (std::size_t q0 = 0; q0 < nr; q0 += kChunk) {
       const std::size_t q1 = std::min(nr, q0 + kChunk);
-      with_vectors((std::min(TV - t0, kTile)) / 16, [&]<int V>() {
-        currents_tile<V>(D, n_pre, n_post, r, q0, q1, t0, TV, out);
-      });
+      with_vectors(V, [&]<int Vc>() { currents_tile<Vc>(D, n_pre, n_post, r, q0, q1, t0, TV, out); });
     }
+  }
 #else
   for (std::size_t j = 0; j < n_post; ++j)
     for (std::size_t o = 0; o < D.width; ++o) {
       const TapRun run = tap_run(D, n_pre, n_post, o, j);
       float* __restrict o_j = out + j * TV;
-      for (std::size_t q = 0; q < nr; ++q) {
-        const std::uint32_t i = r.rows[q];
+      for (std::size_t q = 0; q < (in_order ? n_pre : nr); ++q) {
+        const std::uint32_t i = in_order ? D.gather_order[j * n_pre + q] : r.rows[q];
+        if (!r.seen[i]) continue;
         const float* __restrict p = r.x.data() + run.at[i];
         const float w = run.w[i];
 #pragma omp simd

@@ -45,6 +45,17 @@ inline std::size_t row_end(const WeightLayout& L, std::uint32_t i) {
   return L.dense ? static_cast<std::size_t>(i + 1) * L.n_post : L.row_ptr[i + 1];
 }
 
+// An event of row i with value x: the rows lo..hi of its dense block (delays.hpp) into the
+// time-major currents from `at` (the step of the event) on.
+inline void add_delayed_block(const DelayTaps& D, std::size_t n_post, std::uint32_t i, float x,
+                              float* at) {
+  const std::size_t lo = D.lo[i] * n_post, n = (D.hi[i] + 1) * n_post - lo;
+  const float* __restrict kw = D.kernel.data() + i * D.window * n_post + lo;
+  float* __restrict out = at + lo;
+#pragma omp simd
+  for (std::size_t m = 0; m < n; ++m) out[m] += x * kw[m];
+}
+
 // An event of row i with value x at `at` (the currents of its step) with per-synapse taps:
 // each synapse of row i adds x·w·φ to its `width` steps.
 inline void add_delayed_synapses(const DelayTaps& D, const WeightLayout& L, std::size_t n_post,
@@ -903,8 +914,8 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
   }
   if (readout) r.y.resize(T * N);
   // Delays: the currents of all steps (time-major, T + K rows of N) before the first step
-  // (delay_kernels.hpp): gathered time-major where that pays, else the events row by row into
-  // the dense blocks or the per-synapse taps.
+  // (delay_kernels.hpp): gathered time-major where that pays, wide dense blocks row by row, else
+  // event by event.
   const DelayTaps* D = delay_taps(l);
   if (D) {
     ws.dbuf.assign((T + D->window) * N, 0.0f);
@@ -914,16 +925,21 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
       gathered = gather_pays(*D, in.off[T], ws.draster.rows.size(), T);
       if (gathered) gather_delayed_currents(*D, N, T, ws.draster, ws.dscratch, ws.dbuf.data());
     }
-    if (!gathered) {
+    if (!gathered && !D->per_synapse && D->width > 1) {
       sort_events_by_row(W.n_pre, T, in.off, in.idx, ws.drow_off, ws.dorder, ws.dev, ws.dfill);
-      if (D->per_synapse) {
-        for (std::uint32_t i = 0; i < W.n_pre; ++i)
-          for (std::uint32_t q = ws.drow_off[i]; q < ws.drow_off[i + 1]; ++q)
-            add_delayed_synapses(*D, W, N, i, in.val[ws.dev[q]], ws.dbuf.data() + ws.dorder[q] * N);
-      } else {
-        block_delayed_currents(*D, W.n_pre, N, T, ws.drow_off.data(), ws.dorder.data(),
-                               ws.dev.data(), in.val, ws.dscratch, ws.dbuf.data());
-      }
+      block_delayed_currents(*D, W.n_pre, N, T, ws.drow_off.data(), ws.dorder.data(),
+                             ws.dev.data(), in.val, ws.dscratch, ws.dbuf.data());
+    } else if (!gathered) {
+      // Event by event in time order: each current sums its terms in the order they arrive, as
+      // the simulator's delay queue does, so that whole-step delays give its bits.
+      for (std::size_t t = 0; t < T; ++t)
+        for (std::uint32_t e = in.off[t]; e < in.off[t + 1]; ++e) {
+          float* at = ws.dbuf.data() + t * N;
+          if (D->per_synapse)
+            add_delayed_synapses(*D, W, N, in.idx[e], in.val[e], at);
+          else
+            add_delayed_block(*D, N, in.idx[e], in.val[e], at);
+        }
     }
   }
 

@@ -881,6 +881,29 @@ TEST(NetDelays, PerSynapseTapsGiveTheBlocksNumbers) {
   EXPECT_FALSE(vt::use_per_synapse_taps(3, 20));
 }
 
+// The time-major taps with whole-step delays sum each current in arrival order, as the event
+// kernels (and the simulator's delay queue) do: the same outputs to the bit, for a sample dense
+// enough that the automatic layout gathers it too.
+TEST(NetDelays, WholeStepTimeMajorTapsGiveTheEventKernelsBits) {
+  vt::Net events = delayed_net(0.0, false);
+  vt::Net gather = events;
+  vt::Net automatic = events;
+  events.set_delay_layout(vt::DelayLayout::per_synapse);
+  gather.set_delay_layout(vt::DelayLayout::gather);
+  ASSERT_FALSE(events.delay_taps(0)->gather);
+  ASSERT_TRUE(gather.delay_taps(0)->gather_always);
+  const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 2, 9, 0.4);
+  vt::SampleEvents ev;
+  data.fill(0, 0, ev);
+  vt::Workspace wa, wb;
+  vt::SampleRecord ra, rb;
+  events.forward(ev, ra, wa, false);
+  gather.forward(ev, rb, wb, false);
+  EXPECT_GT(ra.layers[0].idx.size(), 10u);
+  EXPECT_EQ(ra.layers[0].idx, rb.layers[0].idx);
+  EXPECT_EQ(ra.layers[1].y, rb.layers[1].y);
+}
+
 // Whole-step delays all equal to m: the network's outputs are those of the same network without
 // delays on the input shifted by m steps (for the first layer), step for step.
 TEST(NetDelays, RoundedDelaysShiftTheInput) {

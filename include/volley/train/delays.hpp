@@ -55,6 +55,11 @@ struct DelayTaps {
   std::size_t stride = 0;      // floats per raster row (delay_raster_stride)
   std::vector<float> gather_w;
   std::vector<std::uint32_t> gather_at;
+  // Whole-step taps (width 1): per neuron j the rows by delay, longest first, then by index
+  // (gather_order[j·n_pre + r]), so that each current sums its terms in the order the events
+  // arrive — the order of the event kernels and of the simulator's delay queue, which then
+  // give the same bits.
+  std::vector<std::uint32_t> gather_order;
 };
 
 // One sample's input events as a raster: row i (of `stride` floats) holds the value of input
