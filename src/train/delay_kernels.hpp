@@ -23,7 +23,9 @@
 //   c_ij(o) = Σ_t dL/dI_j(t)·x_i(t − start_ij − o)       (the event kernels' correlation)
 // The cost is synapses × width × T/16 vector operations whatever the input's density; the event
 // kernels cost events × synapses × width scalar ones, so the gather pays once an input row
-// carries a few events per sample (gather_pays). The sums are the same up to their order.
+// carries a few events per sample (gather_pays). Whole-step taps sum each current in arrival
+// order (DelayTaps::gather_order), as the event kernels do: the same bits; wider taps sum in
+// another order.
 #include <cstddef>
 #include <cstdint>
 #include <vector>

@@ -747,6 +747,7 @@ void Net::update_delays() {
     } else {
       std::vector<float>().swap(D.gather_w);
       std::vector<std::uint32_t>().swap(D.gather_at);
+      std::vector<std::uint32_t>().swap(D.gather_order);
     }
     if (D.per_synapse) {
       for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) std::vector<float>().swap(*v);
@@ -1006,9 +1007,9 @@ void Net::forward_layer(std::size_t l, const Events& in, LayerRecord& r, Workspa
 
 // ---------------------------------------------------------------------------------------------
 // Step-by-step forward (online rules). The same kernels and the same order of operations as
-// forward_layer, so the numbers are identical — except the delayed currents, which forward_layer
-// sums input row by input row (delay_kernels.hpp) and this step in the order the events
-// arrive: equal up to rounding.
+// forward_layer, so the numbers are identical — except the delayed currents of wide dense
+// blocks and of blurred time-major taps, which forward_layer sums in another order
+// (delay_kernels.hpp) than this step's arrival order: equal up to rounding.
 
 void Net::reset_state(std::size_t l, LayerState& s) const {
   const std::size_t N = config_.layers[l].size;
@@ -1282,9 +1283,10 @@ void Net::backward_layer(std::size_t l, const Events& in, LayerRecord* below, La
 
   // Delays: dL/dI of every step is kept (time-major, as the forward's currents) and, after the
   // pass through time, every input event of row i at step t adds x·dL/dI of steps t + lo..t + hi
-  // to the row's correlation block in the workspace (fold_gradients turns the blocks into the
-  // weights' and delays' gradients). The events are taken row by row, so that a row's block
-  // stays in cache while its events stream the (small) dL/dI buffer.
+  // to the row's correlations in the workspace (fold_gradients turns them into the weights' and
+  // delays' gradients): the dense blocks and the per-synapse taps row by row, so that a row's
+  // block stays in cache; or, where the time-major taps pay, neuron by neuron over the sample's
+  // raster (delay_kernels.hpp).
   const DelayTaps* D = delay_taps(l);
   if (D) {
     ws.dbuf.assign((T + D->window) * N, 0.0f);

@@ -85,6 +85,12 @@ void learned_dynamics(vt::Net& net) {
 // Delays as learn_delay leaves them at the end of training: σ annealed to 0, so rounded.
 void annealed_delays(vt::Net& net) { net.set_training_progress(1.0); }
 
+// The same with every sample's delayed currents gathered time-major (delay_kernels.hpp).
+void annealed_delays_time_major(vt::Net& net) {
+  net.set_training_progress(1.0);
+  net.set_delay_layout(vt::DelayLayout::gather);
+}
+
 void delays(vt::NetConfig& c) {
   for (vt::LayerConfig& lc : c.layers) {
     lc.max_delay = 5e-3;  // 5 steps of the default dt
@@ -143,6 +149,10 @@ const Variant kVariants[] = {
        delays(c);
        c.layers[0].recurrent = true;
      }, false, 1, annealed_delays},
+    {"learned_delays_rounded_time_major", [](vt::NetConfig& c) {
+       delays(c);
+       for (vt::LayerConfig& lc : c.layers) lc.max_delay = 9e-3;
+     }, false, 2, annealed_delays_time_major},
     {"learned_delays_counts_sparse", [](vt::NetConfig& c) {
        delays(c);
        c.layers[0].density = 0.5;

@@ -40,8 +40,9 @@ struct DelayTaps {
   // Narrow taps (use_per_synapse_taps): instead of the blocks, per synapse k its place in a
   // time-major buffer, offset = start·n_post + post, and kernel_syn = w·φ (width × synapses,
   // tap-major, so that one tap of a row's synapses is one vectorised scatter): an event
-  // costs synapses × width, scattered, instead of K × n_post. Same sums in the same order as
-  // the blocks, so the same numbers.
+  // costs synapses × width, scattered, instead of K × n_post. The same sums as the blocks, in
+  // the same order for whole-step taps (event by event, in time order); wide blocks sum each
+  // row's terms first (delay_kernels.hpp), so they equal these up to rounding.
   bool per_synapse = false;
   std::vector<std::uint32_t> offset;
   std::vector<float> kernel_syn;
@@ -49,7 +50,9 @@ struct DelayTaps {
   // (src/train/delay_kernels.hpp): per tap o, postsynaptic neuron j and row i, at
   // (o·n_post + j)·n_pre + i, the weight w·φ and the start of its run in a sample's raster,
   // i·stride + K − 1 − start − o. Samples whose rows carry enough events (gather_pays) use it
-  // instead of the scatter: the same sums in another order.
+  // instead of the scatter: the same sums, in the same order for whole-step taps (below; for
+  // input events sorted by input within a step and without duplicates, as layer outputs and
+  // the data readers give them), in another order for wider taps.
   bool gather = false;
   bool gather_always = false;  // DelayLayout::gather: every sample
   std::size_t stride = 0;      // floats per raster row (delay_raster_stride)

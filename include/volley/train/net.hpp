@@ -248,7 +248,7 @@ struct Workspace {
   std::vector<std::uint8_t> dany;       // delayed backward: steps with a non-zero dL/dI
   std::vector<std::uint32_t> dnext, drow_off, dorder, dfill, dev;  // its events sorted by row
   DelayRaster draster;          // delayed layers, time-major taps: the input of the sample
-  std::vector<float> dscratch;  // and their neuron-major sums
+  std::vector<float> dscratch;  // and their neuron-major sums, or the dense blocks' tile
   // Delayed layers: leave the correlations in dcorr for one fold_gradients call after many
   // samples (the trainer, per chunk) instead of folding after every sample.
   bool defer_fold = false;
