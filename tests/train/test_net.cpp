@@ -779,6 +779,19 @@ vt::Net delayed_net(double sigma, bool learn) {
   return net;
 }
 
+// One sample (bernoulli_data, seed 9) through two copies of a network that differ in their delay
+// layout; the workspaces stay for a backward pass.
+struct TwoLayouts {
+  vt::SampleEvents ev;
+  vt::Workspace wa, wb;
+  vt::SampleRecord ra, rb;
+  TwoLayouts(const vt::Net& a, const vt::Net& b, bool keep, double p_event = 0.25) {
+    volley::test::bernoulli_data(kIn, kT, 4, 2, 9, p_event).fill(0, 0, ev);
+    a.forward(ev, ra, wa, keep);
+    b.forward(ev, rb, wb, keep);
+  }
+};
+
 }  // namespace
 
 // Net::step_layer (e-prop, early decisions) gives the numbers of Net::forward with delays, in
@@ -828,13 +841,10 @@ TEST(NetDelays, PerSynapseTapsGiveTheBlocksNumbers) {
     taps.set_delay_layout(vt::DelayLayout::per_synapse);
     ASSERT_FALSE(blocks.delay_taps(0)->per_synapse);
     ASSERT_TRUE(taps.delay_taps(0)->per_synapse);
-    const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 2, 9);
-    vt::SampleEvents ev;
-    data.fill(0, 0, ev);
-    vt::Workspace wa, wb;
-    vt::SampleRecord ra, rb;
-    blocks.forward(ev, ra, wa, true);
-    taps.forward(ev, rb, wb, true);
+    TwoLayouts run(blocks, taps, true);
+    const vt::SampleEvents& ev = run.ev;
+    vt::SampleRecord &ra = run.ra, &rb = run.rb;
+    vt::Workspace &wa = run.wa, &wb = run.wb;
     EXPECT_EQ(ra.layers[0].idx, rb.layers[0].idx) << "sigma " << sigma;
     EXPECT_EQ(ra.layers[0].off, rb.layers[0].off) << "sigma " << sigma;
     ASSERT_EQ(ra.layers[1].y.size(), rb.layers[1].y.size());
@@ -894,13 +904,8 @@ TEST(NetDelays, WholeStepTimeMajorTapsGiveTheEventKernelsBits) {
   gather.set_delay_layout(vt::DelayLayout::gather);
   ASSERT_FALSE(events.delay_taps(0)->gather);
   ASSERT_TRUE(gather.delay_taps(0)->gather_always);
-  const vt::StoredEvents data = volley::test::bernoulli_data(kIn, kT, 4, 2, 9, 0.4);
-  vt::SampleEvents ev;
-  data.fill(0, 0, ev);
-  vt::Workspace wa, wb;
-  vt::SampleRecord ra, rb;
-  events.forward(ev, ra, wa, false);
-  gather.forward(ev, rb, wb, false);
+  const TwoLayouts run(events, gather, false, 0.4);
+  const vt::SampleRecord &ra = run.ra, &rb = run.rb;
   EXPECT_GT(ra.layers[0].idx.size(), 10u);
   EXPECT_EQ(ra.layers[0].idx, rb.layers[0].idx);
   EXPECT_EQ(ra.layers[1].y, rb.layers[1].y);
