@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deep R against a fixed random mask of the same budget and the dense network on Fashion-MNIST
 # (B3, 784 → 100 → 10; issue 17 part 3). Budgets as fractions of the dense network's 79 400
-# synapses: 5 % and 2 % with a dense readout (input densities 0.0379 and 0.0075), and 5 % in both
-# layers (Deep R with the budget flowing between them, or kept per matrix). Same seed, same initial pattern for Deep
+# synapses: 5 % and 2 % with a dense readout (input densities 0.0379 and 0.0075); 2 % with the
+# readout at 30 % (input 0.0159; Bellec et al.'s MNIST script keeps its readout at 30 %); 5 % and
+# 2 % in both layers (Deep R with the budget flowing between them, or kept per matrix). Same seed, same initial pattern for Deep
 # R and the fixed mask. Prints a Markdown table: synapses, final and best test accuracy, mean
 # epoch time.
 # Then spoken digits (examples/spoken_digits.toml, 700 → 256 → 20; data/spoken_digits_*.h5 from
@@ -46,6 +47,9 @@ if [[ " $parts " == *" fmnist "* ]]; then
     run "fixed-${pct}pct" --set 'rewiring.kind="none"' --set "layers.0.density=$d"
     run "deep_r-${pct}pct" --set "layers.0.density=$d"
   done
+  run fixed-2pct-readout30 --set 'rewiring.kind="none"' --set layers.0.density=0.0159 \
+    --set layers.1.density=0.3
+  run deep_r-2pct-readout30 --set layers.0.density=0.0159 --set layers.1.density=0.3
   for d in 0.05 0.02; do
     run "fixed-${d}-both" --set 'rewiring.kind="none"' --set layers.0.density=$d --set layers.1.density=$d
     run "deep_r-${d}-both" --set layers.0.density=$d --set layers.1.density=$d

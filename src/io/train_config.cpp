@@ -397,6 +397,7 @@ TrainConfig load(const std::string& text, Source src, const TrainOptions& opt) {
   if (rewiring) {
     Table t = rewiring->table();
     if (auto f = t.get("kind")) cfg.rewiring.kind = choose(*f, train::rewiring_kinds());
+    if (auto f = t.get("l1_mode")) cfg.rewiring.l1_mode = choose(*f, train::l1_modes());
     read_params(t, train::rewiring_params(), cfg.rewiring);
     if (auto f = t.get("budget")) {
       const std::string b = f->string();
@@ -651,9 +652,11 @@ std::string training_reference_markdown() {
           keys_table({{"kind", "`\"none\"`", one_of(train::rewiring_kinds()), "below"},
                       {"budget", "`\"global\"`", "`\"global\"` or `\"per_matrix\"`",
                        "activated synapses go anywhere (the budget flows between matrices) or "
-                       "back into the matrix that lost them"}},
+                       "back into the matrix that lost them"},
+                      {"l1_mode", "`\"gradient\"`", one_of(train::l1_modes()), "below"}},
                      {infos(train::rewiring_params())}));
   names("Rewiring", markdown_names(train::rewiring_kinds()));
+  names("L1 modes", markdown_names(train::l1_modes()));
   return md;
 }
 

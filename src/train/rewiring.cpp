@@ -37,11 +37,21 @@ const Registry<Choice<RewiringKind>>& rewiring_kinds() {
   return r;
 }
 
+const Registry<Choice<L1Mode>>& l1_modes() {
+  static const Registry<Choice<L1Mode>> r(
+      "rewiring l1_mode",
+      {{"gradient", L1Mode::gradient,
+        "l1·Σθ is part of the loss: its gradient joins the loss gradient before the optimiser "
+        "step (with Adam, scaled like it)"},
+       {"update", L1Mode::update, "every update moves each active θ by −lr·l1 after the step"}});
+  return r;
+}
+
 std::span<const volley::Param<RewiringConfig>> rewiring_params() {
   using R = RewiringConfig;
   static const volley::Param<R> p[] = {
       {"l1", &R::l1, Dimension::none(), Range::non_negative(),
-       "α: every update moves each active θ by −lr·α (L1 pressure towards dormancy)"},
+       "α: the L1 pressure towards dormancy (see l1_mode)"},
       {"temperature", &R::temperature, Dimension::none(), Range::non_negative(),
        "T: every update adds sqrt(2·lr·T)·N(0, 1) to each active θ (exploration)"},
       {"reset_value", &R::reset_value, Dimension::none(), Range::non_negative(),
@@ -101,8 +111,20 @@ void DeepR::reset_counts(const Net& net) {
   }
 }
 
+void DeepR::add_l1_gradient(const Net& net, std::vector<std::vector<float>>& grads) const {
+  if (config_.l1_mode != L1Mode::gradient || config_.l1 == 0.0) return;
+  const auto a = static_cast<float>(config_.l1);
+  for (const Matrix& m : matrices_) {
+    const WeightLayout& W = m.recurrent ? net.recurrent_weights(m.layer) : net.input_weights(m.layer);
+    auto& g = grads[W.param];
+    for (std::size_t i = 0; i < W.n_pre; ++i)
+      for (std::uint32_t k = W.row_ptr[i]; k < W.row_ptr[i + 1]; ++k)
+        g[k] += a * sign(m, i, W.cols[k]);
+  }
+}
+
 void DeepR::rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update) {
-  const double shrink = lr * config_.l1;
+  const double shrink = config_.l1_mode == L1Mode::update ? lr * config_.l1 : 0.0;
   const double noise = std::sqrt(2.0 * lr * config_.temperature);
   const std::size_t M = matrices_.size();
   CounterRng rng(seed_, kStreamRewire, 0, update);

@@ -275,6 +275,7 @@ EpochStats Trainer::train_epoch(const data::EventSource& data, int epoch,
       st.samples += B;
       break;
     }
+    if (deep_r_) deep_r_->add_l1_gradient(net_, grads_);
     opt_.step(net_.params(), grads_, lr, settings_.threads);
     net_.constrain();
     if (deep_r_) deep_r_->rewire(net_, opt_, lr, opt_.steps());

@@ -270,6 +270,7 @@ TEST(TrainConfig, ReferenceNamesEveryKeyAndEveryRegisteredName) {
   has_names(vt::gradient_methods());
   has_names(vt::feedback_kinds());
   has_names(vt::evolution_kinds());
+  has_names(vt::l1_modes());
   // Defaults and ranges come from the declarations.
   EXPECT_THAT(md, HasSubstr("| `tau_mem` | 10 ms | > 0 |"));
   EXPECT_THAT(md, HasSubstr("| `exponential` | 1 |"));
@@ -283,6 +284,12 @@ TEST(TrainConfig, RewiringIsReadWithItsKindAndParameters) {
   EXPECT_EQ(cfg.rewiring.kind, vt::RewiringKind::deep_r);
   EXPECT_DOUBLE_EQ(cfg.rewiring.l1, 1e-5);
   EXPECT_DOUBLE_EQ(cfg.rewiring.temperature, 1e-9);
+  EXPECT_EQ(cfg.rewiring.l1_mode, vt::L1Mode::gradient);  // the default
+  EXPECT_EQ(vio::load_train_string(kBase + "[rewiring]\nl1_mode = \"update\"\n", "t.toml")
+                .rewiring.l1_mode,
+            vt::L1Mode::update);
+  EXPECT_THAT(error_of(kBase + "[rewiring]\nl1_mode = \"decay\"\n"),
+              HasSubstr(unknown(vt::l1_modes(), "decay")));
   EXPECT_FALSE(vio::load_train_string(kBase + "[rewiring]\nkind = \"deep_r\"\nbudget = \"per_matrix\"\n",
                                       "t.toml")
                    .rewiring.global_budget);

@@ -31,11 +31,13 @@ vt::NetConfig sparse_net(double density = 0.25, bool recurrent = false) {
   return c;
 }
 
-vt::RewiringConfig deep_r(double l1 = 0.0, double temperature = 0.0) {
+vt::RewiringConfig deep_r(double l1 = 0.0, double temperature = 0.0,
+                          vt::L1Mode mode = vt::L1Mode::gradient) {
   vt::RewiringConfig r;
   r.kind = vt::RewiringKind::deep_r;
   r.l1 = l1;
   r.temperature = temperature;
+  r.l1_mode = mode;
   return r;
 }
 
@@ -115,7 +117,7 @@ TEST(DeepR, SynapsesCrossingZeroGoDormantAndAsManyComeAlive) {
 TEST(DeepR, TheL1TermShrinksAndTheNoiseSpreadsTheParameters) {
   vt::Net net(sparse_net());
   vt::Optimizer opt(vt::OptimizerConfig{}, net.params());
-  vt::DeepR r(deep_r(0.5, 0.0), net);
+  vt::DeepR r(deep_r(0.5, 0.0, vt::L1Mode::update), net);
   const vt::WeightLayout& W = net.input_weights(0);
   const auto before = synapses(net, W);
   const double lr = 1e-3;  // θ shrinks by lr·l1 = 5e-4
@@ -146,6 +148,78 @@ TEST(DeepR, TheL1TermShrinksAndTheNoiseSpreadsTheParameters) {
   const double mean = sum / n, sd = std::sqrt(sq / n - mean * mean);
   EXPECT_NEAR(sd, std::sqrt(2 * lr * T), 0.15 * std::sqrt(2 * lr * T)) << n << " synapses";
   EXPECT_NEAR(mean, 0.0, 4 * std::sqrt(2 * lr * T) / std::sqrt(static_cast<double>(n)));
+}
+
+TEST(DeepR, TheL1TermInTheGradientIsTheUpdateTermWithSgdAndShrinksUnneededSynapsesWithAdam) {
+  // l1_mode = gradient adds l1·s_k to the gradient of each active synapse, nothing elsewhere.
+  vt::Net net(sparse_net());
+  vt::DeepR r(deep_r(0.25), net);
+  const vt::DeepR::Matrix& m = r.matrices()[0];
+  const vt::WeightLayout& W = net.input_weights(0);
+  auto grads = net.zero_grads();
+  for (auto& g : grads) std::fill(g.begin(), g.end(), 0.5f);
+  r.add_l1_gradient(net, grads);
+  for (std::size_t p = 0; p < grads.size(); ++p)
+    for (std::size_t k = 0; k < grads[p].size(); ++k) {
+      if (p != W.param) {
+        ASSERT_EQ(grads[p][k], 0.5f) << net.params()[p].name;
+        continue;
+      }
+      const auto i = static_cast<std::uint32_t>(
+          std::upper_bound(W.row_ptr.begin(), W.row_ptr.end(), k) - W.row_ptr.begin() - 1);
+      ASSERT_EQ(grads[p][k], 0.5f + 0.25f * r.sign(m, i, W.cols[k])) << k;
+    }
+  // The update mode adds nothing to the gradient.
+  auto g2 = net.zero_grads();
+  vt::DeepR(deep_r(0.25, 0.0, vt::L1Mode::update), net).add_l1_gradient(net, g2);
+  for (const auto& g : g2)
+    for (float x : g) ASSERT_EQ(x, 0.0f);
+
+  // With plain SGD both modes move θ by −lr·l1 (no loss gradient here).
+  vt::OptimizerConfig sgd;
+  sgd.kind = vt::OptimizerKind::sgd;
+  sgd.momentum = 0.0;
+  const double lr = 1e-3;
+  std::map<vt::L1Mode, std::map<std::pair<std::uint32_t, std::uint32_t>, float>> after;
+  for (const vt::L1Mode mode : {vt::L1Mode::gradient, vt::L1Mode::update}) {
+    vt::Net n2(sparse_net());
+    for (auto& x : n2.params()[n2.input_weights(0).param].value) x = std::copysign(1.0f, x);
+    vt::Optimizer opt(sgd, n2.params());
+    vt::DeepR dr(deep_r(0.5, 0.0, mode), n2);
+    auto g = n2.zero_grads();
+    dr.add_l1_gradient(n2, g);
+    opt.step(n2.params(), g, lr, 1);
+    dr.rewire(n2, opt, lr, opt.steps());
+    after[mode] = synapses(n2, n2.input_weights(0));
+    for (const auto& [ij, w] : after[mode]) ASSERT_NEAR(std::abs(w), 1.0 - 5e-4, 1e-6);
+  }
+  EXPECT_EQ(after[vt::L1Mode::gradient], after[vt::L1Mode::update]);
+
+  // With Adam, a synapse the loss does not need shrinks by ≈ lr per update whatever l1 is, so it
+  // goes dormant after about |θ|/lr updates; in the update mode it shrinks by lr·l1 only.
+  for (const vt::L1Mode mode : {vt::L1Mode::gradient, vt::L1Mode::update})
+    for (const double l1 : {1e-3, 0.1}) {
+      vt::Net n3(sparse_net());
+      const vt::WeightLayout& W3 = n3.input_weights(0);
+      for (auto& x : n3.params()[W3.param].value) x = std::copysign(0.01f, x);
+      vt::Optimizer opt(vt::OptimizerConfig{}, n3.params());
+      vt::DeepR dr(deep_r(l1, 0.0, mode), n3);
+      const double per_update = mode == vt::L1Mode::gradient ? lr : lr * l1;
+      auto update = [&] {
+        auto g = n3.zero_grads();
+        dr.add_l1_gradient(n3, g);
+        opt.step(n3.params(), g, lr, 1);
+        dr.rewire(n3, opt, lr, opt.steps());
+      };
+      for (int u = 0; u < 5; ++u) update();
+      for (const auto& [ij, w] : synapses(n3, W3))
+        ASSERT_NEAR(std::abs(w), 0.01 - 5 * per_update, 1e-5) << l1;
+      for (int u = 0; u < 6; ++u) update();
+      if (mode == vt::L1Mode::gradient)
+        EXPECT_GE(dr.matrices()[0].rewired, W3.cols.size()) << "all went dormant, l1 = " << l1;
+      else
+        EXPECT_EQ(dr.matrices()[0].rewired, 0u) << l1;
+    }
 }
 
 TEST(DeepR, TrainingKeepsTheBudgetRewiresAndIsTheSameForAnyThreadCount) {

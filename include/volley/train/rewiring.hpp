@@ -11,6 +11,10 @@
 // its layer's density). After every optimiser step (which moves w_k, equivalently θ_k, down the
 // gradient):
 //   θ_k ← θ_k − lr·l1 + sqrt(2·lr·T)·ν_k      (ν_k ~ N(0, 1); the L1 term and the noise)
+// (with l1_mode = gradient the L1 term is instead part of the loss, l1·Σθ, whose gradient l1·s_k
+// is added to the loss gradient before the optimiser step: the same with SGD; with Adam it is
+// scaled like the rest of the gradient, so a synapse that the loss does not need shrinks by
+// about lr per update whatever l1 is, and one survives while |∂E/∂θ| exceeds l1 on average),
 //   synapses with θ_k ≤ 0 go dormant; as many dormant positions are drawn uniformly at random
 //   from all the matrices' dormant positions together, and activated with θ = reset_value
 //   (their optimiser state starts at zero),
@@ -31,10 +35,14 @@ namespace volley::train {
 
 enum class RewiringKind { none, deep_r };
 const Registry<Choice<RewiringKind>>& rewiring_kinds();
+// Where Deep R's L1 term acts: on θ after the optimiser step, or in the loss gradient before it.
+enum class L1Mode { update, gradient };
+const Registry<Choice<L1Mode>>& l1_modes();
 
 struct RewiringConfig {
   RewiringKind kind = RewiringKind::none;
-  double l1 = 1e-4;           // α: θ shrinks by lr·α per update
+  double l1 = 1e-4;           // α: θ shrinks by lr·α per update (or α·s joins the gradient)
+  L1Mode l1_mode = L1Mode::gradient;
   double temperature = 0.0;   // T: noise of std sqrt(2·lr·T) per update
   double reset_value = 0.0;   // θ of a newly activated synapse
   // Where activated synapses go: anywhere among all matrices' dormant positions (the budget
@@ -65,6 +73,9 @@ class DeepR {
   // network has no sparse matrix, or a rewired layer has synaptic delays.
   DeepR(const RewiringConfig& config, Net& net);
 
+  // With l1_mode = gradient: adds l1·s_k to the loss gradient of every active synapse (call
+  // before the optimiser step; `grads` are indexed like net.params()). Does nothing otherwise.
+  void add_l1_gradient(const Net& net, std::vector<std::vector<float>>& grads) const;
   // After optimiser update number `update` (1-based: Optimizer::steps()) at learning rate lr.
   void rewire(Net& net, Optimizer& opt, double lr, std::uint64_t update);
 
