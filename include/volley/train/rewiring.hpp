@@ -8,19 +8,20 @@
 // is active when θ_k > 0, with weight w_k = s_k θ_k, and dormant otherwise (no weight). Only the
 // active ones are stored, so memory and time follow the budget K: the number of active synapses
 // of all rewired matrices together, fixed at the initial patterns' count (each matrix starts at
-// its layer's density). After every optimiser step (which moves w_k, equivalently θ_k, down the
-// gradient):
-//   θ_k ← θ_k − lr·l1 + sqrt(2·lr·T)·ν_k      (ν_k ~ N(0, 1); the L1 term and the noise)
-// (with l1_mode = gradient the L1 term is instead part of the loss, l1·Σθ, whose gradient l1·s_k
-// is added to the loss gradient before the optimiser step: the same with SGD; with Adam it is
-// scaled like the rest of the gradient, so a synapse that the loss does not need shrinks by
-// about lr per update whatever l1 is, and one survives while |∂E/∂θ| exceeds l1 on average),
+// its layer's density). The L1 prior l1·Σθ pulls θ towards dormancy: with l1_mode = gradient
+// (the default) its gradient l1·s_k joins the loss gradient before the optimiser step, so with
+// Adam it is scaled like the rest (a synapse the loss does not need shrinks by about lr per
+// update whatever l1 is; one survives while |∂E/∂θ| exceeds l1 on average); with l1_mode =
+// update θ_k −= lr·l1 after the step instead (the same as the gradient mode with SGD). After
+// every optimiser step (which moves w_k, equivalently θ_k, down the gradient):
+//   θ_k ← θ_k + sqrt(2·lr·T)·ν_k      (ν_k ~ N(0, 1): the exploration noise)
 //   synapses with θ_k ≤ 0 go dormant; as many dormant positions are drawn uniformly at random
 //   from all the matrices' dormant positions together, and activated with θ = reset_value
 //   (their optimiser state starts at zero),
 // so exactly K synapses stay active, and the budget flows to the layers where synapses survive
-// (Bellec et al.'s global constraint; with global_budget = false each matrix keeps its count). The draws are keyed by (seed, update), on one thread: the
-// result does not depend on the thread count.
+// (Bellec et al.'s global constraint; with global_budget = false each matrix keeps its count).
+// The draws are keyed by (seed, update), on one thread: the result does not depend on the
+// thread count.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -41,7 +42,7 @@ const Registry<Choice<L1Mode>>& l1_modes();
 
 struct RewiringConfig {
   RewiringKind kind = RewiringKind::none;
-  double l1 = 1e-4;           // α: θ shrinks by lr·α per update (or α·s joins the gradient)
+  double l1 = 1e-4;           // α: the L1 prior α·Σθ (where it acts: l1_mode)
   L1Mode l1_mode = L1Mode::gradient;
   double temperature = 0.0;   // T: noise of std sqrt(2·lr·T) per update
   double reset_value = 0.0;   // θ of a newly activated synapse
