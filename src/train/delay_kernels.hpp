@@ -24,8 +24,9 @@
 // The cost is synapses × width × T/16 vector operations whatever the input's density; the event
 // kernels cost events × synapses × width scalar ones, so the gather pays once an input row
 // carries a few events per sample (gather_pays). Whole-step taps sum each current in arrival
-// order (DelayTaps::gather_order), as the event kernels do: the same bits; wider taps sum in
-// another order.
+// order, as the event kernels do (the same bits): the synapses grouped by delay and row
+// (DelayTaps::group_off), a group's stretch of the raster in registers added to its neurons'
+// sums, which stay in cache for a tile of 64 steps. Wider taps sum in another order.
 #include <cstddef>
 #include <cstdint>
 #include <vector>

@@ -747,7 +747,9 @@ void Net::update_delays() {
     } else {
       std::vector<float>().swap(D.gather_w);
       std::vector<std::uint32_t>().swap(D.gather_at);
-      std::vector<std::uint32_t>().swap(D.gather_order);
+      std::vector<std::uint32_t>().swap(D.group_off);
+      std::vector<std::uint32_t>().swap(D.group_post);
+      std::vector<float>().swap(D.group_w);
     }
     if (D.per_synapse) {
       for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) std::vector<float>().swap(*v);

@@ -58,11 +58,13 @@ struct DelayTaps {
   std::size_t stride = 0;      // floats per raster row (delay_raster_stride)
   std::vector<float> gather_w;
   std::vector<std::uint32_t> gather_at;
-  // Whole-step taps (width 1): per neuron j the rows by delay, longest first, then by index
-  // (gather_order[j·n_pre + r]), so that each current sums its terms in the order the events
-  // arrive — the order of the event kernels and of the simulator's delay queue, which then
-  // give the same bits.
-  std::vector<std::uint32_t> gather_order;
+  // Whole-step taps (width 1): the synapses grouped by delay, longest first, then by row
+  // (group g = (K − 1 − start)·n_pre + i holds [group_off[g], group_off[g + 1]) of group_post,
+  // the postsynaptic neurons ascending, and group_w, the weights), so that each current sums its
+  // terms in the order the events arrive — the order of the event kernels and of the
+  // simulator's delay queue, which then give the same bits.
+  std::vector<std::uint32_t> group_off, group_post;
+  std::vector<float> group_w;
 };
 
 // One sample's input events as a raster: row i (of `stride` floats) holds the value of input
