@@ -340,6 +340,9 @@ std::span<const volley::Param<LayerConfig>> layer_params() {
        "coefficient of variation of the per-neuron τ_mem and τ_syn drawn by tau_init"},
       {"tau_lr_scale", &LayerConfig::tau_lr_scale, Dimension::none(), kPositive,
        "learn_tau: the learning rate of α and β is the optimiser's times this"},
+      {"tau_max", &LayerConfig::tau_max, Dimension::seconds(), kNonNegative,
+       "the largest τ_mem and τ_syn that tau_init draws and learn_tau reaches (α, β ≤ "
+       "exp(−dt/tau_max)); 0 = only the decay factors' bound 0.9999 (τ up to 10⁴ dt)"},
       {"max_delay", &LayerConfig::max_delay, Dimension::seconds(), kNonNegative,
        "synaptic delays of the input weights, one per synapse drawn uniformly in [0, max_delay] "
        "(rounded to steps at inference); 0 = none"},
@@ -484,6 +487,9 @@ void NetConfig::validate() const {
       bad(l, "tau_cv", fmt::format("must be < 1/√3 = 0.577 with tau_init = \"uniform\" (else τ "
                                    "can be ≤ 0), got {}",
                                    c.tau_cv));
+    if (c.tau_max > 0.0 && (c.tau_max < c.tau_mem || c.tau_max < c.tau_syn))
+      bad(l, "tau_max", fmt::format("{} s is below the layer's tau_mem ({} s) or tau_syn ({} s)",
+                                    c.tau_max, c.tau_mem, c.tau_syn));
     if (c.learn_delay && !(c.max_delay > 0.0))
       bad(l, "learn_delay", "needs max_delay > 0 (the window the delays are learned in)");
     if (c.max_delay > 0.0) {
@@ -628,11 +634,14 @@ Net::Net(NetConfig config) : config_(std::move(config)) {
         }
         return mean;
       };
+      // Draws above tau_max are set to it (the range learning keeps them in).
+      auto bounded = [&](double tau) { return c.tau_max > 0.0 ? std::min(tau, c.tau_max) : tau; };
       for (std::size_t j = 0; j < c.size; ++j) {
         CounterRng rng(seed, kStreamTau + static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(j), 0);
-        const double tm = draw(c.tau_mem, rng);
+        const double tm = bounded(draw(c.tau_mem, rng));
         params_[beta_[l]].value[j] = relu && !c.leaky ? 0.0f : decay_factor(config_.dt, tm);
-        if (alpha > 0.0) params_[alpha_[l]].value[j] = decay_factor(config_.dt, draw(c.tau_syn, rng));
+        if (alpha > 0.0)
+          params_[alpha_[l]].value[j] = decay_factor(config_.dt, bounded(draw(c.tau_syn, rng)));
         if (adl_rho_[l] != kNone)
           params_[adl_rho_[l]].value[j] = decay_factor(config_.dt, draw(c.tau_adapt, rng));
       }
@@ -702,8 +711,13 @@ void Net::constrain() {
   };
   for (std::size_t l = 0; l < config_.layers.size(); ++l) {
     const LayerConfig& c = config_.layers[l];
-    if (c.learn_tau)
-      for (std::size_t idx : {alpha_[l], beta_[l], adl_rho_[l]}) clamp(idx, 0.0f, kMaxDecay);
+    if (c.learn_tau) {
+      const float top = c.tau_max > 0.0
+                            ? std::min(kMaxDecay, static_cast<float>(decay_factor(config_.dt, c.tau_max)))
+                            : kMaxDecay;
+      for (std::size_t idx : {alpha_[l], beta_[l]}) clamp(idx, 0.0f, top);
+      clamp(adl_rho_[l], 0.0f, kMaxDecay);
+    }
     if (c.learn_threshold) clamp(theta_[l], kMinThreshold, std::numeric_limits<float>::max());
     if (c.learn_adapt) {
       clamp(adl_a_[l], 0.0f, kMaxCoupling);

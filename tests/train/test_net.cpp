@@ -757,6 +757,51 @@ TEST(NetConfig, HeterogeneousTimeConstantsHaveTheirMeanAndSpread) {
   EXPECT_THROW(vt::Net{c}, volley::ParameterError);
 }
 
+// tau_max bounds the time constants where they start (draws above it are set to it) and where
+// learning takes them (constrain), and must not be below the layer's own τ.
+TEST(NetConfig, TauMaxBoundsDrawnAndLearnedTimeConstants) {
+  vt::NetConfig c;
+  c.n_inputs = 4;
+  c.n_steps = 10;
+  c.dt = 1e-3;
+  vt::LayerConfig h = lif(2000);
+  h.tau_mem = 20e-3;
+  h.tau_syn = 5e-3;
+  h.tau_init = vt::TauInit::gamma;
+  h.tau_cv = 0.577;
+  h.learn_tau = true;
+  h.tau_max = 40e-3;
+  c.layers = {h, readout(2)};
+  vt::Net net(c);
+  const float top = static_cast<float>(std::exp(-c.dt / 40e-3));
+  const auto& beta = net.params()[net.beta_param(0)].value;
+  const auto& alpha = net.params()[net.alpha_param(0)].value;
+  EXPECT_LE(*std::max_element(beta.begin(), beta.end()), top);
+  // About 6 % of a gamma of shape 3 lies above twice its mean: those start at the bound.
+  const auto at_top = std::count(beta.begin(), beta.end(), top);
+  EXPECT_GT(at_top, 60);
+  EXPECT_LT(at_top, 200);
+  EXPECT_LT(*std::max_element(alpha.begin(), alpha.end()), top);  // τ_syn's draws stay below
+  // Learning pushed past the bound is brought back to it; without tau_max only to 0.9999.
+  net.params()[net.beta_param(0)].value.assign(2000, 0.99999f);
+  net.params()[net.alpha_param(0)].value.assign(2000, 0.99999f);
+  net.constrain();
+  EXPECT_EQ(net.params()[net.beta_param(0)].value[7], top);
+  EXPECT_EQ(net.params()[net.alpha_param(0)].value[7], top);
+  c.layers[0].tau_max = 0.0;
+  vt::Net unbounded(c);
+  unbounded.params()[unbounded.beta_param(0)].value.assign(2000, 0.99999f);
+  unbounded.constrain();
+  EXPECT_EQ(unbounded.params()[unbounded.beta_param(0)].value[7], vt::kMaxDecay);
+  c.layers[0].tau_max = 10e-3;  // below tau_mem
+  try {
+    vt::Net bad(c);
+    ADD_FAILURE() << "tau_max below tau_mem accepted";
+  } catch (const volley::ParameterError& e) {
+    EXPECT_NE(std::string(e.what()).find("tau_max"), std::string::npos) << e.what();
+  }
+}
+
 // ---- synaptic delays ----
 
 namespace {

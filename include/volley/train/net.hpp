@@ -74,6 +74,8 @@ struct LayerConfig {
   TauInit tau_init = TauInit::constant;  // per-neuron τ_mem and τ_syn at the start
   double tau_cv = 0.0;          // their coefficient of variation (not constant)
   double tau_lr_scale = 1.0;    // learn_tau: the learning rate of α and β relative to the weights'
+  double tau_max = 0.0;         // s: the largest τ_mem, τ_syn that tau_init draws and learning
+                                // reach (0 = the decay factors' bound kMaxDecay, 10⁴ dt)
   double adapt_coupling = 0.0;  // a (adlif)
   bool learn_threshold = false; // per-neuron θ is trained (lif, alif, adlif)
   bool learn_adapt = false;     // per-neuron a and b are trained (adlif; ρ with learn_tau)
