@@ -205,8 +205,8 @@ void correlation_tile(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
 // synapses by delay (longest first) and row (DelayTaps::group_off), each group's stretch of the
 // raster held in registers and added, times each synapse's weight, to the sums of its neurons
 // in `out` (n_post × TV, zero on entry), whose tile (n_post × 16·V floats) stays in cache.
-// Groups whose stretch holds no event are skipped: their terms are
-// zeros, and a sum that starts at +0 never becomes −0, so skipping them keeps the bits.
+// Groups whose stretch holds no event are skipped: their terms are zeros, and a sum that starts
+// at +0 never becomes −0, so skipping them keeps the bits.
 template <int V>
 void currents_in_order(const DelayTaps& D, std::size_t n_pre, const DelayRaster& r, std::size_t t0,
                        std::size_t TV, float* out) {
