@@ -713,18 +713,29 @@ TEST(Surrogates, ExponentialIsSlayersEscapeRate) {
 // Heterogeneous time constants (tau_init): per neuron, with the requested mean and coefficient of
 // variation, drawn from the seed (the same network twice, another for another seed), refused
 // where they make no sense.
+namespace {
+
+// n LIF neurons (τ_mem 20 ms, τ_syn 5 ms, dt 1 ms) with per-neuron time constants drawn by
+// `init` with that coefficient of variation, then a readout.
+vt::NetConfig drawn_taus(std::size_t n, vt::TauInit init, double cv) {
+  vt::NetConfig c;
+  c.n_inputs = 4;
+  c.n_steps = 10;
+  c.dt = 1e-3;
+  vt::LayerConfig h = lif(n);
+  h.tau_mem = 20e-3;
+  h.tau_syn = 5e-3;
+  h.tau_init = init;
+  h.tau_cv = cv;
+  c.layers = {h, readout(2)};
+  return c;
+}
+
+}  // namespace
+
 TEST(NetConfig, HeterogeneousTimeConstantsHaveTheirMeanAndSpread) {
   for (auto init : {vt::TauInit::uniform, vt::TauInit::gamma, vt::TauInit::lognormal}) {
-    vt::NetConfig c;
-    c.n_inputs = 4;
-    c.n_steps = 10;
-    c.dt = 1e-3;
-    vt::LayerConfig h = lif(4000);
-    h.tau_mem = 20e-3;
-    h.tau_syn = 5e-3;
-    h.tau_init = init;
-    h.tau_cv = 0.3;
-    c.layers = {h, readout(2)};
+    vt::NetConfig c = drawn_taus(4000, init, 0.3);
     const vt::Net net(c);
     auto stats = [&](std::size_t param, double tau) {
       double s = 0, s2 = 0;
@@ -760,18 +771,9 @@ TEST(NetConfig, HeterogeneousTimeConstantsHaveTheirMeanAndSpread) {
 // tau_max bounds the time constants where they start (draws above it are set to it) and where
 // learning takes them (constrain), and must not be below the layer's own τ.
 TEST(NetConfig, TauMaxBoundsDrawnAndLearnedTimeConstants) {
-  vt::NetConfig c;
-  c.n_inputs = 4;
-  c.n_steps = 10;
-  c.dt = 1e-3;
-  vt::LayerConfig h = lif(2000);
-  h.tau_mem = 20e-3;
-  h.tau_syn = 5e-3;
-  h.tau_init = vt::TauInit::gamma;
-  h.tau_cv = 0.577;
-  h.learn_tau = true;
-  h.tau_max = 40e-3;
-  c.layers = {h, readout(2)};
+  vt::NetConfig c = drawn_taus(2000, vt::TauInit::gamma, 0.577);
+  c.layers[0].learn_tau = true;
+  c.layers[0].tau_max = 40e-3;
   vt::Net net(c);
   const float top = static_cast<float>(std::exp(-c.dt / 40e-3));
   const auto& beta = net.params()[net.beta_param(0)].value;
