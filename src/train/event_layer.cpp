@@ -74,8 +74,14 @@ void decay_tables(float alpha, float beta, std::size_t T, EventScratch& s) {
   s.table_beta = beta;
 }
 
+// Checked for every sample: one pass without an early exit, so that it vectorises.
 bool uniform(const std::vector<float>& v) {
-  return std::all_of(v.begin(), v.end(), [&](float x) { return x == v.front(); });
+  if (v.empty()) return true;
+  const float first = v.front();
+  int differ = 0;
+#pragma omp simd reduction(| : differ)
+  for (std::size_t i = 0; i < v.size(); ++i) differ |= static_cast<int>(v[i] != first);
+  return differ == 0;
 }
 
 // Raw pointers into the scratch, taken once per pass: the block loops then keep them in
