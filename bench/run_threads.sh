@@ -8,6 +8,11 @@
 repeats=${1:-5}
 source "$(dirname "$0")/common.sh" threads
 
+# The machine's two CPUs before and after the sweep (bench/cores.cpp): on this VM they have
+# behaved like two cores at some hours and like two hardware threads of one core at others.
+cores=${CORES:-$(dirname "$volley")/bench/bench_cores}
+"$cores" > "$out/cores-before.jsonl"
+
 specs=("4000 10" "40000 2" "400000 0.5")
 configs=(T1 T2fixed T2)
 for k in $(seq 1 "$repeats"); do
@@ -26,6 +31,22 @@ for k in $(seq 1 "$repeats"); do
   done
 done
 
+"$cores" > "$out/cores-after.jsonl"
+cores_line() {
+  $py - "$1" <<'PY'
+import json, sys
+m = {}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    key = d["measure"] + (f"_{d['kib_per_thread']}" if "kib_per_thread" in d else "")
+    m[key] = d
+print(f"division throughput ×{m['divide']['two_thread_slowdown']:.2f} slower per thread with both "
+      f"CPUs busy, random updates of 4 MiB per thread ×{m['rmw_4096']['two_thread_slowdown']:.2f}, "
+      f"16 MiB ×{m['rmw_16384']['two_thread_slowdown']:.2f}; cache-line round trip "
+      f"{m['ping_pong']['ns_round_trip']:.0f} ns; spin barrier {m['spin_barrier']['ns_per_wait']:.0f} ns")
+PY
+}
+
 {
   echo
   echo "## Threads on one machine (issue 21) — $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD)"
@@ -35,6 +56,9 @@ done
   echo "--fixed-threads; \"2 (fall back)\": the default, which times a stretch on one thread and one"
   echo "on two and runs the rest on the faster (threads used: as the summary says in the best run)."
   echo "Efficiency = t(1) / (2 t(2 fixed))."
+  echo
+  echo "The two CPUs (build/bench/bench_cores) before the sweep: $(cores_line "$out/cores-before.jsonl");"
+  echo "after: $(cores_line "$out/cores-after.jsonl")."
   echo
   echo "| N | simulated (s) | 1 thread (s) | 2 fixed (s) | efficiency | 2 (fall back) (s) | threads used | spikes equal |"
   echo "|---|---|---|---|---|---|---|---|"
