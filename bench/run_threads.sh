@@ -8,8 +8,9 @@
 repeats=${1:-5}
 source "$(dirname "$0")/common.sh" threads
 
-# The machine's two CPUs before and after the sweep (bench/cores.cpp): on this VM they have
-# behaved like two cores at some hours and like two hardware threads of one core at others.
+# The machine's two CPUs before and after the sweep (bench/cores.cpp): on this VM the cache-line
+# round trip between them has moved between ≈ 150 and ≈ 600 ns, and they have at times shared
+# one divider like two hardware threads of one core.
 cores=${CORES:-$(dirname "$volley")/bench/bench_cores}
 "$cores" > "$out/cores-before.jsonl"
 

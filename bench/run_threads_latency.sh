@@ -3,12 +3,11 @@
 # 2 s) against the cache-line round trip between the two CPUs, measured just before it
 # (bench/cores.cpp). On this VM the round trip has moved between ≈ 150 ns and ≈ 600 ns within
 # minutes; each round runs the latency probe, one thread and two threads (--fixed-threads), and
-# the summary gives the efficiency t(1) / (2 t(2)) per round and by latency class.
+# the summary gives the efficiency t(1) / (2 t(2)) by latency class (median and range).
 # Usage: bench/run_threads_latency.sh [ROUNDS]   (default 30)
 rounds=${1:-30}
 source "$(dirname "$0")/common.sh" threads-latency
 cores=${CORES:-$(dirname "$volley")/bench/bench_cores}
-# shellcheck disable=SC2046
 scale=$(cuba_scale 40000)
 for k in $(seq 1 "$rounds"); do
   "$cores" latency > "$out/latency-$k.jsonl"
