@@ -52,7 +52,8 @@ struct Fixture {
 void BM_GatherCurrents(benchmark::State& state) {
   Fixture f;
   vt::DelayRaster r;
-  std::vector<float> scratch, cur(kSteps * kPost);
+  volley::AlignedVector<float> scratch;
+  std::vector<float> cur(kSteps * kPost);
   for (auto _ : state) {
     vd::fill_delay_raster(f.D, kPre, kSteps, f.off.data(), f.idx.data(), f.val.data(), r);
     vd::gather_delayed_currents(f.D, kPost, kSteps, r, scratch, cur.data());
@@ -66,7 +67,8 @@ void BM_GatherCorrelation(benchmark::State& state) {
   Fixture f;
   vt::DelayRaster r;
   vd::fill_delay_raster(f.D, kPre, kSteps, f.off.data(), f.idx.data(), f.val.data(), r);
-  std::vector<float> scratch, c(kPre * kPost);
+  volley::AlignedVector<float> scratch;
+  std::vector<float> c(kPre * kPost);
   for (auto _ : state) {
     vd::gather_delayed_correlation(f.D, kPost, kSteps, r, f.g.data(), scratch, c.data());
     benchmark::DoNotOptimize(c.data());

@@ -26,7 +26,12 @@
 // carries a few events per sample (gather_pays). Whole-step taps sum each current in arrival
 // order, as the event kernels do (the same bits): the synapses grouped by delay and row
 // (DelayTaps::group_off), a group's stretch of the raster in registers added to its neurons'
-// sums, which stay in cache for a tile of 64 steps. Wider taps sum in another order.
+// sums, which stay in cache for a tile of 64 steps. When the inputs are counts (spikes binned
+// into steps: whole numbers up to 255) the raster is also kept as bytes (DelayRaster::counts,
+// a quarter of the floats: in L2 for 700 rows), and each neuron walks its synapses in that
+// order (DelayTaps::order_at) with its sums in registers — no read-modify-write of the sums —
+// and the correlation reads the bytes; the same products in the same order, so the same bits.
+// Wider taps sum in another order.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -48,7 +53,7 @@ void sort_events_by_row(std::size_t n_pre, std::size_t T, const std::uint32_t* o
 void block_delayed_currents(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
                             std::size_t T, const std::uint32_t* row_off,
                             const std::uint32_t* step, const std::uint32_t* event,
-                            const float* val, std::vector<float>& tile, float* cur);
+                            const float* val, AlignedVector<float>& tile, float* cur);
 
 // Adds to the dense blocks' correlations c (n_pre × K × n_post, delays.hpp's block layout)
 // x·dL/dI of the steps t + lo..t + hi for every event (t, x) of each row, from g ((T + K) ×
@@ -58,7 +63,7 @@ void block_delayed_correlation(const DelayTaps& D, std::size_t n_pre, std::size_
                                std::size_t T, const std::uint32_t* row_off,
                                const std::uint32_t* step, const std::uint32_t* event,
                                const float* val, const std::uint32_t* first_nz, const float* g,
-                               std::vector<float>& tile, float* c, std::uint8_t* touched);
+                               AlignedVector<float>& tile, float* c, std::uint8_t* touched);
 
 // Builds D's time-major copy (gather_w, gather_at, stride; delays.hpp) from its taps (start,
 // phi) and the dense weights w (n_pre × n_post) for samples of T steps.
@@ -77,12 +82,12 @@ bool gather_pays(const DelayTaps& D, std::size_t events, std::size_t rows, std::
 // The delayed currents of all T steps into `cur` (time-major, T × n_post, overwritten).
 // `scratch` holds n_post × the padded steps.
 void gather_delayed_currents(const DelayTaps& D, std::size_t n_post, std::size_t T,
-                             const DelayRaster& r, std::vector<float>& scratch, float* cur);
+                             const DelayRaster& r, AlignedVector<float>& scratch, float* cur);
 
 // Adds c_ij(o) for every synapse of the rows in the raster to `c` (tap-major, the per-synapse
 // taps' layout: c[o·S + i·n_post + j], S synapses), from dL/dI (time-major, T × n_post).
 void gather_delayed_correlation(const DelayTaps& D, std::size_t n_post, std::size_t T,
-                                const DelayRaster& r, const float* g, std::vector<float>& scratch,
+                                const DelayRaster& r, const float* g, AlignedVector<float>& scratch,
                                 float* c);
 
 }  // namespace volley::train::detail

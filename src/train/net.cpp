@@ -766,7 +766,7 @@ void Net::update_delays() {
       std::vector<float>().swap(D.group_w);
     }
     if (D.per_synapse) {
-      for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) std::vector<float>().swap(*v);
+      for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) AlignedVector<float>().swap(*v);
       D.offset.resize(d.size());
       D.kernel_syn.resize(d.size() * Wd);
     } else {

@@ -23,18 +23,20 @@ struct Sample {
 };
 
 // Events of n_pre inputs over T steps, each (input, step) with probability p and a value in
-// [0.5, 1.5); rows ≥ silent_from never fire.
-Sample events(std::size_t n_pre, std::size_t T, double p, std::size_t silent_from, unsigned seed) {
+// [0.5, 1.5) (or a count 1–3: spikes binned into steps); rows ≥ silent_from never fire.
+Sample events(std::size_t n_pre, std::size_t T, double p, std::size_t silent_from, unsigned seed,
+              bool counts) {
   std::mt19937 rng(seed);
   std::bernoulli_distribution fire(p);
   std::uniform_real_distribution<float> value(0.5f, 1.5f);
+  std::uniform_int_distribution<int> count(1, 3);
   Sample s;
   s.off.push_back(0);
   for (std::size_t t = 0; t < T; ++t) {
     for (std::size_t i = 0; i < silent_from; ++i)
       if (fire(rng)) {
         s.idx.push_back(static_cast<std::uint32_t>(i));
-        s.val.push_back(value(rng));
+        s.val.push_back(counts ? static_cast<float>(count(rng)) : value(rng));
       }
     s.off.push_back(static_cast<std::uint32_t>(s.idx.size()));
   }
@@ -44,6 +46,7 @@ Sample events(std::size_t n_pre, std::size_t T, double p, std::size_t silent_fro
 struct Setup {
   std::size_t n_pre, n_post, T, K;
   double sigma;
+  bool counts = false;
 };
 
 void check(const Setup& c, unsigned seed) {
@@ -59,10 +62,14 @@ void check(const Setup& c, unsigned seed) {
   D.gather = true;
   vd::build_time_major_taps(D, w.data(), c.n_pre, c.n_post, c.T);
   const std::size_t Wd = D.width;
-  const Sample s = events(c.n_pre, c.T, 0.2, c.n_pre - 3, seed + 1);
+  const Sample s = events(c.n_pre, c.T, 0.2, c.n_pre - 3, seed + 1, c.counts);
   vt::DelayRaster r;
   vd::fill_delay_raster(D, c.n_pre, c.T, s.off.data(), s.idx.data(), s.val.data(), r);
   ASSERT_EQ(r.rows.size(), c.n_pre - 3);
+#if defined(__AVX512F__)
+  // Counts on whole-step taps take the byte kernels, graded values the float raster's.
+  EXPECT_EQ(!r.counts.empty(), c.counts && Wd == 1);
+#endif
 
   // The inputs as a dense array x[i][t] and the definitions in double.
   std::vector<double> x(c.n_pre * c.T, 0.0);
@@ -72,10 +79,21 @@ void check(const Setup& c, unsigned seed) {
   std::vector<float> g(c.T * c.n_post);
   for (float& v : g) v = weight(rng);
 
-  std::vector<float> cur(c.T * c.n_post, -1.0f), scratch;
+  std::vector<float> cur(c.T * c.n_post, -1.0f);
+  volley::AlignedVector<float> scratch;
   vd::gather_delayed_currents(D, c.n_post, c.T, r, scratch, cur.data());
   std::vector<float> corr(Wd * S, 0.25f);  // added to
   vd::gather_delayed_correlation(D, c.n_post, c.T, r, g.data(), scratch, corr.data());
+  if (!r.counts.empty()) {
+    // The byte kernels give the float raster kernels' bits.
+    vt::DelayRaster floats = r;
+    floats.counts.clear();
+    std::vector<float> cur_f(cur.size(), -1.0f), corr_f(corr.size(), 0.25f);
+    vd::gather_delayed_currents(D, c.n_post, c.T, floats, scratch, cur_f.data());
+    vd::gather_delayed_correlation(D, c.n_post, c.T, floats, g.data(), scratch, corr_f.data());
+    EXPECT_EQ(cur, cur_f);
+    EXPECT_EQ(corr, corr_f);
+  }
 
   double worst_cur = 0.0, worst_corr = 0.0;
   for (std::size_t j = 0; j < c.n_post; ++j) {
@@ -116,6 +134,16 @@ TEST(DelayGather, CurrentsAndCorrelationsAreTheirDefinitions) {
   check({.n_pre = 100, .n_post = 21, .T = 150, .K = 9, .sigma = 0.0}, 1);   // whole steps, two tiles
   check({.n_pre = 61, .n_post = 17, .T = 40, .K = 7, .sigma = 0.6}, 2);     // taps 5 wide
   check({.n_pre = 53, .n_post = 16, .T = 300, .K = 25, .sigma = 0.3}, 3);   // taps 3 wide, three tiles
+}
+
+TEST(DelayGather, CountsOnWholeStepsTakeTheByteKernelsWithTheSameBits) {
+  // Two tiles (the second one ragged), an odd number of neurons, rows past 16 and 48.
+  check({.n_pre = 100, .n_post = 21, .T = 150, .K = 9, .sigma = 0.0, .counts = true}, 4);
+  // One tile of 7 vectors and a window of 11, as on spoken digits; three tiles of 128.
+  check({.n_pre = 70, .n_post = 33, .T = 100, .K = 11, .sigma = 0.0, .counts = true}, 5);
+  check({.n_pre = 37, .n_post = 8, .T = 300, .K = 25, .sigma = 0.0, .counts = true}, 6);
+  // Wider taps keep the raster kernels.
+  check({.n_pre = 61, .n_post = 17, .T = 40, .K = 7, .sigma = 0.6, .counts = true}, 7);
 }
 
 TEST(DelayGather, PaysForDenseInputsOnly) {

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "volley/aligned.hpp"
+
 namespace volley::train {
 
 // Below this σ (steps) a delay is rounded to one tap and has no gradient.
@@ -35,7 +37,9 @@ struct DelayTaps {
   // t adds the rows lo[i]..hi[i] of its block to the currents of steps t + lo[i]..t + hi[i] —
   // one contiguous run of memory, as in a time-major buffer — so delivery costs
   // events × (hi − lo + 1) × n_post, vectorised.
-  std::vector<float> kernel, phi_dense, dphi_dense;
+  // (On 64-byte lines, or huge pages: the kernels read them a vector at a time, and a block
+  // table placed by malloc at 16 bytes past a line split every load; measured 10 % of an epoch.)
+  AlignedVector<float> kernel, phi_dense, dphi_dense;
   std::vector<std::uint32_t> lo, hi;  // per presynaptic row: the taps any of its synapses use
   // Narrow taps (use_per_synapse_taps): instead of the blocks, per synapse k its place in a
   // time-major buffer, offset = start·n_post + post, and kernel_syn = w·φ (width × synapses,
@@ -65,6 +69,11 @@ struct DelayTaps {
   // simulator's delay queue, which then give the same bits.
   std::vector<std::uint32_t> group_off, group_post;
   std::vector<float> group_w;
+  // The same synapses neuron by neuron, for inputs that are counts (DelayRaster::counts):
+  // neuron j's n_pre synapses at [j·n_pre, (j + 1)·n_pre), in the groups' order, each as the
+  // start of its run in the raster (as gather_at) and its weight.
+  std::vector<std::uint32_t> order_at;
+  std::vector<float> order_w;
 };
 
 // One sample's input events as a raster: row i (of `stride` floats) holds the value of input
@@ -74,6 +83,11 @@ struct DelayRaster {
   std::vector<float> x;
   std::vector<std::uint32_t> rows;  // the rows with at least one event, ascending
   std::vector<std::uint8_t> seen;
+  // Whole-step taps of dense weights (DelayTaps::order_at) with inputs that are counts (whole
+  // numbers 0–255, as spikes binned into steps are): the same raster as bytes, for kernels
+  // that read it from L2 (90 KB for 700 rows of 100 steps) where the floats (360 KB) spill.
+  // Empty otherwise.
+  std::vector<std::uint8_t> counts;
 };
 
 // Floats per row of a sample's raster for a window of K steps and T steps: K − 1 leading

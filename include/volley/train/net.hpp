@@ -222,7 +222,7 @@ struct LayerState {
 // row, shaped as DelayTaps::kernel), summed over samples until Net::fold_gradients turns it
 // into the weights' and delays' gradients.
 struct DelayCorrelation {
-  std::vector<float> c;
+  AlignedVector<float> c;
   std::vector<std::uint8_t> touched;  // per presynaptic row: c is non-zero there
 };
 
@@ -245,12 +245,12 @@ struct Workspace {
   std::vector<float> cur, syn, mem, adapt, spike;          // forward state (max layer size)
   std::vector<float> gm, gs, ga, gi, gi_next, delta, keep, econst;  // backward state
   std::vector<float> u, mt;                                   // per-step temporaries
-  std::vector<float> dbuf;  // delayed layers: input currents, or dL/dI, time-major over T + K steps
+  AlignedVector<float> dbuf;  // delayed layers: input currents, or dL/dI, time-major over T + K steps
   std::vector<DelayCorrelation> dcorr;  // per layer (delayed layers only)
   std::vector<std::uint8_t> dany;       // delayed backward: steps with a non-zero dL/dI
   std::vector<std::uint32_t> dnext, drow_off, dorder, dfill, dev;  // its events sorted by row
   DelayRaster draster;          // delayed layers, time-major taps: the input of the sample
-  std::vector<float> dscratch;  // and their neuron-major sums, or the dense blocks' tile
+  AlignedVector<float> dscratch;  // and their neuron-major sums, or the dense blocks' tile
   // Delayed layers: leave the correlations in dcorr for one fold_gradients call after many
   // samples (the trainer, per chunk) instead of folding after every sample.
   bool defer_fold = false;
