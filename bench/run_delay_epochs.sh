@@ -14,7 +14,8 @@ args() {  # sets the array a
   a=()
   case $1 in
     rounded) a=(--set 'layers.0.max_delay="100 ms"' --set 'layers.0.delay_sigma="0 ms"') ;;
-    blurred) a=(--set 'layers.0.max_delay="100 ms"' --set 'layers.0.delay_sigma="30 ms"') ;;
+    blurred) a=(--set 'layers.0.max_delay="100 ms"' --set 'layers.0.delay_sigma="30 ms"'
+                --set layers.0.learn_delay=true) ;;
   esac
 }
 for r in $(seq "$rounds"); do
