@@ -764,6 +764,8 @@ void Net::update_delays() {
       std::vector<std::uint32_t>().swap(D.group_off);
       std::vector<std::uint32_t>().swap(D.group_post);
       std::vector<float>().swap(D.group_w);
+      std::vector<std::uint32_t>().swap(D.order_at);
+      std::vector<float>().swap(D.order_w);
     }
     if (D.per_synapse) {
       for (auto* v : {&D.kernel, &D.phi_dense, &D.dphi_dense}) AlignedVector<float>().swap(*v);
