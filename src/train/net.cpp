@@ -745,7 +745,7 @@ void Net::update_delays() {
     const std::vector<float>& d = params_[delay_[l]].value;
     const auto K = static_cast<std::size_t>(std::round(config_.layers[l].max_delay / config_.dt)) + 1;
     DelayTaps& D = taps_[l];
-    compute_delay_taps(d.data(), d.size(), K, params_[delay_sigma_[l]].value[0], D);
+    compute_delay_taps(d.data(), d.size(), K, params_[delay_sigma_[l]].value[0], D, threads_);
     // The dense blocks or the per-synapse taps (delays.hpp) from the taps and the current
     // weights.
     const WeightLayout& W = w_[l];
@@ -778,6 +778,8 @@ void Net::update_delays() {
     }
     D.lo.assign(W.n_pre, 0);
     D.hi.assign(W.n_pre, 0);
+    // Row by row (each writes its own block, taps and bounds), on the trainer's threads.
+#pragma omp parallel for num_threads(threads_) schedule(static) if (d.size() * Wd >= 65536)
     for (std::size_t i = 0; i < W.n_pre; ++i) {
       const auto row = static_cast<std::uint32_t>(i);
       std::size_t lo = K, hi = 0;

@@ -99,6 +99,7 @@ Trainer::Trainer(Net& net, LossConfig loss, OptimizerConfig opt, TrainSettings s
   if (settings_.gradient == GradientKind::eprop)
     eprop_ = std::make_unique<Eprop>(net_, loss_, EpropConfig{settings_.feedback, net_.config().seed});
   threads_.resize(static_cast<std::size_t>(settings_.threads));
+  net_.set_threads(settings_.threads);
   grads_ = net_.zero_grads();
 }
 

@@ -108,9 +108,9 @@ bool use_per_synapse_taps(std::size_t width, std::size_t window);
 std::size_t delay_taps_width(std::size_t window, double sigma);
 
 // Fills `taps` for the delays `d` (steps, one per synapse; values outside [0, K − 1] are used
-// clamped) at width σ (steps).
+// clamped) at width σ (steps), on up to `threads` threads (the same values for any number).
 void compute_delay_taps(const float* d, std::size_t n, std::size_t window, double sigma,
-                        DelayTaps& taps);
+                        DelayTaps& taps, int threads = 1);
 
 // σ (steps) at a point of training: σ0 falls linearly to 0 over the fraction `anneal` of it
 // (progress in [0, 1]: epochs done / epochs), and stays 0 after.

@@ -315,6 +315,9 @@ class Net {
   // Recomputes the delay taps and their dense blocks from the parameters: needed after the
   // weights or delays of a layer with delays were written directly (a checkpoint, a test).
   void update_delays();
+  // Threads for the work between batches (update_delays; the trainer sets its own count). The
+  // results are the same for any count.
+  void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
   // The layout of the delay taps (delays.hpp; automatic by default, a test may force one) and
   // recomputes them.
   void set_delay_layout(DelayLayout layout) {
@@ -403,6 +406,7 @@ class Net {
   AdlifStep adlif_kernel(std::size_t l, const float* cur, float* syn, float* mem, float* w,
                          float* spike, float* u, float* mt) const;
   std::size_t max_size_ = 0;
+  int threads_ = 1;  // set_threads
   bool has_relu_ = false;
 };
 
