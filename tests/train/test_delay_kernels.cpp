@@ -158,3 +158,21 @@ TEST(DelayGather, PaysForDenseInputsOnly) {
   D.gather_always = true;
   EXPECT_TRUE(vd::gather_pays(D, 1, 10, 100));
 }
+
+// The taps are recomputed after every training step on the trainer's threads: the same values
+// for any thread count (sizes above the threshold that turns the threads on).
+TEST(DelayTaps, SameValuesOnOneOrTwoThreads) {
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<float> delay(-1.0f, 11.0f);  // some outside the window
+  std::vector<float> d(700 * 256);
+  for (float& x : d) x = delay(rng);
+  for (const double sigma : {3.0, 0.7, 0.0}) {
+    vt::DelayTaps one, two;
+    vt::compute_delay_taps(d.data(), d.size(), 11, sigma, one, 1);
+    vt::compute_delay_taps(d.data(), d.size(), 11, sigma, two, 2);
+    EXPECT_EQ(one.width, two.width);
+    EXPECT_EQ(one.start, two.start) << "sigma " << sigma;
+    EXPECT_EQ(one.phi, two.phi) << "sigma " << sigma;
+    EXPECT_EQ(one.dphi, two.dphi) << "sigma " << sigma;
+  }
+}
