@@ -160,13 +160,20 @@ void currents_tile(const DelayTaps& D, std::size_t n_pre, std::size_t n_post, co
   if (j < n_post) currents_neurons<V, 1>(D, n_pre, n_post, r, q0, q1, t0, TV, j, out);
 }
 
+// 16 steps of a row of the count raster (DelayRaster::counts) as floats. The maskz forms: GCC
+// 12's plain ones start from an undefined vector, which -Wmaybe-uninitialized reports.
+inline __m512 counts16(const std::uint8_t* p) {
+  const __m512i n = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm512_maskz_cvtepi32_ps(0xFFFF, n);
+}
+
 // Correlations of one time tile: c_ij(o) += Σ_t g_j(t)·x_i(t − shift) over the tile, rows
-// [q0, q1), with g neuron-major (n_post × TV).
-template <int V>
+// [q0, q1), with g neuron-major (n_post × TV). x(at, v) is vector v of the raster's run that
+// starts at `at` (DelayTaps::gather_at) in this tile: read from the floats or the counts.
+template <int V, class X>
 void correlation_tile(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
                       const DelayRaster& r, std::size_t q0, std::size_t q1, std::size_t t0,
-                      std::size_t TV, const float* g, float* c) {
-  const float* x = r.x.data() + t0;
+                      std::size_t TV, const float* g, float* c, X x) {
   const std::uint32_t* rows = r.rows.data();
   const std::size_t S = n_pre * n_post;
   alignas(64) float sums[16];
@@ -177,21 +184,23 @@ void correlation_tile(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
       const TapRun run = tap_run(D, n_pre, n_post, o, j);
       float* c_oj = c + o * S + j;
       auto dot = [&](std::uint32_t i) {
-        const float* p = x + run.at[i];
+        const std::uint32_t at = run.at[i];
         // Even and odd vectors in two chains, then added.
-        __m512 s0 = _mm512_mul_ps(gv[0], _mm512_loadu_ps(p));
+        __m512 s0 = _mm512_mul_ps(gv[0], x(at, 0));
         __m512 s1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
         for (int v = 1; v < V; ++v) {
           if (v % 2)
-            s1 = _mm512_fmadd_ps(gv[v], _mm512_loadu_ps(p + 16 * v), s1);
+            s1 = _mm512_fmadd_ps(gv[v], x(at, v), s1);
           else
-            s0 = _mm512_fmadd_ps(gv[v], _mm512_loadu_ps(p + 16 * v), s0);
+            s0 = _mm512_fmadd_ps(gv[v], x(at, v), s0);
         }
         return _mm512_add_ps(s0, s1);
       };
       std::size_t q = q0;
       for (; q + 16 <= q1; q += 16) {
         __m512 a[16];
+#pragma GCC unroll 16
         for (std::size_t L = 0; L < 16; ++L) a[(L >> 2) + 4 * (L & 3)] = dot(rows[q + L]);
         _mm512_store_ps(sums, sum16(a));
         for (std::size_t L = 0; L < 16; ++L) c_oj[rows[q + L] * n_post] += sums[L];
@@ -238,12 +247,6 @@ void currents_in_order(const DelayTaps& D, std::size_t n_pre, const DelayRaster&
   }
 }
 
-// 16 steps of a row of the count raster (DelayRaster::counts) as floats. The maskz forms: GCC
-// 12's plain ones start from an undefined vector, which -Wmaybe-uninitialized reports.
-inline __m512 counts16(const std::uint8_t* p) {
-  const __m512i n = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm512_maskz_cvtepi32_ps(0xFFFF, n);
-}
 
 // Whole-step taps with counts (DelayRaster::counts), J neurons at a time, for the time tile of V
 // vectors from step t0: each neuron's synapses in arrival order (DelayTaps::order_at), the
@@ -271,46 +274,6 @@ void currents_counts(const DelayTaps& D, std::size_t n_pre, const std::uint8_t* 
     }
   for (int n = 0; n < J; ++n)
     for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + (j0 + n) * TV + t0 + 16 * v, a[n][v]);
-}
-
-// correlation_tile for whole-step taps with counts, over all rows of the raster at once: the
-// same products and sums in the same order (so the same bits), the counts read as bytes.
-template <int V>
-void correlation_counts(const DelayTaps& D, std::size_t n_pre, std::size_t n_post,
-                        const DelayRaster& r, std::size_t t0, std::size_t TV, const float* g,
-                        float* c) {
-  const std::uint32_t* rows = r.rows.data();
-  const std::uint8_t* x = r.counts.data() + t0;
-  const std::size_t nr = r.rows.size();
-  alignas(64) float sums[16];
-  for (std::size_t j = 0; j < n_post; ++j) {
-    __m512 gv[V];
-    for (int v = 0; v < V; ++v) gv[v] = _mm512_loadu_ps(g + j * TV + t0 + 16 * v);
-    const TapRun run = tap_run(D, n_pre, n_post, 0, j);
-    float* c_j = c + j;
-    auto dot = [&](std::uint32_t i) {
-      const std::uint8_t* p = x + run.at[i];
-      __m512 s0 = _mm512_mul_ps(gv[0], counts16(p));
-      __m512 s1 = _mm512_setzero_ps();
-#pragma GCC unroll 8
-      for (int v = 1; v < V; ++v) {
-        if (v % 2)
-          s1 = _mm512_fmadd_ps(gv[v], counts16(p + 16 * v), s1);
-        else
-          s0 = _mm512_fmadd_ps(gv[v], counts16(p + 16 * v), s0);
-      }
-      return _mm512_add_ps(s0, s1);
-    };
-    std::size_t q = 0;
-    for (; q + 16 <= nr; q += 16) {
-      __m512 a[16];
-#pragma GCC unroll 16
-      for (std::size_t L = 0; L < 16; ++L) a[(L >> 2) + 4 * (L & 3)] = dot(rows[q + L]);
-      _mm512_store_ps(sums, sum16(a));
-      for (std::size_t L = 0; L < 16; ++L) c_j[rows[q + L] * n_post] += sums[L];
-    }
-    for (; q < nr; ++q) c_j[rows[q] * n_post] += hsum(dot(rows[q]));
-  }
 }
 
 template <class F>
@@ -578,16 +541,23 @@ void gather_delayed_correlation(const DelayTaps& D, std::size_t n_post, std::siz
   for (std::size_t t = 0; t < T; ++t)
     for (std::size_t j = 0; j < n_post; ++j) gj[j * TV + t] = g[t * n_post + j];
 #if defined(__AVX512F__)
+  // Counts: all rows at once (their bytes stay in L2); floats: 48 rows at a time (in L1).
   const bool counts = !r.counts.empty() && D.width == 1;
-  for (std::size_t t0 = 0; t0 < TV && counts; t0 += kTile)
+  for (std::size_t t0 = 0; t0 < TV && counts; t0 += kTile) {
+    const std::uint8_t* xb = r.counts.data() + t0;
     with_vectors(std::min(TV - t0, kTile) / 16, [&]<int V>() {
-      correlation_counts<V>(D, n_pre, n_post, r, t0, TV, gj, c);
+      correlation_tile<V>(D, n_pre, n_post, r, 0, nr, t0, TV, gj, c,
+                          [xb](std::uint32_t at, int v) { return counts16(xb + at + 16 * v); });
     });
+  }
   for (std::size_t t0 = 0; t0 < TV && !counts; t0 += kTile)
     for (std::size_t q0 = 0; q0 < nr; q0 += kChunk) {
       const std::size_t q1 = std::min(nr, q0 + kChunk);
       with_vectors((std::min(TV - t0, kTile)) / 16, [&]<int V>() {
-        correlation_tile<V>(D, n_pre, n_post, r, q0, q1, t0, TV, gj, c);
+        const float* xf = r.x.data() + t0;
+        correlation_tile<V>(D, n_pre, n_post, r, q0, q1, t0, TV, gj, c, [xf](std::uint32_t at, int v) {
+          return _mm512_loadu_ps(xf + at + 16 * v);
+        });
       });
     }
 #else
