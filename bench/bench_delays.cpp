@@ -77,6 +77,52 @@ void BM_GatherCorrelation(benchmark::State& state) {
 }
 BENCHMARK(BM_GatherCorrelation)->Unit(benchmark::kMicrosecond);
 
+// The dense blocks of blurred delays (σ wide: every synapse has all kWindow taps), as the
+// training forward and backward use them; the same events as above, sorted by row.
+struct BlockFixture : Fixture {
+  std::vector<std::uint32_t> row_off, step, event, fill, first_nz;
+  std::vector<std::uint8_t> touched;
+  BlockFixture() {
+    std::mt19937 rng(2);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    D.kernel.resize(kPre * kWindow * kPost);
+    for (float& x : D.kernel) x = normal(rng);
+    D.lo.assign(kPre, 0);
+    D.hi.assign(kPre, static_cast<std::uint32_t>(kWindow - 1));
+    vd::sort_events_by_row(kPre, kSteps, off.data(), idx.data(), row_off, step, event, fill);
+    first_nz.resize(kSteps + kWindow + 1);
+    for (std::size_t t = 0; t <= kSteps + kWindow; ++t) first_nz[t] = static_cast<std::uint32_t>(t);
+    touched.assign(kPre, 0);
+  }
+};
+
+void BM_BlockCurrents(benchmark::State& state) {
+  BlockFixture f;
+  volley::AlignedVector<float> tile;
+  std::vector<float> cur((kSteps + kWindow) * kPost);
+  for (auto _ : state) {
+    vd::block_delayed_currents(f.D, kPre, kPost, kSteps, f.row_off.data(), f.step.data(),
+                               f.event.data(), f.val.data(), tile, cur.data());
+    benchmark::DoNotOptimize(cur.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.val.size() * kWindow * kPost));
+}
+BENCHMARK(BM_BlockCurrents)->Unit(benchmark::kMicrosecond);
+
+void BM_BlockCorrelation(benchmark::State& state) {
+  BlockFixture f;
+  volley::AlignedVector<float> tile;
+  std::vector<float> c(kPre * kWindow * kPost);
+  for (auto _ : state) {
+    vd::block_delayed_correlation(f.D, kPre, kPost, kSteps, f.row_off.data(), f.step.data(),
+                                  f.event.data(), f.val.data(), f.first_nz.data(), f.g.data(),
+                                  tile, c.data(), f.touched.data());
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.val.size() * kWindow * kPost));
+}
+BENCHMARK(BM_BlockCorrelation)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
