@@ -19,10 +19,14 @@ constexpr std::size_t kTile = 128;
 // the groups), 64 steps 0.84–0.85 ms, 128 steps 1.36 ms; the per-neuron loop this replaced
 // 0.89–1.08 ms.
 constexpr std::size_t kOrderTile = 64;
-// Neurons per pass of the dense blocks: 16 vectors of sums in registers; the currents or dL/dI
+// Neurons per pass of the dense blocks' forward: 16 vectors of sums in registers; the currents
 // they read and write, (T + K) × 256 floats (111 KB for 100 steps and 11 taps), stay in L2.
+// (128 or 64 per pass: 22 % and 45 % slower, bench/bench_delays.)
 constexpr std::size_t kNeurons = 256;
-constexpr std::size_t kVectors = kNeurons / 16;
+// Neurons per pass of the correlation: the dL/dI it reads for every event and tap, (T + K) × 128
+// floats (56 KB), closer to L1. bench/bench_delays, interleaved: 256 per pass 1.05–1.06 ms per
+// sample, 128 0.95–1.01 ms, 64 1.01–1.02 ms, 32 1.63–1.65 ms.
+constexpr std::size_t kCorrNeurons = 128;
 
 // Asks for the pieces [at + o·stride, + n floats) for o in [0, count) ahead of their use (the
 // next row's kernel block or correlations in a tile: apart in memory, so not prefetched by
@@ -32,8 +36,11 @@ inline void prefetch_pieces(const float* at, std::size_t count, std::size_t stri
     for (std::size_t m = 0; m < n; m += 16) __builtin_prefetch(at + o * stride + m);
 }
 
-// Sums over the (up to) 256 neurons of a pass kept in registers.
+// Sums over the (up to) P neurons of a pass kept in registers.
+template <std::size_t P>
 class TileSum {
+  static constexpr std::size_t kNeurons = P, kVectors = P / 16;
+
  public:
   explicit TileSum(std::size_t n) : n_(n), full_(n == kNeurons) {
 #if defined(__AVX512F__)
@@ -319,7 +326,7 @@ void block_delayed_currents(const DelayTaps& D, std::size_t n_pre, std::size_t n
   const std::size_t K = D.window, rows = T + K;
   for (std::size_t j0 = 0; j0 < n_post; j0 += kNeurons) {
     const std::size_t jt = std::min(kNeurons, n_post - j0);
-    TileSum acc(jt);
+    TileSum<kNeurons> acc(jt);
     tile.assign(rows * jt, 0.0f);
     for (std::size_t i = 0; i < n_pre; ++i) {
       const std::uint32_t e0 = row_off[i], e1 = row_off[i + 1];
@@ -355,9 +362,9 @@ void block_delayed_correlation(const DelayTaps& D, std::size_t n_pre, std::size_
                                const float* val, const std::uint32_t* first_nz, const float* g,
                                AlignedVector<float>& tile, float* c, std::uint8_t* touched) {
   const std::size_t K = D.window, rows = T + K;
-  for (std::size_t j0 = 0; j0 < n_post; j0 += kNeurons) {
-    const std::size_t jt = std::min(kNeurons, n_post - j0);
-    TileSum acc(jt);
+  for (std::size_t j0 = 0; j0 < n_post; j0 += kCorrNeurons) {
+    const std::size_t jt = std::min(kCorrNeurons, n_post - j0);
+    TileSum<kCorrNeurons> acc(jt);
     tile.resize(rows * jt);
     for (std::size_t t = 0; t < rows; ++t) std::copy_n(g + t * n_post + j0, jt, tile.data() + t * jt);
     for (std::size_t i = 0; i < n_pre; ++i) {
