@@ -1,6 +1,8 @@
 #include "train/delay_kernels.hpp"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "train/net_kernels.hpp"
 
@@ -27,6 +29,11 @@ constexpr std::size_t kNeurons = 256;
 // floats (56 KB), closer to L1. bench/bench_delays, interleaved: 256 per pass 1.05–1.06 ms per
 // sample, 128 0.95–1.01 ms, 64 1.01–1.02 ms, 32 1.63–1.65 ms.
 constexpr std::size_t kCorrNeurons = 128;
+// Taps per pass over a row's events in the correlation (each with its kCorrNeurons sums in
+// registers): the events' steps, values and skips read once for both. bench/bench_delays,
+// interleaved: 1 tap 0.96–1.04 ms per sample, 2 taps 0.90–0.95 ms; 3 taps of 128 neurons or 4
+// and 6 of 64 (24 registers of sums) 1.3–2.2 ms.
+constexpr std::size_t kCorrTaps = 2;
 
 // Asks for the pieces [at + o·stride, + n floats) for o in [0, count) ahead of their use (the
 // next row's kernel block or correlations in a tile: apart in memory, so not prefetched by
@@ -364,7 +371,9 @@ void block_delayed_correlation(const DelayTaps& D, std::size_t n_pre, std::size_
   const std::size_t K = D.window, rows = T + K;
   for (std::size_t j0 = 0; j0 < n_post; j0 += kCorrNeurons) {
     const std::size_t jt = std::min(kCorrNeurons, n_post - j0);
-    TileSum<kCorrNeurons> acc(jt);
+    auto acc = [jt]<std::size_t... G>(std::index_sequence<G...>) {
+      return std::array<TileSum<kCorrNeurons>, kCorrTaps>{(static_cast<void>(G), TileSum<kCorrNeurons>(jt))...};
+    }(std::make_index_sequence<kCorrTaps>());
     tile.resize(rows * jt);
     for (std::size_t t = 0; t < rows; ++t) std::copy_n(g + t * n_post + j0, jt, tile.data() + t * jt);
     for (std::size_t i = 0; i < n_pre; ++i) {
@@ -374,18 +383,24 @@ void block_delayed_correlation(const DelayTaps& D, std::size_t n_pre, std::size_
       float* ci = c + i * K * n_post + j0;
       if (i + 1 < n_pre)
         prefetch_pieces(ci + (K + D.lo[i + 1]) * n_post, D.hi[i + 1] - D.lo[i + 1] + 1, n_post, jt);
-      // Tap by tap: the row's events' x·dL/dI in registers, then once into c.
+      // kCorrTaps taps at a time: the row's events' x·dL/dI in registers, then once into c.
       bool any = false;
-      for (std::size_t o = lo; o <= hi; ++o) {
-        acc.zero();
+      std::size_t o = lo;
+      auto taps = [&]<std::size_t G>() {
+        for (std::size_t g = 0; g < G; ++g) acc[g].zero();
         for (std::uint32_t q = e0; q < e1; ++q) {
           const std::size_t t = step[q];
           if (first_nz[t + lo] > t + hi) continue;  // no gradient within this event's taps
-          acc.add(val[event[q]], tile.data() + (t + o) * jt);
+          const float x = val[event[q]];
+          const float* gt = tile.data() + (t + o) * jt;
+          for (std::size_t g = 0; g < G; ++g) acc[g].add(x, gt + g * jt);
           any = true;
         }
-        acc.add_into(ci + o * n_post);
-      }
+        for (std::size_t g = 0; g < G; ++g) acc[g].add_into(ci + (o + g) * n_post);
+        o += G;
+      };
+      while (o + kCorrTaps <= hi + 1) taps.template operator()<kCorrTaps>();
+      while (o <= hi) taps.template operator()<1>();
       if (any) touched[i] = 1;
     }
   }
